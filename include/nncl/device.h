@@ -1,0 +1,125 @@
+/* nncl/device.h: the devices nncl can compute on, and memory on them.
+ *
+ * A *device* is one row of `nncl --device list`: an OpenCL device (GPU,
+ * accelerator or CPU, from any platform the ICD loader reports) or the
+ * plain-C `host` backend, which is always present and always last.
+ * Buffers live on one device; all tensors are views into buffers
+ * (buffer + element offset), so many tensors can share one allocation. */
+#ifndef NNCL_DEVICE_H
+#define NNCL_DEVICE_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "nncl/status.h"
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+typedef enum nncl_backend_kind {
+    NNCL_BACKEND_OPENCL = 0,
+    NNCL_BACKEND_HOST = 1,
+} nncl_backend_kind;
+
+/* Listing order: GPUs, accelerators, OpenCL CPUs, then host. */
+typedef enum nncl_device_type {
+    NNCL_DEVICE_GPU = 0,
+    NNCL_DEVICE_ACCELERATOR = 1,
+    NNCL_DEVICE_CPU = 2,
+    NNCL_DEVICE_HOST = 3,
+} nncl_device_type;
+
+typedef struct nncl_device_info {
+    int index;                      /* stable position in the listing */
+    nncl_backend_kind backend;
+    nncl_device_type type;
+    char name[256];
+    char vendor[256];
+    char platform[256];             /* platform name ("Portable Computing Language") */
+    char platform_version[256];
+    char device_version[256];       /* CL_DEVICE_VERSION ("OpenCL 3.0 ...") */
+    char opencl_c_version[256];     /* CL_DEVICE_OPENCL_C_VERSION: what kernels may use */
+    char driver_version[256];
+    unsigned compute_units;
+    unsigned max_clock_mhz;
+    uint64_t global_mem_bytes;
+    uint64_t max_alloc_bytes;
+    uint64_t local_mem_bytes;
+    size_t max_work_group_size;
+    bool fp64;
+    bool fp16;
+    bool is_default;                /* what `--device` picks when not given */
+    int platform_index;             /* OpenCL platform / device numbers (-1 on host) */
+    int device_index;
+} nncl_device_info;
+
+typedef struct nncl_device_list {
+    nncl_device_info *items;
+    int count;
+    int default_index;
+    int opencl_platforms;           /* 0 when the loader found none */
+    char opencl_note[512];          /* why OpenCL gave no devices, if it did not */
+} nncl_device_list;
+
+/* Enumerate every OpenCL platform and device, then host. Finding no OpenCL
+ * platform is not an error: the list then holds host only. The default is
+ * index 0 unless NNCL_DEVICE names another. */
+nncl_status nncl_device_list_get(nncl_device_list *out);
+void nncl_device_list_free(nncl_device_list *list);
+
+/* Resolve a user's choice: an index ("0"), "host", or a case-insensitive
+ * substring of a device or platform name ("pocl", "nvidia"). NULL or ""
+ * means the default. Unknown and ambiguous choices fail with
+ * NNCL_E_NOT_FOUND / NNCL_E_INVALID and a message listing what exists. */
+nncl_status nncl_device_select(const nncl_device_list *list, const char *choice,
+                               int *index_out);
+
+typedef struct nncl_device nncl_device;
+typedef struct nncl_buffer nncl_buffer;
+
+/* Open a device: create its context and queue. Kernels are compiled on first
+ * use (once per process, or loaded from the on-disk program cache). */
+nncl_status nncl_device_open(const nncl_device_info *info, nncl_device **out);
+void nncl_device_close(nncl_device *dev);
+const nncl_device_info *nncl_device_get_info(const nncl_device *dev);
+
+/* Compile (or load from the cache) this device's kernel program now rather
+ * than on first use. `from_cache` (may be NULL) tells which happened. */
+nncl_status nncl_device_prepare(nncl_device *dev, bool *from_cache);
+
+/* Wait until all queued work is done; reports errors that surfaced late. */
+nncl_status nncl_device_finish(nncl_device *dev);
+
+/* When on, every op waits for its kernel to finish and checks the status, so
+ * an error is reported by the op that caused it (NNCL_SYNC=1 sets it). */
+void nncl_device_set_debug_sync(nncl_device *dev, bool on);
+
+/* Buffers: sizes and offsets in bytes. New buffers are not zeroed. */
+nncl_status nncl_buffer_alloc(nncl_device *dev, size_t bytes, nncl_buffer **out);
+void nncl_buffer_free(nncl_buffer *buf);
+size_t nncl_buffer_size(const nncl_buffer *buf);
+nncl_status nncl_buffer_write(nncl_buffer *buf, size_t offset, const void *src, size_t bytes);
+nncl_status nncl_buffer_read(const nncl_buffer *buf, size_t offset, void *dst, size_t bytes);
+
+/* A tensor argument: a buffer and an offset in *elements* of the op's type. */
+typedef struct nncl_view {
+    nncl_buffer *buf;
+    size_t off;
+} nncl_view;
+
+static inline nncl_view nncl_view_of(nncl_buffer *buf, size_t off)
+{
+    nncl_view v = {buf, off};
+    return v;
+}
+
+/* Names for printing. */
+const char *nncl_backend_name(nncl_backend_kind kind);
+const char *nncl_device_type_name(nncl_device_type type);
+
+#ifdef __cplusplus
+}
+#endif
+#endif

@@ -1,0 +1,37 @@
+/* Shared pieces of the command-line interface: the only part of nncl that
+ * prints to the terminal and decides exit codes. */
+#ifndef NNCL_CLI_H
+#define NNCL_CLI_H
+
+#include <stdbool.h>
+
+#include "nncl/nncl.h"
+
+/* Exit codes: 0 success, 1 a failure while running, 2 bad usage or input. */
+enum { CLI_OK = 0, CLI_FAILED = 1, CLI_USAGE = 2 };
+
+/* Options every command shares, parsed before the command's own. */
+typedef struct cli_globals {
+    const char *device;     /* --device CHOICE, or NULL for the default */
+    bool json;              /* --json */
+} cli_globals;
+
+/* "nncl: error: ..." on stderr. */
+void cli_error(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+
+/* Exit code for a failed library call: 2 for bad input, 1 otherwise. */
+int cli_exit_code(nncl_status st);
+
+/* Print the library's last error and return the matching exit code. */
+int cli_fail(nncl_status st);
+
+/* List devices, select `choice`, open it. On failure prints and returns the
+ * exit code; on success returns 0 and fills *dev (close with
+ * nncl_device_close). */
+int cli_open_device(const char *choice, nncl_device **dev);
+
+/* Commands: argv[0] is the command name. */
+int cmd_devices(const cli_globals *g, int argc, char **argv);
+int cmd_train(const cli_globals *g, int argc, char **argv);
+
+#endif

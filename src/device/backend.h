@@ -1,0 +1,66 @@
+/* The backend interface: what a device implementation provides.
+ * Private to the library; ops and devices see it, users do not. */
+#ifndef NNCL_BACKEND_H
+#define NNCL_BACKEND_H
+
+#include "nncl/device.h"
+#include "nncl/ops.h"
+
+typedef struct nncl_backend_iface {
+    const char *name;
+    nncl_status (*open)(nncl_device *dev);
+    void (*close)(nncl_device *dev);
+    nncl_status (*prepare)(nncl_device *dev, bool *from_cache);
+    nncl_status (*finish)(nncl_device *dev);
+    nncl_status (*buffer_alloc)(nncl_buffer *buf);
+    void (*buffer_free)(nncl_buffer *buf);
+    nncl_status (*buffer_write)(nncl_buffer *buf, size_t offset, const void *src, size_t bytes);
+    nncl_status (*buffer_read)(const nncl_buffer *buf, size_t offset, void *dst, size_t bytes);
+    /* The ops; a NULL entry means "not supported on this backend". */
+#define NNCL_IFACE_MEMBER(name) \
+    nncl_status (*name)(nncl_device *dev, const nncl_##name##_args *args);
+    NNCL_OPS(NNCL_IFACE_MEMBER)
+#undef NNCL_IFACE_MEMBER
+} nncl_backend_iface;
+
+struct nncl_device {
+    const nncl_backend_iface *iface;
+    nncl_device_info info;
+    bool debug_sync;
+    void *impl;                 /* backend state (struct nncl_cl_device for OpenCL) */
+};
+
+struct nncl_buffer {
+    nncl_device *dev;
+    size_t size;
+    void *host;                 /* host backend: the memory itself */
+    void *mem;                  /* OpenCL backend: the cl_mem */
+};
+
+/* Every op has a host twin and an OpenCL dispatcher, declared here. */
+#define NNCL_DECLARE_IMPLS(name) \
+    nncl_status nncl_host_##name(nncl_device *dev, const nncl_##name##_args *args); \
+    nncl_status nncl_cl_##name(nncl_device *dev, const nncl_##name##_args *args); \
+    nncl_status nncl_check_##name(const nncl_device *dev, const nncl_##name##_args *args);
+NNCL_OPS(NNCL_DECLARE_IMPLS)
+#undef NNCL_DECLARE_IMPLS
+
+extern const nncl_backend_iface nncl_host_backend;
+extern const nncl_backend_iface nncl_opencl_backend;
+
+/* OpenCL enumeration, used by the device list (src/device/opencl.c). */
+nncl_status nncl_opencl_enumerate(nncl_device_info **items, int *count,
+                                  int *platforms, char *note, size_t note_len);
+void nncl_host_describe(nncl_device_info *info);
+
+/* Host view helpers: the float/byte/int pointer a view denotes. */
+/* Fail unless view v holds `count` elements of `elem_size` bytes on device
+ * dev; `what` names the argument in the message ("gemm: C"). */
+nncl_status nncl_view_check(const nncl_device *dev, nncl_view v, size_t elem_size,
+                            size_t count, const char *what);
+
+static inline float *nncl_host_f32(nncl_view v) { return (float *)v.buf->host + v.off; }
+static inline unsigned char *nncl_host_u8(nncl_view v) { return (unsigned char *)v.buf->host + v.off; }
+static inline int32_t *nncl_host_i32(nncl_view v) { return (int32_t *)v.buf->host + v.off; }
+
+#endif

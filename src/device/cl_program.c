@@ -1,0 +1,382 @@
+/* Building the kernel program for one device, once per process.
+ *
+ * The sources are the .cl files of cl/, embedded in the library (or, when
+ * NNCL_KERNEL_PATH is set, the same files read from that folder), concatenated
+ * with a #line directive before each so the compiler's log names the file.
+ *
+ * Compiling from source takes a while on some drivers, so the built binary is
+ * cached under $XDG_CACHE_HOME/nncl (default ~/.cache/nncl), keyed by device,
+ * driver, platform, build options and a hash of the source. A cache entry
+ * stores its full key and a checksum of the binary: a corrupt or stale entry
+ * is rebuilt from source and replaced, never trusted. NNCL_NO_CACHE=1 turns
+ * the cache off. */
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "device/kernels_embedded.h"
+#include "device/opencl_impl.h"
+
+/* ---- small helpers -------------------------------------------------------- */
+
+/* FNV-1a, 64 bit: a cache key and a checksum, not a defence against attack. */
+static uint64_t fnv1a(uint64_t h, const void *data, size_t n)
+{
+    const unsigned char *p = data;
+    for (size_t i = 0; i < n; i++) {
+        h ^= p[i];
+        h *= 0x100000001b3ULL;
+    }
+    return h;
+}
+#define FNV_SEED 0xcbf29ce484222325ULL
+
+static nncl_status read_file(const char *path, char **data, size_t *size)
+{
+    FILE *f = fopen(path, "rb");
+    if (!f)
+        return nncl_fail(NNCL_E_IO, "%s: cannot open: %s", path, strerror(errno));
+    char *buf = NULL;
+    size_t len = 0, cap = 0;
+    for (;;) {
+        if (cap - len < 65536) {
+            cap = cap ? cap * 2 : 65536;
+            char *grown = realloc(buf, cap);
+            if (!grown) {
+                free(buf);
+                fclose(f);
+                return nncl_fail(NNCL_E_NOMEM, "%s: out of memory reading", path);
+            }
+            buf = grown;
+        }
+        size_t got = fread(buf + len, 1, cap - len, f);
+        len += got;
+        if (got == 0)
+            break;
+    }
+    bool bad = ferror(f);
+    fclose(f);
+    if (bad) {
+        free(buf);
+        return nncl_fail(NNCL_E_IO, "%s: read error", path);
+    }
+    *data = buf;
+    *size = len;
+    return NNCL_OK;
+}
+
+/* ---- the source ------------------------------------------------------------ */
+
+typedef struct text {
+    char *data;
+    size_t len, cap;
+} text;
+
+static bool text_append(text *t, const char *s, size_t n)
+{
+    if (t->len + n + 1 > t->cap) {
+        size_t cap = t->cap ? t->cap : 16384;
+        while (cap < t->len + n + 1)
+            cap *= 2;
+        char *grown = realloc(t->data, cap);
+        if (!grown)
+            return false;
+        t->data = grown;
+        t->cap = cap;
+    }
+    memcpy(t->data + t->len, s, n);
+    t->len += n;
+    t->data[t->len] = '\0';
+    return true;
+}
+
+/* All kernel files, in build order, as one source string. */
+static nncl_status assemble_source(text *src)
+{
+    const char *dir = getenv("NNCL_KERNEL_PATH");
+    bool from_disk = dir && *dir;
+    for (int i = 0; i < nncl_embedded_source_count; i++) {
+        const nncl_embedded_source *e = &nncl_embedded_sources[i];
+        char line[600];
+        int n = snprintf(line, sizeof line, "#line 1 \"%s\"\n", e->name);
+        if (!text_append(src, line, (size_t)n))
+            return nncl_fail(NNCL_E_NOMEM, "out of memory assembling kernels");
+        if (from_disk) {
+            char path[4096];
+            snprintf(path, sizeof path, "%s/%s", dir, e->name);
+            char *data;
+            size_t size;
+            nncl_status st = read_file(path, &data, &size);
+            if (st != NNCL_OK)
+                return nncl_fail_context(st, "NNCL_KERNEL_PATH=%s", dir);
+            bool ok = text_append(src, data, size);
+            free(data);
+            if (!ok)
+                return nncl_fail(NNCL_E_NOMEM, "out of memory assembling kernels");
+        } else if (!text_append(src, (const char *)e->data, e->size)) {
+            return nncl_fail(NNCL_E_NOMEM, "out of memory assembling kernels");
+        }
+        if (!text_append(src, "\n", 1))
+            return nncl_fail(NNCL_E_NOMEM, "out of memory assembling kernels");
+    }
+    return NNCL_OK;
+}
+
+/* ---- the cache ------------------------------------------------------------- */
+
+#define CACHE_MAGIC "NNCLPRG1"
+
+static bool cache_dir(char *out, size_t len)
+{
+    const char *off = getenv("NNCL_NO_CACHE");
+    if (off && *off && strcmp(off, "0") != 0)
+        return false;
+    const char *xdg = getenv("XDG_CACHE_HOME");
+    const char *home = getenv("HOME");
+    if (xdg && *xdg)
+        snprintf(out, len, "%s/nncl", xdg);
+    else if (home && *home)
+        snprintf(out, len, "%s/.cache/nncl", home);
+    else
+        return false;
+    return true;
+}
+
+static void mkdir_p(const char *path)
+{
+    char tmp[4096];
+    snprintf(tmp, sizeof tmp, "%s", path);
+    for (char *p = tmp + 1; *p; p++) {
+        if (*p == '/') {
+            *p = '\0';
+            mkdir(tmp, 0755);
+            *p = '/';
+        }
+    }
+    mkdir(tmp, 0755);
+}
+
+/* The entry, if present and whole and for exactly this key; else NULL. */
+static unsigned char *cache_load(const char *path, const char *key, size_t *bin_len)
+{
+    char *data;
+    size_t size;
+    if (read_file(path, &data, &size) != NNCL_OK) {
+        nncl_clear_error();
+        return NULL;
+    }
+    size_t key_len = strlen(key);
+    size_t head = 8 + 8 + key_len + 8 + 8;
+    uint64_t stored_key_len, len, sum;
+    if (size < head || memcmp(data, CACHE_MAGIC, 8) != 0)
+        goto bad;
+    memcpy(&stored_key_len, data + 8, 8);
+    if (stored_key_len != key_len || memcmp(data + 16, key, key_len) != 0)
+        goto bad;
+    memcpy(&len, data + 16 + key_len, 8);
+    memcpy(&sum, data + 24 + key_len, 8);
+    if (len != size - head || fnv1a(FNV_SEED, data + head, len) != sum)
+        goto bad;
+    unsigned char *bin = malloc(len ? len : 1);
+    if (!bin)
+        goto bad;
+    memcpy(bin, data + head, len);
+    free(data);
+    *bin_len = len;
+    return bin;
+bad:
+    free(data);
+    return NULL;
+}
+
+/* Write to a temporary name, then rename: a reader never sees half a file.
+ * Failing to cache is not an error; the next run simply builds again. */
+static void cache_store(const char *dir, const char *path, const char *key, const unsigned char *bin,
+                        size_t len)
+{
+    mkdir_p(dir);
+    char tmp[4600];
+    snprintf(tmp, sizeof tmp, "%s.%ld.tmp", path, (long)getpid());
+    FILE *f = fopen(tmp, "wb");
+    if (!f)
+        return;
+    uint64_t key_len = strlen(key), blen = len, sum = fnv1a(FNV_SEED, bin, len);
+    bool ok = fwrite(CACHE_MAGIC, 1, 8, f) == 8 && fwrite(&key_len, 8, 1, f) == 1 &&
+              fwrite(key, 1, key_len, f) == key_len && fwrite(&blen, 8, 1, f) == 1 &&
+              fwrite(&sum, 8, 1, f) == 1 && fwrite(bin, 1, len, f) == len;
+    ok = (fclose(f) == 0) && ok;
+    if (!ok || rename(tmp, path) != 0)
+        unlink(tmp);
+}
+
+/* ---- building -------------------------------------------------------------- */
+
+/* Build options: the language version plus per-device kernel parameters. */
+static void build_options(const nncl_device *dev, char *out, size_t len)
+{
+    char tuning[768];
+    nncl_cl_tuning_options(&dev->info, tuning, sizeof tuning);
+    snprintf(out, len, "-cl-std=CL1.2 %s", tuning);
+}
+
+static nncl_status build_failed(nncl_device *dev, cl_program prog, cl_int err, const char *call)
+{
+    nncl_cl_device *cl = nncl_cl_of(dev);
+    size_t log_len = 0;
+    clGetProgramBuildInfo(prog, cl->device, CL_PROGRAM_BUILD_LOG, 0, NULL, &log_len);
+    char *log = malloc(log_len + 1);
+    if (log) {
+        log[0] = '\0';
+        clGetProgramBuildInfo(prog, cl->device, CL_PROGRAM_BUILD_LOG, log_len, log, NULL);
+        log[log_len] = '\0';
+    }
+    nncl_cl_fail(err, call, NULL);
+    nncl_fail_context(NNCL_E_DEVICE, "building the kernels (cl/%s%s) for %s",
+                      getenv("NNCL_KERNEL_PATH") && *getenv("NNCL_KERNEL_PATH") ? " from " : "",
+                      getenv("NNCL_KERNEL_PATH") && *getenv("NNCL_KERNEL_PATH") ? getenv("NNCL_KERNEL_PATH") : "",
+                      dev->info.name);
+    char msg[16384];
+    snprintf(msg, sizeof msg, "%s\nbuild log:\n%s", nncl_last_error(), log ? log : "(none)");
+    free(log);
+    return nncl_fail(NNCL_E_DEVICE, "%s", msg);
+}
+
+static nncl_status create_kernels(nncl_device *dev)
+{
+    nncl_cl_device *cl = nncl_cl_of(dev);
+    cl_uint n = 0;
+    cl_int err = clCreateKernelsInProgram(cl->program, 0, NULL, &n);
+    if (err != CL_SUCCESS)
+        return nncl_cl_fail(err, "clCreateKernelsInProgram", NULL);
+    cl_kernel *ks = calloc(n ? n : 1, sizeof *ks);
+    cl->kernels = calloc(n ? n : 1, sizeof *cl->kernels);
+    if (!ks || !cl->kernels) {
+        free(ks);
+        return nncl_fail(NNCL_E_NOMEM, "out of memory creating kernels");
+    }
+    err = clCreateKernelsInProgram(cl->program, n, ks, NULL);
+    if (err != CL_SUCCESS) {
+        free(ks);
+        return nncl_cl_fail(err, "clCreateKernelsInProgram", NULL);
+    }
+    for (cl_uint i = 0; i < n; i++) {
+        cl->kernels[i].kernel = ks[i];
+        clGetKernelInfo(ks[i], CL_KERNEL_FUNCTION_NAME, sizeof cl->kernels[i].name,
+                        cl->kernels[i].name, NULL);
+    }
+    cl->kernel_count = (int)n;
+    free(ks);
+    return NNCL_OK;
+}
+
+static cl_program try_cached(nncl_device *dev, const char *path, const char *key)
+{
+    nncl_cl_device *cl = nncl_cl_of(dev);
+    size_t len;
+    unsigned char *bin = cache_load(path, key, &len);
+    if (!bin)
+        return NULL;
+    cl_int status, err;
+    const unsigned char *bins[1] = {bin};
+    cl_program prog = clCreateProgramWithBinary(cl->context, 1, &cl->device, &len, bins, &status, &err);
+    free(bin);
+    if (err != CL_SUCCESS || status != CL_SUCCESS) {
+        if (prog)
+            clReleaseProgram(prog);
+        return NULL;
+    }
+    if (clBuildProgram(prog, 1, &cl->device, cl->build_options, NULL, NULL) != CL_SUCCESS) {
+        clReleaseProgram(prog);
+        return NULL;
+    }
+    return prog;
+}
+
+static void store_binary(nncl_device *dev, const char *dir, const char *path, const char *key)
+{
+    nncl_cl_device *cl = nncl_cl_of(dev);
+    size_t len = 0;
+    if (clGetProgramInfo(cl->program, CL_PROGRAM_BINARY_SIZES, sizeof len, &len, NULL) != CL_SUCCESS ||
+        len == 0)
+        return;
+    unsigned char *bin = malloc(len);
+    if (!bin)
+        return;
+    unsigned char *bins[1] = {bin};
+    if (clGetProgramInfo(cl->program, CL_PROGRAM_BINARIES, sizeof bins, bins, NULL) == CL_SUCCESS)
+        cache_store(dir, path, key, bin, len);
+    free(bin);
+}
+
+nncl_status nncl_cl_program_ensure(nncl_device *dev, bool *from_cache)
+{
+    nncl_cl_device *cl = nncl_cl_of(dev);
+    if (from_cache)
+        *from_cache = false;
+    if (cl->program)
+        return NNCL_OK;
+
+    text src = {0};
+    nncl_status st = assemble_source(&src);
+    if (st != NNCL_OK) {
+        free(src.data);
+        return st;
+    }
+    build_options(dev, cl->build_options, sizeof cl->build_options);
+
+    /* The key: everything that changes the binary. */
+    char key[4096], dir[4096], path[4400];
+    uint64_t src_hash = fnv1a(FNV_SEED, src.data, src.len);
+    snprintf(key, sizeof key, "device=%s\nvendor=%s\ndriver=%s\nplatform=%s %s\noptions=%s\nsource=%016llx\n",
+             dev->info.name, dev->info.vendor, dev->info.driver_version, dev->info.platform,
+             dev->info.platform_version, cl->build_options, (unsigned long long)src_hash);
+    bool use_cache = cache_dir(dir, sizeof dir);
+    if (use_cache) {
+        snprintf(path, sizeof path, "%s/%016llx.bin", dir,
+                 (unsigned long long)fnv1a(FNV_SEED, key, strlen(key)));
+        cl->program = try_cached(dev, path, key);
+        if (cl->program && from_cache)
+            *from_cache = true;
+    }
+
+    if (!cl->program) {
+        cl_int err;
+        const char *s = src.data;
+        cl_program prog = clCreateProgramWithSource(cl->context, 1, &s, &src.len, &err);
+        if (err != CL_SUCCESS) {
+            free(src.data);
+            return nncl_cl_fail(err, "clCreateProgramWithSource", NULL);
+        }
+        err = clBuildProgram(prog, 1, &cl->device, cl->build_options, NULL, NULL);
+        if (err != CL_SUCCESS) {
+            st = build_failed(dev, prog, err, "clBuildProgram");
+            clReleaseProgram(prog);
+            free(src.data);
+            return st;
+        }
+        cl->program = prog;
+        if (use_cache)
+            store_binary(dev, dir, path, key);
+    }
+    free(src.data);
+
+    st = create_kernels(dev);
+    if (st != NNCL_OK)
+        nncl_cl_program_release(cl);
+    return st;
+}
+
+void nncl_cl_program_release(nncl_cl_device *cl)
+{
+    for (int i = 0; i < cl->kernel_count; i++)
+        clReleaseKernel(cl->kernels[i].kernel);
+    free(cl->kernels);
+    cl->kernels = NULL;
+    cl->kernel_count = 0;
+    if (cl->program)
+        clReleaseProgram(cl->program);
+    cl->program = NULL;
+}

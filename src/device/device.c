@@ -1,0 +1,279 @@
+/* The device registry: listing, selection, opening, and buffers.
+ * Backend-specific work is delegated through nncl_backend_iface. */
+#include <ctype.h>
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "device/backend.h"
+
+const char *nncl_backend_name(nncl_backend_kind kind)
+{
+    return kind == NNCL_BACKEND_HOST ? "host" : "opencl";
+}
+
+const char *nncl_device_type_name(nncl_device_type type)
+{
+    switch (type) {
+    case NNCL_DEVICE_GPU: return "gpu";
+    case NNCL_DEVICE_ACCELERATOR: return "accelerator";
+    case NNCL_DEVICE_CPU: return "cpu";
+    case NNCL_DEVICE_HOST: return "host";
+    }
+    return "?";
+}
+
+/* Stable sort by type (GPU, accelerator, CPU), keeping enumeration order
+ * within a type: insertion sort, the lists are tiny. */
+static void sort_by_type(nncl_device_info *items, int n)
+{
+    for (int i = 1; i < n; i++) {
+        nncl_device_info key = items[i];
+        int j = i - 1;
+        while (j >= 0 && items[j].type > key.type) {
+            items[j + 1] = items[j];
+            j--;
+        }
+        items[j + 1] = key;
+    }
+}
+
+nncl_status nncl_device_list_get(nncl_device_list *out)
+{
+    memset(out, 0, sizeof *out);
+    nncl_device_info *cl_items = NULL;
+    int cl_count = 0;
+    nncl_status st = nncl_opencl_enumerate(&cl_items, &cl_count, &out->opencl_platforms,
+                                           out->opencl_note, sizeof out->opencl_note);
+    if (st != NNCL_OK)
+        return st;
+
+    out->items = calloc((size_t)cl_count + 1, sizeof *out->items);
+    if (!out->items) {
+        free(cl_items);
+        return nncl_fail(NNCL_E_NOMEM, "out of memory listing devices");
+    }
+    if (cl_count)
+        memcpy(out->items, cl_items, (size_t)cl_count * sizeof *cl_items);
+    free(cl_items);
+    sort_by_type(out->items, cl_count);
+    nncl_host_describe(&out->items[cl_count]);
+    out->count = cl_count + 1;
+    for (int i = 0; i < out->count; i++)
+        out->items[i].index = i;
+
+    /* NNCL_DEVICE moves the default; a bad value is reported, not ignored. */
+    out->default_index = 0;
+    const char *env = getenv("NNCL_DEVICE");
+    if (env && *env) {
+        int idx;
+        st = nncl_device_select(out, env, &idx);
+        if (st != NNCL_OK) {
+            nncl_fail_context(st, "NNCL_DEVICE=%s", env);
+            nncl_device_list_free(out);
+            return st;
+        }
+        out->default_index = idx;
+    }
+    out->items[out->default_index].is_default = true;
+    return NNCL_OK;
+}
+
+void nncl_device_list_free(nncl_device_list *list)
+{
+    if (!list)
+        return;
+    free(list->items);
+    list->items = NULL;
+    list->count = 0;
+}
+
+/* Case-insensitive substring test. */
+static bool contains_nocase(const char *hay, const char *needle)
+{
+    size_t n = strlen(needle);
+    for (; *hay; hay++) {
+        size_t i = 0;
+        while (i < n && hay[i] && tolower((unsigned char)hay[i]) == tolower((unsigned char)needle[i]))
+            i++;
+        if (i == n)
+            return true;
+    }
+    return n == 0;
+}
+
+/* "  0  gpu   NVIDIA H200 (NVIDIA CUDA)" lines, for error messages. */
+static void append_listing(const nncl_device_list *list, char *buf, size_t len)
+{
+    size_t used = strlen(buf);
+    for (int i = 0; i < list->count && used < len; i++) {
+        const nncl_device_info *d = &list->items[i];
+        used += (size_t)snprintf(buf + used, len - used, "\n  %d  %-11s %s%s%s%s", d->index,
+                                 nncl_device_type_name(d->type), d->name,
+                                 d->backend == NNCL_BACKEND_OPENCL ? " (" : "",
+                                 d->backend == NNCL_BACKEND_OPENCL ? d->platform : "",
+                                 d->backend == NNCL_BACKEND_OPENCL ? ")" : "");
+    }
+}
+
+nncl_status nncl_device_select(const nncl_device_list *list, const char *choice, int *index_out)
+{
+    char msg[4096];
+    if (!choice || !*choice) {
+        *index_out = list->default_index;
+        return NNCL_OK;
+    }
+    /* An index. */
+    char *end;
+    errno = 0;
+    long idx = strtol(choice, &end, 10);
+    if (*end == '\0' && errno == 0) {
+        if (idx >= 0 && idx < list->count) {
+            *index_out = (int)idx;
+            return NNCL_OK;
+        }
+        snprintf(msg, sizeof msg, "no device %s; the devices are:", choice);
+        append_listing(list, msg, sizeof msg);
+        return nncl_fail(NNCL_E_NOT_FOUND, "%s", msg);
+    }
+    /* "host" always means the host backend. */
+    if (strcasecmp(choice, "host") == 0) {
+        *index_out = list->count - 1;
+        return NNCL_OK;
+    }
+    /* A substring of the device or platform name; must match exactly one. */
+    int found = -1, matches = 0;
+    for (int i = 0; i < list->count; i++) {
+        const nncl_device_info *d = &list->items[i];
+        if (contains_nocase(d->name, choice) ||
+            (d->backend == NNCL_BACKEND_OPENCL && contains_nocase(d->platform, choice))) {
+            if (found < 0)
+                found = i;
+            matches++;
+        }
+    }
+    if (matches == 1) {
+        *index_out = found;
+        return NNCL_OK;
+    }
+    if (matches == 0) {
+        snprintf(msg, sizeof msg, "no device matches '%s'; the devices are:", choice);
+        append_listing(list, msg, sizeof msg);
+        return nncl_fail(NNCL_E_NOT_FOUND, "%s", msg);
+    }
+    snprintf(msg, sizeof msg, "'%s' matches %d devices; pick one by index:", choice, matches);
+    append_listing(list, msg, sizeof msg);
+    return nncl_fail(NNCL_E_INVALID, "%s", msg);
+}
+
+nncl_status nncl_device_open(const nncl_device_info *info, nncl_device **out)
+{
+    *out = NULL;
+    nncl_device *dev = calloc(1, sizeof *dev);
+    if (!dev)
+        return nncl_fail(NNCL_E_NOMEM, "out of memory opening a device");
+    dev->info = *info;
+    dev->iface = info->backend == NNCL_BACKEND_HOST ? &nncl_host_backend : &nncl_opencl_backend;
+    const char *sync = getenv("NNCL_SYNC");
+    dev->debug_sync = sync && *sync && strcmp(sync, "0") != 0;
+    nncl_status st = dev->iface->open(dev);
+    if (st != NNCL_OK) {
+        free(dev);
+        return st;
+    }
+    *out = dev;
+    return NNCL_OK;
+}
+
+void nncl_device_close(nncl_device *dev)
+{
+    if (!dev)
+        return;
+    dev->iface->close(dev);
+    free(dev);
+}
+
+const nncl_device_info *nncl_device_get_info(const nncl_device *dev) { return &dev->info; }
+
+nncl_status nncl_device_prepare(nncl_device *dev, bool *from_cache)
+{
+    bool dummy;
+    return dev->iface->prepare(dev, from_cache ? from_cache : &dummy);
+}
+
+nncl_status nncl_device_finish(nncl_device *dev) { return dev->iface->finish(dev); }
+
+void nncl_device_set_debug_sync(nncl_device *dev, bool on) { dev->debug_sync = on; }
+
+nncl_status nncl_buffer_alloc(nncl_device *dev, size_t bytes, nncl_buffer **out)
+{
+    *out = NULL;
+    if (bytes == 0)
+        return nncl_fail(NNCL_E_INVALID, "buffer of 0 bytes requested");
+    if (bytes > dev->info.max_alloc_bytes)
+        return nncl_fail(NNCL_E_UNSUPPORTED,
+                         "buffer of %zu bytes exceeds the largest allocation of %s (%llu bytes)",
+                         bytes, dev->info.name, (unsigned long long)dev->info.max_alloc_bytes);
+    nncl_buffer *buf = calloc(1, sizeof *buf);
+    if (!buf)
+        return nncl_fail(NNCL_E_NOMEM, "out of memory allocating a buffer header");
+    buf->dev = dev;
+    buf->size = bytes;
+    nncl_status st = dev->iface->buffer_alloc(buf);
+    if (st != NNCL_OK) {
+        free(buf);
+        return st;
+    }
+    *out = buf;
+    return NNCL_OK;
+}
+
+void nncl_buffer_free(nncl_buffer *buf)
+{
+    if (!buf)
+        return;
+    buf->dev->iface->buffer_free(buf);
+    free(buf);
+}
+
+size_t nncl_buffer_size(const nncl_buffer *buf) { return buf->size; }
+
+static nncl_status check_range(const nncl_buffer *buf, size_t offset, size_t bytes, const char *what)
+{
+    if (offset > buf->size || bytes > buf->size - offset)
+        return nncl_fail(NNCL_E_INVALID, "%s of %zu bytes at offset %zu is outside a buffer of %zu bytes",
+                         what, bytes, offset, buf->size);
+    return NNCL_OK;
+}
+
+nncl_status nncl_buffer_write(nncl_buffer *buf, size_t offset, const void *src, size_t bytes)
+{
+    nncl_status st = check_range(buf, offset, bytes, "write");
+    if (st != NNCL_OK || bytes == 0)
+        return st;
+    return buf->dev->iface->buffer_write(buf, offset, src, bytes);
+}
+
+nncl_status nncl_buffer_read(const nncl_buffer *buf, size_t offset, void *dst, size_t bytes)
+{
+    nncl_status st = check_range(buf, offset, bytes, "read");
+    if (st != NNCL_OK || bytes == 0)
+        return st;
+    return buf->dev->iface->buffer_read(buf, offset, dst, bytes);
+}
+
+nncl_status nncl_view_check(const nncl_device *dev, nncl_view v, size_t elem_size, size_t count,
+                            const char *what)
+{
+    if (!v.buf)
+        return nncl_fail(NNCL_E_INVALID, "%s: no buffer given", what);
+    if (v.buf->dev != dev)
+        return nncl_fail(NNCL_E_INVALID, "%s: buffer belongs to another device", what);
+    size_t cap = v.buf->size / elem_size;
+    if (v.off > cap || count > cap - v.off)
+        return nncl_fail(NNCL_E_INVALID,
+                         "%s: %zu elements at offset %zu do not fit a buffer of %zu elements",
+                         what, count, v.off, cap);
+    return NNCL_OK;
+}

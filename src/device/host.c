@@ -1,0 +1,111 @@
+/* The host backend: plain C on the CPU. It is the fallback when no OpenCL
+ * device exists and the oracle the kernels are tested against. Buffers are
+ * ordinary heap memory; ops run synchronously. */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "device/backend.h"
+#include "nncl_config.h"
+
+/* "model name : AMD EPYC" and "cpu MHz : 2096.0" from /proc/cpuinfo. */
+static void read_cpuinfo(char *name, size_t name_len, unsigned *mhz)
+{
+    FILE *f = fopen("/proc/cpuinfo", "r");
+    if (!f)
+        return;
+    char line[512];
+    bool have_name = false, have_mhz = false;
+    while (fgets(line, sizeof line, f) && !(have_name && have_mhz)) {
+        char *colon = strchr(line, ':');
+        if (!colon)
+            continue;
+        char *value = colon + 1;
+        while (*value == ' ' || *value == '\t')
+            value++;
+        value[strcspn(value, "\n")] = '\0';
+        if (!have_name && strncmp(line, "model name", 10) == 0) {
+            snprintf(name, name_len, "%s", value);
+            have_name = true;
+        } else if (!have_mhz && strncmp(line, "cpu MHz", 7) == 0) {
+            *mhz = (unsigned)atof(value);
+            have_mhz = true;
+        }
+    }
+    fclose(f);
+}
+
+void nncl_host_describe(nncl_device_info *info)
+{
+    memset(info, 0, sizeof *info);
+    info->backend = NNCL_BACKEND_HOST;
+    info->type = NNCL_DEVICE_HOST;
+    char cpu[200] = "CPU";
+    read_cpuinfo(cpu, sizeof cpu, &info->max_clock_mhz);
+    snprintf(info->name, sizeof info->name, "host (plain C, %s)", cpu);
+    snprintf(info->vendor, sizeof info->vendor, "nncl");
+    snprintf(info->platform, sizeof info->platform, "nncl host backend");
+    snprintf(info->platform_version, sizeof info->platform_version, "nncl %s", NNCL_VERSION);
+    snprintf(info->driver_version, sizeof info->driver_version, "%s%s", NNCL_VERSION,
+             NNCL_HAVE_CBLAS ? " +openblas" : "");
+    long cpus = sysconf(_SC_NPROCESSORS_ONLN);
+    long pages = sysconf(_SC_PHYS_PAGES), page = sysconf(_SC_PAGESIZE);
+    info->compute_units = cpus > 0 ? (unsigned)cpus : 1;
+    info->global_mem_bytes = pages > 0 && page > 0 ? (uint64_t)pages * (uint64_t)page : 0;
+    info->max_alloc_bytes = info->global_mem_bytes ? info->global_mem_bytes : (uint64_t)1 << 32;
+    info->fp64 = true;
+    info->platform_index = -1;
+    info->device_index = -1;
+}
+
+static nncl_status host_open(nncl_device *dev) { (void)dev; return NNCL_OK; }
+static void host_close(nncl_device *dev) { (void)dev; }
+
+static nncl_status host_prepare(nncl_device *dev, bool *from_cache)
+{
+    (void)dev;
+    *from_cache = false;
+    return NNCL_OK;
+}
+
+static nncl_status host_finish(nncl_device *dev) { (void)dev; return NNCL_OK; }
+
+static nncl_status host_buffer_alloc(nncl_buffer *buf)
+{
+    /* 64-byte alignment suits every vector width the host twins may use. */
+    size_t rounded = (buf->size + 63) & ~(size_t)63;
+    buf->host = aligned_alloc(64, rounded);
+    if (!buf->host)
+        return nncl_fail(NNCL_E_NOMEM, "host: out of memory allocating %zu bytes", buf->size);
+    return NNCL_OK;
+}
+
+static void host_buffer_free(nncl_buffer *buf) { free(buf->host); }
+
+static nncl_status host_buffer_write(nncl_buffer *buf, size_t offset, const void *src, size_t bytes)
+{
+    memcpy((char *)buf->host + offset, src, bytes);
+    return NNCL_OK;
+}
+
+static nncl_status host_buffer_read(const nncl_buffer *buf, size_t offset, void *dst, size_t bytes)
+{
+    memcpy(dst, (const char *)buf->host + offset, bytes);
+    return NNCL_OK;
+}
+
+#define NNCL_HOST_ENTRY(name) .name = nncl_host_##name,
+const nncl_backend_iface nncl_host_backend = {
+    .name = "host",
+    .open = host_open,
+    .close = host_close,
+    .prepare = host_prepare,
+    .finish = host_finish,
+    .buffer_alloc = host_buffer_alloc,
+    .buffer_free = host_buffer_free,
+    .buffer_write = host_buffer_write,
+    .buffer_read = host_buffer_read,
+    NNCL_OPS(NNCL_HOST_ENTRY)
+};
+#undef NNCL_HOST_ENTRY

@@ -1,0 +1,77 @@
+/* OpenCL backend internals shared by src/device/opencl*.c and the op
+ * dispatchers in src/ops/: the device state, error reporting by name, and a
+ * typed kernel launcher. */
+#ifndef NNCL_OPENCL_IMPL_H
+#define NNCL_OPENCL_IMPL_H
+
+#include <CL/cl.h>
+
+#include "device/backend.h"
+
+typedef struct nncl_cl_kernel {
+    char name[64];
+    cl_kernel kernel;
+} nncl_cl_kernel;
+
+typedef struct nncl_cl_device {
+    cl_platform_id platform;
+    cl_device_id device;
+    cl_context context;
+    cl_command_queue queue;
+    cl_program program;         /* NULL until first use */
+    nncl_cl_kernel *kernels;
+    int kernel_count;
+    char build_options[1024];
+} nncl_cl_device;
+
+static inline nncl_cl_device *nncl_cl_of(nncl_device *dev) { return (nncl_cl_device *)dev->impl; }
+
+/* "CL_OUT_OF_RESOURCES" for -5; "CL_UNKNOWN_ERROR" for codes it does not know. */
+const char *nncl_cl_error_name(cl_int err);
+
+/* Record "call(kernel): CL_NAME (code)" and return NNCL_E_DEVICE. `kernel`
+ * may be NULL when no kernel is involved. */
+nncl_status nncl_cl_fail(cl_int err, const char *call, const char *kernel);
+
+/* Build the program (or load it from the cache) if not yet done. */
+nncl_status nncl_cl_program_ensure(nncl_device *dev, bool *from_cache);
+void nncl_cl_program_release(nncl_cl_device *cl);
+
+/* Per-device kernel parameters as -D options (tile sizes and the like),
+ * appended to the build options; src/device/cl_tuning.c. */
+void nncl_cl_tuning_options(const nncl_device_info *info, char *out, size_t len);
+
+/* One kernel argument, by value. */
+typedef struct nncl_cl_arg {
+    size_t size;
+    union {
+        cl_mem mem;
+        cl_int i;
+        cl_uint u;
+        cl_ulong ul;
+        cl_float f;
+    } v;
+} nncl_cl_arg;
+
+static inline nncl_cl_arg nncl_arg_buf(const nncl_buffer *b)
+{
+    nncl_cl_arg a = {sizeof(cl_mem), {.mem = (cl_mem)b->mem}};
+    return a;
+}
+static inline nncl_cl_arg nncl_arg_int(int x) { nncl_cl_arg a = {sizeof(cl_int), {.i = x}}; return a; }
+static inline nncl_cl_arg nncl_arg_uint(unsigned x) { nncl_cl_arg a = {sizeof(cl_uint), {.u = x}}; return a; }
+static inline nncl_cl_arg nncl_arg_ulong(size_t x) { nncl_cl_arg a = {sizeof(cl_ulong), {.ul = x}}; return a; }
+static inline nncl_cl_arg nncl_arg_float(float x) { nncl_cl_arg a = {sizeof(cl_float), {.f = x}}; return a; }
+
+/* Run kernel `name` over `global` work-items per dimension, in groups of
+ * `local` (NULL: 64 in dimension 0, 1 elsewhere). Global sizes are rounded up
+ * to a multiple of the local size; kernels guard their edges. */
+nncl_status nncl_cl_launch(nncl_device *dev, const char *name, cl_uint dims,
+                           const size_t *global, const size_t *local,
+                           int nargs, const nncl_cl_arg *args);
+
+#define NNCL_CL_ARGS(...)                                                   \
+    (int)(sizeof((nncl_cl_arg[]){__VA_ARGS__}) / sizeof(nncl_cl_arg)),      \
+        (nncl_cl_arg[]) { __VA_ARGS__ }
+
+#endif

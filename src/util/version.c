@@ -1,0 +1,4 @@
+#include "nncl/nncl.h"
+#include "nncl_config.h"
+
+const char *nncl_version(void) { return NNCL_VERSION; }

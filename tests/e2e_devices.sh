@@ -1,0 +1,83 @@
+#!/bin/sh
+# End to end: the real nncl binary lists devices (table and JSON), copes with
+# no OpenCL at all, and rejects a bad --device with the listing.
+# usage: e2e_devices.sh PATH/TO/nncl
+set -u
+nncl=$1
+tmp=$(mktemp -d)
+trap 'rm -rf "$tmp"' EXIT
+fails=0
+pass=0
+ok() { pass=$((pass + 1)); }
+fail() { echo "FAIL: $*"; fails=$((fails + 1)); }
+expect() { # expect DESCRIPTION CONDITION-COMMAND...
+    d=$1; shift
+    if "$@"; then ok; else fail "$d"; fi
+}
+
+"$nncl" --version >"$tmp/v" 2>&1
+expect "--version exits 0" test $? -eq 0
+expect "--version prints the version" grep -q '^nncl [0-9]' "$tmp/v"
+"$nncl" --help >"$tmp/h" 2>&1
+expect "--help exits 0" test $? -eq 0
+expect "--help shows usage" grep -q 'usage: nncl' "$tmp/h"
+
+# The table: a header, host last, one default.
+"$nncl" --device list >"$tmp/list" 2>&1
+expect "--device list exits 0" test $? -eq 0
+expect "the list has a header" grep -q '^#  *backend  *type  *name' "$tmp/list"
+expect "the list ends with host" sh -c "grep -E '^[ *][0-9]+ ' '$tmp/list' | tail -n 1 | grep -q ' host '"
+expect "exactly one default" test "$(grep -c -E '^\*[0-9]+ ' "$tmp/list")" -eq 1
+if [ "${NNCL_REQUIRE_OPENCL:-0}" = 1 ]; then
+    expect "an OpenCL device is listed (NNCL_REQUIRE_OPENCL=1)" grep -q -E '^[ *][0-9]+ +opencl ' "$tmp/list"
+fi
+
+# JSON: valid, the keys the issue names, host last.
+"$nncl" --device list --json >"$tmp/json" 2>"$tmp/json.err"
+expect "--json exits 0" test $? -eq 0
+python3 - "$tmp/json" <<'PY'
+import json, sys
+d = json.load(open(sys.argv[1]))
+assert isinstance(d, list) and d, "not a non-empty array"
+keys = {"index", "backend", "type", "name", "platform", "compute_units",
+        "global_mem_bytes", "max_alloc_bytes", "default"}
+for i, row in enumerate(d):
+    missing = keys - set(row)
+    assert not missing, f"row {i} lacks {missing}"
+    assert row["index"] == i
+assert d[-1]["backend"] == "host"
+assert sum(1 for r in d if r["default"]) == 1
+PY
+expect "JSON has the required keys" test $? -eq 0
+
+# No OpenCL at all: host only, a hint, exit 0.
+OCL_ICD_VENDORS=/nonexistent "$nncl" --device list >"$tmp/none" 2>&1
+expect "no-OpenCL list exits 0" test $? -eq 0
+expect "no-OpenCL list shows host" grep -q -E '^\*0 +host ' "$tmp/none"
+expect "no-OpenCL list has no OpenCL row" sh -c "! grep -q ' opencl ' '$tmp/none'"
+expect "no-OpenCL list says how to get PoCL" grep -q 'pocl-opencl-icd' "$tmp/none"
+OCL_ICD_VENDORS=/nonexistent "$nncl" --device list --json >"$tmp/none.json" 2>/dev/null
+expect "no-OpenCL JSON is host only" python3 -c "import json,sys; d=json.load(open('$tmp/none.json')); sys.exit(not (len(d)==1 and d[0]['backend']=='host'))"
+
+# Bad choices: exit 2 and the listing.
+"$nncl" train --device 99 >"$tmp/bad" 2>&1
+expect "train --device 99 exits 2" test $? -eq 2
+expect "train --device 99 names the choice" grep -q 'no device 99' "$tmp/bad"
+expect "train --device 99 lists the devices" grep -q 'host' "$tmp/bad"
+"$nncl" --device no-such-thing train >"$tmp/bad2" 2>&1
+expect "an unknown name exits 2" test $? -eq 2
+expect "an unknown name is quoted" grep -q "no-such-thing" "$tmp/bad2"
+NNCL_DEVICE=no-such-thing "$nncl" --device list >"$tmp/bad3" 2>&1
+expect "a bad NNCL_DEVICE exits 2" test $? -eq 2
+expect "a bad NNCL_DEVICE is named" grep -q "NNCL_DEVICE" "$tmp/bad3"
+"$nncl" --device >"$tmp/bad4" 2>&1
+expect "--device without a value exits 2" test $? -eq 2
+"$nncl" frobnicate >"$tmp/bad5" 2>&1
+expect "an unknown command exits 2" test $? -eq 2
+
+# Selecting host by name, and by NNCL_DEVICE.
+NNCL_DEVICE=host "$nncl" --device list >"$tmp/envhost" 2>&1
+expect "NNCL_DEVICE=host makes host the default" grep -q -E '^\*[0-9]+ +host ' "$tmp/envhost"
+
+echo "$pass passed, $fails failed"
+[ "$fails" -eq 0 ]

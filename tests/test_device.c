@@ -1,0 +1,308 @@
+/* The device layer: enumeration, selection, error names, the embedded
+ * program and its trivial kernel on every device, and the program cache. */
+#include <stdio.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "device/kernels_embedded.h"
+#include "device/opencl_impl.h"
+#include "test_util.h"
+
+START_TEST(enumeration_orders_types_and_ends_with_host)
+{
+    nncl_device_list *list = test_devices();
+    ck_assert_int_ge(list->count, 1);
+    int defaults = 0;
+    for (int i = 0; i < list->count; i++) {
+        const nncl_device_info *d = &list->items[i];
+        ck_assert_int_eq(d->index, i);
+        ck_assert_msg(d->name[0] != '\0', "device %d has no name", i);
+        ck_assert_uint_gt(d->compute_units, 0);
+        ck_assert_uint_gt(d->global_mem_bytes, 0);
+        ck_assert_uint_gt(d->max_alloc_bytes, 0);
+        if (i > 0)
+            ck_assert_int_le(list->items[i - 1].type, d->type);
+        defaults += d->is_default;
+        if (d->backend == NNCL_BACKEND_OPENCL) {
+            ck_assert_msg(strstr(d->opencl_c_version, "OpenCL C") != NULL, "%s", d->opencl_c_version);
+            ck_assert_int_ne(d->type, NNCL_DEVICE_HOST);
+        }
+    }
+    ck_assert_int_eq(defaults, 1);
+    ck_assert_int_eq(list->items[list->count - 1].backend, NNCL_BACKEND_HOST);
+    ck_assert_int_eq(list->items[list->count - 1].type, NNCL_DEVICE_HOST);
+}
+END_TEST
+
+START_TEST(select_by_index_host_and_name)
+{
+    nncl_device_list *list = test_devices();
+    int idx = -1;
+    ck_assert_ok(nncl_device_select(list, NULL, &idx));
+    ck_assert_int_eq(idx, list->default_index);
+    ck_assert_ok(nncl_device_select(list, "0", &idx));
+    ck_assert_int_eq(idx, 0);
+    ck_assert_ok(nncl_device_select(list, "host", &idx));
+    ck_assert_int_eq(idx, list->count - 1);
+    ck_assert_ok(nncl_device_select(list, "HoSt", &idx));
+    ck_assert_int_eq(idx, list->count - 1);
+    char last[16];
+    snprintf(last, sizeof last, "%d", list->count - 1);
+    ck_assert_ok(nncl_device_select(list, last, &idx));
+    ck_assert_int_eq(idx, list->count - 1);
+    if (list->items[0].backend == NNCL_BACKEND_OPENCL && strstr(list->items[0].platform, "Portable")) {
+        ck_assert_ok(nncl_device_select(list, "portable computing", &idx)); /* platform name */
+        ck_assert_int_eq(idx, 0);
+    }
+}
+END_TEST
+
+START_TEST(select_rejects_unknown_with_the_listing)
+{
+    nncl_device_list *list = test_devices();
+    int idx = -1;
+    ck_assert_int_eq(nncl_device_select(list, "99", &idx), NNCL_E_NOT_FOUND);
+    ck_assert_ptr_nonnull(strstr(nncl_last_error(), "no device 99"));
+    ck_assert_ptr_nonnull(strstr(nncl_last_error(), list->items[list->count - 1].name));
+    ck_assert_int_eq(nncl_device_select(list, "-1", &idx), NNCL_E_NOT_FOUND);
+    ck_assert_int_eq(nncl_device_select(list, "no-such-device-xyz", &idx), NNCL_E_NOT_FOUND);
+    ck_assert_ptr_nonnull(strstr(nncl_last_error(), "no-such-device-xyz"));
+    ck_assert_ptr_nonnull(strstr(nncl_last_error(), "host"));
+}
+END_TEST
+
+/* Ambiguity needs two similar devices, so build the list by hand. */
+START_TEST(select_rejects_ambiguous_names)
+{
+    nncl_device_info items[3] = {0};
+    snprintf(items[0].name, sizeof items[0].name, "GeForce RTX 4090");
+    snprintf(items[0].platform, sizeof items[0].platform, "NVIDIA CUDA");
+    snprintf(items[1].name, sizeof items[1].name, "GeForce RTX 3060");
+    snprintf(items[1].platform, sizeof items[1].platform, "NVIDIA CUDA");
+    nncl_host_describe(&items[2]);
+    for (int i = 0; i < 3; i++)
+        items[i].index = i;
+    items[0].backend = items[1].backend = NNCL_BACKEND_OPENCL;
+    nncl_device_list list = {.items = items, .count = 3, .default_index = 0};
+    int idx = -1;
+    ck_assert_int_eq(nncl_device_select(&list, "nvidia", &idx), NNCL_E_INVALID);
+    ck_assert_ptr_nonnull(strstr(nncl_last_error(), "matches 2 devices"));
+    ck_assert_ptr_nonnull(strstr(nncl_last_error(), "RTX 3060"));
+    ck_assert_ok(nncl_device_select(&list, "rtx 3060", &idx));
+    ck_assert_int_eq(idx, 1);
+    ck_assert_ok(nncl_device_select(&list, "rtx 4090", &idx));
+    ck_assert_int_eq(idx, 0);
+}
+END_TEST
+
+START_TEST(error_names)
+{
+    ck_assert_str_eq(nncl_cl_error_name(CL_SUCCESS), "CL_SUCCESS");
+    ck_assert_str_eq(nncl_cl_error_name(CL_OUT_OF_RESOURCES), "CL_OUT_OF_RESOURCES");
+    ck_assert_str_eq(nncl_cl_error_name(-5), "CL_OUT_OF_RESOURCES");
+    ck_assert_str_eq(nncl_cl_error_name(CL_BUILD_PROGRAM_FAILURE), "CL_BUILD_PROGRAM_FAILURE");
+    ck_assert_str_eq(nncl_cl_error_name(CL_INVALID_KERNEL_ARGS), "CL_INVALID_KERNEL_ARGS");
+    ck_assert_str_eq(nncl_cl_error_name(CL_MEM_OBJECT_ALLOCATION_FAILURE), "CL_MEM_OBJECT_ALLOCATION_FAILURE");
+    ck_assert_str_eq(nncl_cl_error_name(-1001), "CL_PLATFORM_NOT_FOUND_KHR");
+    ck_assert_str_eq(nncl_cl_error_name(-12345), "CL_UNKNOWN_ERROR");
+    ck_assert_int_eq(nncl_cl_fail(CL_OUT_OF_RESOURCES, "clEnqueueNDRangeKernel", "gemm_nn"), NNCL_E_DEVICE);
+    ck_assert_str_eq(nncl_last_error(), "clEnqueueNDRangeKernel(gemm_nn): CL_OUT_OF_RESOURCES (-5)");
+}
+END_TEST
+
+/* The trivial kernel, end to end, on device `_i` (a loop test over all). */
+START_TEST(fill_runs_on_every_device)
+{
+    nncl_device_list *list = test_devices();
+    for (int d = 0; d < list->count; d++) {
+        nncl_device *dev = test_open(d);
+        static const size_t sizes[] = {1, 7, 64, 129, 1000, 4099};
+        for (size_t s = 0; s < sizeof sizes / sizeof sizes[0]; s++) {
+            size_t n = sizes[s], off = 3, total = n + 2 * off;
+            nncl_buffer *b = test_poisoned(dev, total);
+            nncl_fill_args a = {nncl_view_of(b, off), n, 2.5f};
+            ck_assert_ok(nncl_fill(dev, &a));
+            float *out = malloc(total * sizeof(float));
+            ck_assert_ok(nncl_buffer_read(b, 0, out, total * sizeof(float)));
+            for (size_t i = 0; i < total; i++) {
+                bool inside = i >= off && i < off + n;
+                ck_assert_msg(inside ? out[i] == 2.5f : isnan(out[i]),
+                              "%s: n=%zu element %zu = %g", list->items[d].name, n, i, out[i]);
+            }
+            /* A view past the end is refused, not written. */
+            nncl_fill_args bad = {nncl_view_of(b, off + 1), total - off, 1.0f};
+            ck_assert_int_eq(nncl_fill(dev, &bad), NNCL_E_INVALID);
+            ck_assert_ptr_nonnull(strstr(nncl_last_error(), "fill: y"));
+            free(out);
+            nncl_buffer_free(b);
+        }
+        nncl_device_close(dev);
+    }
+}
+END_TEST
+
+START_TEST(buffer_bounds_are_checked)
+{
+    nncl_device_list *list = test_devices();
+    for (int d = 0; d < list->count; d++) {
+        nncl_device *dev = test_open(d);
+        nncl_buffer *b;
+        float x[4] = {0};
+        ck_assert_ok(nncl_buffer_alloc(dev, 16, &b));
+        ck_assert_int_eq(nncl_buffer_write(b, 4, x, 16), NNCL_E_INVALID);
+        ck_assert_int_eq(nncl_buffer_read(b, 17, x, 0), NNCL_E_INVALID);
+        ck_assert_int_eq(nncl_buffer_alloc(dev, 0, &b), NNCL_E_INVALID);
+        nncl_buffer *huge;
+        ck_assert_int_eq(nncl_buffer_alloc(dev, (size_t)list->items[d].max_alloc_bytes + 1, &huge),
+                         NNCL_E_UNSUPPORTED);
+        nncl_buffer_free(b);
+        nncl_device_close(dev);
+    }
+}
+END_TEST
+
+/* ---- the program cache and build errors (OpenCL devices only) ----------- */
+
+static char tmp_cache[256];
+
+static void fresh_cache(void)
+{
+    snprintf(tmp_cache, sizeof tmp_cache, "/tmp/nncl-test-cache-XXXXXX");
+    ck_assert_ptr_nonnull(mkdtemp(tmp_cache));
+    setenv("XDG_CACHE_HOME", tmp_cache, 1);
+    unsetenv("NNCL_NO_CACHE");
+}
+
+static void remove_tree(const char *dir)
+{
+    char cmd[512];
+    snprintf(cmd, sizeof cmd, "rm -rf '%s'", dir);
+    ck_assert_int_eq(system(cmd), 0);
+}
+
+static void check_fill_works(nncl_device *dev)
+{
+    nncl_buffer *b = test_poisoned(dev, 5);
+    nncl_fill_args a = {nncl_view_of(b, 0), 5, -1.0f};
+    ck_assert_ok(nncl_fill(dev, &a));
+    float out[5];
+    ck_assert_ok(nncl_buffer_read(b, 0, out, sizeof out));
+    for (int i = 0; i < 5; i++)
+        ck_assert_float_eq(out[i], -1.0f);
+    nncl_buffer_free(b);
+}
+
+START_TEST(program_cache_is_used_and_survives_corruption)
+{
+    nncl_device_list *list = test_devices();
+    if (list->items[0].backend != NNCL_BACKEND_OPENCL)
+        return;
+    fresh_cache();
+    bool cached = true;
+    nncl_device *dev = test_open(0);
+    ck_assert_ok(nncl_device_prepare(dev, &cached));
+    ck_assert_msg(!cached, "a fresh cache cannot hold the program");
+    check_fill_works(dev);
+    nncl_device_close(dev);
+
+    dev = test_open(0);
+    ck_assert_ok(nncl_device_prepare(dev, &cached));
+    ck_assert_msg(cached, "the second open should load the cached binary");
+    check_fill_works(dev);
+    nncl_device_close(dev);
+
+    /* Corrupt every entry: flip bytes in the middle. It must be rebuilt. */
+    char cmd[600];
+    snprintf(cmd, sizeof cmd,
+             "for f in '%s'/nncl/*.bin; do printf 'garbage' | dd of=\"$f\" bs=1 seek=200 conv=notrunc 2>/dev/null; done",
+             tmp_cache);
+    ck_assert_int_eq(system(cmd), 0);
+    dev = test_open(0);
+    ck_assert_ok(nncl_device_prepare(dev, &cached));
+    ck_assert_msg(!cached, "a corrupt entry must not be trusted");
+    check_fill_works(dev);
+    nncl_device_close(dev);
+
+    /* Truncated to a few bytes: rebuilt again. */
+    snprintf(cmd, sizeof cmd, "for f in '%s'/nncl/*.bin; do truncate -s 5 \"$f\"; done", tmp_cache);
+    ck_assert_int_eq(system(cmd), 0);
+    dev = test_open(0);
+    ck_assert_ok(nncl_device_prepare(dev, &cached));
+    ck_assert(!cached);
+    check_fill_works(dev);
+    nncl_device_close(dev);
+    remove_tree(tmp_cache);
+}
+END_TEST
+
+START_TEST(build_failure_names_the_file_and_shows_the_log)
+{
+    nncl_device_list *list = test_devices();
+    if (list->items[0].backend != NNCL_BACKEND_OPENCL)
+        return;
+    fresh_cache();
+    char dir[300];
+    snprintf(dir, sizeof dir, "%s/kernels", tmp_cache);
+    ck_assert_int_eq(mkdir(dir, 0755), 0);
+    for (int i = 0; i < nncl_embedded_source_count; i++) {
+        char path[600];
+        snprintf(path, sizeof path, "%s/%s", dir, nncl_embedded_sources[i].name);
+        FILE *f = fopen(path, "wb");
+        ck_assert_ptr_nonnull(f);
+        fwrite(nncl_embedded_sources[i].data, 1, nncl_embedded_sources[i].size, f);
+        if (strcmp(nncl_embedded_sources[i].name, "fill.cl") == 0)
+            fputs("\n__kernel void broken(__global float *y) { y[0] = undefined_name; }\n", f);
+        fclose(f);
+    }
+    setenv("NNCL_KERNEL_PATH", dir, 1);
+    nncl_device *dev = test_open(0);
+    nncl_status st = nncl_device_prepare(dev, NULL);
+    ck_assert_int_eq(st, NNCL_E_DEVICE);
+    const char *msg = nncl_last_error();
+    ck_assert_msg(strstr(msg, "CL_BUILD_PROGRAM_FAILURE") && strstr(msg, "fill.cl") &&
+                      strstr(msg, "undefined_name") && strstr(msg, "build log"),
+                  "message lacks the file, error name or log: %s", msg);
+    /* An op reports the same failure instead of crashing. */
+    nncl_buffer *b = test_poisoned(dev, 4);
+    nncl_fill_args a = {nncl_view_of(b, 0), 4, 0.0f};
+    ck_assert_int_eq(nncl_fill(dev, &a), NNCL_E_DEVICE);
+    nncl_buffer_free(b);
+    nncl_device_close(dev);
+
+    /* A missing file in NNCL_KERNEL_PATH is named too. */
+    char path[600];
+    snprintf(path, sizeof path, "%s/fill.cl", dir);
+    unlink(path);
+    dev = test_open(0);
+    ck_assert_int_eq(nncl_device_prepare(dev, NULL), NNCL_E_IO);
+    ck_assert_ptr_nonnull(strstr(nncl_last_error(), "fill.cl"));
+    ck_assert_ptr_nonnull(strstr(nncl_last_error(), "NNCL_KERNEL_PATH"));
+    nncl_device_close(dev);
+    unsetenv("NNCL_KERNEL_PATH");
+    remove_tree(tmp_cache);
+}
+END_TEST
+
+int main(void)
+{
+    Suite *s = suite_create("device");
+    TCase *t = tcase_create("list");
+    tcase_add_test(t, enumeration_orders_types_and_ends_with_host);
+    tcase_add_test(t, select_by_index_host_and_name);
+    tcase_add_test(t, select_rejects_unknown_with_the_listing);
+    tcase_add_test(t, select_rejects_ambiguous_names);
+    tcase_add_test(t, error_names);
+    suite_add_tcase(s, t);
+    t = tcase_create("run");
+    tcase_add_test(t, fill_runs_on_every_device);
+    tcase_add_test(t, buffer_bounds_are_checked);
+    tcase_add_test(t, program_cache_is_used_and_survives_corruption);
+    tcase_add_test(t, build_failure_names_the_file_and_shows_the_log);
+    tcase_set_timeout(t, 300);
+    suite_add_tcase(s, t);
+    SRunner *r = srunner_create(s);
+    srunner_run_all(r, CK_NORMAL);
+    int failed = srunner_ntests_failed(r);
+    srunner_free(r);
+    return failed ? EXIT_FAILURE : EXIT_SUCCESS;
+}

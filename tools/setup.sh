@@ -1,0 +1,48 @@
+#!/bin/sh
+# Set up nncl on Debian 12 from a fresh clone: install the Debian packages it
+# needs (only those missing), configure meson in build/, build, then:
+#   tools/setup.sh          set up only
+#   tools/setup.sh train    set up, then train on the shipped MNIST (`nncl train --device 0`)
+#   tools/setup.sh test     set up, then run the whole test suite
+#   tools/setup.sh list     set up, then list the devices
+# Extra arguments after the action go to that command.
+set -eu
+cd "$(dirname "$0")/.."
+action=${1:-setup}
+[ $# -gt 0 ] && shift
+
+packages="gcc libc6-dev pkg-config meson ninja-build python3 ocl-icd-opencl-dev opencl-c-headers
+pocl-opencl-icd clinfo check zlib1g-dev libjansson-dev libssl-dev libopenblas-dev"
+
+missing=""
+for p in $packages; do
+    if ! dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q '^install ok installed$'; then
+        missing="$missing $p"
+    fi
+done
+if [ -n "$missing" ]; then
+    echo "setup: installing:$missing"
+    sudo=""
+    [ "$(id -u)" -ne 0 ] && sudo=sudo
+    $sudo apt-get update -qq
+    DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y -qq --no-install-recommends $missing
+fi
+
+if [ -f build/build.ninja ]; then
+    meson setup --reconfigure build >/dev/null
+else
+    meson setup build --buildtype=release >/dev/null
+fi
+ninja -C build
+
+case "$action" in
+setup) ;;
+train) exec ./build/nncl train --device 0 "$@" ;;
+list) exec ./build/nncl --device list "$@" ;;
+test)
+    # PoCL was just installed, so an OpenCL device must exist: the suite fails
+    # rather than quietly testing the host backend alone.
+    export NNCL_REQUIRE_OPENCL="${NNCL_REQUIRE_OPENCL:-1}"
+    exec meson test -C build --print-errorlogs "$@" ;;
+*) echo "usage: tools/setup.sh [setup|train|test|list] [args...]" >&2; exit 2 ;;
+esac
