@@ -21,12 +21,174 @@
 extern "C" {
 #endif
 
+/* Activation functions, the same codes as cl/common.cl. Backward passes read
+ * the forward *output* y = f(z), never z: every f here has a derivative that
+ * is a function of its output (relu: y > 0; leaky relu: y > 0 ? 1 : slope,
+ * valid because the slope is positive; sigmoid: y(1 - y); tanh: 1 - y^2). */
+typedef enum nncl_act {
+    NNCL_ACT_IDENTITY = 0,
+    NNCL_ACT_RELU = 1,
+    NNCL_ACT_LEAKY_RELU = 2,    /* slope for z < 0 in act_param (e.g. 0.01) */
+    NNCL_ACT_SIGMOID = 3,
+    NNCL_ACT_TANH = 4,
+} nncl_act;
+
 /* ---- fill: y[i] = value for i < n (the trivial end-to-end kernel) ------ */
 typedef struct nncl_fill_args {
     nncl_view y;    /* float[n] */
     size_t n;
     float value;
 } nncl_fill_args;
+
+/* ---- gemm ----------------------------------------------------------------
+ * C = act(alpha * op(A) * op(B) + beta * C + bias[j]), row-major, where
+ * op(X) = X or X^T. op(A) is M x K, op(B) is K x N, C is M x N. Leading
+ * dimensions are row strides of the matrices as stored: A[i*lda + p] when
+ * A is not transposed, A[p*lda + i] when it is (likewise B). beta == 0 means
+ * C is not read (it may hold garbage). bias (optional, buf NULL = none) is
+ * float[N]. Any M, N, K >= 1. */
+typedef struct nncl_gemm_args {
+    bool trans_a, trans_b;
+    size_t m, n, k;
+    float alpha, beta;
+    nncl_view a; size_t lda;
+    nncl_view b; size_t ldb;
+    nncl_view c; size_t ldc;
+    nncl_view bias;             /* float[n] or {NULL} */
+    nncl_act act;
+    float act_param;
+} nncl_gemm_args;
+
+/* ---- act_fwd: y[i] = f(x[i]) for i < n. x and y may be the same view. */
+typedef struct nncl_act_fwd_args {
+    nncl_view x, y;             /* float[n] */
+    size_t n;
+    nncl_act act;
+    float act_param;
+} nncl_act_fwd_args;
+
+/* ---- act_bwd: dx[i] = dy[i] * f'(y[i]), from the forward output y.
+ * dx may be the same view as dy. */
+typedef struct nncl_act_bwd_args {
+    nncl_view y, dy, dx;        /* float[n] */
+    size_t n;
+    nncl_act act;
+    float act_param;
+} nncl_act_bwd_args;
+
+/* ---- softmax_xent: softmax + cross-entropy, fused --------------------------
+ * For each row r of logits z (rows x classes) with label t = labels[r]:
+ *   p_j = exp(z_j - max z) / sum_k exp(z_k - max z)
+ *   loss_r = log(sum_k exp(z_k - max z)) + max z - z_t        (log-sum-exp)
+ * If dz.buf is set: dz[r,j] = (p_j - [j == t]) * grad_scale   (1/batch for a mean).
+ *   dz may be the same view as z.
+ * If acc.buf is set: acc[0] += sum_r loss_r and acc[1] += number of rows whose
+ * argmax_j z_j == t (first maximum), summed in a fixed order: no atomics, the
+ * same bits every run. Labels outside [0, classes) give loss NaN. */
+typedef struct nncl_softmax_xent_args {
+    nncl_view z;                /* float[rows * classes] */
+    nncl_view labels;           /* int32[rows] */
+    nncl_view dz;               /* float[rows * classes] or {NULL} */
+    nncl_view acc;              /* float[2] or {NULL} */
+    size_t rows, classes;
+    float grad_scale;
+} nncl_softmax_xent_args;
+
+/* ---- mse: mean squared error, for regression ---------------------------------
+ * For each row r of predictions y and targets t (rows x outputs):
+ *   loss_r = (1/outputs) sum_j (y_j - t_j)^2
+ * If dy.buf is set: dy[r,j] = 2 (y_j - t_j) / outputs * grad_scale (1/batch for a mean).
+ * If acc.buf is set: acc[0] += sum_r loss_r, acc[1] += sum_r (1/outputs) sum_j |y_j - t_j|,
+ * in a fixed order. */
+typedef struct nncl_mse_args {
+    nncl_view y, t;             /* float[rows * outputs] */
+    nncl_view dy;               /* float[rows * outputs] or {NULL} */
+    nncl_view acc;              /* float[2] or {NULL} */
+    size_t rows, outputs;
+    float grad_scale;
+} nncl_mse_args;
+
+/* ---- colsum: y[j] = alpha * sum_i x[i, j] + beta * y[j] (the bias gradient).
+ * x is rows x cols, row stride ldx. Fixed-order tree: deterministic. beta == 0
+ * means y is not read. */
+typedef struct nncl_colsum_args {
+    nncl_view x; size_t ldx;
+    nncl_view y;                /* float[cols] */
+    size_t rows, cols;
+    float alpha, beta;
+} nncl_colsum_args;
+
+/* ---- argmax_rows: idx[i] = the first j with x[i, j] maximal (NaN counts as
+ * maximal, so a NaN row points at its first NaN). */
+typedef struct nncl_argmax_rows_args {
+    nncl_view x;                /* float[rows * cols] */
+    nncl_view idx;              /* int32[rows] */
+    size_t rows, cols;
+} nncl_argmax_rows_args;
+
+/* ---- optim_step: one update of a flat parameter vector --------------------
+ * g = grad[i] (+ weight_decay * w for SGD, momentum and Adam: L2 in the gradient)
+ *   SGD:       w -= lr * g
+ *   momentum:  v = mu * v + g;  w -= lr * (nesterov ? g + mu * v : v)
+ *   Adam:      m = b1 m + (1-b1) g;  v = b2 v + (1-b2) g^2;
+ *              w -= lr * (m / (1 - b1^t)) / (sqrt(v / (1 - b2^t)) + eps)
+ *   AdamW:     as Adam on the plain gradient, then w -= lr * weight_decay * w
+ *              (decoupled; applied before the Adam update, like PyTorch).
+ * t is the 1-based step count. m and v are optimiser state, float[n] each,
+ * zeroed by the caller before the first step (momentum uses m only; SGD neither). */
+typedef enum nncl_optim {
+    NNCL_OPTIM_SGD = 0,
+    NNCL_OPTIM_MOMENTUM = 1,
+    NNCL_OPTIM_ADAM = 2,
+    NNCL_OPTIM_ADAMW = 3,
+} nncl_optim;
+
+typedef struct nncl_optim_step_args {
+    nncl_optim kind;
+    nncl_view w, grad;          /* float[n] */
+    nncl_view m, v;             /* float[n] or {NULL} where the optimiser has no such state */
+    size_t n;
+    float lr, weight_decay;
+    float momentum;             /* mu */
+    bool nesterov;
+    float beta1, beta2, eps;
+    unsigned long step;         /* t >= 1 */
+} nncl_optim_step_args;
+
+/* ---- gather: a mini-batch from a device-resident dataset ---------------------
+ * For r < rows, with s = index[r]:
+ *   x[r, j] = ((float)data[s * cols + j] - shift[j]) * scale[j]
+ * data is bytes (u8 = true) or floats. If labels.buf is set, also
+ *   labels_out[r] = labels[s]   (int32; classification), and if targets.buf is
+ * set, targets_out[r * outputs + k] = (targets[s * outputs + k] - t_shift) * t_scale
+ * (regression). Indices must be < data_rows: the check reads them only on
+ * host buffers, so kernels also guard (an index out of range writes NaN). */
+typedef struct nncl_gather_args {
+    nncl_view data;             /* u8 or float [data_rows * cols] */
+    bool u8;
+    size_t data_rows, cols;
+    nncl_view index;            /* int32[rows] */
+    size_t rows;
+    nncl_view shift, scale;     /* float[cols] */
+    nncl_view x;                /* float[rows * cols] */
+    nncl_view labels, labels_out;       /* int32[data_rows], int32[rows], or {NULL} */
+    nncl_view targets, targets_out;     /* float[data_rows * outputs], float[rows * outputs], or {NULL} */
+    size_t outputs;
+    float t_shift, t_scale;
+} nncl_gather_args;
+
+/* ---- dropout: y[i] = x[i] * keep(i) / (1 - p), keep(i) = u(seed, step, i) >= p
+ * with u uniform in [0, 1) from a counter-based generator (Philox-4x32-10,
+ * keyed by seed; counter = (i, step)). The mask is recomputed, not stored: the
+ * backward pass is the same call on dy -> dx with the same seed and step. The
+ * same bits on every device. x and y may be the same view. p in [0, 1). */
+typedef struct nncl_dropout_args {
+    nncl_view x, y;             /* float[n] */
+    size_t n;
+    float p;
+    uint64_t seed;
+    uint64_t step;
+} nncl_dropout_args;
 
 #define NNCL_OPS(X) \
     X(fill)
