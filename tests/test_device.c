@@ -161,6 +161,27 @@ START_TEST(buffer_bounds_are_checked)
 }
 END_TEST
 
+START_TEST(copy_between_buffers)
+{
+    nncl_device_list *list = test_devices();
+    for (int d = 0; d < list->count; d++) {
+        nncl_device *dev = test_open(d);
+        float x[7] = {1, 2, 3, 4, 5, 6, 7}, y[7];
+        nncl_buffer *a = test_upload(dev, x, 7), *b = test_poisoned(dev, 7);
+        ck_assert_ok(nncl_buffer_copy(b, 2 * sizeof(float), a, 1 * sizeof(float), 4 * sizeof(float)));
+        ck_assert_ok(nncl_buffer_read(b, 0, y, sizeof y));
+        ck_assert(isnan(y[0]) && isnan(y[1]) && isnan(y[6]));
+        for (int i = 2; i < 6; i++)
+            ck_assert_float_eq(y[i], x[i - 1]);
+        ck_assert_int_eq(nncl_buffer_copy(b, 4 * sizeof(float), a, 0, 4 * sizeof(float)), NNCL_E_INVALID);
+        ck_assert_int_eq(nncl_buffer_copy(a, 0, a, 4, 8), NNCL_E_INVALID); /* overlap */
+        nncl_buffer_free(a);
+        nncl_buffer_free(b);
+        nncl_device_close(dev);
+    }
+}
+END_TEST
+
 /* ---- the program cache and build errors (OpenCL devices only) ----------- */
 
 static char tmp_cache[256];
@@ -296,6 +317,7 @@ int main(void)
     t = tcase_create("run");
     tcase_add_test(t, fill_runs_on_every_device);
     tcase_add_test(t, buffer_bounds_are_checked);
+    tcase_add_test(t, copy_between_buffers);
     tcase_add_test(t, program_cache_is_used_and_survives_corruption);
     tcase_add_test(t, build_failure_names_the_file_and_shows_the_log);
     tcase_set_timeout(t, 300);

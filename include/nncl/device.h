@@ -102,6 +102,9 @@ void nncl_buffer_free(nncl_buffer *buf);
 size_t nncl_buffer_size(const nncl_buffer *buf);
 nncl_status nncl_buffer_write(nncl_buffer *buf, size_t offset, const void *src, size_t bytes);
 nncl_status nncl_buffer_read(const nncl_buffer *buf, size_t offset, void *dst, size_t bytes);
+/* Copy bytes between two buffers of the same device (regions must not overlap). */
+nncl_status nncl_buffer_copy(nncl_buffer *dst, size_t dst_offset, const nncl_buffer *src,
+                             size_t src_offset, size_t bytes);
 
 /* A tensor argument: a buffer and an offset in *elements* of the op's type. */
 typedef struct nncl_view {

@@ -263,6 +263,21 @@ nncl_status nncl_buffer_read(const nncl_buffer *buf, size_t offset, void *dst, s
     return buf->dev->iface->buffer_read(buf, offset, dst, bytes);
 }
 
+nncl_status nncl_buffer_copy(nncl_buffer *dst, size_t dst_offset, const nncl_buffer *src,
+                             size_t src_offset, size_t bytes)
+{
+    if (dst->dev != src->dev)
+        return nncl_fail(NNCL_E_INVALID, "copy between buffers of different devices");
+    nncl_status st = check_range(dst, dst_offset, bytes, "copy destination");
+    if (st == NNCL_OK)
+        st = check_range(src, src_offset, bytes, "copy source");
+    if (st != NNCL_OK || bytes == 0)
+        return st;
+    if (dst == src && dst_offset < src_offset + bytes && src_offset < dst_offset + bytes)
+        return nncl_fail(NNCL_E_INVALID, "copy within one buffer with overlapping regions");
+    return dst->dev->iface->buffer_copy(dst, dst_offset, src, src_offset, bytes);
+}
+
 nncl_status nncl_view_check(const nncl_device *dev, nncl_view v, size_t elem_size, size_t count,
                             const char *what)
 {

@@ -95,6 +95,13 @@ static nncl_status host_buffer_read(const nncl_buffer *buf, size_t offset, void 
     return NNCL_OK;
 }
 
+static nncl_status host_buffer_copy(nncl_buffer *dst, size_t dst_offset, const nncl_buffer *src,
+                                    size_t src_offset, size_t bytes)
+{
+    memcpy((char *)dst->host + dst_offset, (const char *)src->host + src_offset, bytes);
+    return NNCL_OK;
+}
+
 #define NNCL_HOST_ENTRY(name) .name = nncl_host_##name,
 const nncl_backend_iface nncl_host_backend = {
     .name = "host",
@@ -106,6 +113,7 @@ const nncl_backend_iface nncl_host_backend = {
     .buffer_free = host_buffer_free,
     .buffer_write = host_buffer_write,
     .buffer_read = host_buffer_read,
+    .buffer_copy = host_buffer_copy,
     NNCL_OPS(NNCL_HOST_ENTRY)
 };
 #undef NNCL_HOST_ENTRY

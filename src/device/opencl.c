@@ -264,6 +264,14 @@ static nncl_status cl_buffer_read(const nncl_buffer *buf, size_t offset, void *d
     return err == CL_SUCCESS ? NNCL_OK : nncl_cl_fail(err, "clEnqueueReadBuffer", NULL);
 }
 
+static nncl_status cl_buffer_copy(nncl_buffer *dst, size_t dst_offset, const nncl_buffer *src,
+                                  size_t src_offset, size_t bytes)
+{
+    cl_int err = clEnqueueCopyBuffer(nncl_cl_of(dst->dev)->queue, (cl_mem)src->mem, (cl_mem)dst->mem,
+                                     src_offset, dst_offset, bytes, 0, NULL, NULL);
+    return err == CL_SUCCESS ? NNCL_OK : nncl_cl_fail(err, "clEnqueueCopyBuffer", NULL);
+}
+
 /* ---- launching kernels --------------------------------------------------- */
 
 static cl_kernel find_kernel(nncl_cl_device *cl, const char *name)
@@ -324,6 +332,7 @@ const nncl_backend_iface nncl_opencl_backend = {
     .buffer_free = cl_buffer_free,
     .buffer_write = cl_buffer_write,
     .buffer_read = cl_buffer_read,
+    .buffer_copy = cl_buffer_copy,
     NNCL_OPS(NNCL_CL_ENTRY)
 };
 #undef NNCL_CL_ENTRY
