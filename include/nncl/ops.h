@@ -83,8 +83,12 @@ typedef struct nncl_act_bwd_args {
  * If dz.buf is set: dz[r,j] = (p_j - [j == t]) * grad_scale   (1/batch for a mean).
  *   dz may be the same view as z.
  * If acc.buf is set: acc[0] += sum_r loss_r and acc[1] += number of rows whose
- * argmax_j z_j == t (first maximum), summed in a fixed order: no atomics, the
- * same bits every run. Labels outside [0, classes) give loss NaN. */
+ * argmax_j z_j == t (first maximum, NaN counting as maximal, as argmax_rows),
+ * summed in a fixed order: no atomics, the same bits every run. The sum goes
+ * through scratch (float[2 * rows], needed only with acc: the per-row loss and
+ * correct flag), which the caller provides so that no op allocates.
+ * Labels outside [0, classes) give loss NaN and, with dz, a NaN row of dz.
+ * NaN or Inf logits are not clamped: they give NaN for that row. classes >= 1. */
 typedef struct nncl_softmax_xent_args {
     nncl_view z;                /* float[rows * classes] */
     nncl_view labels;           /* int32[rows] */
@@ -92,6 +96,7 @@ typedef struct nncl_softmax_xent_args {
     nncl_view acc;              /* float[2] or {NULL} */
     size_t rows, classes;
     float grad_scale;
+    nncl_view scratch;          /* float[2 * rows] when acc is set, else unused */
 } nncl_softmax_xent_args;
 
 /* ---- mse: mean squared error, for regression ---------------------------------
@@ -99,13 +104,15 @@ typedef struct nncl_softmax_xent_args {
  *   loss_r = (1/outputs) sum_j (y_j - t_j)^2
  * If dy.buf is set: dy[r,j] = 2 (y_j - t_j) / outputs * grad_scale (1/batch for a mean).
  * If acc.buf is set: acc[0] += sum_r loss_r, acc[1] += sum_r (1/outputs) sum_j |y_j - t_j|,
- * in a fixed order. */
+ * in a fixed order, through scratch (float[2 * rows], as softmax_xent).
+ * dy may be the same view as y. outputs >= 1. */
 typedef struct nncl_mse_args {
     nncl_view y, t;             /* float[rows * outputs] */
     nncl_view dy;               /* float[rows * outputs] or {NULL} */
     nncl_view acc;              /* float[2] or {NULL} */
     size_t rows, outputs;
     float grad_scale;
+    nncl_view scratch;          /* float[2 * rows] when acc is set, else unused */
 } nncl_mse_args;
 
 /* ---- colsum: y[j] = alpha * sum_i x[i, j] + beta * y[j] (the bias gradient).
@@ -191,7 +198,16 @@ typedef struct nncl_dropout_args {
 } nncl_dropout_args;
 
 #define NNCL_OPS(X) \
-    X(fill)
+    X(fill)         \
+    X(act_fwd)      \
+    X(act_bwd)      \
+    X(softmax_xent) \
+    X(mse)          \
+    X(colsum)       \
+    X(argmax_rows)  \
+    X(optim_step)   \
+    X(gather)       \
+    X(dropout)
 
 #define NNCL_DECLARE_OP(name) \
     nncl_status nncl_##name(nncl_device *dev, const nncl_##name##_args *args);

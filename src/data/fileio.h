@@ -1,0 +1,31 @@
+/* Opening data files (src/data internal). */
+#ifndef NNCL_DATA_FILEIO_H
+#define NNCL_DATA_FILEIO_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <zlib.h>
+
+#include "nncl/status.h"
+
+typedef struct nncl_data_file {
+    int fd;
+    bool regular;   /* a regular file (size is valid) */
+    bool gzip;      /* starts with the gzip magic bytes 1f 8b */
+    uint64_t size;
+} nncl_data_file;
+
+/* Opens path; NNCL_E_IO naming the path for a missing file or a directory. */
+nncl_status nncl_data_open(const char *path, nncl_data_file *f);
+void nncl_data_close(nncl_data_file *f);
+
+/* Reads up to n bytes (fewer only at end of file); *got says how many. */
+nncl_status nncl_data_read_full(const char *path, int fd, void *buf, size_t n, size_t *got);
+
+/* A gzFile on a dup of f->fd (close it with gzclose). */
+nncl_status nncl_gz_open(const char *path, nncl_data_file *f, gzFile *gz);
+/* Like nncl_data_read_full; corrupt data is NNCL_E_FORMAT with zlib's text. */
+nncl_status nncl_gz_read(const char *path, gzFile gz, void *buf, size_t n, size_t *got);
+
+#endif

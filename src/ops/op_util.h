@@ -1,0 +1,28 @@
+/* Small helpers shared by the op files in src/ops/: size arithmetic that
+ * cannot overflow silently, and the fixed work-group sizes of the reduction
+ * kernels. Private to the library. */
+#ifndef NNCL_OP_UTIL_H
+#define NNCL_OP_UTIL_H
+
+#include <stdint.h>
+
+#include "device/backend.h"
+
+/* *out = a * b, or fail naming `what` if it does not fit a size_t. */
+static inline nncl_status nncl_size_mul(size_t a, size_t b, size_t *out, const char *what)
+{
+    if (a != 0 && b > SIZE_MAX / a)
+        return nncl_fail(NNCL_E_INVALID, "%s: %zu x %zu elements overflow", what, a, b);
+    *out = a * b;
+    return NNCL_OK;
+}
+
+/* The work-group size of the one-group reductions (loss_reduce) and the
+ * number of row lanes of colsum: 256 work-items where the device allows it,
+ * else 64. Fixed per device, so a device always sums in the same order. */
+static inline size_t nncl_reduce_group(const nncl_device *dev)
+{
+    return dev->info.max_work_group_size >= 256 ? 256 : 64;
+}
+
+#endif
