@@ -199,6 +199,7 @@ typedef struct nncl_dropout_args {
 
 #define NNCL_OPS(X) \
     X(fill)         \
+    X(gemm)         \
     X(act_fwd)      \
     X(act_bwd)      \
     X(softmax_xent) \

@@ -33,5 +33,8 @@ int cli_open_device(const char *choice, nncl_device **dev);
 /* Commands: argv[0] is the command name. */
 int cmd_devices(const cli_globals *g, int argc, char **argv);
 int cmd_train(const cli_globals *g, int argc, char **argv);
+int cmd_eval(const cli_globals *g, int argc, char **argv);
+int cmd_predict(const cli_globals *g, int argc, char **argv);
+int cmd_bench(const cli_globals *g, int argc, char **argv);
 
 #endif

@@ -1,41 +1,482 @@
-/* `nncl train`: train a network. (Options and the loop land with the
- * training issue; for now the device is resolved and reported.) */
-#include <getopt.h>
+/* `nncl train`: load the data, build the network, train it on the chosen
+ * device, and save everything about the run in its own directory. */
+#include <math.h>
+#include <signal.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
+#include <time.h>
+#include <unistd.h>
 
 #include "cli/cli.h"
+#include "cli/data_splits.h"
+#include "cli/run_dir.h"
+#include "cli/train_options.h"
+#include "nncl/model.h"
+
+/* ---- interruption ---------------------------------------------------------- */
+
+static volatile sig_atomic_t interrupted;
+
+static void on_sigint(int sig)
+{
+    (void)sig;
+    interrupted = 1;
+}
+
+/* ---- printing ----------------------------------------------------------------- */
+
+/* 54000 -> "54,000". */
+static const char *count(size_t n, char *buf)
+{
+    char tmp[32];
+    int len = snprintf(tmp, sizeof tmp, "%zu", n), o = 0;
+    for (int i = 0; i < len; i++) {
+        buf[o++] = tmp[i];
+        if ((len - i - 1) % 3 == 0 && i < len - 1)
+            buf[o++] = ',';
+    }
+    buf[o] = '\0';
+    return buf;
+}
+
+typedef struct train_view {
+    const train_options *o;
+    run_dir *run;
+    bool tty, classify, full_batch;
+    int epochs;
+    bool progress_shown;
+} train_view;
+
+static void print_header(const train_options *o, const nncl_device_info *dev, const splits *s,
+                         const nncl_net_config *cfg, size_t params, size_t batch, const char *run)
+{
+    char a[32], b[32], c[32];
+    printf("nncl %s: training\n", nncl_version());
+    printf("device     %d: %s (%s%s%s)\n", dev->index, dev->name, nncl_backend_name(dev->backend),
+           dev->backend == NNCL_BACKEND_OPENCL ? ", " : "",
+           dev->backend == NNCL_BACKEND_OPENCL ? dev->platform : "");
+    printf("data       %s: %s train, %s validation, %s test (%s); %zu features", s->src.name,
+           count(s->train.rows, a), count(s->val.rows, b), count(s->test.rows, c), s->test_origin, s->train.cols);
+    if (s->train.task == NNCL_TASK_CLASSIFY)
+        printf(", %d classes\n", s->train.num_classes);
+    else
+        printf(", regression\n");
+    printf("network    layer  shape          activation  parameters\n");
+    for (int l = 1; l <= cfg->layers; l++) {
+        char shape[64];
+        snprintf(shape, sizeof shape, "%zu -> %zu", cfg->sizes[l - 1], cfg->sizes[l]);
+        const char *act = l < cfg->layers ? nncl_act_name(cfg->act)
+                          : cfg->task == NNCL_TASK_CLASSIFY ? "softmax" : "identity";
+        printf("           %-5d  %-13s  %-10s  %s%s\n", l, shape, act,
+               count(cfg->sizes[l] * (cfg->sizes[l - 1] + 1), a),
+               l < cfg->layers && cfg->dropout > 0 ? " (dropout)" : "");
+    }
+    printf("           total                             %s\n", count(params, a));
+    printf("optimiser  %s, lr %g (%s", optim_name(o->optim.kind), o->schedule.lr,
+           schedule_name(o->schedule.kind));
+    if (o->schedule.kind == NNCL_SCHEDULE_STEP)
+        printf(" every %d epochs x %g", o->schedule.step_epochs, o->schedule.gamma);
+    if (o->schedule.warmup_epochs > 0)
+        printf(", warm-up %g epochs", o->schedule.warmup_epochs);
+    printf(")");
+    if (o->optim.kind == NNCL_OPTIM_MOMENTUM)
+        printf(", momentum %g%s", o->optim.momentum, o->optim.nesterov ? " (Nesterov)" : "");
+    if (o->optim.weight_decay > 0)
+        printf(", weight decay %g", o->optim.weight_decay);
+    printf(", batch %s, %d epochs", batch >= s->train.rows ? "full" : count(batch, a), o->epochs);
+    if (o->early_stop)
+        printf(", early stop after %d", o->early_stop);
+    printf("\n");
+    if (o->preset)
+        printf("preset     %s%s\n", o->preset,
+               o->faithful ? " (gradients / 42,000, one scalar bias gradient per layer)" : "");
+    printf("seed       %llu\n", (unsigned long long)o->seed);
+    printf("run        %s\n", run);
+    fflush(stdout);
+}
+
+static void clear_progress(train_view *v)
+{
+    if (v->progress_shown) {
+        fputs("\r\033[K", stderr);
+        v->progress_shown = false;
+    }
+}
+
+static void on_progress(void *ctx, int epoch, size_t step, size_t steps, double loss, double acc)
+{
+    train_view *v = ctx;
+    if (!v->tty || v->o->quiet)
+        return;
+    int width = 30, done = (int)((double)width * (double)step / (double)steps);
+    char bar[64];
+    for (int i = 0; i < width; i++)
+        bar[i] = i < done ? '=' : (i == done ? '>' : ' ');
+    bar[width] = '\0';
+    fprintf(stderr, "\r\033[Kepoch %d/%d [%s] %3.0f%%  loss %.4f", epoch, v->epochs, bar,
+            100.0 * (double)step / (double)steps, loss);
+    if (v->classify)
+        fprintf(stderr, "  acc %.2f%%", 100 * acc);
+    fflush(stderr);
+    v->progress_shown = true;
+}
+
+static nncl_status on_epoch(void *ctx, const nncl_epoch_metrics *m)
+{
+    train_view *v = ctx;
+    nncl_status st = run_dir_add_metrics(v->run, m);
+    if (st != NNCL_OK)
+        return st;
+    bool show = m->epoch % v->o->log_every == 0 || m->epoch == v->epochs || m->epoch == 1;
+    if (v->o->quiet || !show)
+        return NNCL_OK;
+    clear_progress(v);
+    char sps[32];
+    const char *word = v->full_batch ? "iteration" : "epoch";
+    int digits = snprintf(NULL, 0, "%d", v->epochs);
+    printf("%s %*d/%d  train loss %.4f ", word, digits, m->epoch, v->epochs, m->train_loss);
+    if (v->classify)
+        printf("acc %6.2f%%", 100 * m->train_accuracy);
+    else
+        printf("mae %.4f", m->train_accuracy);
+    if (!isnan(m->val_loss)) {
+        printf("  val loss %.4f ", m->val_loss);
+        if (v->classify)
+            printf("acc %6.2f%%", 100 * m->val_accuracy);
+        else
+            printf("mae %.4f", m->val_accuracy);
+    }
+    printf("  lr %.3g  %.1f s  %s samples/s\n", m->lr, m->seconds, count((size_t)m->samples_per_second, sps));
+    fflush(stdout);
+    return NNCL_OK;
+}
+
+/* ---- the record ------------------------------------------------------------------ */
+
+static json_t *names_array(char **names, int n)
+{
+    json_t *a = json_array();
+    for (int i = 0; names && i < n; i++)
+        json_array_append_new(a, json_string(names[i]));
+    return a;
+}
+
+static json_t *config_json(const train_options *o, const nncl_device_info *dev, const splits *s,
+                           const nncl_net_config *cfg, size_t batch, int argc, char **argv)
+{
+    json_t *cmd = json_array();
+    for (int i = 0; i < argc; i++)
+        json_array_append_new(cmd, json_string(argv[i]));
+    json_t *layers = json_array();
+    for (int l = 0; l <= cfg->layers; l++)
+        json_array_append_new(layers, json_integer((json_int_t)cfg->sizes[l]));
+    json_t *files = json_array();
+    for (int i = 0; i < s->src.num_files; i++)
+        json_array_append_new(files, json_string(s->src.files[i]));
+    bool classify = cfg->task == NNCL_TASK_CLASSIFY;
+    json_t *j = json_object();
+    json_object_set_new(j, "nncl_version", json_string(nncl_version()));
+    json_object_set_new(j, "command", cmd);
+    json_object_set_new(j, "preset", o->preset ? json_string(o->preset) : json_null());
+    json_object_set_new(j, "device",
+                        json_pack("{s:i, s:s, s:s, s:s, s:s, s:s}", "index", dev->index, "name", dev->name,
+                                  "backend", nncl_backend_name(dev->backend), "type",
+                                  nncl_device_type_name(dev->type), "platform", dev->platform, "driver",
+                                  dev->driver_version));
+    json_object_set_new(j, "data",
+                        json_pack("{s:s, s:o, s:s, s:s, s:I, s:I, s:I, s:I, s:s, s:o, s:s?, s:f, s:f, s:I}",
+                                  "name", s->src.name, "files", files, "sha256", s->src.sha256, "task",
+                                  classify ? "classify" : "regress", "train_rows", (json_int_t)s->train.rows,
+                                  "val_rows", (json_int_t)s->val.rows, "test_rows", (json_int_t)s->test.rows,
+                                  "features", (json_int_t)s->train.cols, "test_from", s->test_origin,
+                                  "class_names", names_array(s->train.class_names, s->train.num_classes),
+                                  "label", o->label, "val", o->val, "test_split", o->test_split, "limit",
+                                  (json_int_t)o->limit));
+    json_object_set_new(j, "model",
+                        json_pack("{s:o, s:s, s:f, s:s, s:f, s:f, s:s}", "layers", layers, "activation",
+                                  nncl_act_name(cfg->act), "leaky_slope", (double)cfg->act_param, "init",
+                                  init_name(o->init), "init_param", (double)o->init_param, "dropout",
+                                  (double)cfg->dropout, "output", classify ? "softmax" : "identity"));
+    json_object_set_new(j, "optimiser",
+                        json_pack("{s:s, s:f, s:f, s:b, s:f, s:f, s:f, s:f}", "kind", optim_name(o->optim.kind),
+                                  "lr", (double)o->schedule.lr, "momentum", (double)o->optim.momentum,
+                                  "nesterov", o->optim.nesterov, "beta1", (double)o->optim.beta1, "beta2",
+                                  (double)o->optim.beta2, "eps", (double)o->optim.eps, "weight_decay",
+                                  (double)o->optim.weight_decay));
+    json_object_set_new(j, "schedule",
+                        json_pack("{s:s, s:i, s:f, s:f}", "kind", schedule_name(o->schedule.kind), "step_epochs",
+                                  o->schedule.step_epochs, "gamma", (double)o->schedule.gamma, "warmup_epochs",
+                                  (double)o->schedule.warmup_epochs));
+    json_object_set_new(j, "batch", json_integer((json_int_t)batch));
+    json_object_set_new(j, "epochs", json_integer(o->epochs));
+    json_object_set_new(j, "early_stop", json_integer(o->early_stop));
+    json_object_set_new(j, "seed", json_integer((json_int_t)o->seed));
+    json_object_set_new(j, "tutorial_quirks",
+                        json_pack("{s:I, s:b}", "gradient_rows", (json_int_t)o->faithful_rows, "scalar_bias",
+                                  o->faithful));
+    return j;
+}
+
+typedef struct outcome {
+    nncl_train_result result;
+    nncl_eval_result test;
+    double test_rmse, test_mae, test_r2;    /* regression, in the target's units */
+    bool tested;
+    const char *error;                      /* a failure's message, or NULL */
+} outcome;
+
+static nncl_status write_summary(const run_dir *run, const char *status, const nncl_device_info *dev,
+                                 const outcome *out, bool classify)
+{
+    const nncl_train_result *r = &out->result;
+    json_t *j = json_object();
+    json_object_set_new(j, "status", json_string(status));
+    json_object_set_new(j, "device", json_string(dev->name));
+    json_object_set_new(j, "epochs", json_integer(r->epochs));
+    json_object_set_new(j, "steps", json_integer((json_int_t)r->steps));
+    json_object_set_new(j, "seconds", json_real(r->seconds));
+    json_object_set_new(j, "samples_per_second", json_real(r->samples_per_second));
+    json_object_set_new(j, "best_epoch", json_integer(r->best_epoch));
+    json_object_set_new(j, "best_val_loss", isfinite(r->best_val_loss) ? json_real(r->best_val_loss) : json_null());
+    json_object_set_new(j, classify ? "best_val_accuracy" : "best_val_mae",
+                        isfinite(r->best_val_accuracy) ? json_real(r->best_val_accuracy) : json_null());
+    if (out->tested && classify) {
+        json_object_set_new(j, "test_accuracy", json_real(out->test.accuracy));
+        json_object_set_new(j, "test_loss", json_real(out->test.loss));
+    } else if (out->tested) {
+        json_object_set_new(j, "test_loss", json_real(out->test.loss));
+        json_object_set_new(j, "test_rmse", json_real(out->test_rmse));
+        json_object_set_new(j, "test_mae", json_real(out->test_mae));
+        json_object_set_new(j, "test_r2", json_real(out->test_r2));
+    } else {
+        json_object_set_new(j, classify ? "test_accuracy" : "test_rmse", json_null());
+        json_object_set_new(j, "test_loss", json_null());
+    }
+    if (out->error)
+        json_object_set_new(j, "error", json_string(out->error));
+    nncl_status st = run_dir_write_json(run, "summary.json", j);
+    json_decref(j);
+    return st;
+}
+
+/* Regression metrics in the target's own units, from predictions. */
+static void regression_metrics(const nncl_dataset *test, const float *pred, outcome *out)
+{
+    double mean = 0, sse = 0, sae = 0, sst = 0;
+    for (size_t i = 0; i < test->rows; i++)
+        mean += test->targets[i];
+    mean /= (double)test->rows;
+    for (size_t i = 0; i < test->rows; i++) {
+        double e = (double)pred[i] - test->targets[i], d = test->targets[i] - mean;
+        sse += e * e;
+        sae += fabs(e);
+        sst += d * d;
+    }
+    out->test_rmse = sqrt(sse / (double)test->rows);
+    out->test_mae = sae / (double)test->rows;
+    out->test_r2 = sst > 0 ? 1 - sse / sst : NAN;
+}
+
+/* ---- the command ------------------------------------------------------------------ */
+
+static void short_name(const train_options *o, const splits *s, const nncl_net_config *cfg, char *out,
+                       size_t len)
+{
+    const char *base = strrchr(s->src.name, '/');
+    base = base ? base + 1 : s->src.name;
+    int n = snprintf(out, len, "%s", o->preset ? o->preset : base);
+    char *dot = strrchr(out, '.');
+    if (dot && !o->preset)
+        *dot = '\0';
+    n = (int)strlen(out);
+    for (int l = 1; l < cfg->layers && n < (int)len - 8; l++)
+        n += snprintf(out + n, len - (size_t)n, "%s%zu", l == 1 ? "-" : "x", cfg->sizes[l]);
+    for (char *p = out; *p; p++)
+        if (!((*p >= 'a' && *p <= 'z') || (*p >= 'A' && *p <= 'Z') || (*p >= '0' && *p <= '9') || *p == '-' ||
+              *p == '_' || *p == 'x'))
+            *p = '_';
+}
+
+static nncl_status upload(nncl_device *dev, const nncl_dataset *ds, nncl_device_data *dd)
+{
+    return ds->rows ? nncl_device_data_upload(dev, ds, dd) : NNCL_OK;
+}
 
 int cmd_train(const cli_globals *g, int argc, char **argv)
 {
-    const char *device = g->device;
-    static const struct option opts[] = {
-        {"device", required_argument, NULL, 'd'},
-        {"help", no_argument, NULL, 'h'},
-        {NULL, 0, NULL, 0},
-    };
-    optind = 1;
-    int c;
-    while ((c = getopt_long(argc, argv, "h", opts, NULL)) != -1) {
-        switch (c) {
-        case 'd': device = optarg; break;
-        case 'h':
-            printf("usage: nncl train [--device DEVICE]\n");
-            return CLI_OK;
-        default: return CLI_USAGE;
-        }
-    }
-    if (device && strcmp(device, "list") == 0) {
-        cli_globals lg = *g;
-        return cmd_devices(&lg, 0, NULL);
-    }
-    nncl_device *dev;
-    int rc = cli_open_device(device, &dev);
+    train_options o;
+    int rc = train_options_parse(&o, g, argc, argv);
     if (rc != CLI_OK)
+        return rc < 0 ? CLI_OK : rc;
+    if (o.device && strcmp(o.device, "list") == 0)
+        return cmd_devices(g, 0, NULL);
+
+    nncl_device *dev = NULL;
+    if ((rc = cli_open_device(o.device, &dev)) != CLI_OK)
         return rc;
     const nncl_device_info *info = nncl_device_get_info(dev);
-    printf("device: %d %s (%s)\n", info->index, info->name, nncl_backend_name(info->backend));
-    cli_error("training is not implemented yet");
+
+    splits s;
+    nncl_status st = load_splits(&o, &s);
+    if (st != NNCL_OK) {
+        rc = cli_fail(st);
+        splits_free(&s);
+        nncl_device_close(dev);
+        return rc;
+    }
+    bool classify = s.train.task == NNCL_TASK_CLASSIFY;
+    nncl_net_config cfg = {.layers = o.hidden_count + 1, .act = o.act, .act_param = o.act_param,
+                           .task = s.train.task, .dropout = o.dropout};
+    cfg.sizes[0] = s.train.cols;
+    for (int i = 0; i < o.hidden_count; i++)
+        cfg.sizes[i + 1] = o.hidden[i];
+    cfg.sizes[cfg.layers] = classify ? (size_t)s.train.num_classes : 1;
+    size_t batch = o.batch == 0 || o.batch > s.train.rows ? s.train.rows : o.batch;
+    size_t eval_rows = s.val.rows > s.test.rows ? s.val.rows : s.test.rows;
+    size_t max_batch = batch > 1024 ? batch : (eval_rows < 1024 ? (eval_rows > batch ? eval_rows : batch) : 1024);
+
+    nncl_net *net = NULL;
+    nncl_device_data dtrain = {0}, dval = {0}, dtest = {0};
+    run_dir run = {0};
+    outcome out = {0};
+    float *shift = malloc(cfg.sizes[0] * sizeof(float)), *scale = malloc(cfg.sizes[0] * sizeof(float));
+    nncl_model model = {0};
+    bool run_made = false;
+    json_t *config = NULL;
+    char name[96];
+
+    if (!shift || !scale) {
+        st = nncl_fail(NNCL_E_NOMEM, "out of memory");
+        goto fail;
+    }
+    if ((st = nncl_dataset_feature_transform(&s.train, shift, scale)) != NNCL_OK)
+        goto fail;
+    if ((st = nncl_net_create(dev, &cfg, max_batch, &net)) != NNCL_OK ||
+        (st = nncl_net_init(net, o.init, o.init_param, o.seed)) != NNCL_OK ||
+        (st = nncl_net_set_transform(net, shift, scale)) != NNCL_OK)
+        goto fail;
+    if (!classify) {
+        double mean, sd;
+        if ((st = nncl_dataset_target_stats(&s.train, &mean, &sd)) != NNCL_OK)
+            goto fail;
+        nncl_net_set_target_transform(net, (float)mean, (float)(1.0 / sd));
+    }
+    if (o.faithful)
+        nncl_net_set_tutorial_quirks(net, o.faithful_rows, true);
+    if ((st = upload(dev, &s.train, &dtrain)) != NNCL_OK || (st = upload(dev, &s.val, &dval)) != NNCL_OK ||
+        (st = upload(dev, &s.test, &dtest)) != NNCL_OK)
+        goto fail;
+
+    short_name(&o, &s, &cfg, name, sizeof name);
+    if ((st = run_dir_create(&run, o.out_dir, name)) != NNCL_OK)
+        goto fail;
+    run_made = true;
+    config = config_json(&o, info, &s, &cfg, batch, argc, argv);
+    if ((st = run_dir_write_json(&run, "config.json", config)) != NNCL_OK ||
+        (st = write_summary(&run, "running", info, &out, classify)) != NNCL_OK)
+        goto fail;
+    if (!o.quiet)
+        print_header(&o, info, &s, &cfg, nncl_net_param_count(net), batch, run.path);
+
+    train_view view = {.o = &o, .run = &run, .tty = isatty(2), .classify = classify,
+                       .full_batch = batch >= s.train.rows, .epochs = o.epochs};
+    nncl_train_config tc = {.batch = batch, .epochs = o.epochs, .early_stop = o.early_stop, .seed = o.seed,
+                            .shuffle = batch < s.train.rows, .schedule = o.schedule, .optim = o.optim};
+    tc.progress_every = view.tty && !o.quiet ? 20 : 0;
+    /* Validation costs a pass over its rows (and, at full batch, a re-gather of
+     * the training set): evaluate it when a line is printed. */
+    tc.eval_every = o.log_every;
+    nncl_train_hooks hooks = {.ctx = &view, .on_epoch = on_epoch, .on_progress = on_progress,
+                              .stop = &interrupted};
+    struct sigaction sa = {0}, old_sa;
+    sa.sa_handler = on_sigint;
+    sigaction(SIGINT, &sa, &old_sa);
+    st = nncl_train(net, &tc, &dtrain, s.has_val ? &dval : NULL, &hooks, &out.result);
+    sigaction(SIGINT, &old_sa, NULL);
+    clear_progress(&view);
+    if (st != NNCL_OK)
+        goto fail;
+
+    if (out.result.status != NNCL_RUN_DIVERGED && s.has_test) {
+        float *pred = classify ? NULL : malloc(s.test.rows * sizeof(float));
+        st = nncl_net_evaluate(net, &dtest, NULL, pred, &out.test);
+        if (st == NNCL_OK && pred)
+            regression_metrics(&s.test, pred, &out);
+        free(pred);
+        if (st != NNCL_OK)
+            goto fail;
+        out.tested = true;
+    }
+    /* The model is saved unless training diverged (its weights are NaN). */
+    if (out.result.status != NNCL_RUN_DIVERGED) {
+        char path[4200];
+        run_dir_file(&run, "model.safetensors", path, sizeof path);
+        if ((st = nncl_model_from_net(net, &model)) != NNCL_OK)
+            goto fail;
+        model.t_shift = 0.0f;
+        model.t_scale = 1.0f;
+        if (!classify) {
+            double mean, sd;
+            nncl_dataset_target_stats(&s.train, &mean, &sd);
+            model.t_shift = (float)mean;
+            model.t_scale = (float)(1.0 / sd);
+        }
+        model.num_classes = classify ? s.train.num_classes : 0;
+        model.class_names = s.train.class_names;
+        model.image_h = s.train.image_h;
+        model.image_w = s.train.image_w;
+        model.feature_names = s.train.feature_names;
+        model.dataset = s.src.name;
+        st = nncl_model_save(path, &model);
+        /* The names belong to the dataset. */
+        model.class_names = NULL;
+        model.feature_names = NULL;
+        model.dataset = NULL;
+        model.num_classes = 0;
+        if (st != NNCL_OK)
+            goto fail;
+    }
+    if ((st = write_summary(&run, nncl_run_status_name(out.result.status), info, &out, classify)) != NNCL_OK)
+        goto fail;
+
+    if (out.result.status == NNCL_RUN_DIVERGED) {
+        cli_error("training diverged (the loss became NaN or infinite) at epoch %d; try a smaller --lr. "
+                  "Run: %s", out.result.epochs, run.path);
+        rc = CLI_FAILED;
+    } else {
+        const char *how = out.result.status == NNCL_RUN_INTERRUPTED ? "interrupted; " : "";
+        if (out.tested && classify)
+            printf("%stest accuracy %.2f%% (loss %.4f) after %d epochs, %.1f s; run saved in %s\n", how,
+                   100 * out.test.accuracy, out.test.loss, out.result.epochs, out.result.seconds, run.path);
+        else if (out.tested)
+            printf("%stest RMSE %.6g, MAE %.6g, R2 %.4f after %d epochs, %.1f s; run saved in %s\n", how,
+                   out.test_rmse, out.test_mae, out.test_r2, out.result.epochs, out.result.seconds, run.path);
+        else
+            printf("%sno test set; %d epochs, %.1f s; run saved in %s\n", how, out.result.epochs,
+                   out.result.seconds, run.path);
+        rc = out.result.status == NNCL_RUN_INTERRUPTED ? 130 : CLI_OK;
+    }
+    goto done;
+
+fail:
+    rc = cli_fail(st);
+    if (run_made) {
+        out.error = nncl_last_error();
+        write_summary(&run, "failed", info, &out, classify);
+        fprintf(stderr, "nncl: the run's record is in %s\n", run.path);
+    }
+done:
+    json_decref(config);
+    nncl_model_free(&model);
+    free(shift);
+    free(scale);
+    nncl_device_data_free(&dtrain);
+    nncl_device_data_free(&dval);
+    nncl_device_data_free(&dtest);
+    nncl_net_free(net);
+    run_dir_close(&run);
+    splits_free(&s);
     nncl_device_close(dev);
-    return CLI_FAILED;
+    return rc;
 }

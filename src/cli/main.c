@@ -15,6 +15,9 @@ static void usage(FILE *out)
             "\n"
             "commands:\n"
             "  train       train a network (default data: the shipped MNIST)\n"
+            "  eval        evaluate a saved model: loss, accuracy, confusion matrix\n"
+            "  predict     write one prediction per input (plain or Kaggle format)\n"
+            "  bench       GEMM GFLOP/s and a training step's time on every device\n"
             "  devices     list devices (the same as --device list)\n"
             "\n"
             "global options:\n"
@@ -27,6 +30,7 @@ static void usage(FILE *out)
             "\n"
             "environment:\n"
             "  NNCL_DEVICE       the default device\n"
+            "  NNCL_DATA         a folder searched first for datasets by name (NNCL_DATA/mnist)\n"
             "  NNCL_KERNEL_PATH  load cl/*.cl from this folder instead of the built-in copy\n"
             "  NNCL_NO_CACHE=1   do not use the compiled-kernel cache (~/.cache/nncl)\n"
             "  NNCL_SYNC=1       wait for every kernel (errors point at the kernel at fault)\n",
@@ -40,6 +44,9 @@ static const struct {
     command_fn run;
 } commands[] = {
     {"train", cmd_train},
+    {"eval", cmd_eval},
+    {"predict", cmd_predict},
+    {"bench", cmd_bench},
     {"devices", cmd_devices},
 };
 

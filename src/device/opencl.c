@@ -204,6 +204,7 @@ static nncl_status cl_open(nncl_device *dev)
         free(cl);
         return nncl_cl_fail(err, "clCreateCommandQueue", NULL);
     }
+    nncl_gemm_params_for(&dev->info, &cl->gemm);
     dev->impl = cl;
     return NNCL_OK;
 }

@@ -7,6 +7,7 @@
 #include <CL/cl.h>
 
 #include "device/backend.h"
+#include "ops/gemm_impl.h"
 
 typedef struct nncl_cl_kernel {
     char name[64];
@@ -22,6 +23,7 @@ typedef struct nncl_cl_device {
     nncl_cl_kernel *kernels;
     int kernel_count;
     char build_options[1024];
+    nncl_gemm_params gemm;      /* the GEMM kernel's shape on this device */
 } nncl_cl_device;
 
 static inline nncl_cl_device *nncl_cl_of(nncl_device *dev) { return (nncl_cl_device *)dev->impl; }

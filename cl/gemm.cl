@@ -1,0 +1,589 @@
+/*
+ * gemm.cl - single-precision GEMM with fused epilogue for nncl.
+ *
+ *   C = act( alpha * op(A) * op(B) + beta * C + bias[col] )
+ *
+ * Row-major storage.  op(A) is M x K, op(B) is K x N, C is M x N.
+ *   transa = N : op(A)[i][p] = A[i*lda + p]      (A stored M x K)
+ *   transa = T : op(A)[i][p] = A[p*lda + i]      (A stored K x M)
+ *   transb = N : op(B)[p][j] = B[p*ldb + j]      (B stored K x N)
+ *   transb = T : op(B)[p][j] = B[j*ldb + p]      (B stored N x K)
+ * Every pointer comes with an element offset (offA, offB, offC, offBias).
+ * beta == 0  -> C is never read (it may hold NaN poison).
+ * has_bias==0-> bias is never read.
+ * act: 0 identity, 1 relu, 2 leaky relu (slope act_param), 3 sigmoid, 4 tanh.
+ * No fast-math: NaN/Inf propagate as in plain IEEE arithmetic.
+ *
+ * Four entry points: gemm_nn, gemm_nt, gemm_tn, gemm_tt (same arguments).
+ * Any M, N, K >= 1 is allowed; every edge is guarded.
+ *
+ * Two code paths, chosen at compile time with -DUSE_LOCAL=0/1:
+ *
+ * USE_LOCAL=0  "register-blocked" path (for CPUs, e.g. PoCL).
+ *   One work-item computes a whole block of C in registers, using explicit
+ *   OpenCL vectors (floatVW) for SIMD.  No local memory and no barriers.
+ *   Why: PoCL runs the work-items of a group as a loop and tries to vectorise
+ *   that loop across get_local_id(0); it can only do so when the loop body
+ *   has no inner loop, and everything live across a barrier() is spilled to
+ *   memory ("context arrays").  A GEMM inner loop over K defeats the first,
+ *   and local-memory tiling (barriers every K-tile) triggers the second, so
+ *   on PoCL we vectorise by hand inside one work-item and keep the
+ *   accumulators in registers for the whole K loop.
+ *   The SIMD direction must be a direction in which memory is contiguous:
+ *     NN, TN : "row" form - vector over columns j of C (rows of B contiguous),
+ *              A element broadcast.  Work-item block: TM rows x (TNV*VW) cols.
+ *     TT     : "col" form - vector over rows i of C (rows of A^T contiguous),
+ *              B element broadcast.  Work-item block: (TNV*VW) rows x TM cols.
+ *     NT     : "dot" form - vector over the K dimension (both A rows and B^T
+ *              rows are contiguous along K), horizontal sum at the end.
+ *              Work-item block: DM rows x DN cols.
+ *   Global dimension 0 runs over column blocks, dimension 1 over row blocks.
+ *   Edge blocks clamp their load indices into the matrix (so loads are always
+ *   in bounds) and only store the valid part.
+ *
+ * USE_LOCAL=1  "local-memory tiled" path (for GPUs).
+ *   A work-group computes a TSM x TSN tile of C; per K-step of TSK it copies a
+ *   TSM x TSK tile of op(A) and a TSK x TSN tile of op(B) into local memory
+ *   (coalesced: consecutive work-items read consecutive addresses), then each
+ *   work-item accumulates WPTM x WPTN outputs from local memory.
+ *   Work-item (tx,ty) owns rows ty + r*(TSM/WPTM) and cols tx + c*(TSN/WPTN)
+ *   (strided, so that neighbouring work-items store neighbouring columns).
+ *   Local size must be exactly (TSN/WPTN, TSM/WPTM).
+ *
+ * NDRange (see gemm_ndrange() in harness.c):
+ *   rows_per_item x cols_per_item =
+ *     USE_LOCAL=1 : WPTM x WPTN, local = (TSN/WPTN, TSM/WPTM)
+ *     NT          : DM x DN
+ *     TT          : (TNV*VW) x TM
+ *     NN, TN      : TM x (TNV*VW)
+ *   global[0] = roundup(ceil(N / cols_per_item), local[0])
+ *   global[1] = roundup(ceil(M / rows_per_item), local[1])
+ *   (for USE_LOCAL=1 additionally round M up to TSM and N up to TSN first,
+ *    which the roundup to the local size already does).
+ */
+
+/* ---------------- compile-time parameters ---------------- */
+#ifndef USE_LOCAL
+#define USE_LOCAL 0
+#endif
+/* register-blocked path */
+#ifndef VW          /* SIMD width of the vector type: 1, 2, 4, 8 or 16 */
+#define VW 16
+#endif
+#ifndef TM          /* row form: rows per work-item (col form: columns)   */
+#define TM 12
+#endif
+#ifndef TNV         /* row form: vectors of VW columns per work-item      */
+#define TNV 2
+#endif
+#ifndef DM          /* dot form (NT): rows per work-item                  */
+#define DM 5
+#endif
+#ifndef DN          /* dot form (NT): columns per work-item               */
+#define DN 5
+#endif
+/* local-memory path */
+#ifndef TSM         /* rows of C per work-group                           */
+#define TSM 64
+#endif
+#ifndef TSN         /* columns of C per work-group                        */
+#define TSN 64
+#endif
+#ifndef TSK         /* K-depth of one local-memory tile                   */
+#define TSK 16
+#endif
+#ifndef WPTM        /* rows per work-item                                 */
+#define WPTM 4
+#endif
+#ifndef WPTN        /* columns per work-item                              */
+#define WPTN 4
+#endif
+#ifndef LPAD        /* padding of the local tiles' rows (bank conflicts)  */
+#define LPAD 1
+#endif
+
+#define CAT_(a, b) a##b
+#define CAT(a, b) CAT_(a, b)
+
+#if VW == 1
+typedef float floatv;
+#define VLOAD(ptr) (*(ptr))
+#else
+typedef CAT(float, VW) floatv;
+#define VLOAD(ptr) CAT(vload, VW)(0, (ptr))
+#endif
+
+/* ---------------- epilogue ---------------- */
+/* Activation written with ?: so it works for float and floatVW alike.
+ * relu uses (x < 0 ? 0 : x) so that NaN stays NaN. */
+#define ACTIVATE(T, x, act, act_param)                                         \
+    ((act) == 1 ? ((x) < (T)0.0f ? (T)0.0f : (x))                              \
+   : (act) == 2 ? ((x) < (T)0.0f ? (x) * (T)(act_param) : (x))                 \
+   : (act) == 3 ? (T)1.0f / ((T)1.0f + exp(-(x)))                              \
+   : (act) == 4 ? tanh(x)                                                      \
+   : (x))
+
+/* One element: v = act(alpha*acc + beta*C[idx] + bias[j]) -> C[idx] */
+inline void store_one(__global float *C, const size_t idx, const float acc,
+                      const float alpha, const float beta,
+                      __global const float *bias, const int has_bias,
+                      const int j, const int act, const float act_param)
+{
+    float v = alpha * acc;
+    if (beta != 0.0f)
+        v = fma(beta, C[idx], v);
+    if (has_bias)
+        v += bias[j];
+    C[idx] = ACTIVATE(float, v, act, act_param);
+}
+
+/* VW consecutive elements of one row (columns j..j+VW-1, all in bounds). */
+inline void store_vec(__global float *C, const size_t idx, const floatv acc,
+                      const float alpha, const float beta,
+                      __global const float *bias, const int has_bias,
+                      const int j, const int act, const float act_param)
+{
+    floatv v = alpha * acc;
+    if (beta != 0.0f)
+        v = fma((floatv)beta, VLOAD(C + idx), v);
+    if (has_bias)
+        v += VLOAD(bias + j);
+    v = ACTIVATE(floatv, v, act, act_param);
+#if VW == 1
+    C[idx] = v;
+#else
+    CAT(vstore, VW)(v, 0, C + idx);
+#endif
+}
+
+/* Sum of the VW lanes of a vector. */
+inline float hsum(floatv v)
+{
+#if VW == 16
+    float8 a = v.lo + v.hi; float4 b = a.lo + a.hi; float2 c = b.lo + b.hi;
+    return c.x + c.y;
+#elif VW == 8
+    float4 b = v.lo + v.hi; float2 c = b.lo + b.hi; return c.x + c.y;
+#elif VW == 4
+    float2 c = v.lo + v.hi; return c.x + c.y;
+#elif VW == 2
+    return v.x + v.y;
+#else
+    return v;
+#endif
+}
+
+/* Load VW consecutive elements p[0..VW-1] where only the first `valid`
+ * (>= 1) are inside the matrix: out-of-range lanes re-read the last valid
+ * element (their results are computed but never stored). */
+inline floatv load_clamped(__global const float *p, const int valid)
+{
+    float t[VW];
+    for (int l = 0; l < VW; ++l)
+        t[l] = p[min(l, valid - 1)];
+#if VW == 1
+    return t[0];
+#else
+    return CAT(vload, VW)(0, t);
+#endif
+}
+
+#if !USE_LOCAL
+/* ================= register-blocked path (CPU) ================= */
+
+/* Row form (transb = N).  Work-item block: rows i0..i0+TM-1,
+ * columns j0..j0+TNV*VW-1.  For every p:
+ *   b[v]      = B[p][j0 + v*VW .. +VW-1]          (TNV vector loads)
+ *   acc[r][v] += op(A)[i0+r][p] * b[v]             (TM*TNV vector FMAs)
+ * TM*TNV accumulators + TNV B vectors must fit the 32 AVX-512 registers. */
+inline void gemm_row(const int transa,
+                     const int M, const int N, const int K,
+                     const float alpha, const float beta,
+                     __global const float *A, const int lda,
+                     __global const float *B, const int ldb,
+                     __global float *C, const int ldc,
+                     __global const float *bias, const int has_bias,
+                     const int act, const float act_param)
+{
+    const int j0 = (int)get_global_id(0) * (TNV * VW);
+    const int i0 = (int)get_global_id(1) * TM;
+    if (i0 >= M || j0 >= N)
+        return;                          /* padding work-item */
+
+    /* Step in A when i grows by one, and when p grows by one. */
+    const size_t a_si = transa ? 1 : (size_t)lda;
+    const size_t a_sp = transa ? (size_t)lda : 1;
+
+    /* Bottom-edge rows are clamped to M-1: always in bounds, not stored. */
+    __global const float *arow[TM];
+#pragma unroll
+    for (int r = 0; r < TM; ++r)
+        arow[r] = A + (size_t)min(i0 + r, M - 1) * a_si;
+
+    floatv acc[TM][TNV];
+#pragma unroll
+    for (int r = 0; r < TM; ++r)
+#pragma unroll
+        for (int v = 0; v < TNV; ++v)
+            acc[r][v] = (floatv)0.0f;
+
+    __global const float *brow = B + j0;
+    const int cols = min(TNV * VW, N - j0);
+    if (cols == TNV * VW) {
+        /* interior block: plain vector loads */
+        for (int p = 0; p < K; ++p) {
+            floatv b[TNV];
+#pragma unroll
+            for (int v = 0; v < TNV; ++v)
+                b[v] = VLOAD(brow + v * VW);
+#pragma unroll
+            for (int r = 0; r < TM; ++r) {
+                const floatv a = (floatv)arow[r][p * a_sp];
+#pragma unroll
+                for (int v = 0; v < TNV; ++v)
+                    acc[r][v] = fma(a, b[v], acc[r][v]);
+            }
+            brow += ldb;
+        }
+    } else {
+        /* right-edge block: clamped loads */
+        for (int p = 0; p < K; ++p) {
+            floatv b[TNV];
+#pragma unroll
+            for (int v = 0; v < TNV; ++v)
+                b[v] = load_clamped(brow + min(v * VW, cols - 1),
+                                    max(cols - v * VW, 1));
+#pragma unroll
+            for (int r = 0; r < TM; ++r) {
+                const floatv a = (floatv)arow[r][p * a_sp];
+#pragma unroll
+                for (int v = 0; v < TNV; ++v)
+                    acc[r][v] = fma(a, b[v], acc[r][v]);
+            }
+            brow += ldb;
+        }
+    }
+
+    /* epilogue */
+    const int rows = min(TM, M - i0);
+#pragma unroll
+    for (int r = 0; r < TM; ++r) {
+        const size_t crow = (size_t)(i0 + r) * ldc;
+#pragma unroll
+        for (int v = 0; v < TNV; ++v) {
+            const int j = j0 + v * VW;
+            if (r >= rows)
+                continue;
+            if (v * VW + VW <= cols) {
+                store_vec(C, crow + j, acc[r][v], alpha, beta, bias, has_bias,
+                          j, act, act_param);
+            } else {
+                float t[VW];
+#if VW == 1
+                t[0] = acc[r][v];
+#else
+                CAT(vstore, VW)(acc[r][v], 0, t);
+#endif
+                for (int l = 0; l < VW && v * VW + l < cols; ++l)
+                    store_one(C, crow + j + l, t[l], alpha, beta, bias,
+                              has_bias, j + l, act, act_param);
+            }
+        }
+    }
+}
+
+/* Col form (transa = T, transb = T), the transpose of the row form.
+ * Work-item block: rows i0..i0+TNV*VW-1, columns j0..j0+TM-1.  For every p:
+ *   a[v]      = A[p][i0 + v*VW .. +VW-1]  (row p of the stored K x M A)
+ *   acc[c][v] += op(B)[p][j0+c] * a[v]     (op(B)[p][j] = B[j*ldb + p]) */
+inline void gemm_col(const int M, const int N, const int K,
+                     const float alpha, const float beta,
+                     __global const float *A, const int lda,
+                     __global const float *B, const int ldb,
+                     __global float *C, const int ldc,
+                     __global const float *bias, const int has_bias,
+                     const int act, const float act_param)
+{
+    const int j0 = (int)get_global_id(0) * TM;
+    const int i0 = (int)get_global_id(1) * (TNV * VW);
+    if (i0 >= M || j0 >= N)
+        return;
+
+    __global const float *bcol[TM];
+#pragma unroll
+    for (int c = 0; c < TM; ++c)
+        bcol[c] = B + (size_t)min(j0 + c, N - 1) * ldb;
+
+    floatv acc[TM][TNV];
+#pragma unroll
+    for (int c = 0; c < TM; ++c)
+#pragma unroll
+        for (int v = 0; v < TNV; ++v)
+            acc[c][v] = (floatv)0.0f;
+
+    __global const float *arow = A + i0;
+    const int rows = min(TNV * VW, M - i0);
+    if (rows == TNV * VW) {
+        for (int p = 0; p < K; ++p) {
+            floatv a[TNV];
+#pragma unroll
+            for (int v = 0; v < TNV; ++v)
+                a[v] = VLOAD(arow + v * VW);
+#pragma unroll
+            for (int c = 0; c < TM; ++c) {
+                const floatv b = (floatv)bcol[c][p];
+#pragma unroll
+                for (int v = 0; v < TNV; ++v)
+                    acc[c][v] = fma(b, a[v], acc[c][v]);
+            }
+            arow += lda;
+        }
+    } else {
+        for (int p = 0; p < K; ++p) {
+            floatv a[TNV];
+#pragma unroll
+            for (int v = 0; v < TNV; ++v)
+                a[v] = load_clamped(arow + min(v * VW, rows - 1),
+                                    max(rows - v * VW, 1));
+#pragma unroll
+            for (int c = 0; c < TM; ++c) {
+                const floatv b = (floatv)bcol[c][p];
+#pragma unroll
+                for (int v = 0; v < TNV; ++v)
+                    acc[c][v] = fma(b, a[v], acc[c][v]);
+            }
+            arow += lda;
+        }
+    }
+
+    /* epilogue: lanes run down a column of C, so stores are scalar */
+    const int cols = min(TM, N - j0);
+#pragma unroll
+    for (int c = 0; c < TM; ++c) {
+#pragma unroll
+        for (int v = 0; v < TNV; ++v) {
+            if (c >= cols)
+                continue;
+            float t[VW];
+#if VW == 1
+            t[0] = acc[c][v];
+#else
+            CAT(vstore, VW)(acc[c][v], 0, t);
+#endif
+            for (int l = 0; l < VW && v * VW + l < rows; ++l)
+                store_one(C, (size_t)(i0 + v * VW + l) * ldc + j0 + c, t[l],
+                          alpha, beta, bias, has_bias, j0 + c, act, act_param);
+        }
+    }
+}
+
+/* Dot form (transa = N, transb = T): op(A) rows and op(B) columns are both
+ * contiguous along K, so vectorise along K:
+ *   acc[r][c] += A[i0+r][p .. p+VW-1] * B[j0+c][p .. p+VW-1]
+ *   C[i0+r][j0+c] = sum of the VW lanes of acc[r][c] (+ scalar K tail).
+ * Per VW-step of K: DM + DN vector loads, DM*DN vector FMAs. */
+inline void gemm_dot(const int M, const int N, const int K,
+                     const float alpha, const float beta,
+                     __global const float *A, const int lda,
+                     __global const float *B, const int ldb,
+                     __global float *C, const int ldc,
+                     __global const float *bias, const int has_bias,
+                     const int act, const float act_param)
+{
+    const int j0 = (int)get_global_id(0) * DN;
+    const int i0 = (int)get_global_id(1) * DM;
+    if (i0 >= M || j0 >= N)
+        return;
+
+    __global const float *arow[DM];
+    __global const float *bcol[DN];
+#pragma unroll
+    for (int r = 0; r < DM; ++r)
+        arow[r] = A + (size_t)min(i0 + r, M - 1) * lda;
+#pragma unroll
+    for (int c = 0; c < DN; ++c)
+        bcol[c] = B + (size_t)min(j0 + c, N - 1) * ldb;
+
+    floatv acc[DM][DN];
+#pragma unroll
+    for (int r = 0; r < DM; ++r)
+#pragma unroll
+        for (int c = 0; c < DN; ++c)
+            acc[r][c] = (floatv)0.0f;
+
+    const int Kv = K - K % VW;
+    for (int p = 0; p < Kv; p += VW) {
+        floatv a[DM], b[DN];
+#pragma unroll
+        for (int r = 0; r < DM; ++r)
+            a[r] = VLOAD(arow[r] + p);
+#pragma unroll
+        for (int c = 0; c < DN; ++c)
+            b[c] = VLOAD(bcol[c] + p);
+#pragma unroll
+        for (int r = 0; r < DM; ++r)
+#pragma unroll
+            for (int c = 0; c < DN; ++c)
+                acc[r][c] = fma(a[r], b[c], acc[r][c]);
+    }
+
+    const int rows = min(DM, M - i0);
+    const int cols = min(DN, N - j0);
+#pragma unroll
+    for (int r = 0; r < DM; ++r) {
+#pragma unroll
+        for (int c = 0; c < DN; ++c) {
+            if (r >= rows || c >= cols)
+                continue;
+            float s = hsum(acc[r][c]);
+            for (int p = Kv; p < K; ++p)            /* K tail */
+                s = fma(arow[r][p], bcol[c][p], s);
+            store_one(C, (size_t)(i0 + r) * ldc + j0 + c, s, alpha, beta,
+                      bias, has_bias, j0 + c, act, act_param);
+        }
+    }
+}
+
+#define GEMM_DISPATCH(TA, TB)                                                  \
+    if (!(TA) && (TB))                                                         \
+        gemm_dot(M, N, K, alpha, beta, A, lda, B, ldb, C, ldc, bias,           \
+                 has_bias, act, act_param);                                    \
+    else if ((TA) && (TB))                                                     \
+        gemm_col(M, N, K, alpha, beta, A, lda, B, ldb, C, ldc, bias,           \
+                 has_bias, act, act_param);                                    \
+    else                                                                       \
+        gemm_row(TA, M, N, K, alpha, beta, A, lda, B, ldb, C, ldc, bias,       \
+                 has_bias, act, act_param);
+
+#else /* USE_LOCAL */
+/* ================= local-memory tiled path (GPU) ================= */
+
+#define RTSM (TSM / WPTM)        /* work-items along rows    = local size 1 */
+#define RTSN (TSN / WPTN)        /* work-items along columns = local size 0 */
+#define NTHREADS (RTSM * RTSN)
+#define LDA_SUB (TSM + LPAD)     /* row stride of Asub[TSK][TSM] */
+#define LDB_SUB (TSN + LPAD)     /* row stride of Bsub[TSK][TSN] */
+
+/* Work-group tile: rows gi0..gi0+TSM-1, cols gj0..gj0+TSN-1.
+ * For every K-tile k0:
+ *   Asub[k][i] = op(A)[gi0+i][k0+k]   (0 outside the matrix)
+ *   Bsub[k][j] = op(B)[k0+k][gj0+j]   (0 outside the matrix)
+ *   barrier; acc[r][c] += sum_k Asub[k][ty+r*RTSM] * Bsub[k][tx+c*RTSN]; barrier */
+inline void gemm_local(const int transa, const int transb,
+                       const int M, const int N, const int K,
+                       const float alpha, const float beta,
+                       __global const float *A, const int lda,
+                       __global const float *B, const int ldb,
+                       __global float *C, const int ldc,
+                       __global const float *bias, const int has_bias,
+                       const int act, const float act_param,
+                       __local float *Asub, __local float *Bsub)
+{
+    const int tx = (int)get_local_id(0);
+    const int ty = (int)get_local_id(1);
+    const int tid = ty * RTSN + tx;
+    const int gj0 = (int)get_group_id(0) * TSN;
+    const int gi0 = (int)get_group_id(1) * TSM;
+
+    float acc[WPTM][WPTN];
+#pragma unroll
+    for (int r = 0; r < WPTM; ++r)
+#pragma unroll
+        for (int c = 0; c < WPTN; ++c)
+            acc[r][c] = 0.0f;
+
+    for (int k0 = 0; k0 < K; k0 += TSK) {
+        /* Cooperative, coalesced loads: element e of the tile is numbered
+         * so that consecutive e are consecutive in memory. */
+        for (int e = tid; e < TSM * TSK; e += NTHREADS) {
+            int i, k;
+            if (transa) { i = e % TSM; k = e / TSM; }   /* A stored K x M */
+            else        { k = e % TSK; i = e / TSK; }   /* A stored M x K */
+            const int gi = gi0 + i, gk = k0 + k;
+            float v = 0.0f;
+            if (gi < M && gk < K)
+                v = transa ? A[(size_t)gk * lda + gi] : A[(size_t)gi * lda + gk];
+            Asub[k * LDA_SUB + i] = v;
+        }
+        for (int e = tid; e < TSK * TSN; e += NTHREADS) {
+            int j, k;
+            if (transb) { k = e % TSK; j = e / TSK; }   /* B stored N x K */
+            else        { j = e % TSN; k = e / TSN; }   /* B stored K x N */
+            const int gj = gj0 + j, gk = k0 + k;
+            float v = 0.0f;
+            if (gj < N && gk < K)
+                v = transb ? B[(size_t)gj * ldb + gk] : B[(size_t)gk * ldb + gj];
+            Bsub[k * LDB_SUB + j] = v;
+        }
+        barrier(CLK_LOCAL_MEM_FENCE);
+
+        for (int k = 0; k < TSK; ++k) {
+            float a[WPTM], b[WPTN];
+#pragma unroll
+            for (int r = 0; r < WPTM; ++r)
+                a[r] = Asub[k * LDA_SUB + ty + r * RTSM];
+#pragma unroll
+            for (int c = 0; c < WPTN; ++c)
+                b[c] = Bsub[k * LDB_SUB + tx + c * RTSN];
+#pragma unroll
+            for (int r = 0; r < WPTM; ++r)
+#pragma unroll
+                for (int c = 0; c < WPTN; ++c)
+                    acc[r][c] = fma(a[r], b[c], acc[r][c]);
+        }
+        barrier(CLK_LOCAL_MEM_FENCE);
+    }
+
+#pragma unroll
+    for (int r = 0; r < WPTM; ++r) {
+        const int i = gi0 + ty + r * RTSM;
+#pragma unroll
+        for (int c = 0; c < WPTN; ++c) {
+            const int j = gj0 + tx + c * RTSN;
+            if (i < M && j < N)
+                store_one(C, (size_t)i * ldc + j, acc[r][c], alpha, beta,
+                          bias, has_bias, j, act, act_param);
+        }
+    }
+}
+
+#define GEMM_DISPATCH(TA, TB)                                                  \
+    __local float Asub[TSK * LDA_SUB];                                         \
+    __local float Bsub[TSK * LDB_SUB];                                         \
+    gemm_local(TA, TB, M, N, K, alpha, beta, A, lda, B, ldb, C, ldc, bias,     \
+               has_bias, act, act_param, Asub, Bsub);
+
+#endif /* USE_LOCAL */
+
+/* ---------------- entry points ---------------- */
+#if USE_LOCAL
+#define KERNEL_ATTR __attribute__((reqd_work_group_size(RTSN, RTSM, 1)))
+#else
+#define KERNEL_ATTR
+#endif
+
+#define GEMM_KERNEL(NAME, TA, TB)                                              \
+__kernel KERNEL_ATTR void NAME(const int M, const int N, const int K,                      \
+                   const float alpha, const float beta,                        \
+                   __global const float *A, const ulong offA, const int lda,   \
+                   __global const float *B, const ulong offB, const int ldb,   \
+                   __global float *C, const ulong offC, const int ldc,         \
+                   __global const float *bias, const ulong offBias,            \
+                   const int has_bias, const int act, const float act_param)   \
+{                                                                              \
+    A += offA;                                                                 \
+    B += offB;                                                                 \
+    C += offC;                                                                 \
+    if (has_bias)                                                              \
+        bias += offBias;                                                       \
+    GEMM_DISPATCH(TA, TB)                                                      \
+}
+
+/* C = act(alpha * A   * B   + beta*C + bias) */
+GEMM_KERNEL(gemm_nn, 0, 0)
+/* C = act(alpha * A   * B^T + beta*C + bias) */
+GEMM_KERNEL(gemm_nt, 0, 1)
+/* C = act(alpha * A^T * B   + beta*C + bias) */
+GEMM_KERNEL(gemm_tn, 1, 0)
+/* C = act(alpha * A^T * B^T + beta*C + bias) */
+GEMM_KERNEL(gemm_tt, 1, 1)

@@ -1,0 +1,155 @@
+/* nncl/net.h: a multi-layer perceptron on one device.
+ *
+ * The network is a stack of dense layers, z_l = a_{l-1} W_l^T + b_l, with one
+ * activation on every hidden layer and, on the output, softmax + cross-entropy
+ * (classification) or identity + mean squared error (regression). W_l is
+ * [out, in] row-major, the layout of PyTorch's nn.Linear.
+ *
+ * All parameters live in one flat buffer (W_1, b_1, W_2, b_2, ...) with a
+ * gradient buffer of the same layout, so the optimiser updates every
+ * parameter in one launch (llm.c's malloc_and_point_parameters). Activations
+ * for the largest batch are allocated once, at creation: nothing is allocated
+ * during training. */
+#ifndef NNCL_NET_H
+#define NNCL_NET_H
+
+#include "nncl/data.h"
+#include "nncl/device.h"
+#include "nncl/ops.h"
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+#define NNCL_MAX_LAYERS 16
+
+typedef struct nncl_net_config {
+    int layers;                         /* dense layers (hidden + output), >= 1 */
+    size_t sizes[NNCL_MAX_LAYERS + 1];  /* sizes[0] inputs ... sizes[layers] outputs */
+    nncl_act act;                       /* on every hidden layer */
+    float act_param;                    /* leaky ReLU slope */
+    nncl_task task;                     /* classify: softmax + xent; regress: MSE */
+    float dropout;                      /* on hidden activations while training, [0, 1) */
+} nncl_net_config;
+
+typedef enum nncl_init_kind {
+    NNCL_INIT_HE = 0,       /* W ~ N(0, 2/fan_in), b = 0 */
+    NNCL_INIT_XAVIER,       /* W ~ U(-a, a), a = sqrt(6/(fan_in + fan_out)), b = 0 */
+    NNCL_INIT_UNIFORM,      /* W, b ~ U(-A, A) (the numpy tutorial: A = 0.5) */
+} nncl_init_kind;
+
+typedef struct nncl_net nncl_net;
+
+/* Allocate a network for batches of up to max_batch rows on dev. */
+nncl_status nncl_net_create(nncl_device *dev, const nncl_net_config *cfg, size_t max_batch,
+                            nncl_net **out);
+void nncl_net_free(nncl_net *net);
+const nncl_net_config *nncl_net_get_config(const nncl_net *net);
+nncl_device *nncl_net_device(const nncl_net *net);
+size_t nncl_net_param_count(const nncl_net *net);
+size_t nncl_net_max_batch(const nncl_net *net);
+/* Element offsets of W_l and b_l (l = 0 .. layers-1) in the flat vector. */
+size_t nncl_net_weight_offset(const nncl_net *net, int layer);
+size_t nncl_net_bias_offset(const nncl_net *net, int layer);
+
+/* Draw parameters on the host from a seeded generator (the same numbers on
+ * every device) and upload them. param: A for NNCL_INIT_UNIFORM. */
+nncl_status nncl_net_init(nncl_net *net, nncl_init_kind kind, float param, uint64_t seed);
+/* The flat parameter vector, host side (nncl_net_param_count floats). */
+nncl_status nncl_net_get_params(const nncl_net *net, float *out);
+nncl_status nncl_net_set_params(nncl_net *net, const float *in);
+
+/* The input transform x' = (x - shift) * scale, float[inputs] each. */
+nncl_status nncl_net_set_transform(nncl_net *net, const float *shift, const float *scale);
+nncl_status nncl_net_get_transform(const nncl_net *net, float *shift, float *scale);
+/* Regression: targets are trained as t' = (t - shift) * scale. */
+void nncl_net_set_target_transform(nncl_net *net, float shift, float scale);
+
+/* ---- data on the device ---------------------------------------------------- */
+
+/* A dataset uploaded once: features (bytes or floats) and labels or targets. */
+typedef struct nncl_device_data {
+    nncl_buffer *x;             /* u8 or float [rows * cols] */
+    nncl_buffer *y;             /* int32 labels or float targets [rows] */
+    nncl_buffer *order;         /* int32 [rows]: the row order of an epoch */
+    size_t rows, cols;
+    bool u8;
+    nncl_task task;
+    bool has_y;
+    unsigned long version;      /* bumped whenever the order changes */
+} nncl_device_data;
+
+nncl_status nncl_device_data_upload(nncl_device *dev, const nncl_dataset *ds,
+                                    nncl_device_data *out);
+void nncl_device_data_free(nncl_device_data *dd);
+/* Write the order in which rows are visited (int32, rows entries). */
+nncl_status nncl_device_data_set_order(nncl_device_data *dd, const int32_t *order);
+
+/* ---- one step ------------------------------------------------------------- */
+
+/* Gather rows [first, first + rows) of dd's order into the input batch (and
+ * its labels or targets), applying the input transform. */
+nncl_status nncl_net_load_batch(nncl_net *net, const nncl_device_data *dd, size_t first,
+                                size_t rows);
+
+/* Forward pass on the loaded batch. train: apply dropout keyed by (seed, step). */
+nncl_status nncl_net_forward(nncl_net *net, size_t rows, bool train, uint64_t seed, uint64_t step);
+
+/* Loss of the loaded batch: adds (loss sum, correct count) to the device
+ * accumulator (classification) or (squared-error sum, absolute-error sum)
+ * (regression). With backward, also the gradient of the mean loss w.r.t.
+ * every parameter, into the gradient buffer. */
+nncl_status nncl_net_loss(nncl_net *net, size_t rows, bool backward, uint64_t seed, uint64_t step);
+
+/* Backward quirks of the numpy tutorial (--preset tutorial-faithful): divide
+ * by grad_rows instead of the batch size, and one scalar bias gradient per
+ * layer, the sum over all units, added to every unit. 0 / false: off. */
+void nncl_net_set_tutorial_quirks(nncl_net *net, size_t grad_rows, bool scalar_bias);
+
+typedef struct nncl_optim_config {
+    nncl_optim kind;
+    float weight_decay;
+    float momentum;
+    bool nesterov;
+    float beta1, beta2, eps;
+} nncl_optim_config;
+
+/* Zero the optimiser state (m, v). */
+nncl_status nncl_net_optim_reset(nncl_net *net);
+/* One optimiser step over all parameters with learning rate lr, step t >= 1. */
+nncl_status nncl_net_optim_step(nncl_net *net, const nncl_optim_config *opt, float lr,
+                                unsigned long t);
+
+/* The device accumulator: zero it, or read its two sums. */
+nncl_status nncl_net_acc_reset(nncl_net *net);
+nncl_status nncl_net_acc_read(nncl_net *net, double *sum0, double *sum1);
+
+/* Save / restore the parameters to / from a second buffer on the device
+ * (for keeping the best weights under early stopping). */
+nncl_status nncl_net_snapshot(nncl_net *net);
+nncl_status nncl_net_restore(nncl_net *net);
+
+/* Outputs of the last forward pass: logits or predictions, rows x outputs,
+ * and for classification the argmax per row (int32). Host copies. */
+nncl_status nncl_net_read_output(nncl_net *net, size_t rows, float *out);
+nncl_status nncl_net_read_argmax(nncl_net *net, size_t rows, int32_t *out);
+
+/* Evaluate a whole device dataset in batches (its order must be set): fills
+ * the mean loss and accuracy (classification) or mean squared error and mean
+ * absolute error (regression), in units of the standardised target. If
+ * predictions is not NULL it receives argmax classes (classify, int32) for
+ * every row in order; for regression, values (float) via pred_values. */
+typedef struct nncl_eval_result {
+    double loss;            /* mean cross-entropy, or mean squared error */
+    double accuracy;        /* fraction correct (classification) */
+    double mae;             /* mean absolute error (regression) */
+    size_t rows;
+} nncl_eval_result;
+
+nncl_status nncl_net_evaluate(nncl_net *net, const nncl_device_data *dd, int32_t *pred_classes,
+                              float *pred_values, nncl_eval_result *out);
+
+#ifdef __cplusplus
+}
+#endif
+#endif

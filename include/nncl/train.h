@@ -1,0 +1,105 @@
+/* nncl/train.h: the training loop, learning-rate schedules, and the run
+ * directory that records every run.
+ *
+ * The loop owns no data: the caller uploads the training and validation sets
+ * once (nncl_device_data_upload). Each epoch writes one index list (the
+ * shuffled order) to the device; each step gathers its batch on the device,
+ * runs forward, loss, backward and the optimiser there, and moves no data.
+ * Loss and accuracy accumulate on the device and are read once per epoch, or
+ * once every progress_every steps when a progress hook is given. */
+#ifndef NNCL_TRAIN_H
+#define NNCL_TRAIN_H
+
+#include <signal.h>
+
+#include "nncl/net.h"
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+typedef enum nncl_schedule_kind {
+    NNCL_SCHEDULE_CONSTANT = 0,
+    NNCL_SCHEDULE_STEP,         /* lr * gamma^floor(epoch / step_epochs) */
+    NNCL_SCHEDULE_COSINE,       /* lr * (1 + cos(pi * progress)) / 2 over the epochs after warm-up */
+} nncl_schedule_kind;
+
+typedef struct nncl_schedule {
+    nncl_schedule_kind kind;
+    float lr;                   /* the base learning rate */
+    int step_epochs;            /* NNCL_SCHEDULE_STEP */
+    float gamma;                /* NNCL_SCHEDULE_STEP */
+    float warmup_epochs;        /* linear ramp from lr/steps to lr over these epochs; 0 = none */
+    int epochs;                 /* the run's length, for cosine */
+} nncl_schedule;
+
+/* The learning rate at a fractional epoch (epoch 0.5 = half-way through the
+ * first epoch). */
+float nncl_schedule_lr(const nncl_schedule *s, double epoch);
+
+typedef struct nncl_train_config {
+    size_t batch;               /* rows per step; >= 1 (the CLI maps 0 to the whole set) */
+    int epochs;                 /* >= 1 */
+    int early_stop;             /* stop after this many epochs without a better
+                                   validation loss; 0 = never */
+    uint64_t seed;              /* shuffling and dropout */
+    bool shuffle;               /* reshuffle every epoch (full batches need not) */
+    nncl_schedule schedule;
+    nncl_optim_config optim;
+    size_t progress_every;      /* steps between progress hooks; 0 = none */
+    int eval_every;             /* evaluate the validation set every N epochs
+                                   (and always at the last); 0 or 1 = every epoch */
+} nncl_train_config;
+
+typedef struct nncl_epoch_metrics {
+    int epoch;                  /* 1-based */
+    unsigned long step;         /* optimiser steps so far */
+    double train_loss, train_accuracy;     /* accuracy: fraction; regression: MAE */
+    double val_loss, val_accuracy;         /* NAN without a validation set */
+    double lr;                  /* at the end of the epoch */
+    double seconds;             /* since training started */
+    double samples_per_second;  /* of this epoch */
+} nncl_epoch_metrics;
+
+typedef enum nncl_run_status {
+    NNCL_RUN_OK = 0,
+    NNCL_RUN_DIVERGED,          /* the loss became NaN or infinite */
+    NNCL_RUN_INTERRUPTED,       /* *stop was set (SIGINT) */
+    NNCL_RUN_FAILED,            /* an error; see the status and message */
+} nncl_run_status;
+
+const char *nncl_run_status_name(nncl_run_status s);
+
+typedef struct nncl_train_hooks {
+    void *ctx;
+    /* After every epoch; returning an error stops training with it. */
+    nncl_status (*on_epoch)(void *ctx, const nncl_epoch_metrics *m);
+    /* Every progress_every steps: the running train loss and accuracy. */
+    void (*on_progress)(void *ctx, int epoch, size_t step_in_epoch, size_t steps_per_epoch,
+                        double loss, double accuracy);
+    /* Set asynchronously (a signal handler) to stop after the current step. */
+    volatile sig_atomic_t *stop;
+} nncl_train_hooks;
+
+typedef struct nncl_train_result {
+    nncl_run_status status;
+    int epochs;                 /* completed */
+    unsigned long steps;
+    int best_epoch;             /* by validation loss (0 without validation) */
+    double best_val_loss, best_val_accuracy;
+    double seconds;
+    double samples_per_second;  /* over the whole run */
+} nncl_train_result;
+
+/* Train net on train (its order is reshuffled every epoch when cfg->shuffle),
+ * evaluating val (may be NULL) after every epoch. With early stopping and a
+ * validation set, the best parameters are restored at the end. Returns an
+ * error only for failures; divergence and interruption are results. */
+nncl_status nncl_train(nncl_net *net, const nncl_train_config *cfg, nncl_device_data *train,
+                       nncl_device_data *val, const nncl_train_hooks *hooks,
+                       nncl_train_result *result);
+
+#ifdef __cplusplus
+}
+#endif
+#endif

@@ -1,0 +1,318 @@
+/* `nncl bench`: GEMM GFLOP/s on the shapes training uses, square 1024 and
+ * 2048, and the time of one training step of 784-128-10 at batch 128, on
+ * every device (or the one chosen). A benchmark, not a test: numbers drift
+ * on a shared machine, so compare ratios taken in one invocation. */
+#include <getopt.h>
+#include <jansson.h>
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include "cli/cli.h"
+#include "nncl/net.h"
+
+typedef struct shape {
+    const char *what;
+    size_t m, n, k;
+    bool ta, tb;
+} shape;
+
+/* The three GEMMs of a dense layer in -> out at batch B:
+ *   forward      Y[B x out] = X[B x in] W^T          (N, T)
+ *   input grad   dX[B x in] = dY[B x out] W          (N, N)
+ *   weight grad  dW[out x in] = dY^T X               (T, N) */
+static const shape shapes[] = {
+    {"784->128 fwd", 128, 128, 784, false, true},
+    {"784->128 dX", 128, 784, 128, false, false},
+    {"784->128 dW", 128, 784, 128, true, false},
+    {"784->512 fwd", 256, 512, 784, false, true},
+    {"784->512 dX", 256, 784, 512, false, false},
+    {"784->512 dW", 512, 784, 256, true, false},
+    {"square 1024", 1024, 1024, 1024, false, false},
+    {"square 2048", 2048, 2048, 2048, false, false},
+};
+
+static double now(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (double)ts.tv_sec + 1e-9 * (double)ts.tv_nsec;
+}
+
+/* FP32 peak in GFLOP/s where it can be known: NNCL_PEAK_GFLOPS, or for CPUs
+ * cores x clock x FMA lanes x 2 x 2 FMA units (AVX-512: 16 lanes, AVX2: 8),
+ * from the CPU flags. GPUs: unknown unless given. */
+static double peak_gflops(const nncl_device_info *d)
+{
+    const char *env = getenv("NNCL_PEAK_GFLOPS");
+    if (env && *env)
+        return atof(env);
+    if (d->type != NNCL_DEVICE_CPU && d->type != NNCL_DEVICE_HOST)
+        return 0;
+    FILE *f = fopen("/proc/cpuinfo", "r");
+    if (!f)
+        return 0;
+    char line[8192];
+    int lanes = 4;
+    while (fgets(line, sizeof line, f))
+        if (strncmp(line, "flags", 5) == 0) {
+            if (strstr(line, " avx512f"))
+                lanes = 16;
+            else if (strstr(line, " avx2") && strstr(line, " fma"))
+                lanes = 8;
+            break;
+        }
+    fclose(f);
+    return d->compute_units * (d->max_clock_mhz / 1000.0) * lanes * 2 * 2;
+}
+
+static nncl_status fill_random(nncl_buffer *b, size_t n, uint64_t seed)
+{
+    float *x = malloc(n * sizeof *x);
+    if (!x)
+        return nncl_fail(NNCL_E_NOMEM, "out of memory");
+    nncl_rng r;
+    nncl_rng_seed(&r, seed);
+    for (size_t i = 0; i < n; i++)
+        x[i] = nncl_rng_float(&r) - 0.5f;
+    nncl_status st = nncl_buffer_write(b, 0, x, n * sizeof *x);
+    free(x);
+    return st;
+}
+
+/* Seconds per call: warm up, then repeat until 0.25 s has passed; the median
+ * of three such rounds. */
+static nncl_status time_gemm(nncl_device *dev, const nncl_gemm_args *a, double *seconds)
+{
+    nncl_status st = nncl_gemm(dev, a);
+    if (st == NNCL_OK)
+        st = nncl_device_finish(dev);
+    double rounds[3];
+    for (int r = 0; r < 3 && st == NNCL_OK; r++) {
+        int reps = 0;
+        double t0 = now(), t;
+        do {
+            st = nncl_gemm(dev, a);
+            reps++;
+            if (st == NNCL_OK && (reps & 3) == 0)
+                st = nncl_device_finish(dev);
+            t = now() - t0;
+        } while (st == NNCL_OK && t < 0.25 && reps < 10000);
+        if (st == NNCL_OK)
+            st = nncl_device_finish(dev);
+        rounds[r] = (now() - t0) / reps;
+    }
+    if (st != NNCL_OK)
+        return st;
+    double lo = fmin(rounds[0], fmin(rounds[1], rounds[2])), hi = fmax(rounds[0], fmax(rounds[1], rounds[2]));
+    *seconds = rounds[0] + rounds[1] + rounds[2] - lo - hi;
+    return NNCL_OK;
+}
+
+static nncl_status bench_gemm(nncl_device *dev, const shape *s, double *seconds)
+{
+    size_t asz = s->m * s->k, bsz = s->k * s->n, csz = s->m * s->n;
+    nncl_buffer *a = NULL, *b = NULL, *c = NULL;
+    nncl_status st = nncl_buffer_alloc(dev, asz * 4, &a);
+    if (st == NNCL_OK)
+        st = nncl_buffer_alloc(dev, bsz * 4, &b);
+    if (st == NNCL_OK)
+        st = nncl_buffer_alloc(dev, csz * 4, &c);
+    if (st == NNCL_OK)
+        st = fill_random(a, asz, 1);
+    if (st == NNCL_OK)
+        st = fill_random(b, bsz, 2);
+    if (st == NNCL_OK) {
+        nncl_gemm_args g = {
+            .trans_a = s->ta, .trans_b = s->tb, .m = s->m, .n = s->n, .k = s->k, .alpha = 1, .beta = 0,
+            .a = nncl_view_of(a, 0), .lda = s->ta ? s->m : s->k,
+            .b = nncl_view_of(b, 0), .ldb = s->tb ? s->k : s->n,
+            .c = nncl_view_of(c, 0), .ldc = s->n,
+        };
+        st = time_gemm(dev, &g, seconds);
+    }
+    nncl_buffer_free(a);
+    nncl_buffer_free(b);
+    nncl_buffer_free(c);
+    return st;
+}
+
+/* One Adam training step of 784-128-10 at batch 128 on random bytes. */
+static nncl_status bench_train_step(nncl_device *dev, double *seconds, double *flops)
+{
+    enum { ROWS = 8192, IN = 784, HID = 128, OUT = 10, BATCH = 128 };
+    nncl_dataset ds = {.rows = ROWS, .cols = IN, .task = NNCL_TASK_CLASSIFY, .num_classes = OUT};
+    ds.x_u8 = malloc((size_t)ROWS * IN);
+    ds.labels = malloc(ROWS * sizeof(int32_t));
+    if (!ds.x_u8 || !ds.labels) {
+        free(ds.x_u8);
+        free(ds.labels);
+        return nncl_fail(NNCL_E_NOMEM, "out of memory");
+    }
+    nncl_rng r;
+    nncl_rng_seed(&r, 3);
+    for (size_t i = 0; i < (size_t)ROWS * IN; i++)
+        ds.x_u8[i] = (uint8_t)(nncl_rng_next(&r) >> 56);
+    for (size_t i = 0; i < ROWS; i++)
+        ds.labels[i] = (int32_t)nncl_rng_below(&r, OUT);
+    nncl_net_config cfg = {.layers = 2, .sizes = {IN, HID, OUT}, .act = NNCL_ACT_RELU, .task = NNCL_TASK_CLASSIFY};
+    nncl_optim_config opt = {.kind = NNCL_OPTIM_ADAM, .beta1 = 0.9f, .beta2 = 0.999f, .eps = 1e-8f};
+    nncl_net *net = NULL;
+    nncl_device_data dd = {0};
+    nncl_status st = nncl_net_create(dev, &cfg, BATCH, &net);
+    if (st == NNCL_OK)
+        st = nncl_net_init(net, NNCL_INIT_HE, 0, 1);
+    if (st == NNCL_OK)
+        st = nncl_device_data_upload(dev, &ds, &dd);
+    unsigned long t = 0;
+    int steps = 0;
+    double t0 = 0;
+    for (int phase = 0; phase < 2 && st == NNCL_OK; phase++) {
+        /* phase 0 warms up; phase 1 is timed for at least half a second */
+        if (phase == 1)
+            t0 = now();
+        for (int s = 0; st == NNCL_OK; s++) {
+            size_t first = (size_t)(t % (ROWS / BATCH)) * BATCH;
+            t++;
+            st = nncl_net_load_batch(net, &dd, first, BATCH);
+            if (st == NNCL_OK)
+                st = nncl_net_forward(net, BATCH, true, 1, t);
+            if (st == NNCL_OK)
+                st = nncl_net_loss(net, BATCH, true, 1, t);
+            if (st == NNCL_OK)
+                st = nncl_net_optim_step(net, &opt, 1e-3f, t);
+            if (phase == 1)
+                steps++;
+            if (st == NNCL_OK && (s & 15) == 15) {
+                st = nncl_device_finish(dev);
+                if (phase == 0 || now() - t0 > 0.5)
+                    break;
+            }
+        }
+    }
+    if (st == NNCL_OK)
+        st = nncl_device_finish(dev);
+    *seconds = st == NNCL_OK ? (now() - t0) / steps : 0;
+    /* forward 2*B*(IN*HID + HID*OUT), backward dW both layers + dX of layer 2 */
+    *flops = 2.0 * BATCH * (IN * HID + HID * OUT) * 2 + 2.0 * BATCH * HID * OUT;
+    nncl_device_data_free(&dd);
+    nncl_net_free(net);
+    free(ds.x_u8);
+    free(ds.labels);
+    return st;
+}
+
+static int bench_device(const nncl_device_info *info, bool json, json_t *rows)
+{
+    nncl_device *dev;
+    nncl_status st = nncl_device_open(info, &dev);
+    if (st != NNCL_OK)
+        return cli_fail(st);
+    double peak = peak_gflops(info);
+    if (!json) {
+        printf("device %d: %s (%s)", info->index, info->name, nncl_backend_name(info->backend));
+        if (peak > 0)
+            printf(", FP32 peak %.0f GFLOP/s (estimated from %u cores x %u MHz)", peak, info->compute_units,
+                   info->max_clock_mhz);
+        printf("\n  %-14s %5s %5s %5s  %-2s  %9s  %10s  %s\n", "gemm", "m", "n", "k", "op", "GFLOP/s", "ms",
+               peak > 0 ? "of peak" : "");
+        fflush(stdout);
+    }
+    int rc = CLI_OK;
+    for (size_t i = 0; i < sizeof shapes / sizeof shapes[0] && rc == CLI_OK; i++) {
+        const shape *s = &shapes[i];
+        double sec = 0;
+        if ((st = bench_gemm(dev, s, &sec)) != NNCL_OK) {
+            rc = cli_fail(st);
+            break;
+        }
+        double gf = 2.0 * (double)s->m * (double)s->n * (double)s->k / sec * 1e-9;
+        if (json) {
+            json_array_append_new(rows, json_pack("{s:s, s:s, s:s, s:I, s:I, s:I, s:b, s:b, s:f, s:f, s:f?}",
+                                                  "device", info->name, "op", "gemm", "shape", s->what, "m",
+                                                  (json_int_t)s->m, "n", (json_int_t)s->n, "k",
+                                                  (json_int_t)s->k, "transa", s->ta, "transb", s->tb, "gflops",
+                                                  gf, "seconds", sec, "peak_fraction",
+                                                  peak > 0 ? json_real(gf / peak) : NULL));
+        } else {
+            printf("  %-14s %5zu %5zu %5zu  %c%c  %9.1f  %10.3f", s->what, s->m, s->n, s->k, s->ta ? 'T' : 'N',
+                   s->tb ? 'T' : 'N', gf, sec * 1e3);
+            if (peak > 0)
+                printf("  %5.1f%%", 100 * gf / peak);
+            printf("\n");
+            fflush(stdout);
+        }
+    }
+    if (rc == CLI_OK) {
+        double sec = 0, flops = 0;
+        if ((st = bench_train_step(dev, &sec, &flops)) != NNCL_OK) {
+            rc = cli_fail(st);
+        } else if (json) {
+            json_array_append_new(rows, json_pack("{s:s, s:s, s:s, s:i, s:i, s:i, s:b, s:b, s:f, s:f, s:f}",
+                                                  "device", info->name, "op", "train_step", "shape",
+                                                  "784-128-10 adam", "m", 128, "n", 128, "k", 784, "transa", 0,
+                                                  "transb", 0, "gflops", flops / sec * 1e-9, "seconds", sec,
+                                                  "samples_per_second", 128 / sec));
+        } else {
+            printf("  train step 784-128-10, batch 128, adam: %.3f ms, %.0f samples/s, %.1f GFLOP/s\n", sec * 1e3,
+                   128 / sec, flops / sec * 1e-9);
+        }
+    }
+    nncl_device_close(dev);
+    return rc;
+}
+
+int cmd_bench(const cli_globals *g, int argc, char **argv)
+{
+    const char *device = g->device;
+    bool json = g->json;
+    static const struct option opts[] = {
+        {"device", required_argument, NULL, 'd'}, {"json", no_argument, NULL, 'j'},
+        {"help", no_argument, NULL, 'h'}, {NULL, 0, NULL, 0},
+    };
+    optind = 1;
+    opterr = 0;
+    int c;
+    while ((c = getopt_long(argc, argv, ":h", opts, NULL)) != -1) {
+        switch (c) {
+        case 'd': device = optarg; break;
+        case 'j': json = true; break;
+        case 'h':
+            printf("usage: nncl bench [--device DEVICE] [--json]\n\n"
+                   "GEMM GFLOP/s on the training shapes and square 1024 and 2048, and one training\n"
+                   "step of 784-128-10 at batch 128, on every device or the one given.\n"
+                   "NNCL_PEAK_GFLOPS sets the FP32 peak for the percentage column.\n");
+            return CLI_OK;
+        case ':': cli_error("%s needs a value", argv[optind - 1]); return CLI_USAGE;
+        default: cli_error("unknown option '%s' (see nncl bench --help)", argv[optind - 1]); return CLI_USAGE;
+        }
+    }
+    nncl_device_list list;
+    nncl_status st = nncl_device_list_get(&list);
+    if (st != NNCL_OK)
+        return cli_fail(st);
+    int first = 0, last = list.count - 1;
+    if (device) {
+        int idx;
+        if ((st = nncl_device_select(&list, device, &idx)) != NNCL_OK) {
+            nncl_device_list_free(&list);
+            cli_error("--device: %s", nncl_last_error());
+            return CLI_USAGE;
+        }
+        first = last = idx;
+    }
+    json_t *rows = json_array();
+    int rc = CLI_OK;
+    for (int i = first; i <= last && rc == CLI_OK; i++)
+        rc = bench_device(&list.items[i], json, rows);
+    if (json && rc == CLI_OK) {
+        char *text = json_dumps(rows, JSON_INDENT(2) | JSON_PRESERVE_ORDER);
+        puts(text ? text : "[]");
+        free(text);
+    }
+    json_decref(rows);
+    nncl_device_list_free(&list);
+    return rc;
+}

@@ -1,0 +1,93 @@
+/* The data of a run: the training file, its test set (the dataset's own,
+ * --test FILE, or a seeded held-out fraction), an optional --limit, and the
+ * validation split. Deterministic in the seed, so `nncl eval RUN_DIR` can
+ * rebuild exactly the test set a run was scored on. */
+#include <stdio.h>
+#include <string.h>
+
+#include "cli/data_splits.h"
+
+void splits_free(splits *s)
+{
+    nncl_data_source_free(&s->src);
+    nncl_dataset_free(&s->train);
+    nncl_dataset_free(&s->val);
+    nncl_dataset_free(&s->test);
+}
+
+static nncl_status take_split(nncl_dataset *from, double fraction, uint64_t seed, bool stratified,
+                              nncl_dataset *held_out)
+{
+    nncl_dataset rest;
+    nncl_status st = nncl_dataset_split(from, fraction, seed, stratified, held_out, &rest);
+    if (st != NNCL_OK)
+        return st;
+    nncl_dataset_free(from);
+    *from = rest;
+    return NNCL_OK;
+}
+
+nncl_status load_splits(const train_options *o, splits *s)
+{
+    memset(s, 0, sizeof *s);
+    nncl_csv_options csv = {.label = o->label, .task = o->task};
+    nncl_resolve_options ro = {.csv = &csv};
+    nncl_status st = nncl_data_resolve(o->data, &ro, &s->src);
+    if (st != NNCL_OK)
+        return st;
+    if ((st = nncl_dataset_copy(&s->src.train, &s->train)) != NNCL_OK)
+        return st;
+    bool classify = s->train.task == NNCL_TASK_CLASSIFY;
+    if (o->test_file) {
+        /* The test file must have the training data's columns and classes. */
+        nncl_csv_options tcsv = csv;
+        tcsv.expect_features = (const char *const *)s->train.feature_names;
+        tcsv.expect_cols = s->train.cols;
+        tcsv.expect_classes = (const char *const *)s->train.class_names;
+        tcsv.expect_num_classes = classify ? s->train.num_classes : 0;
+        tcsv.task = classify ? NNCL_CSV_TASK_CLASSIFY : NNCL_CSV_TASK_REGRESS;
+        nncl_data_source ts;
+        nncl_resolve_options tro = {.csv = &tcsv, .no_hash = true};
+        if ((st = nncl_data_resolve(o->test_file, &tro, &ts)) != NNCL_OK)
+            return st;
+        st = nncl_dataset_copy(&ts.train, &s->test);
+        nncl_data_source_free(&ts);
+        if (st != NNCL_OK)
+            return st;
+        if (s->test.cols != s->train.cols)
+            return nncl_fail(NNCL_E_FORMAT, "%s: %zu features, but the training data has %zu", o->test_file,
+                             s->test.cols, s->train.cols);
+        snprintf(s->test_origin, sizeof s->test_origin, "--test %s", o->test_file);
+    } else if (s->src.has_test) {
+        if ((st = nncl_dataset_copy(&s->src.test, &s->test)) != NNCL_OK)
+            return st;
+        snprintf(s->test_origin, sizeof s->test_origin, "the dataset's test set");
+    } else {
+        if ((st = take_split(&s->train, o->test_split, o->seed ^ 0x7e57, classify, &s->test)) != NNCL_OK)
+            return st;
+        snprintf(s->test_origin, sizeof s->test_origin, "%g%% held out (--test-split)", 100 * o->test_split);
+    }
+    s->has_test = s->test.rows > 0;
+    if (o->limit && o->limit < s->train.rows) {
+        nncl_dataset kept;
+        /* Not stratified: the tutorial takes a plain shuffled slice. */
+        if ((st = nncl_dataset_split(&s->train, (double)o->limit / (double)s->train.rows, o->seed, false,
+                                     &kept, NULL)) != NNCL_OK)
+            return st;
+        nncl_dataset_free(&s->train);
+        s->train = kept;
+    }
+    double vfrac = o->val >= 1 ? o->val / (double)s->train.rows : o->val;
+    if (vfrac >= 1)
+        return nncl_fail(NNCL_E_INVALID, "--val %g: the training set has only %zu rows", o->val, s->train.rows);
+    if (vfrac > 0) {
+        if ((st = take_split(&s->train, vfrac, o->seed ^ 0x7a1, classify, &s->val)) != NNCL_OK)
+            return st;
+        s->has_val = s->val.rows > 0;
+    }
+    if (s->train.rows == 0)
+        return nncl_fail(NNCL_E_INVALID, "%s: no training rows left after the test and validation splits",
+                         o->data);
+    return NNCL_OK;
+}
+

@@ -1,0 +1,86 @@
+/* Loading the model named on the command line, and what its run recorded. */
+#include "cli/model_arg.h"
+
+#include <stdio.h>
+#include <string.h>
+#include <sys/stat.h>
+
+nncl_status model_arg_load(const char *arg, model_arg *out)
+{
+    memset(out, 0, sizeof *out);
+    struct stat sb;
+    if (stat(arg, &sb) != 0)
+        return nncl_fail(NNCL_E_IO, "%s: no such run directory or model file", arg);
+    if (S_ISDIR(sb.st_mode)) {
+        snprintf(out->model_path, sizeof out->model_path, "%s/model.safetensors", arg);
+        if (stat(out->model_path, &sb) != 0)
+            return nncl_fail(NNCL_E_IO, "%s: a directory without model.safetensors (not a finished run?)", arg);
+        char config[4200];
+        snprintf(config, sizeof config, "%s/config.json", arg);
+        json_error_t err;
+        out->config = json_load_file(config, 0, &err);
+        if (!out->config && stat(config, &sb) == 0)
+            return nncl_fail(NNCL_E_FORMAT, "%s: line %d: %s", config, err.line, err.text);
+    } else {
+        snprintf(out->model_path, sizeof out->model_path, "%s", arg);
+    }
+    return nncl_model_load(out->model_path, &out->model);
+}
+
+void model_arg_free(model_arg *m)
+{
+    nncl_model_free(&m->model);
+    json_decref(m->config);
+    m->config = NULL;
+}
+
+static const char *str(json_t *obj, const char *key)
+{
+    json_t *v = json_object_get(obj, key);
+    return json_is_string(v) ? json_string_value(v) : NULL;
+}
+
+nncl_status model_arg_train_options(const model_arg *m, const cli_globals *g, train_options *o)
+{
+    char *argv[] = {"train", NULL};
+    if (train_options_parse(o, g, 1, argv) != CLI_OK)
+        return nncl_fail(NNCL_E_INVALID, "internal: default options");
+    if (!m->config) {
+        o->data = m->model.dataset ? m->model.dataset : "mnist";
+        return NNCL_OK;
+    }
+    json_t *data = json_object_get(m->config, "data");
+    if (!json_is_object(data) || !str(data, "name"))
+        return nncl_fail(NNCL_E_FORMAT, "%s: config.json has no data.name", m->model_path);
+    o->data = str(data, "name");
+    o->label = str(data, "label");
+    const char *task = str(data, "task");
+    o->task = task && strcmp(task, "regress") == 0 ? NNCL_CSV_TASK_REGRESS : NNCL_CSV_TASK_CLASSIFY;
+    json_t *v;
+    if (json_is_number(v = json_object_get(data, "val")))
+        o->val = json_number_value(v);
+    if (json_is_number(v = json_object_get(data, "test_split")))
+        o->test_split = json_number_value(v);
+    if (json_is_integer(v = json_object_get(data, "limit")))
+        o->limit = (size_t)json_integer_value(v);
+    if (json_is_integer(v = json_object_get(m->config, "seed")))
+        o->seed = (uint64_t)json_integer_value(v);
+    const char *from = str(data, "test_from");
+    if (from && strncmp(from, "--test ", 7) == 0)
+        o->test_file = from + 7;
+    return NNCL_OK;
+}
+
+nncl_csv_options model_arg_csv_options(const model_arg *m, nncl_csv_label_mode mode)
+{
+    const nncl_model *md = &m->model;
+    nncl_csv_options c = {.label_mode = mode};
+    c.expect_features = (const char *const *)md->feature_names;
+    c.expect_cols = md->cfg.sizes[0];
+    c.task = md->cfg.task == NNCL_TASK_REGRESS ? NNCL_CSV_TASK_REGRESS : NNCL_CSV_TASK_CLASSIFY;
+    if (md->cfg.task == NNCL_TASK_CLASSIFY && md->class_names) {
+        c.expect_classes = (const char *const *)md->class_names;
+        c.expect_num_classes = md->num_classes;
+    }
+    return c;
+}

@@ -1,0 +1,27 @@
+/* The RUN_DIR|MODEL argument of eval and predict. */
+#ifndef NNCL_MODEL_ARG_H
+#define NNCL_MODEL_ARG_H
+
+#include <jansson.h>
+
+#include "cli/train_options.h"
+#include "nncl/model.h"
+
+typedef struct model_arg {
+    nncl_model model;
+    char model_path[4200];
+    json_t *config;             /* the run's config.json, or NULL for a bare model */
+} model_arg;
+
+/* A run directory (its model.safetensors and config.json) or a model file. */
+nncl_status model_arg_load(const char *arg, model_arg *out);
+void model_arg_free(model_arg *m);
+
+/* The data options the run was trained with (for rebuilding its test set).
+ * Strings point into m->config. */
+nncl_status model_arg_train_options(const model_arg *m, const cli_globals *g, train_options *o);
+
+/* CSV options that check a file against the model: its features and classes. */
+nncl_csv_options model_arg_csv_options(const model_arg *m, nncl_csv_label_mode mode);
+
+#endif

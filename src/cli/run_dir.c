@@ -1,0 +1,147 @@
+/* The run directory: creation without clobbering, and atomic files. */
+#include "cli/run_dir.h"
+
+#include <dirent.h>
+#include <errno.h>
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <time.h>
+
+#include "util/atomic_file.h"
+
+static bool dir_is_empty(const char *path)
+{
+    DIR *d = opendir(path);
+    if (!d)
+        return false;
+    struct dirent *e;
+    bool empty = true;
+    while ((e = readdir(d)) != NULL)
+        if (strcmp(e->d_name, ".") != 0 && strcmp(e->d_name, "..") != 0) {
+            empty = false;
+            break;
+        }
+    closedir(d);
+    return empty;
+}
+
+static nncl_status make_dir(const char *path)
+{
+    if (mkdir(path, 0755) == 0)
+        return NNCL_OK;
+    if (errno == EEXIST)
+        return NNCL_E_INVALID;
+    return nncl_fail(NNCL_E_IO, "%s: cannot create the run directory: %s", path, strerror(errno));
+}
+
+nncl_status run_dir_create(run_dir *r, const char *out_dir, const char *name)
+{
+    memset(r, 0, sizeof *r);
+    if (out_dir) {
+        snprintf(r->path, sizeof r->path, "%s", out_dir);
+        nncl_status st = make_dir(r->path);
+        if (st == NNCL_E_INVALID) {
+            struct stat sb;
+            /* Never write into a folder that holds something: it may be a run. */
+            if (stat(r->path, &sb) != 0 || !S_ISDIR(sb.st_mode) || !dir_is_empty(r->path))
+                return nncl_fail(NNCL_E_INVALID,
+                                 "--out %s: already exists and is not an empty directory; "
+                                 "nncl never overwrites a run (choose another --out)",
+                                 out_dir);
+            st = NNCL_OK;
+        }
+        return st;
+    }
+    if (mkdir("runs", 0755) != 0 && errno != EEXIST)
+        return nncl_fail(NNCL_E_IO, "runs: cannot create: %s", strerror(errno));
+    time_t now = time(NULL);
+    struct tm tm;
+    gmtime_r(&now, &tm);
+    char stamp[32];
+    strftime(stamp, sizeof stamp, "%Y%m%d-%H%M%SZ", &tm);
+    for (int n = 1; n < 1000; n++) {
+        if (n == 1)
+            snprintf(r->path, sizeof r->path, "runs/%s-%s", stamp, name);
+        else
+            snprintf(r->path, sizeof r->path, "runs/%s-%s-%d", stamp, name, n);
+        nncl_status st = make_dir(r->path);
+        if (st != NNCL_E_INVALID)
+            return st;
+    }
+    return nncl_fail(NNCL_E_IO, "runs/%s-%s: too many runs with this name in one second", stamp, name);
+}
+
+void run_dir_close(run_dir *r)
+{
+    free(r->metrics);
+    r->metrics = NULL;
+}
+
+void run_dir_file(const run_dir *r, const char *file, char *out, size_t len)
+{
+    snprintf(out, len, "%s/%s", r->path, file);
+}
+
+nncl_status run_dir_write_json(const run_dir *r, const char *file, json_t *value)
+{
+    char path[4200];
+    run_dir_file(r, file, path, sizeof path);
+    char *text = json_dumps(value, JSON_INDENT(2) | JSON_PRESERVE_ORDER);
+    if (!text)
+        return nncl_fail(NNCL_E_NOMEM, "%s: out of memory writing JSON", path);
+    size_t len = strlen(text);
+    text[len] = '\n'; /* replaces the NUL; written with its length */
+    nncl_status st = nncl_write_file_atomic(path, text, len + 1);
+    free(text);
+    return st;
+}
+
+static bool append(run_dir *r, const char *s)
+{
+    size_t n = strlen(s);
+    if (r->metrics_len + n + 1 > r->metrics_cap) {
+        size_t cap = r->metrics_cap ? r->metrics_cap * 2 : 4096;
+        while (cap < r->metrics_len + n + 1)
+            cap *= 2;
+        char *grown = realloc(r->metrics, cap);
+        if (!grown)
+            return false;
+        r->metrics = grown;
+        r->metrics_cap = cap;
+    }
+    memcpy(r->metrics + r->metrics_len, s, n + 1);
+    r->metrics_len += n;
+    return true;
+}
+
+/* %.9g round-trips a float; NaN (no validation set) is written empty. */
+static void number(char *out, size_t len, double v)
+{
+    if (isnan(v))
+        out[0] = '\0';
+    else
+        snprintf(out, len, "%.9g", v);
+}
+
+nncl_status run_dir_add_metrics(run_dir *r, const nncl_epoch_metrics *m)
+{
+    if (r->metrics_len == 0 &&
+        !append(r, "epoch,step,train_loss,train_accuracy,val_loss,val_accuracy,lr,seconds\n"))
+        return nncl_fail(NNCL_E_NOMEM, "out of memory for metrics");
+    char tl[32], ta[32], vl[32], va[32], lr[32], line[256];
+    number(tl, sizeof tl, m->train_loss);
+    number(ta, sizeof ta, m->train_accuracy);
+    number(vl, sizeof vl, m->val_loss);
+    number(va, sizeof va, m->val_accuracy);
+    number(lr, sizeof lr, m->lr);
+    snprintf(line, sizeof line, "%d,%lu,%s,%s,%s,%s,%s,%.3f\n", m->epoch, m->step, tl, ta, vl, va, lr,
+             m->seconds);
+    if (!append(r, line))
+        return nncl_fail(NNCL_E_NOMEM, "out of memory for metrics");
+    char path[4200];
+    run_dir_file(r, "metrics.csv", path, sizeof path);
+    return nncl_write_file_atomic(path, r->metrics, r->metrics_len);
+}

@@ -1,0 +1,31 @@
+/* The run directory: one folder per training run holding config.json,
+ * metrics.csv, summary.json and model.safetensors, each written atomically
+ * (a temporary file, then rename), so a reader never sees half a file. */
+#ifndef NNCL_RUN_DIR_H
+#define NNCL_RUN_DIR_H
+
+#include <jansson.h>
+
+#include "nncl/train.h"
+
+typedef struct run_dir {
+    char path[4096];
+    char *metrics;              /* metrics.csv so far */
+    size_t metrics_len, metrics_cap;
+} run_dir;
+
+/* Create out_dir (which must not exist, or be an empty directory), or, with
+ * out_dir NULL, runs/<UTC time>-<name>/ (adding -2, -3 ... if taken). */
+nncl_status run_dir_create(run_dir *r, const char *out_dir, const char *name);
+void run_dir_close(run_dir *r);
+
+/* Write <dir>/<file> from a JSON value, atomically. */
+nncl_status run_dir_write_json(const run_dir *r, const char *file, json_t *value);
+
+/* The path of <dir>/<file>. */
+void run_dir_file(const run_dir *r, const char *file, char *out, size_t len);
+
+/* Append one epoch to metrics.csv (rewritten atomically). */
+nncl_status run_dir_add_metrics(run_dir *r, const nncl_epoch_metrics *m);
+
+#endif

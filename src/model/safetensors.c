@@ -1,0 +1,419 @@
+/* Models in the safetensors format: writing and strictly checked reading.
+ * https://github.com/huggingface/safetensors: u64 header length (little
+ * endian), a JSON header {name: {dtype, shape, data_offsets}, __metadata__},
+ * padded with spaces to a multiple of 8, then the data. */
+#include <jansson.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "nncl/model.h"
+#include "nncl_config.h"
+#include "util/atomic_file.h"
+
+#define MAX_HEADER (64u << 20)
+#define MAX_MODEL_FILE ((size_t)8 << 30)
+
+static const char *act_names[] = {"identity", "relu", "leaky_relu", "sigmoid", "tanh"};
+
+const char *nncl_act_name(nncl_act act)
+{
+    return (unsigned)act < sizeof act_names / sizeof act_names[0] ? act_names[act] : "?";
+}
+
+nncl_status nncl_act_parse(const char *name, nncl_act *out)
+{
+    for (size_t i = 0; i < sizeof act_names / sizeof act_names[0]; i++)
+        if (strcmp(name, act_names[i]) == 0) {
+            *out = (nncl_act)i;
+            return NNCL_OK;
+        }
+    return nncl_fail(NNCL_E_INVALID, "unknown activation '%s' (relu, leaky_relu, sigmoid, tanh, identity)",
+                     name);
+}
+
+static void free_names(char **names, int n)
+{
+    if (!names)
+        return;
+    for (int i = 0; i < n; i++)
+        free(names[i]);
+    free(names);
+}
+
+void nncl_model_free(nncl_model *m)
+{
+    if (!m)
+        return;
+    free(m->params);
+    free(m->shift);
+    free(m->scale);
+    free_names(m->class_names, m->num_classes);
+    free_names(m->feature_names, (int)m->cfg.sizes[0]);
+    free(m->dataset);
+    memset(m, 0, sizeof *m);
+}
+
+nncl_status nncl_model_from_net(const nncl_net *net, nncl_model *m)
+{
+    m->cfg = *nncl_net_get_config(net);
+    m->n_params = nncl_net_param_count(net);
+    size_t in = m->cfg.sizes[0];
+    free(m->params);
+    free(m->shift);
+    free(m->scale);
+    m->params = malloc(m->n_params * sizeof(float));
+    m->shift = malloc(in * sizeof(float));
+    m->scale = malloc(in * sizeof(float));
+    if (!m->params || !m->shift || !m->scale)
+        return nncl_fail(NNCL_E_NOMEM, "out of memory copying the model");
+    nncl_status st = nncl_net_get_params(net, m->params);
+    return st ? st : nncl_net_get_transform(net, m->shift, m->scale);
+}
+
+nncl_status nncl_model_to_net(const nncl_model *m, nncl_device *dev, size_t max_batch, nncl_net **out)
+{
+    nncl_status st = nncl_net_create(dev, &m->cfg, max_batch, out);
+    if (st != NNCL_OK)
+        return st;
+    if ((st = nncl_net_set_params(*out, m->params)) == NNCL_OK &&
+        (st = nncl_net_set_transform(*out, m->shift, m->scale)) == NNCL_OK) {
+        nncl_net_set_target_transform(*out, m->t_shift, m->t_scale);
+        return NNCL_OK;
+    }
+    nncl_net_free(*out);
+    *out = NULL;
+    return st;
+}
+
+/* ---- writing ------------------------------------------------------------- */
+
+typedef struct tensor {
+    char name[64];
+    const float *data;
+    size_t shape[2];
+    int dims;
+} tensor;
+
+static json_t *names_json(char **names, int n)
+{
+    json_t *a = json_array();
+    for (int i = 0; names && i < n; i++)
+        json_array_append_new(a, json_string(names[i] ? names[i] : ""));
+    return a;
+}
+
+/* A JSON value as a compact string (safetensors metadata holds strings only). */
+static json_t *as_string(json_t *v)
+{
+    char *s = json_dumps(v, JSON_COMPACT | JSON_ENSURE_ASCII);
+    json_decref(v);
+    json_t *r = json_string(s ? s : "[]");
+    free(s);
+    return r;
+}
+
+nncl_status nncl_model_save(const char *path, const nncl_model *m)
+{
+    const int L = m->cfg.layers;
+    tensor t[2 * NNCL_MAX_LAYERS + 4];
+    int nt = 0;
+    size_t off = 0;
+    for (int l = 0; l < L; l++) {
+        size_t out = m->cfg.sizes[l + 1], in = m->cfg.sizes[l];
+        t[nt] = (tensor){.data = m->params + off, .shape = {out, in}, .dims = 2};
+        snprintf(t[nt++].name, 64, "layers.%d.weight", l);
+        off += out * in;
+        t[nt] = (tensor){.data = m->params + off, .shape = {out}, .dims = 1};
+        snprintf(t[nt++].name, 64, "layers.%d.bias", l);
+        off += out;
+    }
+    t[nt] = (tensor){"input.shift", m->shift, {m->cfg.sizes[0]}, 1};
+    nt++;
+    t[nt] = (tensor){"input.scale", m->scale, {m->cfg.sizes[0]}, 1};
+    nt++;
+    if (m->cfg.task == NNCL_TASK_REGRESS) {
+        t[nt] = (tensor){"target.shift", &m->t_shift, {1}, 1};
+        nt++;
+        t[nt] = (tensor){"target.scale", &m->t_scale, {1}, 1};
+        nt++;
+    }
+
+    json_t *head = json_object();
+    size_t data_off = 0;
+    for (int i = 0; i < nt; i++) {
+        size_t count = t[i].shape[0] * (t[i].dims == 2 ? t[i].shape[1] : 1);
+        json_t *shape = json_array();
+        for (int d = 0; d < t[i].dims; d++)
+            json_array_append_new(shape, json_integer((json_int_t)t[i].shape[d]));
+        json_object_set_new(head, t[i].name,
+                            json_pack("{s:s, s:o, s:[I,I]}", "dtype", "F32", "shape", shape, "data_offsets",
+                                      (json_int_t)data_off, (json_int_t)(data_off + count * 4)));
+        data_off += count * 4;
+    }
+    char layers[512] = "", buf[64];
+    for (int l = 0; l <= L; l++) {
+        snprintf(buf, sizeof buf, "%s%zu", l ? "," : "", m->cfg.sizes[l]);
+        strncat(layers, buf, sizeof layers - strlen(layers) - 1);
+    }
+    char act_param[32], image[32] = "";
+    snprintf(act_param, sizeof act_param, "%.9g", m->cfg.act_param);
+    if (m->image_h > 0)
+        snprintf(image, sizeof image, "%d,%d", m->image_h, m->image_w);
+    json_t *meta = json_pack("{s:s, s:s, s:s, s:s, s:s, s:s, s:s, s:s}", "format", "nncl", "nncl_version",
+                             NNCL_VERSION, "layers", layers, "activation", nncl_act_name(m->cfg.act),
+                             "activation_param", act_param, "task",
+                             m->cfg.task == NNCL_TASK_REGRESS ? "regress" : "classify", "image_shape", image,
+                             "dataset", m->dataset ? m->dataset : "");
+    json_object_set_new(meta, "class_names", as_string(names_json(m->class_names, m->num_classes)));
+    json_object_set_new(meta, "feature_names",
+                        as_string(names_json(m->feature_names, m->feature_names ? (int)m->cfg.sizes[0] : 0)));
+    json_object_set_new(head, "__metadata__", meta);
+    char *header = json_dumps(head, JSON_COMPACT | JSON_SORT_KEYS | JSON_ENSURE_ASCII);
+    json_decref(head);
+    if (!header)
+        return nncl_fail(NNCL_E_NOMEM, "out of memory writing %s", path);
+
+    size_t hlen = strlen(header), padded = (hlen + 7) / 8 * 8;
+    size_t total = 8 + padded + data_off;
+    unsigned char *file = malloc(total);
+    if (!file) {
+        free(header);
+        return nncl_fail(NNCL_E_NOMEM, "out of memory writing %s", path);
+    }
+    for (int i = 0; i < 8; i++)
+        file[i] = (unsigned char)((uint64_t)padded >> (8 * i));
+    memcpy(file + 8, header, hlen);
+    memset(file + 8 + hlen, ' ', padded - hlen);
+    free(header);
+    unsigned char *p = file + 8 + padded;
+    for (int i = 0; i < nt; i++) {
+        size_t count = t[i].shape[0] * (t[i].dims == 2 ? t[i].shape[1] : 1);
+        /* Little endian on disk; every platform nncl targets is little endian. */
+        memcpy(p, t[i].data, count * 4);
+        p += count * 4;
+    }
+    nncl_status st = nncl_write_file_atomic(path, file, total);
+    free(file);
+    return st;
+}
+
+/* ---- reading --------------------------------------------------------------- */
+
+static nncl_status bad(const char *path, const char *what)
+{
+    return nncl_fail(NNCL_E_FORMAT, "%s: not a valid nncl safetensors model: %s", path, what);
+}
+
+static const char *meta_string(json_t *meta, const char *key)
+{
+    json_t *v = json_object_get(meta, key);
+    return json_is_string(v) ? json_string_value(v) : NULL;
+}
+
+/* Parse a metadata string holding a JSON array of strings. */
+static nncl_status parse_names(const char *path, const char *text, const char *key, char ***out, int *n)
+{
+    *out = NULL;
+    *n = 0;
+    if (!text || !*text)
+        return NNCL_OK;
+    json_t *arr = json_loads(text, 0, NULL);
+    if (!json_is_array(arr)) {
+        json_decref(arr);
+        char msg[128];
+        snprintf(msg, sizeof msg, "metadata '%s' is not a JSON array", key);
+        return bad(path, msg);
+    }
+    size_t count = json_array_size(arr);
+    if (count == 0) {
+        json_decref(arr);
+        return NNCL_OK;
+    }
+    char **names = calloc(count, sizeof *names);
+    if (!names) {
+        json_decref(arr);
+        return nncl_fail(NNCL_E_NOMEM, "out of memory");
+    }
+    for (size_t i = 0; i < count; i++) {
+        json_t *s = json_array_get(arr, i);
+        names[i] = strdup(json_is_string(s) ? json_string_value(s) : "");
+    }
+    json_decref(arr);
+    *out = names;
+    *n = (int)count;
+    return NNCL_OK;
+}
+
+/* Copy tensor `name` of the expected shape into dst. */
+static nncl_status get_tensor(const char *path, json_t *head, const unsigned char *data, size_t data_len,
+                              const char *name, size_t d0, size_t d1, int dims, float *dst)
+{
+    char msg[256];
+    json_t *t = json_object_get(head, name);
+    if (!json_is_object(t)) {
+        snprintf(msg, sizeof msg, "tensor '%s' is missing", name);
+        return bad(path, msg);
+    }
+    const char *dtype = json_string_value(json_object_get(t, "dtype"));
+    json_t *shape = json_object_get(t, "shape"), *offs = json_object_get(t, "data_offsets");
+    if (!dtype || strcmp(dtype, "F32") != 0) {
+        snprintf(msg, sizeof msg, "tensor '%s' has dtype %s, expected F32", name, dtype ? dtype : "(none)");
+        return bad(path, msg);
+    }
+    size_t want[2] = {d0, d1};
+    bool shape_ok = json_is_array(shape) && json_array_size(shape) == (size_t)dims;
+    for (int d = 0; shape_ok && d < dims; d++) {
+        json_t *v = json_array_get(shape, (size_t)d);
+        shape_ok = json_is_integer(v) && json_integer_value(v) == (json_int_t)want[d];
+    }
+    if (!shape_ok) {
+        if (dims == 2)
+            snprintf(msg, sizeof msg, "tensor '%s' has the wrong shape, expected [%zu, %zu]", name, d0, d1);
+        else
+            snprintf(msg, sizeof msg, "tensor '%s' has the wrong shape, expected [%zu]", name, d0);
+        return bad(path, msg);
+    }
+    json_t *b = json_array_get(offs, 0), *e = json_array_get(offs, 1);
+    size_t count = d0 * (dims == 2 ? d1 : 1);
+    if (!json_is_array(offs) || json_array_size(offs) != 2 || !json_is_integer(b) || !json_is_integer(e) ||
+        json_integer_value(b) < 0 || json_integer_value(e) < json_integer_value(b) ||
+        (size_t)json_integer_value(e) > data_len ||
+        (size_t)(json_integer_value(e) - json_integer_value(b)) != count * 4) {
+        snprintf(msg, sizeof msg, "tensor '%s' has data_offsets outside the file or of the wrong size", name);
+        return bad(path, msg);
+    }
+    memcpy(dst, data + json_integer_value(b), count * 4);
+    return NNCL_OK;
+}
+
+static nncl_status parse_layers(const char *path, const char *text, nncl_net_config *cfg)
+{
+    if (!text)
+        return bad(path, "metadata 'layers' is missing");
+    int n = 0;
+    const char *p = text;
+    while (*p) {
+        char *end;
+        unsigned long long v = strtoull(p, &end, 10);
+        if (end == p || v == 0 || v > (1u << 24) || n > NNCL_MAX_LAYERS)
+            return bad(path, "metadata 'layers' is not a list of sizes like 784,128,10");
+        cfg->sizes[n++] = (size_t)v;
+        p = end;
+        if (*p == ',')
+            p++;
+        else if (*p)
+            return bad(path, "metadata 'layers' is not a list of sizes like 784,128,10");
+    }
+    if (n < 2)
+        return bad(path, "metadata 'layers' needs at least an input and an output size");
+    cfg->layers = n - 1;
+    return NNCL_OK;
+}
+
+nncl_status nncl_model_load(const char *path, nncl_model *m)
+{
+    memset(m, 0, sizeof *m);
+    char *file;
+    size_t len;
+    nncl_status st = nncl_read_file(path, MAX_MODEL_FILE, &file, &len);
+    if (st != NNCL_OK)
+        return st;
+    json_t *head = NULL;
+    const unsigned char *u = (const unsigned char *)file;
+    uint64_t hlen = 0;
+    for (int i = 0; i < 8 && len >= 8; i++)
+        hlen |= (uint64_t)u[i] << (8 * i);
+    if (len < 8 || hlen > MAX_HEADER || hlen > len - 8) {
+        st = bad(path, "the header length is missing or larger than the file");
+        goto done;
+    }
+    json_error_t jerr;
+    head = json_loadb(file + 8, (size_t)hlen, 0, &jerr);
+    if (!json_is_object(head)) {
+        char msg[300];
+        snprintf(msg, sizeof msg, "the JSON header does not parse (%s)", jerr.text);
+        st = bad(path, msg);
+        goto done;
+    }
+    json_t *meta = json_object_get(head, "__metadata__");
+    const char *fmt = meta_string(meta, "format");
+    if (!fmt || strcmp(fmt, "nncl") != 0) {
+        st = bad(path, "__metadata__.format is not \"nncl\"");
+        goto done;
+    }
+    if ((st = parse_layers(path, meta_string(meta, "layers"), &m->cfg)) != NNCL_OK)
+        goto done;
+    const char *act = meta_string(meta, "activation"), *task = meta_string(meta, "task");
+    if (!act || nncl_act_parse(act, &m->cfg.act) != NNCL_OK) {
+        st = bad(path, "metadata 'activation' is missing or unknown");
+        goto done;
+    }
+    const char *ap = meta_string(meta, "activation_param");
+    m->cfg.act_param = ap ? strtof(ap, NULL) : 0.0f;
+    m->cfg.task = task && strcmp(task, "regress") == 0 ? NNCL_TASK_REGRESS : NNCL_TASK_CLASSIFY;
+    const char *img = meta_string(meta, "image_shape");
+    if (img && *img && sscanf(img, "%d,%d", &m->image_h, &m->image_w) != 2) {
+        st = bad(path, "metadata 'image_shape' is not H,W");
+        goto done;
+    }
+    const char *ds = meta_string(meta, "dataset");
+    m->dataset = ds && *ds ? strdup(ds) : NULL;
+    int nf = 0;
+    if ((st = parse_names(path, meta_string(meta, "class_names"), "class_names", &m->class_names,
+                          &m->num_classes)) != NNCL_OK ||
+        (st = parse_names(path, meta_string(meta, "feature_names"), "feature_names", &m->feature_names, &nf)) !=
+            NNCL_OK)
+        goto done;
+    const int L = m->cfg.layers;
+    if (nf != 0 && (size_t)nf != m->cfg.sizes[0]) {
+        free_names(m->feature_names, nf);
+        m->feature_names = NULL;
+        st = bad(path, "metadata 'feature_names' does not match the input size");
+        goto done;
+    }
+    if (m->cfg.task == NNCL_TASK_CLASSIFY && m->num_classes != 0 && (size_t)m->num_classes != m->cfg.sizes[L]) {
+        st = bad(path, "metadata 'class_names' does not match the output size");
+        goto done;
+    }
+
+    for (int l = 0; l < L; l++)
+        m->n_params += m->cfg.sizes[l + 1] * (m->cfg.sizes[l] + 1);
+    m->params = malloc(m->n_params * sizeof(float));
+    m->shift = malloc(m->cfg.sizes[0] * sizeof(float));
+    m->scale = malloc(m->cfg.sizes[0] * sizeof(float));
+    if (!m->params || !m->shift || !m->scale) {
+        st = nncl_fail(NNCL_E_NOMEM, "%s: out of memory", path);
+        goto done;
+    }
+    const unsigned char *data = u + 8 + hlen;
+    size_t data_len = len - 8 - (size_t)hlen, off = 0;
+    char name[64];
+    for (int l = 0; l < L && st == NNCL_OK; l++) {
+        size_t out = m->cfg.sizes[l + 1], in = m->cfg.sizes[l];
+        snprintf(name, sizeof name, "layers.%d.weight", l);
+        st = get_tensor(path, head, data, data_len, name, out, in, 2, m->params + off);
+        off += out * in;
+        snprintf(name, sizeof name, "layers.%d.bias", l);
+        if (st == NNCL_OK)
+            st = get_tensor(path, head, data, data_len, name, out, 0, 1, m->params + off);
+        off += out;
+    }
+    if (st == NNCL_OK)
+        st = get_tensor(path, head, data, data_len, "input.shift", m->cfg.sizes[0], 0, 1, m->shift);
+    if (st == NNCL_OK)
+        st = get_tensor(path, head, data, data_len, "input.scale", m->cfg.sizes[0], 0, 1, m->scale);
+    m->t_shift = 0.0f;
+    m->t_scale = 1.0f;
+    if (st == NNCL_OK && m->cfg.task == NNCL_TASK_REGRESS) {
+        st = get_tensor(path, head, data, data_len, "target.shift", 1, 0, 1, &m->t_shift);
+        if (st == NNCL_OK)
+            st = get_tensor(path, head, data, data_len, "target.scale", 1, 0, 1, &m->t_scale);
+    }
+done:
+    json_decref(head);
+    free(file);
+    if (st != NNCL_OK)
+        nncl_model_free(m);
+    return st;
+}

@@ -1,0 +1,501 @@
+/* The MLP: parameters, activations, forward, loss and backward, built only
+ * from the device ops in nncl/ops.h.
+ *
+ * Shapes, for a batch of B rows and layer l = 1..L with n_l = sizes[l]:
+ *   a_0            B x n_0     the input batch (gathered and transformed)
+ *   z_l = a_{l-1} W_l^T + b_l,  W_l: n_l x n_{l-1}, b_l: n_l
+ *   a_l = f(z_l)   B x n_l     (f = act on hidden layers, identity on L)
+ *   d_l            B x n_l     a_l after dropout (hidden layers, training only)
+ *   loss           softmax + cross-entropy (or MSE) of a_L
+ * Backward, from g_L = dloss/dz_L:
+ *   dW_l = g_l^T a_{l-1}     db_l = sum over rows of g_l
+ *   g_{l-1} = f'(a_{l-1}) * dropout(g_l W_l)
+ */
+#include <math.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "net/network_impl.h"
+
+static size_t in_features(const nncl_net *net, int l) { return net->cfg.sizes[l]; }
+
+/* The view a layer reads as input: a_0, or the previous layer's (dropped) output. */
+static nncl_view layer_input(const nncl_net *net, int l)
+{
+    if (l == 1)
+        return nncl_view_of(net->acts, net->act_off[0]);
+    if (net->drop)
+        return nncl_view_of(net->drop, net->drop_off[l - 1]);
+    return nncl_view_of(net->acts, net->act_off[l - 1]);
+}
+
+static nncl_status validate(const nncl_net_config *cfg, size_t max_batch)
+{
+    if (cfg->layers < 1 || cfg->layers > NNCL_MAX_LAYERS)
+        return nncl_fail(NNCL_E_INVALID, "a network needs 1 to %d layers, not %d", NNCL_MAX_LAYERS,
+                         cfg->layers);
+    for (int l = 0; l <= cfg->layers; l++)
+        if (cfg->sizes[l] == 0)
+            return nncl_fail(NNCL_E_INVALID, "layer %d has size 0", l);
+    if (max_batch == 0)
+        return nncl_fail(NNCL_E_INVALID, "the batch size must be at least 1");
+    if (!(cfg->dropout >= 0.0f && cfg->dropout < 1.0f))
+        return nncl_fail(NNCL_E_INVALID, "dropout must be in [0, 1), not %g", cfg->dropout);
+    if (cfg->task == NNCL_TASK_CLASSIFY && cfg->sizes[cfg->layers] < 2)
+        return nncl_fail(NNCL_E_INVALID, "classification needs at least 2 classes");
+    return NNCL_OK;
+}
+
+static nncl_status alloc(nncl_device *dev, size_t bytes, nncl_buffer **out)
+{
+    return nncl_buffer_alloc(dev, bytes ? bytes : 4, out);
+}
+
+nncl_status nncl_net_create(nncl_device *dev, const nncl_net_config *cfg, size_t max_batch,
+                            nncl_net **out)
+{
+    *out = NULL;
+    nncl_status st = validate(cfg, max_batch);
+    if (st != NNCL_OK)
+        return st;
+    nncl_net *net = calloc(1, sizeof *net);
+    if (!net)
+        return nncl_fail(NNCL_E_NOMEM, "out of memory creating a network");
+    net->dev = dev;
+    net->cfg = *cfg;
+    net->max_batch = max_batch;
+    net->t_scale = 1.0f;
+
+    const int L = cfg->layers;
+    size_t p = 0, acts = 0, drops = 0, widest = 0;
+    for (int l = 1; l <= L; l++) {
+        net->w_off[l - 1] = p;
+        p += cfg->sizes[l] * cfg->sizes[l - 1];
+        net->b_off[l - 1] = p;
+        p += cfg->sizes[l];
+    }
+    net->n_params = p;
+    for (int l = 0; l <= L; l++) {
+        net->act_off[l] = acts;
+        acts += max_batch * cfg->sizes[l];
+        if (cfg->sizes[l] > widest)
+            widest = cfg->sizes[l];
+    }
+    for (int l = 1; l < L; l++) {
+        net->drop_off[l] = drops;
+        drops += max_batch * cfg->sizes[l];
+    }
+    /* Gradients of z_l for l >= 1; layer 0 needs none (no input gradient). */
+    size_t grads = 0;
+    for (int l = 1; l <= L; l++) {
+        net->dact_off[l] = grads;
+        grads += max_batch * cfg->sizes[l];
+    }
+    size_t outputs = cfg->sizes[L];
+    size_t f = sizeof(float);
+
+    if ((st = alloc(dev, p * f, &net->params)) || (st = alloc(dev, p * f, &net->grads)) ||
+        (st = alloc(dev, p * f, &net->m)) || (st = alloc(dev, p * f, &net->v)) ||
+        (st = alloc(dev, p * f, &net->best)) || (st = alloc(dev, acts * f, &net->acts)) ||
+        (st = alloc(dev, grads * f, &net->dacts)) ||
+        (st = alloc(dev, max_batch * sizeof(int32_t), &net->labels)) ||
+        (st = alloc(dev, max_batch * outputs * f, &net->targets)) ||
+        (st = alloc(dev, max_batch * sizeof(int32_t), &net->argmax)) ||
+        (st = alloc(dev, 2 * max_batch * f, &net->scratch)) || (st = alloc(dev, 2 * f, &net->acc)) ||
+        (st = alloc(dev, cfg->sizes[0] * f, &net->shift)) ||
+        (st = alloc(dev, cfg->sizes[0] * f, &net->scale)) ||
+        (st = alloc(dev, (widest + 1) * f, &net->ones)) ||
+        (drops && (st = alloc(dev, drops * f, &net->drop)))) {
+        nncl_net_free(net);
+        return nncl_fail_context(st, "allocating a %zu-parameter network for batches of %zu", p,
+                                 max_batch);
+    }
+    /* Defaults: identity input transform; ones for the tutorial's scalar bias. */
+    nncl_fill_args fa = {nncl_view_of(net->shift, 0), cfg->sizes[0], 0.0f};
+    if ((st = nncl_fill(dev, &fa)) == NNCL_OK) {
+        fa = (nncl_fill_args){nncl_view_of(net->scale, 0), cfg->sizes[0], 1.0f};
+        st = nncl_fill(dev, &fa);
+    }
+    if (st == NNCL_OK) {
+        fa = (nncl_fill_args){nncl_view_of(net->ones, 0), widest + 1, 1.0f};
+        st = nncl_fill(dev, &fa);
+    }
+    if (st == NNCL_OK)
+        st = nncl_net_optim_reset(net);
+    if (st == NNCL_OK)
+        st = nncl_net_acc_reset(net);
+    if (st != NNCL_OK) {
+        nncl_net_free(net);
+        return st;
+    }
+    *out = net;
+    return NNCL_OK;
+}
+
+void nncl_net_free(nncl_net *net)
+{
+    if (!net)
+        return;
+    nncl_buffer *bufs[] = {net->params, net->grads, net->m, net->v, net->best, net->acts,
+                           net->dacts, net->drop, net->labels, net->targets, net->argmax,
+                           net->scratch, net->acc, net->shift, net->scale, net->ones};
+    for (size_t i = 0; i < sizeof bufs / sizeof bufs[0]; i++)
+        nncl_buffer_free(bufs[i]);
+    free(net);
+}
+
+const nncl_net_config *nncl_net_get_config(const nncl_net *net) { return &net->cfg; }
+size_t nncl_net_param_count(const nncl_net *net) { return net->n_params; }
+nncl_device *nncl_net_device(const nncl_net *net) { return net->dev; }
+size_t nncl_net_max_batch(const nncl_net *net) { return net->max_batch; }
+size_t nncl_net_weight_offset(const nncl_net *net, int layer) { return net->w_off[layer]; }
+size_t nncl_net_bias_offset(const nncl_net *net, int layer) { return net->b_off[layer]; }
+
+void nncl_net_set_tutorial_quirks(nncl_net *net, size_t grad_rows, bool scalar_bias)
+{
+    net->quirk_grad_rows = grad_rows;
+    net->quirk_scalar_bias = scalar_bias;
+}
+
+void nncl_net_set_target_transform(nncl_net *net, float shift, float scale)
+{
+    net->t_shift = shift;
+    net->t_scale = scale;
+}
+
+/* ---- parameters ------------------------------------------------------------ */
+
+/* Standard normal by Box-Muller, in double, from the shared generator. */
+static double normal(nncl_rng *r)
+{
+    double u1 = ((double)(nncl_rng_next(r) >> 11) + 0.5) * (1.0 / 9007199254740992.0);
+    double u2 = (double)(nncl_rng_next(r) >> 11) * (1.0 / 9007199254740992.0);
+    return sqrt(-2.0 * log(u1)) * cos(6.283185307179586 * u2);
+}
+
+static double uniform(nncl_rng *r, double a)
+{
+    return a * (2.0 * ((double)(nncl_rng_next(r) >> 11) * (1.0 / 9007199254740992.0)) - 1.0);
+}
+
+nncl_status nncl_net_init(nncl_net *net, nncl_init_kind kind, float param, uint64_t seed)
+{
+    float *w = malloc(net->n_params * sizeof *w);
+    if (!w)
+        return nncl_fail(NNCL_E_NOMEM, "out of memory initialising parameters");
+    nncl_rng r;
+    nncl_rng_seed(&r, seed);
+    for (int l = 1; l <= net->cfg.layers; l++) {
+        size_t fan_in = net->cfg.sizes[l - 1], fan_out = net->cfg.sizes[l];
+        float *W = w + net->w_off[l - 1], *b = w + net->b_off[l - 1];
+        double he = sqrt(2.0 / (double)fan_in);
+        double xa = sqrt(6.0 / (double)(fan_in + fan_out));
+        for (size_t i = 0; i < fan_in * fan_out; i++) {
+            switch (kind) {
+            case NNCL_INIT_HE: W[i] = (float)(he * normal(&r)); break;
+            case NNCL_INIT_XAVIER: W[i] = (float)uniform(&r, xa); break;
+            case NNCL_INIT_UNIFORM: W[i] = (float)uniform(&r, param); break;
+            }
+        }
+        for (size_t j = 0; j < fan_out; j++)
+            b[j] = kind == NNCL_INIT_UNIFORM ? (float)uniform(&r, param) : 0.0f;
+    }
+    nncl_status st = nncl_net_set_params(net, w);
+    free(w);
+    return st;
+}
+
+nncl_status nncl_net_get_params(const nncl_net *net, float *out)
+{
+    return nncl_buffer_read(net->params, 0, out, net->n_params * sizeof(float));
+}
+
+nncl_status nncl_net_set_params(nncl_net *net, const float *in)
+{
+    return nncl_buffer_write(net->params, 0, in, net->n_params * sizeof(float));
+}
+
+nncl_status nncl_net_set_transform(nncl_net *net, const float *shift, const float *scale)
+{
+    size_t bytes = net->cfg.sizes[0] * sizeof(float);
+    net->loaded = NULL;
+    nncl_status st = nncl_buffer_write(net->shift, 0, shift, bytes);
+    return st ? st : nncl_buffer_write(net->scale, 0, scale, bytes);
+}
+
+nncl_status nncl_net_get_transform(const nncl_net *net, float *shift, float *scale)
+{
+    size_t bytes = net->cfg.sizes[0] * sizeof(float);
+    nncl_status st = nncl_buffer_read(net->shift, 0, shift, bytes);
+    return st ? st : nncl_buffer_read(net->scale, 0, scale, bytes);
+}
+
+nncl_status nncl_net_snapshot(nncl_net *net)
+{
+    return nncl_buffer_copy(net->best, 0, net->params, 0, net->n_params * sizeof(float));
+}
+
+nncl_status nncl_net_restore(nncl_net *net)
+{
+    return nncl_buffer_copy(net->params, 0, net->best, 0, net->n_params * sizeof(float));
+}
+
+/* ---- forward --------------------------------------------------------------- */
+
+nncl_status nncl_net_load_batch(nncl_net *net, const nncl_device_data *dd, size_t first, size_t rows)
+{
+    if (rows == 0 || rows > net->max_batch || first + rows > dd->rows)
+        return nncl_fail(NNCL_E_INVALID, "batch of %zu rows at %zu: outside 1..%zu rows of %zu", rows,
+                         first, net->max_batch, dd->rows);
+    if (dd->cols != net->cfg.sizes[0])
+        return nncl_fail(NNCL_E_INVALID, "the data has %zu features, the network %zu inputs", dd->cols,
+                         net->cfg.sizes[0]);
+    /* The same rows in the same order are already there (full-batch training). */
+    if (net->loaded == dd && net->loaded_first == first && net->loaded_rows == rows &&
+        net->loaded_version == dd->version)
+        return NNCL_OK;
+    net->loaded = NULL;
+    bool classify = net->cfg.task == NNCL_TASK_CLASSIFY;
+    nncl_gather_args g = {
+        .data = nncl_view_of(dd->x, 0), .u8 = dd->u8, .data_rows = dd->rows, .cols = dd->cols,
+        .index = nncl_view_of(dd->order, first), .rows = rows,
+        .shift = nncl_view_of(net->shift, 0), .scale = nncl_view_of(net->scale, 0),
+        .x = nncl_view_of(net->acts, net->act_off[0]),
+        .outputs = 1, .t_shift = net->t_shift, .t_scale = net->t_scale,
+    };
+    if (dd->has_y && classify) {
+        g.labels = nncl_view_of(dd->y, 0);
+        g.labels_out = nncl_view_of(net->labels, 0);
+    } else if (dd->has_y) {
+        g.targets = nncl_view_of(dd->y, 0);
+        g.targets_out = nncl_view_of(net->targets, 0);
+    }
+    nncl_status st = nncl_gather(net->dev, &g);
+    if (st == NNCL_OK) {
+        net->loaded = dd;
+        net->loaded_first = first;
+        net->loaded_rows = rows;
+        net->loaded_version = dd->version;
+    }
+    return st;
+}
+
+nncl_status nncl_net_forward(nncl_net *net, size_t rows, bool train, uint64_t seed, uint64_t step)
+{
+    const int L = net->cfg.layers;
+    nncl_status st = NNCL_OK;
+    for (int l = 1; l <= L && st == NNCL_OK; l++) {
+        size_t in = in_features(net, l - 1), out = net->cfg.sizes[l];
+        bool hidden = l < L;
+        nncl_gemm_args g = {
+            .trans_a = false, .trans_b = true, .m = rows, .n = out, .k = in,
+            .alpha = 1.0f, .beta = 0.0f,
+            .a = layer_input(net, l), .lda = in,
+            .b = nncl_view_of(net->params, net->w_off[l - 1]), .ldb = in,
+            .c = nncl_view_of(net->acts, net->act_off[l]), .ldc = out,
+            .bias = nncl_view_of(net->params, net->b_off[l - 1]),
+            .act = hidden ? net->cfg.act : NNCL_ACT_IDENTITY, .act_param = net->cfg.act_param,
+        };
+        st = nncl_gemm(net->dev, &g);
+        if (st == NNCL_OK && hidden && net->drop) {
+            /* Without training the dropout layer is the identity: copy, so the
+             * next layer can always read d_l. */
+            size_t n = rows * out;
+            if (train && net->cfg.dropout > 0.0f) {
+                nncl_dropout_args d = {nncl_view_of(net->acts, net->act_off[l]),
+                                       nncl_view_of(net->drop, net->drop_off[l]), n,
+                                       net->cfg.dropout, seed + (uint64_t)l, step};
+                st = nncl_dropout(net->dev, &d);
+            } else {
+                st = nncl_buffer_copy(net->drop, net->drop_off[l] * sizeof(float), net->acts,
+                                      net->act_off[l] * sizeof(float), n * sizeof(float));
+            }
+        }
+    }
+    return st;
+}
+
+/* ---- loss and backward --------------------------------------------------------- */
+
+static nncl_status output_loss(nncl_net *net, size_t rows, bool backward)
+{
+    const int L = net->cfg.layers;
+    size_t outputs = net->cfg.sizes[L];
+    float scale = 1.0f / (float)(net->quirk_grad_rows ? net->quirk_grad_rows : rows);
+    nncl_view out = nncl_view_of(net->acts, net->act_off[L]);
+    nncl_view dz = backward ? nncl_view_of(net->dacts, net->dact_off[L]) : (nncl_view){0};
+    if (net->cfg.task == NNCL_TASK_CLASSIFY) {
+        nncl_softmax_xent_args a = {
+            .z = out, .labels = nncl_view_of(net->labels, 0), .dz = dz,
+            .acc = nncl_view_of(net->acc, 0), .scratch = nncl_view_of(net->scratch, 0),
+            .rows = rows, .classes = outputs, .grad_scale = scale,
+        };
+        return nncl_softmax_xent(net->dev, &a);
+    }
+    nncl_mse_args a = {
+        .y = out, .t = nncl_view_of(net->targets, 0), .dy = dz, .acc = nncl_view_of(net->acc, 0),
+        .scratch = nncl_view_of(net->scratch, 0), .rows = rows, .outputs = outputs,
+        .grad_scale = scale,
+    };
+    return nncl_mse(net->dev, &a);
+}
+
+/* db_l = sum over rows of g_l; under the tutorial quirk, every unit gets the
+ * sum over all rows and units instead. */
+static nncl_status bias_gradient(nncl_net *net, int l, size_t rows)
+{
+    size_t out = net->cfg.sizes[l];
+    nncl_view g = nncl_view_of(net->dacts, net->dact_off[l]);
+    nncl_view db = nncl_view_of(net->grads, net->b_off[l - 1]);
+    nncl_colsum_args c = {g, out, db, rows, out, 1.0f, 0.0f};
+    nncl_status st = nncl_colsum(net->dev, &c);
+    if (st != NNCL_OK || !net->quirk_scalar_bias)
+        return st;
+    /* s = sum_j db_j (a column sum of db as an out x 1 matrix), parked in
+     * ones[widest]; then db_j = 1 * s for every j, as a rank-1 GEMM. */
+    size_t widest = nncl_buffer_size(net->ones) / sizeof(float) - 1;
+    nncl_view s = nncl_view_of(net->ones, widest);
+    nncl_colsum_args total = {db, 1, s, out, 1, 1.0f, 0.0f};
+    if ((st = nncl_colsum(net->dev, &total)) != NNCL_OK)
+        return st;
+    nncl_gemm_args bcast = {
+        .trans_a = false, .trans_b = false, .m = out, .n = 1, .k = 1, .alpha = 1.0f, .beta = 0.0f,
+        .a = nncl_view_of(net->ones, 0), .lda = 1, .b = s, .ldb = 1, .c = db, .ldc = 1,
+    };
+    return nncl_gemm(net->dev, &bcast);
+}
+
+nncl_status nncl_net_loss(nncl_net *net, size_t rows, bool backward, uint64_t seed, uint64_t step)
+{
+    nncl_status st = output_loss(net, rows, backward);
+    if (st != NNCL_OK || !backward)
+        return st;
+    for (int l = net->cfg.layers; l >= 1 && st == NNCL_OK; l--) {
+        size_t in = in_features(net, l - 1), out = net->cfg.sizes[l];
+        nncl_view g = nncl_view_of(net->dacts, net->dact_off[l]);
+        /* dW_l = g_l^T a_{l-1}: (out x B) (B x in) */
+        nncl_gemm_args dw = {
+            .trans_a = true, .trans_b = false, .m = out, .n = in, .k = rows,
+            .alpha = 1.0f, .beta = 0.0f, .a = g, .lda = out,
+            .b = layer_input(net, l), .ldb = in,
+            .c = nncl_view_of(net->grads, net->w_off[l - 1]), .ldc = in,
+        };
+        if ((st = nncl_gemm(net->dev, &dw)) != NNCL_OK)
+            break;
+        if ((st = bias_gradient(net, l, rows)) != NNCL_OK || l == 1)
+            break;
+        /* g_{l-1} = f'(a_{l-1}) * dropout(g_l W_l): (B x out) (out x in) */
+        nncl_view prev = nncl_view_of(net->dacts, net->dact_off[l - 1]);
+        nncl_gemm_args dx = {
+            .trans_a = false, .trans_b = false, .m = rows, .n = in, .k = out,
+            .alpha = 1.0f, .beta = 0.0f, .a = g, .lda = out,
+            .b = nncl_view_of(net->params, net->w_off[l - 1]), .ldb = in,
+            .c = prev, .ldc = in,
+        };
+        if ((st = nncl_gemm(net->dev, &dx)) != NNCL_OK)
+            break;
+        if (net->drop && net->cfg.dropout > 0.0f) {
+            nncl_dropout_args d = {prev, prev, rows * in, net->cfg.dropout, seed + (uint64_t)(l - 1), step};
+            if ((st = nncl_dropout(net->dev, &d)) != NNCL_OK)
+                break;
+        }
+        nncl_act_bwd_args ab = {nncl_view_of(net->acts, net->act_off[l - 1]), prev, prev, rows * in,
+                                net->cfg.act, net->cfg.act_param};
+        st = nncl_act_bwd(net->dev, &ab);
+    }
+    return st;
+}
+
+/* ---- the optimiser and the accumulator ------------------------------------------ */
+
+nncl_status nncl_net_optim_reset(nncl_net *net)
+{
+    nncl_fill_args f = {nncl_view_of(net->m, 0), net->n_params, 0.0f};
+    nncl_status st = nncl_fill(net->dev, &f);
+    if (st != NNCL_OK)
+        return st;
+    f.y = nncl_view_of(net->v, 0);
+    return nncl_fill(net->dev, &f);
+}
+
+nncl_status nncl_net_optim_step(nncl_net *net, const nncl_optim_config *opt, float lr, unsigned long t)
+{
+    nncl_optim_step_args a = {
+        .kind = opt->kind, .w = nncl_view_of(net->params, 0), .grad = nncl_view_of(net->grads, 0),
+        .m = nncl_view_of(net->m, 0), .v = nncl_view_of(net->v, 0), .n = net->n_params,
+        .lr = lr, .weight_decay = opt->weight_decay, .momentum = opt->momentum,
+        .nesterov = opt->nesterov, .beta1 = opt->beta1, .beta2 = opt->beta2, .eps = opt->eps,
+        .step = t,
+    };
+    return nncl_optim_step(net->dev, &a);
+}
+
+nncl_status nncl_net_acc_reset(nncl_net *net)
+{
+    nncl_fill_args f = {nncl_view_of(net->acc, 0), 2, 0.0f};
+    return nncl_fill(net->dev, &f);
+}
+
+nncl_status nncl_net_acc_read(nncl_net *net, double *sum0, double *sum1)
+{
+    float acc[2];
+    nncl_status st = nncl_buffer_read(net->acc, 0, acc, sizeof acc);
+    if (st != NNCL_OK)
+        return st;
+    *sum0 = acc[0];
+    *sum1 = acc[1];
+    return NNCL_OK;
+}
+
+/* ---- outputs and evaluation -------------------------------------------------------- */
+
+nncl_status nncl_net_read_output(nncl_net *net, size_t rows, float *out)
+{
+    const int L = net->cfg.layers;
+    return nncl_buffer_read(net->acts, net->act_off[L] * sizeof(float), out,
+                            rows * net->cfg.sizes[L] * sizeof(float));
+}
+
+nncl_status nncl_net_read_argmax(nncl_net *net, size_t rows, int32_t *out)
+{
+    const int L = net->cfg.layers;
+    nncl_argmax_rows_args a = {nncl_view_of(net->acts, net->act_off[L]), nncl_view_of(net->argmax, 0),
+                               rows, net->cfg.sizes[L]};
+    nncl_status st = nncl_argmax_rows(net->dev, &a);
+    return st ? st : nncl_buffer_read(net->argmax, 0, out, rows * sizeof(int32_t));
+}
+
+nncl_status nncl_net_evaluate(nncl_net *net, const nncl_device_data *dd, int32_t *pred_classes,
+                              float *pred_values, nncl_eval_result *out)
+{
+    memset(out, 0, sizeof *out);
+    bool classify = net->cfg.task == NNCL_TASK_CLASSIFY;
+    nncl_status st = nncl_net_acc_reset(net);
+    for (size_t first = 0; first < dd->rows && st == NNCL_OK; first += net->max_batch) {
+        size_t rows = dd->rows - first < net->max_batch ? dd->rows - first : net->max_batch;
+        st = nncl_net_load_batch(net, dd, first, rows);
+        if (st == NNCL_OK)
+            st = nncl_net_forward(net, rows, false, 0, 0);
+        if (st == NNCL_OK && dd->has_y)
+            st = nncl_net_loss(net, rows, false, 0, 0);
+        if (st == NNCL_OK && classify && pred_classes)
+            st = nncl_net_read_argmax(net, rows, pred_classes + first);
+        if (st == NNCL_OK && !classify && pred_values) {
+            st = nncl_net_read_output(net, rows, pred_values + first);
+            for (size_t i = 0; st == NNCL_OK && i < rows; i++)
+                pred_values[first + i] = pred_values[first + i] / net->t_scale + net->t_shift;
+        }
+    }
+    if (st != NNCL_OK)
+        return st;
+    double s0 = 0, s1 = 0;
+    if (dd->has_y && (st = nncl_net_acc_read(net, &s0, &s1)) != NNCL_OK)
+        return st;
+    out->rows = dd->rows;
+    out->loss = s0 / (double)dd->rows;
+    if (classify)
+        out->accuracy = s1 / (double)dd->rows;
+    else
+        out->mae = s1 / (double)dd->rows;
+    return NNCL_OK;
+}

@@ -1,0 +1,31 @@
+/* The network's private state: every buffer, allocated once at creation. */
+#ifndef NNCL_NETWORK_IMPL_H
+#define NNCL_NETWORK_IMPL_H
+
+#include "nncl/net.h"
+
+struct nncl_net {
+    nncl_device *dev;
+    nncl_net_config cfg;
+    size_t max_batch;
+    size_t n_params;
+    size_t w_off[NNCL_MAX_LAYERS], b_off[NNCL_MAX_LAYERS];     /* in params/grads */
+    size_t act_off[NNCL_MAX_LAYERS + 1];    /* a_l in acts */
+    size_t drop_off[NNCL_MAX_LAYERS + 1];   /* d_l in drop (hidden layers) */
+    size_t dact_off[NNCL_MAX_LAYERS + 1];   /* g_l in dacts (l >= 1) */
+    nncl_buffer *params, *grads, *m, *v, *best;
+    nncl_buffer *acts, *drop, *dacts;
+    nncl_buffer *labels, *targets, *argmax;
+    nncl_buffer *scratch, *acc;             /* loss reduction scratch, (sum0, sum1) */
+    nncl_buffer *shift, *scale;             /* input transform */
+    nncl_buffer *ones;                      /* ones, and one spare float at the end */
+    float t_shift, t_scale;                 /* regression target transform */
+    size_t quirk_grad_rows;                 /* tutorial-faithful: divide by this */
+    bool quirk_scalar_bias;
+    /* What a_0 holds now, so a full batch is gathered once, not every step. */
+    const nncl_device_data *loaded;
+    size_t loaded_first, loaded_rows;
+    unsigned long loaded_version;
+};
+
+#endif

@@ -1,0 +1,133 @@
+/* gemm: C = act(alpha * op(A) * op(B) + beta * C + bias[j]), row-major.
+ * Kernels: cl/gemm.cl (four entry points gemm_nn, gemm_nt, gemm_tn, gemm_tt,
+ * shaped by per-device -D parameters from src/device/cl_tuning.c).
+ *
+ * The host twin uses CBLAS (OpenBLAS) when nncl was built with it, since it
+ * is the fallback users train on without OpenCL; nncl_gemm_reference is the
+ * plain triple loop, kept as the oracle the tests compare every device with. */
+#include <math.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "device/opencl_impl.h"
+#include "nncl_config.h"
+#include "ops/gemm_impl.h"
+
+#if NNCL_HAVE_CBLAS
+#include <cblas.h>
+#endif
+
+/* ---- shapes and bounds ------------------------------------------------------ */
+
+/* The last element of a stored matrix with `rows` rows of `cols` used columns
+ * and row stride ld is at (rows - 1) * ld + cols - 1. */
+static nncl_status check_matrix(const nncl_device *dev, nncl_view v, size_t rows, size_t cols, size_t ld,
+                                const char *what)
+{
+    if (ld < cols)
+        return nncl_fail(NNCL_E_INVALID, "%s: leading dimension %zu is less than its %zu columns", what, ld, cols);
+    if (rows > 0 && ld > (SIZE_MAX - cols) / rows)
+        return nncl_fail(NNCL_E_INVALID, "%s: %zu rows of stride %zu overflow", what, rows, ld);
+    return nncl_view_check(dev, v, sizeof(float), (rows - 1) * ld + cols, what);
+}
+
+nncl_status nncl_check_gemm(const nncl_device *dev, const nncl_gemm_args *a)
+{
+    if (a->m == 0 || a->n == 0 || a->k == 0)
+        return nncl_fail(NNCL_E_INVALID, "gemm: M, N and K must be at least 1 (got %zu, %zu, %zu)", a->m, a->n,
+                         a->k);
+    /* Kernels index with 32-bit ints for sizes and strides. */
+    if (a->m > INT32_MAX || a->n > INT32_MAX || a->k > INT32_MAX || a->lda > INT32_MAX || a->ldb > INT32_MAX ||
+        a->ldc > INT32_MAX)
+        return nncl_fail(NNCL_E_UNSUPPORTED, "gemm: sizes and leading dimensions must be below 2^31");
+    if ((unsigned)a->act > NNCL_ACT_TANH)
+        return nncl_fail(NNCL_E_INVALID, "gemm: unknown activation %d", (int)a->act);
+    nncl_status st = check_matrix(dev, a->a, a->trans_a ? a->k : a->m, a->trans_a ? a->m : a->k, a->lda, "gemm: A");
+    if (st == NNCL_OK)
+        st = check_matrix(dev, a->b, a->trans_b ? a->n : a->k, a->trans_b ? a->k : a->n, a->ldb, "gemm: B");
+    if (st == NNCL_OK)
+        st = check_matrix(dev, a->c, a->m, a->n, a->ldc, "gemm: C");
+    if (st == NNCL_OK && a->bias.buf)
+        st = nncl_view_check(dev, a->bias, sizeof(float), a->n, "gemm: bias");
+    return st;
+}
+
+/* ---- the host twin --------------------------------------------------------------- */
+
+static float activate(nncl_act act, float p, float x)
+{
+    switch (act) {
+    case NNCL_ACT_RELU: return x < 0.0f ? 0.0f : x;
+    case NNCL_ACT_LEAKY_RELU: return x < 0.0f ? p * x : x;
+    case NNCL_ACT_SIGMOID: return 1.0f / (1.0f + expf(-x));
+    case NNCL_ACT_TANH: return tanhf(x);
+    default: return x;
+    }
+}
+
+/* c_ij = act(alpha * sum_p op(A)_ip op(B)_pj + beta * c_ij + bias_j), the sum
+ * in double: the oracle should be more accurate than what it judges. */
+void nncl_gemm_reference(const nncl_gemm_args *g, const float *A, const float *B, float *C, const float *bias)
+{
+    for (size_t i = 0; i < g->m; i++) {
+        for (size_t j = 0; j < g->n; j++) {
+            double s = 0;
+            for (size_t p = 0; p < g->k; p++) {
+                float a = g->trans_a ? A[p * g->lda + i] : A[i * g->lda + p];
+                float b = g->trans_b ? B[j * g->ldb + p] : B[p * g->ldb + j];
+                s += (double)a * (double)b;
+            }
+            float v = g->alpha * (float)s;
+            if (g->beta != 0.0f)
+                v += g->beta * C[i * g->ldc + j];
+            if (bias)
+                v += bias[j];
+            C[i * g->ldc + j] = activate(g->act, g->act_param, v);
+        }
+    }
+}
+
+nncl_status nncl_host_gemm(nncl_device *dev, const nncl_gemm_args *g)
+{
+    (void)dev;
+    const float *A = nncl_host_f32(g->a), *B = nncl_host_f32(g->b);
+    float *C = nncl_host_f32(g->c);
+    const float *bias = g->bias.buf ? nncl_host_f32(g->bias) : NULL;
+#if NNCL_HAVE_CBLAS
+    /* BLAS does not read C when beta is 0, as our contract requires. */
+    cblas_sgemm(CblasRowMajor, g->trans_a ? CblasTrans : CblasNoTrans, g->trans_b ? CblasTrans : CblasNoTrans,
+                (int)g->m, (int)g->n, (int)g->k, g->alpha, A, (int)g->lda, B, (int)g->ldb, g->beta, C, (int)g->ldc);
+    if (bias || g->act != NNCL_ACT_IDENTITY) {
+        for (size_t i = 0; i < g->m; i++) {
+            float *row = C + i * g->ldc;
+            for (size_t j = 0; j < g->n; j++)
+                row[j] = activate(g->act, g->act_param, row[j] + (bias ? bias[j] : 0.0f));
+        }
+    }
+#else
+    nncl_gemm_reference(g, A, B, C, bias);
+#endif
+    return NNCL_OK;
+}
+
+/* ---- the OpenCL dispatcher ----------------------------------------------------------- */
+
+nncl_status nncl_cl_gemm(nncl_device *dev, const nncl_gemm_args *g)
+{
+    static const char *names[2][2] = {{"gemm_nn", "gemm_nt"}, {"gemm_tn", "gemm_tt"}};
+    const nncl_gemm_params *p = &nncl_cl_of(dev)->gemm;
+    size_t global[2], local[2];
+    nncl_gemm_ndrange(p, g->trans_a, g->trans_b, g->m, g->n, global, local);
+    bool has_bias = g->bias.buf != NULL;
+    /* A bias-free call still passes a valid buffer (never read) to the kernel. */
+    nncl_buffer *bias = has_bias ? g->bias.buf : g->c.buf;
+    return nncl_cl_launch(dev, names[g->trans_a][g->trans_b], 2, global, local,
+                          NNCL_CL_ARGS(nncl_arg_int((int)g->m), nncl_arg_int((int)g->n), nncl_arg_int((int)g->k),
+                                       nncl_arg_float(g->alpha), nncl_arg_float(g->beta),
+                                       nncl_arg_buf(g->a.buf), nncl_arg_ulong(g->a.off), nncl_arg_int((int)g->lda),
+                                       nncl_arg_buf(g->b.buf), nncl_arg_ulong(g->b.off), nncl_arg_int((int)g->ldb),
+                                       nncl_arg_buf(g->c.buf), nncl_arg_ulong(g->c.off), nncl_arg_int((int)g->ldc),
+                                       nncl_arg_buf(bias), nncl_arg_ulong(has_bias ? g->bias.off : 0),
+                                       nncl_arg_int(has_bias), nncl_arg_int((int)g->act),
+                                       nncl_arg_float(g->act_param)));
+}

@@ -1,0 +1,121 @@
+#!/bin/sh
+# End to end: the real nncl binary trains on a small subset of the shipped
+# MNIST (2,000 images, 2 epochs) on host and on the first OpenCL device, and
+# we check what a user relies on: accuracy well above chance, the run
+# directory's files, determinism, agreement between devices, an independent
+# reader of the model, eval and predict, and bad flags.
+# usage: e2e_train.sh PATH/TO/nncl SOURCE_DIR
+set -u
+nncl=$1
+src=$2
+tmp=$(mktemp -d)
+trap 'rm -rf "$tmp"' EXIT
+fails=0
+pass=0
+ok() { pass=$((pass + 1)); }
+fail() { echo "FAIL: $*"; fails=$((fails + 1)); }
+expect() {
+    d=$1; shift
+    if "$@"; then ok; else fail "$d"; fi
+}
+json() { # json FILE EXPR: print a value from a JSON file
+    python3 -c "import json,sys; d=json.load(open(sys.argv[1])); print($2)" "$1"
+}
+
+small="--limit 2000 --epochs 2 --layers 64 --batch 64 --seed 7 --quiet"
+
+# Which devices: host always; the first OpenCL device when there is one.
+devices="host"
+if "$nncl" --device list --json | python3 -c "import json,sys; sys.exit(0 if json.load(sys.stdin)[0]['backend']=='opencl' else 1)"; then
+    devices="0 host"
+fi
+
+for dev in $devices; do
+    out="$tmp/run-$dev"
+    "$nncl" train --device "$dev" $small --out "$out" >"$tmp/train-$dev.log" 2>&1
+    expect "train on $dev exits 0" test $? -eq 0
+    for f in config.json metrics.csv summary.json model.safetensors; do
+        expect "$dev: $f exists" test -s "$out/$f"
+    done
+    expect "$dev: no temporary files left" sh -c "! ls '$out' | grep -q tmp"
+    # Chance is 10%; 2,000 images and 2 epochs give about 85-90%.
+    acc=$(json "$out/summary.json" "d['test_accuracy']")
+    expect "$dev: test accuracy $acc is above 0.70 (chance 0.10)" python3 -c "import sys; sys.exit(not $acc > 0.70)"
+    expect "$dev: summary status ok" test "$(json "$out/summary.json" "d['status']")" = ok
+    expect "$dev: summary keys" python3 -c "
+import json; d=json.load(open('$out/summary.json'))
+for k in ('status','test_accuracy','test_loss','best_val_accuracy','epochs','seconds','samples_per_second','device'):
+    assert k in d, k
+assert 0 <= d['test_accuracy'] <= 1 and 0 <= d['best_val_accuracy'] <= 1 and d['epochs'] == 2"
+    expect "$dev: metrics.csv has the header and 2 epochs" python3 -c "
+rows=open('$out/metrics.csv').read().split()
+assert rows[0]=='epoch,step,train_loss,train_accuracy,val_loss,val_accuracy,lr,seconds', rows[0]
+assert len(rows)==3, rows"
+    expect "$dev: config.json records data, sha256, device, command" python3 -c "
+import json; c=json.load(open('$out/config.json'))
+assert c['data']['name']=='mnist' and len(c['data']['sha256'])==64
+assert c['device']['name'] and c['command'][0]=='train' and c['model']['layers']==[784,64,10]
+assert c['nncl_version'] and c['batch']==64 and c['seed']==7"
+    # An independent reader, and nncl's own eval, agree with the run.
+    python3 "$src/tests/read_safetensors.py" "$out/model.safetensors" >"$tmp/read-$dev.log" 2>&1
+    expect "$dev: model.safetensors reads with the standard library" test $? -eq 0
+    "$nncl" eval "$out" --device "$dev" >"$tmp/eval-$dev.log" 2>&1
+    expect "$dev: eval exits 0" test $? -eq 0
+    eval_acc=$(sed -n 's/^loss [0-9.]*  accuracy \([0-9.]*\)%.*/\1/p' "$tmp/eval-$dev.log")
+    expect "$dev: eval accuracy $eval_acc% matches summary $acc" python3 -c "import sys; sys.exit(not abs($eval_acc/100 - $acc) < 0.00006)"
+    expect "$dev: eval prints a confusion matrix" grep -q "confusion matrix" "$tmp/eval-$dev.log"
+    # predict, checked image by image against plain Python on the same model.
+    "$nncl" predict "$out" --device "$dev" --data "$src/datasets/mnist/t10k-images-idx3-ubyte.gz" \
+        --out "$tmp/pred-$dev.csv" >/dev/null 2>&1
+    expect "$dev: predict exits 0" test $? -eq 0
+    expect "$dev: predict writes 10,000 predictions" test "$(wc -l <"$tmp/pred-$dev.csv")" -eq 10001
+    python3 "$src/tests/read_safetensors.py" "$out/model.safetensors" --predict \
+        "$src/datasets/mnist/t10k-images-idx3-ubyte.gz" 25 "$tmp/pred-$dev.csv" >"$tmp/pypred-$dev.log" 2>&1
+    expect "$dev: Python forward pass agrees with nncl predict" test $? -eq 0
+done
+
+# Determinism: the same seed, device and flags give the same metrics.csv
+# (all columns but seconds).
+first=$(echo "$devices" | cut -d' ' -f1)
+"$nncl" train --device "$first" $small --out "$tmp/again" >/dev/null 2>&1
+expect "same seed: metrics identical but for time" sh -c \
+    "cut -d, -f1-7 '$tmp/run-$first/metrics.csv' > '$tmp/a'; cut -d, -f1-7 '$tmp/again/metrics.csv' > '$tmp/b'; cmp -s '$tmp/a' '$tmp/b'"
+if [ "$devices" = "0 host" ]; then
+    a0=$(json "$tmp/run-0/summary.json" "d['test_accuracy']")
+    ah=$(json "$tmp/run-host/summary.json" "d['test_accuracy']")
+    expect "host ($ah) and OpenCL ($a0) agree within 0.3 points" python3 -c "import sys; sys.exit(not abs($a0-$ah) <= 0.003)"
+fi
+
+# An existing run directory is never overwritten.
+"$nncl" train --device host $small --out "$tmp/run-host" >"$tmp/clobber.log" 2>&1
+expect "--out onto an existing run exits 2" test $? -eq 2
+expect "...and says so" grep -q "never overwrites" "$tmp/clobber.log"
+expect "...and the run is intact" test -s "$tmp/run-host/model.safetensors"
+
+# Bad flags: exit 2 with a message naming the flag.
+bad() { # bad FLAG-NAME ARGS...
+    name=$1; shift
+    "$nncl" train --device host "$@" --out "$tmp/bad" >"$tmp/bad.log" 2>&1
+    rc=$?
+    expect "train $* exits 2 (got $rc)" test $rc -eq 2
+    expect "train $* names $name" grep -q -- "$name" "$tmp/bad.log"
+    expect "train $* leaves no run directory" test ! -e "$tmp/bad"
+}
+bad --lr --lr -0.1
+bad --lr --lr abc
+bad --batch --batch -5
+bad --layers --layers 12,,3
+bad --layers --layers 0
+bad --act --act swish
+bad --epochs --epochs 0
+bad --dropout --dropout 1.5
+bad --init --init gaussian
+bad --opt --opt rmsprop
+bad --schedule --schedule step:x
+bad --val --val 1.5
+bad --preset --preset fast
+bad --frobnicate --frobnicate
+bad "missing.csv" --data "$tmp/missing.csv"
+
+echo "$pass passed, $fails failed"
+[ "$fails" -eq 0 ]
