@@ -1,0 +1,293 @@
+/* GEMM on every device against the plain-loop oracle (nncl_gemm_reference):
+ * awkward shapes, all four transpose combinations, leading dimensions larger
+ * than needed, view offsets, the bias + activation epilogue, beta, NaN/Inf
+ * propagation, NaN-poisoned outputs, and refused out-of-bounds shapes.
+ *
+ * Tolerance: |c - ref| <= 8 * eps * (K * max|a| * max|b| * |alpha| + |beta c| + |bias|)
+ * + 1e-30: the forward error bound of a K-term float dot product in any
+ * summation order, gamma_K ~ K eps, scaled by the magnitude of the inputs.
+ * A kernel that skips or doubles a term is off by about max|a||b|, orders of
+ * magnitude more than this bound for K <= 2048. */
+#include <float.h>
+#include <stdio.h>
+
+#include "ops/gemm_impl.h"
+#include "test_util.h"
+
+typedef struct gemm_case {
+    size_t m, n, k;
+    bool ta, tb;
+    size_t pad;         /* extra columns in each leading dimension */
+    size_t off;         /* element offset of every view */
+    float alpha, beta;
+    bool bias;
+    nncl_act act;
+} gemm_case;
+
+static float max_abs(const float *x, size_t n)
+{
+    float m = 0;
+    for (size_t i = 0; i < n; i++)
+        if (fabsf(x[i]) > m && isfinite(x[i]))
+            m = fabsf(x[i]);
+    return m;
+}
+
+/* Run one case on dev and compare with the oracle; returns the worst error
+ * relative to the bound (must be <= 1). */
+static double run_case(nncl_device *dev, const gemm_case *c, uint64_t seed, const char *devname)
+{
+    size_t a_rows = c->ta ? c->k : c->m, a_cols = c->ta ? c->m : c->k;
+    size_t b_rows = c->tb ? c->n : c->k, b_cols = c->tb ? c->k : c->n;
+    size_t lda = a_cols + c->pad, ldb = b_cols + c->pad, ldc = c->n + c->pad;
+    size_t a_n = c->off + a_rows * lda, b_n = c->off + b_rows * ldb, c_n = c->off + c->m * ldc;
+    uint64_t s = seed;
+    float *A = test_random(&s, a_n, -1, 1), *B = test_random(&s, b_n, -1, 1);
+    float *C0 = test_random(&s, c_n, -1, 1), *bias = test_random(&s, c->off + c->n, -0.5f, 0.5f);
+    float *ref = malloc(c_n * sizeof(float)), *got = malloc(c_n * sizeof(float));
+    memcpy(ref, C0, c_n * sizeof(float));
+
+    nncl_buffer *ba = test_upload(dev, A, a_n), *bb = test_upload(dev, B, b_n);
+    nncl_buffer *bbias = test_upload(dev, bias, c->off + c->n);
+    /* beta == 0: C must not be read, so it starts as NaN poison; otherwise it
+     * starts as C0 with the padding poisoned (it must stay untouched). */
+    nncl_buffer *bc = test_poisoned(dev, c_n);
+    if (c->beta != 0.0f) {
+        float *init = malloc(c_n * sizeof(float));
+        for (size_t i = 0; i < c_n; i++)
+            init[i] = NAN;
+        for (size_t i = 0; i < c->m; i++)
+            for (size_t j = 0; j < c->n; j++)
+                init[c->off + i * ldc + j] = C0[c->off + i * ldc + j];
+        ck_assert_ok(nncl_buffer_write(bc, 0, init, c_n * sizeof(float)));
+        free(init);
+    }
+    nncl_gemm_args g = {
+        .trans_a = c->ta, .trans_b = c->tb, .m = c->m, .n = c->n, .k = c->k, .alpha = c->alpha,
+        .beta = c->beta, .a = nncl_view_of(ba, c->off), .lda = lda, .b = nncl_view_of(bb, c->off),
+        .ldb = ldb, .c = nncl_view_of(bc, c->off), .ldc = ldc,
+        .bias = c->bias ? nncl_view_of(bbias, c->off) : (nncl_view){0}, .act = c->act, .act_param = 0.1f,
+    };
+    ck_assert_ok(nncl_gemm(dev, &g));
+    ck_assert_ok(nncl_buffer_read(bc, 0, got, c_n * sizeof(float)));
+    nncl_gemm_reference(&g, A + c->off, B + c->off, ref + c->off, c->bias ? bias + c->off : NULL);
+
+    double bound_base = 8.0 * FLT_EPSILON *
+                        ((double)c->k * max_abs(A, a_n) * max_abs(B, b_n) * fabs(c->alpha) +
+                         fabs(c->beta) * max_abs(C0, c_n) + (c->bias ? 0.5 : 0.0));
+    double worst = 0;
+    for (size_t i = 0; i < c_n; i++) {
+        size_t r = i < c->off ? (size_t)-1 : (i - c->off) / ldc, col = i < c->off ? 0 : (i - c->off) % ldc;
+        bool inside = i >= c->off && r < c->m && col < c->n;
+        if (!inside) {
+            if (!isnan(got[i]))
+                ck_abort_msg("%s: gemm %zux%zux%zu %c%c wrote outside C at element %zu", devname, c->m, c->n,
+                             c->k, c->ta ? 'T' : 'N', c->tb ? 'T' : 'N', i);
+            continue;
+        }
+        if (isnan(ref[i]) || isnan(got[i])) {
+            if (!(isnan(ref[i]) && isnan(got[i])))
+                ck_abort_msg("%s: gemm %zux%zux%zu %c%c: C[%zu,%zu] = %g, expected %g", devname, c->m, c->n, c->k,
+                             c->ta ? 'T' : 'N', c->tb ? 'T' : 'N', r, col, got[i], ref[i]);
+            continue;
+        }
+        double err = fabs((double)got[i] - (double)ref[i]) / (bound_base + 1e-30);
+        if (err > worst)
+            worst = err;
+        if (err > 1.0)
+            ck_abort_msg("%s: gemm %zux%zux%zu %c%c pad %zu off %zu: C[%zu,%zu] = %.9g, expected %.9g (bound %.3g)",
+                         devname, c->m, c->n, c->k, c->ta ? 'T' : 'N', c->tb ? 'T' : 'N', c->pad, c->off, r, col,
+                         got[i], ref[i], bound_base);
+    }
+    nncl_buffer_free(ba);
+    nncl_buffer_free(bb);
+    nncl_buffer_free(bc);
+    nncl_buffer_free(bbias);
+    free(A);
+    free(B);
+    free(C0);
+    free(bias);
+    free(ref);
+    free(got);
+    return worst;
+}
+
+/* Every device, every transpose pair, awkward sizes. */
+START_TEST(gemm_matches_reference_on_awkward_shapes)
+{
+    static const size_t sizes[][3] = {
+        {1, 1, 1}, {1, 7, 3}, {7, 1, 31}, {3, 7, 1}, {31, 64, 7}, {64, 31, 129}, {129, 129, 64},
+        {128, 10, 784}, {10, 784, 128}, {1000, 3, 31}, {7, 1000, 129}, {129, 784, 10},
+    };
+    nncl_device_list *list = test_devices();
+    uint64_t seed = 1;
+    for (int d = 0; d < list->count; d++) {
+        nncl_device *dev = test_open(d);
+        for (size_t s = 0; s < sizeof sizes / sizeof sizes[0]; s++)
+            for (int t = 0; t < 4; t++) {
+                gemm_case c = {sizes[s][0], sizes[s][1], sizes[s][2], t & 1, (t >> 1) & 1, (s % 3), (s % 2) * 5,
+                               1.0f, 0.0f, false, NNCL_ACT_IDENTITY};
+                run_case(dev, &c, seed++, list->items[d].name);
+            }
+        nncl_device_close(dev);
+    }
+}
+END_TEST
+
+/* Larger and square shapes, including the bench's training shapes. */
+START_TEST(gemm_matches_reference_on_training_shapes)
+{
+    static const gemm_case cases[] = {
+        {128, 128, 784, false, true, 0, 0, 1, 0, true, NNCL_ACT_RELU},
+        {128, 784, 128, false, false, 0, 0, 1, 0, false, NNCL_ACT_IDENTITY},
+        {128, 784, 128, true, false, 0, 0, 1, 0, false, NNCL_ACT_IDENTITY},
+        {256, 512, 784, false, true, 0, 0, 1, 0, true, NNCL_ACT_TANH},
+        {1000, 1000, 1000, false, false, 1, 3, 1, 0, false, NNCL_ACT_IDENTITY},
+    };
+    nncl_device_list *list = test_devices();
+    for (int d = 0; d < list->count; d++) {
+        nncl_device *dev = test_open(d);
+        for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++)
+            run_case(dev, &cases[i], 100 + i, list->items[d].name);
+        nncl_device_close(dev);
+    }
+}
+END_TEST
+
+/* alpha, beta, bias and every activation in the epilogue. */
+START_TEST(gemm_epilogue)
+{
+    nncl_device_list *list = test_devices();
+    uint64_t seed = 500;
+    for (int d = 0; d < list->count; d++) {
+        nncl_device *dev = test_open(d);
+        for (int act = NNCL_ACT_IDENTITY; act <= NNCL_ACT_TANH; act++)
+            for (int t = 0; t < 4; t++) {
+                gemm_case c = {33, 17, 65, t & 1, (t >> 1) & 1, 2, 1, -0.75f, t == 3 ? 0.0f : 0.5f, act != 0,
+                               (nncl_act)act};
+                run_case(dev, &c, seed++, list->items[d].name);
+            }
+        nncl_device_close(dev);
+    }
+}
+END_TEST
+
+/* NaN and Inf in A reach exactly the outputs whose row uses them. */
+START_TEST(gemm_propagates_nan_and_inf)
+{
+    nncl_device_list *list = test_devices();
+    for (int d = 0; d < list->count; d++) {
+        nncl_device *dev = test_open(d);
+        enum { M = 9, N = 35, K = 20 };
+        uint64_t s = 9;
+        float *A = test_random(&s, M * K, -1, 1), *B = test_random(&s, K * N, 0.5f, 1);
+        A[2 * K + 3] = NAN;     /* row 2: NaN everywhere */
+        A[5 * K + 0] = INFINITY; /* row 5: +Inf times positive B: +Inf */
+        nncl_buffer *ba = test_upload(dev, A, M * K), *bb = test_upload(dev, B, K * N), *bc = test_poisoned(dev, M * N);
+        for (int act = NNCL_ACT_IDENTITY; act <= NNCL_ACT_RELU; act++) {
+            nncl_gemm_args g = {.m = M, .n = N, .k = K, .alpha = 1, .a = nncl_view_of(ba, 0), .lda = K,
+                                .b = nncl_view_of(bb, 0), .ldb = N, .c = nncl_view_of(bc, 0), .ldc = N,
+                                .act = (nncl_act)act};
+            ck_assert_ok(nncl_gemm(dev, &g));
+            float C[M * N];
+            ck_assert_ok(nncl_buffer_read(bc, 0, C, sizeof C));
+            for (int i = 0; i < M; i++)
+                for (int j = 0; j < N; j++) {
+                    float v = C[i * N + j];
+                    if (i == 2)
+                        ck_assert_msg(isnan(v), "%s: NaN row lost (act %d): %g", list->items[d].name, act, v);
+                    else if (i == 5)
+                        ck_assert_msg(isinf(v) && v > 0, "%s: Inf row lost: %g", list->items[d].name, v);
+                    else
+                        ck_assert_msg(isfinite(v), "%s: finite row became %g", list->items[d].name, v);
+                }
+        }
+        nncl_buffer_free(ba);
+        nncl_buffer_free(bb);
+        nncl_buffer_free(bc);
+        free(A);
+        free(B);
+        nncl_device_close(dev);
+    }
+}
+END_TEST
+
+/* Shapes that do not fit their buffers are refused with a message. */
+START_TEST(gemm_refuses_out_of_bounds)
+{
+    nncl_device_list *list = test_devices();
+    for (int d = 0; d < list->count; d++) {
+        nncl_device *dev = test_open(d);
+        nncl_buffer *a = test_poisoned(dev, 64), *b = test_poisoned(dev, 64), *c = test_poisoned(dev, 64);
+        nncl_gemm_args g = {.m = 8, .n = 8, .k = 8, .alpha = 1, .a = nncl_view_of(a, 0), .lda = 8,
+                            .b = nncl_view_of(b, 0), .ldb = 8, .c = nncl_view_of(c, 0), .ldc = 8};
+        ck_assert_ok(nncl_gemm(dev, &g));
+        nncl_gemm_args bad = g;
+        bad.m = 9;
+        ck_assert_int_eq(nncl_gemm(dev, &bad), NNCL_E_INVALID);
+        ck_assert_ptr_nonnull(strstr(nncl_last_error(), "gemm: A"));
+        bad = g;
+        bad.c.off = 1;
+        ck_assert_int_eq(nncl_gemm(dev, &bad), NNCL_E_INVALID);
+        ck_assert_ptr_nonnull(strstr(nncl_last_error(), "gemm: C"));
+        bad = g;
+        bad.ldb = 4;
+        ck_assert_int_eq(nncl_gemm(dev, &bad), NNCL_E_INVALID);
+        ck_assert_ptr_nonnull(strstr(nncl_last_error(), "leading dimension"));
+        bad = g;
+        bad.k = 0;
+        ck_assert_int_eq(nncl_gemm(dev, &bad), NNCL_E_INVALID);
+        bad = g;
+        bad.bias = nncl_view_of(a, 60);
+        ck_assert_int_eq(nncl_gemm(dev, &bad), NNCL_E_INVALID);
+        ck_assert_ptr_nonnull(strstr(nncl_last_error(), "gemm: bias"));
+        bad = g;
+        bad.m = (size_t)1 << 40;
+        ck_assert_int_eq(nncl_gemm(dev, &bad), NNCL_E_UNSUPPORTED);
+        nncl_buffer_free(a);
+        nncl_buffer_free(b);
+        nncl_buffer_free(c);
+        nncl_device_close(dev);
+    }
+}
+END_TEST
+
+/* The oracle itself, on a case worked by hand. */
+START_TEST(reference_by_hand)
+{
+    /* A = [1 2; 3 4], B = [5 6; 7 8]: A B = [19 22; 43 50]; with alpha 2,
+     * bias [-40, 0] and relu: [0 44; 46 100]. A^T B = [26 30; 38 44]. */
+    float A[4] = {1, 2, 3, 4}, B[4] = {5, 6, 7, 8}, bias[2] = {-40, 0}, C[4];
+    nncl_gemm_args g = {.m = 2, .n = 2, .k = 2, .alpha = 2, .lda = 2, .ldb = 2, .ldc = 2, .act = NNCL_ACT_RELU};
+    nncl_gemm_reference(&g, A, B, C, bias);
+    ck_assert_float_eq(C[0], 0);
+    ck_assert_float_eq(C[1], 44);
+    ck_assert_float_eq(C[2], 46);
+    ck_assert_float_eq(C[3], 100);
+    nncl_gemm_args t = {.trans_a = true, .m = 2, .n = 2, .k = 2, .alpha = 1, .lda = 2, .ldb = 2, .ldc = 2};
+    nncl_gemm_reference(&t, A, B, C, NULL);
+    ck_assert_float_eq(C[0], 26);
+    ck_assert_float_eq(C[1], 30);
+    ck_assert_float_eq(C[2], 38);
+    ck_assert_float_eq(C[3], 44);
+}
+END_TEST
+
+int main(void)
+{
+    Suite *s = suite_create("gemm");
+    TCase *t = tcase_create("gemm");
+    tcase_set_timeout(t, 600);
+    tcase_add_test(t, reference_by_hand);
+    tcase_add_test(t, gemm_matches_reference_on_awkward_shapes);
+    tcase_add_test(t, gemm_matches_reference_on_training_shapes);
+    tcase_add_test(t, gemm_epilogue);
+    tcase_add_test(t, gemm_propagates_nan_and_inf);
+    tcase_add_test(t, gemm_refuses_out_of_bounds);
+    suite_add_tcase(s, t);
+    SRunner *r = srunner_create(s);
+    srunner_run_all(r, CK_NORMAL);
+    int failed = srunner_ntests_failed(r);
+    srunner_free(r);
+    return failed ? EXIT_FAILURE : EXIT_SUCCESS;
+}
