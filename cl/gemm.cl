@@ -50,6 +50,12 @@
  *   (strided, so that neighbouring work-items store neighbouring columns).
  *   Local size must be exactly (TSN/WPTN, TSM/WPTM).
  *
+ * Recommended sets (measured, see REPORT.md):
+ *   PoCL CPU : -DVW=16 -DTM=12 -DTNV=2 -DDM=5 -DDN=5 (the defaults),
+ *              local size (1,4)
+ *   GPU      : -DUSE_LOCAL=1 -DTSM=64 -DTSN=64 -DTSK=16 -DWPTM=4 -DWPTN=4,
+ *              local size (16,16)
+ *
  * NDRange (see gemm_ndrange() in harness.c):
  *   rows_per_item x cols_per_item =
  *     USE_LOCAL=1 : WPTM x WPTN, local = (TSN/WPTN, TSM/WPTM)
@@ -102,6 +108,14 @@
 #define LPAD 1
 #endif
 
+/* Helper functions: "static inline" so that no compiler expects an external
+ * definition (C99 inline rules); OpenCL C 1.1 does not allow "static". */
+#if defined(__OPENCL_C_VERSION__) && __OPENCL_C_VERSION__ >= 120
+#define INLINE static inline
+#else
+#define INLINE inline
+#endif
+
 #define CAT_(a, b) a##b
 #define CAT(a, b) CAT_(a, b)
 
@@ -124,7 +138,7 @@ typedef CAT(float, VW) floatv;
    : (x))
 
 /* One element: v = act(alpha*acc + beta*C[idx] + bias[j]) -> C[idx] */
-inline void store_one(__global float *C, const size_t idx, const float acc,
+INLINE void store_one(__global float *C, const size_t idx, const float acc,
                       const float alpha, const float beta,
                       __global const float *bias, const int has_bias,
                       const int j, const int act, const float act_param)
@@ -137,8 +151,11 @@ inline void store_one(__global float *C, const size_t idx, const float acc,
     C[idx] = ACTIVATE(float, v, act, act_param);
 }
 
+#if !USE_LOCAL
+/* ================= register-blocked path (CPU) ================= */
+
 /* VW consecutive elements of one row (columns j..j+VW-1, all in bounds). */
-inline void store_vec(__global float *C, const size_t idx, const floatv acc,
+INLINE void store_vec(__global float *C, const size_t idx, const floatv acc,
                       const float alpha, const float beta,
                       __global const float *bias, const int has_bias,
                       const int j, const int act, const float act_param)
@@ -156,8 +173,14 @@ inline void store_vec(__global float *C, const size_t idx, const floatv acc,
 #endif
 }
 
+#if VW == 1
+#define VSTORE_PRIV(v, p) (*(p) = (v))
+#else
+#define VSTORE_PRIV(v, p) CAT(vstore, VW)((v), 0, (p))
+#endif
+
 /* Sum of the VW lanes of a vector. */
-inline float hsum(floatv v)
+INLINE float hsum(floatv v)
 {
 #if VW == 16
     float8 a = v.lo + v.hi; float4 b = a.lo + a.hi; float2 c = b.lo + b.hi;
@@ -176,7 +199,7 @@ inline float hsum(floatv v)
 /* Load VW consecutive elements p[0..VW-1] where only the first `valid`
  * (>= 1) are inside the matrix: out-of-range lanes re-read the last valid
  * element (their results are computed but never stored). */
-inline floatv load_clamped(__global const float *p, const int valid)
+INLINE floatv load_clamped(__global const float *p, const int valid)
 {
     float t[VW];
     for (int l = 0; l < VW; ++l)
@@ -188,15 +211,13 @@ inline floatv load_clamped(__global const float *p, const int valid)
 #endif
 }
 
-#if !USE_LOCAL
-/* ================= register-blocked path (CPU) ================= */
 
 /* Row form (transb = N).  Work-item block: rows i0..i0+TM-1,
  * columns j0..j0+TNV*VW-1.  For every p:
  *   b[v]      = B[p][j0 + v*VW .. +VW-1]          (TNV vector loads)
  *   acc[r][v] += op(A)[i0+r][p] * b[v]             (TM*TNV vector FMAs)
  * TM*TNV accumulators + TNV B vectors must fit the 32 AVX-512 registers. */
-inline void gemm_row(const int transa,
+INLINE void gemm_row(const int transa,
                      const int M, const int N, const int K,
                      const float alpha, const float beta,
                      __global const float *A, const int lda,
@@ -264,31 +285,30 @@ inline void gemm_row(const int transa,
         }
     }
 
-    /* epilogue */
+    /* Epilogue.  The accumulators are parked in a private array and the
+     * store loop is NOT unrolled: the activation expands exp()/tanh()
+     * inline, and one copy instead of TM*TNV of them cuts PoCL's first-call
+     * JIT time several-fold.  Cost: one pass over TM*TNV*VW floats. */
+    float res[TM][TNV * VW];
+#pragma unroll
+    for (int r = 0; r < TM; ++r)
+#pragma unroll
+        for (int v = 0; v < TNV; ++v)
+            VSTORE_PRIV(acc[r][v], &res[r][v * VW]);
+
     const int rows = min(TM, M - i0);
-#pragma unroll
-    for (int r = 0; r < TM; ++r) {
-        const size_t crow = (size_t)(i0 + r) * ldc;
-#pragma unroll
-        for (int v = 0; v < TNV; ++v) {
-            const int j = j0 + v * VW;
-            if (r >= rows)
-                continue;
-            if (v * VW + VW <= cols) {
-                store_vec(C, crow + j, acc[r][v], alpha, beta, bias, has_bias,
-                          j, act, act_param);
-            } else {
-                float t[VW];
-#if VW == 1
-                t[0] = acc[r][v];
-#else
-                CAT(vstore, VW)(acc[r][v], 0, t);
-#endif
-                for (int l = 0; l < VW && v * VW + l < cols; ++l)
-                    store_one(C, crow + j + l, t[l], alpha, beta, bias,
-                              has_bias, j + l, act, act_param);
-            }
-        }
+#pragma unroll 1
+    for (int r = 0; r < rows; ++r) {
+        const size_t crow = (size_t)(i0 + r) * ldc + j0;
+        int c = 0;
+#pragma unroll 1
+        for (; c + VW <= cols; c += VW)
+            store_vec(C, crow + c, VLOAD(&res[r][c]), alpha, beta, bias,
+                      has_bias, j0 + c, act, act_param);
+#pragma unroll 1
+        for (; c < cols; ++c)
+            store_one(C, crow + c, res[r][c], alpha, beta, bias, has_bias,
+                      j0 + c, act, act_param);
     }
 }
 
@@ -296,7 +316,7 @@ inline void gemm_row(const int transa,
  * Work-item block: rows i0..i0+TNV*VW-1, columns j0..j0+TM-1.  For every p:
  *   a[v]      = A[p][i0 + v*VW .. +VW-1]  (row p of the stored K x M A)
  *   acc[c][v] += op(B)[p][j0+c] * a[v]     (op(B)[p][j] = B[j*ldb + p]) */
-inline void gemm_col(const int M, const int N, const int K,
+INLINE void gemm_col(const int M, const int N, const int K,
                      const float alpha, const float beta,
                      __global const float *A, const int lda,
                      __global const float *B, const int ldb,
@@ -356,24 +376,23 @@ inline void gemm_col(const int M, const int N, const int K,
         }
     }
 
-    /* epilogue: lanes run down a column of C, so stores are scalar */
+    /* Epilogue (not unrolled, see gemm_row).  Lanes run down a column of
+     * C, so the stores are scalar. */
+    float res[TM][TNV * VW];
+#pragma unroll
+    for (int c = 0; c < TM; ++c)
+#pragma unroll
+        for (int v = 0; v < TNV; ++v)
+            VSTORE_PRIV(acc[c][v], &res[c][v * VW]);
+
     const int cols = min(TM, N - j0);
-#pragma unroll
-    for (int c = 0; c < TM; ++c) {
-#pragma unroll
-        for (int v = 0; v < TNV; ++v) {
-            if (c >= cols)
-                continue;
-            float t[VW];
-#if VW == 1
-            t[0] = acc[c][v];
-#else
-            CAT(vstore, VW)(acc[c][v], 0, t);
-#endif
-            for (int l = 0; l < VW && v * VW + l < rows; ++l)
-                store_one(C, (size_t)(i0 + v * VW + l) * ldc + j0 + c, t[l],
-                          alpha, beta, bias, has_bias, j0 + c, act, act_param);
-        }
+#pragma unroll 1
+    for (int l = 0; l < rows; ++l) {
+        const size_t crow = (size_t)(i0 + l) * ldc + j0;
+#pragma unroll 1
+        for (int c = 0; c < cols; ++c)
+            store_one(C, crow + c, res[c][l], alpha, beta, bias, has_bias,
+                      j0 + c, act, act_param);
     }
 }
 
@@ -382,7 +401,7 @@ inline void gemm_col(const int M, const int N, const int K,
  *   acc[r][c] += A[i0+r][p .. p+VW-1] * B[j0+c][p .. p+VW-1]
  *   C[i0+r][j0+c] = sum of the VW lanes of acc[r][c] (+ scalar K tail).
  * Per VW-step of K: DM + DN vector loads, DM*DN vector FMAs. */
-inline void gemm_dot(const int M, const int N, const int K,
+INLINE void gemm_dot(const int M, const int N, const int K,
                      const float alpha, const float beta,
                      __global const float *A, const int lda,
                      __global const float *B, const int ldb,
@@ -427,21 +446,31 @@ inline void gemm_dot(const int M, const int N, const int K,
                 acc[r][c] = fma(a[r], b[c], acc[r][c]);
     }
 
+    /* horizontal sums, plus the K % VW tail in scalar code */
+    float res[DM][DN];
+#pragma unroll
+    for (int r = 0; r < DM; ++r)
+#pragma unroll
+        for (int c = 0; c < DN; ++c)
+            res[r][c] = hsum(acc[r][c]);
+    if (Kv < K) {
+#pragma unroll
+        for (int r = 0; r < DM; ++r)
+#pragma unroll
+            for (int c = 0; c < DN; ++c)
+                for (int p = Kv; p < K; ++p)
+                    res[r][c] = fma(arow[r][p], bcol[c][p], res[r][c]);
+    }
+
+    /* Epilogue (not unrolled, see gemm_row). */
     const int rows = min(DM, M - i0);
     const int cols = min(DN, N - j0);
-#pragma unroll
-    for (int r = 0; r < DM; ++r) {
-#pragma unroll
-        for (int c = 0; c < DN; ++c) {
-            if (r >= rows || c >= cols)
-                continue;
-            float s = hsum(acc[r][c]);
-            for (int p = Kv; p < K; ++p)            /* K tail */
-                s = fma(arow[r][p], bcol[c][p], s);
-            store_one(C, (size_t)(i0 + r) * ldc + j0 + c, s, alpha, beta,
-                      bias, has_bias, j0 + c, act, act_param);
-        }
-    }
+#pragma unroll 1
+    for (int r = 0; r < rows; ++r)
+#pragma unroll 1
+        for (int c = 0; c < cols; ++c)
+            store_one(C, (size_t)(i0 + r) * ldc + j0 + c, res[r][c], alpha,
+                      beta, bias, has_bias, j0 + c, act, act_param);
 }
 
 #define GEMM_DISPATCH(TA, TB)                                                  \
@@ -469,7 +498,7 @@ inline void gemm_dot(const int M, const int N, const int K,
  *   Asub[k][i] = op(A)[gi0+i][k0+k]   (0 outside the matrix)
  *   Bsub[k][j] = op(B)[k0+k][gj0+j]   (0 outside the matrix)
  *   barrier; acc[r][c] += sum_k Asub[k][ty+r*RTSM] * Bsub[k][tx+c*RTSN]; barrier */
-inline void gemm_local(const int transa, const int transb,
+INLINE void gemm_local(const int transa, const int transb,
                        const int M, const int N, const int K,
                        const float alpha, const float beta,
                        __global const float *A, const int lda,
