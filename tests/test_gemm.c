@@ -252,6 +252,92 @@ START_TEST(gemm_refuses_out_of_bounds)
 }
 END_TEST
 
+/* linear_u8_fwd / _wgrad against their host twins (plain loops in double),
+ * with a non-trivial shift and scale, on awkward shapes, outputs poisoned.
+ * Tolerance as for gemm, with K = in (fwd) or rows (wgrad). */
+static void check_linear_u8(nncl_device *dev, nncl_device *host, size_t rows, size_t in, size_t out,
+                            nncl_act act, const char *name)
+{
+    uint64_t s = rows * 7919 + in * 31 + out;
+    unsigned char *x = malloc(rows * in);
+    for (size_t i = 0; i < rows * in; i++)
+        x[i] = (unsigned char)(test_rand_u64(&s) >> 56);
+    float *sh = test_random(&s, in, 0, 100), *sc = test_random(&s, in, 0.001f, 0.01f);
+    float *w = test_random(&s, out * in, -1, 1), *b = test_random(&s, out, -1, 1);
+    float *g = test_random(&s, rows * (out + 3), -1, 1);
+    size_t ldy = out + 3;
+    float *res[2][2];
+    nncl_device *devs[2] = {dev, host};
+    for (int d = 0; d < 2; d++) {
+        nncl_buffer *bx;
+        ck_assert_ok(nncl_buffer_alloc(devs[d], rows * in + 1, &bx));
+        ck_assert_ok(nncl_buffer_write(bx, 1, x, rows * in));
+        nncl_buffer *bsh = test_upload(devs[d], sh, in), *bsc = test_upload(devs[d], sc, in);
+        nncl_buffer *bw = test_upload(devs[d], w, out * in), *bb = test_upload(devs[d], b, out);
+        nncl_buffer *bg = test_upload(devs[d], g, rows * ldy);
+        nncl_buffer *by = test_poisoned(devs[d], rows * ldy), *bdw = test_poisoned(devs[d], out * in);
+        nncl_linear_u8_fwd_args f = {nncl_view_of(bx, 1), nncl_view_of(bsh, 0), nncl_view_of(bsc, 0),
+                                     nncl_view_of(bw, 0), nncl_view_of(bb, 0), nncl_view_of(by, 0),
+                                     rows, in, out, ldy, act, 0.1f};
+        nncl_linear_u8_wgrad_args wg = {nncl_view_of(bx, 1), nncl_view_of(bsh, 0), nncl_view_of(bsc, 0),
+                                        nncl_view_of(bg, 0), nncl_view_of(bdw, 0), rows, in, out, ldy};
+        ck_assert_ok(nncl_linear_u8_fwd(devs[d], &f));
+        ck_assert_ok(nncl_linear_u8_wgrad(devs[d], &wg));
+        res[d][0] = malloc(rows * ldy * sizeof(float));
+        res[d][1] = malloc(out * in * sizeof(float));
+        ck_assert_ok(nncl_buffer_read(by, 0, res[d][0], rows * ldy * sizeof(float)));
+        ck_assert_ok(nncl_buffer_read(bdw, 0, res[d][1], out * in * sizeof(float)));
+        nncl_buffer *all[] = {bx, bsh, bsc, bw, bb, bg, by, bdw};
+        for (size_t i = 0; i < sizeof all / sizeof all[0]; i++)
+            nncl_buffer_free(all[i]);
+    }
+    /* |x'| <= 255 * 0.01 = 2.55 here; |w|, |g| <= 1. */
+    double fwd_bound = 8.0 * FLT_EPSILON * ((double)in * 2.55 + 1.0);
+    double wg_bound = 8.0 * FLT_EPSILON * (double)rows * 2.55;
+    for (size_t i = 0; i < rows; i++)
+        for (size_t c = 0; c < ldy; c++) {
+            float a = res[0][0][i * ldy + c], e = res[1][0][i * ldy + c];
+            if (c >= out) {
+                if (!isnan(a))
+                    ck_abort_msg("%s: linear_u8_fwd wrote padding y[%zu,%zu]", name, i, c);
+            } else if (!(fabs((double)a - e) <= fwd_bound)) {
+                ck_abort_msg("%s: linear_u8_fwd %zux%zu->%zu: y[%zu,%zu] = %.9g, host %.9g", name, rows, in, out, i, c,
+                             a, e);
+            }
+        }
+    for (size_t i = 0; i < out * in; i++)
+        if (!(fabs((double)res[0][1][i] - res[1][1][i]) <= wg_bound))
+            ck_abort_msg("%s: linear_u8_wgrad %zux%zu->%zu: dw[%zu] = %.9g, host %.9g", name, rows, in, out, i,
+                         res[0][1][i], res[1][1][i]);
+    for (int d = 0; d < 2; d++) {
+        free(res[d][0]);
+        free(res[d][1]);
+    }
+    free(x);
+    free(sh);
+    free(sc);
+    free(w);
+    free(b);
+    free(g);
+}
+
+START_TEST(linear_u8_matches_host)
+{
+    static const size_t shapes[][3] = {{1, 1, 1},   {3, 7, 1},     {7, 31, 3},     {129, 784, 10},
+                                       {64, 33, 11}, {1000, 129, 7}, {31, 784, 129}, {4099, 784, 10}};
+    nncl_device_list *list = test_devices();
+    nncl_device *host = test_open(list->count - 1);
+    for (int d = 0; d < list->count - 1; d++) {
+        nncl_device *dev = test_open(d);
+        for (size_t s = 0; s < sizeof shapes / sizeof shapes[0]; s++)
+            check_linear_u8(dev, host, shapes[s][0], shapes[s][1], shapes[s][2],
+                            (nncl_act)(s % 5), list->items[d].name);
+        nncl_device_close(dev);
+    }
+    nncl_device_close(host);
+}
+END_TEST
+
 /* The oracle itself, on a case worked by hand. */
 START_TEST(reference_by_hand)
 {
@@ -284,6 +370,7 @@ int main(void)
     tcase_add_test(t, gemm_epilogue);
     tcase_add_test(t, gemm_propagates_nan_and_inf);
     tcase_add_test(t, gemm_refuses_out_of_bounds);
+    tcase_add_test(t, linear_u8_matches_host);
     suite_add_tcase(s, t);
     SRunner *r = srunner_create(s);
     srunner_run_all(r, CK_NORMAL);

@@ -77,6 +77,7 @@ typedef struct nncl_device_data {
     nncl_task task;
     bool has_y;
     unsigned long version;      /* bumped whenever the order changes */
+    bool identity;              /* the order is 0, 1, 2, ... */
 } nncl_device_data;
 
 nncl_status nncl_device_data_upload(nncl_device *dev, const nncl_dataset *ds,

@@ -197,6 +197,32 @@ typedef struct nncl_dropout_args {
     uint64_t step;
 } nncl_dropout_args;
 
+/* ---- linear_u8_fwd, linear_u8_wgrad: a dense layer reading byte inputs ----
+ * For full-batch training on byte data (MNIST pixels) the first layer reads
+ * the dataset's bytes directly instead of a gathered float copy: a quarter of
+ * the memory traffic. With x'[i, j] = ((float)x[i, j] - shift[j]) * scale[j]:
+ *   fwd:   y[i, o] = act(sum_j x'[i, j] W[o, j] + b[o])       (y has row stride ldy)
+ *   wgrad: dW[o, j] = sum_i g[i, o] x'[i, j]                   (g has row stride ldg)
+ * x is rows x in bytes (row stride in), W and dW are out x in. */
+typedef struct nncl_linear_u8_fwd_args {
+    nncl_view x;                /* u8[rows * in] */
+    nncl_view shift, scale;     /* float[in] */
+    nncl_view w;                /* float[out * in] */
+    nncl_view b;                /* float[out] */
+    nncl_view y;                /* float[rows * ldy] */
+    size_t rows, in, out, ldy;
+    nncl_act act;
+    float act_param;
+} nncl_linear_u8_fwd_args;
+
+typedef struct nncl_linear_u8_wgrad_args {
+    nncl_view x;                /* u8[rows * in] */
+    nncl_view shift, scale;     /* float[in] */
+    nncl_view g;                /* float[rows * ldg] */
+    nncl_view dw;               /* float[out * in] */
+    size_t rows, in, out, ldg;
+} nncl_linear_u8_wgrad_args;
+
 #define NNCL_OPS(X) \
     X(fill)         \
     X(gemm)         \
@@ -208,7 +234,9 @@ typedef struct nncl_dropout_args {
     X(argmax_rows)  \
     X(optim_step)   \
     X(gather)       \
-    X(dropout)
+    X(dropout)      \
+    X(linear_u8_fwd) \
+    X(linear_u8_wgrad)
 
 #define NNCL_DECLARE_OP(name) \
     nncl_status nncl_##name(nncl_device *dev, const nncl_##name##_args *args);

@@ -58,5 +58,8 @@ void nncl_device_data_free(nncl_device_data *dd)
 nncl_status nncl_device_data_set_order(nncl_device_data *dd, const int32_t *order)
 {
     dd->version++;
+    dd->identity = true;
+    for (size_t i = 0; i < dd->rows && dd->identity; i++)
+        dd->identity = order[i] == (int32_t)i;
     return nncl_buffer_write(dd->order, 0, order, dd->rows * sizeof(int32_t));
 }

@@ -250,6 +250,18 @@ nncl_status nncl_net_load_batch(nncl_net *net, const nncl_device_data *dd, size_
     if (dd->cols != net->cfg.sizes[0])
         return nncl_fail(NNCL_E_INVALID, "the data has %zu features, the network %zu inputs", dd->cols,
                          net->cfg.sizes[0]);
+    /* A whole byte dataset in its natural order: on OpenCL devices the first
+     * layer reads its bytes directly (a quarter of the traffic of a float
+     * copy), and labels are read in place. The host trains through a float
+     * copy and BLAS instead. (Regression targets still need their transform,
+     * so regression gathers.) */
+    net->direct = NULL;
+    if (dd->u8 && first == 0 && rows == dd->rows && dd->identity &&
+        nncl_device_get_info(net->dev)->backend == NNCL_BACKEND_OPENCL &&
+        (net->cfg.task == NNCL_TASK_CLASSIFY || !dd->has_y)) {
+        net->direct = dd;
+        return NNCL_OK;
+    }
     /* The same rows in the same order are already there (full-batch training). */
     if (net->loaded == dd && net->loaded_first == first && net->loaded_rows == rows &&
         net->loaded_version == dd->version)
@@ -296,7 +308,15 @@ nncl_status nncl_net_forward(nncl_net *net, size_t rows, bool train, uint64_t se
             .bias = nncl_view_of(net->params, net->b_off[l - 1]),
             .act = hidden ? net->cfg.act : NNCL_ACT_IDENTITY, .act_param = net->cfg.act_param,
         };
-        st = nncl_gemm(net->dev, &g);
+        if (l == 1 && net->direct) {
+            nncl_linear_u8_fwd_args d = {
+                nncl_view_of(net->direct->x, 0), nncl_view_of(net->shift, 0), nncl_view_of(net->scale, 0),
+                g.b, g.bias, g.c, rows, in, out, out, g.act, g.act_param,
+            };
+            st = nncl_linear_u8_fwd(net->dev, &d);
+        } else {
+            st = nncl_gemm(net->dev, &g);
+        }
         if (st == NNCL_OK && hidden && net->drop) {
             /* Without training the dropout layer is the identity: copy, so the
              * next layer can always read d_l. */
@@ -326,7 +346,8 @@ static nncl_status output_loss(nncl_net *net, size_t rows, bool backward)
     nncl_view dz = backward ? nncl_view_of(net->dacts, net->dact_off[L]) : (nncl_view){0};
     if (net->cfg.task == NNCL_TASK_CLASSIFY) {
         nncl_softmax_xent_args a = {
-            .z = out, .labels = nncl_view_of(net->labels, 0), .dz = dz,
+            .z = out, .labels = net->direct ? nncl_view_of(net->direct->y, 0) : nncl_view_of(net->labels, 0),
+            .dz = dz,
             .acc = nncl_view_of(net->acc, 0), .scratch = nncl_view_of(net->scratch, 0),
             .rows = rows, .classes = outputs, .grad_scale = scale,
         };
@@ -380,7 +401,16 @@ nncl_status nncl_net_loss(nncl_net *net, size_t rows, bool backward, uint64_t se
             .b = layer_input(net, l), .ldb = in,
             .c = nncl_view_of(net->grads, net->w_off[l - 1]), .ldc = in,
         };
-        if ((st = nncl_gemm(net->dev, &dw)) != NNCL_OK)
+        if (l == 1 && net->direct) {
+            nncl_linear_u8_wgrad_args d = {
+                nncl_view_of(net->direct->x, 0), nncl_view_of(net->shift, 0), nncl_view_of(net->scale, 0),
+                g, dw.c, rows, in, out, out,
+            };
+            st = nncl_linear_u8_wgrad(net->dev, &d);
+        } else {
+            st = nncl_gemm(net->dev, &dw);
+        }
+        if (st != NNCL_OK)
             break;
         if ((st = bias_gradient(net, l, rows)) != NNCL_OK || l == 1)
             break;

@@ -26,6 +26,9 @@ struct nncl_net {
     const nncl_device_data *loaded;
     size_t loaded_first, loaded_rows;
     unsigned long loaded_version;
+    /* Direct mode: the batch is a whole byte dataset in its own order, so the
+     * first layer reads the bytes (linear_u8_*) and nothing is gathered. */
+    const nncl_device_data *direct;
 };
 
 #endif

@@ -1,0 +1,176 @@
+/* linear_u8.cl: a dense layer whose input is the dataset's bytes.
+ * Host twins: nncl_host_linear_u8_fwd / _wgrad in src/ops/linear_u8.c.
+ * With x'[i,j] = ((float)x[i,j] - shift[j]) * scale[j]:
+ *   linear_u8_fwd:   y[i,o]  = act(sum_j x'[i,j] W[o,j] + b[o])
+ *   linear_u8_wgrad: dW[o,j] = sum_i g[i,o] x'[i,j]
+ * Full-batch training reads all of x twice per step, so reading bytes rather
+ * than floats cuts the memory traffic by four. The shapes follow gemm.cl's
+ * CPU path: explicit float16 vectors inside one work-item, no local memory. */
+
+#ifndef U8_DM
+#define U8_DM 4         /* fwd: rows per work-item */
+#endif
+#ifndef U8_DN
+#define U8_DN 5         /* fwd: outputs per work-item */
+#endif
+#ifndef U8_TM
+#define U8_TM 10        /* wgrad: outputs per work-item */
+#endif
+
+/* fwd, dot form along j: acc[r][c] (16 lanes) += x'[i0+r][p..p+15] * W[o0+c][p..p+15];
+ * scale is folded into the weights and shift into the bytes as they load.
+ * Rows and outputs past the edge are clamped for loading and not stored. */
+__kernel void linear_u8_fwd(const int rows, const int in, const int out,
+                            __global const uchar *x, const ulong x_off,
+                            __global const float *shift, const ulong sh_off,
+                            __global const float *scale, const ulong sc_off,
+                            __global const float *W, const ulong w_off,
+                            __global const float *b, const ulong b_off,
+                            __global float *y, const ulong y_off, const int ldy,
+                            const int act, const float act_param)
+{
+    const int o0 = (int)get_global_id(0) * U8_DN;
+    const int i0 = (int)get_global_id(1) * U8_DM;
+    if (i0 >= rows || o0 >= out)
+        return;
+    __global const uchar *xr[U8_DM];
+    __global const float *wr[U8_DN];
+    #pragma unroll
+    for (int r = 0; r < U8_DM; ++r)
+        xr[r] = x + x_off + (size_t)min(i0 + r, rows - 1) * in;
+    #pragma unroll
+    for (int c = 0; c < U8_DN; ++c)
+        wr[c] = W + w_off + (size_t)min(o0 + c, out - 1) * in;
+    shift += sh_off;
+    scale += sc_off;
+
+    float16 acc[U8_DM][U8_DN];
+    #pragma unroll
+    for (int r = 0; r < U8_DM; ++r)
+        #pragma unroll
+        for (int c = 0; c < U8_DN; ++c)
+            acc[r][c] = (float16)0.0f;
+    int p = 0;
+    for (; p + 16 <= in; p += 16) {
+        const float16 sh = vload16(0, shift + p), sc = vload16(0, scale + p);
+        float16 w[U8_DN], xv[U8_DM];
+        #pragma unroll
+        for (int c = 0; c < U8_DN; ++c)
+            w[c] = vload16(0, wr[c] + p) * sc;
+        #pragma unroll
+        for (int r = 0; r < U8_DM; ++r)
+            xv[r] = convert_float16(vload16(0, xr[r] + p)) - sh;
+        #pragma unroll
+        for (int r = 0; r < U8_DM; ++r)
+            #pragma unroll
+            for (int c = 0; c < U8_DN; ++c)
+                acc[r][c] = fma(xv[r], w[c], acc[r][c]);
+    }
+    float res[U8_DM][U8_DN];
+    #pragma unroll
+    for (int r = 0; r < U8_DM; ++r)
+        #pragma unroll
+        for (int c = 0; c < U8_DN; ++c) {
+            float16 v = acc[r][c];
+            float8 h8 = v.lo + v.hi;
+            float4 h4 = h8.lo + h8.hi;
+            float2 h2 = h4.lo + h4.hi;
+            res[r][c] = h2.x + h2.y;
+        }
+    for (; p < in; ++p) /* the tail of j, scalar */
+        #pragma unroll
+        for (int r = 0; r < U8_DM; ++r)
+            #pragma unroll
+            for (int c = 0; c < U8_DN; ++c)
+                res[r][c] = fma(((float)xr[r][p] - shift[p]) * scale[p], wr[c][p], res[r][c]);
+    const int nr = min(U8_DM, rows - i0), nc = min(U8_DN, out - o0);
+#pragma unroll 1
+    for (int r = 0; r < nr; ++r)
+#pragma unroll 1
+        for (int c = 0; c < nc; ++c) {
+            float v = res[r][c] + b[b_off + o0 + c];
+            y[y_off + (size_t)(i0 + r) * ldy + o0 + c] = act_forward(act, act_param, v);
+        }
+}
+
+/* wgrad, row form along j: for every row i,
+ *   acc[r][v] (16 lanes) += g[i][o0+r] * x'[i][j0 + 16v .. +15]
+ * for outputs o0..o0+U8_TM-1 and 32 columns j0..j0+31. Columns past the edge
+ * load a clamped byte and are not stored. */
+__kernel void linear_u8_wgrad(const int rows, const int in, const int out,
+                              __global const uchar *x, const ulong x_off,
+                              __global const float *shift, const ulong sh_off,
+                              __global const float *scale, const ulong sc_off,
+                              __global const float *g, const ulong g_off, const int ldg,
+                              __global float *dw, const ulong dw_off)
+{
+    const int j0 = (int)get_global_id(0) * 32;
+    const int o0 = (int)get_global_id(1) * U8_TM;
+    if (j0 >= in || o0 >= out)
+        return;
+    const int cols = min(32, in - j0);
+    float16 sh[2], sc[2];
+    #pragma unroll
+    for (int v = 0; v < 2; ++v)
+        #pragma unroll
+        for (int l = 0; l < 16; ++l) {
+            const int j = j0 + min(16 * v + l, cols - 1);
+            sh[v][l] = shift[sh_off + j];
+            sc[v][l] = scale[sc_off + j];
+        }
+    int oc[U8_TM];
+    #pragma unroll
+    for (int r = 0; r < U8_TM; ++r)
+        oc[r] = min(o0 + r, out - 1);
+    float16 acc[U8_TM][2];
+    #pragma unroll
+    for (int r = 0; r < U8_TM; ++r)
+        acc[r][0] = acc[r][1] = (float16)0.0f;
+    __global const uchar *xp = x + x_off + j0;
+    __global const float *gp = g + g_off;
+    if (cols == 32) {
+        for (int i = 0; i < rows; ++i) {
+            const float16 x0 = (convert_float16(vload16(0, xp)) - sh[0]) * sc[0];
+            const float16 x1 = (convert_float16(vload16(1, xp)) - sh[1]) * sc[1];
+            #pragma unroll
+            for (int r = 0; r < U8_TM; ++r) {
+                const float16 gv = (float16)gp[oc[r]];
+                acc[r][0] = fma(gv, x0, acc[r][0]);
+                acc[r][1] = fma(gv, x1, acc[r][1]);
+            }
+            xp += in;
+            gp += ldg;
+        }
+    } else {
+        for (int i = 0; i < rows; ++i) {
+            float16 xv[2];
+            #pragma unroll
+            for (int v = 0; v < 2; ++v)
+                #pragma unroll
+                for (int l = 0; l < 16; ++l)
+                    xv[v][l] = (float)xp[min(16 * v + l, cols - 1)];
+            xv[0] = (xv[0] - sh[0]) * sc[0];
+            xv[1] = (xv[1] - sh[1]) * sc[1];
+            #pragma unroll
+            for (int r = 0; r < U8_TM; ++r) {
+                const float16 gv = (float16)gp[oc[r]];
+                acc[r][0] = fma(gv, xv[0], acc[r][0]);
+                acc[r][1] = fma(gv, xv[1], acc[r][1]);
+            }
+            xp += in;
+            gp += ldg;
+        }
+    }
+    const int nr = min(U8_TM, out - o0);
+    float res[U8_TM][32];
+    #pragma unroll
+    for (int r = 0; r < U8_TM; ++r) {
+        vstore16(acc[r][0], 0, &res[r][0]);
+        vstore16(acc[r][1], 0, &res[r][16]);
+    }
+#pragma unroll 1
+    for (int r = 0; r < nr; ++r)
+#pragma unroll 1
+        for (int c = 0; c < cols; ++c)
+            dw[dw_off + (size_t)(o0 + r) * in + j0 + c] = res[r][c];
+}

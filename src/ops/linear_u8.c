@@ -1,0 +1,135 @@
+/* linear_u8_fwd, linear_u8_wgrad: a dense layer reading byte inputs, with
+ * the input transform x' = (x - shift) * scale applied as the bytes load.
+ * Kernels: cl/linear_u8.cl. The host twins are plain loops (the oracle); the
+ * host backend trains through gather + gemm instead. */
+#include <math.h>
+#include <stdio.h>
+
+#include "device/opencl_impl.h"
+#include "ops/op_util.h"
+
+static nncl_status check_common(const nncl_device *dev, nncl_view x, nncl_view shift, nncl_view scale,
+                                size_t rows, size_t in, size_t out, const char *op)
+{
+    char what[64];
+    if (rows == 0 || in == 0 || out == 0)
+        return nncl_fail(NNCL_E_INVALID, "%s: rows, in and out must be >= 1 (got %zu, %zu, %zu)", op, rows, in,
+                         out);
+    if (rows > INT32_MAX || in > INT32_MAX || out > INT32_MAX)
+        return nncl_fail(NNCL_E_UNSUPPORTED, "%s: sizes must be below 2^31", op);
+    size_t nx;
+    nncl_status st = nncl_size_mul(rows, in, &nx, op);
+    snprintf(what, sizeof what, "%s: x", op);
+    if (st == NNCL_OK)
+        st = nncl_view_check(dev, x, 1, nx, what);
+    snprintf(what, sizeof what, "%s: shift", op);
+    if (st == NNCL_OK)
+        st = nncl_view_check(dev, shift, sizeof(float), in, what);
+    snprintf(what, sizeof what, "%s: scale", op);
+    if (st == NNCL_OK)
+        st = nncl_view_check(dev, scale, sizeof(float), in, what);
+    return st;
+}
+
+nncl_status nncl_check_linear_u8_fwd(const nncl_device *dev, const nncl_linear_u8_fwd_args *a)
+{
+    nncl_status st = check_common(dev, a->x, a->shift, a->scale, a->rows, a->in, a->out, "linear_u8_fwd");
+    if (st == NNCL_OK && (a->ldy < a->out || a->ldy > INT32_MAX))
+        st = nncl_fail(NNCL_E_INVALID, "linear_u8_fwd: ldy %zu is less than out %zu", a->ldy, a->out);
+    if (st == NNCL_OK && (unsigned)a->act > NNCL_ACT_TANH)
+        st = nncl_fail(NNCL_E_INVALID, "linear_u8_fwd: unknown activation %d", (int)a->act);
+    if (st == NNCL_OK)
+        st = nncl_view_check(dev, a->w, sizeof(float), a->out * a->in, "linear_u8_fwd: w");
+    if (st == NNCL_OK)
+        st = nncl_view_check(dev, a->b, sizeof(float), a->out, "linear_u8_fwd: b");
+    if (st == NNCL_OK)
+        st = nncl_view_check(dev, a->y, sizeof(float), (a->rows - 1) * a->ldy + a->out, "linear_u8_fwd: y");
+    return st;
+}
+
+nncl_status nncl_check_linear_u8_wgrad(const nncl_device *dev, const nncl_linear_u8_wgrad_args *a)
+{
+    nncl_status st = check_common(dev, a->x, a->shift, a->scale, a->rows, a->in, a->out, "linear_u8_wgrad");
+    if (st == NNCL_OK && (a->ldg < a->out || a->ldg > INT32_MAX))
+        st = nncl_fail(NNCL_E_INVALID, "linear_u8_wgrad: ldg %zu is less than out %zu", a->ldg, a->out);
+    if (st == NNCL_OK)
+        st = nncl_view_check(dev, a->g, sizeof(float), (a->rows - 1) * a->ldg + a->out, "linear_u8_wgrad: g");
+    if (st == NNCL_OK)
+        st = nncl_view_check(dev, a->dw, sizeof(float), a->out * a->in, "linear_u8_wgrad: dw");
+    return st;
+}
+
+static float activate(nncl_act act, float p, float v)
+{
+    switch (act) {
+    case NNCL_ACT_RELU: return v < 0.0f ? 0.0f : v;
+    case NNCL_ACT_LEAKY_RELU: return v < 0.0f ? p * v : v;
+    case NNCL_ACT_SIGMOID: return 1.0f / (1.0f + expf(-v));
+    case NNCL_ACT_TANH: return tanhf(v);
+    default: return v;
+    }
+}
+
+nncl_status nncl_host_linear_u8_fwd(nncl_device *dev, const nncl_linear_u8_fwd_args *a)
+{
+    (void)dev;
+    const unsigned char *x = nncl_host_u8(a->x);
+    const float *sh = nncl_host_f32(a->shift), *sc = nncl_host_f32(a->scale);
+    const float *W = nncl_host_f32(a->w), *b = nncl_host_f32(a->b);
+    float *y = nncl_host_f32(a->y);
+    for (size_t i = 0; i < a->rows; i++)
+        for (size_t o = 0; o < a->out; o++) {
+            double s = 0;
+            for (size_t j = 0; j < a->in; j++)
+                s += (double)(((float)x[i * a->in + j] - sh[j]) * sc[j]) * W[o * a->in + j];
+            y[i * a->ldy + o] = activate(a->act, a->act_param, (float)s + b[o]);
+        }
+    return NNCL_OK;
+}
+
+nncl_status nncl_host_linear_u8_wgrad(nncl_device *dev, const nncl_linear_u8_wgrad_args *a)
+{
+    (void)dev;
+    const unsigned char *x = nncl_host_u8(a->x);
+    const float *sh = nncl_host_f32(a->shift), *sc = nncl_host_f32(a->scale), *g = nncl_host_f32(a->g);
+    float *dw = nncl_host_f32(a->dw);
+    for (size_t o = 0; o < a->out; o++)
+        for (size_t j = 0; j < a->in; j++) {
+            double s = 0;
+            for (size_t i = 0; i < a->rows; i++)
+                s += (double)g[i * a->ldg + o] * (double)(((float)x[i * a->in + j] - sh[j]) * sc[j]);
+            dw[o * a->in + j] = (float)s;
+        }
+    return NNCL_OK;
+}
+
+/* Outputs per work-item, as in cl/linear_u8.cl's defaults. */
+enum { U8_DM = 4, U8_DN = 5, U8_TM = 10 };
+
+nncl_status nncl_cl_linear_u8_fwd(nncl_device *dev, const nncl_linear_u8_fwd_args *a)
+{
+    size_t global[2] = {(a->out + U8_DN - 1) / U8_DN, (a->rows + U8_DM - 1) / U8_DM};
+    size_t local[2] = {1, 8};
+    return nncl_cl_launch(dev, "linear_u8_fwd", 2, global, local,
+                          NNCL_CL_ARGS(nncl_arg_int((int)a->rows), nncl_arg_int((int)a->in), nncl_arg_int((int)a->out),
+                                       nncl_arg_buf(a->x.buf), nncl_arg_ulong(a->x.off),
+                                       nncl_arg_buf(a->shift.buf), nncl_arg_ulong(a->shift.off),
+                                       nncl_arg_buf(a->scale.buf), nncl_arg_ulong(a->scale.off),
+                                       nncl_arg_buf(a->w.buf), nncl_arg_ulong(a->w.off),
+                                       nncl_arg_buf(a->b.buf), nncl_arg_ulong(a->b.off),
+                                       nncl_arg_buf(a->y.buf), nncl_arg_ulong(a->y.off), nncl_arg_int((int)a->ldy),
+                                       nncl_arg_int((int)a->act), nncl_arg_float(a->act_param)));
+}
+
+nncl_status nncl_cl_linear_u8_wgrad(nncl_device *dev, const nncl_linear_u8_wgrad_args *a)
+{
+    size_t global[2] = {(a->in + 31) / 32, (a->out + U8_TM - 1) / U8_TM};
+    size_t local[2] = {1, 1};
+    return nncl_cl_launch(dev, "linear_u8_wgrad", 2, global, local,
+                          NNCL_CL_ARGS(nncl_arg_int((int)a->rows), nncl_arg_int((int)a->in), nncl_arg_int((int)a->out),
+                                       nncl_arg_buf(a->x.buf), nncl_arg_ulong(a->x.off),
+                                       nncl_arg_buf(a->shift.buf), nncl_arg_ulong(a->shift.off),
+                                       nncl_arg_buf(a->scale.buf), nncl_arg_ulong(a->scale.off),
+                                       nncl_arg_buf(a->g.buf), nncl_arg_ulong(a->g.off), nncl_arg_int((int)a->ldg),
+                                       nncl_arg_buf(a->dw.buf), nncl_arg_ulong(a->dw.off)));
+}
