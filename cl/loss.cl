@@ -35,7 +35,25 @@ __kernel void softmax_xent(__global const float *z, const ulong z_off,
         }
     }
     float s = 0.0f;
-    if (has_dz) {
+    if (classes <= 16) {
+        /* Up to 16 classes (MNIST has 10) fit one float16: the exponentials
+         * run as one vector op, not a scalar loop. Padding lanes hold -Inf,
+         * whose exponential is 0. s is summed as a fixed tree of lanes. */
+        float16 v = (float16)(-INFINITY);
+        for (ulong j = 0; j < classes; j++)
+            v[j] = zr[j];
+        float16 e = exp(v - m);
+        float8 s8 = e.lo + e.hi;
+        float4 s4 = s8.lo + s8.hi;
+        float2 s2 = s4.lo + s4.hi;
+        s = s2.x + s2.y;
+        if (has_dz) {
+            float16 g = e / s;
+            __global float *dr = dz + dz_off + r * classes;
+            for (ulong j = 0; j < classes; j++)
+                dr[j] = valid ? (g[j] - (j == (ulong)t ? 1.0f : 0.0f)) * grad_scale : NAN;
+        }
+    } else if (has_dz) {
         /* dz_j holds exp(z_j - m) until s is known. */
         __global float *dr = dz + dz_off + r * classes;
         for (ulong j = 0; j < classes; j++) {
