@@ -303,12 +303,9 @@ nncl_status nncl_cl_launch(nncl_device *dev, const char *name, cl_uint dims, con
         }
     }
     size_t g[3], l[3];
-    /* Element-wise kernels: on CPU devices a work-group is a vectorised loop
-     * and each group costs a dispatch, so groups are large; GPUs want 64-256. */
-    const size_t default_local = dev->info.type == NNCL_DEVICE_CPU ? 1024 : 64;
     size_t max_wg = dev->info.max_work_group_size ? dev->info.max_work_group_size : 1;
     for (cl_uint d = 0; d < dims; d++) {
-        l[d] = local ? local[d] : (d == 0 ? default_local : 1);
+        l[d] = local ? local[d] : (d == 0 ? 64 : 1);
         if (!local && l[d] > max_wg)
             l[d] = max_wg;
         size_t n = global[d] ? global[d] : 1;
