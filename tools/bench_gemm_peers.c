@@ -234,7 +234,8 @@ static void usage(void)
 {
     fprintf(stderr, "usage: bench_gemm_peers [--libs nncl,clblast,openblas] [--device DEVICE] [--reps N]\n"
                     "                        [--min-time SECONDS] [--check] [--shapes all|bench|layers]\n"
-                    "  --shapes bench: those of `nncl bench`; all (default) adds the tutorial's two\n");
+                    "  --shapes bench: those of `nncl bench`; all (default) adds the tutorial's two\n"
+                    "  skinny GEMMs; layers: the six of the 784->128 and 784->512 layers\n");
     exit(2);
 }
 
@@ -258,6 +259,8 @@ int main(int argc, char **argv)
             i++;
             layers_only = !strcmp(argv[i], "layers");
             bench_only = !strcmp(argv[i], "bench");
+            if (!layers_only && !bench_only && strcmp(argv[i], "all") != 0)
+                usage();
         }
         else if (!strcmp(argv[i], "--check"))
             check = true;

@@ -3,8 +3,9 @@
 # `nncl bench`: nncl on an OpenCL device (default: the first, PoCL here),
 # CLBlast on that same device, and OpenBLAS cblas_sgemm on the host, both with
 # OpenBLAS's own CPU detection (OPENBLAS_CORETYPE unset) and with
-# OPENBLAS_CORETYPE=SkylakeX (Debian's DYNAMIC_ARCH OpenBLAS 0.3.21 does not
-# recognise Zen 4 EPYCs and falls back to a slower core). A benchmark, not a
+# OPENBLAS_CORETYPE=SkylakeX, and as inherited when the environment sets
+# OPENBLAS_CORETYPE (a wrong core type, such as Haswell on an AVX-512 CPU,
+# costs about half the speed). A benchmark, not a
 # test: on a shared machine compare the ratios, which come from one
 # invocation with the libraries interleaved.
 #
@@ -26,7 +27,7 @@ while [ $# -gt 0 ]; do
     --rounds) rounds=$2; shift 2 ;;
     --min-time) min_time=$2; shift 2 ;;
     --device) device=$2; shift 2 ;;
-    -h | --help) sed -n '2,17p' "$0" | sed 's/^# \{0,1\}//'; exit 0 ;;
+    -h | --help) sed -n '2,/^set -eu/p' "$0" | grep '^#' | sed 's/^# \{0,1\}//'; exit 0 ;;
     *) echo "bench_gemm_peers.sh: unknown option $1" >&2; exit 2 ;;
     esac
 done

@@ -207,7 +207,10 @@ def nncl_devices(which):
 
 
 def dev_label(d):
-    return "nncl %s (%s)" % (d["index"], "host" if d.get("backend") == "host" else d["name"][:28])
+    if d.get("backend") == "host":
+        return "nncl %s (host)" % d["index"]
+    short = "PoCL" if "Portable" in d.get("platform", "") else d.get("platform", "opencl")
+    return "nncl %s (%s %s)" % (d["index"], short, d.get("type", ""))
 
 
 def med(v):
@@ -283,10 +286,20 @@ def section_b(o, devs):
     acc = [r["reached"]["test_accuracy"] for r in reached]
     st = [r["startup_seconds"] for r in torch_runs]
     we = [r["reached"]["seconds_with_eval"] for r in reached]
-    lines.append("| torch tuned, %d seeds (%d reached) | 784-512-256-10 Adam 1e-3 | %.1f s | training only; "
-                 "%.1f s with per-epoch eval, +%.1f s start-up | %.2f%% (first >= %.0f%%) | %s | per seed: %s |"
+    per_seed = []
+    for r in torch_runs:
+        if r["reached"]:
+            per_seed.append("seed %d: %.1f s (epoch %d)" % (r["seed"], r["reached"]["train_seconds"],
+                                                             r["reached"]["epoch"]))
+        else:
+            best = max(r["epochs"], key=lambda e: e["test_accuracy"])
+            per_seed.append("seed %d: not within %d epochs (best %.2f%%, %.1f s)" % (
+                r["seed"], len(r["epochs"]), 100 * best["test_accuracy"], r["epochs"][-1]["train_seconds"]))
+    lines.append("| torch tuned, %d seeds (%d reached) | 784-512-256-10 Adam 1e-3 | %.1f s | training only "
+                 "(median of the seeds that reached it); %.1f s with per-epoch eval, +%.1f s start-up | "
+                 "%.2f%% (first >= %.0f%%) | %s | %s |"
                  % (len(torch_runs), len(reached), med(tt), med(we), med(st), 100 * med(acc), 100 * o.target,
-                    "/".join(str(e) for e in ep), ", ".join("%.1f s" % t for t in tt) or "none reached"))
+                    "/".join(str(e) for e in ep) or "-", "; ".join(per_seed)))
     for d in devs:
         runs = nncl_runs[dev_label(d)]
         if not runs:
@@ -370,8 +383,10 @@ def compare(o):
            "nncl devices: " + "; ".join("%s = %s" % (d["index"], d["name"]) for d in devs), ""]
     t0 = time.perf_counter()
     for s in o.sections.split(","):
-        out += {"a": section_a, "b": section_b, "c": section_c}[s.strip()](o, devs)
-        print("\n".join(out), flush=True) if o.progressive else None
+        lines = {"a": section_a, "b": section_b, "c": section_c}[s.strip()](o, devs)
+        if o.progressive:  # the header and each section as soon as it is done, to stderr
+            log("\n".join((out if s == o.sections.split(",")[0] else []) + lines))
+        out += lines
     out.append("(all sections: %.0f s)" % (time.perf_counter() - t0))
     print("\n".join(out))
 
@@ -389,7 +404,7 @@ def main():
     c.add_argument("--target", type=float, default=0.98, help="(b) test accuracy to reach (0.98)")
     c.add_argument("--max-epochs", type=int, default=10, help="(b) torch gives up after this many (10)")
     c.add_argument("--tutorial-runs", type=int, default=1, help="(c) runs per runner (1)")
-    c.add_argument("--progressive", action="store_true", help="print the tables so far after each section")
+    c.add_argument("--progressive", action="store_true", help="also print each table to stderr as soon as its section is done")
     for name in ("throughput", "acc"):
         w = sub.add_parser(name, help="worker: one PyTorch run, prints JSON")
         w.add_argument("--hidden", type=int, nargs="+", default=[128])
