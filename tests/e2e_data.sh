@@ -8,22 +8,9 @@
 set -u
 nncl=$1
 src=$2
-tmp=$(mktemp -d)
-trap 'rm -rf "$tmp"' EXIT
-fails=0
-pass=0
-ok() { pass=$((pass + 1)); }
-fail() { echo "FAIL: $*"; fails=$((fails + 1)); }
-expect() {
-    d=$1; shift
-    if "$@"; then ok; else fail "$d"; fi
-}
-json() { python3 -c "import json,sys; d=json.load(open(sys.argv[1])); print($2)" "$1"; }
+. "$(dirname "$0")/e2e_lib.sh"
 
-devices="host"
-if "$nncl" --device list --json | python3 -c "import json,sys; sys.exit(0 if json.load(sys.stdin)[0]['backend']=='opencl' else 1)"; then
-    devices="0 host"
-fi
+pick_devices
 
 # ---- Kaggle round trip -------------------------------------------------------
 python3 "$src/tools/mnist_to_kaggle_csv.py" --mnist-dir "$src/datasets/mnist" --out-dir "$tmp/kaggle" \
@@ -173,5 +160,4 @@ first=$(echo "$devices" | cut -d' ' -f1)
 expect "a test.csv with 783 pixels exits 2" test $? -eq 2
 expect "...and says what the model expects" grep -q -E "test783.csv.*(784|783)" "$tmp/bad.log"
 
-echo "$pass passed, $fails failed"
-[ "$fails" -eq 0 ]
+finish

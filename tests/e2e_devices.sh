@@ -4,16 +4,7 @@
 # usage: e2e_devices.sh PATH/TO/nncl
 set -u
 nncl=$1
-tmp=$(mktemp -d)
-trap 'rm -rf "$tmp"' EXIT
-fails=0
-pass=0
-ok() { pass=$((pass + 1)); }
-fail() { echo "FAIL: $*"; fails=$((fails + 1)); }
-expect() { # expect DESCRIPTION CONDITION-COMMAND...
-    d=$1; shift
-    if "$@"; then ok; else fail "$d"; fi
-}
+. "$(dirname "$0")/e2e_lib.sh"
 
 "$nncl" --version >"$tmp/v" 2>&1
 expect "--version exits 0" test $? -eq 0
@@ -79,5 +70,4 @@ expect "an unknown command exits 2" test $? -eq 2
 NNCL_DEVICE=host "$nncl" --device list >"$tmp/envhost" 2>&1
 expect "NNCL_DEVICE=host makes host the default" grep -q -E '^\*[0-9]+ +host ' "$tmp/envhost"
 
-echo "$pass passed, $fails failed"
-[ "$fails" -eq 0 ]
+finish

@@ -8,27 +8,12 @@
 set -u
 nncl=$1
 src=$2
-tmp=$(mktemp -d)
-trap 'rm -rf "$tmp"' EXIT
-fails=0
-pass=0
-ok() { pass=$((pass + 1)); }
-fail() { echo "FAIL: $*"; fails=$((fails + 1)); }
-expect() {
-    d=$1; shift
-    if "$@"; then ok; else fail "$d"; fi
-}
-json() { # json FILE EXPR: print a value from a JSON file
-    python3 -c "import json,sys; d=json.load(open(sys.argv[1])); print($2)" "$1"
-}
+. "$(dirname "$0")/e2e_lib.sh"
 
 small="--limit 2000 --epochs 2 --layers 64 --batch 64 --seed 7 --quiet"
 
 # Which devices: host always; the first OpenCL device when there is one.
-devices="host"
-if "$nncl" --device list --json | python3 -c "import json,sys; sys.exit(0 if json.load(sys.stdin)[0]['backend']=='opencl' else 1)"; then
-    devices="0 host"
-fi
+pick_devices
 
 for dev in $devices; do
     out="$tmp/run-$dev"
@@ -117,5 +102,4 @@ bad --preset --preset fast
 bad --frobnicate --frobnicate
 bad "missing.csv" --data "$tmp/missing.csv"
 
-echo "$pass passed, $fails failed"
-[ "$fails" -eq 0 ]
+finish

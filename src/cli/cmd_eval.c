@@ -141,20 +141,10 @@ int cmd_eval(const cli_globals *g, int argc, char **argv)
         model_arg_free(&m);
         return rc;
     }
-    nncl_net *net = NULL;
-    nncl_device_data dd = {0};
-    int32_t *pred = classify ? malloc(ds.rows * sizeof *pred) : NULL;
-    float *values = classify ? NULL : malloc(ds.rows * sizeof *values);
+    int32_t *pred = NULL;
+    float *values = NULL;
     nncl_eval_result r;
-    size_t max_batch = ds.rows < 1024 ? ds.rows : 1024;
-    if ((!pred && !values))
-        st = nncl_fail(NNCL_E_NOMEM, "out of memory");
-    if (st == NNCL_OK)
-        st = nncl_model_to_net(md, dev, max_batch, &net);
-    if (st == NNCL_OK)
-        st = nncl_device_data_upload(dev, &ds, &dd);
-    if (st == NNCL_OK)
-        st = nncl_net_evaluate(net, &dd, pred, values, &r);
+    st = model_arg_run(&m, dev, &ds, &pred, &values, &r);
     if (st == NNCL_OK) {
         const nncl_device_info *info = nncl_device_get_info(dev);
         printf("model    %s\n", m.model_path);
@@ -164,18 +154,9 @@ int cmd_eval(const cli_globals *g, int argc, char **argv)
             printf("loss %.4f  accuracy %.2f%%\n", r.loss, 100 * r.accuracy);
             print_confusion(md, &ds, pred);
         } else {
-            double mean = 0, sse = 0, sae = 0, sst = 0;
-            for (size_t i = 0; i < ds.rows; i++)
-                mean += ds.targets[i];
-            mean /= (double)ds.rows;
-            for (size_t i = 0; i < ds.rows; i++) {
-                double e = (double)values[i] - ds.targets[i], d = ds.targets[i] - mean;
-                sse += e * e;
-                sae += fabs(e);
-                sst += d * d;
-            }
-            printf("loss %.4f (standardised MSE)  RMSE %.6g  MAE %.6g  R2 %.4f\n", r.loss,
-                   sqrt(sse / (double)ds.rows), sae / (double)ds.rows, sst > 0 ? 1 - sse / sst : NAN);
+            double rmse, mae, r2;
+            regression_metrics(ds.targets, values, ds.rows, &rmse, &mae, &r2);
+            printf("loss %.4f (standardised MSE)  RMSE %.6g  MAE %.6g  R2 %.4f\n", r.loss, rmse, mae, r2);
         }
         rc = CLI_OK;
     } else {
@@ -183,8 +164,6 @@ int cmd_eval(const cli_globals *g, int argc, char **argv)
     }
     free(pred);
     free(values);
-    nncl_device_data_free(&dd);
-    nncl_net_free(net);
     nncl_device_close(dev);
     nncl_dataset_free(&ds);
     model_arg_free(&m);

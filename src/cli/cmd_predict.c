@@ -148,19 +148,10 @@ int cmd_predict(const cli_globals *g, int argc, char **argv)
         model_arg_free(&m);
         return rc;
     }
-    nncl_net *net = NULL;
-    nncl_device_data dd = {0};
-    int32_t *pred = classify ? malloc(ds.rows * sizeof *pred) : NULL;
-    float *values = classify ? NULL : malloc(ds.rows * sizeof *values);
+    int32_t *pred = NULL;
+    float *values = NULL;
     nncl_eval_result r;
-    if (!pred && !values)
-        st = nncl_fail(NNCL_E_NOMEM, "out of memory");
-    if (st == NNCL_OK)
-        st = nncl_model_to_net(md, dev, ds.rows < 1024 ? ds.rows : 1024, &net);
-    if (st == NNCL_OK)
-        st = nncl_device_data_upload(dev, &ds, &dd);
-    if (st == NNCL_OK)
-        st = nncl_net_evaluate(net, &dd, pred, values, &r);
+    st = model_arg_run(&m, dev, &ds, &pred, &values, &r);
     if (st == NNCL_OK && out_path)
         st = nncl_csv_write_predictions(out_path, fmt, ds.rows, pred, md->num_classes,
                                         (const char *const *)md->class_names, values);
@@ -171,8 +162,6 @@ int cmd_predict(const cli_globals *g, int argc, char **argv)
     rc = st == NNCL_OK ? CLI_OK : cli_fail(st);
     free(pred);
     free(values);
-    nncl_device_data_free(&dd);
-    nncl_net_free(net);
     nncl_device_close(dev);
     nncl_dataset_free(&ds);
     model_arg_free(&m);

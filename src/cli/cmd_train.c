@@ -10,6 +10,7 @@
 
 #include "cli/cli.h"
 #include "cli/data_splits.h"
+#include "cli/model_arg.h"
 #include "cli/run_dir.h"
 #include "cli/train_options.h"
 #include "nncl/model.h"
@@ -260,24 +261,6 @@ static nncl_status write_summary(const run_dir *run, const char *status, const n
     return st;
 }
 
-/* Regression metrics in the target's own units, from predictions. */
-static void regression_metrics(const nncl_dataset *test, const float *pred, outcome *out)
-{
-    double mean = 0, sse = 0, sae = 0, sst = 0;
-    for (size_t i = 0; i < test->rows; i++)
-        mean += test->targets[i];
-    mean /= (double)test->rows;
-    for (size_t i = 0; i < test->rows; i++) {
-        double e = (double)pred[i] - test->targets[i], d = test->targets[i] - mean;
-        sse += e * e;
-        sae += fabs(e);
-        sst += d * d;
-    }
-    out->test_rmse = sqrt(sse / (double)test->rows);
-    out->test_mae = sae / (double)test->rows;
-    out->test_r2 = sst > 0 ? 1 - sse / sst : NAN;
-}
-
 /* ---- the command ------------------------------------------------------------------ */
 
 static void short_name(const train_options *o, const splits *s, const nncl_net_config *cfg, char *out,
@@ -402,7 +385,7 @@ int cmd_train(const cli_globals *g, int argc, char **argv)
         float *pred = classify ? NULL : malloc(s.test.rows * sizeof(float));
         st = nncl_net_evaluate(net, &dtest, NULL, pred, &out.test);
         if (st == NNCL_OK && pred)
-            regression_metrics(&s.test, pred, &out);
+            regression_metrics(s.test.targets, pred, s.test.rows, &out.test_rmse, &out.test_mae, &out.test_r2);
         free(pred);
         if (st != NNCL_OK)
             goto fail;

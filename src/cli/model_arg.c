@@ -1,7 +1,9 @@
 /* Loading the model named on the command line, and what its run recorded. */
 #include "cli/model_arg.h"
 
+#include <math.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
 
@@ -83,4 +85,41 @@ nncl_csv_options model_arg_csv_options(const model_arg *m, nncl_csv_label_mode m
         c.expect_num_classes = md->num_classes;
     }
     return c;
+}
+
+nncl_status model_arg_run(const model_arg *m, nncl_device *dev, const nncl_dataset *ds, int32_t **pred,
+                          float **values, nncl_eval_result *r)
+{
+    bool classify = m->model.cfg.task == NNCL_TASK_CLASSIFY;
+    *pred = classify ? malloc(ds->rows * sizeof **pred) : NULL;
+    *values = classify ? NULL : malloc(ds->rows * sizeof **values);
+    if (!*pred && !*values)
+        return nncl_fail(NNCL_E_NOMEM, "out of memory for %zu predictions", ds->rows);
+    nncl_net *net = NULL;
+    nncl_device_data dd = {0};
+    nncl_status st = nncl_model_to_net(&m->model, dev, ds->rows < 1024 ? ds->rows : 1024, &net);
+    if (st == NNCL_OK)
+        st = nncl_device_data_upload(dev, ds, &dd);
+    if (st == NNCL_OK)
+        st = nncl_net_evaluate(net, &dd, *pred, *values, r);
+    nncl_device_data_free(&dd);
+    nncl_net_free(net);
+    return st;
+}
+
+void regression_metrics(const float *targets, const float *pred, size_t n, double *rmse, double *mae, double *r2)
+{
+    double mean = 0, sse = 0, sae = 0, sst = 0;
+    for (size_t i = 0; i < n; i++)
+        mean += targets[i];
+    mean /= (double)n;
+    for (size_t i = 0; i < n; i++) {
+        double e = (double)pred[i] - targets[i], d = targets[i] - mean;
+        sse += e * e;
+        sae += fabs(e);
+        sst += d * d;
+    }
+    *rmse = sqrt(sse / (double)n);
+    *mae = sae / (double)n;
+    *r2 = sst > 0 ? 1 - sse / sst : NAN;
 }

@@ -24,4 +24,15 @@ nncl_status model_arg_train_options(const model_arg *m, const cli_globals *g, tr
 /* CSV options that check a file against the model: its features and classes. */
 nncl_csv_options model_arg_csv_options(const model_arg *m, nncl_csv_label_mode mode);
 
+/* Run the model over every row of ds on dev, in batches of up to 1024:
+ * predicted classes (*pred) or values (*values, in the target's units), and
+ * the loss where ds has labels. The caller frees *pred and *values. */
+nncl_status model_arg_run(const model_arg *m, nncl_device *dev, const nncl_dataset *ds, int32_t **pred,
+                          float **values, nncl_eval_result *r);
+
+/* RMSE, MAE and R^2 of n predictions against targets (R^2 NaN when the
+ * targets are constant). */
+void regression_metrics(const float *targets, const float *pred, size_t n, double *rmse, double *mae,
+                        double *r2);
+
 #endif
