@@ -71,6 +71,54 @@ if [ "$devices" = "0 host" ]; then
     expect "host ($ah) and OpenCL ($a0) agree within 0.3 points" python3 -c "import sys; sys.exit(not abs($a0-$ah) <= 0.003)"
 fi
 
+# Every optimiser, schedule, activation and initialisation trains above chance.
+variant=0
+for flags in "--opt sgd --lr 0.5 --act sigmoid --init xavier" \
+             "--opt momentum --nesterov --lr 0.05 --schedule step:1:0.5 --act tanh" \
+             "--opt adamw --weight-decay 0.01 --warmup 1 --act leaky_relu --dropout 0.2" \
+             "--opt adam --schedule constant --layers 32,16 --init uniform:0.1 --batch 0 --lr 0.01 --epochs 20"; do
+    variant=$((variant + 1))
+    "$nncl" train --device "$first" --limit 2000 --epochs 2 --layers 64 --quiet $flags --out "$tmp/v$variant" \
+        >"$tmp/v.log" 2>&1
+    expect "variant '$flags' trains" test $? -eq 0
+    a=$(json "$tmp/v$variant/summary.json" "d['test_accuracy']")
+    expect "variant '$flags': accuracy $a > 0.5" python3 -c "import sys; sys.exit(not $a > 0.5)"
+done
+
+# Early stopping keeps the best epoch's weights: the saved model scores what
+# summary.json says, and training stops once validation stops improving.
+"$nncl" train --device host --limit 2000 --epochs 30 --layers 64 --lr 0.02 --early-stop 2 --quiet \
+    --out "$tmp/early" >/dev/null 2>&1
+expect "early stopping run exits 0" test $? -eq 0
+expect "early stopping stopped before 30 epochs" python3 -c "
+import json; d=json.load(open('$tmp/early/summary.json')); assert d['epochs'] < 30 and d['best_epoch'] <= d['epochs'] - 2, d"
+"$nncl" eval "$tmp/early" --device host >"$tmp/early-eval.log" 2>&1
+eacc=$(sed -n 's/^loss [0-9.]*  accuracy \([0-9.]*\)%.*/\1/p' "$tmp/early-eval.log")
+expect "the restored best model scores summary's test accuracy" python3 -c "
+import json, sys; d=json.load(open('$tmp/early/summary.json')); sys.exit(not abs($eacc/100 - d['test_accuracy']) < 0.00006)"
+
+# Divergence: status diverged, exit 1, no model.
+"$nncl" train --device host --limit 2000 --epochs 3 --layers 256,256,256 --opt sgd --lr 1000 --quiet --out "$tmp/nan" >"$tmp/nan.log" 2>&1
+expect "a diverging run exits 1" test $? -eq 1
+expect "...says diverged" grep -q "diverged" "$tmp/nan.log"
+expect "...records status diverged" test "$(json "$tmp/nan/summary.json" "d['status']")" = diverged
+expect "...and saves no model" test ! -e "$tmp/nan/model.safetensors"
+
+# Ctrl-C: status interrupted, exit 130, the model so far saved.
+"$nncl" train --device host --epochs 1000 --layers 32 --quiet --out "$tmp/int" >"$tmp/int.log" 2>&1 &
+pid=$!
+for i in 1 2 3 4 5 6 7 8 9 10; do
+    [ -s "$tmp/int/config.json" ] && break
+    sleep 1
+done
+sleep 2
+kill -INT "$pid"
+wait "$pid"
+rc=$?
+expect "an interrupted run exits 130 (got $rc)" test $rc -eq 130
+expect "...records status interrupted" test "$(json "$tmp/int/summary.json" "d['status']")" = interrupted
+expect "...and saves the model so far" test -s "$tmp/int/model.safetensors"
+
 # An existing run directory is never overwritten.
 "$nncl" train --device host $small --out "$tmp/run-host" >"$tmp/clobber.log" 2>&1
 expect "--out onto an existing run exits 2" test $? -eq 2
