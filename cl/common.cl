@@ -7,3 +7,11 @@
 #define ACT_LEAKY_RELU 2
 #define ACT_SIGMOID 3
 #define ACT_TANH 4
+
+/* Helper functions: "static inline" so that no compiler expects an external
+ * definition (C99 inline rules); OpenCL C 1.1 does not allow "static". */
+#if defined(__OPENCL_C_VERSION__) && __OPENCL_C_VERSION__ >= 120
+#define INLINE static inline
+#else
+#define INLINE inline
+#endif

@@ -110,10 +110,12 @@
 
 /* Helper functions: "static inline" so that no compiler expects an external
  * definition (C99 inline rules); OpenCL C 1.1 does not allow "static". */
+#ifndef INLINE /* also in common.cl; defined here so the file stands alone in tools/gemmlab */
 #if defined(__OPENCL_C_VERSION__) && __OPENCL_C_VERSION__ >= 120
 #define INLINE static inline
 #else
 #define INLINE inline
+#endif
 #endif
 
 #define CAT_(a, b) a##b

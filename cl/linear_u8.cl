@@ -4,8 +4,21 @@
  *   linear_u8_fwd:   y[i,o]  = act(sum_j x'[i,j] W[o,j] + b[o])
  *   linear_u8_wgrad: dW[o,j] = sum_i g[i,o] x'[i,j]
  * Full-batch training reads all of x twice per step, so reading bytes rather
- * than floats cuts the memory traffic by four. The shapes follow gemm.cl's
- * CPU path: explicit float16 vectors inside one work-item, no local memory. */
+ * than floats cuts the memory traffic by four; mini-batches read their rows
+ * through an index list (has_index), so nothing is gathered at all. Row i of
+ * the batch is x row index[i] (or i); an index outside [0, x_rows) gives NaN.
+ * The shapes follow gemm.cl's CPU path: explicit float16 vectors inside one
+ * work-item, no local memory. */
+
+/* The x row that batch row i reads, or -1 when its index is out of range. */
+INLINE long batch_row(const int i, const int has_index, __global const int *index, const ulong i_off,
+                      const int x_rows)
+{
+    if (!has_index)
+        return i;
+    const int s = index[i_off + i];
+    return s >= 0 && s < x_rows ? s : -1;
+}
 
 #ifndef U8_DM
 #define U8_DM 4         /* fwd: rows per work-item */
@@ -22,6 +35,8 @@
  * Rows and outputs past the edge are clamped for loading and not stored. */
 __kernel void linear_u8_fwd(const int rows, const int in, const int out,
                             __global const uchar *x, const ulong x_off,
+                            const int has_index, __global const int *index, const ulong i_off,
+                            const int x_rows,
                             __global const float *shift, const ulong sh_off,
                             __global const float *scale, const ulong sc_off,
                             __global const float *W, const ulong w_off,
@@ -35,41 +50,45 @@ __kernel void linear_u8_fwd(const int rows, const int in, const int out,
         return;
     __global const uchar *xr[U8_DM];
     __global const float *wr[U8_DN];
-    #pragma unroll
-    for (int r = 0; r < U8_DM; ++r)
-        xr[r] = x + x_off + (size_t)min(i0 + r, rows - 1) * in;
-    #pragma unroll
+    bool bad[U8_DM];
+#pragma unroll
+    for (int r = 0; r < U8_DM; ++r) {
+        const long s = batch_row(min(i0 + r, rows - 1), has_index, index, i_off, x_rows);
+        bad[r] = s < 0;
+        xr[r] = x + x_off + (size_t)(s < 0 ? 0 : s) * in;
+    }
+#pragma unroll
     for (int c = 0; c < U8_DN; ++c)
         wr[c] = W + w_off + (size_t)min(o0 + c, out - 1) * in;
     shift += sh_off;
     scale += sc_off;
 
     float16 acc[U8_DM][U8_DN];
-    #pragma unroll
+#pragma unroll
     for (int r = 0; r < U8_DM; ++r)
-        #pragma unroll
+#pragma unroll
         for (int c = 0; c < U8_DN; ++c)
             acc[r][c] = (float16)0.0f;
     int p = 0;
     for (; p + 16 <= in; p += 16) {
         const float16 sh = vload16(0, shift + p), sc = vload16(0, scale + p);
         float16 w[U8_DN], xv[U8_DM];
-        #pragma unroll
+#pragma unroll
         for (int c = 0; c < U8_DN; ++c)
             w[c] = vload16(0, wr[c] + p) * sc;
-        #pragma unroll
+#pragma unroll
         for (int r = 0; r < U8_DM; ++r)
             xv[r] = convert_float16(vload16(0, xr[r] + p)) - sh;
-        #pragma unroll
+#pragma unroll
         for (int r = 0; r < U8_DM; ++r)
-            #pragma unroll
+#pragma unroll
             for (int c = 0; c < U8_DN; ++c)
                 acc[r][c] = fma(xv[r], w[c], acc[r][c]);
     }
     float res[U8_DM][U8_DN];
-    #pragma unroll
+#pragma unroll
     for (int r = 0; r < U8_DM; ++r)
-        #pragma unroll
+#pragma unroll
         for (int c = 0; c < U8_DN; ++c) {
             float16 v = acc[r][c];
             float8 h8 = v.lo + v.hi;
@@ -78,9 +97,9 @@ __kernel void linear_u8_fwd(const int rows, const int in, const int out,
             res[r][c] = h2.x + h2.y;
         }
     for (; p < in; ++p) /* the tail of j, scalar */
-        #pragma unroll
+#pragma unroll
         for (int r = 0; r < U8_DM; ++r)
-            #pragma unroll
+#pragma unroll
             for (int c = 0; c < U8_DN; ++c)
                 res[r][c] = fma(((float)xr[r][p] - shift[p]) * scale[p], wr[c][p], res[r][c]);
     const int nr = min(U8_DM, rows - i0), nc = min(U8_DN, out - o0);
@@ -88,7 +107,7 @@ __kernel void linear_u8_fwd(const int rows, const int in, const int out,
     for (int r = 0; r < nr; ++r)
 #pragma unroll 1
         for (int c = 0; c < nc; ++c) {
-            float v = res[r][c] + b[b_off + o0 + c];
+            float v = bad[r] ? NAN : res[r][c] + b[b_off + o0 + c];
             y[y_off + (size_t)(i0 + r) * ldy + o0 + c] = act_forward(act, act_param, v);
         }
 }
@@ -99,6 +118,8 @@ __kernel void linear_u8_fwd(const int rows, const int in, const int out,
  * load a clamped byte and are not stored. */
 __kernel void linear_u8_wgrad(const int rows, const int in, const int out,
                               __global const uchar *x, const ulong x_off,
+                              const int has_index, __global const int *index, const ulong i_off,
+                              const int x_rows,
                               __global const float *shift, const ulong sh_off,
                               __global const float *scale, const ulong sc_off,
                               __global const float *g, const ulong g_off, const int ldg,
@@ -110,60 +131,63 @@ __kernel void linear_u8_wgrad(const int rows, const int in, const int out,
         return;
     const int cols = min(32, in - j0);
     float16 sh[2], sc[2];
-    #pragma unroll
+#pragma unroll
     for (int v = 0; v < 2; ++v)
-        #pragma unroll
+#pragma unroll
         for (int l = 0; l < 16; ++l) {
             const int j = j0 + min(16 * v + l, cols - 1);
             sh[v][l] = shift[sh_off + j];
             sc[v][l] = scale[sc_off + j];
         }
     int oc[U8_TM];
-    #pragma unroll
+#pragma unroll
     for (int r = 0; r < U8_TM; ++r)
         oc[r] = min(o0 + r, out - 1);
     float16 acc[U8_TM][2];
-    #pragma unroll
+#pragma unroll
     for (int r = 0; r < U8_TM; ++r)
         acc[r][0] = acc[r][1] = (float16)0.0f;
-    __global const uchar *xp = x + x_off + j0;
     __global const float *gp = g + g_off;
     if (cols == 32) {
         for (int i = 0; i < rows; ++i) {
-            const float16 x0 = (convert_float16(vload16(0, xp)) - sh[0]) * sc[0];
-            const float16 x1 = (convert_float16(vload16(1, xp)) - sh[1]) * sc[1];
-            #pragma unroll
+            const long s = batch_row(i, has_index, index, i_off, x_rows);
+            __global const uchar *xp = x + x_off + (size_t)(s < 0 ? 0 : s) * in + j0;
+            float16 x0 = (convert_float16(vload16(0, xp)) - sh[0]) * sc[0];
+            float16 x1 = (convert_float16(vload16(1, xp)) - sh[1]) * sc[1];
+            if (s < 0)
+                x0 = x1 = (float16)NAN;
+#pragma unroll
             for (int r = 0; r < U8_TM; ++r) {
                 const float16 gv = (float16)gp[oc[r]];
                 acc[r][0] = fma(gv, x0, acc[r][0]);
                 acc[r][1] = fma(gv, x1, acc[r][1]);
             }
-            xp += in;
             gp += ldg;
         }
     } else {
         for (int i = 0; i < rows; ++i) {
+            const long s = batch_row(i, has_index, index, i_off, x_rows);
+            __global const uchar *xp = x + x_off + (size_t)(s < 0 ? 0 : s) * in + j0;
             float16 xv[2];
-            #pragma unroll
+#pragma unroll
             for (int v = 0; v < 2; ++v)
-                #pragma unroll
+#pragma unroll
                 for (int l = 0; l < 16; ++l)
                     xv[v][l] = (float)xp[min(16 * v + l, cols - 1)];
-            xv[0] = (xv[0] - sh[0]) * sc[0];
-            xv[1] = (xv[1] - sh[1]) * sc[1];
-            #pragma unroll
+            xv[0] = s < 0 ? (float16)NAN : (xv[0] - sh[0]) * sc[0];
+            xv[1] = s < 0 ? (float16)NAN : (xv[1] - sh[1]) * sc[1];
+#pragma unroll
             for (int r = 0; r < U8_TM; ++r) {
                 const float16 gv = (float16)gp[oc[r]];
                 acc[r][0] = fma(gv, xv[0], acc[r][0]);
                 acc[r][1] = fma(gv, xv[1], acc[r][1]);
             }
-            xp += in;
             gp += ldg;
         }
     }
     const int nr = min(U8_TM, out - o0);
     float res[U8_TM][32];
-    #pragma unroll
+#pragma unroll
     for (int r = 0; r < U8_TM; ++r) {
         vstore16(acc[r][0], 0, &res[r][0]);
         vstore16(acc[r][1], 0, &res[r][16]);

@@ -256,12 +256,17 @@ END_TEST
  * with a non-trivial shift and scale, on awkward shapes, outputs poisoned.
  * Tolerance as for gemm, with K = in (fwd) or rows (wgrad). */
 static void check_linear_u8(nncl_device *dev, nncl_device *host, size_t rows, size_t in, size_t out,
-                            nncl_act act, const char *name)
+                            nncl_act act, bool indexed, const char *name)
 {
     uint64_t s = rows * 7919 + in * 31 + out;
-    unsigned char *x = malloc(rows * in);
-    for (size_t i = 0; i < rows * in; i++)
+    /* With an index, the batch reads rows (with repeats) of a larger x. */
+    size_t x_rows = indexed ? rows + 5 : rows;
+    unsigned char *x = malloc(x_rows * in);
+    for (size_t i = 0; i < x_rows * in; i++)
         x[i] = (unsigned char)(test_rand_u64(&s) >> 56);
+    int32_t *ix = malloc(rows * sizeof *ix);
+    for (size_t i = 0; i < rows; i++)
+        ix[i] = (int32_t)(test_rand_u64(&s) % x_rows);
     float *sh = test_random(&s, in, 0, 100), *sc = test_random(&s, in, 0.001f, 0.01f);
     float *w = test_random(&s, out * in, -1, 1), *b = test_random(&s, out, -1, 1);
     float *g = test_random(&s, rows * (out + 3), -1, 1);
@@ -269,25 +274,31 @@ static void check_linear_u8(nncl_device *dev, nncl_device *host, size_t rows, si
     float *res[2][2];
     nncl_device *devs[2] = {dev, host};
     for (int d = 0; d < 2; d++) {
-        nncl_buffer *bx;
-        ck_assert_ok(nncl_buffer_alloc(devs[d], rows * in + 1, &bx));
-        ck_assert_ok(nncl_buffer_write(bx, 1, x, rows * in));
+        nncl_buffer *bx, *bix;
+        ck_assert_ok(nncl_buffer_alloc(devs[d], x_rows * in + 1, &bx));
+        ck_assert_ok(nncl_buffer_write(bx, 1, x, x_rows * in));
+        ck_assert_ok(nncl_buffer_alloc(devs[d], (rows + 2) * sizeof(int32_t), &bix));
+        ck_assert_ok(nncl_buffer_write(bix, 2 * sizeof(int32_t), ix, rows * sizeof(int32_t)));
+        nncl_view index = indexed ? nncl_view_of(bix, 2) : (nncl_view){0};
         nncl_buffer *bsh = test_upload(devs[d], sh, in), *bsc = test_upload(devs[d], sc, in);
         nncl_buffer *bw = test_upload(devs[d], w, out * in), *bb = test_upload(devs[d], b, out);
         nncl_buffer *bg = test_upload(devs[d], g, rows * ldy);
         nncl_buffer *by = test_poisoned(devs[d], rows * ldy), *bdw = test_poisoned(devs[d], out * in);
-        nncl_linear_u8_fwd_args f = {nncl_view_of(bx, 1), nncl_view_of(bsh, 0), nncl_view_of(bsc, 0),
-                                     nncl_view_of(bw, 0), nncl_view_of(bb, 0), nncl_view_of(by, 0),
-                                     rows, in, out, ldy, act, 0.1f};
-        nncl_linear_u8_wgrad_args wg = {nncl_view_of(bx, 1), nncl_view_of(bsh, 0), nncl_view_of(bsc, 0),
-                                        nncl_view_of(bg, 0), nncl_view_of(bdw, 0), rows, in, out, ldy};
+        nncl_linear_u8_fwd_args f = {.x = nncl_view_of(bx, 1), .index = index, .x_rows = x_rows,
+                                     .shift = nncl_view_of(bsh, 0), .scale = nncl_view_of(bsc, 0),
+                                     .w = nncl_view_of(bw, 0), .b = nncl_view_of(bb, 0), .y = nncl_view_of(by, 0),
+                                     .rows = rows, .in = in, .out = out, .ldy = ldy, .act = act, .act_param = 0.1f};
+        nncl_linear_u8_wgrad_args wg = {.x = nncl_view_of(bx, 1), .index = index, .x_rows = x_rows,
+                                        .shift = nncl_view_of(bsh, 0), .scale = nncl_view_of(bsc, 0),
+                                        .g = nncl_view_of(bg, 0), .dw = nncl_view_of(bdw, 0), .rows = rows,
+                                        .in = in, .out = out, .ldg = ldy};
         ck_assert_ok(nncl_linear_u8_fwd(devs[d], &f));
         ck_assert_ok(nncl_linear_u8_wgrad(devs[d], &wg));
         res[d][0] = malloc(rows * ldy * sizeof(float));
         res[d][1] = malloc(out * in * sizeof(float));
         ck_assert_ok(nncl_buffer_read(by, 0, res[d][0], rows * ldy * sizeof(float)));
         ck_assert_ok(nncl_buffer_read(bdw, 0, res[d][1], out * in * sizeof(float)));
-        nncl_buffer *all[] = {bx, bsh, bsc, bw, bb, bg, by, bdw};
+        nncl_buffer *all[] = {bx, bix, bsh, bsc, bw, bb, bg, by, bdw};
         for (size_t i = 0; i < sizeof all / sizeof all[0]; i++)
             nncl_buffer_free(all[i]);
     }
@@ -314,6 +325,7 @@ static void check_linear_u8(nncl_device *dev, nncl_device *host, size_t rows, si
         free(res[d][1]);
     }
     free(x);
+    free(ix);
     free(sh);
     free(sc);
     free(w);
@@ -330,11 +342,87 @@ START_TEST(linear_u8_matches_host)
     for (int d = 0; d < list->count - 1; d++) {
         nncl_device *dev = test_open(d);
         for (size_t s = 0; s < sizeof shapes / sizeof shapes[0]; s++)
-            check_linear_u8(dev, host, shapes[s][0], shapes[s][1], shapes[s][2],
-                            (nncl_act)(s % 5), list->items[d].name);
+            for (int indexed = 0; indexed < 2; indexed++)
+                check_linear_u8(dev, host, shapes[s][0], shapes[s][1], shapes[s][2], (nncl_act)(s % 5),
+                                indexed, list->items[d].name);
         nncl_device_close(dev);
     }
     nncl_device_close(host);
+}
+END_TEST
+
+/* An index outside x: NaN rows on OpenCL devices, refused on host. */
+START_TEST(linear_u8_bad_index)
+{
+    nncl_device_list *list = test_devices();
+    for (int d = 0; d < list->count; d++) {
+        nncl_device *dev = test_open(d);
+        unsigned char x[3 * 4] = {1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12};
+        int32_t ix[2] = {1, 3};
+        float ones[4] = {1, 1, 1, 1}, zeros[4] = {0};
+        nncl_buffer *bx, *bix;
+        ck_assert_ok(nncl_buffer_alloc(dev, sizeof x, &bx));
+        ck_assert_ok(nncl_buffer_write(bx, 0, x, sizeof x));
+        ck_assert_ok(nncl_buffer_alloc(dev, sizeof ix, &bix));
+        ck_assert_ok(nncl_buffer_write(bix, 0, ix, sizeof ix));
+        nncl_buffer *sh = test_upload(dev, zeros, 4), *sc = test_upload(dev, ones, 4);
+        nncl_buffer *w = test_upload(dev, ones, 4), *b = test_upload(dev, zeros, 1), *y = test_poisoned(dev, 2);
+        nncl_linear_u8_fwd_args f = {.x = nncl_view_of(bx, 0), .index = nncl_view_of(bix, 0), .x_rows = 3,
+                                     .shift = nncl_view_of(sh, 0), .scale = nncl_view_of(sc, 0),
+                                     .w = nncl_view_of(w, 0), .b = nncl_view_of(b, 0), .y = nncl_view_of(y, 0),
+                                     .rows = 2, .in = 4, .out = 1, .ldy = 1};
+        nncl_status st = nncl_linear_u8_fwd(dev, &f);
+        if (list->items[d].backend == NNCL_BACKEND_HOST) {
+            ck_assert_int_eq(st, NNCL_E_INVALID);
+            ck_assert_ptr_nonnull(strstr(nncl_last_error(), "index[1] = 3"));
+        } else {
+            ck_assert_ok(st);
+            float out[2];
+            ck_assert_ok(nncl_buffer_read(y, 0, out, sizeof out));
+            ck_assert_float_eq(out[0], 5 + 6 + 7 + 8);
+            ck_assert(isnan(out[1]));
+        }
+        nncl_buffer *all[] = {bx, bix, sh, sc, w, b, y};
+        for (size_t i = 0; i < sizeof all / sizeof all[0]; i++)
+            nncl_buffer_free(all[i]);
+        nncl_device_close(dev);
+    }
+}
+END_TEST
+
+/* gather without x: labels (or targets) only, for the byte path. */
+START_TEST(gather_labels_only)
+{
+    nncl_device_list *list = test_devices();
+    for (int d = 0; d < list->count; d++) {
+        nncl_device *dev = test_open(d);
+        int32_t labels[5] = {10, 11, 12, 13, 14}, ix[3] = {4, 0, 2}, got[3];
+        unsigned char data[5 * 2] = {0};
+        float z[2] = {0};
+        nncl_buffer *bl, *bix, *blo, *bd;
+        ck_assert_ok(nncl_buffer_alloc(dev, sizeof labels, &bl));
+        ck_assert_ok(nncl_buffer_write(bl, 0, labels, sizeof labels));
+        ck_assert_ok(nncl_buffer_alloc(dev, sizeof ix, &bix));
+        ck_assert_ok(nncl_buffer_write(bix, 0, ix, sizeof ix));
+        ck_assert_ok(nncl_buffer_alloc(dev, sizeof got, &blo));
+        ck_assert_ok(nncl_buffer_alloc(dev, sizeof data, &bd));
+        nncl_buffer *sz = test_upload(dev, z, 2);
+        nncl_gather_args g = {.data = nncl_view_of(bd, 0), .u8 = true, .data_rows = 5, .cols = 2,
+                              .index = nncl_view_of(bix, 0), .rows = 3, .shift = nncl_view_of(sz, 0),
+                              .scale = nncl_view_of(sz, 0), .labels = nncl_view_of(bl, 0),
+                              .labels_out = nncl_view_of(blo, 0)};
+        ck_assert_ok(nncl_gather(dev, &g));
+        ck_assert_ok(nncl_buffer_read(blo, 0, got, sizeof got));
+        ck_assert_int_eq(got[0], 14);
+        ck_assert_int_eq(got[1], 10);
+        ck_assert_int_eq(got[2], 12);
+        g.labels = g.labels_out = (nncl_view){0};
+        ck_assert_int_eq(nncl_gather(dev, &g), NNCL_E_INVALID); /* nothing to gather */
+        nncl_buffer *all[] = {bl, bix, blo, bd, sz};
+        for (size_t i = 0; i < sizeof all / sizeof all[0]; i++)
+            nncl_buffer_free(all[i]);
+        nncl_device_close(dev);
+    }
 }
 END_TEST
 
@@ -371,6 +459,8 @@ int main(void)
     tcase_add_test(t, gemm_propagates_nan_and_inf);
     tcase_add_test(t, gemm_refuses_out_of_bounds);
     tcase_add_test(t, linear_u8_matches_host);
+    tcase_add_test(t, linear_u8_bad_index);
+    tcase_add_test(t, gather_labels_only);
     suite_add_tcase(s, t);
     SRunner *r = srunner_create(s);
     srunner_run_all(r, CK_NORMAL);

@@ -177,7 +177,7 @@ typedef struct nncl_gather_args {
     nncl_view index;            /* int32[rows] */
     size_t rows;
     nncl_view shift, scale;     /* float[cols] */
-    nncl_view x;                /* float[rows * cols] */
+    nncl_view x;                /* float[rows * cols], or {NULL} to gather only labels / targets */
     nncl_view labels, labels_out;       /* int32[data_rows], int32[rows], or {NULL} */
     nncl_view targets, targets_out;     /* float[data_rows * outputs], float[rows * outputs], or {NULL} */
     size_t outputs;
@@ -203,9 +203,13 @@ typedef struct nncl_dropout_args {
  * the memory traffic. With x'[i, j] = ((float)x[i, j] - shift[j]) * scale[j]:
  *   fwd:   y[i, o] = act(sum_j x'[i, j] W[o, j] + b[o])       (y has row stride ldy)
  *   wgrad: dW[o, j] = sum_i g[i, o] x'[i, j]                   (g has row stride ldg)
- * x is rows x in bytes (row stride in), W and dW are out x in. */
+ * x is x_rows x in bytes (row stride in); row i of the batch is row index[i]
+ * of x (an index out of range gives NaN), or row i without an index. W and dW
+ * are out x in. */
 typedef struct nncl_linear_u8_fwd_args {
-    nncl_view x;                /* u8[rows * in] */
+    nncl_view x;                /* u8[x_rows * in] */
+    nncl_view index;            /* int32[rows]: the rows of x to use, or {NULL} for 0..rows-1 */
+    size_t x_rows;              /* rows in x (with an index; else taken as rows) */
     nncl_view shift, scale;     /* float[in] */
     nncl_view w;                /* float[out * in] */
     nncl_view b;                /* float[out] */
@@ -216,7 +220,9 @@ typedef struct nncl_linear_u8_fwd_args {
 } nncl_linear_u8_fwd_args;
 
 typedef struct nncl_linear_u8_wgrad_args {
-    nncl_view x;                /* u8[rows * in] */
+    nncl_view x;                /* u8[x_rows * in] */
+    nncl_view index;            /* int32[rows]: the rows of x to use, or {NULL} for 0..rows-1 */
+    size_t x_rows;              /* rows in x (with an index; else taken as rows) */
     nncl_view shift, scale;     /* float[in] */
     nncl_view g;                /* float[rows * ldg] */
     nncl_view dw;               /* float[out * in] */

@@ -242,6 +242,15 @@ nncl_status nncl_net_restore(nncl_net *net)
 
 /* ---- forward --------------------------------------------------------------- */
 
+/* The rows of the byte dataset the batch uses: its order list from the
+ * batch's first row, or none for the whole dataset in natural order. */
+static nncl_view direct_index(const nncl_net *net)
+{
+    if (!net->direct_indexed)
+        return (nncl_view){0};
+    return nncl_view_of(net->direct->order, net->direct_first);
+}
+
 nncl_status nncl_net_load_batch(nncl_net *net, const nncl_device_data *dd, size_t first, size_t rows)
 {
     if (rows == 0 || rows > net->max_batch || first + rows > dd->rows)
@@ -250,29 +259,30 @@ nncl_status nncl_net_load_batch(nncl_net *net, const nncl_device_data *dd, size_
     if (dd->cols != net->cfg.sizes[0])
         return nncl_fail(NNCL_E_INVALID, "the data has %zu features, the network %zu inputs", dd->cols,
                          net->cfg.sizes[0]);
-    /* A whole byte dataset in its natural order: on OpenCL devices the first
-     * layer reads its bytes directly (a quarter of the traffic of a float
-     * copy), and labels are read in place. The host trains through a float
-     * copy and BLAS instead. (Regression targets still need their transform,
-     * so regression gathers.) */
+    bool classify = net->cfg.task == NNCL_TASK_CLASSIFY;
+    /* Byte data on an OpenCL device: the first layer reads the dataset's
+     * bytes through the order list (linear_u8_*), a quarter of the traffic of
+     * a float copy, and only labels or targets are gathered; a whole dataset
+     * in its natural order reads its labels in place. The host backend trains
+     * through a float copy and BLAS instead. */
     net->direct = NULL;
-    if (dd->u8 && first == 0 && rows == dd->rows && dd->identity &&
-        nncl_device_get_info(net->dev)->backend == NNCL_BACKEND_OPENCL &&
-        (net->cfg.task == NNCL_TASK_CLASSIFY || !dd->has_y)) {
+    if (dd->u8 && nncl_device_get_info(net->dev)->backend == NNCL_BACKEND_OPENCL) {
         net->direct = dd;
-        return NNCL_OK;
+        net->direct_first = first;
+        net->direct_indexed = !(first == 0 && rows == dd->rows && dd->identity);
+        if (!dd->has_y || (classify && !net->direct_indexed))
+            return NNCL_OK;
     }
     /* The same rows in the same order are already there (full-batch training). */
     if (net->loaded == dd && net->loaded_first == first && net->loaded_rows == rows &&
         net->loaded_version == dd->version)
         return NNCL_OK;
     net->loaded = NULL;
-    bool classify = net->cfg.task == NNCL_TASK_CLASSIFY;
     nncl_gather_args g = {
         .data = nncl_view_of(dd->x, 0), .u8 = dd->u8, .data_rows = dd->rows, .cols = dd->cols,
         .index = nncl_view_of(dd->order, first), .rows = rows,
         .shift = nncl_view_of(net->shift, 0), .scale = nncl_view_of(net->scale, 0),
-        .x = nncl_view_of(net->acts, net->act_off[0]),
+        .x = net->direct ? (nncl_view){0} : nncl_view_of(net->acts, net->act_off[0]),
         .outputs = 1, .t_shift = net->t_shift, .t_scale = net->t_scale,
     };
     if (dd->has_y && classify) {
@@ -310,8 +320,10 @@ nncl_status nncl_net_forward(nncl_net *net, size_t rows, bool train, uint64_t se
         };
         if (l == 1 && net->direct) {
             nncl_linear_u8_fwd_args d = {
-                nncl_view_of(net->direct->x, 0), nncl_view_of(net->shift, 0), nncl_view_of(net->scale, 0),
-                g.b, g.bias, g.c, rows, in, out, out, g.act, g.act_param,
+                .x = nncl_view_of(net->direct->x, 0), .index = direct_index(net), .x_rows = net->direct->rows,
+                .shift = nncl_view_of(net->shift, 0), .scale = nncl_view_of(net->scale, 0),
+                .w = g.b, .b = g.bias, .y = g.c, .rows = rows, .in = in, .out = out, .ldy = out,
+                .act = g.act, .act_param = g.act_param,
             };
             st = nncl_linear_u8_fwd(net->dev, &d);
         } else {
@@ -346,7 +358,9 @@ static nncl_status output_loss(nncl_net *net, size_t rows, bool backward)
     nncl_view dz = backward ? nncl_view_of(net->dacts, net->dact_off[L]) : (nncl_view){0};
     if (net->cfg.task == NNCL_TASK_CLASSIFY) {
         nncl_softmax_xent_args a = {
-            .z = out, .labels = net->direct ? nncl_view_of(net->direct->y, 0) : nncl_view_of(net->labels, 0),
+            .z = out,
+            .labels = net->direct && !net->direct_indexed ? nncl_view_of(net->direct->y, 0)
+                                                          : nncl_view_of(net->labels, 0),
             .dz = dz,
             .acc = nncl_view_of(net->acc, 0), .scratch = nncl_view_of(net->scratch, 0),
             .rows = rows, .classes = outputs, .grad_scale = scale,
@@ -403,8 +417,9 @@ nncl_status nncl_net_loss(nncl_net *net, size_t rows, bool backward, uint64_t se
         };
         if (l == 1 && net->direct) {
             nncl_linear_u8_wgrad_args d = {
-                nncl_view_of(net->direct->x, 0), nncl_view_of(net->shift, 0), nncl_view_of(net->scale, 0),
-                g, dw.c, rows, in, out, out,
+                .x = nncl_view_of(net->direct->x, 0), .index = direct_index(net), .x_rows = net->direct->rows,
+                .shift = nncl_view_of(net->shift, 0), .scale = nncl_view_of(net->scale, 0),
+                .g = g, .dw = dw.c, .rows = rows, .in = in, .out = out, .ldg = out,
             };
             st = nncl_linear_u8_wgrad(net->dev, &d);
         } else {

@@ -29,6 +29,8 @@ struct nncl_net {
     /* Direct mode: the batch is a whole byte dataset in its own order, so the
      * first layer reads the bytes (linear_u8_*) and nothing is gathered. */
     const nncl_device_data *direct;
+    size_t direct_first;                    /* its first row in the order list */
+    bool direct_indexed;                    /* read rows through the order list */
 };
 
 #endif

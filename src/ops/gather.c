@@ -18,6 +18,8 @@ nncl_status nncl_check_gather(const nncl_device *dev, const nncl_gather_args *a)
     if (a->data_rows > (size_t)INT32_MAX + 1)
         return nncl_fail(NNCL_E_INVALID, "gather: %zu data rows do not fit an int32 index",
                          a->data_rows);
+    if (!a->x.buf && !a->labels.buf && !a->targets.buf)
+        return nncl_fail(NNCL_E_INVALID, "gather: nothing to gather (no x, labels or targets)");
     if ((a->labels.buf != NULL) != (a->labels_out.buf != NULL))
         return nncl_fail(NNCL_E_INVALID, "gather: labels and labels_out go together");
     if ((a->targets.buf != NULL) != (a->targets_out.buf != NULL))
@@ -36,7 +38,7 @@ nncl_status nncl_check_gather(const nncl_device *dev, const nncl_gather_args *a)
         st = nncl_view_check(dev, a->shift, sizeof(float), a->cols, "gather: shift");
     if (st == NNCL_OK)
         st = nncl_view_check(dev, a->scale, sizeof(float), a->cols, "gather: scale");
-    if (st == NNCL_OK)
+    if (st == NNCL_OK && a->x.buf)
         st = nncl_view_check(dev, a->x, sizeof(float), nx, "gather: x");
     if (st == NNCL_OK && a->labels.buf)
         st = nncl_view_check(dev, a->labels, sizeof(int32_t), a->data_rows, "gather: labels");
@@ -69,12 +71,12 @@ nncl_status nncl_host_gather(nncl_device *dev, const nncl_gather_args *a)
     (void)dev;
     const int32_t *index = nncl_host_i32(a->index);
     const float *shift = nncl_host_f32(a->shift), *scale = nncl_host_f32(a->scale);
-    float *x = nncl_host_f32(a->x);
+    float *x = a->x.buf ? nncl_host_f32(a->x) : NULL;
     size_t C = a->cols, O = a->outputs;
     for (size_t r = 0; r < a->rows; r++) {
         int32_t s = index[r];
         bool ok = s >= 0 && (size_t)s < a->data_rows;
-        for (size_t j = 0; j < C; j++) {
+        for (size_t j = 0; x && j < C; j++) {
             float d = NAN;
             if (ok)
                 d = a->u8 ? (float)nncl_host_u8(a->data)[(size_t)s * C + j]
@@ -98,7 +100,7 @@ nncl_status nncl_cl_gather(nncl_device *dev, const nncl_gather_args *a)
     if (a->rows == 0)
         return NNCL_OK;
     size_t global[2] = {a->cols, a->rows}, local[2] = {64, 1};
-    nncl_status st = nncl_cl_launch(
+    nncl_status st = !a->x.buf ? NNCL_OK : nncl_cl_launch(
         dev, a->u8 ? "gather_u8" : "gather_f32", 2, global, local,
         NNCL_CL_ARGS(nncl_arg_buf(a->data.buf), nncl_arg_ulong(a->data.off),
                      nncl_arg_ulong(a->data_rows), nncl_arg_ulong(a->cols),

@@ -8,20 +8,36 @@
 #include "device/opencl_impl.h"
 #include "ops/op_util.h"
 
-static nncl_status check_common(const nncl_device *dev, nncl_view x, nncl_view shift, nncl_view scale,
-                                size_t rows, size_t in, size_t out, const char *op)
+static nncl_status check_common(const nncl_device *dev, nncl_view x, nncl_view index, size_t x_rows,
+                                nncl_view shift, nncl_view scale, size_t rows, size_t in, size_t out,
+                                const char *op)
 {
     char what[64];
     if (rows == 0 || in == 0 || out == 0)
         return nncl_fail(NNCL_E_INVALID, "%s: rows, in and out must be >= 1 (got %zu, %zu, %zu)", op, rows, in,
                          out);
-    if (rows > INT32_MAX || in > INT32_MAX || out > INT32_MAX)
+    if (!index.buf)
+        x_rows = rows;
+    if (rows > INT32_MAX || in > INT32_MAX || out > INT32_MAX || x_rows > INT32_MAX)
         return nncl_fail(NNCL_E_UNSUPPORTED, "%s: sizes must be below 2^31", op);
+    if (x_rows == 0)
+        return nncl_fail(NNCL_E_INVALID, "%s: x has no rows", op);
     size_t nx;
-    nncl_status st = nncl_size_mul(rows, in, &nx, op);
+    nncl_status st = nncl_size_mul(x_rows, in, &nx, op);
     snprintf(what, sizeof what, "%s: x", op);
     if (st == NNCL_OK)
         st = nncl_view_check(dev, x, 1, nx, what);
+    snprintf(what, sizeof what, "%s: index", op);
+    if (st == NNCL_OK && index.buf)
+        st = nncl_view_check(dev, index, sizeof(int32_t), rows, what);
+    /* Host buffers can be read: refuse bad indices there (kernels write NaN). */
+    if (st == NNCL_OK && index.buf && dev->info.backend == NNCL_BACKEND_HOST) {
+        const int32_t *ix = nncl_host_i32(index);
+        for (size_t i = 0; i < rows; i++)
+            if (ix[i] < 0 || (size_t)ix[i] >= x_rows)
+                return nncl_fail(NNCL_E_INVALID, "%s: index[%zu] = %d is outside [0, %zu)", op, i, (int)ix[i],
+                                 x_rows);
+    }
     snprintf(what, sizeof what, "%s: shift", op);
     if (st == NNCL_OK)
         st = nncl_view_check(dev, shift, sizeof(float), in, what);
@@ -33,7 +49,8 @@ static nncl_status check_common(const nncl_device *dev, nncl_view x, nncl_view s
 
 nncl_status nncl_check_linear_u8_fwd(const nncl_device *dev, const nncl_linear_u8_fwd_args *a)
 {
-    nncl_status st = check_common(dev, a->x, a->shift, a->scale, a->rows, a->in, a->out, "linear_u8_fwd");
+    nncl_status st = check_common(dev, a->x, a->index, a->x_rows, a->shift, a->scale, a->rows, a->in, a->out,
+                                  "linear_u8_fwd");
     if (st == NNCL_OK && (a->ldy < a->out || a->ldy > INT32_MAX))
         st = nncl_fail(NNCL_E_INVALID, "linear_u8_fwd: ldy %zu is less than out %zu", a->ldy, a->out);
     if (st == NNCL_OK && (unsigned)a->act > NNCL_ACT_TANH)
@@ -49,7 +66,8 @@ nncl_status nncl_check_linear_u8_fwd(const nncl_device *dev, const nncl_linear_u
 
 nncl_status nncl_check_linear_u8_wgrad(const nncl_device *dev, const nncl_linear_u8_wgrad_args *a)
 {
-    nncl_status st = check_common(dev, a->x, a->shift, a->scale, a->rows, a->in, a->out, "linear_u8_wgrad");
+    nncl_status st = check_common(dev, a->x, a->index, a->x_rows, a->shift, a->scale, a->rows, a->in, a->out,
+                                  "linear_u8_wgrad");
     if (st == NNCL_OK && (a->ldg < a->out || a->ldg > INT32_MAX))
         st = nncl_fail(NNCL_E_INVALID, "linear_u8_wgrad: ldg %zu is less than out %zu", a->ldg, a->out);
     if (st == NNCL_OK)
@@ -77,11 +95,13 @@ nncl_status nncl_host_linear_u8_fwd(nncl_device *dev, const nncl_linear_u8_fwd_a
     const float *sh = nncl_host_f32(a->shift), *sc = nncl_host_f32(a->scale);
     const float *W = nncl_host_f32(a->w), *b = nncl_host_f32(a->b);
     float *y = nncl_host_f32(a->y);
+    const int32_t *ix = a->index.buf ? nncl_host_i32(a->index) : NULL;
     for (size_t i = 0; i < a->rows; i++)
         for (size_t o = 0; o < a->out; o++) {
+            const unsigned char *xr = x + (ix ? (size_t)ix[i] : i) * a->in;
             double s = 0;
             for (size_t j = 0; j < a->in; j++)
-                s += (double)(((float)x[i * a->in + j] - sh[j]) * sc[j]) * W[o * a->in + j];
+                s += (double)(((float)xr[j] - sh[j]) * sc[j]) * W[o * a->in + j];
             y[i * a->ldy + o] = activate(a->act, a->act_param, (float)s + b[o]);
         }
     return NNCL_OK;
@@ -93,11 +113,14 @@ nncl_status nncl_host_linear_u8_wgrad(nncl_device *dev, const nncl_linear_u8_wgr
     const unsigned char *x = nncl_host_u8(a->x);
     const float *sh = nncl_host_f32(a->shift), *sc = nncl_host_f32(a->scale), *g = nncl_host_f32(a->g);
     float *dw = nncl_host_f32(a->dw);
+    const int32_t *ix = a->index.buf ? nncl_host_i32(a->index) : NULL;
     for (size_t o = 0; o < a->out; o++)
         for (size_t j = 0; j < a->in; j++) {
             double s = 0;
-            for (size_t i = 0; i < a->rows; i++)
-                s += (double)g[i * a->ldg + o] * (double)(((float)x[i * a->in + j] - sh[j]) * sc[j]);
+            for (size_t i = 0; i < a->rows; i++) {
+                const unsigned char *xr = x + (ix ? (size_t)ix[i] : i) * a->in;
+                s += (double)g[i * a->ldg + o] * (double)(((float)xr[j] - sh[j]) * sc[j]);
+            }
             dw[o * a->in + j] = (float)s;
         }
     return NNCL_OK;
@@ -113,6 +136,10 @@ nncl_status nncl_cl_linear_u8_fwd(nncl_device *dev, const nncl_linear_u8_fwd_arg
     return nncl_cl_launch(dev, "linear_u8_fwd", 2, global, local,
                           NNCL_CL_ARGS(nncl_arg_int((int)a->rows), nncl_arg_int((int)a->in), nncl_arg_int((int)a->out),
                                        nncl_arg_buf(a->x.buf), nncl_arg_ulong(a->x.off),
+                                       nncl_arg_int(a->index.buf != NULL),
+                                       nncl_arg_buf(a->index.buf ? a->index.buf : a->x.buf),
+                                       nncl_arg_ulong(a->index.off),
+                                       nncl_arg_int((int)(a->index.buf ? a->x_rows : a->rows)),
                                        nncl_arg_buf(a->shift.buf), nncl_arg_ulong(a->shift.off),
                                        nncl_arg_buf(a->scale.buf), nncl_arg_ulong(a->scale.off),
                                        nncl_arg_buf(a->w.buf), nncl_arg_ulong(a->w.off),
@@ -128,6 +155,10 @@ nncl_status nncl_cl_linear_u8_wgrad(nncl_device *dev, const nncl_linear_u8_wgrad
     return nncl_cl_launch(dev, "linear_u8_wgrad", 2, global, local,
                           NNCL_CL_ARGS(nncl_arg_int((int)a->rows), nncl_arg_int((int)a->in), nncl_arg_int((int)a->out),
                                        nncl_arg_buf(a->x.buf), nncl_arg_ulong(a->x.off),
+                                       nncl_arg_int(a->index.buf != NULL),
+                                       nncl_arg_buf(a->index.buf ? a->index.buf : a->x.buf),
+                                       nncl_arg_ulong(a->index.off),
+                                       nncl_arg_int((int)(a->index.buf ? a->x_rows : a->rows)),
                                        nncl_arg_buf(a->shift.buf), nncl_arg_ulong(a->shift.off),
                                        nncl_arg_buf(a->scale.buf), nncl_arg_ulong(a->scale.off),
                                        nncl_arg_buf(a->g.buf), nncl_arg_ulong(a->g.off), nncl_arg_int((int)a->ldg),
