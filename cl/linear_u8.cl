@@ -123,12 +123,16 @@ __kernel void linear_u8_wgrad(const int rows, const int in, const int out,
                               __global const float *shift, const ulong sh_off,
                               __global const float *scale, const ulong sc_off,
                               __global const float *g, const ulong g_off, const int ldg,
-                              __global float *dw, const ulong dw_off)
+                              __global float *dw, const ulong dw_off, const int chunk_rows)
 {
     const int j0 = (int)get_global_id(0) * 32;
     const int o0 = (int)get_global_id(1) * U8_TM;
-    if (j0 >= in || o0 >= out)
+    /* Chunk c of the rows writes its partial sums to dw + c * out * in. */
+    const int chunk = (int)get_global_id(2);
+    const int i_begin = chunk * chunk_rows, i_end = min(rows, i_begin + chunk_rows);
+    if (j0 >= in || o0 >= out || i_begin >= rows)
         return;
+    const ulong d_off = dw_off + (ulong)chunk * (ulong)out * (ulong)in;
     const int cols = min(32, in - j0);
     float16 sh[2], sc[2];
 #pragma unroll
@@ -147,9 +151,9 @@ __kernel void linear_u8_wgrad(const int rows, const int in, const int out,
 #pragma unroll
     for (int r = 0; r < U8_TM; ++r)
         acc[r][0] = acc[r][1] = (float16)0.0f;
-    __global const float *gp = g + g_off;
+    __global const float *gp = g + g_off + (size_t)i_begin * ldg;
     if (cols == 32) {
-        for (int i = 0; i < rows; ++i) {
+        for (int i = i_begin; i < i_end; ++i) {
             const long s = batch_row(i, has_index, index, i_off, x_rows);
             __global const uchar *xp = x + x_off + (size_t)(s < 0 ? 0 : s) * in + j0;
             float16 x0 = (convert_float16(vload16(0, xp)) - sh[0]) * sc[0];
@@ -165,7 +169,7 @@ __kernel void linear_u8_wgrad(const int rows, const int in, const int out,
             gp += ldg;
         }
     } else {
-        for (int i = 0; i < rows; ++i) {
+        for (int i = i_begin; i < i_end; ++i) {
             const long s = batch_row(i, has_index, index, i_off, x_rows);
             __global const uchar *xp = x + x_off + (size_t)(s < 0 ? 0 : s) * in + j0;
             float16 xv[2];
@@ -195,6 +199,20 @@ __kernel void linear_u8_wgrad(const int rows, const int in, const int out,
 #pragma unroll 1
     for (int r = 0; r < nr; ++r)
 #pragma unroll 1
-        for (int c = 0; c < cols; ++c)
-            dw[dw_off + (size_t)(o0 + r) * in + j0 + c] = res[r][c];
+        for (int col = 0; col < cols; ++col)
+            dw[d_off + (size_t)(o0 + r) * in + j0 + col] = res[r][col];
+}
+
+/* dw[e] = sum over chunks c of part[c * n + e], c in order 0, 1, ...: the
+ * fixed-order second stage of a chunked linear_u8_wgrad. */
+__kernel void linear_u8_wgrad_sum(__global const float *part, const ulong p_off, const int chunks,
+                                  const ulong n, __global float *dw, const ulong dw_off)
+{
+    const size_t e = get_global_id(0);
+    if (e >= n)
+        return;
+    float s = 0.0f;
+    for (int c = 0; c < chunks; ++c)
+        s += part[p_off + (size_t)c * n + e];
+    dw[dw_off + e] = s;
 }

@@ -256,7 +256,7 @@ END_TEST
  * with a non-trivial shift and scale, on awkward shapes, outputs poisoned.
  * Tolerance as for gemm, with K = in (fwd) or rows (wgrad). */
 static void check_linear_u8(nncl_device *dev, nncl_device *host, size_t rows, size_t in, size_t out,
-                            nncl_act act, bool indexed, const char *name)
+                            nncl_act act, bool indexed, size_t chunks, const char *name)
 {
     uint64_t s = rows * 7919 + in * 31 + out;
     /* With an index, the batch reads rows (with repeats) of a larger x. */
@@ -284,6 +284,8 @@ static void check_linear_u8(nncl_device *dev, nncl_device *host, size_t rows, si
         nncl_buffer *bw = test_upload(devs[d], w, out * in), *bb = test_upload(devs[d], b, out);
         nncl_buffer *bg = test_upload(devs[d], g, rows * ldy);
         nncl_buffer *by = test_poisoned(devs[d], rows * ldy), *bdw = test_poisoned(devs[d], out * in);
+        /* chunks x out x in floats of room for partial sums (1: none). */
+        nncl_buffer *bsc2 = test_poisoned(devs[d], chunks * out * in + 3);
         nncl_linear_u8_fwd_args f = {.x = nncl_view_of(bx, 1), .index = index, .x_rows = x_rows,
                                      .shift = nncl_view_of(bsh, 0), .scale = nncl_view_of(bsc, 0),
                                      .w = nncl_view_of(bw, 0), .b = nncl_view_of(bb, 0), .y = nncl_view_of(by, 0),
@@ -291,14 +293,16 @@ static void check_linear_u8(nncl_device *dev, nncl_device *host, size_t rows, si
         nncl_linear_u8_wgrad_args wg = {.x = nncl_view_of(bx, 1), .index = index, .x_rows = x_rows,
                                         .shift = nncl_view_of(bsh, 0), .scale = nncl_view_of(bsc, 0),
                                         .g = nncl_view_of(bg, 0), .dw = nncl_view_of(bdw, 0), .rows = rows,
-                                        .in = in, .out = out, .ldg = ldy};
+                                        .in = in, .out = out, .ldg = ldy,
+                                        .scratch = chunks > 1 ? nncl_view_of(bsc2, 3) : (nncl_view){0},
+                                        .scratch_len = chunks > 1 ? chunks * out * in : 0};
         ck_assert_ok(nncl_linear_u8_fwd(devs[d], &f));
         ck_assert_ok(nncl_linear_u8_wgrad(devs[d], &wg));
         res[d][0] = malloc(rows * ldy * sizeof(float));
         res[d][1] = malloc(out * in * sizeof(float));
         ck_assert_ok(nncl_buffer_read(by, 0, res[d][0], rows * ldy * sizeof(float)));
         ck_assert_ok(nncl_buffer_read(bdw, 0, res[d][1], out * in * sizeof(float)));
-        nncl_buffer *all[] = {bx, bix, bsh, bsc, bw, bb, bg, by, bdw};
+        nncl_buffer *all[] = {bx, bix, bsh, bsc, bw, bb, bg, by, bdw, bsc2};
         for (size_t i = 0; i < sizeof all / sizeof all[0]; i++)
             nncl_buffer_free(all[i]);
     }
@@ -344,7 +348,7 @@ START_TEST(linear_u8_matches_host)
         for (size_t s = 0; s < sizeof shapes / sizeof shapes[0]; s++)
             for (int indexed = 0; indexed < 2; indexed++)
                 check_linear_u8(dev, host, shapes[s][0], shapes[s][1], shapes[s][2], (nncl_act)(s % 5),
-                                indexed, list->items[d].name);
+                                indexed, indexed ? 64 : (s % 3) + 1, list->items[d].name);
         nncl_device_close(dev);
     }
     nncl_device_close(host);

@@ -227,6 +227,12 @@ typedef struct nncl_linear_u8_wgrad_args {
     nncl_view g;                /* float[rows * ldg] */
     nncl_view dw;               /* float[out * in] */
     size_t rows, in, out, ldg;
+    /* Optional room for partial sums over chunks of rows (float[scratch_len]):
+     * with it, devices sum cache-sized chunks of x separately and then add
+     * the chunks in a fixed order, instead of streaming all of x per column
+     * block. {NULL} works, more slowly for many rows. */
+    nncl_view scratch;
+    size_t scratch_len;
 } nncl_linear_u8_wgrad_args;
 
 #define NNCL_OPS(X) \

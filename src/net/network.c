@@ -110,6 +110,20 @@ nncl_status nncl_net_create(nncl_device *dev, const nncl_net_config *cfg, size_t
         return nncl_fail_context(st, "allocating a %zu-parameter network for batches of %zu", p,
                                  max_batch);
     }
+    /* Room for the first layer's byte-path weight gradient to sum chunks of
+     * 512 rows separately (at most 64 chunks, at most 32 MB). */
+    size_t w1 = cfg->sizes[1] * cfg->sizes[0], chunks = (max_batch + 511) / 512;
+    if (chunks > 64)
+        chunks = 64;
+    if (chunks > ((size_t)32 << 20) / (w1 * f))
+        chunks = ((size_t)32 << 20) / (w1 * f);
+    if (chunks >= 2 && (st = alloc(dev, chunks * w1 * f, &net->wg_scratch)) == NNCL_OK)
+        net->wg_scratch_len = chunks * w1;
+    if (st != NNCL_OK) {
+        nncl_net_free(net);
+        return nncl_fail_context(st, "allocating a %zu-parameter network for batches of %zu", p,
+                                 max_batch);
+    }
     /* Defaults: identity input transform; ones for the tutorial's scalar bias. */
     nncl_fill_args fa = {nncl_view_of(net->shift, 0), cfg->sizes[0], 0.0f};
     if ((st = nncl_fill(dev, &fa)) == NNCL_OK) {
@@ -138,7 +152,7 @@ void nncl_net_free(nncl_net *net)
         return;
     nncl_buffer *bufs[] = {net->params, net->grads, net->m, net->v, net->best, net->acts,
                            net->dacts, net->drop, net->labels, net->targets, net->argmax,
-                           net->scratch, net->acc, net->shift, net->scale, net->ones};
+                           net->scratch, net->acc, net->shift, net->scale, net->ones, net->wg_scratch};
     for (size_t i = 0; i < sizeof bufs / sizeof bufs[0]; i++)
         nncl_buffer_free(bufs[i]);
     free(net);
@@ -420,6 +434,8 @@ nncl_status nncl_net_loss(nncl_net *net, size_t rows, bool backward, uint64_t se
                 .x = nncl_view_of(net->direct->x, 0), .index = direct_index(net), .x_rows = net->direct->rows,
                 .shift = nncl_view_of(net->shift, 0), .scale = nncl_view_of(net->scale, 0),
                 .g = g, .dw = dw.c, .rows = rows, .in = in, .out = out, .ldg = out,
+                .scratch = net->wg_scratch ? nncl_view_of(net->wg_scratch, 0) : (nncl_view){0},
+                .scratch_len = net->wg_scratch_len,
             };
             st = nncl_linear_u8_wgrad(net->dev, &d);
         } else {

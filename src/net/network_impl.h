@@ -19,6 +19,8 @@ struct nncl_net {
     nncl_buffer *scratch, *acc;             /* loss reduction scratch, (sum0, sum1) */
     nncl_buffer *shift, *scale;             /* input transform */
     nncl_buffer *ones;                      /* ones, and one spare float at the end */
+    nncl_buffer *wg_scratch;                /* linear_u8_wgrad's chunk partials, or NULL */
+    size_t wg_scratch_len;
     float t_shift, t_scale;                 /* regression target transform */
     size_t quirk_grad_rows;                 /* tutorial-faithful: divide by this */
     bool quirk_scalar_bias;
