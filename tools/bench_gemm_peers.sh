@@ -33,19 +33,8 @@ while [ $# -gt 0 ]; do
 done
 
 # ---- packages, library, binary --------------------------------------------
-missing=""
-for p in gcc libc6-dev ocl-icd-opencl-dev opencl-c-headers libclblast-dev libopenblas-dev pocl-opencl-icd; do
-    if ! dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q '^install ok installed$'; then
-        missing="$missing $p"
-    fi
-done
-if [ -n "$missing" ]; then
-    echo "bench_gemm_peers: installing:$missing" >&2
-    sudo=""
-    [ "$(id -u)" -ne 0 ] && sudo=sudo
-    $sudo apt-get update -qq
-    DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y -qq --no-install-recommends $missing
-fi
+. tools/packages.sh
+ensure_packages bench_gemm_peers gcc libc6-dev ocl-icd-opencl-dev opencl-c-headers libclblast-dev libopenblas-dev pocl-opencl-icd
 if [ ! -f build/build.ninja ]; then
     sh tools/setup.sh >&2
 fi

@@ -15,19 +15,8 @@
 # and runs them with /usr/bin/python3, whatever python3 is first on PATH.
 set -eu
 cd "$(dirname "$0")/.."
-missing=""
-for p in python3-numpy python3-torch; do
-    if ! dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q '^install ok installed$'; then
-        missing="$missing $p"
-    fi
-done
-if [ -n "$missing" ]; then
-    echo "bench_train: installing:$missing" >&2
-    sudo=""
-    [ "$(id -u)" -ne 0 ] && sudo=sudo
-    $sudo apt-get update -qq
-    DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y -qq --no-install-recommends $missing
-fi
+. tools/packages.sh
+ensure_packages bench_train python3-numpy python3-torch
 if [ ! -f build/build.ninja ]; then
     sh tools/setup.sh >&2
 fi

@@ -14,19 +14,9 @@ action=${1:-setup}
 packages="gcc libc6-dev pkg-config meson ninja-build python3 ocl-icd-opencl-dev opencl-c-headers
 pocl-opencl-icd clinfo check zlib1g-dev libjansson-dev libssl-dev libopenblas-dev"
 
-missing=""
-for p in $packages; do
-    if ! dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q '^install ok installed$'; then
-        missing="$missing $p"
-    fi
-done
-if [ -n "$missing" ]; then
-    echo "setup: installing:$missing"
-    sudo=""
-    [ "$(id -u)" -ne 0 ] && sudo=sudo
-    $sudo apt-get update -qq
-    DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y -qq --no-install-recommends $missing
-fi
+. tools/packages.sh
+# shellcheck disable=SC2086
+ensure_packages setup $packages
 
 if [ -f build/build.ninja ]; then
     meson setup --reconfigure build >/dev/null
