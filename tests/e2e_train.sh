@@ -119,6 +119,13 @@ expect "an interrupted run exits 130 (got $rc)" test $rc -eq 130
 expect "...records status interrupted" test "$(json "$tmp/int/summary.json" "d['status']")" = interrupted
 expect "...and saves the model so far" test -s "$tmp/int/model.safetensors"
 
+# --profile prints where the time went, per op, on stderr.
+"$nncl" train --device "$first" --limit 2000 --epochs 1 --layers 64 --quiet --profile --out "$tmp/prof" \
+    >"$tmp/prof.out" 2>"$tmp/prof.err"
+expect "--profile exits 0" test $? -eq 0
+expect "--profile prints a table with gemm" grep -q -E "^  gemm +[0-9]+ " "$tmp/prof.err"
+expect "--profile counts optimiser steps" grep -q -E "^  optim_step +[0-9]+ " "$tmp/prof.err"
+
 # An existing run directory is never overwritten.
 "$nncl" train --device host $small --out "$tmp/run-host" >"$tmp/clobber.log" 2>&1
 expect "--out onto an existing run exits 2" test $? -eq 2

@@ -96,6 +96,19 @@ nncl_status nncl_device_finish(nncl_device *dev);
  * an error is reported by the op that caused it (NNCL_SYNC=1 sets it). */
 void nncl_device_set_debug_sync(nncl_device *dev, bool on);
 
+/* Profiling: when on (NNCL_PROFILE=1 sets it at open), every op waits for
+ * its work to finish and its wall time is added to a per-op total. It slows
+ * training down (no overlap between ops) but says where the time goes. */
+typedef struct nncl_op_stat {
+    const char *op;             /* "gemm", "softmax_xent", ... */
+    unsigned long calls;
+    double seconds;
+} nncl_op_stat;
+
+void nncl_device_set_profile(nncl_device *dev, bool on);
+/* Copies up to max entries, in order of first use; returns how many exist. */
+int nncl_device_profile(const nncl_device *dev, nncl_op_stat *out, int max);
+
 /* Buffers: sizes and offsets in bytes. New buffers are not zeroed. */
 nncl_status nncl_buffer_alloc(nncl_device *dev, size_t bytes, nncl_buffer **out);
 void nncl_buffer_free(nncl_buffer *buf);

@@ -1,6 +1,7 @@
 /* Shared CLI helpers: error printing, exit codes, opening the chosen device. */
 #include <stdarg.h>
 #include <stdio.h>
+#include <stdlib.h>
 
 #include "cli/cli.h"
 
@@ -49,4 +50,30 @@ int cli_open_device(const char *choice, nncl_device **dev)
     st = nncl_device_open(&list.items[index], dev);
     nncl_device_list_free(&list);
     return st == NNCL_OK ? CLI_OK : cli_fail(st);
+}
+
+static int by_seconds(const void *a, const void *b)
+{
+    double x = ((const nncl_op_stat *)a)->seconds, y = ((const nncl_op_stat *)b)->seconds;
+    return (x < y) - (x > y);
+}
+
+void cli_print_profile(const nncl_device *dev)
+{
+    nncl_op_stat st[64];
+    int n = nncl_device_profile(dev, st, 64);
+    if (n == 0)
+        return;
+    if (n > 64)
+        n = 64;
+    qsort(st, (size_t)n, sizeof st[0], by_seconds);
+    double total = 0;
+    for (int i = 0; i < n; i++)
+        total += st[i].seconds;
+    fprintf(stderr, "\nprofile (every op waited for; %s)\n", nncl_device_get_info(dev)->name);
+    fprintf(stderr, "  %-18s %9s %11s %10s %7s\n", "op", "calls", "total ms", "us/call", "share");
+    for (int i = 0; i < n; i++)
+        fprintf(stderr, "  %-18s %9lu %11.1f %10.1f %6.1f%%\n", st[i].op, st[i].calls, st[i].seconds * 1e3,
+                st[i].seconds * 1e6 / (double)st[i].calls, 100 * st[i].seconds / (total > 0 ? total : 1));
+    fprintf(stderr, "  %-18s %9s %11.1f\n", "total", "", total * 1e3);
 }

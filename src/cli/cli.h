@@ -30,6 +30,10 @@ int cli_fail(nncl_status st);
  * nncl_device_close). */
 int cli_open_device(const char *choice, nncl_device **dev);
 
+/* When the device profiled its ops (NNCL_PROFILE=1, --profile), print the
+ * per-op table to stderr. */
+void cli_print_profile(const nncl_device *dev);
+
 /* Commands: argv[0] is the command name. */
 int cmd_devices(const cli_globals *g, int argc, char **argv);
 int cmd_train(const cli_globals *g, int argc, char **argv);

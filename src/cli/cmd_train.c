@@ -299,6 +299,8 @@ int cmd_train(const cli_globals *g, int argc, char **argv)
     if ((rc = cli_open_device(o.device, &dev)) != CLI_OK)
         return rc;
     const nncl_device_info *info = nncl_device_get_info(dev);
+    if (o.profile)
+        nncl_device_set_profile(dev, true);
 
     splits s;
     nncl_status st = load_splits(&o, &s);
@@ -450,6 +452,7 @@ fail:
         fprintf(stderr, "nncl: the run's record is in %s\n", run.path);
     }
 done:
+    cli_print_profile(dev);
     json_decref(config);
     nncl_model_free(&model);
     free(shift);

@@ -79,6 +79,8 @@ static void usage(FILE *out)
             "  --out DIR              the run directory (must not exist yet)\n"
             "  --log-every N          print every Nth epoch (default 1; tutorial 10)\n"
             "  --quiet                print only the final line\n"
+            "  --profile              time every op (waits for each; slower) and print a\n"
+            "                         table on stderr (also NNCL_PROFILE=1)\n"
             "  --device DEVICE        see nncl --device list\n");
 }
 
@@ -279,7 +281,7 @@ int train_options_parse(train_options *o, const cli_globals *g, int argc, char *
         O_DATA = 256, O_LABEL, O_TASK, O_TEST, O_TEST_SPLIT, O_VAL, O_LIMIT, O_LAYERS, O_ACT, O_SLOPE,
         O_INIT, O_DROPOUT, O_OPT, O_LR, O_MOMENTUM, O_NESTEROV, O_BETA1, O_BETA2, O_EPS, O_WD,
         O_SCHEDULE, O_WARMUP, O_BATCH, O_EPOCHS, O_EARLY, O_SEED, O_PRESET, O_OUT, O_LOG_EVERY,
-        O_QUIET, O_DEVICE, O_HELP,
+        O_QUIET, O_DEVICE, O_HELP, O_PROFILE,
     };
     static const struct option opts[] = {
         {"data", required_argument, NULL, O_DATA}, {"label", required_argument, NULL, O_LABEL},
@@ -298,6 +300,7 @@ int train_options_parse(train_options *o, const cli_globals *g, int argc, char *
         {"preset", required_argument, NULL, O_PRESET}, {"out", required_argument, NULL, O_OUT},
         {"log-every", required_argument, NULL, O_LOG_EVERY}, {"quiet", no_argument, NULL, O_QUIET},
         {"device", required_argument, NULL, O_DEVICE}, {"help", no_argument, NULL, O_HELP},
+        {"profile", no_argument, NULL, O_PROFILE},
         {NULL, 0, NULL, 0},
     };
     /* A preset sets defaults that the other flags then override, so find it first. */
@@ -362,6 +365,7 @@ int train_options_parse(train_options *o, const cli_globals *g, int argc, char *
         case O_OUT: o->out_dir = optarg; break;
         case O_LOG_EVERY: ok = parse_int("--log-every", optarg, 1, 1000000, &o->log_every); break;
         case O_QUIET: o->quiet = true; break;
+        case O_PROFILE: o->profile = true; break;
         case O_DEVICE: o->device = optarg; break;
         case 'h':
         case O_HELP: usage(stdout); return -1;

@@ -38,6 +38,7 @@ typedef struct train_options {
     /* output */
     const char *out_dir;
     bool quiet;
+    bool profile;               /* time every op (slower); table on stderr */
     int log_every;              /* print every Nth epoch line (1 = all) */
 } train_options;
 

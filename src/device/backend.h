@@ -25,10 +25,15 @@ typedef struct nncl_backend_iface {
 #undef NNCL_IFACE_MEMBER
 } nncl_backend_iface;
 
+#define NNCL_MAX_PROFILED_OPS 32
+
 struct nncl_device {
     const nncl_backend_iface *iface;
     nncl_device_info info;
     bool debug_sync;
+    bool profile;
+    int n_stats;
+    nncl_op_stat stats[NNCL_MAX_PROFILED_OPS];
     void *impl;                 /* backend state (struct nncl_cl_device for OpenCL) */
 };
 
@@ -56,6 +61,9 @@ nncl_status nncl_opencl_enumerate(nncl_device_info **items, int *count,
 void nncl_host_describe(nncl_device_info *info);
 
 /* Host view helpers: the float/byte/int pointer a view denotes. */
+/* Add one call of op taking `seconds` to the device's profile. */
+void nncl_device_profile_add(nncl_device *dev, const char *op, double seconds);
+
 /* Fail unless view v holds `count` elements of `elem_size` bytes on device
  * dev; `what` names the argument in the message ("gemm: C"). */
 nncl_status nncl_view_check(const nncl_device *dev, nncl_view v, size_t elem_size,

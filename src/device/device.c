@@ -177,6 +177,8 @@ nncl_status nncl_device_open(const nncl_device_info *info, nncl_device **out)
     dev->iface = info->backend == NNCL_BACKEND_HOST ? &nncl_host_backend : &nncl_opencl_backend;
     const char *sync = getenv("NNCL_SYNC");
     dev->debug_sync = sync && *sync && strcmp(sync, "0") != 0;
+    const char *prof = getenv("NNCL_PROFILE");
+    dev->profile = prof && *prof && strcmp(prof, "0") != 0;
     nncl_status st = dev->iface->open(dev);
     if (st != NNCL_OK) {
         free(dev);
@@ -205,6 +207,29 @@ nncl_status nncl_device_prepare(nncl_device *dev, bool *from_cache)
 nncl_status nncl_device_finish(nncl_device *dev) { return dev->iface->finish(dev); }
 
 void nncl_device_set_debug_sync(nncl_device *dev, bool on) { dev->debug_sync = on; }
+
+void nncl_device_set_profile(nncl_device *dev, bool on) { dev->profile = on; }
+
+int nncl_device_profile(const nncl_device *dev, nncl_op_stat *out, int max)
+{
+    for (int i = 0; i < dev->n_stats && i < max; i++)
+        out[i] = dev->stats[i];
+    return dev->n_stats;
+}
+
+void nncl_device_profile_add(nncl_device *dev, const char *op, double seconds)
+{
+    int i = 0;
+    while (i < dev->n_stats && strcmp(dev->stats[i].op, op) != 0)
+        i++;
+    if (i == dev->n_stats) {
+        if (i == NNCL_MAX_PROFILED_OPS)
+            return;
+        dev->stats[dev->n_stats++] = (nncl_op_stat){op, 0, 0.0};
+    }
+    dev->stats[i].calls++;
+    dev->stats[i].seconds += seconds;
+}
 
 nncl_status nncl_buffer_alloc(nncl_device *dev, size_t bytes, nncl_buffer **out)
 {

@@ -1,7 +1,30 @@
 /* The public op wrappers, one per entry of NNCL_OPS: validate the arguments
  * once (nncl_check_<op>, shared by every backend), then call the device's
  * implementation, reporting a missing one as unsupported. */
+#include <time.h>
+
 #include "device/backend.h"
+
+static double seconds_now(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (double)ts.tv_sec + 1e-9 * (double)ts.tv_nsec;
+}
+
+/* Profiling: finish what is queued, run the op, finish it, and book the time. */
+#define NNCL_PROFILED_CALL(op, dev, args)                                           \
+    do {                                                                            \
+        nncl_status pst_ = nncl_device_finish(dev);                                 \
+        if (pst_ != NNCL_OK)                                                        \
+            return pst_;                                                            \
+        double t0_ = seconds_now();                                                 \
+        pst_ = dev->iface->op(dev, args);                                           \
+        if (pst_ == NNCL_OK)                                                        \
+            pst_ = nncl_device_finish(dev);                                         \
+        nncl_device_profile_add(dev, #op, seconds_now() - t0_);                     \
+        return pst_;                                                                \
+    } while (0)
 
 #define NNCL_DEFINE_OP(op)                                                        \
     nncl_status nncl_##op(nncl_device *dev, const nncl_##op##_args *args)       \
@@ -14,6 +37,8 @@
         nncl_status st = nncl_check_##op(dev, args);                              \
         if (st != NNCL_OK)                                                          \
             return st;                                                              \
+        if (dev->profile)                                                           \
+            NNCL_PROFILED_CALL(op, dev, args);                                      \
         return dev->iface->op(dev, args);                                         \
     }
 NNCL_OPS(NNCL_DEFINE_OP)
