@@ -318,8 +318,10 @@ int cmd_train(const cli_globals *g, int argc, char **argv)
         cfg.sizes[i + 1] = o.hidden[i];
     cfg.sizes[cfg.layers] = classify ? (size_t)s.train.num_classes : 1;
     size_t batch = o.batch == 0 || o.batch > s.train.rows ? s.train.rows : o.batch;
+    /* Evaluation runs in batches of up to 1024 rows, training in `batch`. */
     size_t eval_rows = s.val.rows > s.test.rows ? s.val.rows : s.test.rows;
-    size_t max_batch = batch > 1024 ? batch : (eval_rows < 1024 ? (eval_rows > batch ? eval_rows : batch) : 1024);
+    size_t eval_batch = eval_rows < 1024 ? eval_rows : 1024;
+    size_t max_batch = batch > eval_batch ? batch : eval_batch;
 
     nncl_net *net = NULL;
     nncl_device_data dtrain = {0}, dval = {0}, dtest = {0};

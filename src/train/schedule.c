@@ -8,8 +8,9 @@ float nncl_schedule_lr(const nncl_schedule *s, double epoch)
 {
     double lr = s->lr;
     double warm = s->warmup_epochs;
+    /* Linear warm-up from (almost) zero; the 1e-3 keeps the first step's rate above 0. */
     if (warm > 0 && epoch < warm)
-        return (float)(lr * (epoch + 1e-3) / warm > lr ? lr : lr * (epoch + 1e-3) / warm);
+        return (float)(lr * fmin(1.0, (epoch + 1e-3) / warm));
     switch (s->kind) {
     case NNCL_SCHEDULE_CONSTANT: break;
     case NNCL_SCHEDULE_STEP:
