@@ -5,6 +5,7 @@
 #include <math.h>
 
 #include "device/opencl_impl.h"
+#include "ops/op_util.h"
 
 static nncl_status check_act(nncl_act act, float param, const char *op)
 {
@@ -24,18 +25,7 @@ static nncl_status check_act(nncl_act act, float param, const char *op)
     return nncl_fail(NNCL_E_INVALID, "%s: unknown activation %d", op, (int)act);
 }
 
-/* ---- y = f(x) ------------------------------------------------------------- */
-
-static float act_forward(nncl_act act, float a, float x)
-{
-    switch (act) {
-    case NNCL_ACT_RELU: return x < 0.0f ? 0.0f : x;
-    case NNCL_ACT_LEAKY_RELU: return x < 0.0f ? a * x : x;
-    case NNCL_ACT_SIGMOID: return 1.0f / (1.0f + expf(-x));
-    case NNCL_ACT_TANH: return tanhf(x);
-    default: return x;
-    }
-}
+/* ---- y = f(x): nncl_act_apply (op_util.h) ---------------------------------- */
 
 /* f'(z) from y = f(z); a NaN y gives NaN (identity included). */
 static float act_derivative(nncl_act act, float a, float y)
@@ -65,7 +55,7 @@ nncl_status nncl_host_act_fwd(nncl_device *dev, const nncl_act_fwd_args *a)
     const float *x = nncl_host_f32(a->x);
     float *y = nncl_host_f32(a->y);
     for (size_t i = 0; i < a->n; i++)
-        y[i] = act_forward(a->act, a->act_param, x[i]);
+        y[i] = nncl_act_apply(a->act, a->act_param, x[i]);
     return NNCL_OK;
 }
 

@@ -10,6 +10,7 @@
 #include <string.h>
 
 #include "device/opencl_impl.h"
+#include "ops/op_util.h"
 #include "nncl_config.h"
 #include "ops/gemm_impl.h"
 
@@ -54,17 +55,6 @@ nncl_status nncl_check_gemm(const nncl_device *dev, const nncl_gemm_args *a)
 
 /* ---- the host twin --------------------------------------------------------------- */
 
-static float activate(nncl_act act, float p, float x)
-{
-    switch (act) {
-    case NNCL_ACT_RELU: return x < 0.0f ? 0.0f : x;
-    case NNCL_ACT_LEAKY_RELU: return x < 0.0f ? p * x : x;
-    case NNCL_ACT_SIGMOID: return 1.0f / (1.0f + expf(-x));
-    case NNCL_ACT_TANH: return tanhf(x);
-    default: return x;
-    }
-}
-
 /* c_ij = act(alpha * sum_p op(A)_ip op(B)_pj + beta * c_ij + bias_j), the sum
  * in double: the oracle should be more accurate than what it judges. */
 void nncl_gemm_reference(const nncl_gemm_args *g, const float *A, const float *B, float *C, const float *bias)
@@ -82,7 +72,7 @@ void nncl_gemm_reference(const nncl_gemm_args *g, const float *A, const float *B
                 v += g->beta * C[i * g->ldc + j];
             if (bias)
                 v += bias[j];
-            C[i * g->ldc + j] = activate(g->act, g->act_param, v);
+            C[i * g->ldc + j] = nncl_act_apply(g->act, g->act_param, v);
         }
     }
 }
@@ -101,7 +91,7 @@ nncl_status nncl_host_gemm(nncl_device *dev, const nncl_gemm_args *g)
         for (size_t i = 0; i < g->m; i++) {
             float *row = C + i * g->ldc;
             for (size_t j = 0; j < g->n; j++)
-                row[j] = activate(g->act, g->act_param, row[j] + (bias ? bias[j] : 0.0f));
+                row[j] = nncl_act_apply(g->act, g->act_param, row[j] + (bias ? bias[j] : 0.0f));
         }
     }
 #else

@@ -79,17 +79,6 @@ nncl_status nncl_check_linear_u8_wgrad(const nncl_device *dev, const nncl_linear
     return st;
 }
 
-static float activate(nncl_act act, float p, float v)
-{
-    switch (act) {
-    case NNCL_ACT_RELU: return v < 0.0f ? 0.0f : v;
-    case NNCL_ACT_LEAKY_RELU: return v < 0.0f ? p * v : v;
-    case NNCL_ACT_SIGMOID: return 1.0f / (1.0f + expf(-v));
-    case NNCL_ACT_TANH: return tanhf(v);
-    default: return v;
-    }
-}
-
 nncl_status nncl_host_linear_u8_fwd(nncl_device *dev, const nncl_linear_u8_fwd_args *a)
 {
     (void)dev;
@@ -104,7 +93,7 @@ nncl_status nncl_host_linear_u8_fwd(nncl_device *dev, const nncl_linear_u8_fwd_a
             double s = 0;
             for (size_t j = 0; j < a->in; j++)
                 s += (double)(((float)xr[j] - sh[j]) * sc[j]) * W[o * a->in + j];
-            y[i * a->ldy + o] = activate(a->act, a->act_param, (float)s + b[o]);
+            y[i * a->ldy + o] = nncl_act_apply(a->act, a->act_param, (float)s + b[o]);
         }
     return NNCL_OK;
 }

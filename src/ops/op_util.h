@@ -4,6 +4,7 @@
 #ifndef NNCL_OP_UTIL_H
 #define NNCL_OP_UTIL_H
 
+#include <math.h>
 #include <stdint.h>
 
 #include "device/backend.h"
@@ -23,6 +24,20 @@ static inline nncl_status nncl_size_mul(size_t a, size_t b, size_t *out, const c
 static inline size_t nncl_reduce_group(const nncl_device *dev)
 {
     return dev->info.max_work_group_size >= 256 ? 256 : 64;
+}
+
+/* y = f(x) on the host, the twin of act_forward in cl/activation.cl; the
+ * host twins of act_fwd, gemm's epilogue and linear_u8_fwd all use it.
+ * NaN stays NaN for every f (relu tests x < 0, which NaN fails). */
+static inline float nncl_act_apply(nncl_act act, float slope, float x)
+{
+    switch (act) {
+    case NNCL_ACT_RELU: return x < 0.0f ? 0.0f : x;
+    case NNCL_ACT_LEAKY_RELU: return x < 0.0f ? slope * x : x;
+    case NNCL_ACT_SIGMOID: return 1.0f / (1.0f + expf(-x));
+    case NNCL_ACT_TANH: return tanhf(x);
+    default: return x;
+    }
 }
 
 #endif
