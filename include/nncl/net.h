@@ -93,7 +93,13 @@ nncl_status nncl_device_data_set_order(nncl_device_data *dd, const int32_t *orde
 nncl_status nncl_net_load_batch(nncl_net *net, const nncl_device_data *dd, size_t first,
                                 size_t rows);
 
-/* Forward pass on the loaded batch. train: apply dropout keyed by (seed, step). */
+/* Forward pass on the loaded batch. train: apply dropout keyed by (seed, step).
+ * A narrow classifier (last hidden layer and classes both at most
+ * NNCL_HEAD_MAX, no dropout) leaves its output layer to nncl_net_loss when
+ * training, which runs it fused with the loss and its backward (head_xent);
+ * nncl_net_loss without backward, nncl_net_read_output and
+ * nncl_net_read_argmax run the deferred layer first, so every caller sees the
+ * same results. */
 nncl_status nncl_net_forward(nncl_net *net, size_t rows, bool train, uint64_t seed, uint64_t step);
 
 /* Loss of the loaded batch: adds (loss sum, correct count) to the device

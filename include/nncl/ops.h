@@ -235,6 +235,46 @@ typedef struct nncl_linear_u8_wgrad_args {
     size_t scratch_len;
 } nncl_linear_u8_wgrad_args;
 
+/* ---- head_xent: a narrow output layer and its softmax cross-entropy,
+ * forward and backward in one pass -------------------------------------------
+ * For row r of a (rows x in: the last hidden layer's output y = f(z)), W
+ * (classes x in), b (classes) and t = labels[r]:
+ *   logits = a W^T + b;  loss, correct and dlogits exactly as softmax_xent
+ *   (dlogits = (softmax - onehot(t)) * grad_scale; a label out of range
+ *   gives loss NaN and a NaN row)
+ *   dW = dlogits^T a       db = sum over rows of dlogits
+ *   da = (dlogits W) * f'(a)    (rows x in, the gradient of the hidden
+ *                                layer's z; f = act, read from its output)
+ *   acc[0] += sum of the losses, acc[1] += the number of correct rows
+ * For in <= 16 and classes <= 16 only (NNCL_HEAD_MAX): a network that narrow
+ * (the tutorial's 784-10-10) otherwise spends its steps launching a GEMM of
+ * 10 x 10 blocks, the softmax, another two GEMMs, a column sum and the
+ * activation's gradient over every row. Rows are summed in chunks, each
+ * chunk's sums go to scratch, and the chunks are then added in a fixed
+ * order: no atomics, the same bits every run.
+ * scratch: float[nncl_head_xent_scratch_len(rows, in, classes)]. */
+#define NNCL_HEAD_MAX 16
+
+typedef struct nncl_head_xent_args {
+    nncl_view a;                /* float[rows * in] */
+    nncl_view w;                /* float[classes * in] */
+    nncl_view b;                /* float[classes] */
+    nncl_view labels;           /* int32[rows] */
+    nncl_view dw;               /* float[classes * in] (overwritten) */
+    nncl_view db;               /* float[classes] (overwritten) */
+    nncl_view da;               /* float[rows * in], or {NULL} when no layer below needs it */
+    nncl_view acc;              /* float[2] (added to) */
+    nncl_view scratch;          /* float[nncl_head_xent_scratch_len(rows, in, classes)] */
+    size_t rows, in, classes;
+    nncl_act act;               /* f of the layer that produced a */
+    float act_param;
+    float grad_scale;
+} nncl_head_xent_args;
+
+/* Floats of scratch head_xent needs for these sizes (0 if they do not fit
+ * NNCL_HEAD_MAX). */
+size_t nncl_head_xent_scratch_len(size_t rows, size_t in, size_t classes);
+
 #define NNCL_OPS(X) \
     X(fill)         \
     X(gemm)         \
@@ -248,7 +288,8 @@ typedef struct nncl_linear_u8_wgrad_args {
     X(gather)       \
     X(dropout)      \
     X(linear_u8_fwd) \
-    X(linear_u8_wgrad)
+    X(linear_u8_wgrad) \
+    X(head_xent)
 
 #define NNCL_DECLARE_OP(name) \
     nncl_status nncl_##name(nncl_device *dev, const nncl_##name##_args *args);

@@ -46,6 +46,16 @@ static nncl_status validate(const nncl_net_config *cfg, size_t max_batch)
     return NNCL_OK;
 }
 
+/* The output layer can run fused with the loss and its backward (head_xent):
+ * a classifier with a hidden layer, both the last hidden layer and the
+ * classes narrow, and no dropout (head_xent does not apply a mask). */
+static bool head_fits(const nncl_net_config *cfg)
+{
+    const int L = cfg->layers;
+    return cfg->task == NNCL_TASK_CLASSIFY && L >= 2 && cfg->dropout == 0.0f &&
+           cfg->sizes[L - 1] <= NNCL_HEAD_MAX && cfg->sizes[L] <= NNCL_HEAD_MAX;
+}
+
 static nncl_status alloc(nncl_device *dev, size_t bytes, nncl_buffer **out)
 {
     return nncl_buffer_alloc(dev, bytes ? bytes : 4, out);
@@ -81,7 +91,8 @@ nncl_status nncl_net_create(nncl_device *dev, const nncl_net_config *cfg, size_t
         if (cfg->sizes[l] > widest)
             widest = cfg->sizes[l];
     }
-    for (int l = 1; l < L; l++) {
+    /* d_l, the hidden layers' outputs after dropout: only with dropout. */
+    for (int l = 1; l < L && cfg->dropout > 0.0f; l++) {
         net->drop_off[l] = drops;
         drops += max_batch * cfg->sizes[l];
     }
@@ -119,6 +130,10 @@ nncl_status nncl_net_create(nncl_device *dev, const nncl_net_config *cfg, size_t
         chunks = ((size_t)32 << 20) / (w1 * f);
     if (chunks >= 2 && (st = alloc(dev, chunks * w1 * f, &net->wg_scratch)) == NNCL_OK)
         net->wg_scratch_len = chunks * w1;
+    if (st == NNCL_OK && head_fits(cfg)) {
+        size_t len = nncl_head_xent_scratch_len(max_batch, cfg->sizes[L - 1], outputs);
+        st = alloc(dev, len * f, &net->head_scratch);
+    }
     if (st != NNCL_OK) {
         nncl_net_free(net);
         return nncl_fail_context(st, "allocating a %zu-parameter network for batches of %zu", p,
@@ -152,7 +167,8 @@ void nncl_net_free(nncl_net *net)
         return;
     nncl_buffer *bufs[] = {net->params, net->grads, net->m, net->v, net->best, net->acts,
                            net->dacts, net->drop, net->labels, net->targets, net->argmax,
-                           net->scratch, net->acc, net->shift, net->scale, net->ones, net->wg_scratch};
+                           net->scratch, net->acc, net->shift, net->scale, net->ones, net->wg_scratch,
+                           net->head_scratch};
     for (size_t i = 0; i < sizeof bufs / sizeof bufs[0]; i++)
         nncl_buffer_free(bufs[i]);
     free(net);
@@ -316,65 +332,101 @@ nncl_status nncl_net_load_batch(nncl_net *net, const nncl_device_data *dd, size_
     return st;
 }
 
-nncl_status nncl_net_forward(nncl_net *net, size_t rows, bool train, uint64_t seed, uint64_t step)
+/* z_l and a_l for the loaded batch (and d_l under dropout). */
+static nncl_status forward_layer(nncl_net *net, int l, size_t rows, bool train, uint64_t seed, uint64_t step)
 {
-    const int L = net->cfg.layers;
-    nncl_status st = NNCL_OK;
-    for (int l = 1; l <= L && st == NNCL_OK; l++) {
-        size_t in = in_features(net, l - 1), out = net->cfg.sizes[l];
-        bool hidden = l < L;
-        nncl_gemm_args g = {
-            .trans_a = false, .trans_b = true, .m = rows, .n = out, .k = in,
-            .alpha = 1.0f, .beta = 0.0f,
-            .a = layer_input(net, l), .lda = in,
-            .b = nncl_view_of(net->params, net->w_off[l - 1]), .ldb = in,
-            .c = nncl_view_of(net->acts, net->act_off[l]), .ldc = out,
-            .bias = nncl_view_of(net->params, net->b_off[l - 1]),
-            .act = hidden ? net->cfg.act : NNCL_ACT_IDENTITY, .act_param = net->cfg.act_param,
+    size_t in = in_features(net, l - 1), out = net->cfg.sizes[l];
+    bool hidden = l < net->cfg.layers;
+    nncl_gemm_args g = {
+        .trans_a = false, .trans_b = true, .m = rows, .n = out, .k = in,
+        .alpha = 1.0f, .beta = 0.0f,
+        .a = layer_input(net, l), .lda = in,
+        .b = nncl_view_of(net->params, net->w_off[l - 1]), .ldb = in,
+        .c = nncl_view_of(net->acts, net->act_off[l]), .ldc = out,
+        .bias = nncl_view_of(net->params, net->b_off[l - 1]),
+        .act = hidden ? net->cfg.act : NNCL_ACT_IDENTITY, .act_param = net->cfg.act_param,
+    };
+    nncl_status st;
+    if (l == 1 && net->direct) {
+        nncl_linear_u8_fwd_args d = {
+            .x = nncl_view_of(net->direct->x, 0), .index = direct_index(net), .x_rows = net->direct->rows,
+            .shift = nncl_view_of(net->shift, 0), .scale = nncl_view_of(net->scale, 0),
+            .w = g.b, .b = g.bias, .y = g.c, .rows = rows, .in = in, .out = out, .ldy = out,
+            .act = g.act, .act_param = g.act_param,
         };
-        if (l == 1 && net->direct) {
-            nncl_linear_u8_fwd_args d = {
-                .x = nncl_view_of(net->direct->x, 0), .index = direct_index(net), .x_rows = net->direct->rows,
-                .shift = nncl_view_of(net->shift, 0), .scale = nncl_view_of(net->scale, 0),
-                .w = g.b, .b = g.bias, .y = g.c, .rows = rows, .in = in, .out = out, .ldy = out,
-                .act = g.act, .act_param = g.act_param,
-            };
-            st = nncl_linear_u8_fwd(net->dev, &d);
+        st = nncl_linear_u8_fwd(net->dev, &d);
+    } else {
+        st = nncl_gemm(net->dev, &g);
+    }
+    if (st == NNCL_OK && hidden && net->drop) {
+        /* Without training the dropout layer is the identity: copy, so the
+         * next layer can always read d_l. */
+        size_t n = rows * out;
+        if (train) {
+            nncl_dropout_args d = {nncl_view_of(net->acts, net->act_off[l]),
+                                   nncl_view_of(net->drop, net->drop_off[l]), n,
+                                   net->cfg.dropout, seed + (uint64_t)l, step};
+            st = nncl_dropout(net->dev, &d);
         } else {
-            st = nncl_gemm(net->dev, &g);
-        }
-        if (st == NNCL_OK && hidden && net->drop) {
-            /* Without training the dropout layer is the identity: copy, so the
-             * next layer can always read d_l. */
-            size_t n = rows * out;
-            if (train && net->cfg.dropout > 0.0f) {
-                nncl_dropout_args d = {nncl_view_of(net->acts, net->act_off[l]),
-                                       nncl_view_of(net->drop, net->drop_off[l]), n,
-                                       net->cfg.dropout, seed + (uint64_t)l, step};
-                st = nncl_dropout(net->dev, &d);
-            } else {
-                st = nncl_buffer_copy(net->drop, net->drop_off[l] * sizeof(float), net->acts,
-                                      net->act_off[l] * sizeof(float), n * sizeof(float));
-            }
+            st = nncl_buffer_copy(net->drop, net->drop_off[l] * sizeof(float), net->acts,
+                                  net->act_off[l] * sizeof(float), n * sizeof(float));
         }
     }
     return st;
 }
 
+nncl_status nncl_net_forward(nncl_net *net, size_t rows, bool train, uint64_t seed, uint64_t step)
+{
+    const int L = net->cfg.layers;
+    net->head_pending = 0;
+    nncl_status st = NNCL_OK;
+    for (int l = 1; l < L && st == NNCL_OK; l++)
+        st = forward_layer(net, l, rows, train, seed, step);
+    if (st != NNCL_OK)
+        return st;
+    if (train && net->head_scratch) {
+        net->head_pending = rows;           /* nncl_net_loss runs it, fused */
+        return NNCL_OK;
+    }
+    return forward_layer(net, L, rows, train, seed, step);
+}
+
+/* Run an output layer the training forward left to the loss. */
+static nncl_status flush_head(nncl_net *net)
+{
+    size_t rows = net->head_pending;
+    net->head_pending = 0;
+    return rows ? forward_layer(net, net->cfg.layers, rows, true, 0, 0) : NNCL_OK;
+}
+
 /* ---- loss and backward --------------------------------------------------------- */
+
+/* The labels of the loaded batch: in place for a whole byte dataset in its
+ * own order, else the gathered copy. */
+static nncl_view batch_labels(const nncl_net *net)
+{
+    if (net->direct && !net->direct_indexed)
+        return nncl_view_of(net->direct->y, 0);
+    return nncl_view_of(net->labels, 0);
+}
+
+/* The gradient of the mean loss is scaled by 1/rows (or the tutorial's m). */
+static float grad_scale(const nncl_net *net, size_t rows)
+{
+    return 1.0f / (float)(net->quirk_grad_rows ? net->quirk_grad_rows : rows);
+}
 
 static nncl_status output_loss(nncl_net *net, size_t rows, bool backward)
 {
     const int L = net->cfg.layers;
     size_t outputs = net->cfg.sizes[L];
-    float scale = 1.0f / (float)(net->quirk_grad_rows ? net->quirk_grad_rows : rows);
+    float scale = grad_scale(net, rows);
     nncl_view out = nncl_view_of(net->acts, net->act_off[L]);
     nncl_view dz = backward ? nncl_view_of(net->dacts, net->dact_off[L]) : (nncl_view){0};
     if (net->cfg.task == NNCL_TASK_CLASSIFY) {
         nncl_softmax_xent_args a = {
             .z = out,
-            .labels = net->direct && !net->direct_indexed ? nncl_view_of(net->direct->y, 0)
-                                                          : nncl_view_of(net->labels, 0),
+            .labels = batch_labels(net),
             .dz = dz,
             .acc = nncl_view_of(net->acc, 0), .scratch = nncl_view_of(net->scratch, 0),
             .rows = rows, .classes = outputs, .grad_scale = scale,
@@ -389,17 +441,14 @@ static nncl_status output_loss(nncl_net *net, size_t rows, bool backward)
     return nncl_mse(net->dev, &a);
 }
 
-/* db_l = sum over rows of g_l; under the tutorial quirk, every unit gets the
- * sum over all rows and units instead. */
-static nncl_status bias_gradient(nncl_net *net, int l, size_t rows)
+/* The tutorial quirk: every unit of layer l gets the sum of db_l over units. */
+static nncl_status scalar_bias_quirk(nncl_net *net, int l)
 {
+    if (!net->quirk_scalar_bias)
+        return NNCL_OK;
     size_t out = net->cfg.sizes[l];
-    nncl_view g = nncl_view_of(net->dacts, net->dact_off[l]);
     nncl_view db = nncl_view_of(net->grads, net->b_off[l - 1]);
-    nncl_colsum_args c = {g, out, db, rows, out, 1.0f, 0.0f};
-    nncl_status st = nncl_colsum(net->dev, &c);
-    if (st != NNCL_OK || !net->quirk_scalar_bias)
-        return st;
+    nncl_status st;
     /* s = sum_j db_j (a column sum of db as an out x 1 matrix), parked in
      * ones[widest]; then db_j = 1 * s for every j, as a rank-1 GEMM. */
     size_t widest = nncl_buffer_size(net->ones) / sizeof(float) - 1;
@@ -414,12 +463,52 @@ static nncl_status bias_gradient(nncl_net *net, int l, size_t rows)
     return nncl_gemm(net->dev, &bcast);
 }
 
+/* db_l = sum over rows of g_l (then the tutorial quirk, if set). */
+static nncl_status bias_gradient(nncl_net *net, int l, size_t rows)
+{
+    size_t out = net->cfg.sizes[l];
+    nncl_view g = nncl_view_of(net->dacts, net->dact_off[l]);
+    nncl_view db = nncl_view_of(net->grads, net->b_off[l - 1]);
+    nncl_colsum_args c = {g, out, db, rows, out, 1.0f, 0.0f};
+    nncl_status st = nncl_colsum(net->dev, &c);
+    return st ? st : scalar_bias_quirk(net, l);
+}
+
+/* The output layer, the loss and their backward as one head_xent: dW_L,
+ * db_L, g_{L-1} and the accumulator. */
+static nncl_status fused_head(nncl_net *net, size_t rows)
+{
+    const int L = net->cfg.layers;
+    size_t in = net->cfg.sizes[L - 1];
+    nncl_head_xent_args h = {
+        .a = layer_input(net, L), .w = nncl_view_of(net->params, net->w_off[L - 1]),
+        .b = nncl_view_of(net->params, net->b_off[L - 1]), .labels = batch_labels(net),
+        .dw = nncl_view_of(net->grads, net->w_off[L - 1]), .db = nncl_view_of(net->grads, net->b_off[L - 1]),
+        .da = nncl_view_of(net->dacts, net->dact_off[L - 1]), .acc = nncl_view_of(net->acc, 0),
+        .scratch = nncl_view_of(net->head_scratch, 0), .rows = rows, .in = in, .classes = net->cfg.sizes[L],
+        .act = net->cfg.act, .act_param = net->cfg.act_param, .grad_scale = grad_scale(net, rows),
+    };
+    nncl_status st = nncl_head_xent(net->dev, &h);
+    return st ? st : scalar_bias_quirk(net, L);
+}
+
 nncl_status nncl_net_loss(nncl_net *net, size_t rows, bool backward, uint64_t seed, uint64_t step)
 {
-    nncl_status st = output_loss(net, rows, backward);
-    if (st != NNCL_OK || !backward)
-        return st;
-    for (int l = net->cfg.layers; l >= 1 && st == NNCL_OK; l--) {
+    /* top: the highest layer whose gradient g_l is known after the loss. */
+    int top = net->cfg.layers;
+    nncl_status st;
+    if (net->head_pending && backward && net->head_pending == rows) {
+        net->head_pending = 0;
+        st = fused_head(net, rows);
+        top = net->cfg.layers - 1;
+    } else {
+        st = flush_head(net);
+        if (st == NNCL_OK)
+            st = output_loss(net, rows, backward);
+        if (st != NNCL_OK || !backward)
+            return st;
+    }
+    for (int l = top; l >= 1 && st == NNCL_OK; l--) {
         size_t in = in_features(net, l - 1), out = net->cfg.sizes[l];
         nncl_view g = nncl_view_of(net->dacts, net->dact_off[l]);
         /* dW_l = g_l^T a_{l-1}: (out x B) (B x in) */
@@ -513,6 +602,9 @@ nncl_status nncl_net_acc_read(nncl_net *net, double *sum0, double *sum1)
 nncl_status nncl_net_read_output(nncl_net *net, size_t rows, float *out)
 {
     const int L = net->cfg.layers;
+    nncl_status st = flush_head(net);
+    if (st != NNCL_OK)
+        return st;
     return nncl_buffer_read(net->acts, net->act_off[L] * sizeof(float), out,
                             rows * net->cfg.sizes[L] * sizeof(float));
 }
@@ -522,7 +614,9 @@ nncl_status nncl_net_read_argmax(nncl_net *net, size_t rows, int32_t *out)
     const int L = net->cfg.layers;
     nncl_argmax_rows_args a = {nncl_view_of(net->acts, net->act_off[L]), nncl_view_of(net->argmax, 0),
                                rows, net->cfg.sizes[L]};
-    nncl_status st = nncl_argmax_rows(net->dev, &a);
+    nncl_status st = flush_head(net);
+    if (st == NNCL_OK)
+        st = nncl_argmax_rows(net->dev, &a);
     return st ? st : nncl_buffer_read(net->argmax, 0, out, rows * sizeof(int32_t));
 }
 

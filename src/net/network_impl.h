@@ -21,6 +21,10 @@ struct nncl_net {
     nncl_buffer *ones;                      /* ones, and one spare float at the end */
     nncl_buffer *wg_scratch;                /* linear_u8_wgrad's chunk partials, or NULL */
     size_t wg_scratch_len;
+    /* A narrow classifier's output layer runs fused (head_xent) in training:
+     * its chunk partials, or NULL when the network is not narrow. */
+    nncl_buffer *head_scratch;
+    size_t head_pending;                    /* rows whose output layer is deferred, or 0 */
     float t_shift, t_scale;                 /* regression target transform */
     size_t quirk_grad_rows;                 /* tutorial-faithful: divide by this */
     bool quirk_scalar_bias;

@@ -40,4 +40,37 @@ static inline float nncl_act_apply(nncl_act act, float slope, float x)
     }
 }
 
+/* f'(z) from y = f(z) on the host, the twin of act_derivative in
+ * cl/activation.cl (act_bwd and head_xent use it); a NaN y gives NaN,
+ * identity included. */
+static inline float nncl_act_derivative(nncl_act act, float slope, float y)
+{
+    switch (act) {
+    case NNCL_ACT_RELU: return y > 0.0f ? 1.0f : (y <= 0.0f ? 0.0f : y);
+    case NNCL_ACT_LEAKY_RELU: return y > 0.0f ? 1.0f : (y <= 0.0f ? slope : y);
+    case NNCL_ACT_SIGMOID: return y * (1.0f - y);
+    case NNCL_ACT_TANH: return 1.0f - y * y;
+    default: return isnan(y) ? y : 1.0f;
+    }
+}
+
+/* An activation code and its parameter, checked for op `op`. */
+static inline nncl_status nncl_act_check(nncl_act act, float param, const char *op)
+{
+    switch (act) {
+    case NNCL_ACT_IDENTITY:
+    case NNCL_ACT_RELU:
+    case NNCL_ACT_SIGMOID:
+    case NNCL_ACT_TANH:
+        return NNCL_OK;
+    case NNCL_ACT_LEAKY_RELU:
+        /* The backward pass reads the slope off the sign of y: it must be > 0. */
+        if (!(param > 0.0f) || isinf(param))
+            return nncl_fail(NNCL_E_INVALID, "%s: leaky relu slope %g must be positive and finite",
+                             op, (double)param);
+        return NNCL_OK;
+    }
+    return nncl_fail(NNCL_E_INVALID, "%s: unknown activation %d", op, (int)act);
+}
+
 #endif

@@ -1,0 +1,145 @@
+/* head_xent: a narrow output layer with softmax cross-entropy, forward and
+ * backward in one pass over the rows. Kernels: cl/head.cl (head_xent over
+ * chunks of rows, then head_xent_sum adding the chunks in order). The host
+ * twin is a plain loop in double, rows in order: the oracle. */
+#include <math.h>
+#include <stdio.h>
+#include <string.h>
+
+#include "device/opencl_impl.h"
+#include "ops/op_util.h"
+
+/* Rows per work-item on OpenCL: enough to keep per-chunk overhead (loading
+ * W, writing the sums) small, few enough that 41,000 rows give a few hundred
+ * work-items. The chunking fixes the order of the sums, so it is a constant. */
+enum { HEAD_CHUNK_ROWS = 128 };
+
+static size_t head_chunks(size_t rows) { return (rows + HEAD_CHUNK_ROWS - 1) / HEAD_CHUNK_ROWS; }
+
+size_t nncl_head_xent_scratch_len(size_t rows, size_t in, size_t classes)
+{
+    if (in == 0 || classes == 0 || in > NNCL_HEAD_MAX || classes > NNCL_HEAD_MAX)
+        return 0;
+    size_t chunks = head_chunks(rows ? rows : 1);
+    return chunks * (classes * in + classes + 2);
+}
+
+nncl_status nncl_check_head_xent(const nncl_device *dev, const nncl_head_xent_args *a)
+{
+    if (a->rows == 0 || a->in == 0 || a->classes == 0)
+        return nncl_fail(NNCL_E_INVALID, "head_xent: rows, in and classes must be >= 1 (got %zu, %zu, %zu)",
+                         a->rows, a->in, a->classes);
+    if (a->in > NNCL_HEAD_MAX || a->classes > NNCL_HEAD_MAX)
+        return nncl_fail(NNCL_E_UNSUPPORTED, "head_xent: in (%zu) and classes (%zu) must be at most %d", a->in,
+                         a->classes, NNCL_HEAD_MAX);
+    if (a->rows > INT32_MAX / NNCL_HEAD_MAX)
+        return nncl_fail(NNCL_E_UNSUPPORTED, "head_xent: %zu rows is too many", a->rows);
+    nncl_status st = nncl_act_check(a->act, a->act_param, "head_xent");
+    size_t n = a->rows * a->in, nw = a->classes * a->in;
+    if (st == NNCL_OK)
+        st = nncl_view_check(dev, a->a, sizeof(float), n, "head_xent: a");
+    if (st == NNCL_OK)
+        st = nncl_view_check(dev, a->w, sizeof(float), nw, "head_xent: w");
+    if (st == NNCL_OK)
+        st = nncl_view_check(dev, a->b, sizeof(float), a->classes, "head_xent: b");
+    if (st == NNCL_OK)
+        st = nncl_view_check(dev, a->labels, sizeof(int32_t), a->rows, "head_xent: labels");
+    if (st == NNCL_OK)
+        st = nncl_view_check(dev, a->dw, sizeof(float), nw, "head_xent: dw");
+    if (st == NNCL_OK)
+        st = nncl_view_check(dev, a->db, sizeof(float), a->classes, "head_xent: db");
+    if (st == NNCL_OK && a->da.buf)
+        st = nncl_view_check(dev, a->da, sizeof(float), n, "head_xent: da");
+    if (st == NNCL_OK)
+        st = nncl_view_check(dev, a->acc, sizeof(float), 2, "head_xent: acc");
+    if (st == NNCL_OK)
+        st = nncl_view_check(dev, a->scratch, sizeof(float),
+                             nncl_head_xent_scratch_len(a->rows, a->in, a->classes),
+                             "head_xent: scratch (float[nncl_head_xent_scratch_len(rows, in, classes)])");
+    return st;
+}
+
+nncl_status nncl_host_head_xent(nncl_device *dev, const nncl_head_xent_args *a)
+{
+    (void)dev;
+    const size_t R = a->rows, I = a->in, C = a->classes;
+    const float *x = nncl_host_f32(a->a), *W = nncl_host_f32(a->w), *b = nncl_host_f32(a->b);
+    const int32_t *labels = nncl_host_i32(a->labels);
+    float *da = a->da.buf ? nncl_host_f32(a->da) : NULL;
+    double dw[NNCL_HEAD_MAX * NNCL_HEAD_MAX] = {0}, db[NNCL_HEAD_MAX] = {0};
+    double loss_sum = 0.0, correct_sum = 0.0;
+    for (size_t r = 0; r < R; r++) {
+        const float *xr = x + r * I;
+        double z[NNCL_HEAD_MAX], dz[NNCL_HEAD_MAX];
+        for (size_t c = 0; c < C; c++) {
+            double s = b[c];
+            for (size_t j = 0; j < I; j++)
+                s += (double)xr[j] * W[c * I + j];
+            z[c] = s;
+        }
+        /* softmax_xent's row: m skips NaN (the sum turns NaN instead); the
+         * predicted class is the first maximum, NaN counting as maximal. */
+        int32_t t = labels[r];
+        bool valid = t >= 0 && (size_t)t < C;
+        double m = z[0], best = z[0];
+        size_t arg = 0;
+        for (size_t c = 1; c < C; c++) {
+            m = z[c] > m ? z[c] : m;
+            if (!isnan(best) && (z[c] > best || isnan(z[c]))) {
+                best = z[c];
+                arg = c;
+            }
+        }
+        double s = 0.0;
+        for (size_t c = 0; c < C; c++)
+            s += exp(z[c] - m);
+        loss_sum += valid ? log(s) - (z[t] - m) : NAN;
+        correct_sum += valid && arg == (size_t)t ? 1.0 : 0.0;
+        for (size_t c = 0; c < C; c++) {
+            dz[c] = valid ? (exp(z[c] - m) / s - (c == (size_t)t ? 1.0 : 0.0)) * a->grad_scale : NAN;
+            db[c] += dz[c];
+            for (size_t j = 0; j < I; j++)
+                dw[c * I + j] += dz[c] * xr[j];
+        }
+        for (size_t j = 0; da && j < I; j++) {
+            double g = 0.0;
+            for (size_t c = 0; c < C; c++)
+                g += dz[c] * W[c * I + j];
+            da[r * I + j] = (float)g * nncl_act_derivative(a->act, a->act_param, xr[j]);
+        }
+    }
+    float *dwo = nncl_host_f32(a->dw), *dbo = nncl_host_f32(a->db), *acc = nncl_host_f32(a->acc);
+    for (size_t e = 0; e < C * I; e++)
+        dwo[e] = (float)dw[e];
+    for (size_t c = 0; c < C; c++)
+        dbo[c] = (float)db[c];
+    acc[0] += (float)loss_sum;
+    acc[1] += (float)correct_sum;
+    return NNCL_OK;
+}
+
+nncl_status nncl_cl_head_xent(nncl_device *dev, const nncl_head_xent_args *a)
+{
+    size_t chunks = head_chunks(a->rows);
+    bool has_da = a->da.buf != NULL;
+    nncl_view da = has_da ? a->da : a->a;       /* never written without has_da */
+    nncl_status st = nncl_cl_launch(
+        dev, "head_xent", 1, &chunks, NULL,
+        NNCL_CL_ARGS(nncl_arg_int((int)a->rows), nncl_arg_int((int)a->in), nncl_arg_int((int)a->classes),
+                     nncl_arg_buf(a->a.buf), nncl_arg_ulong(a->a.off), nncl_arg_buf(a->w.buf),
+                     nncl_arg_ulong(a->w.off), nncl_arg_buf(a->b.buf), nncl_arg_ulong(a->b.off),
+                     nncl_arg_buf(a->labels.buf), nncl_arg_ulong(a->labels.off), nncl_arg_buf(da.buf),
+                     nncl_arg_ulong(da.off), nncl_arg_int(has_da), nncl_arg_buf(a->scratch.buf),
+                     nncl_arg_ulong(a->scratch.off), nncl_arg_int(HEAD_CHUNK_ROWS), nncl_arg_int((int)a->act),
+                     nncl_arg_float(a->act_param), nncl_arg_float(a->grad_scale)));
+    if (st != NNCL_OK)
+        return st;
+    size_t P = a->classes * a->in + a->classes + 2;
+    return nncl_cl_launch(dev, "head_xent_sum", 1, &P, NULL,
+                          NNCL_CL_ARGS(nncl_arg_buf(a->scratch.buf), nncl_arg_ulong(a->scratch.off),
+                                       nncl_arg_int((int)chunks), nncl_arg_int((int)a->in),
+                                       nncl_arg_int((int)a->classes), nncl_arg_buf(a->dw.buf),
+                                       nncl_arg_ulong(a->dw.off), nncl_arg_buf(a->db.buf),
+                                       nncl_arg_ulong(a->db.off), nncl_arg_buf(a->acc.buf),
+                                       nncl_arg_ulong(a->acc.off)));
+}
