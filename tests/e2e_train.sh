@@ -132,6 +132,37 @@ expect "--out onto an existing run exits 2" test $? -eq 2
 expect "...and says so" grep -q "never overwrites" "$tmp/clobber.log"
 expect "...and the run is intact" test -s "$tmp/run-host/model.safetensors"
 
+# The numpy tutorial's presets on a subset (4,000 images, 200 full-batch
+# iterations; the full run is a benchmark, tools/bench_train.sh). Its output
+# layer runs fused (head_xent) while its first layer reads bytes on OpenCL
+# and floats on host: both must tell the same story. 200 iterations reach
+# about 75% (the tutorial) and 29% (tutorial-faithful, whose gradients are
+# divided by 42,000 instead of 3,500); chance is 10%.
+for preset in tutorial tutorial-faithful; do
+    for dev in $devices; do
+        "$nncl" train --device "$dev" --preset $preset --limit 4000 --val 500 --epochs 200 --quiet \
+            --out "$tmp/$preset-$dev" >"$tmp/preset.log" 2>&1
+        expect "--preset $preset on $dev exits 0" test $? -eq 0
+    done
+    expect "$preset: 784-10-10, SGD at 0.1, full batch, uniform(-0.5, 0.5)" python3 -c "
+import json; c=json.load(open('$tmp/$preset-host/config.json'))
+assert c['model']['layers'] == [784, 10, 10] and c['model']['init'] == 'uniform' and c['model']['init_param'] == 0.5
+assert c['optimiser']['kind'] == 'sgd' and abs(c['optimiser']['lr'] - 0.1) < 1e-6 and c['batch'] == 3500
+q = c.get('tutorial_quirks') or {}
+assert (q.get('gradient_rows') == 42000 and q.get('scalar_bias')) == ('$preset' == 'tutorial-faithful'), q"
+    floor=0.65
+    [ $preset = tutorial-faithful ] && floor=0.2
+    for dev in $devices; do
+        a=$(json "$tmp/$preset-$dev/summary.json" "d['test_accuracy']")
+        expect "$preset on $dev: accuracy $a > $floor" python3 -c "import sys; sys.exit(not $a > $floor)"
+    done
+    if [ "$devices" = "0 host" ]; then
+        a0=$(json "$tmp/$preset-0/summary.json" "d['test_accuracy']")
+        ah=$(json "$tmp/$preset-host/summary.json" "d['test_accuracy']")
+        expect "$preset: host ($ah) and OpenCL ($a0) agree within 0.3 points" python3 -c "import sys; sys.exit(not abs($a0-$ah) <= 0.003)"
+    fi
+done
+
 # Bad flags: exit 2 with a message naming the flag.
 bad() { # bad FLAG-NAME ARGS...
     name=$1; shift
