@@ -376,17 +376,39 @@ START_TEST(linear_u8_bad_index)
                                      .w = nncl_view_of(w, 0), .b = nncl_view_of(b, 0), .y = nncl_view_of(y, 0),
                                      .rows = 2, .in = 4, .out = 1, .ldy = 1};
         nncl_status st = nncl_linear_u8_fwd(dev, &f);
+        /* wgrad over the same rows with g = 1: the bad row makes every dw NaN.
+         * x is read as 3 rows of 48 bytes here (zeros past the first 12), so
+         * that the kernel's 32- and 16-column loops both meet the bad row. */
+        unsigned char xw[3 * 48] = {0};
+        memcpy(xw, x, sizeof x);
+        float zw[48] = {0}, ow[48];
+        for (int j = 0; j < 48; j++)
+            ow[j] = 1;
+        nncl_buffer *bxw, *shw = test_upload(dev, zw, 48), *scw = test_upload(dev, ow, 48);
+        ck_assert_ok(nncl_buffer_alloc(dev, sizeof xw, &bxw));
+        ck_assert_ok(nncl_buffer_write(bxw, 0, xw, sizeof xw));
+        nncl_buffer *g = test_upload(dev, ones, 2), *dw = test_poisoned(dev, 48);
+        nncl_linear_u8_wgrad_args wg = {.x = nncl_view_of(bxw, 0), .index = nncl_view_of(bix, 0), .x_rows = 3,
+                                        .shift = nncl_view_of(shw, 0), .scale = nncl_view_of(scw, 0),
+                                        .g = nncl_view_of(g, 0), .dw = nncl_view_of(dw, 0), .rows = 2, .in = 48,
+                                        .out = 1, .ldg = 1};
         if (list->items[d].backend == NNCL_BACKEND_HOST) {
             ck_assert_int_eq(st, NNCL_E_INVALID);
             ck_assert_ptr_nonnull(strstr(nncl_last_error(), "index[1] = 3"));
+            ck_assert_int_eq(nncl_linear_u8_wgrad(dev, &wg), NNCL_E_INVALID);
         } else {
             ck_assert_ok(st);
             float out[2];
             ck_assert_ok(nncl_buffer_read(y, 0, out, sizeof out));
             ck_assert_float_eq(out[0], 5 + 6 + 7 + 8);
             ck_assert(isnan(out[1]));
+            ck_assert_ok(nncl_linear_u8_wgrad(dev, &wg));
+            float dws[48];
+            ck_assert_ok(nncl_buffer_read(dw, 0, dws, sizeof dws));
+            for (int j = 0; j < 48; j++)
+                ck_assert_msg(isnan(dws[j]), "linear_u8_wgrad: dw[%d] = %g with a bad index", j, dws[j]);
         }
-        nncl_buffer *all[] = {bx, bix, sh, sc, w, b, y};
+        nncl_buffer *all[] = {bx, bix, sh, sc, w, b, y, bxw, shw, scw, g, dw};
         for (size_t i = 0; i < sizeof all / sizeof all[0]; i++)
             nncl_buffer_free(all[i]);
         nncl_device_close(dev);

@@ -139,8 +139,8 @@ nncl_status nncl_cl_linear_u8_fwd(nncl_device *dev, const nncl_linear_u8_fwd_arg
                                        nncl_arg_int((int)a->act), nncl_arg_float(a->act_param)));
 }
 
-/* Rows per chunk: 512 rows of 784 bytes (400 KB) stay in a CPU's cache while
- * every column block of the chunk reads them. */
+/* Rows per chunk: 512 rows of 784 bytes (400 KB) stay in a CPU's L2 while
+ * a work-item runs every column block of the chunk over them. */
 enum { U8_CHUNK_ROWS = 512 };
 
 nncl_status nncl_cl_linear_u8_wgrad(nncl_device *dev, const nncl_linear_u8_wgrad_args *a)
@@ -154,7 +154,16 @@ nncl_status nncl_cl_linear_u8_wgrad(nncl_device *dev, const nncl_linear_u8_wgrad
     size_t chunk_rows = (a->rows + chunks - 1) / chunks;
     chunks = (a->rows + chunk_rows - 1) / chunk_rows;
     nncl_view part = chunks > 1 ? a->scratch : a->dw;
-    size_t global[3] = {(a->in + 31) / 32, (a->out + U8_TM - 1) / U8_TM, chunks};
+    /* Column blocks per work-item: all of them (each work-item streams its
+     * rows into the cache once, see cl/linear_u8.cl) unless that leaves
+     * fewer than 4 work-items per compute unit to balance the load. */
+    size_t nblocks = (a->in + 31) / 32, items = chunks * ((a->out + U8_TM - 1) / U8_TM);
+    size_t want = 4 * (size_t)(dev->info.compute_units ? dev->info.compute_units : 1);
+    size_t groups = items >= want ? 1 : (want + items - 1) / items;
+    if (groups > nblocks)
+        groups = nblocks;
+    size_t blocks = (nblocks + groups - 1) / groups;
+    size_t global[3] = {(nblocks + blocks - 1) / blocks, (a->out + U8_TM - 1) / U8_TM, chunks};
     size_t local[3] = {1, 1, 1};
     nncl_status st = nncl_cl_launch(dev, "linear_u8_wgrad", 3, global, local,
                           NNCL_CL_ARGS(nncl_arg_int((int)a->rows), nncl_arg_int((int)a->in), nncl_arg_int((int)a->out),
@@ -167,7 +176,7 @@ nncl_status nncl_cl_linear_u8_wgrad(nncl_device *dev, const nncl_linear_u8_wgrad
                                        nncl_arg_buf(a->scale.buf), nncl_arg_ulong(a->scale.off),
                                        nncl_arg_buf(a->g.buf), nncl_arg_ulong(a->g.off), nncl_arg_int((int)a->ldg),
                                        nncl_arg_buf(part.buf), nncl_arg_ulong(part.off),
-                                       nncl_arg_int((int)chunk_rows)));
+                                       nncl_arg_int((int)chunk_rows), nncl_arg_int((int)blocks)));
     if (st != NNCL_OK || chunks == 1)
         return st;
     size_t g1 = n;
