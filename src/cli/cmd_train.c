@@ -382,6 +382,8 @@ int cmd_train(const cli_globals *g, int argc, char **argv)
     st = nncl_train(net, &tc, &dtrain, s.has_val ? &dval : NULL, &hooks, &out.result);
     sigaction(SIGINT, &old_sa, NULL);
     clear_progress(&view);
+    if (st == NNCL_OK)
+        st = run_dir_flush_metrics(&run);
     if (st != NNCL_OK)
         goto fail;
 
@@ -450,6 +452,7 @@ fail:
     rc = cli_fail(st);
     if (run_made) {
         out.error = nncl_last_error();
+        run_dir_flush_metrics(&run);        /* best effort: the epochs that finished */
         write_summary(&run, "failed", info, &out, classify);
         fprintf(stderr, "nncl: the run's record is in %s\n", run.path);
     }

@@ -126,6 +126,13 @@ static void number(char *out, size_t len, double v)
         snprintf(out, len, "%.9g", v);
 }
 
+static double monotonic_seconds(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (double)ts.tv_sec + 1e-9 * (double)ts.tv_nsec;
+}
+
 nncl_status run_dir_add_metrics(run_dir *r, const nncl_epoch_metrics *m)
 {
     if (r->metrics_len == 0 &&
@@ -141,7 +148,21 @@ nncl_status run_dir_add_metrics(run_dir *r, const nncl_epoch_metrics *m)
              m->seconds);
     if (!append(r, line))
         return nncl_fail(NNCL_E_NOMEM, "out of memory for metrics");
+    if (r->metrics_written_at > 0 && monotonic_seconds() - r->metrics_written_at < 1.0)
+        return NNCL_OK;
+    return run_dir_flush_metrics(r);
+}
+
+nncl_status run_dir_flush_metrics(run_dir *r)
+{
+    if (r->metrics_len == r->metrics_written)
+        return NNCL_OK;
     char path[4200];
     run_dir_file(r, "metrics.csv", path, sizeof path);
-    return nncl_write_file_atomic(path, r->metrics, r->metrics_len);
+    nncl_status st = nncl_write_file_atomic(path, r->metrics, r->metrics_len);
+    if (st == NNCL_OK) {
+        r->metrics_written = r->metrics_len;
+        r->metrics_written_at = monotonic_seconds();
+    }
+    return st;
 }

@@ -12,6 +12,8 @@ typedef struct run_dir {
     char path[4096];
     char *metrics;              /* metrics.csv so far */
     size_t metrics_len, metrics_cap;
+    size_t metrics_written;     /* how much of it the file holds */
+    double metrics_written_at;  /* when (monotonic seconds), 0 = never */
 } run_dir;
 
 /* Create out_dir (which must not exist, or be an empty directory), or, with
@@ -25,7 +27,11 @@ nncl_status run_dir_write_json(const run_dir *r, const char *file, json_t *value
 /* The path of <dir>/<file>. */
 void run_dir_file(const run_dir *r, const char *file, char *out, size_t len);
 
-/* Append one epoch to metrics.csv (rewritten atomically). */
+/* Append one epoch to metrics.csv. The file is rewritten atomically at most
+ * once a second (an fsync per epoch cost the tutorial's 500 one-step epochs
+ * about a second), so it may lag the run by that much until
+ * run_dir_flush_metrics, which writes whatever is pending. */
 nncl_status run_dir_add_metrics(run_dir *r, const nncl_epoch_metrics *m);
+nncl_status run_dir_flush_metrics(run_dir *r);
 
 #endif
