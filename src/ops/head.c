@@ -123,8 +123,12 @@ nncl_status nncl_cl_head_xent(nncl_device *dev, const nncl_head_xent_args *a)
     size_t chunks = head_chunks(a->rows);
     bool has_da = a->da.buf != NULL;
     nncl_view da = has_da ? a->da : a->a;       /* never written without has_da */
+    /* A CPU runs a work-group on one core: one chunk per group spreads a few
+     * hundred chunks evenly over the cores (groups of 64 left some idle). */
+    size_t one = 1;
+    const size_t *local = dev->info.type == NNCL_DEVICE_CPU ? &one : NULL;
     nncl_status st = nncl_cl_launch(
-        dev, "head_xent", 1, &chunks, NULL,
+        dev, "head_xent", 1, &chunks, local,
         NNCL_CL_ARGS(nncl_arg_int((int)a->rows), nncl_arg_int((int)a->in), nncl_arg_int((int)a->classes),
                      nncl_arg_buf(a->a.buf), nncl_arg_ulong(a->a.off), nncl_arg_buf(a->w.buf),
                      nncl_arg_ulong(a->w.off), nncl_arg_buf(a->b.buf), nncl_arg_ulong(a->b.off),
