@@ -6,7 +6,7 @@
  * float16 vectors: the logits as one vector over the classes (lane c = class
  * c, lanes past `classes` padded), W both as columns (over classes, for the
  * logits and dW) and as rows (over inputs, for da). Each chunk writes its
- * sums (dW, db, loss, correct) to its own slice of part; head_xent_sum then
+ * sums (dW, db, the sum of da, loss, correct) to its own slice of part; head_xent_sum then
  * adds the chunks in order 0, 1, ... So the result does not depend on how
  * work-items are scheduled. */
 
@@ -78,7 +78,7 @@ INLINE float16 head_dact16(const int act, const float a, const float16 y)
 }
 
 /* Partial sums of chunk k at part + k * (classes * in + classes + 2):
- * dW (classes x in, row-major), db (classes), loss, correct. */
+ * dW (classes x in, row-major), db (classes), da_sum (in), loss, correct. */
 __kernel void head_xent(const int rows, const int in, const int classes,
                         __global const float *a, const ulong a_off,
                         __global const float *W, const ulong w_off,
@@ -114,7 +114,7 @@ __kernel void head_xent(const int rows, const int in, const int classes,
     float16 dwcol[HEAD_MAX];                    /* dW's columns, over classes */
     for (int j = 0; j < in; ++j)
         dwcol[j] = (float16)0.0f;
-    float16 db = (float16)0.0f;
+    float16 db = (float16)0.0f, da_sum = (float16)0.0f;
     float loss_sum = 0.0f, correct_sum = 0.0f;
 
     /* HEAD_ROWS rows at a time: one row is a long chain of dependent vector
@@ -196,7 +196,9 @@ __kernel void head_xent(const int rows, const int in, const int classes,
                 float16 g = (float16)0.0f;
                 for (int c = 0; c < classes; ++c)
                     g = fma((float16)dzs[c], wrow[c], g);
-                vstore16(g * head_dact16(act, act_param, vload16(0, ar[k])), 0, gs);
+                const float16 gd = g * head_dact16(act, act_param, vload16(0, ar[k]));
+                da_sum += gd;
+                vstore16(gd, 0, gs);
                 __global float *drow = da + da_off + (size_t)(i0 + k) * in;
                 if (in == HEAD_MAX)
                     vstore16(vload16(0, gs), 0, drow);
@@ -207,7 +209,7 @@ __kernel void head_xent(const int rows, const int in, const int classes,
         }
     }
 
-    const size_t P = (size_t)classes * in + classes + 2;
+    const size_t P = (size_t)classes * in + classes + in + 2;
     __global float *out = part + p_off + (size_t)chunk * P;
     for (int j = 0; j < in; ++j) {
         vstore16(dwcol[j], 0, tmp);
@@ -217,19 +219,24 @@ __kernel void head_xent(const int rows, const int in, const int classes,
     vstore16(db, 0, tmp);
     for (int c = 0; c < classes; ++c)
         out[(size_t)classes * in + c] = tmp[c];
+    vstore16(da_sum, 0, tmp);
+    for (int j = 0; j < in; ++j)
+        out[(size_t)classes * in + classes + j] = tmp[j];
     out[P - 2] = loss_sum;
     out[P - 1] = correct_sum;
 }
 
 /* The fixed-order second stage: element e of the chunks' sums, added over
- * chunks 0, 1, ..., goes to dW, db (overwritten) or acc (added to). */
+ * chunks 0, 1, ..., goes to dW, db, da_sum (overwritten; da_sum only with
+ * has_da_sum) or acc (added to). */
 __kernel void head_xent_sum(__global const float *part, const ulong p_off, const int chunks,
                             const int in, const int classes,
                             __global float *dw, const ulong dw_off,
                             __global float *db, const ulong db_off,
+                            __global float *da_sum, const ulong ds_off, const int has_da_sum,
                             __global float *acc, const ulong acc_off)
 {
-    const int nw = classes * in, P = nw + classes + 2;
+    const int nw = classes * in, P = nw + classes + in + 2;
     const int e = (int)get_global_id(0);
     if (e >= P)
         return;
@@ -240,6 +247,9 @@ __kernel void head_xent_sum(__global const float *part, const ulong p_off, const
         dw[dw_off + e] = s;
     else if (e < nw + classes)
         db[db_off + e - nw] = s;
-    else
-        acc[acc_off + e - nw - classes] += s;
+    else if (e < nw + classes + in) {
+        if (has_da_sum)
+            da_sum[ds_off + e - nw - classes] = s;
+    } else
+        acc[acc_off + e - nw - classes - in] += s;
 }

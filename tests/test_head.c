@@ -33,7 +33,7 @@ typedef struct head_case {
 } head_case;
 
 typedef struct head_out {
-    float *dw, *db, *da, acc[2];
+    float *dw, *db, *da, acc[2], da_sum[NNCL_HEAD_MAX];
 } head_out;
 
 static void head_out_free(head_out *o)
@@ -64,7 +64,7 @@ static head_out run_head(nncl_device *dev, const head_case *c)
     nncl_buffer *a = test_upload(dev, c->a, n), *w = test_upload(dev, c->w, nw);
     nncl_buffer *b = test_upload(dev, c->b, c->classes), *lab = ints(dev, c->labels, c->rows);
     nncl_buffer *dw = test_poisoned(dev, nw), *db = test_poisoned(dev, c->classes);
-    nncl_buffer *da = test_poisoned(dev, n);
+    nncl_buffer *da = test_poisoned(dev, n), *da_sum = test_poisoned(dev, c->in);
     float acc0[2] = {1.5f, 2.0f};
     nncl_buffer *acc = test_upload(dev, acc0, 2);
     size_t scratch_len = nncl_head_xent_scratch_len(c->rows, c->in, c->classes);
@@ -73,17 +73,21 @@ static head_out run_head(nncl_device *dev, const head_case *c)
     nncl_head_xent_args args = {
         .a = nncl_view_of(a, 0), .w = nncl_view_of(w, 0), .b = nncl_view_of(b, 0),
         .labels = nncl_view_of(lab, 0), .dw = nncl_view_of(dw, 0), .db = nncl_view_of(db, 0),
-        .da = c->want_da ? nncl_view_of(da, 0) : (nncl_view){0}, .acc = nncl_view_of(acc, 0),
+        .da = c->want_da ? nncl_view_of(da, 0) : (nncl_view){0},
+        .da_sum = c->want_da ? nncl_view_of(da_sum, 0) : (nncl_view){0}, .acc = nncl_view_of(acc, 0),
         .scratch = nncl_view_of(scratch, 0), .rows = c->rows, .in = c->in, .classes = c->classes,
         .act = c->act, .act_param = c->slope, .grad_scale = 1.0f / (float)c->rows,
     };
     ck_assert_ok(nncl_head_xent(dev, &args));
-    head_out o = {download(dw, nw), download(db, c->classes), download(da, n), {0, 0}};
+    head_out o = {download(dw, nw), download(db, c->classes), download(da, n), {0, 0}, {0}};
+    float *ds = download(da_sum, c->in);
+    memcpy(o.da_sum, ds, c->in * sizeof(float));
+    free(ds);
     float *accv = download(acc, 2);
     o.acc[0] = accv[0] - 1.5f;
     o.acc[1] = accv[1] - 2.0f;
     free(accv);
-    nncl_buffer *all[] = {a, w, b, lab, dw, db, da, acc, scratch};
+    nncl_buffer *all[] = {a, w, b, lab, dw, db, da, da_sum, acc, scratch};
     for (size_t i = 0; i < sizeof all / sizeof all[0]; i++)
         nncl_buffer_free(all[i]);
     return o;
@@ -112,12 +116,16 @@ static void compare(const char *what, const head_case *c, const head_out *got, c
     float amax = max_abs(c->a, c->rows * c->in), wmax = max_abs(c->w, c->classes * c->in);
     check_close(what, "dW", got->dw, ref->dw, c->classes * c->in, 4e-6f * amax, 1e-4f);
     check_close(what, "db", got->db, ref->db, c->classes, 4e-6f, 1e-4f);
-    if (c->want_da)
+    if (c->want_da) {
         check_close(what, "da", got->da, ref->da, c->rows * c->in,
                     1e-6f * (float)c->classes * wmax / (float)c->rows, 1e-4f);
-    else
+        check_close(what, "da_sum", got->da_sum, ref->da_sum, c->in, 4e-6f * (float)c->classes * wmax, 1e-4f);
+    } else {
+        for (size_t j = 0; j < c->in; j++)
+            ck_assert_msg(isnan(got->da_sum[j]), "%s: da_sum[%zu] written without da", what, j);
         for (size_t i = 0; i < c->rows * c->in; i++)
             ck_assert_msg(isnan(got->da[i]), "%s: da[%zu] written without da", what, i);
+    }
     ck_assert_msg(test_close(got->acc[0], ref->acc[0], 1e-4f, 1e-5f), "%s: loss sum %.9g, reference %.9g",
                   what, (double)got->acc[0], (double)ref->acc[0]);
     ck_assert_msg(fabsf(got->acc[1] - ref->acc[1]) <= (float)(c->rows / 500), "%s: correct %g, reference %g",
@@ -291,7 +299,14 @@ START_TEST(head_xent_host_matches_composition)
         ck_assert_ok(nncl_gemm(h, &gx));
         nncl_act_bwd_args ab = {nncl_view_of(a, 0), nncl_view_of(da, 0), nncl_view_of(da, 0), R * I, act, c.slope};
         ck_assert_ok(nncl_act_bwd(h, &ab));
-        head_out comp = {download(dw, C * I), download(db, C), download(da, R * I), {0, 0}};
+        nncl_buffer *ds = test_poisoned(h, I);
+        nncl_colsum_args dsum = {nncl_view_of(da, 0), I, nncl_view_of(ds, 0), R, I, 1.0f, 0.0f};
+        ck_assert_ok(nncl_colsum(h, &dsum));
+        head_out comp = {download(dw, C * I), download(db, C), download(da, R * I), {0, 0}, {0}};
+        float *dsv = download(ds, I);
+        memcpy(comp.da_sum, dsv, I * sizeof(float));
+        free(dsv);
+        nncl_buffer_free(ds);
         float *accv = download(acc, 2);
         memcpy(comp.acc, accv, sizeof comp.acc);
         free(accv);
@@ -436,7 +451,11 @@ START_TEST(head_xent_refuses_bad_arguments)
     bad.act = (nncl_act)9;
     ck_assert_int_eq(nncl_head_xent(h, &bad), NNCL_E_INVALID);
     ck_assert_uint_eq(nncl_head_xent_scratch_len(10, 17, 10), 0);
-    ck_assert_uint_eq(nncl_head_xent_scratch_len(300, 10, 10), 3 * (100 + 10 + 2));
+    ck_assert_uint_eq(nncl_head_xent_scratch_len(300, 10, 10), 3 * (100 + 10 + 10 + 2));
+    bad = a;
+    bad.da = (nncl_view){0};            /* da_sum without da */
+    bad.da_sum = v;
+    ck_assert_int_eq(nncl_head_xent(h, &bad), NNCL_E_INVALID);
     nncl_buffer_free(buf);
     nncl_device_close(h);
 }

@@ -245,6 +245,7 @@ typedef struct nncl_linear_u8_wgrad_args {
  *   dW = dlogits^T a       db = sum over rows of dlogits
  *   da = (dlogits W) * f'(a)    (rows x in, the gradient of the hidden
  *                                layer's z; f = act, read from its output)
+ *   da_sum = sum over rows of da (in: the bias gradient of that layer)
  *   acc[0] += sum of the losses, acc[1] += the number of correct rows
  * For in <= 16 and classes <= 16 only (NNCL_HEAD_MAX): a network that narrow
  * (the tutorial's 784-10-10) otherwise spends its steps launching a GEMM of
@@ -263,6 +264,7 @@ typedef struct nncl_head_xent_args {
     nncl_view dw;               /* float[classes * in] (overwritten) */
     nncl_view db;               /* float[classes] (overwritten) */
     nncl_view da;               /* float[rows * in], or {NULL} when no layer below needs it */
+    nncl_view da_sum;           /* float[in], or {NULL}; needs da */
     nncl_view acc;              /* float[2] (added to) */
     nncl_view scratch;          /* float[nncl_head_xent_scratch_len(rows, in, classes)] */
     size_t rows, in, classes;

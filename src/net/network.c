@@ -475,7 +475,7 @@ static nncl_status bias_gradient(nncl_net *net, int l, size_t rows)
 }
 
 /* The output layer, the loss and their backward as one head_xent: dW_L,
- * db_L, g_{L-1} and the accumulator. */
+ * db_L, g_{L-1}, its column sums db_{L-1}, and the accumulator. */
 static nncl_status fused_head(nncl_net *net, size_t rows)
 {
     const int L = net->cfg.layers;
@@ -484,7 +484,8 @@ static nncl_status fused_head(nncl_net *net, size_t rows)
         .a = layer_input(net, L), .w = nncl_view_of(net->params, net->w_off[L - 1]),
         .b = nncl_view_of(net->params, net->b_off[L - 1]), .labels = batch_labels(net),
         .dw = nncl_view_of(net->grads, net->w_off[L - 1]), .db = nncl_view_of(net->grads, net->b_off[L - 1]),
-        .da = nncl_view_of(net->dacts, net->dact_off[L - 1]), .acc = nncl_view_of(net->acc, 0),
+        .da = nncl_view_of(net->dacts, net->dact_off[L - 1]),
+        .da_sum = nncl_view_of(net->grads, net->b_off[L - 2]), .acc = nncl_view_of(net->acc, 0),
         .scratch = nncl_view_of(net->head_scratch, 0), .rows = rows, .in = in, .classes = net->cfg.sizes[L],
         .act = net->cfg.act, .act_param = net->cfg.act_param, .grad_scale = grad_scale(net, rows),
     };
@@ -532,7 +533,9 @@ nncl_status nncl_net_loss(nncl_net *net, size_t rows, bool backward, uint64_t se
         }
         if (st != NNCL_OK)
             break;
-        if ((st = bias_gradient(net, l, rows)) != NNCL_OK || l == 1)
+        /* head_xent has summed g_top into db_top already */
+        st = l == top && top < net->cfg.layers ? scalar_bias_quirk(net, l) : bias_gradient(net, l, rows);
+        if (st != NNCL_OK || l == 1)
             break;
         /* g_{l-1} = f'(a_{l-1}) * dropout(g_l W_l): (B x out) (out x in) */
         nncl_view prev = nncl_view_of(net->dacts, net->dact_off[l - 1]);

@@ -21,7 +21,7 @@ size_t nncl_head_xent_scratch_len(size_t rows, size_t in, size_t classes)
     if (in == 0 || classes == 0 || in > NNCL_HEAD_MAX || classes > NNCL_HEAD_MAX)
         return 0;
     size_t chunks = head_chunks(rows ? rows : 1);
-    return chunks * (classes * in + classes + 2);
+    return chunks * (classes * in + classes + in + 2);
 }
 
 nncl_status nncl_check_head_xent(const nncl_device *dev, const nncl_head_xent_args *a)
@@ -50,6 +50,10 @@ nncl_status nncl_check_head_xent(const nncl_device *dev, const nncl_head_xent_ar
         st = nncl_view_check(dev, a->db, sizeof(float), a->classes, "head_xent: db");
     if (st == NNCL_OK && a->da.buf)
         st = nncl_view_check(dev, a->da, sizeof(float), n, "head_xent: da");
+    if (st == NNCL_OK && a->da_sum.buf && !a->da.buf)
+        st = nncl_fail(NNCL_E_INVALID, "head_xent: da_sum needs da");
+    if (st == NNCL_OK && a->da_sum.buf)
+        st = nncl_view_check(dev, a->da_sum, sizeof(float), a->in, "head_xent: da_sum");
     if (st == NNCL_OK)
         st = nncl_view_check(dev, a->acc, sizeof(float), 2, "head_xent: acc");
     if (st == NNCL_OK)
@@ -66,7 +70,7 @@ nncl_status nncl_host_head_xent(nncl_device *dev, const nncl_head_xent_args *a)
     const float *x = nncl_host_f32(a->a), *W = nncl_host_f32(a->w), *b = nncl_host_f32(a->b);
     const int32_t *labels = nncl_host_i32(a->labels);
     float *da = a->da.buf ? nncl_host_f32(a->da) : NULL;
-    double dw[NNCL_HEAD_MAX * NNCL_HEAD_MAX] = {0}, db[NNCL_HEAD_MAX] = {0};
+    double dw[NNCL_HEAD_MAX * NNCL_HEAD_MAX] = {0}, db[NNCL_HEAD_MAX] = {0}, da_sum[NNCL_HEAD_MAX] = {0};
     double loss_sum = 0.0, correct_sum = 0.0;
     for (size_t r = 0; r < R; r++) {
         const float *xr = x + r * I;
@@ -106,6 +110,7 @@ nncl_status nncl_host_head_xent(nncl_device *dev, const nncl_head_xent_args *a)
             for (size_t c = 0; c < C; c++)
                 g += dz[c] * W[c * I + j];
             da[r * I + j] = (float)g * nncl_act_derivative(a->act, a->act_param, xr[j]);
+            da_sum[j] += da[r * I + j];
         }
     }
     float *dwo = nncl_host_f32(a->dw), *dbo = nncl_host_f32(a->db), *acc = nncl_host_f32(a->acc);
@@ -113,6 +118,9 @@ nncl_status nncl_host_head_xent(nncl_device *dev, const nncl_head_xent_args *a)
         dwo[e] = (float)dw[e];
     for (size_t c = 0; c < C; c++)
         dbo[c] = (float)db[c];
+    if (a->da_sum.buf)
+        for (size_t j = 0; j < I; j++)
+            nncl_host_f32(a->da_sum)[j] = (float)da_sum[j];
     acc[0] += (float)loss_sum;
     acc[1] += (float)correct_sum;
     return NNCL_OK;
@@ -138,12 +146,15 @@ nncl_status nncl_cl_head_xent(nncl_device *dev, const nncl_head_xent_args *a)
                      nncl_arg_float(a->act_param), nncl_arg_float(a->grad_scale)));
     if (st != NNCL_OK)
         return st;
-    size_t P = a->classes * a->in + a->classes + 2;
+    size_t P = a->classes * a->in + a->classes + a->in + 2;
+    bool has_da_sum = a->da_sum.buf != NULL;
+    nncl_view da_sum = has_da_sum ? a->da_sum : a->db;      /* never written without has_da_sum */
     return nncl_cl_launch(dev, "head_xent_sum", 1, &P, NULL,
                           NNCL_CL_ARGS(nncl_arg_buf(a->scratch.buf), nncl_arg_ulong(a->scratch.off),
                                        nncl_arg_int((int)chunks), nncl_arg_int((int)a->in),
                                        nncl_arg_int((int)a->classes), nncl_arg_buf(a->dw.buf),
                                        nncl_arg_ulong(a->dw.off), nncl_arg_buf(a->db.buf),
-                                       nncl_arg_ulong(a->db.off), nncl_arg_buf(a->acc.buf),
-                                       nncl_arg_ulong(a->acc.off)));
+                                       nncl_arg_ulong(a->db.off), nncl_arg_buf(da_sum.buf),
+                                       nncl_arg_ulong(da_sum.off), nncl_arg_int(has_da_sum),
+                                       nncl_arg_buf(a->acc.buf), nncl_arg_ulong(a->acc.off)));
 }
