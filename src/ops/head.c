@@ -12,7 +12,7 @@
 /* Rows per work-item on OpenCL: enough to keep per-chunk overhead (loading
  * W, writing the sums) small, few enough that 41,000 rows give a few hundred
  * work-items. The chunking fixes the order of the sums, so it is a constant. */
-enum { HEAD_CHUNK_ROWS = 128 };
+enum { HEAD_CHUNK_ROWS = 256 };
 
 static size_t head_chunks(size_t rows) { return (rows + HEAD_CHUNK_ROWS - 1) / HEAD_CHUNK_ROWS; }
 

@@ -123,7 +123,10 @@ enum { U8_DM = 4, U8_DN = 5, U8_TM = 10 };
 nncl_status nncl_cl_linear_u8_fwd(nncl_device *dev, const nncl_linear_u8_fwd_args *a)
 {
     size_t global[2] = {(a->out + U8_DN - 1) / U8_DN, (a->rows + U8_DM - 1) / U8_DM};
-    size_t local[2] = {1, 8};
+    /* 16 row blocks per work-group: about 2-4% faster than 8 on PoCL at the
+     * full-batch shape (41,000 x 784 -> 10), the same at the mini-batch one
+     * (128 -> 256); 32 was no better. */
+    size_t local[2] = {1, 16};
     return nncl_cl_launch(dev, "linear_u8_fwd", 2, global, local,
                           NNCL_CL_ARGS(nncl_arg_int((int)a->rows), nncl_arg_int((int)a->in), nncl_arg_int((int)a->out),
                                        nncl_arg_buf(a->x.buf), nncl_arg_ulong(a->x.off),
