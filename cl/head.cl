@@ -2,16 +2,13 @@
  * backward fused (the contract is nncl_head_xent_args in include/nncl/ops.h).
  * Host twin: nncl_host_head_xent in src/ops/head.c.
  *
- * One work-item walks a chunk of consecutive rows and keeps everything in
- * float16 vectors: the logits as one vector over the classes (lane c = class
- * c, lanes past `classes` padded), W both as columns (over classes, for the
- * logits and dW) and as rows (over inputs, for da). Each chunk writes its
- * sums (dW, db, the sum of da, loss, correct) to its own slice of part; head_xent_sum then
- * adds the chunks in order 0, 1, ... So the result does not depend on how
- * work-items are scheduled. */
+ * One work-item walks a chunk of consecutive rows, 16 rows to a float16
+ * (see head_xent). Each chunk writes its sums (dW, db, the sum of da, loss,
+ * correct) to its own slice of part; head_xent_sum then adds the chunks in
+ * order 0, 1, ... So the result does not depend on how work-items are
+ * scheduled. */
 
 #define HEAD_MAX 16
-#define HEAD_ROWS 4     /* rows in flight per work-item (the float4 of logs) */
 
 INLINE float head_hsum(const float16 v)
 {
@@ -19,23 +16,6 @@ INLINE float head_hsum(const float16 v)
     const float4 h4 = h8.lo + h8.hi;
     const float2 h2 = h4.lo + h4.hi;
     return h2.x + h2.y;
-}
-
-/* Maximum ignoring NaN (fmax), -Inf for an all-NaN or all-padding vector. */
-INLINE float head_hmax(const float16 v)
-{
-    const float8 h8 = fmax(v.lo, v.hi);
-    const float4 h4 = fmax(h8.lo, h8.hi);
-    const float2 h2 = fmax(h4.lo, h4.hi);
-    return fmax(h2.x, h2.y);
-}
-
-INLINE int head_hmin(const int16 v)
-{
-    const int8 h8 = min(v.lo, v.hi);
-    const int4 h4 = min(h8.lo, h8.hi);
-    const int2 h2 = min(h4.lo, h4.hi);
-    return min(h2.x, h2.y);
 }
 
 /* exp on all 16 lanes at once, without a call per lane: e^x = 2^n e^r with
@@ -77,7 +57,22 @@ INLINE float16 head_dact16(const int act, const float a, const float16 y)
     }
 }
 
-/* Partial sums of chunk k at part + k * (classes * in + classes + 2):
+/* 16 floats p[0], p[stride], ..., p[15 * stride]: one column of a block of
+ * 16 rows, as a vector over the rows. */
+#define HEAD_COLUMN(p, stride)                                                                      \
+    ((float16)((p)[0], (p)[(stride)], (p)[2 * (stride)], (p)[3 * (stride)], (p)[4 * (stride)],      \
+               (p)[5 * (stride)], (p)[6 * (stride)], (p)[7 * (stride)], (p)[8 * (stride)],         \
+               (p)[9 * (stride)], (p)[10 * (stride)], (p)[11 * (stride)], (p)[12 * (stride)],      \
+               (p)[13 * (stride)], (p)[14 * (stride)], (p)[15 * (stride)]))
+
+/* One work-item walks a chunk of rows 16 at a time, lane l of every vector
+ * being row r0 + l: a[.][j] is one vector per input, the logits one per
+ * class, and W's elements are scalars. The row's work (logits, max, exp,
+ * loss, dlogits, da) is then plain vector arithmetic with every lane busy,
+ * and the sums over rows (dW, db, da_sum, loss, correct) stay per lane until
+ * the chunk's end, where each is summed over its lanes in a fixed tree.
+ * Lanes past the chunk's end read row i_end - 1 and count for nothing.
+ * Partial sums of chunk k at part + k * (classes * in + classes + in + 2):
  * dW (classes x in, row-major), db (classes), da_sum (in), loss, correct. */
 __kernel void head_xent(const int rows, const int in, const int classes,
                         __global const float *a, const ulong a_off,
@@ -93,137 +88,110 @@ __kernel void head_xent(const int rows, const int in, const int classes,
     if (i_begin >= rows)
         return;
     const int16 lane = (int16)(0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15);
-    const int16 pad = lane >= (int16)classes;   /* lanes past the classes */
+    const int nw = classes * in;
 
-    float tmp[HEAD_MAX];
-    float16 wcol[HEAD_MAX], wrow[HEAD_MAX];      /* W's columns j < in, rows c < classes */
-    for (int j = 0; j < in; ++j) {
-        for (int c = 0; c < HEAD_MAX; ++c)
-            tmp[c] = c < classes ? W[w_off + (size_t)c * in + j] : 0.0f;
-        wcol[j] = vload16(0, tmp);
+    float w[HEAD_MAX * HEAD_MAX], bias[HEAD_MAX];
+    float16 dw[HEAD_MAX * HEAD_MAX], db[HEAD_MAX], da_sum[HEAD_MAX];
+    for (int e = 0; e < nw; ++e) {
+        w[e] = W[w_off + e];
+        dw[e] = (float16)0.0f;
     }
     for (int c = 0; c < classes; ++c) {
-        for (int j = 0; j < HEAD_MAX; ++j)
-            tmp[j] = j < in ? W[w_off + (size_t)c * in + j] : 0.0f;
-        wrow[c] = vload16(0, tmp);
+        bias[c] = b[b_off + c];
+        db[c] = (float16)0.0f;
     }
-    for (int c = 0; c < HEAD_MAX; ++c)
-        tmp[c] = c < classes ? b[b_off + c] : 0.0f;
-    const float16 bias = vload16(0, tmp);
-
-    float16 dwcol[HEAD_MAX];                    /* dW's columns, over classes */
     for (int j = 0; j < in; ++j)
-        dwcol[j] = (float16)0.0f;
-    float16 db = (float16)0.0f, da_sum = (float16)0.0f;
-    float loss_sum = 0.0f, correct_sum = 0.0f;
+        da_sum[j] = (float16)0.0f;
+    float16 loss = (float16)0.0f, correct = (float16)0.0f;
 
-    /* HEAD_ROWS rows at a time: one row is a long chain of dependent vector
-     * operations (logits, max, exp, sum, gradient, da), so several rows in
-     * flight keep the core busy. Rows past the chunk's end read as zeros
-     * and count for nothing; the sums still add the rows in order. */
-    float ar[HEAD_ROWS][HEAD_MAX], dzs[HEAD_MAX], gs[HEAD_MAX];
-    for (int i0 = i_begin; i0 < i_end; i0 += HEAD_ROWS) {
-        bool live[HEAD_ROWS];
-#pragma unroll
-        for (int k = 0; k < HEAD_ROWS; ++k) {
-            live[k] = i0 + k < i_end;
-            __global const float *arow = a + a_off + (size_t)min(i0 + k, i_end - 1) * in;
-            for (int j = 0; j < HEAD_MAX; ++j)     /* zeros past in, for the vector f' */
-                ar[k][j] = live[k] && j < in ? arow[j] : 0.0f;
+    float16 x[HEAD_MAX], z[HEAD_MAX];
+    for (int r0 = i_begin; r0 < i_end; r0 += 16) {
+        const int16 live = r0 + lane < (int16)i_end;
+        const bool full = r0 + 16 <= i_end;
+        __global const float *arow = a + a_off + (size_t)r0 * in;
+        int16 t;
+        if (full) {
+            for (int j = 0; j < in; ++j)
+                x[j] = HEAD_COLUMN(arow + j, in);
+            t = vload16(0, labels + l_off + r0);
+        } else {
+            float col[16];
+            int lab[16];
+            for (int l = 0; l < 16; ++l)
+                lab[l] = labels[l_off + min(r0 + l, i_end - 1)];
+            t = vload16(0, lab);
+            for (int j = 0; j < in; ++j) {
+                for (int l = 0; l < 16; ++l)
+                    col[l] = r0 + l < i_end ? arow[(size_t)l * in + j] : 0.0f;
+                x[j] = vload16(0, col);
+            }
         }
 
-        /* logits, with -Inf in the padding lanes (exp gives 0 there) */
-        float16 z[HEAD_ROWS];
-#pragma unroll
-        for (int k = 0; k < HEAD_ROWS; ++k)
-            z[k] = bias;
-        for (int j = 0; j < in; ++j) {
-            const float16 w = wcol[j];
-#pragma unroll
-            for (int k = 0; k < HEAD_ROWS; ++k)
-                z[k] = fma((float16)ar[k][j], w, z[k]);
+        /* logits; m = their maximum (NaN skipped: exp then turns s NaN) */
+        float16 m = (float16)(-INFINITY);
+        for (int c = 0; c < classes; ++c) {
+            float16 s = (float16)bias[c];
+            for (int j = 0; j < in; ++j)
+                s = fma(x[j], (float16)w[c * in + j], s);
+            z[c] = s;
+            m = fmax(m, s);
+        }
+        /* s, z_t, and the first maximal class (the first NaN, if any) */
+        float16 s = (float16)0.0f, zt = (float16)0.0f;
+        int16 first_max = (int16)HEAD_MAX, first_nan = (int16)HEAD_MAX;
+        for (int c = 0; c < classes; ++c) {
+            const int16 is_t = t == (int16)c;
+            zt = select(zt, z[c], is_t);
+            first_nan = select(first_nan, (int16)c, isnan(z[c]) && first_nan == (int16)HEAD_MAX);
+            first_max = select(first_max, (int16)c, z[c] == m && first_max == (int16)HEAD_MAX);
+            z[c] = head_exp16(z[c] - m);        /* z now holds e = exp(z - m) */
+            s += z[c];
+        }
+        const int16 arg = select(first_max, first_nan, first_nan != (int16)HEAD_MAX);
+        const int16 valid = live & (t >= (int16)0) & (t < (int16)classes);
+        loss += select(select((float16)NAN, log(s) - (zt - m), valid), (float16)0.0f, ~live);
+        correct += select((float16)0.0f, (float16)1.0f, valid & (arg == t));
+
+        /* dlogits = (e / s - [c == t]) * grad_scale (NaN for a bad label, 0
+         * for a lane past the end), into z; dW, db */
+        const float16 inv = 1.0f / s;
+        for (int c = 0; c < classes; ++c) {
+            float16 d = (z[c] * inv - select((float16)0.0f, (float16)1.0f, t == (int16)c)) * grad_scale;
+            d = select(select((float16)NAN, d, valid), (float16)0.0f, ~live);
+            z[c] = d;
+            db[c] += d;
+            for (int j = 0; j < in; ++j)
+                dw[c * in + j] = fma(d, x[j], dw[c * in + j]);
         }
 
-        /* softmax_xent's row, on the vector: m, s, loss and the first
-         * maximal class (NaN counting as maximal: the first NaN, if any);
-         * then dlogits, 0 in the padding lanes, NaN for a bad label */
-        float16 dz[HEAD_ROWS];
-        float sums[HEAD_ROWS], shifted_t[HEAD_ROWS];    /* s and z_t - m of each row */
-        bool counts[HEAD_ROWS];                         /* live with a valid label */
-#pragma unroll
-        for (int k = 0; k < HEAD_ROWS; ++k) {
-            const float16 zk = select(z[k], (float16)(-INFINITY), pad);
-            const int t = live[k] ? labels[l_off + i0 + k] : 0;
-            const bool valid = t >= 0 && t < classes;
-            const float m = head_hmax(zk);
-            const float16 e = head_exp16(zk - m);
-            const float s = head_hsum(e);
-            const int16 is_t = lane == (int16)t;
-            const float zt = head_hsum(select((float16)0.0f, zk, is_t));
-            const int first_nan = head_hmin(select((int16)HEAD_MAX, lane, isnan(zk)));
-            const int first_max = head_hmin(select((int16)HEAD_MAX, lane, zk == (float16)m));
-            const int arg = first_nan < HEAD_MAX ? first_nan : first_max;
-            sums[k] = s;
-            shifted_t[k] = zt - m;
-            counts[k] = live[k] && valid;
-            correct_sum += counts[k] && arg == t ? 1.0f : 0.0f;
-            const float16 g = (e / s - select((float16)0.0f, (float16)1.0f, is_t)) * grad_scale;
-            dz[k] = !live[k] ? (float16)0.0f : valid ? select(g, (float16)0.0f, pad) : (float16)NAN;
-        }
-        /* one vector log for the rows in flight, added in row order */
-        const float4 logs = log(vload4(0, sums));
-#pragma unroll
-        for (int k = 0; k < HEAD_ROWS; ++k)
-            loss_sum += !live[k] ? 0.0f : counts[k] ? logs[k] - shifted_t[k] : NAN;
-#pragma unroll
-        for (int k = 0; k < HEAD_ROWS; ++k)
-            db += dz[k];
-        for (int j = 0; j < in; ++j) {
-            float16 acc = dwcol[j];
-#pragma unroll
-            for (int k = 0; k < HEAD_ROWS; ++k)
-                acc = fma((float16)ar[k][j], dz[k], acc);
-            dwcol[j] = acc;
-        }
-
+        /* da_j = (sum_c dz_c W[c][j]) * f'(a_j) */
         if (has_da) {
-            /* da_j = (sum_c dz_c W[c][j]) * f'(a_j) */
-#pragma unroll
-            for (int k = 0; k < HEAD_ROWS; ++k) {
-                if (!live[k])
-                    break;
-                vstore16(dz[k], 0, dzs);
+            __global float *drow = da + da_off + (size_t)r0 * in;
+            for (int j = 0; j < in; ++j) {
                 float16 g = (float16)0.0f;
                 for (int c = 0; c < classes; ++c)
-                    g = fma((float16)dzs[c], wrow[c], g);
-                const float16 gd = g * head_dact16(act, act_param, vload16(0, ar[k]));
-                da_sum += gd;
-                vstore16(gd, 0, gs);
-                __global float *drow = da + da_off + (size_t)(i0 + k) * in;
-                if (in == HEAD_MAX)
-                    vstore16(vload16(0, gs), 0, drow);
-                else
-                    for (int j = 0; j < in; ++j)
-                        drow[j] = gs[j];
+                    g = fma(z[c], (float16)w[c * in + j], g);
+                g *= head_dact16(act, act_param, x[j]);     /* 0 past the end: dz and x are */
+                da_sum[j] += g;
+                float gl[16];
+                vstore16(g, 0, gl);
+                const int n = full ? 16 : i_end - r0;
+                for (int l = 0; l < n; ++l)
+                    drow[(size_t)l * in + j] = gl[l];
             }
         }
     }
 
-    const size_t P = (size_t)classes * in + classes + in + 2;
+    const size_t P = (size_t)nw + classes + in + 2;
     __global float *out = part + p_off + (size_t)chunk * P;
-    for (int j = 0; j < in; ++j) {
-        vstore16(dwcol[j], 0, tmp);
-        for (int c = 0; c < classes; ++c)
-            out[(size_t)c * in + j] = tmp[c];
-    }
-    vstore16(db, 0, tmp);
+    for (int e = 0; e < nw; ++e)
+        out[e] = head_hsum(dw[e]);
     for (int c = 0; c < classes; ++c)
-        out[(size_t)classes * in + c] = tmp[c];
-    vstore16(da_sum, 0, tmp);
+        out[nw + c] = head_hsum(db[c]);
     for (int j = 0; j < in; ++j)
-        out[(size_t)classes * in + classes + j] = tmp[j];
-    out[P - 2] = loss_sum;
-    out[P - 1] = correct_sum;
+        out[nw + classes + j] = head_hsum(da_sum[j]);
+    out[P - 2] = head_hsum(loss);
+    out[P - 1] = head_hsum(correct);
 }
 
 /* The fixed-order second stage: element e of the chunks' sums, added over
