@@ -1,5 +1,5 @@
-/* optim.cl: one optimiser step over a flat parameter vector, one work-item
- * per parameter. Host twin: nncl_host_optim_step in src/ops/optim.c.
+/* optim.cl: one optimiser step over a flat parameter vector, 16 parameters
+ * per work-item. Host twin: nncl_host_optim_step in src/ops/optim.c.
  * kind: 0 SGD, 1 momentum, 2 Adam, 3 AdamW (nncl_optim). The host computes
  * bc1 = 1 - b1^t, bc2 = 1 - b2^t (in double) and keep = 1 - lr*wd (AdamW).
  *   g = grad[i] + wd * w              (SGD, momentum, Adam; AdamW: g = grad[i])
@@ -8,6 +8,32 @@
  *   Adam:      m = b1 * m + (1 - b1) * g;  v = b2 * v + (1 - b2) * g * g;
  *              w = w - lr * (m / bc1) / (sqrt(v / bc2) + eps)
  *   AdamW:     w = w * keep first, then the Adam update with the plain g. */
+/* One element's update, for OPTIM_VEC (a float16 of consecutive elements)
+ * or float (the tail). The arithmetic is the same per lane either way. */
+#define OPTIM_UPDATE(T, wi, g, mp, vp)                                                   \
+    do {                                                                                 \
+        if (kind == 3)                                                                   \
+            wi = wi * keep;                                                              \
+        else                                                                             \
+            g = g + wd * wi;                                                             \
+        if (kind == 0) {                                                                 \
+            wi = wi - lr * g;                                                            \
+        } else if (kind == 1) {                                                          \
+            const T m_new = mu * (mp) + g;                                               \
+            (mp) = m_new;                                                                \
+            wi = wi - lr * (nesterov ? g + mu * m_new : m_new);                          \
+        } else {                                                                         \
+            const T m_new = b1 * (mp) + (1.0f - b1) * g;                                 \
+            const T v_new = b2 * (vp) + (1.0f - b2) * g * g;                             \
+            (mp) = m_new;                                                                \
+            (vp) = v_new;                                                                \
+            wi = wi - lr * (m_new / bc1) / (sqrt(v_new / bc2) + eps);                    \
+        }                                                                                \
+    } while (0)
+
+/* Work-item k updates elements 16k .. 16k + 15 as one float16 (or the
+ * scalar tail past the last whole 16): CPUs then run the square roots and
+ * divisions 16 wide. */
 __kernel void optim_step(const int kind, __global float *w, const ulong w_off,
                          __global const float *grad, const ulong g_off,
                          __global float *m, const ulong m_off, __global float *v,
@@ -15,26 +41,33 @@ __kernel void optim_step(const int kind, __global float *w, const ulong w_off,
                          const float mu, const int nesterov, const float b1, const float b2,
                          const float eps, const float bc1, const float bc2, const float keep)
 {
-    size_t i = get_global_id(0);
-    if (i >= n)
+    const size_t i0 = get_global_id(0) * 16;
+    if (i0 >= n)
         return;
-    float wi = w[w_off + i], g = grad[g_off + i];
-    if (kind == 3)
-        wi = wi * keep;
-    else
-        g = g + wd * wi;
-    if (kind == 0) {
-        wi = wi - lr * g;
-    } else if (kind == 1) {
-        float mi = mu * m[m_off + i] + g;
-        m[m_off + i] = mi;
-        wi = wi - lr * (nesterov ? g + mu * mi : mi);
-    } else {
-        float mi = b1 * m[m_off + i] + (1.0f - b1) * g;
-        float vi = b2 * v[v_off + i] + (1.0f - b2) * g * g;
-        m[m_off + i] = mi;
-        v[v_off + i] = vi;
-        wi = wi - lr * (mi / bc1) / (sqrt(vi / bc2) + eps);
+    w += w_off;
+    grad += g_off;
+    m += m_off;
+    v += v_off;
+    if (i0 + 16 <= n) {
+        float16 wi = vload16(0, w + i0), g = vload16(0, grad + i0);
+        float16 mi = kind != 0 ? vload16(0, m + i0) : (float16)0.0f;
+        float16 vi = kind >= 2 ? vload16(0, v + i0) : (float16)0.0f;
+        OPTIM_UPDATE(float16, wi, g, mi, vi);
+        vstore16(wi, 0, w + i0);
+        if (kind != 0)
+            vstore16(mi, 0, m + i0);
+        if (kind >= 2)
+            vstore16(vi, 0, v + i0);
+        return;
     }
-    w[w_off + i] = wi;
+    for (size_t i = i0; i < n; ++i) {
+        float wi = w[i], g = grad[i];
+        float mi = kind != 0 ? m[i] : 0.0f, vi = kind >= 2 ? v[i] : 0.0f;
+        OPTIM_UPDATE(float, wi, g, mi, vi);
+        w[i] = wi;
+        if (kind != 0)
+            m[i] = mi;
+        if (kind >= 2)
+            v[i] = vi;
+    }
 }

@@ -105,7 +105,7 @@ nncl_status nncl_cl_optim_step(nncl_device *dev, const nncl_optim_step_args *a)
     /* Absent state is passed as w's buffer, never touched (kind says so). */
     nncl_view m = a->kind != NNCL_OPTIM_SGD ? a->m : a->w;
     nncl_view v = a->kind >= NNCL_OPTIM_ADAM ? a->v : a->w;
-    size_t global = a->n;
+    size_t global = (a->n + 15) / 16;         /* 16 parameters per work-item */
     return nncl_cl_launch(
         dev, "optim_step", 1, &global, NULL,
         NNCL_CL_ARGS(nncl_arg_int((int)a->kind), nncl_arg_buf(a->w.buf), nncl_arg_ulong(a->w.off),
