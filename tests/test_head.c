@@ -359,11 +359,36 @@ static double ref_loss(const double *zp, const double *W, const double *b, const
     return total / (double)R;
 }
 
+enum { R = 5, I = 4, C = 3 };     /* rows, inputs, classes of the checks */
+
+typedef struct fd_point {
+    double *zp, *W, *b;
+    const int32_t *lab;
+    nncl_act act;
+} fd_point;
+
+/* Central differences of the loss at p in each of v[0..n), against the
+ * analytic gradient. */
+static void check_fd(const fd_point *p, double *v, const float *analytic, size_t n, const char *name)
+{
+    const double H = 1e-6;
+    for (size_t i = 0; i < n; i++) {
+        double keep = v[i];
+        v[i] = keep + H;
+        double up = ref_loss(p->zp, p->W, p->b, p->lab, R, I, C, p->act);
+        v[i] = keep - H;
+        double down = ref_loss(p->zp, p->W, p->b, p->lab, R, I, C, p->act);
+        v[i] = keep;
+        double fd = (up - down) / (2 * H);
+        ck_assert_msg(fabs(analytic[i] - fd) <= 1e-6 + 1e-4 * fabs(fd), "act %d: %s[%zu] %.9g, differences %.9g",
+                      (int)p->act, name, i, (double)analytic[i], fd);
+    }
+}
+
 START_TEST(head_xent_gradients_by_finite_differences)
 {
     nncl_device *h = host_device();
     uint64_t s = 0xfd;
-    enum { R = 5, I = 4, C = 3 };
     for (int act = 0; act < 5; act++) {
         double zp[R * I], W[C * I], b[C];
         float a[R * I], wf[C * I], bf[C];
@@ -386,41 +411,11 @@ START_TEST(head_xent_gradients_by_finite_differences)
             W[i] = wf[i];
         head_case c = {R, I, C, (nncl_act)act, 0.1f, a, wf, bf, lab, true};
         head_out g = run_head(h, &c);
-        const double H = 1e-6;
-        for (size_t i = 0; i < C * I; i++) {
-            double keep = W[i];
-            W[i] = keep + H;
-            double up = ref_loss(zp, W, b, lab, R, I, C, (nncl_act)act);
-            W[i] = keep - H;
-            double down = ref_loss(zp, W, b, lab, R, I, C, (nncl_act)act);
-            W[i] = keep;
-            double fd = (up - down) / (2 * H);
-            ck_assert_msg(fabs(g.dw[i] - fd) <= 1e-6 + 1e-4 * fabs(fd), "act %d: dW[%zu] %.9g, differences %.9g",
-                          act, i, (double)g.dw[i], fd);
-        }
-        for (size_t k = 0; k < C; k++) {
-            double keep = b[k];
-            b[k] = keep + H;
-            double up = ref_loss(zp, W, b, lab, R, I, C, (nncl_act)act);
-            b[k] = keep - H;
-            double down = ref_loss(zp, W, b, lab, R, I, C, (nncl_act)act);
-            b[k] = keep;
-            double fd = (up - down) / (2 * H);
-            ck_assert_msg(fabs(g.db[k] - fd) <= 1e-6 + 1e-4 * fabs(fd), "act %d: db[%zu] %.9g, differences %.9g",
-                          act, k, (double)g.db[k], fd);
-        }
-        for (size_t i = 0; i < R * I; i++) {
-            double keep = zp[i];
-            zp[i] = keep + H;
-            double up = ref_loss(zp, W, b, lab, R, I, C, (nncl_act)act);
-            zp[i] = keep - H;
-            double down = ref_loss(zp, W, b, lab, R, I, C, (nncl_act)act);
-            zp[i] = keep;
-            double fd = (up - down) / (2 * H);
-            /* da is taken from f(z) in float: f' carries float rounding too */
-            ck_assert_msg(fabs(g.da[i] - fd) <= 1e-6 + 1e-4 * fabs(fd), "act %d: da[%zu] %.9g, differences %.9g",
-                          act, i, (double)g.da[i], fd);
-        }
+        fd_point pt = {zp, W, b, lab, (nncl_act)act};
+        check_fd(&pt, W, g.dw, C * I, "dW");
+        check_fd(&pt, b, g.db, C, "db");
+        /* da is taken from f(z) in float: f' carries float rounding too */
+        check_fd(&pt, zp, g.da, R * I, "da");
         head_out_free(&g);
     }
     nncl_device_close(h);
