@@ -29,25 +29,14 @@
 #include <string.h>
 #include <time.h>
 
+#include "cli/bench_shapes.h"
 #include "nncl/nncl.h"
 
-typedef struct shape {
-    const char *what;
-    size_t m, n, k;
-    bool ta, tb;
-} shape;
+typedef bench_shape shape;
 
-/* The same shapes as `nncl bench` (src/cli/cmd_bench.c): the three GEMMs of
- * a dense layer in -> out at batch B, then square 1024 and 2048. */
+/* The shapes of `nncl bench` (src/cli/bench_shapes.h), then two more. */
 static const shape shapes[] = {
-    {"784->128 fwd", 128, 128, 784, false, true},
-    {"784->128 dX", 128, 784, 128, false, false},
-    {"784->128 dW", 128, 784, 128, true, false},
-    {"784->512 fwd", 256, 512, 784, false, true},
-    {"784->512 dX", 256, 784, 512, false, false},
-    {"784->512 dW", 512, 784, 256, true, false},
-    {"square 1024", 1024, 1024, 1024, false, false},
-    {"square 2048", 2048, 2048, 2048, false, false},
+    NNCL_BENCH_GEMM_SHAPES,
     /* Not in `nncl bench`: the two big GEMMs of the numpy tutorial's network
      * (784-10-10, full batch of 41,000 rows; `nncl train --preset tutorial`):
      * forward X W1^T and the weight gradient dZ1^T X. Skinny: N = 10, M = 10. */

@@ -43,7 +43,7 @@ fi
 ninja -C build nncl >&2 || [ -f build/libnncl.so ] || { echo "bench_gemm_peers: no build/libnncl.so" >&2; exit 1; }
 mkdir -p build/tools
 bin=build/tools/bench_gemm_peers
-gcc -std=c11 -O2 -Wall -Wextra -I include -I build -o "$bin" tools/bench_gemm_peers.c \
+gcc -std=c11 -O2 -Wall -Wextra -I include -I src -I build -o "$bin" tools/bench_gemm_peers.c \
     -L build -Wl,-rpath,"$root/build" -lnncl -lclblast -lopenblas -lOpenCL -lm
 
 # ---- runs --------------------------------------------------------------------

@@ -10,29 +10,12 @@
 #include <string.h>
 #include <time.h>
 
+#include "cli/bench_shapes.h"
 #include "cli/cli.h"
 #include "nncl/net.h"
 
-typedef struct shape {
-    const char *what;
-    size_t m, n, k;
-    bool ta, tb;
-} shape;
-
-/* The three GEMMs of a dense layer in -> out at batch B:
- *   forward      Y[B x out] = X[B x in] W^T          (N, T)
- *   input grad   dX[B x in] = dY[B x out] W          (N, N)
- *   weight grad  dW[out x in] = dY^T X               (T, N) */
-static const shape shapes[] = {
-    {"784->128 fwd", 128, 128, 784, false, true},
-    {"784->128 dX", 128, 784, 128, false, false},
-    {"784->128 dW", 128, 784, 128, true, false},
-    {"784->512 fwd", 256, 512, 784, false, true},
-    {"784->512 dX", 256, 784, 512, false, false},
-    {"784->512 dW", 512, 784, 256, true, false},
-    {"square 1024", 1024, 1024, 1024, false, false},
-    {"square 2048", 2048, 2048, 2048, false, false},
-};
+typedef bench_shape shape;
+static const shape shapes[] = {NNCL_BENCH_GEMM_SHAPES};
 
 static double now(void)
 {
