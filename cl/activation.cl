@@ -30,6 +30,19 @@ float act_derivative(int act, float a, float y)
     }
 }
 
+/* act_derivative on 16 lanes at once (head.cl's rows). */
+INLINE float16 act_derivative16(const int act, const float a, const float16 y)
+{
+    const int16 nan = isnan(y);
+    switch (act) {
+    case ACT_RELU: return select(select((float16)0.0f, (float16)1.0f, y > 0.0f), y, nan);
+    case ACT_LEAKY_RELU: return select(select((float16)a, (float16)1.0f, y > 0.0f), y, nan);
+    case ACT_SIGMOID: return y * (1.0f - y);
+    case ACT_TANH: return 1.0f - y * y;
+    default: return select((float16)1.0f, y, nan);
+    }
+}
+
 /* y[i] = f(x[i]) for i < n; x and y may alias. */
 __kernel void act_fwd(__global const float *x, const ulong x_off, __global float *y,
                       const ulong y_off, const ulong n, const int act, const float a)

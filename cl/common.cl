@@ -15,3 +15,13 @@
 #else
 #define INLINE inline
 #endif
+
+/* Sum of the 16 lanes of a vector, as a fixed tree (halves, then halves of
+ * those): the same order everywhere it is used, so the same bits. */
+INLINE float hsum16(const float16 v)
+{
+    const float8 h8 = v.lo + v.hi;
+    const float4 h4 = h8.lo + h8.hi;
+    const float2 h2 = h4.lo + h4.hi;
+    return h2.x + h2.y;
+}

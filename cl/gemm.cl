@@ -185,8 +185,7 @@ INLINE void store_vec(__global float *C, const size_t idx, const floatv acc,
 INLINE float hsum(floatv v)
 {
 #if VW == 16
-    float8 a = v.lo + v.hi; float4 b = a.lo + a.hi; float2 c = b.lo + b.hi;
-    return c.x + c.y;
+    return hsum16(v);
 #elif VW == 8
     float4 b = v.lo + v.hi; float2 c = b.lo + b.hi; return c.x + c.y;
 #elif VW == 4

@@ -10,14 +10,6 @@
 
 #define HEAD_MAX 16
 
-INLINE float head_hsum(const float16 v)
-{
-    const float8 h8 = v.lo + v.hi;
-    const float4 h4 = h8.lo + h8.hi;
-    const float2 h2 = h4.lo + h4.hi;
-    return h2.x + h2.y;
-}
-
 /* exp on all 16 lanes at once, without a call per lane: e^x = 2^n e^r with
  * n = round(x / ln 2), r = x - n ln 2 (ln 2 in two parts, so r is exact to
  * float precision) and e^r from Cephes' expf polynomial on |r| <= ln 2 / 2
@@ -41,20 +33,6 @@ INLINE float16 head_exp16(const float16 x)
     y = select(y, (float16)0.0f, x < -87.3f);
     y = select(y, (float16)INFINITY, x > 88.7f);
     return select(y, x, isnan(x));
-}
-
-/* act_derivative (activation.cl) on 16 lanes: f'(z) from y = f(z), NaN
- * for a NaN y. */
-INLINE float16 head_dact16(const int act, const float a, const float16 y)
-{
-    const int16 nan = isnan(y);
-    switch (act) {
-    case ACT_RELU: return select(select((float16)0.0f, (float16)1.0f, y > 0.0f), y, nan);
-    case ACT_LEAKY_RELU: return select(select((float16)a, (float16)1.0f, y > 0.0f), y, nan);
-    case ACT_SIGMOID: return y * (1.0f - y);
-    case ACT_TANH: return 1.0f - y * y;
-    default: return select((float16)1.0f, y, nan);
-    }
 }
 
 /* 16 floats p[0], p[stride], ..., p[15 * stride]: one column of a block of
@@ -171,7 +149,7 @@ __kernel void head_xent(const int rows, const int in, const int classes,
                 float16 g = (float16)0.0f;
                 for (int c = 0; c < classes; ++c)
                     g = fma(z[c], (float16)w[c * in + j], g);
-                g *= head_dact16(act, act_param, x[j]);     /* 0 past the end: dz and x are */
+                g *= act_derivative16(act, act_param, x[j]);     /* 0 past the end: dz and x are */
                 da_sum[j] += g;
                 float gl[16];
                 vstore16(g, 0, gl);
@@ -185,13 +163,13 @@ __kernel void head_xent(const int rows, const int in, const int classes,
     const size_t P = (size_t)nw + classes + in + 2;
     __global float *out = part + p_off + (size_t)chunk * P;
     for (int e = 0; e < nw; ++e)
-        out[e] = head_hsum(dw[e]);
+        out[e] = hsum16(dw[e]);
     for (int c = 0; c < classes; ++c)
-        out[nw + c] = head_hsum(db[c]);
+        out[nw + c] = hsum16(db[c]);
     for (int j = 0; j < in; ++j)
-        out[nw + classes + j] = head_hsum(da_sum[j]);
-    out[P - 2] = head_hsum(loss);
-    out[P - 1] = head_hsum(correct);
+        out[nw + classes + j] = hsum16(da_sum[j]);
+    out[P - 2] = hsum16(loss);
+    out[P - 1] = hsum16(correct);
 }
 
 /* The fixed-order second stage: element e of the chunks' sums, added over

@@ -89,13 +89,8 @@ __kernel void linear_u8_fwd(const int rows, const int in, const int out,
 #pragma unroll
     for (int r = 0; r < U8_DM; ++r)
 #pragma unroll
-        for (int c = 0; c < U8_DN; ++c) {
-            float16 v = acc[r][c];
-            float8 h8 = v.lo + v.hi;
-            float4 h4 = h8.lo + h8.hi;
-            float2 h2 = h4.lo + h4.hi;
-            res[r][c] = h2.x + h2.y;
-        }
+        for (int c = 0; c < U8_DN; ++c)
+            res[r][c] = hsum16(acc[r][c]);
     for (; p < in; ++p) /* the tail of j, scalar */
 #pragma unroll
         for (int r = 0; r < U8_DM; ++r)

@@ -43,10 +43,7 @@ __kernel void softmax_xent(__global const float *z, const ulong z_off,
         for (ulong j = 0; j < classes; j++)
             v[j] = zr[j];
         float16 e = exp(v - m);
-        float8 s8 = e.lo + e.hi;
-        float4 s4 = s8.lo + s8.hi;
-        float2 s2 = s4.lo + s4.hi;
-        s = s2.x + s2.y;
+        s = hsum16(e);
         if (has_dz) {
             float16 g = e / s;
             __global float *dr = dz + dz_off + r * classes;
