@@ -117,6 +117,12 @@ wait "$pid"
 rc=$?
 expect "an interrupted run exits 130 (got $rc)" test $rc -eq 130
 expect "...records status interrupted" test "$(json "$tmp/int/summary.json" "d['status']")" = interrupted
+# metrics.csv is rewritten at most once a second while training: the end
+# of the run, however it ends, must still leave every finished epoch in it.
+expect "...and metrics.csv holds every epoch it finished" python3 -c "
+import csv, json
+d = json.load(open('$tmp/int/summary.json')); rows = list(csv.DictReader(open('$tmp/int/metrics.csv')))
+assert d['epochs'] >= 1 and len(rows) == d['epochs'] and int(rows[-1]['epoch']) == d['epochs'], (d['epochs'], len(rows))"
 expect "...and saves the model so far" test -s "$tmp/int/model.safetensors"
 
 # --profile prints where the time went, per op, on stderr.
@@ -144,6 +150,9 @@ for preset in tutorial tutorial-faithful; do
             --out "$tmp/$preset-$dev" >"$tmp/preset.log" 2>&1
         expect "--preset $preset on $dev exits 0" test $? -eq 0
     done
+    expect "$preset: metrics.csv has all 200 epochs (one step each)" python3 -c "
+import csv; rows = list(csv.DictReader(open('$tmp/$preset-host/metrics.csv')))
+assert len(rows) == 200 and [int(r['step']) for r in rows] == list(range(1, 201)), len(rows)"
     expect "$preset: 784-10-10, SGD at 0.1, full batch, uniform(-0.5, 0.5)" python3 -c "
 import json; c=json.load(open('$tmp/$preset-host/config.json'))
 assert c['model']['layers'] == [784, 10, 10] and c['model']['init'] == 'uniform' and c['model']['init_param'] == 0.5
