@@ -43,6 +43,66 @@ INLINE float16 head_exp16(const float16 x)
                (p)[9 * (stride)], (p)[10 * (stride)], (p)[11 * (stride)], (p)[12 * (stride)],      \
                (p)[13 * (stride)], (p)[14 * (stride)], (p)[15 * (stride)]))
 
+/* The head on one block of 16 rows, lane l being row l of the block: x[j]
+ * holds input j of the 16 rows, t their labels, live the lanes that are
+ * rows (the others count for nothing). Adds to the per-lane sums dw (classes
+ * x in), db, loss and correct; with want_g also sets g[j], the gradient of
+ * the hidden layer's z (0 in dead lanes), and adds it to g_sum[j]. */
+INLINE void head_rows16(const int in, const int classes, const float *w, const float *bias, const float16 *x,
+                        const int16 t, const int16 live, float16 *dw, float16 *db, float16 *loss,
+                        float16 *correct, const int want_g, float16 *g, float16 *g_sum, const int act,
+                        const float act_param, const float grad_scale)
+{
+    float16 z[HEAD_MAX];
+    /* logits; m = their maximum (NaN skipped: exp then turns s NaN) */
+    float16 m = (float16)(-INFINITY);
+    for (int c = 0; c < classes; ++c) {
+        float16 s = (float16)bias[c];
+        for (int j = 0; j < in; ++j)
+            s = fma(x[j], (float16)w[c * in + j], s);
+        z[c] = s;
+        m = fmax(m, s);
+    }
+    /* s, z_t, and the first maximal class (the first NaN, if any) */
+    float16 s = (float16)0.0f, zt = (float16)0.0f;
+    int16 first_max = (int16)HEAD_MAX, first_nan = (int16)HEAD_MAX;
+    for (int c = 0; c < classes; ++c) {
+        const int16 is_t = t == (int16)c;
+        zt = select(zt, z[c], is_t);
+        first_nan = select(first_nan, (int16)c, isnan(z[c]) && first_nan == (int16)HEAD_MAX);
+        first_max = select(first_max, (int16)c, z[c] == m && first_max == (int16)HEAD_MAX);
+        z[c] = head_exp16(z[c] - m);        /* z now holds e = exp(z - m) */
+        s += z[c];
+    }
+    const int16 arg = select(first_max, first_nan, first_nan != (int16)HEAD_MAX);
+    const int16 valid = live & (t >= (int16)0) & (t < (int16)classes);
+    *loss += select(select((float16)NAN, log(s) - (zt - m), valid), (float16)0.0f, ~live);
+    *correct += select((float16)0.0f, (float16)1.0f, valid & (arg == t));
+
+    /* dlogits = (e / s - [c == t]) * grad_scale (NaN for a bad label, 0
+     * for a lane past the end), into z; dW, db */
+    const float16 inv = 1.0f / s;
+    for (int c = 0; c < classes; ++c) {
+        float16 d = (z[c] * inv - select((float16)0.0f, (float16)1.0f, t == (int16)c)) * grad_scale;
+        d = select(select((float16)NAN, d, valid), (float16)0.0f, ~live);
+        z[c] = d;
+        db[c] += d;
+        for (int j = 0; j < in; ++j)
+            dw[c * in + j] = fma(d, x[j], dw[c * in + j]);
+    }
+
+    /* g_j = (sum_c dz_c W[c][j]) * f'(x_j) */
+    if (want_g)
+        for (int j = 0; j < in; ++j) {
+            float16 gj = (float16)0.0f;
+            for (int c = 0; c < classes; ++c)
+                gj = fma(z[c], (float16)w[c * in + j], gj);
+            gj *= act_derivative16(act, act_param, x[j]);     /* 0 past the end: dz and x are */
+            g_sum[j] += gj;
+            g[j] = gj;
+        }
+}
+
 /* One work-item walks a chunk of rows 16 at a time, lane l of every vector
  * being row r0 + l: a[.][j] is one vector per input, the logits one per
  * class, and W's elements are scalars. The row's work (logits, max, exp,
@@ -82,7 +142,7 @@ __kernel void head_xent(const int rows, const int in, const int classes,
         da_sum[j] = (float16)0.0f;
     float16 loss = (float16)0.0f, correct = (float16)0.0f;
 
-    float16 x[HEAD_MAX], z[HEAD_MAX];
+    float16 x[HEAD_MAX];
     for (int r0 = i_begin; r0 < i_end; r0 += 16) {
         const int16 live = r0 + lane < (int16)i_end;
         const bool full = r0 + 16 <= i_end;
@@ -105,55 +165,15 @@ __kernel void head_xent(const int rows, const int in, const int classes,
             }
         }
 
-        /* logits; m = their maximum (NaN skipped: exp then turns s NaN) */
-        float16 m = (float16)(-INFINITY);
-        for (int c = 0; c < classes; ++c) {
-            float16 s = (float16)bias[c];
-            for (int j = 0; j < in; ++j)
-                s = fma(x[j], (float16)w[c * in + j], s);
-            z[c] = s;
-            m = fmax(m, s);
-        }
-        /* s, z_t, and the first maximal class (the first NaN, if any) */
-        float16 s = (float16)0.0f, zt = (float16)0.0f;
-        int16 first_max = (int16)HEAD_MAX, first_nan = (int16)HEAD_MAX;
-        for (int c = 0; c < classes; ++c) {
-            const int16 is_t = t == (int16)c;
-            zt = select(zt, z[c], is_t);
-            first_nan = select(first_nan, (int16)c, isnan(z[c]) && first_nan == (int16)HEAD_MAX);
-            first_max = select(first_max, (int16)c, z[c] == m && first_max == (int16)HEAD_MAX);
-            z[c] = head_exp16(z[c] - m);        /* z now holds e = exp(z - m) */
-            s += z[c];
-        }
-        const int16 arg = select(first_max, first_nan, first_nan != (int16)HEAD_MAX);
-        const int16 valid = live & (t >= (int16)0) & (t < (int16)classes);
-        loss += select(select((float16)NAN, log(s) - (zt - m), valid), (float16)0.0f, ~live);
-        correct += select((float16)0.0f, (float16)1.0f, valid & (arg == t));
-
-        /* dlogits = (e / s - [c == t]) * grad_scale (NaN for a bad label, 0
-         * for a lane past the end), into z; dW, db */
-        const float16 inv = 1.0f / s;
-        for (int c = 0; c < classes; ++c) {
-            float16 d = (z[c] * inv - select((float16)0.0f, (float16)1.0f, t == (int16)c)) * grad_scale;
-            d = select(select((float16)NAN, d, valid), (float16)0.0f, ~live);
-            z[c] = d;
-            db[c] += d;
-            for (int j = 0; j < in; ++j)
-                dw[c * in + j] = fma(d, x[j], dw[c * in + j]);
-        }
-
-        /* da_j = (sum_c dz_c W[c][j]) * f'(a_j) */
+        float16 g[HEAD_MAX];
+        head_rows16(in, classes, w, bias, x, t, live, dw, db, &loss, &correct, has_da, g, da_sum, act,
+                    act_param, grad_scale);
         if (has_da) {
             __global float *drow = da + da_off + (size_t)r0 * in;
+            const int n = full ? 16 : i_end - r0;
             for (int j = 0; j < in; ++j) {
-                float16 g = (float16)0.0f;
-                for (int c = 0; c < classes; ++c)
-                    g = fma(z[c], (float16)w[c * in + j], g);
-                g *= act_derivative16(act, act_param, x[j]);     /* 0 past the end: dz and x are */
-                da_sum[j] += g;
                 float gl[16];
-                vstore16(g, 0, gl);
-                const int n = full ? 16 : i_end - r0;
+                vstore16(g[j], 0, gl);
                 for (int l = 0; l < n; ++l)
                     drow[(size_t)l * in + j] = gl[l];
             }

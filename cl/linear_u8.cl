@@ -30,9 +30,52 @@ INLINE long batch_row(const int i, const int has_index, __global const int *inde
 #define U8_TM 10        /* wgrad: outputs per work-item */
 #endif
 
-/* fwd, dot form along j: acc[r][c] (16 lanes) += x'[i0+r][p..p+15] * W[o0+c][p..p+15];
- * scale is folded into the weights and shift into the bytes as they load.
- * Rows and outputs past the edge are clamped for loading and not stored. */
+/* The fwd's dot products for U8_DM rows and U8_DN outputs, dot form along j:
+ * acc[r][c] (16 lanes) += x'[r][p..p+15] * W[c][p..p+15], then summed over
+ * the lanes; res[r][c] = x'_r . W_c. Scale is folded into the weights and
+ * shift into the bytes as they load. xr[r] and wr[c] point at row r's bytes
+ * and output c's weights (the caller clamps them at the edges). */
+INLINE void u8_dot_block(__global const uchar *xr[U8_DM], __global const float *wr[U8_DN],
+                         __global const float *shift, __global const float *scale, const int in,
+                         float res[U8_DM][U8_DN])
+{
+    float16 acc[U8_DM][U8_DN];
+#pragma unroll
+    for (int r = 0; r < U8_DM; ++r)
+#pragma unroll
+        for (int c = 0; c < U8_DN; ++c)
+            acc[r][c] = (float16)0.0f;
+    int p = 0;
+    for (; p + 16 <= in; p += 16) {
+        const float16 sh = vload16(0, shift + p), sc = vload16(0, scale + p);
+        float16 w[U8_DN], xv[U8_DM];
+#pragma unroll
+        for (int c = 0; c < U8_DN; ++c)
+            w[c] = vload16(0, wr[c] + p) * sc;
+#pragma unroll
+        for (int r = 0; r < U8_DM; ++r)
+            xv[r] = convert_float16(vload16(0, xr[r] + p)) - sh;
+#pragma unroll
+        for (int r = 0; r < U8_DM; ++r)
+#pragma unroll
+            for (int c = 0; c < U8_DN; ++c)
+                acc[r][c] = fma(xv[r], w[c], acc[r][c]);
+    }
+#pragma unroll
+    for (int r = 0; r < U8_DM; ++r)
+#pragma unroll
+        for (int c = 0; c < U8_DN; ++c)
+            res[r][c] = hsum16(acc[r][c]);
+    for (; p < in; ++p) /* the tail of j, scalar */
+#pragma unroll
+        for (int r = 0; r < U8_DM; ++r)
+#pragma unroll
+            for (int c = 0; c < U8_DN; ++c)
+                res[r][c] = fma(((float)xr[r][p] - shift[p]) * scale[p], wr[c][p], res[r][c]);
+}
+
+/* fwd: work-item (o, i) computes rows i*U8_DM.. and outputs o*U8_DN..;
+ * rows and outputs past the edge are clamped for loading and not stored. */
 __kernel void linear_u8_fwd(const int rows, const int in, const int out,
                             __global const uchar *x, const ulong x_off,
                             const int has_index, __global const int *index, const ulong i_off,
@@ -60,43 +103,8 @@ __kernel void linear_u8_fwd(const int rows, const int in, const int out,
 #pragma unroll
     for (int c = 0; c < U8_DN; ++c)
         wr[c] = W + w_off + (size_t)min(o0 + c, out - 1) * in;
-    shift += sh_off;
-    scale += sc_off;
-
-    float16 acc[U8_DM][U8_DN];
-#pragma unroll
-    for (int r = 0; r < U8_DM; ++r)
-#pragma unroll
-        for (int c = 0; c < U8_DN; ++c)
-            acc[r][c] = (float16)0.0f;
-    int p = 0;
-    for (; p + 16 <= in; p += 16) {
-        const float16 sh = vload16(0, shift + p), sc = vload16(0, scale + p);
-        float16 w[U8_DN], xv[U8_DM];
-#pragma unroll
-        for (int c = 0; c < U8_DN; ++c)
-            w[c] = vload16(0, wr[c] + p) * sc;
-#pragma unroll
-        for (int r = 0; r < U8_DM; ++r)
-            xv[r] = convert_float16(vload16(0, xr[r] + p)) - sh;
-#pragma unroll
-        for (int r = 0; r < U8_DM; ++r)
-#pragma unroll
-            for (int c = 0; c < U8_DN; ++c)
-                acc[r][c] = fma(xv[r], w[c], acc[r][c]);
-    }
     float res[U8_DM][U8_DN];
-#pragma unroll
-    for (int r = 0; r < U8_DM; ++r)
-#pragma unroll
-        for (int c = 0; c < U8_DN; ++c)
-            res[r][c] = hsum16(acc[r][c]);
-    for (; p < in; ++p) /* the tail of j, scalar */
-#pragma unroll
-        for (int r = 0; r < U8_DM; ++r)
-#pragma unroll
-            for (int c = 0; c < U8_DN; ++c)
-                res[r][c] = fma(((float)xr[r][p] - shift[p]) * scale[p], wr[c][p], res[r][c]);
+    u8_dot_block(xr, wr, shift + sh_off, scale + sc_off, in, res);
     const int nr = min(U8_DM, rows - i0), nc = min(U8_DN, out - o0);
 #pragma unroll 1
     for (int r = 0; r < nr; ++r)
@@ -113,12 +121,13 @@ __kernel void linear_u8_fwd(const int rows, const int in, const int out,
  * for outputs o0..o0+U8_TM-1. A block of exactly 16 columns (784 = 24 * 32
  * + 16 for MNIST) has its own one-vector loop; any other partial block loads
  * clamped bytes lane by lane. Columns and outputs past the edge are not
- * stored. dw points at this chunk's out x in partial sums. */
+ * stored. gp points at row i_begin's gradients, dw at this chunk's out x in
+ * partial sums, which are overwritten or, with accumulate, added to. */
 INLINE void wgrad_block(const int j0, const int o0, const int i_begin, const int i_end, const int in,
                         const int out, __global const uchar *x, const int has_index,
                         __global const int *index, const ulong i_off, const int x_rows,
-                        __global const float *shift, __global const float *scale, __global const float *g,
-                        const int ldg, __global float *dw)
+                        __global const float *shift, __global const float *scale, __global const float *gp,
+                        const int ldg, __global float *dw, const int accumulate)
 {
     const int cols = min(32, in - j0);
     float16 sh[2], sc[2];
@@ -138,7 +147,6 @@ INLINE void wgrad_block(const int j0, const int o0, const int i_begin, const int
 #pragma unroll
     for (int r = 0; r < U8_TM; ++r)
         acc[r][0] = acc[r][1] = (float16)0.0f;
-    __global const float *gp = g + (size_t)i_begin * ldg;
     /* Three loops rather than one with a variable second load: a vload16
      * at a run-time offset made the common 32-column loop slower. */
     if (cols == 32) {
@@ -200,8 +208,10 @@ INLINE void wgrad_block(const int j0, const int o0, const int i_begin, const int
 #pragma unroll 1
     for (int r = 0; r < nr; ++r)
 #pragma unroll 1
-        for (int col = 0; col < cols; ++col)
-            dw[(size_t)(o0 + r) * in + j0 + col] = res[r][col];
+        for (int col = 0; col < cols; ++col) {
+            __global float *d = dw + (size_t)(o0 + r) * in + j0 + col;
+            *d = accumulate ? *d + res[r][col] : res[r][col];
+        }
 }
 
 /* wgrad: work-item (b, t, c) takes outputs t*U8_TM.. over the rows of chunk
@@ -243,8 +253,8 @@ __kernel void linear_u8_wgrad(const int rows, const int in, const int out,
     }
     for (int j0 = j_begin; j0 < j_end; j0 += 32)
         wgrad_block(j0, o0, i_begin, i_end, in, out, x + x_off, has_index, index, i_off, x_rows,
-                    shift + sh_off, scale + sc_off, g + g_off, ldg,
-                    dw + dw_off + (ulong)chunk * (ulong)out * (ulong)in);
+                    shift + sh_off, scale + sc_off, g + g_off + (size_t)i_begin * ldg, ldg,
+                    dw + dw_off + (ulong)chunk * (ulong)out * (ulong)in, 0);
 }
 
 /* dw[e] = sum over chunks c of part[c * n + e], c in order 0, 1, ...: the

@@ -277,6 +277,45 @@ typedef struct nncl_head_xent_args {
  * NNCL_HEAD_MAX). */
 size_t nncl_head_xent_scratch_len(size_t rows, size_t in, size_t classes);
 
+/* ---- linear_u8_head: a whole training step of a byte-input network with
+ * one narrow hidden layer, forward and backward in one pass -----------------
+ * The network x' -> f(x' W1^T + b1) -> W2, b2 -> softmax cross-entropy, with
+ * x' as in linear_u8 (bytes through index, shift, scale) and the head as in
+ * head_xent (labels, grad_scale, loss and correct exactly as there). For row
+ * i of the batch, with a = f(x'_i W1^T + b1), dz = dlogits and
+ * g = (dz W2) * f'(a):
+ *   dW2 = sum_i dz^T a    db2 = sum_i dz
+ *   dW1 = sum_i g^T x'_i  db1 = sum_i g
+ *   acc[0] += sum of the losses, acc[1] += the number of correct rows
+ * dW1, db1, dW2, db2 are overwritten. For hidden <= 16 and classes <= 16
+ * (NNCL_HEAD_MAX): the tutorial's 784-10-10 spends its whole step reading x,
+ * once for the forward and once for dW1; here each block of rows is read
+ * from memory once and used for both while it is in the cache. Rows are
+ * summed in chunks whose partial sums go to scratch and are then added in a
+ * fixed order: no atomics, the same bits every run.
+ * scratch: float[nncl_linear_u8_head_scratch_len(rows, in, hidden, classes)]. */
+typedef struct nncl_linear_u8_head_args {
+    nncl_view x;                /* u8[x_rows * in] */
+    nncl_view index;            /* int32[rows]: the rows of x to use, or {NULL} for 0..rows-1 */
+    size_t x_rows;              /* rows in x (with an index; else taken as rows) */
+    nncl_view shift, scale;     /* float[in] */
+    nncl_view w1, b1;           /* float[hidden * in], float[hidden] */
+    nncl_view w2, b2;           /* float[classes * hidden], float[classes] */
+    nncl_view labels;           /* int32[rows], by batch row */
+    nncl_view dw1, db1;         /* float[hidden * in], float[hidden] (overwritten) */
+    nncl_view dw2, db2;         /* float[classes * hidden], float[classes] (overwritten) */
+    nncl_view acc;              /* float[2] (added to) */
+    nncl_view scratch;          /* float[nncl_linear_u8_head_scratch_len(...)] */
+    size_t rows, in, hidden, classes;
+    nncl_act act;               /* f of the hidden layer */
+    float act_param;
+    float grad_scale;
+} nncl_linear_u8_head_args;
+
+/* Floats of scratch linear_u8_head needs for these sizes (0 if hidden or
+ * classes do not fit NNCL_HEAD_MAX). */
+size_t nncl_linear_u8_head_scratch_len(size_t rows, size_t in, size_t hidden, size_t classes);
+
 #define NNCL_OPS(X) \
     X(fill)         \
     X(gemm)         \
@@ -291,7 +330,8 @@ size_t nncl_head_xent_scratch_len(size_t rows, size_t in, size_t classes);
     X(dropout)      \
     X(linear_u8_fwd) \
     X(linear_u8_wgrad) \
-    X(head_xent)
+    X(head_xent) \
+    X(linear_u8_head)
 
 #define NNCL_DECLARE_OP(name) \
     nncl_status nncl_##name(nncl_device *dev, const nncl_##name##_args *args);

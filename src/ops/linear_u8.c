@@ -8,7 +8,7 @@
 #include "device/opencl_impl.h"
 #include "ops/op_util.h"
 
-static nncl_status check_common(const nncl_device *dev, nncl_view x, nncl_view index, size_t x_rows,
+nncl_status nncl_check_u8_input(const nncl_device *dev, nncl_view x, nncl_view index, size_t x_rows,
                                 nncl_view shift, nncl_view scale, size_t rows, size_t in, size_t out,
                                 const char *op)
 {
@@ -49,8 +49,8 @@ static nncl_status check_common(const nncl_device *dev, nncl_view x, nncl_view i
 
 nncl_status nncl_check_linear_u8_fwd(const nncl_device *dev, const nncl_linear_u8_fwd_args *a)
 {
-    nncl_status st = check_common(dev, a->x, a->index, a->x_rows, a->shift, a->scale, a->rows, a->in, a->out,
-                                  "linear_u8_fwd");
+    nncl_status st = nncl_check_u8_input(dev, a->x, a->index, a->x_rows, a->shift, a->scale, a->rows, a->in,
+                                         a->out, "linear_u8_fwd");
     if (st == NNCL_OK && (a->ldy < a->out || a->ldy > INT32_MAX))
         st = nncl_fail(NNCL_E_INVALID, "linear_u8_fwd: ldy %zu is less than out %zu", a->ldy, a->out);
     if (st == NNCL_OK && (unsigned)a->act > NNCL_ACT_TANH)
@@ -66,8 +66,8 @@ nncl_status nncl_check_linear_u8_fwd(const nncl_device *dev, const nncl_linear_u
 
 nncl_status nncl_check_linear_u8_wgrad(const nncl_device *dev, const nncl_linear_u8_wgrad_args *a)
 {
-    nncl_status st = check_common(dev, a->x, a->index, a->x_rows, a->shift, a->scale, a->rows, a->in, a->out,
-                                  "linear_u8_wgrad");
+    nncl_status st = nncl_check_u8_input(dev, a->x, a->index, a->x_rows, a->shift, a->scale, a->rows, a->in,
+                                         a->out, "linear_u8_wgrad");
     if (st == NNCL_OK && (a->ldg < a->out || a->ldg > INT32_MAX))
         st = nncl_fail(NNCL_E_INVALID, "linear_u8_wgrad: ldg %zu is less than out %zu", a->ldg, a->out);
     if (st == NNCL_OK)

@@ -18,6 +18,14 @@ static inline nncl_status nncl_size_mul(size_t a, size_t b, size_t *out, const c
     return NNCL_OK;
 }
 
+/* The byte-input arguments shared by linear_u8_fwd, _wgrad and
+ * linear_u8_head: sizes, x (x_rows x in bytes, x_rows = rows without an
+ * index), the index (every entry checked on the host backend), shift and
+ * scale. `op` names the op in the message. In src/ops/linear_u8.c. */
+nncl_status nncl_check_u8_input(const nncl_device *dev, nncl_view x, nncl_view index, size_t x_rows,
+                                nncl_view shift, nncl_view scale, size_t rows, size_t in, size_t out,
+                                const char *op);
+
 /* The work-group size of the one-group reductions (loss_reduce) and the
  * number of row lanes of colsum: 256 work-items where the device allows it,
  * else 64. Fixed per device, so a device always sums in the same order. */
