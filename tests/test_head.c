@@ -460,15 +460,18 @@ END_TEST
 
 /* ---- in the network -----------------------------------------------------------
  * A training forward leaves a narrow output layer to nncl_net_loss, which runs
- * head_xent; a forward without training computes it and the loss runs the
- * separate ops. Both must give one step: compare the parameters after an SGD
- * step with learning rate 1 (params - grads) and the accumulated loss, on
- * every device, for byte inputs (the direct first layer on OpenCL) and a
- * network with two hidden layers. Tolerance: 1e-5 absolute on parameters of
- * order 1 (the two paths sum 300 rows in different orders). */
+ * head_xent; with one hidden layer on byte data and a CPU OpenCL device it
+ * leaves the whole network, which runs as one linear_u8_head. A forward
+ * without training computes every layer and the loss runs the separate ops.
+ * Both must give one step: compare the parameters after an SGD step with
+ * learning rate 1 (params - grads) and the accumulated loss, on every device,
+ * for byte inputs with one hidden layer (linear_u8_head on PoCL), as a whole
+ * batch and as a batch of rows 37..236 (read through the order list), and a
+ * network with two hidden layers (head_xent). Tolerance: 1e-5 absolute on
+ * parameters of order 1 (the two paths sum 300 rows in different orders). */
 
-static void net_step(nncl_device *dev, const nncl_net_config *cfg, const nncl_dataset *ds, bool train,
-                     float *params, double acc[2])
+static void net_step(nncl_device *dev, const nncl_net_config *cfg, const nncl_dataset *ds, size_t first,
+                     size_t rows, bool train, float *params, double acc[2])
 {
     nncl_net *net;
     ck_assert_ok(nncl_net_create(dev, cfg, ds->rows, &net));
@@ -481,9 +484,9 @@ static void net_step(nncl_device *dev, const nncl_net_config *cfg, const nncl_da
     ck_assert_ok(nncl_net_set_transform(net, shift, scale));
     nncl_device_data dd;
     ck_assert_ok(nncl_device_data_upload(dev, ds, &dd));
-    ck_assert_ok(nncl_net_load_batch(net, &dd, 0, ds->rows));
-    ck_assert_ok(nncl_net_forward(net, ds->rows, train, 1, 1));
-    ck_assert_ok(nncl_net_loss(net, ds->rows, true, 1, 1));
+    ck_assert_ok(nncl_net_load_batch(net, &dd, first, rows));
+    ck_assert_ok(nncl_net_forward(net, rows, train, 1, 1));
+    ck_assert_ok(nncl_net_loss(net, rows, true, 1, 1));
     nncl_optim_config sgd = {.kind = NNCL_OPTIM_SGD};
     ck_assert_ok(nncl_net_optim_step(net, &sgd, 1.0f, 1));
     ck_assert_ok(nncl_net_get_params(net, params));
@@ -511,16 +514,20 @@ START_TEST(head_xent_in_the_network_matches_separate_ops)
     };
     for (int d = 0; d < list->count; d++) {
         nncl_device *dev = test_open(d);
-        for (int k = 0; k < 2; k++) {
+        /* (network, first row, rows) */
+        const size_t runs[3][3] = {{0, 0, ROWS}, {0, 37, 200}, {1, 0, ROWS}};
+        for (int r = 0; r < 3; r++) {
+            const int k = (int)runs[r][0];
             size_t n = 0;
             for (int l = 1; l <= cfgs[k].layers; l++)
                 n += cfgs[k].sizes[l] * (cfgs[k].sizes[l - 1] + 1);
             float *fused = malloc(n * sizeof(float)), *plain = malloc(n * sizeof(float));
             double acc_f[2], acc_p[2];
-            net_step(dev, &cfgs[k], &ds, true, fused, acc_f);
-            net_step(dev, &cfgs[k], &ds, false, plain, acc_p);
-            char what[300];
-            snprintf(what, sizeof what, "%s: network %d, fused vs separate ops", list->items[d].name, k);
+            net_step(dev, &cfgs[k], &ds, runs[r][1], runs[r][2], true, fused, acc_f);
+            net_step(dev, &cfgs[k], &ds, runs[r][1], runs[r][2], false, plain, acc_p);
+            char what[512];
+            snprintf(what, sizeof what, "%s: network %d on rows %zu..%zu, fused vs separate ops",
+                     list->items[d].name, k, runs[r][1], runs[r][1] + runs[r][2] - 1);
             check_close(what, "params after the step", fused, plain, n, 1e-5f, 0.0f);
             ck_assert_msg(fabs(acc_f[0] - acc_p[0]) <= 1e-4 * fabs(acc_p[0]) && acc_f[1] == acc_p[1],
                           "%s: accumulator (%g, %g) vs (%g, %g)", what, acc_f[0], acc_f[1], acc_p[0], acc_p[1]);

@@ -56,6 +56,16 @@ static bool head_fits(const nncl_net_config *cfg)
            cfg->sizes[L - 1] <= NNCL_HEAD_MAX && cfg->sizes[L] <= NNCL_HEAD_MAX;
 }
 
+/* The whole step can run fused (linear_u8_head) on byte data: a narrow
+ * classifier with exactly one hidden layer. Its kernel gives each core a
+ * chunk of rows, a CPU's shape; a GPU runs the separate ops. */
+static bool step_fits(nncl_device *dev, const nncl_net_config *cfg)
+{
+    const nncl_device_info *info = nncl_device_get_info(dev);
+    return head_fits(cfg) && cfg->layers == 2 && info->backend == NNCL_BACKEND_OPENCL &&
+           info->type == NNCL_DEVICE_CPU;
+}
+
 static nncl_status alloc(nncl_device *dev, size_t bytes, nncl_buffer **out)
 {
     return nncl_buffer_alloc(dev, bytes ? bytes : 4, out);
@@ -134,6 +144,10 @@ nncl_status nncl_net_create(nncl_device *dev, const nncl_net_config *cfg, size_t
         size_t len = nncl_head_xent_scratch_len(max_batch, cfg->sizes[L - 1], outputs);
         st = alloc(dev, len * f, &net->head_scratch);
     }
+    if (st == NNCL_OK && step_fits(dev, cfg)) {
+        size_t len = nncl_linear_u8_head_scratch_len(max_batch, cfg->sizes[0], cfg->sizes[1], outputs);
+        st = alloc(dev, len * f, &net->step_scratch);
+    }
     if (st != NNCL_OK) {
         nncl_net_free(net);
         return nncl_fail_context(st, "allocating a %zu-parameter network for batches of %zu", p,
@@ -168,7 +182,7 @@ void nncl_net_free(nncl_net *net)
     nncl_buffer *bufs[] = {net->params, net->grads, net->m, net->v, net->best, net->acts,
                            net->dacts, net->drop, net->labels, net->targets, net->argmax,
                            net->scratch, net->acc, net->shift, net->scale, net->ones, net->wg_scratch,
-                           net->head_scratch};
+                           net->head_scratch, net->step_scratch};
     for (size_t i = 0; i < sizeof bufs / sizeof bufs[0]; i++)
         nncl_buffer_free(bufs[i]);
     free(net);
@@ -378,25 +392,34 @@ static nncl_status forward_layer(nncl_net *net, int l, size_t rows, bool train, 
 nncl_status nncl_net_forward(nncl_net *net, size_t rows, bool train, uint64_t seed, uint64_t step)
 {
     const int L = net->cfg.layers;
-    net->head_pending = 0;
+    /* The layers nncl_net_loss will run fused: all of them (byte data
+     * read directly), the output layer, or none. */
+    int fused_from = L + 1;
+    if (train && net->step_scratch && net->direct)
+        fused_from = 1;
+    else if (train && net->head_scratch)
+        fused_from = L;
+    net->pending_from = 0;
     nncl_status st = NNCL_OK;
-    for (int l = 1; l < L && st == NNCL_OK; l++)
+    for (int l = 1; l < fused_from && st == NNCL_OK; l++)
         st = forward_layer(net, l, rows, train, seed, step);
-    if (st != NNCL_OK)
-        return st;
-    if (train && net->head_scratch) {
-        net->head_pending = rows;           /* nncl_net_loss runs it, fused */
-        return NNCL_OK;
+    if (st == NNCL_OK && fused_from <= L) {
+        net->pending_from = fused_from;
+        net->pending_rows = rows;
     }
-    return forward_layer(net, L, rows, train, seed, step);
+    return st;
 }
 
-/* Run an output layer the training forward left to the loss. */
-static nncl_status flush_head(nncl_net *net)
+/* Run the layers a training forward left to the loss (there is no dropout
+ * when any are: seed and step are unused). */
+static nncl_status flush_pending(nncl_net *net)
 {
-    size_t rows = net->head_pending;
-    net->head_pending = 0;
-    return rows ? forward_layer(net, net->cfg.layers, rows, true, 0, 0) : NNCL_OK;
+    int from = net->pending_from;
+    net->pending_from = 0;
+    nncl_status st = NNCL_OK;
+    for (int l = from; from > 0 && l <= net->cfg.layers && st == NNCL_OK; l++)
+        st = forward_layer(net, l, net->pending_rows, true, 0, 0);
+    return st;
 }
 
 /* ---- loss and backward --------------------------------------------------------- */
@@ -493,17 +516,42 @@ static nncl_status fused_head(nncl_net *net, size_t rows)
     return st ? st : scalar_bias_quirk(net, L);
 }
 
+/* The whole step as one linear_u8_head: every gradient and the accumulator. */
+static nncl_status fused_step(nncl_net *net, size_t rows)
+{
+    const nncl_net_config *cfg = &net->cfg;
+    nncl_linear_u8_head_args h = {
+        .x = nncl_view_of(net->direct->x, 0), .index = direct_index(net), .x_rows = net->direct->rows,
+        .shift = nncl_view_of(net->shift, 0), .scale = nncl_view_of(net->scale, 0),
+        .w1 = nncl_view_of(net->params, net->w_off[0]), .b1 = nncl_view_of(net->params, net->b_off[0]),
+        .w2 = nncl_view_of(net->params, net->w_off[1]), .b2 = nncl_view_of(net->params, net->b_off[1]),
+        .labels = batch_labels(net),
+        .dw1 = nncl_view_of(net->grads, net->w_off[0]), .db1 = nncl_view_of(net->grads, net->b_off[0]),
+        .dw2 = nncl_view_of(net->grads, net->w_off[1]), .db2 = nncl_view_of(net->grads, net->b_off[1]),
+        .acc = nncl_view_of(net->acc, 0), .scratch = nncl_view_of(net->step_scratch, 0),
+        .rows = rows, .in = cfg->sizes[0], .hidden = cfg->sizes[1], .classes = cfg->sizes[2],
+        .act = cfg->act, .act_param = cfg->act_param, .grad_scale = grad_scale(net, rows),
+    };
+    nncl_status st = nncl_linear_u8_head(net->dev, &h);
+    if (st == NNCL_OK)
+        st = scalar_bias_quirk(net, 2);
+    return st ? st : scalar_bias_quirk(net, 1);
+}
+
 nncl_status nncl_net_loss(nncl_net *net, size_t rows, bool backward, uint64_t seed, uint64_t step)
 {
     /* top: the highest layer whose gradient g_l is known after the loss. */
     int top = net->cfg.layers;
     nncl_status st;
-    if (net->head_pending && backward && net->head_pending == rows) {
-        net->head_pending = 0;
+    int from = net->pending_from;
+    if (from && backward && net->pending_rows == rows) {
+        net->pending_from = 0;
+        if (from == 1)
+            return fused_step(net, rows);
         st = fused_head(net, rows);
         top = net->cfg.layers - 1;
     } else {
-        st = flush_head(net);
+        st = flush_pending(net);
         if (st == NNCL_OK)
             st = output_loss(net, rows, backward);
         if (st != NNCL_OK || !backward)
@@ -605,7 +653,7 @@ nncl_status nncl_net_acc_read(nncl_net *net, double *sum0, double *sum1)
 nncl_status nncl_net_read_output(nncl_net *net, size_t rows, float *out)
 {
     const int L = net->cfg.layers;
-    nncl_status st = flush_head(net);
+    nncl_status st = flush_pending(net);
     if (st != NNCL_OK)
         return st;
     return nncl_buffer_read(net->acts, net->act_off[L] * sizeof(float), out,
@@ -617,7 +665,7 @@ nncl_status nncl_net_read_argmax(nncl_net *net, size_t rows, int32_t *out)
     const int L = net->cfg.layers;
     nncl_argmax_rows_args a = {nncl_view_of(net->acts, net->act_off[L]), nncl_view_of(net->argmax, 0),
                                rows, net->cfg.sizes[L]};
-    nncl_status st = flush_head(net);
+    nncl_status st = flush_pending(net);
     if (st == NNCL_OK)
         st = nncl_argmax_rows(net->dev, &a);
     return st ? st : nncl_buffer_read(net->argmax, 0, out, rows * sizeof(int32_t));

@@ -24,7 +24,14 @@ struct nncl_net {
     /* A narrow classifier's output layer runs fused (head_xent) in training:
      * its chunk partials, or NULL when the network is not narrow. */
     nncl_buffer *head_scratch;
-    size_t head_pending;                    /* rows whose output layer is deferred, or 0 */
+    /* A byte-input classifier with one narrow hidden layer on a CPU device
+     * runs its whole training step fused (linear_u8_head): its chunk
+     * partials, or NULL. */
+    nncl_buffer *step_scratch;
+    /* A training forward leaves layers pending_from..L to nncl_net_loss,
+     * which runs them fused with the loss (0: nothing deferred). */
+    int pending_from;
+    size_t pending_rows;
     float t_shift, t_scale;                 /* regression target transform */
     size_t quirk_grad_rows;                 /* tutorial-faithful: divide by this */
     bool quirk_scalar_bias;
