@@ -32,12 +32,13 @@ INLINE long batch_row(const int i, const int has_index, __global const int *inde
 
 /* The fwd's dot products for U8_DM rows and U8_DN outputs, dot form along j:
  * acc[r][c] (16 lanes) += x'[r][p..p+15] * W[c][p..p+15], then summed over
- * the lanes; res[r][c] = x'_r . W_c. Scale is folded into the weights and
- * shift into the bytes as they load. xr[r] and wr[c] point at row r's bytes
- * and output c's weights (the caller clamps them at the edges). */
-INLINE void u8_dot_block(__global const uchar *xr[U8_DM], __global const float *wr[U8_DN],
-                         __global const float *shift, __global const float *scale, const int in,
-                         float res[U8_DM][U8_DN])
+ * the lanes; res[r][c] = x'_r . W_c. Scale is folded into the weights (as
+ * they load, or by the caller: prescaled) and shift into the bytes as they
+ * load. xr[r] and wr[c] point at row r's bytes and output c's weights (the
+ * caller clamps them at the edges). */
+ALWAYS_INLINE void u8_dot_block(__global const uchar *xr[U8_DM], __global const float *wr[U8_DN],
+                                __global const float *shift, __global const float *scale, const int in,
+                                const bool prescaled, float res[U8_DM][U8_DN])
 {
     float16 acc[U8_DM][U8_DN];
 #pragma unroll
@@ -47,11 +48,11 @@ INLINE void u8_dot_block(__global const uchar *xr[U8_DM], __global const float *
             acc[r][c] = (float16)0.0f;
     int p = 0;
     for (; p + 16 <= in; p += 16) {
-        const float16 sh = vload16(0, shift + p), sc = vload16(0, scale + p);
+        const float16 sh = vload16(0, shift + p), sc = prescaled ? (float16)1.0f : vload16(0, scale + p);
         float16 w[U8_DN], xv[U8_DM];
 #pragma unroll
         for (int c = 0; c < U8_DN; ++c)
-            w[c] = vload16(0, wr[c] + p) * sc;
+            w[c] = prescaled ? vload16(0, wr[c] + p) : vload16(0, wr[c] + p) * sc;
 #pragma unroll
         for (int r = 0; r < U8_DM; ++r)
             xv[r] = convert_float16(vload16(0, xr[r] + p)) - sh;
@@ -71,7 +72,8 @@ INLINE void u8_dot_block(__global const uchar *xr[U8_DM], __global const float *
         for (int r = 0; r < U8_DM; ++r)
 #pragma unroll
             for (int c = 0; c < U8_DN; ++c)
-                res[r][c] = fma(((float)xr[r][p] - shift[p]) * scale[p], wr[c][p], res[r][c]);
+                res[r][c] = fma(((float)xr[r][p] - shift[p]) * (prescaled ? 1.0f : scale[p]), wr[c][p],
+                                res[r][c]);
 }
 
 /* fwd: work-item (o, i) computes rows i*U8_DM.. and outputs o*U8_DN..;
@@ -104,7 +106,7 @@ __kernel void linear_u8_fwd(const int rows, const int in, const int out,
     for (int c = 0; c < U8_DN; ++c)
         wr[c] = W + w_off + (size_t)min(o0 + c, out - 1) * in;
     float res[U8_DM][U8_DN];
-    u8_dot_block(xr, wr, shift + sh_off, scale + sc_off, in, res);
+    u8_dot_block(xr, wr, shift + sh_off, scale + sc_off, in, false, res);
     const int nr = min(U8_DM, rows - i0), nc = min(U8_DN, out - o0);
 #pragma unroll 1
     for (int r = 0; r < nr; ++r)

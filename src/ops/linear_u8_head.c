@@ -17,7 +17,7 @@
  * at least U8H_MIN_ROWS rows, so that a mini-batch still spreads over a few
  * cores. The chunking depends on the number of rows only: the order of the
  * sums is fixed. */
-enum { U8H_MAX_CHUNKS = 64, U8H_MIN_ROWS = 16, U8H_BLOCK = 64 };
+enum { U8H_MAX_CHUNKS = 64, U8H_MIN_ROWS = 16, U8H_BLOCK = 256 };
 
 static size_t u8h_chunk_rows(size_t rows)
 {
@@ -27,8 +27,9 @@ static size_t u8h_chunk_rows(size_t rows)
 }
 
 /* Floats of one chunk's sums (dW1, db1, dW2, db2, loss, correct), and the
- * stride between chunks: the sums, then room for a block's g, rounded up to
- * a 64-byte line so that chunks on different cores never share one. */
+ * stride between chunks: the sums, then room for a block's g and for W1
+ * with the input scale folded in, rounded up to a 64-byte line so that
+ * chunks on different cores never share one. */
 static size_t u8h_sums(size_t in, size_t hidden, size_t classes)
 {
     return hidden * in + hidden + classes * hidden + classes + 2;
@@ -36,7 +37,7 @@ static size_t u8h_sums(size_t in, size_t hidden, size_t classes)
 
 static size_t u8h_stride(size_t in, size_t hidden, size_t classes)
 {
-    return (u8h_sums(in, hidden, classes) + U8H_BLOCK * hidden + 15) / 16 * 16;
+    return (u8h_sums(in, hidden, classes) + U8H_BLOCK * hidden + hidden * in + 15) / 16 * 16;
 }
 
 size_t nncl_linear_u8_head_scratch_len(size_t rows, size_t in, size_t hidden, size_t classes)
