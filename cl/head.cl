@@ -45,10 +45,12 @@ INLINE float16 head_exp16(const float16 x)
 
 /* The head on one block of 16 rows, lane l being row l of the block: x[j]
  * holds input j of the 16 rows, t their labels, live the lanes that are
- * rows (the others count for nothing). Adds to the per-lane sums dw (classes
- * x in), db, loss and correct; with want_g also sets g[j], the gradient of
- * the hidden layer's z (0 in dead lanes), and adds it to g_sum[j]. */
-INLINE void head_rows16(const int in, const int classes, const float *w, const float *bias, const float16 *x,
+ * rows (the others count for nothing, provided their x is finite: dz is 0
+ * there, and 0 times NaN would not be). Adds to the per-lane sums dw
+ * (classes x in), db, loss and correct; with want_g also sets g[j], the
+ * gradient of the hidden layer's z (0 in dead lanes), and adds it to
+ * g_sum[j]. Two kernels call it: ALWAYS_INLINE, see common.cl. */
+ALWAYS_INLINE void head_rows16(const int in, const int classes, const float *w, const float *bias, const float16 *x,
                         const int16 t, const int16 live, float16 *dw, float16 *db, float16 *loss,
                         float16 *correct, const int want_g, float16 *g, float16 *g_sum, const int act,
                         const float act_param, const float grad_scale)

@@ -12,11 +12,11 @@
  * are still cached. The chunk's sums go to its own slice of part;
  * linear_u8_head_sum adds the chunks in order 0, 1, ... */
 
-/* Rows per block (U8H_BLOCK in src/ops/linear_u8_head.c): 200 KB of MNIST
- * bytes, within L2. At the tutorial's shape 256 took 5.5-5.6 ms a step
- * against 5.9 for 64 and 5.7-5.85 for 128 (512 was about as fast, with
- * twice the private memory). */
-#define U8H_BLOCK 256
+/* Rows per block: NNCL_U8H_BLOCK in src/ops/linear_u8_head_impl.h, which
+ * also sizes each chunk's room for g, passed as a build option. */
+#ifndef U8H_BLOCK
+#error "U8H_BLOCK comes from the build options (src/device/cl_tuning.c)"
+#endif
 
 /* Partial sums of chunk k at part + k * stride: dW1 (hidden x in), db1,
  * dW2 (classes x hidden), db2, loss, correct; then room for the g of one

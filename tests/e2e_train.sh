@@ -139,9 +139,10 @@ expect "...and says so" grep -q "never overwrites" "$tmp/clobber.log"
 expect "...and the run is intact" test -s "$tmp/run-host/model.safetensors"
 
 # The numpy tutorial's presets on a subset (4,000 images, 200 full-batch
-# iterations; the full run is a benchmark, tools/bench_train.sh). Its output
-# layer runs fused (head_xent) while its first layer reads bytes on OpenCL
-# and floats on host: both must tell the same story. 200 iterations reach
+# iterations; the full run is a benchmark, tools/bench_train.sh). On PoCL
+# the whole step is one linear_u8_head reading the bytes; on host the first
+# layer is a float GEMM and the output layer runs as head_xent: both must
+# tell the same story. 200 iterations reach
 # about 75% (the tutorial) and 29% (tutorial-faithful, whose gradients are
 # divided by 42,000 instead of 3,500); chance is 10%.
 for preset in tutorial tutorial-faithful; do

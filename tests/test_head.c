@@ -467,15 +467,19 @@ END_TEST
  * learning rate 1 (params - grads) and the accumulated loss, on every device,
  * for byte inputs with one hidden layer (linear_u8_head on PoCL), as a whole
  * batch and as a batch of rows 37..236 (read through the order list), and a
- * network with two hidden layers (head_xent). Tolerance: 1e-5 absolute on
- * parameters of order 1 (the two paths sum 300 rows in different orders). */
+ * network with two hidden layers (head_xent), each also with the tutorial's
+ * quirks (gradients over 420 rows, scalar bias gradients); the profile
+ * shows that the fused op ran. Tolerance: 1e-5 absolute on parameters of
+ * order 1 (the two paths sum 300 rows in different orders). */
 
 static void net_step(nncl_device *dev, const nncl_net_config *cfg, const nncl_dataset *ds, size_t first,
-                     size_t rows, bool train, float *params, double acc[2])
+                     size_t rows, bool quirks, bool train, float *params, double acc[2])
 {
     nncl_net *net;
     ck_assert_ok(nncl_net_create(dev, cfg, ds->rows, &net));
     ck_assert_ok(nncl_net_init(net, NNCL_INIT_XAVIER, 0.0f, 11));
+    if (quirks)
+        nncl_net_set_tutorial_quirks(net, 420, true);
     float shift[32], scale[32];
     for (size_t j = 0; j < ds->cols; j++) {
         shift[j] = 0.0f;
@@ -493,6 +497,17 @@ static void net_step(nncl_device *dev, const nncl_net_config *cfg, const nncl_da
     ck_assert_ok(nncl_net_acc_read(net, &acc[0], &acc[1]));
     nncl_device_data_free(&dd);
     nncl_net_free(net);
+}
+
+/* Calls of op on dev so far (profiling must be on). */
+static unsigned long op_calls(const nncl_device *dev, const char *op)
+{
+    nncl_op_stat stats[64];
+    int n = nncl_device_profile(dev, stats, 64);
+    for (int i = 0; i < n && i < 64; i++)
+        if (strcmp(stats[i].op, op) == 0)
+            return stats[i].calls;
+    return 0;
 }
 
 START_TEST(head_xent_in_the_network_matches_separate_ops)
@@ -514,20 +529,34 @@ START_TEST(head_xent_in_the_network_matches_separate_ops)
     };
     for (int d = 0; d < list->count; d++) {
         nncl_device *dev = test_open(d);
-        /* (network, first row, rows) */
-        const size_t runs[3][3] = {{0, 0, ROWS}, {0, 37, 200}, {1, 0, ROWS}};
-        for (int r = 0; r < 3; r++) {
+        nncl_device_set_profile(dev, true);
+        /* The fused path each network takes: the whole step on a CPU OpenCL
+         * device for byte data with one hidden layer, else the head. */
+        const nncl_device_info *info = &list->items[d];
+        bool whole = info->backend == NNCL_BACKEND_OPENCL && info->type == NNCL_DEVICE_CPU;
+        /* (network, first row, rows, tutorial quirks) */
+        const size_t runs[5][4] = {
+            {0, 0, ROWS, 0}, {0, 37, 200, 0}, {0, 0, ROWS, 1}, {1, 0, ROWS, 0}, {1, 0, ROWS, 1},
+        };
+        for (int r = 0; r < 5; r++) {
             const int k = (int)runs[r][0];
             size_t n = 0;
             for (int l = 1; l <= cfgs[k].layers; l++)
                 n += cfgs[k].sizes[l] * (cfgs[k].sizes[l - 1] + 1);
             float *fused = malloc(n * sizeof(float)), *plain = malloc(n * sizeof(float));
             double acc_f[2], acc_p[2];
-            net_step(dev, &cfgs[k], &ds, runs[r][1], runs[r][2], true, fused, acc_f);
-            net_step(dev, &cfgs[k], &ds, runs[r][1], runs[r][2], false, plain, acc_p);
+            const char *op = k == 0 && whole ? "linear_u8_head" : "head_xent";
+            unsigned long calls = op_calls(dev, op);
+            net_step(dev, &cfgs[k], &ds, runs[r][1], runs[r][2], runs[r][3], true, fused, acc_f);
+            ck_assert_msg(op_calls(dev, op) == calls + 1, "%s: network %d did not run %s", info->name, k, op);
+            calls = op_calls(dev, op);
+            net_step(dev, &cfgs[k], &ds, runs[r][1], runs[r][2], runs[r][3], false, plain, acc_p);
+            ck_assert_msg(op_calls(dev, op) == calls, "%s: network %d ran %s without training", info->name, k,
+                          op);
             char what[512];
-            snprintf(what, sizeof what, "%s: network %d on rows %zu..%zu, fused vs separate ops",
-                     list->items[d].name, k, runs[r][1], runs[r][1] + runs[r][2] - 1);
+            snprintf(what, sizeof what, "%s: network %d on rows %zu..%zu%s, fused vs separate ops",
+                     list->items[d].name, k, runs[r][1], runs[r][1] + runs[r][2] - 1,
+                     runs[r][3] ? " with the tutorial's quirks" : "");
             check_close(what, "params after the step", fused, plain, n, 1e-5f, 0.0f);
             ck_assert_msg(fabs(acc_f[0] - acc_p[0]) <= 1e-4 * fabs(acc_p[0]) && acc_f[1] == acc_p[1],
                           "%s: accumulator (%g, %g) vs (%g, %g)", what, acc_f[0], acc_f[1], acc_p[0], acc_p[1]);

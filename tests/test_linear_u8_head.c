@@ -7,7 +7,7 @@
  *
  * Tolerances, device against host twin (linear_u8_head_matches_host). The
  * device sums in float: each hidden unit's pre-activation over `in` inputs,
- * then the rows within 16-row lanes, 64-row blocks, chunks and the chunks in
+ * then the rows within 16-row lanes, 256-row blocks, chunks and the chunks in
  * order; the host twin sums in double and rounds once. A single rtol cannot
  * cover both parts, since the forward's rounding reaches every output
  * amplified differently. So each case gets a per-element bound, computed in
@@ -528,10 +528,16 @@ START_TEST(linear_u8_head_matches_host)
                 match_one(dev, host, list->items[d].name, &c, standardize);
                 free_case(&c);
             }
-        /* The full-batch shape, where a chunk is 656 rows. */
+        /* The full-batch shape, where a chunk is 656 rows (three blocks);
+         * and chunks of 272 rows (two blocks) through the lane-by-lane
+         * weight-gradient path (33 inputs) and a second block of units
+         * (16 hidden). */
         u8h_case big;
         make_case(&big, &s, 41000, 784, 10, 10, NNCL_ACT_RELU, true, false, 1);
         match_one(dev, host, list->items[d].name, &big, false);
+        free_case(&big);
+        make_case(&big, &s, 17000, 33, 16, 3, NNCL_ACT_TANH, false, true, 2);
+        match_one(dev, host, list->items[d].name, &big, true);
         free_case(&big);
         nncl_device_close(dev);
     }

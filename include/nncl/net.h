@@ -95,11 +95,14 @@ nncl_status nncl_net_load_batch(nncl_net *net, const nncl_device_data *dd, size_
 
 /* Forward pass on the loaded batch. train: apply dropout keyed by (seed, step).
  * A narrow classifier (last hidden layer and classes both at most
- * NNCL_HEAD_MAX, no dropout) leaves its output layer to nncl_net_loss when
- * training, which runs it fused with the loss and its backward (head_xent);
- * nncl_net_loss without backward, nncl_net_read_output and
- * nncl_net_read_argmax run the deferred layer first, so every caller sees the
- * same results. */
+ * NNCL_HEAD_MAX, no dropout) leaves layers to nncl_net_loss when training,
+ * which runs them fused with the loss and its backward: its output layer
+ * (head_xent), or, with one hidden layer on byte data on a CPU OpenCL
+ * device, every layer (linear_u8_head). nncl_net_loss without backward,
+ * nncl_net_read_output and nncl_net_read_argmax run the deferred layers
+ * first, so they see the same results; after nncl_net_loss with backward
+ * has run them fused, the layers' outputs are not stored (read them after a
+ * forward without training). Loading a batch drops what is deferred. */
 nncl_status nncl_net_forward(nncl_net *net, size_t rows, bool train, uint64_t seed, uint64_t step);
 
 /* Loss of the loaded batch: adds (loss sum, correct count) to the device

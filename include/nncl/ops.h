@@ -292,7 +292,9 @@ size_t nncl_head_xent_scratch_len(size_t rows, size_t in, size_t classes);
  * once for the forward and once for dW1; here each block of rows is read
  * from memory once and used for both while it is in the cache. Rows are
  * summed in chunks whose partial sums go to scratch and are then added in a
- * fixed order: no atomics, the same bits every run.
+ * fixed order: no atomics, the same bits every run. The kernel is shaped for
+ * CPUs (at most 64 work-items, each with about 35 KB of private arrays): on
+ * a GPU it is correct but slow, and the network uses it on CPU devices only.
  * scratch: float[nncl_linear_u8_head_scratch_len(rows, in, hidden, classes)]. */
 typedef struct nncl_linear_u8_head_args {
     nncl_view x;                /* u8[x_rows * in] */
@@ -312,8 +314,9 @@ typedef struct nncl_linear_u8_head_args {
     float grad_scale;
 } nncl_linear_u8_head_args;
 
-/* Floats of scratch linear_u8_head needs for these sizes (0 if hidden or
- * classes do not fit NNCL_HEAD_MAX). */
+/* Floats of scratch linear_u8_head needs for these sizes: enough for any
+ * number of rows up to `rows`. 0 if in, hidden or classes is 0, hidden or
+ * classes is above NNCL_HEAD_MAX, or in is too large. */
 size_t nncl_linear_u8_head_scratch_len(size_t rows, size_t in, size_t hidden, size_t classes);
 
 #define NNCL_OPS(X) \

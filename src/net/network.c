@@ -304,6 +304,7 @@ nncl_status nncl_net_load_batch(nncl_net *net, const nncl_device_data *dd, size_
         return nncl_fail(NNCL_E_INVALID, "the data has %zu features, the network %zu inputs", dd->cols,
                          net->cfg.sizes[0]);
     bool classify = net->cfg.task == NNCL_TASK_CLASSIFY;
+    net->pending_from = 0;          /* a deferred step belongs to the old batch */
     /* Byte data on an OpenCL device: the first layer reads the dataset's
      * bytes through the order list (linear_u8_*), a quarter of the traffic of
      * a float copy, and only labels or targets are gathered; a whole dataset
@@ -546,7 +547,7 @@ nncl_status nncl_net_loss(nncl_net *net, size_t rows, bool backward, uint64_t se
     int from = net->pending_from;
     if (from && backward && net->pending_rows == rows) {
         net->pending_from = 0;
-        if (from == 1)
+        if (from == 1)          /* set only with byte data read directly */
             return fused_step(net, rows);
         st = fused_head(net, rows);
         top = net->cfg.layers - 1;

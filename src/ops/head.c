@@ -63,6 +63,44 @@ nncl_status nncl_check_head_xent(const nncl_device *dev, const nncl_head_xent_ar
     return st;
 }
 
+void nncl_host_head_row(const float *x, size_t in, size_t classes, const float *W, const float *b, int32_t t,
+                        float grad_scale, nncl_act act, float act_param, double *dz, float *g, double *loss,
+                        double *correct)
+{
+    double z[NNCL_HEAD_MAX];
+    for (size_t c = 0; c < classes; c++) {
+        double s = b[c];
+        for (size_t j = 0; j < in; j++)
+            s += (double)x[j] * W[c * in + j];
+        z[c] = s;
+    }
+    /* softmax_xent's row: m skips NaN (the sum turns NaN instead); the
+     * predicted class is the first maximum, NaN counting as maximal. */
+    bool valid = t >= 0 && (size_t)t < classes;
+    double m = z[0], best = z[0];
+    size_t arg = 0;
+    for (size_t c = 1; c < classes; c++) {
+        m = z[c] > m ? z[c] : m;
+        if (!isnan(best) && (z[c] > best || isnan(z[c]))) {
+            best = z[c];
+            arg = c;
+        }
+    }
+    double s = 0.0;
+    for (size_t c = 0; c < classes; c++)
+        s += exp(z[c] - m);
+    *loss += valid ? log(s) - (z[t] - m) : NAN;
+    *correct += valid && arg == (size_t)t ? 1.0 : 0.0;
+    for (size_t c = 0; c < classes; c++)
+        dz[c] = valid ? (exp(z[c] - m) / s - (c == (size_t)t ? 1.0 : 0.0)) * grad_scale : NAN;
+    for (size_t j = 0; g && j < in; j++) {
+        double gj = 0.0;
+        for (size_t c = 0; c < classes; c++)
+            gj += dz[c] * W[c * in + j];
+        g[j] = (float)gj * nncl_act_derivative(act, act_param, x[j]);
+    }
+}
+
 nncl_status nncl_host_head_xent(nncl_device *dev, const nncl_head_xent_args *a)
 {
     (void)dev;
@@ -74,44 +112,16 @@ nncl_status nncl_host_head_xent(nncl_device *dev, const nncl_head_xent_args *a)
     double loss_sum = 0.0, correct_sum = 0.0;
     for (size_t r = 0; r < R; r++) {
         const float *xr = x + r * I;
-        double z[NNCL_HEAD_MAX], dz[NNCL_HEAD_MAX];
+        double dz[NNCL_HEAD_MAX];
+        nncl_host_head_row(xr, I, C, W, b, labels[r], a->grad_scale, a->act, a->act_param, dz,
+                           da ? da + r * I : NULL, &loss_sum, &correct_sum);
         for (size_t c = 0; c < C; c++) {
-            double s = b[c];
-            for (size_t j = 0; j < I; j++)
-                s += (double)xr[j] * W[c * I + j];
-            z[c] = s;
-        }
-        /* softmax_xent's row: m skips NaN (the sum turns NaN instead); the
-         * predicted class is the first maximum, NaN counting as maximal. */
-        int32_t t = labels[r];
-        bool valid = t >= 0 && (size_t)t < C;
-        double m = z[0], best = z[0];
-        size_t arg = 0;
-        for (size_t c = 1; c < C; c++) {
-            m = z[c] > m ? z[c] : m;
-            if (!isnan(best) && (z[c] > best || isnan(z[c]))) {
-                best = z[c];
-                arg = c;
-            }
-        }
-        double s = 0.0;
-        for (size_t c = 0; c < C; c++)
-            s += exp(z[c] - m);
-        loss_sum += valid ? log(s) - (z[t] - m) : NAN;
-        correct_sum += valid && arg == (size_t)t ? 1.0 : 0.0;
-        for (size_t c = 0; c < C; c++) {
-            dz[c] = valid ? (exp(z[c] - m) / s - (c == (size_t)t ? 1.0 : 0.0)) * a->grad_scale : NAN;
             db[c] += dz[c];
             for (size_t j = 0; j < I; j++)
                 dw[c * I + j] += dz[c] * xr[j];
         }
-        for (size_t j = 0; da && j < I; j++) {
-            double g = 0.0;
-            for (size_t c = 0; c < C; c++)
-                g += dz[c] * W[c * I + j];
-            da[r * I + j] = (float)g * nncl_act_derivative(a->act, a->act_param, xr[j]);
+        for (size_t j = 0; da && j < I; j++)
             da_sum[j] += da[r * I + j];
-        }
     }
     float *dwo = nncl_host_f32(a->dw), *dbo = nncl_host_f32(a->db), *acc = nncl_host_f32(a->acc);
     for (size_t e = 0; e < C * I; e++)

@@ -9,15 +9,16 @@
 #include <string.h>
 
 #include "device/opencl_impl.h"
+#include "ops/linear_u8_head_impl.h"
 #include "ops/op_util.h"
 
-/* The chunking (cl/linear_u8_head.cl walks a chunk in blocks of U8H_BLOCK
- * rows). A chunk is a multiple of 16 rows, there are at most U8H_MAX_CHUNKS
- * of them, so that the second stage adds few partial sums, and a chunk has
- * at least U8H_MIN_ROWS rows, so that a mini-batch still spreads over a few
- * cores. The chunking depends on the number of rows only: the order of the
- * sums is fixed. */
-enum { U8H_MAX_CHUNKS = 64, U8H_MIN_ROWS = 16, U8H_BLOCK = 256 };
+/* The chunking (cl/linear_u8_head.cl walks a chunk in blocks of
+ * NNCL_U8H_BLOCK rows). A chunk is a multiple of 16 rows, there are at most
+ * U8H_MAX_CHUNKS of them, so that the second stage adds few partial sums,
+ * and a chunk has at least U8H_MIN_ROWS rows, so that a mini-batch still
+ * spreads over a few cores. The chunking depends on the number of rows
+ * only: the order of the sums is fixed. */
+enum { U8H_MAX_CHUNKS = 64, U8H_MIN_ROWS = 16 };
 
 static size_t u8h_chunk_rows(size_t rows)
 {
@@ -37,7 +38,7 @@ static size_t u8h_sums(size_t in, size_t hidden, size_t classes)
 
 static size_t u8h_stride(size_t in, size_t hidden, size_t classes)
 {
-    return (u8h_sums(in, hidden, classes) + U8H_BLOCK * hidden + hidden * in + 15) / 16 * 16;
+    return (u8h_sums(in, hidden, classes) + NNCL_U8H_BLOCK * hidden + hidden * in + 15) / 16 * 16;
 }
 
 size_t nncl_linear_u8_head_scratch_len(size_t rows, size_t in, size_t hidden, size_t classes)
@@ -62,8 +63,11 @@ nncl_status nncl_check_linear_u8_head(const nncl_device *dev, const nncl_linear_
     if (a->hidden > NNCL_HEAD_MAX || a->classes > NNCL_HEAD_MAX)
         return nncl_fail(NNCL_E_UNSUPPORTED, "%s: hidden (%zu) and classes (%zu) must be at most %d", op,
                          a->hidden, a->classes, NNCL_HEAD_MAX);
-    if (a->in > INT32_MAX / NNCL_HEAD_MAX)
+    /* The kernel indexes a chunk's sums and the rows with int. */
+    if (a->in > INT32_MAX / NNCL_HEAD_MAX || u8h_stride(a->in, a->hidden, a->classes) > INT32_MAX)
         return nncl_fail(NNCL_E_UNSUPPORTED, "%s: %zu inputs is too many", op, a->in);
+    if (a->rows > INT32_MAX / NNCL_HEAD_MAX)
+        return nncl_fail(NNCL_E_UNSUPPORTED, "%s: %zu rows is too many", op, a->rows);
     nncl_status st = nncl_check_u8_input(dev, a->x, a->index, a->x_rows, a->shift, a->scale, a->rows, a->in,
                                          a->hidden, op);
     if (st == NNCL_OK)
@@ -97,19 +101,33 @@ nncl_status nncl_check_linear_u8_head(const nncl_device *dev, const nncl_linear_
     return st;
 }
 
-/* The row arithmetic of the three host twins, in their precisions: the
- * hidden layer as linear_u8_fwd's (a double sum, then float), the head as
- * head_xent's (double, g rounded to float before f'), dW1 as
- * linear_u8_wgrad's (double). */
+/* Row r's hidden layer as linear_u8_fwd's twin computes it: xf = x' (the
+ * transformed bytes), h = f(x' W1^T + b1) from a double sum rounded to float. */
+static void host_hidden_row(const nncl_linear_u8_head_args *a, size_t r, float *xf, float *h)
+{
+    const size_t I = a->in;
+    const int32_t *ix = a->index.buf ? nncl_host_i32(a->index) : NULL;
+    const unsigned char *xr = nncl_host_u8(a->x) + (ix ? (size_t)ix[r] : r) * I;
+    const float *sh = nncl_host_f32(a->shift), *sc = nncl_host_f32(a->scale);
+    const float *W1 = nncl_host_f32(a->w1), *b1 = nncl_host_f32(a->b1);
+    for (size_t j = 0; j < I; j++)
+        xf[j] = ((float)xr[j] - sh[j]) * sc[j];
+    for (size_t o = 0; o < a->hidden; o++) {
+        double s = 0;
+        for (size_t j = 0; j < I; j++)
+            s += (double)xf[j] * W1[o * I + j];
+        h[o] = nncl_act_apply(a->act, a->act_param, (float)s + b1[o]);
+    }
+}
+
+/* The three host twins composed, row by row, in their precisions: the
+ * hidden layer as linear_u8_fwd's, the head as head_xent's (the shared
+ * nncl_host_head_row), dW1 as linear_u8_wgrad's (double sums). */
 nncl_status nncl_host_linear_u8_head(nncl_device *dev, const nncl_linear_u8_head_args *a)
 {
     (void)dev;
     enum { M = NNCL_HEAD_MAX };
     const size_t I = a->in, H = a->hidden, C = a->classes;
-    const unsigned char *x = nncl_host_u8(a->x);
-    const int32_t *ix = a->index.buf ? nncl_host_i32(a->index) : NULL;
-    const float *sh = nncl_host_f32(a->shift), *sc = nncl_host_f32(a->scale);
-    const float *W1 = nncl_host_f32(a->w1), *b1 = nncl_host_f32(a->b1);
     const float *W2 = nncl_host_f32(a->w2), *b2 = nncl_host_f32(a->b2);
     const int32_t *labels = nncl_host_i32(a->labels);
     double *dw1 = calloc(H * I, sizeof(double));
@@ -121,54 +139,20 @@ nncl_status nncl_host_linear_u8_head(nncl_device *dev, const nncl_linear_u8_head
     }
     double db1[M] = {0}, dw2[M * M] = {0}, db2[M] = {0}, loss_sum = 0.0, correct_sum = 0.0;
     for (size_t r = 0; r < a->rows; r++) {
-        const unsigned char *xr = x + (ix ? (size_t)ix[r] : r) * I;
-        for (size_t j = 0; j < I; j++)
-            xf[j] = ((float)xr[j] - sh[j]) * sc[j];
-        float h[M];
-        for (size_t o = 0; o < H; o++) {
-            double s = 0;
-            for (size_t j = 0; j < I; j++)
-                s += (double)xf[j] * W1[o * I + j];
-            h[o] = nncl_act_apply(a->act, a->act_param, (float)s + b1[o]);
-        }
-        double z[M], dz[M];
+        float h[M], g[M];
+        double dz[M];
+        host_hidden_row(a, r, xf, h);
+        nncl_host_head_row(h, H, C, W2, b2, labels[r], a->grad_scale, a->act, a->act_param, dz, g, &loss_sum,
+                           &correct_sum);
         for (size_t c = 0; c < C; c++) {
-            double s = b2[c];
-            for (size_t j = 0; j < H; j++)
-                s += (double)h[j] * W2[c * H + j];
-            z[c] = s;
-        }
-        /* softmax_xent's row, as in nncl_host_head_xent */
-        int32_t t = labels[r];
-        bool valid = t >= 0 && (size_t)t < C;
-        double m = z[0], best = z[0];
-        size_t arg = 0;
-        for (size_t c = 1; c < C; c++) {
-            m = z[c] > m ? z[c] : m;
-            if (!isnan(best) && (z[c] > best || isnan(z[c]))) {
-                best = z[c];
-                arg = c;
-            }
-        }
-        double s = 0.0;
-        for (size_t c = 0; c < C; c++)
-            s += exp(z[c] - m);
-        loss_sum += valid ? log(s) - (z[t] - m) : NAN;
-        correct_sum += valid && arg == (size_t)t ? 1.0 : 0.0;
-        for (size_t c = 0; c < C; c++) {
-            dz[c] = valid ? (exp(z[c] - m) / s - (c == (size_t)t ? 1.0 : 0.0)) * a->grad_scale : NAN;
             db2[c] += dz[c];
             for (size_t j = 0; j < H; j++)
                 dw2[c * H + j] += dz[c] * h[j];
         }
         for (size_t o = 0; o < H; o++) {
-            double gs = 0.0;
-            for (size_t c = 0; c < C; c++)
-                gs += dz[c] * W2[c * H + o];
-            float g = (float)gs * nncl_act_derivative(a->act, a->act_param, h[o]);
-            db1[o] += g;
+            db1[o] += g[o];
             for (size_t j = 0; j < I; j++)
-                dw1[o * I + j] += (double)g * (double)xf[j];
+                dw1[o * I + j] += (double)g[o] * (double)xf[j];
         }
     }
     float *o1 = nncl_host_f32(a->dw1), *o2 = nncl_host_f32(a->dw2);

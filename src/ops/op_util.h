@@ -26,6 +26,16 @@ nncl_status nncl_check_u8_input(const nncl_device *dev, nncl_view x, nncl_view i
                                 nncl_view shift, nncl_view scale, size_t rows, size_t in, size_t out,
                                 const char *op);
 
+/* The host twins' head, one row in double (src/ops/head.c): logits
+ * z = x W^T + b (x: in floats, W: classes x in), then softmax_xent's row for
+ * label t: adds the loss (NaN for a label out of range) and 1 if the first
+ * maximal class is t; dz = (softmax - onehot(t)) * grad_scale (NaN rows for
+ * a bad label); with g, g = (float)(dz W) * f'(x), f = act read from its
+ * output x. Shared by the twins of head_xent and linear_u8_head. */
+void nncl_host_head_row(const float *x, size_t in, size_t classes, const float *W, const float *b, int32_t t,
+                        float grad_scale, nncl_act act, float act_param, double *dz, float *g, double *loss,
+                        double *correct);
+
 /* The work-group size of the one-group reductions (loss_reduce) and the
  * number of row lanes of colsum: 256 work-items where the device allows it,
  * else 64. Fixed per device, so a device always sums in the same order. */
