@@ -15,12 +15,6 @@
 
 static const double H = 1e-6;
 
-static nncl_device *host_device(void)
-{
-    nncl_device_list *list = test_devices();
-    return test_open(list->count - 1);
-}
-
 static nncl_buffer *up(nncl_device *h, const float *x, size_t n) { return test_upload(h, x, n); }
 static void down(nncl_buffer *b, float *out, size_t n)
 {
@@ -85,7 +79,7 @@ static const char *const act_names[] = {"identity", "relu", "leaky_relu", "sigmo
 
 START_TEST(activation_derivatives)
 {
-    nncl_device *h = host_device();
+    nncl_device *h = test_host_device();
     enum { N = 401 };
     float x[N], dy[N], y[N], dx[N];
     uint64_t s = 11;
@@ -135,7 +129,7 @@ END_TEST
 
 START_TEST(softmax_xent_gradient)
 {
-    nncl_device *h = host_device();
+    nncl_device *h = test_host_device();
     static const size_t shapes[][2] = {{1, 1}, {1, 3}, {4, 10}, {3, 129}};
     uint64_t s = 12;
     for (size_t k = 0; k < 4; k++) {
@@ -185,7 +179,7 @@ END_TEST
 
 START_TEST(mse_gradient)
 {
-    nncl_device *h = host_device();
+    nncl_device *h = test_host_device();
     static const size_t shapes[][2] = {{1, 1}, {3, 1}, {4, 7}};
     uint64_t s = 13;
     for (size_t k = 0; k < 3; k++) {
@@ -278,7 +272,7 @@ static void check_grad(const char *what, int act, const float *got, const double
 
 START_TEST(dense_layer_gradients)
 {
-    nncl_device *h = host_device();
+    nncl_device *h = test_host_device();
     uint64_t s = 14;
     for (int act = 0; act <= NNCL_ACT_TANH; act++) {
         float *x = test_random(&s, B * I, -1.0f, 1.0f), *W = test_random(&s, O * I, -1.0f, 1.0f);

@@ -17,12 +17,6 @@
 #include "nncl/net.h"
 #include "test_util.h"
 
-static nncl_device *host_device(void)
-{
-    nncl_device_list *list = test_devices();
-    return test_open(list->count - 1);
-}
-
 typedef struct head_case {
     size_t rows, in, classes;
     nncl_act act;
@@ -170,7 +164,7 @@ static const size_t row_counts[] = {1, 7, 129, 1000, 3001};
 START_TEST(head_xent_matches_host)
 {
     nncl_device_list *list = test_devices();
-    nncl_device *host = host_device();
+    nncl_device *host = test_host_device();
     for (int d = 0; d < list->count; d++) {
         nncl_device *dev = test_open(d);
         uint64_t s = 0x4ead + (uint64_t)d;
@@ -200,7 +194,7 @@ END_TEST
 START_TEST(head_xent_propagates_nan_and_bad_labels)
 {
     nncl_device_list *list = test_devices();
-    nncl_device *host = host_device();
+    nncl_device *host = test_host_device();
     for (int d = 0; d < list->count; d++) {
         nncl_device *dev = test_open(d);
         uint64_t s = 0xbad + (uint64_t)d;
@@ -267,7 +261,7 @@ END_TEST
  * tests/test_ops.c and tests/test_grad.c check separately. */
 START_TEST(head_xent_host_matches_composition)
 {
-    nncl_device *h = host_device();
+    nncl_device *h = test_host_device();
     uint64_t s = 0xc0;
     for (size_t si = 0; si < N_SHAPES; si++) {
         head_case c;
@@ -387,7 +381,7 @@ static void check_fd(const fd_point *p, double *v, const float *analytic, size_t
 
 START_TEST(head_xent_gradients_by_finite_differences)
 {
-    nncl_device *h = host_device();
+    nncl_device *h = test_host_device();
     uint64_t s = 0xfd;
     for (int act = 0; act < 5; act++) {
         double zp[R * I], W[C * I], b[C];
@@ -424,7 +418,7 @@ END_TEST
 
 START_TEST(head_xent_refuses_bad_arguments)
 {
-    nncl_device *h = host_device();
+    nncl_device *h = test_host_device();
     nncl_buffer *buf = test_poisoned(h, 4096);
     nncl_view v = nncl_view_of(buf, 0);
     nncl_head_xent_args a = {.a = v, .w = v, .b = v, .labels = v, .dw = v, .db = v, .da = v, .acc = v,

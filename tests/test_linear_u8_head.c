@@ -56,12 +56,6 @@ enum { M = NNCL_HEAD_MAX };
 
 static const double U = 0x1p-24; /* float's unit roundoff */
 
-static nncl_device *host_device(void)
-{
-    nncl_device_list *list = test_devices();
-    return test_open(list->count - 1);
-}
-
 /* ---- cases ---------------------------------------------------------------- */
 
 typedef struct u8h_case {
@@ -513,7 +507,7 @@ static void match_one(nncl_device *dev, nncl_device *host, const char *name, con
 START_TEST(linear_u8_head_matches_host)
 {
     nncl_device_list *list = test_devices();
-    nncl_device *host = host_device();
+    nncl_device *host = test_host_device();
     for (int d = 0; d < list->count; d++) {
         nncl_device *dev = test_open(d);
         uint64_t s = 0x58ead + (uint64_t)d;
@@ -597,7 +591,7 @@ static u8h_out compose(nncl_device *h, const u8h_case *c)
 
 START_TEST(linear_u8_head_host_matches_composition)
 {
-    nncl_device *h = host_device();
+    nncl_device *h = test_host_device();
     uint64_t s = 0xc0c0;
     static const size_t rows[] = {1, 257, 1000};
     for (size_t si = 0; si < N_SHAPES; si++)
@@ -693,7 +687,7 @@ static double min_abs_preact(const u8h_case *c)
 
 START_TEST(linear_u8_head_gradients_by_finite_differences)
 {
-    nncl_device *h = host_device();
+    nncl_device *h = test_host_device();
     uint64_t s = 0xfd;
     for (int act = 0; act < 5; act++) {
         u8h_case c;

@@ -84,12 +84,6 @@ static void check_bits(const char *what, const void *got, const void *ref, size_
     }
 }
 
-static nncl_device *host_device(void)
-{
-    nncl_device_list *list = test_devices();
-    return test_open(list->count - 1);
-}
-
 static uint64_t seed_for(const char *name, int d)
 {
     uint64_t h = 1469598103934665603ULL;
@@ -118,7 +112,7 @@ static void sprinkle_specials(float *x, size_t n)
 START_TEST(act_fwd_matches_host)
 {
     nncl_device_list *list = test_devices();
-    nncl_device *host = host_device();
+    nncl_device *host = test_host_device();
     static const size_t sizes[] = {1, 7, 64, 129, 1000, 4099};
     for (int d = 0; d < list->count; d++) {
         nncl_device *dev = test_open(d);
@@ -164,7 +158,7 @@ END_TEST
 START_TEST(act_bwd_matches_host)
 {
     nncl_device_list *list = test_devices();
-    nncl_device *host = host_device();
+    nncl_device *host = test_host_device();
     static const size_t sizes[] = {1, 7, 129, 1000, 4099};
     for (int d = 0; d < list->count; d++) {
         nncl_device *dev = test_open(d);
@@ -270,7 +264,7 @@ static loss_out run_softmax(nncl_device *dev, const float *z, const int32_t *lab
 START_TEST(softmax_xent_matches_host)
 {
     nncl_device_list *list = test_devices();
-    nncl_device *host = host_device();
+    nncl_device *host = test_host_device();
     static const size_t class_counts[] = {1, 3, 10, 129, 1000};
     static const size_t row_counts[] = {1, 7, 129, 1000};
     for (int d = 0; d < list->count; d++) {
@@ -386,7 +380,7 @@ static loss_out run_mse(nncl_device *dev, const float *y, const float *t, size_t
 START_TEST(mse_matches_host)
 {
     nncl_device_list *list = test_devices();
-    nncl_device *host = host_device();
+    nncl_device *host = test_host_device();
     static const size_t out_counts[] = {1, 3, 10, 129};
     static const size_t row_counts[] = {1, 7, 129, 1000};
     for (int d = 0; d < list->count; d++) {
@@ -433,7 +427,7 @@ END_TEST
 START_TEST(colsum_matches_host)
 {
     nncl_device_list *list = test_devices();
-    nncl_device *host = host_device();
+    nncl_device *host = test_host_device();
     static const size_t shapes[][2] = {{1, 1},   {1, 10},   {3, 1},    {7, 3},   {64, 64},
                                        {129, 10}, {128, 784}, {1000, 31}, {60000, 10}, {31, 129}};
     static const float ab[][2] = {{1.0f, 0.0f}, {0.5f, 1.0f}, {-2.0f, 0.25f}};
@@ -497,7 +491,7 @@ END_TEST
 START_TEST(argmax_rows_matches_host)
 {
     nncl_device_list *list = test_devices();
-    nncl_device *host = host_device();
+    nncl_device *host = test_host_device();
     static const size_t shapes[][2] = {{1, 1}, {7, 3}, {129, 10}, {1000, 7}, {31, 1000}};
     for (int d = 0; d < list->count; d++) {
         nncl_device *dev = test_open(d);
@@ -550,7 +544,7 @@ static const char *const optim_names[] = {"sgd", "momentum", "adam", "adamw"};
 START_TEST(optim_step_matches_host)
 {
     nncl_device_list *list = test_devices();
-    nncl_device *host = host_device();
+    nncl_device *host = test_host_device();
     static const size_t sizes[] = {1, 7, 129, 1000, 4099};
     for (int d = 0; d < list->count; d++) {
         nncl_device *dev = test_open(d);
@@ -620,7 +614,7 @@ END_TEST
 START_TEST(gather_matches_host)
 {
     nncl_device_list *list = test_devices();
-    nncl_device *host = host_device();
+    nncl_device *host = test_host_device();
     static const size_t shapes[][2] = {{1, 1}, {7, 3}, {129, 784}, {64, 13}}; /* rows, cols */
     enum { DATA_ROWS = 200 };
     for (int d = 0; d < list->count; d++) {
@@ -743,7 +737,7 @@ END_TEST
 START_TEST(dropout_matches_host_bit_for_bit)
 {
     nncl_device_list *list = test_devices();
-    nncl_device *host = host_device();
+    nncl_device *host = test_host_device();
     static const size_t sizes[] = {1, 3, 7, 1000, 4099, 100003};
     static const float ps[] = {0.0f, 0.1f, 0.5f, 0.9f};
     for (int d = 0; d < list->count; d++) {
@@ -1004,7 +998,7 @@ static void hread(nncl_buffer *b, float *out, size_t n)
 
 START_TEST(host_softmax_xent_by_hand)
 {
-    nncl_device *h = host_device();
+    nncl_device *h = test_host_device();
     /* z = [1, 2, 3], label 2: loss = log(e + e^2 + e^3) - 3 = 0.40760596;
      * p = [0.09003057, 0.24472847, 0.66524096], dz = p - [0, 0, 1]. */
     float z[3] = {1, 2, 3}, acc[2] = {0, 0};
@@ -1057,7 +1051,7 @@ END_TEST
 
 START_TEST(host_mse_colsum_argmax_by_hand)
 {
-    nncl_device *h = host_device();
+    nncl_device *h = test_host_device();
     /* mse: y = [[1, 2], [3, 5]], t = [[0, 0], [3, 3]]: losses (1+4)/2, (0+4)/2 = 4.5 total;
      * mae (1+2)/2 + (0+2)/2 = 2.5; dy = 2 (y - t) / 2 * 0.5 = [0.5, 1, 0, 1]. */
     float y[4] = {1, 2, 3, 5}, t[4] = {0, 0, 3, 3}, acc[2] = {1, 0}, dy[4];
@@ -1102,7 +1096,7 @@ END_TEST
 
 START_TEST(host_optimisers_by_hand)
 {
-    nncl_device *h = host_device();
+    nncl_device *h = test_host_device();
     /* Adam, first step: m = 0.1 g, v = 0.001 g^2, m^ = g, v^ = g^2, so each
      * weight moves by lr * g / (|g| + eps) ~ lr * sign(g). */
     float w[4] = {1, -1, 0.5f, 0}, g[4] = {0.3f, -2.0f, 1e-3f, -0.5f}, zero[4] = {0};

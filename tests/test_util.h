@@ -36,6 +36,13 @@ static inline nncl_device *test_open(int index)
     return dev;
 }
 
+/* The host device: always the last in the list. */
+static inline nncl_device *test_host_device(void)
+{
+    nncl_device_list *list = test_devices();
+    return test_open(list->count - 1);
+}
+
 #define ck_assert_ok(expr)                                                                  \
     do {                                                                                    \
         nncl_status st_ = (expr);                                                           \
