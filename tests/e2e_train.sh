@@ -172,6 +172,14 @@ assert (q.get('gradient_rows') == 42000 and q.get('scalar_bias')) == ('$preset' 
         expect "$preset: host ($ah) and OpenCL ($a0) agree within 0.3 points" python3 -c "import sys; sys.exit(not abs($a0-$ah) <= 0.003)"
     fi
 done
+# The fused step (linear_u8_head on PoCL) sums its chunks in a fixed order:
+# the same run twice gives the same metrics.
+for dev in $devices; do
+    "$nncl" train --device "$dev" --preset tutorial --limit 4000 --val 500 --epochs 200 --quiet \
+        --out "$tmp/tutorial-$dev-again" >"$tmp/preset.log" 2>&1
+    expect "tutorial on $dev twice: metrics identical but for time" sh -c \
+        "cut -d, -f1-7 '$tmp/tutorial-$dev/metrics.csv' > '$tmp/a'; cut -d, -f1-7 '$tmp/tutorial-$dev-again/metrics.csv' > '$tmp/b'; cmp -s '$tmp/a' '$tmp/b'"
+done
 
 # Bad flags: exit 2 with a message naming the flag.
 bad() { # bad FLAG-NAME ARGS...
