@@ -108,16 +108,6 @@
 #define LPAD 1
 #endif
 
-/* Helper functions: "static inline" so that no compiler expects an external
- * definition (C99 inline rules); OpenCL C 1.1 does not allow "static". */
-#ifndef INLINE /* also in common.cl; defined here so the file stands alone in tools/gemmlab */
-#if defined(__OPENCL_C_VERSION__) && __OPENCL_C_VERSION__ >= 120
-#define INLINE static inline
-#else
-#define INLINE inline
-#endif
-#endif
-
 #define CAT_(a, b) a##b
 #define CAT(a, b) CAT_(a, b)
 
@@ -132,11 +122,11 @@ typedef CAT(float, VW) floatv;
 /* ---------------- epilogue ---------------- */
 /* Activation written with ?: so it works for float and floatVW alike.
  * relu uses (x < 0 ? 0 : x) so that NaN stays NaN. */
-#define ACTIVATE(T, x, act, act_param)                                         \
-    ((act) == 1 ? ((x) < (T)0.0f ? (T)0.0f : (x))                              \
-   : (act) == 2 ? ((x) < (T)0.0f ? (x) * (T)(act_param) : (x))                 \
-   : (act) == 3 ? (T)1.0f / ((T)1.0f + exp(-(x)))                              \
-   : (act) == 4 ? tanh(x)                                                      \
+#define ACTIVATE(T, x, act, act_param)                                                \
+    ((act) == ACT_RELU ? ((x) < (T)0.0f ? (T)0.0f : (x))                              \
+   : (act) == ACT_LEAKY_RELU ? ((x) < (T)0.0f ? (x) * (T)(act_param) : (x))           \
+   : (act) == ACT_SIGMOID ? (T)1.0f / ((T)1.0f + exp(-(x)))                           \
+   : (act) == ACT_TANH ? tanh(x)                                                      \
    : (x))
 
 /* One element: v = act(alpha*acc + beta*C[idx] + bias[j]) -> C[idx] */

@@ -8,7 +8,8 @@
  *   -c  time the first call of each entry point (PoCL JIT per local size;
  *       run with POCL_KCACHE=0 for the cold number)
  *   -s  shapes: train | square | small | all (default all)
- *   -k  path of the .cl file (default gemm.cl)
+ *   -k  path of the .cl file (default gemm.cl); common.cl is read from the
+ *       same folder and compiled before it
  * The option string is passed to clBuildProgram and also parsed here
  * (same names and defaults as gemm.cl) to size the NDRange.
  * LX, LY (local size of the register-blocked path) are host-only -D names;
@@ -120,8 +121,13 @@ static void setup(const char *clpath, const char *opts)
     CHECK(clGetDeviceIDs(plat, CL_DEVICE_TYPE_ALL, 1, &dev, NULL));
     ctx = clCreateContext(NULL, 1, &dev, NULL, NULL, &err); CHECK(err);
     q = clCreateCommandQueue(ctx, dev, 0, &err); CHECK(err);
-    char *src = read_file(clpath);
-    cl_program prog = clCreateProgramWithSource(ctx, 1, (const char **)&src, NULL, &err);
+    /* gemm.cl uses common.cl's helpers (INLINE, hsum16, ACT_*), as in the
+     * library's concatenated program: load the common.cl beside it first. */
+    char common[4096];
+    const char *slash = strrchr(clpath, '/');
+    snprintf(common, sizeof common, "%.*scommon.cl", slash ? (int)(slash - clpath + 1) : 0, clpath);
+    char *srcs[2] = {read_file(common), read_file(clpath)};
+    cl_program prog = clCreateProgramWithSource(ctx, 2, (const char **)srcs, NULL, &err);
     CHECK(err);
     double t0 = now();
     err = clBuildProgram(prog, 1, &dev, opts, NULL, NULL);
@@ -151,7 +157,8 @@ static void setup(const char *clpath, const char *opts)
         kern[i] = clCreateKernel(prog, names[i], &err);
         CHECK(err);
     }
-    free(src);
+    free(srcs[0]);
+    free(srcs[1]);
 }
 
 typedef struct {
