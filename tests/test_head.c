@@ -562,6 +562,24 @@ START_TEST(head_xent_in_the_network_matches_separate_ops)
 }
 END_TEST
 
+/* Regression has one target per row: a network with several regression
+ * outputs (a model file could say so) is refused, not evaluated into a
+ * one-value-per-row buffer. */
+START_TEST(network_refuses_regression_with_several_outputs)
+{
+    nncl_device *host = test_host_device();
+    nncl_net_config cfg = {.layers = 2, .sizes = {3, 4, 2}, .act = NNCL_ACT_RELU, .task = NNCL_TASK_REGRESS};
+    nncl_net *net = NULL;
+    ck_assert_int_eq(nncl_net_create(host, &cfg, 8, &net), NNCL_E_INVALID);
+    ck_assert_ptr_null(net);
+    ck_assert_msg(strstr(nncl_last_error(), "regression has 1 output"), "message: %s", nncl_last_error());
+    cfg.sizes[2] = 1;
+    ck_assert_ok(nncl_net_create(host, &cfg, 8, &net));
+    nncl_net_free(net);
+    nncl_device_close(host);
+}
+END_TEST
+
 int main(void)
 {
     Suite *s = suite_create("head");
@@ -574,6 +592,7 @@ int main(void)
     tcase_add_test(tc, head_xent_propagates_nan_and_bad_labels);
     tcase_add_test(tc, head_xent_is_deterministic);
     tcase_add_test(tc, head_xent_in_the_network_matches_separate_ops);
+    tcase_add_test(tc, network_refuses_regression_with_several_outputs);
     suite_add_tcase(s, tc);
     SRunner *r = srunner_create(s);
     srunner_run_all(r, CK_NORMAL);

@@ -43,6 +43,10 @@ static nncl_status validate(const nncl_net_config *cfg, size_t max_batch)
         return nncl_fail(NNCL_E_INVALID, "dropout must be in [0, 1), not %g", cfg->dropout);
     if (cfg->task == NNCL_TASK_CLASSIFY && cfg->sizes[cfg->layers] < 2)
         return nncl_fail(NNCL_E_INVALID, "classification needs at least 2 classes");
+    /* A dataset has one regression target per row (nncl_dataset.targets),
+     * and evaluation returns one value per row. */
+    if (cfg->task == NNCL_TASK_REGRESS && cfg->sizes[cfg->layers] != 1)
+        return nncl_fail(NNCL_E_INVALID, "regression has 1 output, not %zu", cfg->sizes[cfg->layers]);
     return NNCL_OK;
 }
 
