@@ -244,6 +244,12 @@ START_TEST(gemm_refuses_out_of_bounds)
         bad = g;
         bad.m = (size_t)1 << 40;
         ck_assert_int_eq(nncl_gemm(dev, &bad), NNCL_E_UNSUPPORTED);
+        /* the epilogue's activation is checked as act_fwd's is */
+        bad = g;
+        bad.act = NNCL_ACT_LEAKY_RELU;
+        bad.act_param = 0.0f;
+        ck_assert_int_eq(nncl_gemm(dev, &bad), NNCL_E_INVALID);
+        ck_assert_ptr_nonnull(strstr(nncl_last_error(), "gemm: leaky relu slope"));
         nncl_buffer_free(a);
         nncl_buffer_free(b);
         nncl_buffer_free(c);

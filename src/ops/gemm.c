@@ -41,9 +41,9 @@ nncl_status nncl_check_gemm(const nncl_device *dev, const nncl_gemm_args *a)
     if (a->m > INT32_MAX || a->n > INT32_MAX || a->k > INT32_MAX || a->lda > INT32_MAX || a->ldb > INT32_MAX ||
         a->ldc > INT32_MAX)
         return nncl_fail(NNCL_E_UNSUPPORTED, "gemm: sizes and leading dimensions must be below 2^31");
-    if ((unsigned)a->act > NNCL_ACT_TANH)
-        return nncl_fail(NNCL_E_INVALID, "gemm: unknown activation %d", (int)a->act);
-    nncl_status st = check_matrix(dev, a->a, a->trans_a ? a->k : a->m, a->trans_a ? a->m : a->k, a->lda, "gemm: A");
+    nncl_status st = nncl_act_check(a->act, a->act_param, "gemm");
+    if (st == NNCL_OK)
+        st = check_matrix(dev, a->a, a->trans_a ? a->k : a->m, a->trans_a ? a->m : a->k, a->lda, "gemm: A");
     if (st == NNCL_OK)
         st = check_matrix(dev, a->b, a->trans_b ? a->n : a->k, a->trans_b ? a->k : a->n, a->ldb, "gemm: B");
     if (st == NNCL_OK)

@@ -53,8 +53,8 @@ nncl_status nncl_check_linear_u8_fwd(const nncl_device *dev, const nncl_linear_u
                                          a->out, "linear_u8_fwd");
     if (st == NNCL_OK && (a->ldy < a->out || a->ldy > INT32_MAX))
         st = nncl_fail(NNCL_E_INVALID, "linear_u8_fwd: ldy %zu is less than out %zu", a->ldy, a->out);
-    if (st == NNCL_OK && (unsigned)a->act > NNCL_ACT_TANH)
-        st = nncl_fail(NNCL_E_INVALID, "linear_u8_fwd: unknown activation %d", (int)a->act);
+    if (st == NNCL_OK)
+        st = nncl_act_check(a->act, a->act_param, "linear_u8_fwd");
     if (st == NNCL_OK)
         st = nncl_view_check(dev, a->w, sizeof(float), a->out * a->in, "linear_u8_fwd: w");
     if (st == NNCL_OK)
