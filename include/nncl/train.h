@@ -30,12 +30,11 @@ typedef struct nncl_schedule {
     int step_epochs;            /* NNCL_SCHEDULE_STEP */
     float gamma;                /* NNCL_SCHEDULE_STEP */
     float warmup_epochs;        /* linear ramp from lr/steps to lr over these epochs; 0 = none */
-    int epochs;                 /* the run's length, for cosine */
 } nncl_schedule;
 
 /* The learning rate at a fractional epoch (epoch 0.5 = half-way through the
- * first epoch). */
-float nncl_schedule_lr(const nncl_schedule *s, double epoch);
+ * first epoch) of a run of `epochs` epochs (cosine decays over them). */
+float nncl_schedule_lr(const nncl_schedule *s, double epoch, int epochs);
 
 typedef struct nncl_train_config {
     size_t batch;               /* rows per step; >= 1 (the CLI maps 0 to the whole set) */

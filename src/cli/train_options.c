@@ -383,6 +383,5 @@ int train_options_parse(train_options *o, const cli_globals *g, int argc, char *
         cli_error("--val: '%g' is neither a fraction below 1 nor a whole count", o->val);
         return CLI_USAGE;
     }
-    o->schedule.epochs = o->epochs;
     return CLI_OK;
 }

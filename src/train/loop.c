@@ -87,7 +87,7 @@ nncl_status nncl_train(nncl_net *net, const nncl_train_config *cfg, nncl_device_
                 break;
             }
             size_t first = s * batch, rows = n - first < batch ? n - first : batch;
-            lr = nncl_schedule_lr(&cfg->schedule, epoch + (double)s / (double)steps_per_epoch);
+            lr = nncl_schedule_lr(&cfg->schedule, epoch + (double)s / (double)steps_per_epoch, cfg->epochs);
             t++;
             st = nncl_net_load_batch(net, train, first, rows);
             if (st == NNCL_OK)

@@ -4,7 +4,7 @@
 
 #include "nncl/train.h"
 
-float nncl_schedule_lr(const nncl_schedule *s, double epoch)
+float nncl_schedule_lr(const nncl_schedule *s, double epoch, int epochs)
 {
     double lr = s->lr;
     double warm = s->warmup_epochs;
@@ -18,7 +18,7 @@ float nncl_schedule_lr(const nncl_schedule *s, double epoch)
             lr *= pow(s->gamma, floor(epoch / s->step_epochs));
         break;
     case NNCL_SCHEDULE_COSINE: {
-        double span = s->epochs - warm;
+        double span = epochs - warm;
         double progress = span > 0 ? (epoch - warm) / span : 1.0;
         if (progress > 1)
             progress = 1;
