@@ -62,8 +62,9 @@ nncl_status nncl_net_set_params(nncl_net *net, const float *in);
 /* The input transform x' = (x - shift) * scale, float[inputs] each. */
 nncl_status nncl_net_set_transform(nncl_net *net, const float *shift, const float *scale);
 nncl_status nncl_net_get_transform(const nncl_net *net, float *shift, float *scale);
-/* Regression: targets are trained as t' = (t - shift) * scale. */
+/* Regression: targets are trained as t' = (t - shift) * scale (default 0, 1). */
 void nncl_net_set_target_transform(nncl_net *net, float shift, float scale);
+void nncl_net_get_target_transform(const nncl_net *net, float *shift, float *scale);
 
 /* ---- data on the device ---------------------------------------------------- */
 

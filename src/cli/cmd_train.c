@@ -330,6 +330,11 @@ int cmd_train(const cli_globals *g, int argc, char **argv)
     float *shift = malloc(cfg.sizes[0] * sizeof(float)), *scale = malloc(cfg.sizes[0] * sizeof(float));
     nncl_model model = {0};
     bool run_made = false;
+    /* From the run directory's creation until its summary is written, Ctrl-C
+     * (SIGINT, or SIGTERM) only asks training to stop: a second one during
+     * the test pass or the model's save cannot leave the run "running". */
+    struct sigaction sa = {0}, old_int, old_term;
+    bool handling = false;
     json_t *config = NULL;
     char name[96];
 
@@ -356,6 +361,10 @@ int cmd_train(const cli_globals *g, int argc, char **argv)
         goto fail;
 
     short_name(&o, &s, &cfg, name, sizeof name);
+    sa.sa_handler = on_sigint;
+    sigaction(SIGINT, &sa, &old_int);
+    sigaction(SIGTERM, &sa, &old_term);
+    handling = true;
     if ((st = run_dir_create(&run, o.out_dir, name)) != NNCL_OK)
         goto fail;
     run_made = true;
@@ -376,11 +385,7 @@ int cmd_train(const cli_globals *g, int argc, char **argv)
     tc.eval_every = o.log_every;
     nncl_train_hooks hooks = {.ctx = &view, .on_epoch = on_epoch, .on_progress = on_progress,
                               .stop = &interrupted};
-    struct sigaction sa = {0}, old_sa;
-    sa.sa_handler = on_sigint;
-    sigaction(SIGINT, &sa, &old_sa);
     st = nncl_train(net, &tc, &dtrain, s.has_val ? &dval : NULL, &hooks, &out.result);
-    sigaction(SIGINT, &old_sa, NULL);
     clear_progress(&view);
     if (st == NNCL_OK)
         st = run_dir_flush_metrics(&run);
@@ -389,7 +394,8 @@ int cmd_train(const cli_globals *g, int argc, char **argv)
 
     if (out.result.status != NNCL_RUN_DIVERGED && s.has_test) {
         float *pred = classify ? NULL : malloc(s.test.rows * sizeof(float));
-        st = nncl_net_evaluate(net, &dtest, NULL, pred, &out.test);
+        st = classify || pred ? nncl_net_evaluate(net, &dtest, NULL, pred, &out.test)
+                              : nncl_fail(NNCL_E_NOMEM, "out of memory for %zu test predictions", s.test.rows);
         if (st == NNCL_OK && pred)
             regression_metrics(s.test.targets, pred, s.test.rows, &out.test_rmse, &out.test_mae, &out.test_r2);
         free(pred);
@@ -403,14 +409,6 @@ int cmd_train(const cli_globals *g, int argc, char **argv)
         run_dir_file(&run, "model.safetensors", path, sizeof path);
         if ((st = nncl_model_from_net(net, &model)) != NNCL_OK)
             goto fail;
-        model.t_shift = 0.0f;
-        model.t_scale = 1.0f;
-        if (!classify) {
-            double mean, sd;
-            nncl_dataset_target_stats(&s.train, &mean, &sd);
-            model.t_shift = (float)mean;
-            model.t_scale = (float)(1.0 / sd);
-        }
         model.num_classes = classify ? s.train.num_classes : 0;
         model.class_names = s.train.class_names;
         model.image_h = s.train.image_h;
@@ -457,6 +455,10 @@ fail:
         fprintf(stderr, "nncl: the run's record is in %s\n", run.path);
     }
 done:
+    if (handling) {
+        sigaction(SIGINT, &old_int, NULL);
+        sigaction(SIGTERM, &old_term, NULL);
+    }
     cli_print_profile(dev);
     json_decref(config);
     nncl_model_free(&model);

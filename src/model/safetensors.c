@@ -67,6 +67,7 @@ nncl_status nncl_model_from_net(const nncl_net *net, nncl_model *m)
     m->scale = malloc(in * sizeof(float));
     if (!m->params || !m->shift || !m->scale)
         return nncl_fail(NNCL_E_NOMEM, "out of memory copying the model");
+    nncl_net_get_target_transform(net, &m->t_shift, &m->t_scale);
     nncl_status st = nncl_net_get_params(net, m->params);
     return st ? st : nncl_net_get_transform(net, m->shift, m->scale);
 }

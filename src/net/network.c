@@ -211,6 +211,12 @@ void nncl_net_set_target_transform(nncl_net *net, float shift, float scale)
     net->t_scale = scale;
 }
 
+void nncl_net_get_target_transform(const nncl_net *net, float *shift, float *scale)
+{
+    *shift = net->t_shift;
+    *scale = net->t_scale;
+}
+
 /* ---- parameters ------------------------------------------------------------ */
 
 /* Standard normal by Box-Muller, in double, from the shared generator. */
