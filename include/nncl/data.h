@@ -18,6 +18,7 @@
 
 #include <stdbool.h>
 #include <stddef.h>
+#include <stdio.h>
 #include <stdint.h>
 
 #include "nncl/status.h"
@@ -210,9 +211,15 @@ typedef enum nncl_pred_format {
     NNCL_PRED_KAGGLE,       /* header "ImageId,Label", ImageId from 1 */
 } nncl_pred_format;
 
-/* Writes n predictions: classes[i] (an index into class_names, printed by
- * name; names are quoted when needed) when classes != NULL, else values[i]
- * (regression, printed with %.9g). Atomic: a temporary file in the same
+/* Prints n predictions to fp: classes[i] (an index into class_names, printed
+ * by name, quoted when needed, or as the index without names) when classes
+ * != NULL, else values[i] (regression, printed with %.9g). `what` names the
+ * destination in messages. */
+nncl_status nncl_csv_print_predictions(FILE *fp, const char *what, nncl_pred_format format, size_t n,
+                                       const int32_t *classes, int num_classes,
+                                       const char *const *class_names, const float *values);
+
+/* The same, into the file at path, atomically: a temporary file in the same
  * directory, fsync, rename. */
 nncl_status nncl_csv_write_predictions(const char *path, nncl_pred_format format, size_t n,
                                        const int32_t *classes, int num_classes,

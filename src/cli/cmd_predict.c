@@ -60,20 +60,6 @@ static nncl_status load_inputs(const model_arg *m, const char *data, nncl_datase
     return st;
 }
 
-static void print_stdout(nncl_pred_format fmt, size_t n, const int32_t *classes, const nncl_model *md,
-                         const float *values)
-{
-    printf(fmt == NNCL_PRED_KAGGLE ? "ImageId,Label\n" : "prediction\n");
-    for (size_t i = 0; i < n; i++) {
-        if (fmt == NNCL_PRED_KAGGLE)
-            printf("%zu,", i + 1);
-        if (classes)
-            printf("%s\n", md->class_names ? md->class_names[classes[i]] : "?");
-        else
-            printf("%.9g\n", values[i]);
-    }
-}
-
 int cmd_predict(const cli_globals *g, int argc, char **argv)
 {
     const char *device = g->device, *data = NULL, *out_path = NULL;
@@ -156,7 +142,8 @@ int cmd_predict(const cli_globals *g, int argc, char **argv)
         st = nncl_csv_write_predictions(out_path, fmt, ds.rows, pred, md->num_classes,
                                         (const char *const *)md->class_names, values);
     else if (st == NNCL_OK)
-        print_stdout(fmt, ds.rows, pred, md, values);
+        st = nncl_csv_print_predictions(stdout, "standard output", fmt, ds.rows, pred, md->num_classes,
+                                        (const char *const *)md->class_names, values);
     if (st == NNCL_OK && out_path)
         fprintf(stderr, "nncl: %zu predictions written to %s\n", ds.rows, out_path);
     rc = st == NNCL_OK ? CLI_OK : cli_fail(st);

@@ -1,14 +1,14 @@
-/* Prediction files, written atomically (temporary file, fsync, rename). */
+/* Prediction files: printed to a stream, or written atomically through
+ * nncl_write_file_atomic. */
+#define _GNU_SOURCE     /* open_memstream */
 #include "nncl/data.h"
 
 #include <errno.h>
-#include <fcntl.h>
-#include <libgen.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/stat.h>
-#include <unistd.h>
+
+#include "util/atomic_file.h"
 
 static void put_name(FILE *fp, const char *s)
 {
@@ -24,57 +24,20 @@ static void put_name(FILE *fp, const char *s)
     fputc('"', fp);
 }
 
-/* The directory part of path, for fsync after the rename. */
-static void sync_dir(const char *path)
-{
-    char *copy = strdup(path);
-    if (!copy) return;
-    int fd = open(dirname(copy), O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-    if (fd >= 0) {
-        fsync(fd);
-        close(fd);
-    }
-    free(copy);
-}
-
-nncl_status nncl_csv_write_predictions(const char *path, nncl_pred_format format, size_t n,
+nncl_status nncl_csv_print_predictions(FILE *fp, const char *what, nncl_pred_format format, size_t n,
                                        const int32_t *classes, int num_classes,
                                        const char *const *class_names, const float *values)
 {
-    if (!path || !*path) return nncl_fail(NNCL_E_INVALID, "predictions: no output file name");
     if (n > 0 && !classes && !values)
-        return nncl_fail(NNCL_E_INVALID, "%s: no predictions given (classes and values NULL)", path);
+        return nncl_fail(NNCL_E_INVALID, "%s: no predictions given (classes and values NULL)", what);
     if (format != NNCL_PRED_PLAIN && format != NNCL_PRED_KAGGLE)
-        return nncl_fail(NNCL_E_INVALID, "%s: unknown prediction format %d", path, (int)format);
+        return nncl_fail(NNCL_E_INVALID, "%s: unknown prediction format %d", what, (int)format);
     if (classes)
         for (size_t i = 0; i < n; i++)
             if (classes[i] < 0 || (num_classes > 0 && classes[i] >= num_classes) ||
                 (class_names && classes[i] >= num_classes))
                 return nncl_fail(NNCL_E_INVALID, "%s: prediction %zu is class %d, outside "
-                                 "[0, %d)", path, i, (int)classes[i], num_classes);
-
-    size_t plen = strlen(path);
-    char *tmp = malloc(plen + 16);
-    if (!tmp) return nncl_fail(NNCL_E_NOMEM, "%s: out of memory", path);
-    snprintf(tmp, plen + 16, "%s.tmp.XXXXXX", path);
-    int fd = mkstemp(tmp);
-    if (fd < 0) {
-        int e = errno;
-        nncl_status st = nncl_fail(NNCL_E_IO, "%s: cannot create a temporary file next to it: %s",
-                                   path, strerror(e));
-        free(tmp);
-        return st;
-    }
-    fchmod(fd, 0644);
-    FILE *fp = fdopen(fd, "w");
-    if (!fp) {
-        int e = errno;
-        close(fd);
-        unlink(tmp);
-        free(tmp);
-        return nncl_fail(NNCL_E_IO, "%s: cannot write: %s", path, strerror(e));
-    }
-    setvbuf(fp, NULL, _IOFBF, 1 << 16);
+                                 "[0, %d)", what, i, (int)classes[i], num_classes);
     fputs(format == NNCL_PRED_KAGGLE ? "ImageId,Label\n" : "prediction\n", fp);
     for (size_t i = 0; i < n; i++) {
         if (format == NNCL_PRED_KAGGLE) fprintf(fp, "%zu,", i + 1);
@@ -86,17 +49,24 @@ nncl_status nncl_csv_write_predictions(const char *path, nncl_pred_format format
         }
         fputc('\n', fp);
     }
-    int bad = fflush(fp) != 0 || ferror(fp);
-    int e = errno;
-    if (!bad && fsync(fileno(fp)) != 0) { bad = 1; e = errno; }
-    if (fclose(fp) != 0 && !bad) { bad = 1; e = errno; }
-    if (!bad && rename(tmp, path) != 0) { bad = 1; e = errno; }
-    if (bad) {
-        unlink(tmp);
-        free(tmp);
-        return nncl_fail(NNCL_E_IO, "%s: cannot write: %s", path, strerror(e));
-    }
-    free(tmp);
-    sync_dir(path);
+    if (fflush(fp) != 0 || ferror(fp))
+        return nncl_fail(NNCL_E_IO, "%s: cannot write: %s", what, strerror(errno));
     return NNCL_OK;
+}
+
+nncl_status nncl_csv_write_predictions(const char *path, nncl_pred_format format, size_t n,
+                                       const int32_t *classes, int num_classes,
+                                       const char *const *class_names, const float *values)
+{
+    if (!path || !*path) return nncl_fail(NNCL_E_INVALID, "predictions: no output file name");
+    char *buf = NULL;
+    size_t len = 0;
+    FILE *mem = open_memstream(&buf, &len);
+    if (!mem) return nncl_fail(NNCL_E_NOMEM, "%s: out of memory", path);
+    nncl_status st = nncl_csv_print_predictions(mem, path, format, n, classes, num_classes, class_names, values);
+    fclose(mem);
+    if (st == NNCL_OK)
+        st = nncl_write_file_atomic(path, buf, len);
+    free(buf);
+    return st;
 }

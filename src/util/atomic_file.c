@@ -3,12 +3,27 @@
 
 #include <errno.h>
 #include <fcntl.h>
+#include <libgen.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
 #include <unistd.h>
+
+/* fsync the folder holding path, so that the rename itself survives a crash. */
+static void sync_dir(const char *path)
+{
+    char *copy = strdup(path);
+    if (!copy)
+        return;
+    int fd = open(dirname(copy), O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+    if (fd >= 0) {
+        fsync(fd);
+        close(fd);
+    }
+    free(copy);
+}
 
 nncl_status nncl_write_file_atomic(const char *path, const void *data, size_t len)
 {
@@ -43,6 +58,7 @@ nncl_status nncl_write_file_atomic(const char *path, const void *data, size_t le
         unlink(tmp);
         return nncl_fail(NNCL_E_IO, "%s: cannot rename into place: %s", path, strerror(e));
     }
+    sync_dir(path);
     return NNCL_OK;
 }
 
