@@ -108,24 +108,35 @@ nncl_status nncl_host_softmax_xent(nncl_device *dev, const nncl_softmax_xent_arg
     return NNCL_OK;
 }
 
+/* softmax_xent and mse share a kernel signature: the outputs x (rows x
+ * cols), what they are scored against (labels or targets), the optional
+ * gradient and the optional per-row sums, reduced into acc. */
+static nncl_status cl_row_loss(nncl_device *dev, const char *kernel, nncl_view x, nncl_view against,
+                               nncl_view grad, nncl_view acc, nncl_view scratch, size_t rows, size_t cols,
+                               float grad_scale)
+{
+    if (rows == 0)
+        return NNCL_OK;
+    bool has_grad = grad.buf != NULL, has_acc = acc.buf != NULL;
+    /* Absent views are passed as x's buffer, never touched (the flags say so). */
+    nncl_view g = has_grad ? grad : x, part = has_acc ? scratch : x;
+    size_t global = rows;
+    nncl_status st = nncl_cl_launch(
+        dev, kernel, 1, &global, NULL,
+        NNCL_CL_ARGS(nncl_arg_buf(x.buf), nncl_arg_ulong(x.off), nncl_arg_buf(against.buf),
+                     nncl_arg_ulong(against.off), nncl_arg_buf(g.buf), nncl_arg_ulong(g.off),
+                     nncl_arg_int(has_grad), nncl_arg_buf(part.buf), nncl_arg_ulong(part.off),
+                     nncl_arg_int(has_acc), nncl_arg_ulong(rows), nncl_arg_ulong(cols),
+                     nncl_arg_float(grad_scale)));
+    if (st == NNCL_OK && has_acc)
+        st = cl_loss_reduce(dev, scratch, rows, acc);
+    return st;
+}
+
 nncl_status nncl_cl_softmax_xent(nncl_device *dev, const nncl_softmax_xent_args *a)
 {
-    if (a->rows == 0)
-        return NNCL_OK;
-    bool has_dz = a->dz.buf != NULL, has_acc = a->acc.buf != NULL;
-    /* Absent views are passed as z's buffer, never touched (the flags say so). */
-    nncl_view dz = has_dz ? a->dz : a->z, scratch = has_acc ? a->scratch : a->z;
-    size_t global = a->rows;
-    nncl_status st = nncl_cl_launch(
-        dev, "softmax_xent", 1, &global, NULL,
-        NNCL_CL_ARGS(nncl_arg_buf(a->z.buf), nncl_arg_ulong(a->z.off), nncl_arg_buf(a->labels.buf),
-                     nncl_arg_ulong(a->labels.off), nncl_arg_buf(dz.buf), nncl_arg_ulong(dz.off),
-                     nncl_arg_int(has_dz), nncl_arg_buf(scratch.buf), nncl_arg_ulong(scratch.off),
-                     nncl_arg_int(has_acc), nncl_arg_ulong(a->rows), nncl_arg_ulong(a->classes),
-                     nncl_arg_float(a->grad_scale)));
-    if (st == NNCL_OK && has_acc)
-        st = cl_loss_reduce(dev, a->scratch, a->rows, a->acc);
-    return st;
+    return cl_row_loss(dev, "softmax_xent", a->z, a->labels, a->dz, a->acc, a->scratch, a->rows, a->classes,
+                       a->grad_scale);
 }
 
 /* ---- mse ------------------------------------------------------------------------ */
@@ -177,19 +188,5 @@ nncl_status nncl_host_mse(nncl_device *dev, const nncl_mse_args *a)
 
 nncl_status nncl_cl_mse(nncl_device *dev, const nncl_mse_args *a)
 {
-    if (a->rows == 0)
-        return NNCL_OK;
-    bool has_dy = a->dy.buf != NULL, has_acc = a->acc.buf != NULL;
-    nncl_view dy = has_dy ? a->dy : a->y, scratch = has_acc ? a->scratch : a->y;
-    size_t global = a->rows;
-    nncl_status st = nncl_cl_launch(
-        dev, "mse", 1, &global, NULL,
-        NNCL_CL_ARGS(nncl_arg_buf(a->y.buf), nncl_arg_ulong(a->y.off), nncl_arg_buf(a->t.buf),
-                     nncl_arg_ulong(a->t.off), nncl_arg_buf(dy.buf), nncl_arg_ulong(dy.off),
-                     nncl_arg_int(has_dy), nncl_arg_buf(scratch.buf), nncl_arg_ulong(scratch.off),
-                     nncl_arg_int(has_acc), nncl_arg_ulong(a->rows), nncl_arg_ulong(a->outputs),
-                     nncl_arg_float(a->grad_scale)));
-    if (st == NNCL_OK && has_acc)
-        st = cl_loss_reduce(dev, a->scratch, a->rows, a->acc);
-    return st;
+    return cl_row_loss(dev, "mse", a->y, a->t, a->dy, a->acc, a->scratch, a->rows, a->outputs, a->grad_scale);
 }
