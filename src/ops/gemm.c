@@ -20,18 +20,6 @@
 
 /* ---- shapes and bounds ------------------------------------------------------ */
 
-/* The last element of a stored matrix with `rows` rows of `cols` used columns
- * and row stride ld is at (rows - 1) * ld + cols - 1. */
-static nncl_status check_matrix(const nncl_device *dev, nncl_view v, size_t rows, size_t cols, size_t ld,
-                                const char *what)
-{
-    if (ld < cols)
-        return nncl_fail(NNCL_E_INVALID, "%s: leading dimension %zu is less than its %zu columns", what, ld, cols);
-    if (rows > 0 && ld > (SIZE_MAX - cols) / rows)
-        return nncl_fail(NNCL_E_INVALID, "%s: %zu rows of stride %zu overflow", what, rows, ld);
-    return nncl_view_check(dev, v, sizeof(float), (rows - 1) * ld + cols, what);
-}
-
 nncl_status nncl_check_gemm(const nncl_device *dev, const nncl_gemm_args *a)
 {
     if (a->m == 0 || a->n == 0 || a->k == 0)
@@ -43,11 +31,11 @@ nncl_status nncl_check_gemm(const nncl_device *dev, const nncl_gemm_args *a)
         return nncl_fail(NNCL_E_UNSUPPORTED, "gemm: sizes and leading dimensions must be below 2^31");
     nncl_status st = nncl_act_check(a->act, a->act_param, "gemm");
     if (st == NNCL_OK)
-        st = check_matrix(dev, a->a, a->trans_a ? a->k : a->m, a->trans_a ? a->m : a->k, a->lda, "gemm: A");
+        st = nncl_check_matrix(dev, a->a, a->trans_a ? a->k : a->m, a->trans_a ? a->m : a->k, a->lda, "gemm: A");
     if (st == NNCL_OK)
-        st = check_matrix(dev, a->b, a->trans_b ? a->n : a->k, a->trans_b ? a->k : a->n, a->ldb, "gemm: B");
+        st = nncl_check_matrix(dev, a->b, a->trans_b ? a->n : a->k, a->trans_b ? a->k : a->n, a->ldb, "gemm: B");
     if (st == NNCL_OK)
-        st = check_matrix(dev, a->c, a->m, a->n, a->ldc, "gemm: C");
+        st = nncl_check_matrix(dev, a->c, a->m, a->n, a->ldc, "gemm: C");
     if (st == NNCL_OK && a->bias.buf)
         st = nncl_view_check(dev, a->bias, sizeof(float), a->n, "gemm: bias");
     return st;

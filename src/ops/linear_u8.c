@@ -51,8 +51,8 @@ nncl_status nncl_check_linear_u8_fwd(const nncl_device *dev, const nncl_linear_u
 {
     nncl_status st = nncl_check_u8_input(dev, a->x, a->index, a->x_rows, a->shift, a->scale, a->rows, a->in,
                                          a->out, "linear_u8_fwd");
-    if (st == NNCL_OK && (a->ldy < a->out || a->ldy > INT32_MAX))
-        st = nncl_fail(NNCL_E_INVALID, "linear_u8_fwd: ldy %zu is less than out %zu", a->ldy, a->out);
+    if (st == NNCL_OK && a->ldy > INT32_MAX)
+        st = nncl_fail(NNCL_E_UNSUPPORTED, "linear_u8_fwd: ldy %zu must be below 2^31", a->ldy);
     if (st == NNCL_OK)
         st = nncl_act_check(a->act, a->act_param, "linear_u8_fwd");
     if (st == NNCL_OK)
@@ -60,7 +60,7 @@ nncl_status nncl_check_linear_u8_fwd(const nncl_device *dev, const nncl_linear_u
     if (st == NNCL_OK)
         st = nncl_view_check(dev, a->b, sizeof(float), a->out, "linear_u8_fwd: b");
     if (st == NNCL_OK)
-        st = nncl_view_check(dev, a->y, sizeof(float), (a->rows - 1) * a->ldy + a->out, "linear_u8_fwd: y");
+        st = nncl_check_matrix(dev, a->y, a->rows, a->out, a->ldy, "linear_u8_fwd: y");
     return st;
 }
 
@@ -68,10 +68,10 @@ nncl_status nncl_check_linear_u8_wgrad(const nncl_device *dev, const nncl_linear
 {
     nncl_status st = nncl_check_u8_input(dev, a->x, a->index, a->x_rows, a->shift, a->scale, a->rows, a->in,
                                          a->out, "linear_u8_wgrad");
-    if (st == NNCL_OK && (a->ldg < a->out || a->ldg > INT32_MAX))
-        st = nncl_fail(NNCL_E_INVALID, "linear_u8_wgrad: ldg %zu is less than out %zu", a->ldg, a->out);
+    if (st == NNCL_OK && a->ldg > INT32_MAX)
+        st = nncl_fail(NNCL_E_UNSUPPORTED, "linear_u8_wgrad: ldg %zu must be below 2^31", a->ldg);
     if (st == NNCL_OK)
-        st = nncl_view_check(dev, a->g, sizeof(float), (a->rows - 1) * a->ldg + a->out, "linear_u8_wgrad: g");
+        st = nncl_check_matrix(dev, a->g, a->rows, a->out, a->ldg, "linear_u8_wgrad: g");
     if (st == NNCL_OK)
         st = nncl_view_check(dev, a->dw, sizeof(float), a->out * a->in, "linear_u8_wgrad: dw");
     if (st == NNCL_OK && a->scratch.buf)

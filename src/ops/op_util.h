@@ -18,6 +18,19 @@ static inline nncl_status nncl_size_mul(size_t a, size_t b, size_t *out, const c
     return NNCL_OK;
 }
 
+/* A float matrix of `rows` rows of `cols` used columns and row stride ld:
+ * its last element is at (rows - 1) * ld + cols - 1 (no rows: nothing to
+ * check but the stride). `what` names it in the message ("gemm: A"). */
+static inline nncl_status nncl_check_matrix(const nncl_device *dev, nncl_view v, size_t rows, size_t cols,
+                                            size_t ld, const char *what)
+{
+    if (ld < cols)
+        return nncl_fail(NNCL_E_INVALID, "%s: leading dimension %zu is less than its %zu columns", what, ld, cols);
+    if (rows > 0 && ld > (SIZE_MAX - cols) / rows)
+        return nncl_fail(NNCL_E_INVALID, "%s: %zu rows of stride %zu overflow", what, rows, ld);
+    return rows ? nncl_view_check(dev, v, sizeof(float), (rows - 1) * ld + cols, what) : NNCL_OK;
+}
+
 /* The byte-input arguments shared by linear_u8_fwd, _wgrad and
  * linear_u8_head: sizes, x (x_rows x in bytes, x_rows = rows without an
  * index), the index (every entry checked on the host backend), shift and

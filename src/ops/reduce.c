@@ -13,19 +13,7 @@ nncl_status nncl_check_colsum(const nncl_device *dev, const nncl_colsum_args *a)
 {
     if (a->cols == 0)
         return nncl_fail(NNCL_E_INVALID, "colsum: cols must be >= 1");
-    if (a->ldx < a->cols)
-        return nncl_fail(NNCL_E_INVALID, "colsum: ldx %zu is less than cols %zu", a->ldx, a->cols);
-    /* The last row needs only cols elements, not a whole stride. */
-    size_t n = 0;
-    nncl_status st = NNCL_OK;
-    if (a->rows > 0) {
-        st = nncl_size_mul(a->rows - 1, a->ldx, &n, "colsum: x");
-        if (st == NNCL_OK && n > SIZE_MAX - a->cols)
-            st = nncl_fail(NNCL_E_INVALID, "colsum: x: size overflows");
-        n += a->cols;
-    }
-    if (st == NNCL_OK)
-        st = nncl_view_check(dev, a->x, sizeof(float), n, "colsum: x");
+    nncl_status st = nncl_check_matrix(dev, a->x, a->rows, a->cols, a->ldx, "colsum: x (stride ldx)");
     if (st == NNCL_OK)
         st = nncl_view_check(dev, a->y, sizeof(float), a->cols, "colsum: y");
     return st;
