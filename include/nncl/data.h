@@ -67,6 +67,10 @@ nncl_status nncl_dataset_head(const nncl_dataset *src, size_t n, nncl_dataset *o
 /* A deep copy. */
 nncl_status nncl_dataset_copy(const nncl_dataset *src, nncl_dataset *out);
 
+/* Moves src's contents to out (overwritten, not freed) and leaves src empty:
+ * no copy of the data. */
+void nncl_dataset_move(nncl_dataset *src, nncl_dataset *out);
+
 /* ------------------------------------------------------------------ PRNG */
 
 /* splitmix64 (Steele, Lea, Flood 2014; the seeding generator of xoshiro):

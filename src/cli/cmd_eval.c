@@ -20,7 +20,7 @@ static void usage(FILE *out)
                  "whole file when it has none.\n");
 }
 
-/* The data to evaluate on: a copy of the chosen set (test, or the whole file). */
+/* The data to evaluate on: the chosen set (test, or the whole file), moved to out. */
 static nncl_status pick_data(const model_arg *m, const cli_globals *g, const char *data, const char *label,
                              nncl_dataset *out, char *what, size_t what_len)
 {
@@ -33,7 +33,7 @@ static nncl_status pick_data(const model_arg *m, const cli_globals *g, const cha
         st = load_splits(&o, &s);
         if (st == NNCL_OK) {
             snprintf(what, what_len, "%s, test set (%s)", s.src.name, s.test_origin);
-            st = nncl_dataset_copy(&s.test, out);
+            nncl_dataset_move(&s.test, out);
         }
         splits_free(&s);
         return st;
@@ -45,9 +45,9 @@ static nncl_status pick_data(const model_arg *m, const cli_globals *g, const cha
     if ((st = nncl_data_resolve(data, &ro, &src)) != NNCL_OK)
         return st;
     snprintf(what, what_len, "%s, %s", src.name, src.has_test ? "test set" : "all rows");
-    st = nncl_dataset_copy(src.has_test ? &src.test : &src.train, out);
+    nncl_dataset_move(src.has_test ? &src.test : &src.train, out);
     nncl_data_source_free(&src);
-    return st;
+    return NNCL_OK;
 }
 
 static void print_confusion(const nncl_model *md, const nncl_dataset *ds, const int32_t *pred)

@@ -55,9 +55,9 @@ static nncl_status load_inputs(const model_arg *m, const char *data, nncl_datase
     nncl_data_source src;
     if ((st = nncl_data_resolve(data, &ro, &src)) != NNCL_OK)
         return st;
-    st = nncl_dataset_copy(src.has_test ? &src.test : &src.train, out);
+    nncl_dataset_move(src.has_test ? &src.test : &src.train, out);
     nncl_data_source_free(&src);
-    return st;
+    return NNCL_OK;
 }
 
 int cmd_predict(const cli_globals *g, int argc, char **argv)

@@ -35,8 +35,9 @@ nncl_status load_splits(const train_options *o, splits *s)
     nncl_status st = nncl_data_resolve(o->data, &ro, &s->src);
     if (st != NNCL_OK)
         return st;
-    if ((st = nncl_dataset_copy(&s->src.train, &s->train)) != NNCL_OK)
-        return st;
+    /* The source keeps its name and hash; its rows move (the dataset is
+     * held once, not twice, for the whole run). */
+    nncl_dataset_move(&s->src.train, &s->train);
     bool classify = s->train.task == NNCL_TASK_CLASSIFY;
     if (o->test_file) {
         /* The test file must have the training data's columns and classes. */
@@ -50,17 +51,14 @@ nncl_status load_splits(const train_options *o, splits *s)
         nncl_resolve_options tro = {.csv = &tcsv, .no_hash = true};
         if ((st = nncl_data_resolve(o->test_file, &tro, &ts)) != NNCL_OK)
             return st;
-        st = nncl_dataset_copy(&ts.train, &s->test);
+        nncl_dataset_move(&ts.train, &s->test);
         nncl_data_source_free(&ts);
-        if (st != NNCL_OK)
-            return st;
         if (s->test.cols != s->train.cols)
             return nncl_fail(NNCL_E_FORMAT, "%s: %zu features, but the training data has %zu", o->test_file,
                              s->test.cols, s->train.cols);
         snprintf(s->test_origin, sizeof s->test_origin, "--test %s", o->test_file);
     } else if (s->src.has_test) {
-        if ((st = nncl_dataset_copy(&s->src.test, &s->test)) != NNCL_OK)
-            return st;
+        nncl_dataset_move(&s->src.test, &s->test);
         snprintf(s->test_origin, sizeof s->test_origin, "the dataset's test set");
     } else {
         if ((st = take_split(&s->train, o->test_split, o->seed ^ 0x7e57, classify, &s->test)) != NNCL_OK)

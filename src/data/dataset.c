@@ -146,6 +146,12 @@ nncl_status nncl_dataset_head(const nncl_dataset *src, size_t n, nncl_dataset *o
     return NNCL_OK;
 }
 
+void nncl_dataset_move(nncl_dataset *src, nncl_dataset *out)
+{
+    *out = *src;
+    memset(src, 0, sizeof *src);
+}
+
 nncl_status nncl_dataset_copy(const nncl_dataset *src, nncl_dataset *out)
 {
     if (!src || !out) return nncl_fail(NNCL_E_INVALID, "nncl_dataset_copy: NULL argument");
