@@ -74,8 +74,12 @@ assert json.loads(m['class_names']) == ['setosa', 'versicolor', 'virginica'], m[
     "$nncl" eval "$run" --device "$dev" >"$tmp/iris-eval.log" 2>&1
     expect "$dev: eval of the CSV run rebuilds its test split" grep -q "$(python3 -c "import json; print('%.2f' % (100*json.load(open('$run/summary.json'))['test_accuracy']))")%" "$tmp/iris-eval.log"
     expect "$dev: eval names the classes" grep -q "versicolor" "$tmp/iris-eval.log"
-    "$nncl" predict "$run" --device "$dev" --data "$tmp/iris_like.csv" --out "$tmp/iris-pred.csv" >/dev/null 2>&1
-    expect "$dev: predict writes class names" sh -c "sed -n 2p '$tmp/iris-pred.csv' | grep -q -E '^(setosa|versicolor|virginica)$'"
+    # One predictions file per device, removed first: a failed predict must
+    # not pass on a file an earlier device left.
+    rm -f "$tmp/iris-pred-$dev.csv"
+    "$nncl" predict "$run" --device "$dev" --data "$tmp/iris_like.csv" --out "$tmp/iris-pred-$dev.csv" >/dev/null 2>&1
+    expect "$dev: tabular predict exits 0" test $? -eq 0
+    expect "$dev: predict writes class names" sh -c "sed -n 2p '$tmp/iris-pred-$dev.csv' | grep -q -E '^(setosa|versicolor|virginica)$'"
 
     run="$tmp/reg-$dev"
     "$nncl" train --device "$dev" --data "$tmp/regress.csv" --epochs 40 --layers 32 --batch 32 --out "$run" \
@@ -84,9 +88,11 @@ assert json.loads(m['class_names']) == ['setosa', 'versicolor', 'virginica'], m[
     expect "$dev: regression reports RMSE, MAE and R2" grep -q "RMSE.*MAE.*R2" "$tmp/reg.log"
     r2=$(json "$run/summary.json" "d['test_r2']")
     expect "$dev: regression R2 $r2 > 0.95" python3 -c "import sys; sys.exit(not $r2 > 0.95)"
-    "$nncl" predict "$run" --device "$dev" --data "$tmp/regress.csv" --out "$tmp/reg-pred.csv" >/dev/null 2>&1
+    rm -f "$tmp/reg-pred-$dev.csv"
+    "$nncl" predict "$run" --device "$dev" --data "$tmp/regress.csv" --out "$tmp/reg-pred-$dev.csv" >/dev/null 2>&1
+    expect "$dev: regression predict exits 0" test $? -eq 0
     expect "$dev: regression predictions are numbers near the targets" python3 -c "
-p = [float(x) for x in open('$tmp/reg-pred.csv').read().split()[1:]]
+p = [float(x) for x in open('$tmp/reg-pred-$dev.csv').read().split()[1:]]
 t = [float(l.split(',')[3]) for l in open('$tmp/regress.csv').read().split()[1:]]
 assert len(p) == len(t) and sum(abs(a - b) for a, b in zip(p, t)) / len(t) < 1.0"
 done
@@ -114,7 +120,9 @@ bad_train "non-numeric cell" "text.csv.*line 3.*column 2" --data "$b/text.csv"
 printf 'a,b,label\n1,2,0\n3,4,1\n' >"$b/ok.csv"
 bad_train "missing label column" "ok.csv.*(species|label column)" --data "$b/ok.csv" --label species
 bad_train "missing file" "nope.csv" --data "$b/nope.csv"
-bad_train "directory for a file" "$b" --data "$b"
+# A folder is read as an IDX folder (a CSV must be a file): one without the
+# IDX files says which file it lacks.
+bad_train "a folder with no IDX files" "/bad: no train-images-idx3-ubyte.*expected the IDX files" --data "$b"
 # IDX files: wrong magic, truncated, disagreeing counts, corrupt gzip.
 python3 - "$src/datasets/mnist" "$b" <<'PY'
 import gzip, os, struct, sys
@@ -136,9 +144,9 @@ folder("counts", imgs, labs[:4] + struct.pack(">I", 299) + labs[8:-1])
 folder("gz", gzip.compress(imgs)[:5000] + b"garbage" * 100, gzip.compress(labs), gz=True)
 PY
 bad_train "IDX wrong magic" "magic.*train-images.*magic" --data "$b/magic"
-bad_train "IDX truncated" "truncated.*train-images" --data "$b/truncated"
+bad_train "IDX truncated" "train-images-idx3-ubyte: truncated: file is [0-9]+ bytes" --data "$b/truncated"
 bad_train "IDX counts disagree" "counts.*(300|299)" --data "$b/counts"
-bad_train "corrupt gz" "gz.*train-images-idx3-ubyte.gz" --data "$b/gz"
+bad_train "corrupt gz" "gz/train-images-idx3-ubyte\.gz: corrupt gzip" --data "$b/gz"
 
 # predict-time checks against a model: unknown label, mismatched columns.
 model="$tmp/iris-host"

@@ -20,6 +20,15 @@ pick_devices() {
         devices="0 host"
     fi
 }
+# same_metrics RUN_A RUN_B: both runs wrote a metrics.csv with at least one
+# epoch row, and the two agree in every column but the last (seconds).
+same_metrics() {
+    for sm_run in "$1" "$2"; do
+        [ -s "$sm_run/metrics.csv" ] && [ "$(wc -l <"$sm_run/metrics.csv")" -ge 2 ] || return 1
+    done
+    cut -d, -f1-7 "$1/metrics.csv" >"$tmp/same-a" && cut -d, -f1-7 "$2/metrics.csv" >"$tmp/same-b" &&
+        cmp -s "$tmp/same-a" "$tmp/same-b"
+}
 finish() {
     echo "$pass passed, $fails failed"
     [ "$fails" -eq 0 ]

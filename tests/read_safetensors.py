@@ -97,19 +97,40 @@ def predict(meta, tensors, sizes, image):
     return max(range(len(a)), key=lambda k: a[k])
 
 
+def usage(msg):
+    print(f"read_safetensors: {msg}", file=sys.stderr)
+    print("usage: read_safetensors.py MODEL [--predict IDX_IMAGES_GZ N PREDICTIONS_FILE]", file=sys.stderr)
+    sys.exit(2)
+
+
 if __name__ == "__main__":
-    if len(sys.argv) < 2:
-        fail(__doc__)
-    meta, tensors = load(sys.argv[1])
+    # Exactly MODEL, or MODEL --predict IMAGES N PREDICTIONS: anything else is
+    # refused, so a caller's typo cannot skip the comparison and still say ok.
+    args = sys.argv[1:]
+    if not args or args[0].startswith("-"):
+        usage("expected MODEL as the first argument")
+    if len(args) != 1 and (args[1] != "--predict" or len(args) != 5):
+        usage(f"unexpected arguments: {' '.join(args[1:])}")
+    n = 0
+    if len(args) == 5:
+        try:
+            n = int(args[3])
+        except ValueError:
+            n = 0
+        if n <= 0:
+            usage(f"--predict N must be a positive integer, got '{args[3]}'")
+    meta, tensors = load(args[0])
     meta_global = meta
     sizes = check_layout(meta, tensors)
     print(f"ok: layers {sizes}, activation {meta['activation']}, {len(tensors)} tensors")
-    if len(sys.argv) == 6 and sys.argv[2] == "--predict":
-        images_path, n, preds_path = sys.argv[3], int(sys.argv[4]), sys.argv[5]
+    if len(args) == 5:
+        images_path, preds_path = args[2], args[4]
         raw = gzip.open(images_path).read() if images_path.endswith(".gz") else open(images_path, "rb").read()
         magic, count, h, w = struct.unpack(">IIII", raw[:16])
         names = json.loads(meta["class_names"])
         lines = open(preds_path).read().split("\n")[1:]
+        if n > count or n > len(lines):
+            fail(f"--predict {n}: only {count} images and {len(lines)} prediction lines")
         for i in range(n):
             image = raw[16 + i * h * w:16 + (i + 1) * h * w]
             mine = names[predict(meta, tensors, sizes, image)]

@@ -1085,7 +1085,7 @@ START_TEST(host_mse_colsum_argmax_by_hand)
     int32_t idx[3];
     ck_assert_ok(nncl_buffer_read(ib, 0, idx, sizeof idx));
     ck_assert_int_eq(idx[0], 1);
-    ck_assert_int_eq(idx[1], 0);    /* row [0, NaN, 5, NaN]... */
+    ck_assert_int_eq(idx[1], 0);    /* row [NaN, 5, NaN, 1]: the first NaN */
     ck_assert_int_eq(idx[2], 0);
     nncl_buffer *all[] = {yb, tb, db, ab, sb, xb, y3b, xm, ib};
     for (size_t i = 0; i < 9; i++)

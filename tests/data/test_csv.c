@@ -1,6 +1,7 @@
 /* CSV reader: formats, Kaggle detection, labels, and every error message. */
 #include "testutil.h"
 
+#include <dirent.h>
 #include <math.h>
 #include <sys/stat.h>
 
@@ -488,8 +489,23 @@ START_TEST(predictions)
     ck_assert_int_eq(nncl_csv_write_predictions(tu_path("nodir/x.csv"), NNCL_PRED_PLAIN, 1, cls, 3,
                                                 names, NULL), NNCL_E_IO);
     ck_error_has("nodir/x.csv");
-    /* no temporary files left behind */
+    /* no temporary files left behind: the scratch directory (fresh for this
+     * test) holds pred.csv and nothing else; the failed write into nodir/
+     * must not have created the folder or anything beside pred.csv */
     ck_assert_int_eq(access(tu_path("pred.csv"), F_OK), 0);
+    DIR *dir = opendir(tu_dir);
+    ck_assert_ptr_nonnull(dir);
+    int seen_pred = 0;
+    for (struct dirent *e; (e = readdir(dir)) != NULL;) {
+        if (strcmp(e->d_name, "pred.csv") == 0) {
+            seen_pred = 1;
+            continue;
+        }
+        ck_assert_msg(strcmp(e->d_name, ".") == 0 || strcmp(e->d_name, "..") == 0,
+                      "unexpected file left in the scratch directory: %s", e->d_name);
+    }
+    closedir(dir);
+    ck_assert(seen_pred);
 }
 END_TEST
 
