@@ -80,6 +80,9 @@ assert json.loads(m['class_names']) == ['setosa', 'versicolor', 'virginica'], m[
     "$nncl" predict "$run" --device "$dev" --data "$tmp/iris_like.csv" --out "$tmp/iris-pred-$dev.csv" >/dev/null 2>&1
     expect "$dev: tabular predict exits 0" test $? -eq 0
     expect "$dev: predict writes class names" sh -c "sed -n 2p '$tmp/iris-pred-$dev.csv' | grep -q -E '^(setosa|versicolor|virginica)$'"
+    "$nncl" predict "$run" --device "$dev" --data "$tmp/iris_like.csv" >"$tmp/iris-stdout-$dev.csv" 2>/dev/null
+    expect "$dev: predict to standard output exits 0" test $? -eq 0
+    expect "$dev: ...and prints what --out writes" cmp -s "$tmp/iris-stdout-$dev.csv" "$tmp/iris-pred-$dev.csv"
 
     run="$tmp/reg-$dev"
     "$nncl" train --device "$dev" --data "$tmp/regress.csv" --epochs 40 --layers 32 --batch 32 --out "$run" \

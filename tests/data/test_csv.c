@@ -467,6 +467,15 @@ START_TEST(predictions)
     char *t = tu_read(p, NULL);
     ck_assert_str_eq(t, "prediction\ncat\n\"say \"\"hi\"\"\"\n\"dog, big\"\ncat\n");
     free(t);
+    /* the same text printed to a stream (predict's standard output) */
+    char *mem = NULL;
+    size_t mlen = 0;
+    FILE *ms = open_memstream(&mem, &mlen);
+    ck_assert_ptr_nonnull(ms);
+    ck_assert_int_eq(nncl_csv_print_predictions(ms, "stream", NNCL_PRED_PLAIN, 4, cls, 3, names, NULL), NNCL_OK);
+    fclose(ms);
+    ck_assert_str_eq(mem, "prediction\ncat\n\"say \"\"hi\"\"\"\n\"dog, big\"\ncat\n");
+    free(mem);
     ck_assert_int_eq(nncl_csv_write_predictions(p, NNCL_PRED_KAGGLE, 4, cls, 10,
                                                 nncl_mnist_class_names, NULL), NNCL_OK);
     t = tu_read(p, NULL);
