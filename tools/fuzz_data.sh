@@ -5,7 +5,7 @@
 #   tools/fuzz_data.sh [SECONDS] [csv|idx|all]     (default: 60 seconds, all)
 #
 # Needs clang and libclang-rt-14-dev (Debian). Works without meson: compiles
-# src/data and src/util/status.c directly. Builds in $NNCL_FUZZ_DIR (default
+# src/data, src/util/status.c and src/util/atomic_file.c directly. Builds in $NNCL_FUZZ_DIR (default
 # build-fuzz/ in the source tree); the growing corpora live there too, seeded
 # from tests/fuzz/corpus_*; crashes land there as crash-* files.
 set -eu
@@ -25,7 +25,7 @@ fi
 flags="-std=c11 -g -O1 -fsanitize=fuzzer,address,undefined -fno-sanitize-recover=undefined
        -D_POSIX_C_SOURCE=200809L -D_DEFAULT_SOURCE -I$root/include -I$root/src"
 # Everything but the dataset lookup (resolve.c, sha256.c: config header, OpenSSL).
-srcs="$root/src/util/status.c"
+srcs="$root/src/util/status.c $root/src/util/atomic_file.c"
 for f in "$root"/src/data/*.c; do
     case $(basename "$f") in resolve.c|sha256.c) ;; *) srcs="$srcs $f" ;; esac
 done

@@ -24,6 +24,8 @@ static nncl_status validate(const nncl_net *net, const nncl_train_config *cfg,
         return nncl_fail(NNCL_E_INVALID, "epochs must be at least 1");
     if (!train->has_y || (val && !val->has_y))
         return nncl_fail(NNCL_E_INVALID, "training needs labels or targets");
+    if (train->rows == 0)
+        return nncl_fail(NNCL_E_INVALID, "the training set has no rows");
     return NNCL_OK;
 }
 
