@@ -92,6 +92,13 @@ done
 expect "early stopping run exits 0" test $? -eq 0
 expect "early stopping stopped before 30 epochs" python3 -c "
 import json; d=json.load(open('$tmp/early/summary.json')); assert d['epochs'] < 30 and d['best_epoch'] <= d['epochs'] - 2, d"
+# Patience counts epochs whatever --log-every says (validation is then
+# evaluated every epoch): it stops 2 epochs after the best one.
+"$nncl" train --device host --limit 2000 --epochs 30 --layers 64 --lr 0.02 --early-stop 2 --log-every 10 \
+    --quiet --out "$tmp/early10" >/dev/null 2>&1
+expect "early stopping with --log-every 10 exits 0" test $? -eq 0
+expect "...stops 2 epochs after the best one" python3 -c "
+import json; d=json.load(open('$tmp/early10/summary.json')); assert d['epochs'] == d['best_epoch'] + 2, d"
 "$nncl" eval "$tmp/early" --device host >"$tmp/early-eval.log" 2>&1
 eacc=$(sed -n 's/^loss [0-9.]*  accuracy \([0-9.]*\)%.*/\1/p' "$tmp/early-eval.log")
 expect "the restored best model scores summary's test accuracy" python3 -c "

@@ -381,8 +381,9 @@ int cmd_train(const cli_globals *g, int argc, char **argv)
                             .shuffle = batch < s.train.rows, .schedule = o.schedule, .optim = o.optim};
     tc.progress_every = view.tty && !o.quiet ? 20 : 0;
     /* Validation costs a pass over its rows (and, at full batch, a re-gather of
-     * the training set): evaluate it when a line is printed. */
-    tc.eval_every = o.log_every;
+     * the training set): evaluate it when a line is printed, or every epoch
+     * under early stopping, whose patience counts epochs. */
+    tc.eval_every = o.early_stop > 0 ? 1 : o.log_every;
     nncl_train_hooks hooks = {.ctx = &view, .on_epoch = on_epoch, .on_progress = on_progress,
                               .stop = &interrupted};
     st = nncl_train(net, &tc, &dtrain, s.has_val ? &dval : NULL, &hooks, &out.result);
