@@ -5,9 +5,10 @@
 #   tools/fuzz_data.sh [SECONDS] [csv|idx|all]     (default: 60 seconds, all)
 #
 # Needs clang and libclang-rt-14-dev (Debian). Works without meson: compiles
-# src/data, src/util/status.c and src/util/atomic_file.c directly. Builds in $NNCL_FUZZ_DIR (default
-# build-fuzz/ in the source tree); the growing corpora live there too, seeded
-# from tests/fuzz/corpus_*; crashes land there as crash-* files.
+# src/data, src/util/status.c and src/util/atomic_file.c directly. Builds in
+# $NNCL_FUZZ_DIR (default build-fuzz/ in the source tree); the growing
+# corpora live there too, seeded from tests/fuzz/corpus_*; crashes land there
+# as crash-* files.
 set -eu
 
 secs=${1:-60}
