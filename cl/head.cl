@@ -8,7 +8,10 @@
  * order 0, 1, ... So the result does not depend on how work-items are
  * scheduled. */
 
-#define HEAD_MAX 16
+/* HEAD_MAX: NNCL_HEAD_MAX (include/nncl/ops.h), from the build options. */
+#ifndef HEAD_MAX
+#error "HEAD_MAX comes from the build options (src/device/cl_tuning.c)"
+#endif
 
 /* exp on all 16 lanes at once, without a call per lane: e^x = 2^n e^r with
  * n = round(x / ln 2), r = x - n ln 2 (ln 2 in two parts, so r is exact to

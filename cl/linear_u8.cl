@@ -20,14 +20,11 @@ INLINE long batch_row(const int i, const int has_index, __global const int *inde
     return s >= 0 && s < x_rows ? s : -1;
 }
 
-#ifndef U8_DM
-#define U8_DM 4         /* fwd: rows per work-item */
-#endif
-#ifndef U8_DN
-#define U8_DN 5         /* fwd: outputs per work-item */
-#endif
-#ifndef U8_TM
-#define U8_TM 10        /* wgrad: outputs per work-item */
+/* fwd: U8_DM rows by U8_DN outputs per work-item; wgrad: U8_TM outputs.
+ * From the build options (src/ops/kernel_consts.h), which the dispatchers
+ * size their launches with. */
+#if !defined(U8_DM) || !defined(U8_DN) || !defined(U8_TM)
+#error "U8_DM, U8_DN and U8_TM come from the build options (src/ops/kernel_consts.h)"
 #endif
 
 /* The fwd's dot products for U8_DM rows and U8_DN outputs, dot form along j:

@@ -12,10 +12,10 @@
  * are still cached. The chunk's sums go to its own slice of part;
  * linear_u8_head_sum adds the chunks in order 0, 1, ... */
 
-/* Rows per block: NNCL_U8H_BLOCK in src/ops/linear_u8_head_impl.h, which
- * also sizes each chunk's room for g, passed as a build option. */
+/* Rows per block: NNCL_U8H_BLOCK in src/ops/kernel_consts.h, which also
+ * sizes each chunk's room for g, passed as a build option. */
 #ifndef U8H_BLOCK
-#error "U8H_BLOCK comes from the build options (src/device/cl_tuning.c)"
+#error "U8H_BLOCK comes from the build options (src/ops/kernel_consts.h)"
 #endif
 
 /* Partial sums of chunk k at part + k * stride: dW1 (hidden x in), db1,

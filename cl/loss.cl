@@ -104,11 +104,13 @@ __kernel void mse(__global const float *y, const ulong y_off, __global const flo
  * of the one work-group (size L, a power of two) sums r = l, l + L, ... in
  * turn, then a tree halves the L partials: part[l] += part[l + h] for
  * h = L/2, L/4, ..., 1. The host twin sums the same values in double. */
-#define LOSS_REDUCE_MAX 256
+#ifndef REDUCE_GROUP_MAX
+#error "REDUCE_GROUP_MAX comes from the build options (src/ops/kernel_consts.h)"
+#endif
 __kernel void loss_reduce(__global const float *x, const ulong x_off, const ulong rows,
                           __global float *acc, const ulong acc_off)
 {
-    __local float part0[LOSS_REDUCE_MAX], part1[LOSS_REDUCE_MAX];
+    __local float part0[REDUCE_GROUP_MAX], part1[REDUCE_GROUP_MAX];
     size_t l = get_local_id(0), L = get_local_size(0);
     float s0 = 0.0f, s1 = 0.0f;
     for (ulong r = l; r < rows; r += L) {

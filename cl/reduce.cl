@@ -6,10 +6,10 @@
  * lanes (dim 1, L a power of two <= COLSUM_LANES_MAX). Lane l sums rows
  * i = l, l + L, ... in turn; a tree then halves the lanes (part[l] +=
  * part[l + h], h = L/2, ..., 1): a fixed order, the same bits every run. */
-#ifndef COLSUM_TILE
-#define COLSUM_TILE 16
+#if !defined(COLSUM_TILE) || !defined(REDUCE_GROUP_MAX)
+#error "COLSUM_TILE and REDUCE_GROUP_MAX come from the build options (src/ops/kernel_consts.h)"
 #endif
-#define COLSUM_LANES_MAX 16
+#define COLSUM_LANES_MAX (REDUCE_GROUP_MAX / COLSUM_TILE)
 __kernel void colsum(__global const float *x, const ulong x_off, const ulong ldx,
                      __global float *y, const ulong y_off, const ulong rows, const ulong cols,
                      const float alpha, const float beta)

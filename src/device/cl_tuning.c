@@ -8,7 +8,7 @@
 
 #include "device/opencl_impl.h"
 #include "ops/gemm_impl.h"
-#include "ops/linear_u8_head_impl.h"
+#include "ops/kernel_consts.h"
 
 void nncl_gemm_params_for(const nncl_device_info *info, nncl_gemm_params *p)
 {
@@ -31,7 +31,10 @@ void nncl_cl_tuning_options(const nncl_device_info *info, char *out, size_t len)
     nncl_gemm_params_for(info, &p);
     snprintf(out, len,
              "-DUSE_LOCAL=%d -DVW=%d -DTM=%d -DTNV=%d -DDM=%d -DDN=%d -DLX=%d -DLY=%d "
-             "-DTSM=%d -DTSN=%d -DTSK=%d -DWPTM=%d -DWPTN=%d -DU8H_BLOCK=%d",
+             "-DTSM=%d -DTSN=%d -DTSK=%d -DWPTM=%d -DWPTN=%d "
+             "-DU8_DM=%d -DU8_DN=%d -DU8_TM=%d -DU8H_BLOCK=%d -DHEAD_MAX=%d -DCOLSUM_TILE=%d "
+             "-DREDUCE_GROUP_MAX=%d",
              p.use_local, p.vw, p.tm, p.tnv, p.dm, p.dn, p.lx, p.ly, p.tsm, p.tsn, p.tsk, p.wptm, p.wptn,
-             (int)NNCL_U8H_BLOCK);
+             (int)NNCL_U8_DM, (int)NNCL_U8_DN, (int)NNCL_U8_TM, (int)NNCL_U8H_BLOCK, (int)NNCL_HEAD_MAX,
+             (int)NNCL_COLSUM_TILE, (int)NNCL_REDUCE_GROUP_MAX);
 }

@@ -9,7 +9,7 @@
 #include <string.h>
 
 #include "device/opencl_impl.h"
-#include "ops/linear_u8_head_impl.h"
+#include "ops/kernel_consts.h"
 #include "ops/op_util.h"
 
 /* The chunking (cl/linear_u8_head.cl walks a chunk in blocks of

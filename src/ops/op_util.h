@@ -8,6 +8,7 @@
 #include <stdint.h>
 
 #include "device/backend.h"
+#include "ops/kernel_consts.h"
 
 /* *out = a * b, or fail naming `what` if it does not fit a size_t. */
 static inline nncl_status nncl_size_mul(size_t a, size_t b, size_t *out, const char *what)
@@ -54,7 +55,7 @@ void nncl_host_head_row(const float *x, size_t in, size_t classes, const float *
  * else 64. Fixed per device, so a device always sums in the same order. */
 static inline size_t nncl_reduce_group(const nncl_device *dev)
 {
-    return dev->info.max_work_group_size >= 256 ? 256 : 64;
+    return dev->info.max_work_group_size >= NNCL_REDUCE_GROUP_MAX ? NNCL_REDUCE_GROUP_MAX : 64;
 }
 
 /* y = f(x) on the host, the twin of act_forward in cl/activation.cl; the

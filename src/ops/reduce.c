@@ -3,9 +3,9 @@
 #include <math.h>
 
 #include "device/opencl_impl.h"
+#include "ops/kernel_consts.h"
 #include "ops/op_util.h"
 
-#define COLSUM_TILE 16          /* as cl/reduce.cl */
 
 /* ---- colsum -------------------------------------------------------------------- */
 
@@ -41,8 +41,8 @@ nncl_status nncl_host_colsum(nncl_device *dev, const nncl_colsum_args *a)
 
 nncl_status nncl_cl_colsum(nncl_device *dev, const nncl_colsum_args *a)
 {
-    size_t lanes = nncl_reduce_group(dev) / COLSUM_TILE;
-    size_t local[2] = {COLSUM_TILE, lanes};
+    size_t lanes = nncl_reduce_group(dev) / NNCL_COLSUM_TILE;
+    size_t local[2] = {NNCL_COLSUM_TILE, lanes};
     size_t global[2] = {a->cols, lanes};
     return nncl_cl_launch(dev, "colsum", 2, global, local,
                           NNCL_CL_ARGS(nncl_arg_buf(a->x.buf), nncl_arg_ulong(a->x.off),
