@@ -30,6 +30,8 @@ setup) ;;
 train) exec ./build/nncl train --device 0 "$@" ;;
 list) exec ./build/nncl --device list "$@" ;;
 test)
+    # Debian's Fashion-MNIST, for the test that finds it (31 MB).
+    ensure_packages setup dataset-fashion-mnist
     # PoCL was just installed, so an OpenCL device must exist: the suite fails
     # rather than quietly testing the host backend alone.
     export NNCL_REQUIRE_OPENCL="${NNCL_REQUIRE_OPENCL:-1}"

@@ -121,7 +121,11 @@ END_TEST
 START_TEST(debian_fashion)
 {
     struct stat st;
-    if (stat("/usr/share/datasets/fashion-mnist/train-images-idx3-ubyte.gz", &st) != 0) return;
+    /* tools/setup.sh test installs it; elsewhere say that the test did nothing */
+    if (stat("/usr/share/datasets/fashion-mnist/train-images-idx3-ubyte.gz", &st) != 0) {
+        fprintf(stderr, "debian_fashion: SKIPPED: dataset-fashion-mnist is not installed\n");
+        return;
+    }
     setenv("NNCL_DATA", tu_dir, 1); /* empty: falls through to the Debian directory */
     nncl_data_source src;
     nncl_resolve_options o = {.no_hash = true};
