@@ -8,9 +8,11 @@
  * Then a dense layer, y = act(x W^T + b) into softmax_xent (mean over the
  * batch), composed from the host ops (the matrix products are plain loops
  * here), is checked end to end: dW, db, dx against central differences of
- * the double-precision loss. */
+ * the double-precision loss. Last, the network's backward on every device,
+ * in float (see network_gradients_by_finite_differences). */
 #include <stdio.h>
 
+#include "nncl/net.h"
 #include "test_util.h"
 
 static const double H = 1e-6;
@@ -350,6 +352,124 @@ START_TEST(dense_layer_gradients)
 }
 END_TEST
 
+/* ---- the network, end to end --------------------------------------------------
+ * The network's own backward (whichever path the device takes: separate ops,
+ * head_xent, linear_u8_head) against central differences of its own mean
+ * loss, on every device. The loss is the network's float forward (so the
+ * differences are in float: step 1e-2 on weights of order 0.3, smooth
+ * activations); the gradient is read with SGD at learning rate 1 (p - lr g).
+ * Tolerance: |g - fd| <= 3e-4 + 3e-2 |fd| (float rounding of a loss of
+ * order 1 over 2e-2 is ~1e-5; truncation ~1e-4). */
+typedef struct net_case {
+    const char *name;
+    nncl_net_config cfg;
+    bool bytes;                 /* image-like bytes (the u8 paths on OpenCL) */
+} net_case;
+
+static double net_mean_loss(nncl_net *net, const nncl_device_data *dd, size_t rows)
+{
+    double s0, s1;
+    ck_assert_ok(nncl_net_acc_reset(net));
+    ck_assert_ok(nncl_net_load_batch(net, dd, 0, rows));
+    ck_assert_ok(nncl_net_forward(net, rows, false, 1, 1));
+    ck_assert_ok(nncl_net_loss(net, rows, false, 1, 1));
+    ck_assert_ok(nncl_net_acc_read(net, &s0, &s1));
+    return s0 / (double)rows;
+}
+
+static void net_gradient(nncl_net *net, const nncl_device_data *dd, size_t rows, const float *p0, float *g,
+                         size_t n)
+{
+    ck_assert_ok(nncl_net_set_params(net, p0));
+    ck_assert_ok(nncl_net_load_batch(net, dd, 0, rows));
+    ck_assert_ok(nncl_net_forward(net, rows, true, 1, 1));
+    ck_assert_ok(nncl_net_loss(net, rows, true, 1, 1));
+    nncl_optim_config sgd = {.kind = NNCL_OPTIM_SGD};
+    ck_assert_ok(nncl_net_optim_step(net, &sgd, 1.0f, 1));
+    float *p1 = malloc(n * sizeof(float));
+    ck_assert_ok(nncl_net_get_params(net, p1));
+    for (size_t i = 0; i < n; i++)
+        g[i] = p0[i] - p1[i];
+    free(p1);
+}
+
+START_TEST(network_gradients_by_finite_differences)
+{
+    enum { ROWS = 23, COLS = 7 };
+    const net_case cases[] = {
+        {"bytes, two hidden layers (head fused)",
+         {.layers = 3, .sizes = {COLS, 20, 6, 4}, .act = NNCL_ACT_TANH, .task = NNCL_TASK_CLASSIFY}, true},
+        {"floats, one wide hidden layer (separate ops)",
+         {.layers = 2, .sizes = {COLS, 20, 4}, .act = NNCL_ACT_SIGMOID, .task = NNCL_TASK_CLASSIFY}, false},
+        {"bytes, one narrow hidden layer (the whole step fused)",
+         {.layers = 2, .sizes = {COLS, 5, 3}, .act = NNCL_ACT_TANH, .task = NNCL_TASK_CLASSIFY}, true},
+        {"floats, regression, two hidden layers",
+         {.layers = 3, .sizes = {COLS, 9, 5, 1}, .act = NNCL_ACT_TANH, .task = NNCL_TASK_REGRESS}, false},
+    };
+    nncl_device_list *list = test_devices();
+    uint8_t xb[ROWS * COLS];
+    float xf[ROWS * COLS], targets[ROWS];
+    int32_t labels[ROWS];
+    uint64_t seed = 0x9e7;
+    for (size_t i = 0; i < ROWS * COLS; i++) {
+        xb[i] = test_rand_u64(&seed) % 3 ? 0 : (uint8_t)(test_rand_u64(&seed) & 255);
+        xf[i] = test_rand_float(&seed, -1.0f, 1.0f);
+    }
+    for (size_t r = 0; r < ROWS; r++)
+        targets[r] = test_rand_float(&seed, -1.0f, 1.0f);
+    for (int d = 0; d < list->count; d++) {
+        nncl_device *dev = test_open(d);
+        for (size_t k = 0; k < sizeof cases / sizeof cases[0]; k++) {
+            const net_case *c = &cases[k];
+            const int L = c->cfg.layers;
+            bool classify = c->cfg.task == NNCL_TASK_CLASSIFY;
+            for (size_t r = 0; r < ROWS; r++)
+                labels[r] = (int32_t)(r % c->cfg.sizes[L]);
+            nncl_dataset ds = {.rows = ROWS, .cols = COLS, .x_u8 = c->bytes ? xb : NULL,
+                               .x_f32 = c->bytes ? NULL : xf, .labels = classify ? labels : NULL,
+                               .targets = classify ? NULL : targets, .task = c->cfg.task,
+                               .num_classes = classify ? (int)c->cfg.sizes[L] : 0};
+            nncl_net *net;
+            ck_assert_ok(nncl_net_create(dev, &c->cfg, ROWS, &net));
+            ck_assert_ok(nncl_net_init(net, NNCL_INIT_XAVIER, 0.0f, 3 + k));
+            float shift[COLS], scale[COLS];
+            for (size_t j = 0; j < COLS; j++) {
+                shift[j] = c->bytes ? 30.0f : 0.0f;
+                scale[j] = c->bytes ? 1.0f / 80.0f : 1.0f;
+            }
+            ck_assert_ok(nncl_net_set_transform(net, shift, scale));
+            nncl_device_data dd;
+            ck_assert_ok(nncl_device_data_upload(dev, &ds, &dd));
+            size_t n = nncl_net_param_count(net);
+            float *p0 = malloc(n * sizeof(float)), *g = malloc(n * sizeof(float)), *p = malloc(n * sizeof(float));
+            ck_assert_ok(nncl_net_get_params(net, p0));
+            net_gradient(net, &dd, ROWS, p0, g, n);
+            /* every 7th parameter and the last: weights and biases of every layer */
+            for (size_t i = 0; i < n; i += (i + 7 < n ? 7 : (i + 1 < n ? n - 1 - i : 1))) {
+                const float eps = 1e-2f;
+                memcpy(p, p0, n * sizeof(float));
+                p[i] = p0[i] + eps;
+                ck_assert_ok(nncl_net_set_params(net, p));
+                double up_loss = net_mean_loss(net, &dd, ROWS);
+                p[i] = p0[i] - eps;
+                ck_assert_ok(nncl_net_set_params(net, p));
+                double down_loss = net_mean_loss(net, &dd, ROWS);
+                double fd = (up_loss - down_loss) / (2.0 * (double)eps);
+                ck_assert_msg(fabs(g[i] - fd) <= 3e-4 + 3e-2 * fabs(fd),
+                              "%s: %s: parameter %zu of %zu: gradient %.6g, finite difference %.6g",
+                              list->items[d].name, c->name, i, n, (double)g[i], fd);
+            }
+            free(p0);
+            free(g);
+            free(p);
+            nncl_device_data_free(&dd);
+            nncl_net_free(net);
+        }
+        nncl_device_close(dev);
+    }
+}
+END_TEST
+
 int main(void)
 {
     Suite *s = suite_create("grad");
@@ -358,6 +478,7 @@ int main(void)
     tcase_add_test(t, softmax_xent_gradient);
     tcase_add_test(t, mse_gradient);
     tcase_add_test(t, dense_layer_gradients);
+    tcase_add_test(t, network_gradients_by_finite_differences);
     suite_add_tcase(s, t);
     SRunner *r = srunner_create(s);
     srunner_run_all(r, CK_NORMAL);
