@@ -54,13 +54,8 @@ nncl_status nncl_check_gather(const nncl_device *dev, const nncl_gather_args *a)
         if (st == NNCL_OK)
             st = nncl_view_check(dev, a->targets_out, sizeof(float), nto, "gather: targets_out");
     }
-    if (st == NNCL_OK && dev->info.backend == NNCL_BACKEND_HOST) {
-        const int32_t *index = nncl_host_i32(a->index);
-        for (size_t r = 0; r < a->rows; r++)
-            if (index[r] < 0 || (size_t)index[r] >= a->data_rows)
-                return nncl_fail(NNCL_E_INVALID, "gather: index[%zu] = %d is outside [0, %zu)", r,
-                                 (int)index[r], a->data_rows);
-    }
+    if (st == NNCL_OK)
+        st = nncl_check_host_index(dev, a->index, a->rows, a->data_rows, "gather");
     return st;
 }
 

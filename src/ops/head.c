@@ -16,12 +16,15 @@ enum { HEAD_CHUNK_ROWS = 256 };
 
 static size_t head_chunks(size_t rows) { return (rows + HEAD_CHUNK_ROWS - 1) / HEAD_CHUNK_ROWS; }
 
+/* Floats of one chunk's sums: dW, db, da_sum, loss, correct (cl/head.cl). */
+static size_t head_part_len(size_t in, size_t classes) { return classes * in + classes + in + 2; }
+
 size_t nncl_head_xent_scratch_len(size_t rows, size_t in, size_t classes)
 {
     if (in == 0 || classes == 0 || in > NNCL_HEAD_MAX || classes > NNCL_HEAD_MAX)
         return 0;
     size_t chunks = head_chunks(rows ? rows : 1);
-    return chunks * (classes * in + classes + in + 2);
+    return chunks * head_part_len(in, classes);
 }
 
 nncl_status nncl_check_head_xent(const nncl_device *dev, const nncl_head_xent_args *a)
@@ -156,7 +159,7 @@ nncl_status nncl_cl_head_xent(nncl_device *dev, const nncl_head_xent_args *a)
                      nncl_arg_float(a->act_param), nncl_arg_float(a->grad_scale)));
     if (st != NNCL_OK)
         return st;
-    size_t P = a->classes * a->in + a->classes + a->in + 2;
+    size_t P = head_part_len(a->in, a->classes);
     bool has_da_sum = a->da_sum.buf != NULL;
     nncl_view da_sum = has_da_sum ? a->da_sum : a->db;      /* never written without has_da_sum */
     return nncl_cl_launch(dev, "head_xent_sum", 1, &P, NULL,

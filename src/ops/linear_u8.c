@@ -31,14 +31,8 @@ nncl_status nncl_check_u8_input(const nncl_device *dev, nncl_view x, nncl_view i
     snprintf(what, sizeof what, "%s: index", op);
     if (st == NNCL_OK && index.buf)
         st = nncl_view_check(dev, index, sizeof(int32_t), rows, what);
-    /* Host buffers can be read: refuse bad indices there (kernels write NaN). */
-    if (st == NNCL_OK && index.buf && dev->info.backend == NNCL_BACKEND_HOST) {
-        const int32_t *ix = nncl_host_i32(index);
-        for (size_t i = 0; i < rows; i++)
-            if (ix[i] < 0 || (size_t)ix[i] >= x_rows)
-                return nncl_fail(NNCL_E_INVALID, "%s: index[%zu] = %d is outside [0, %zu)", op, i, (int)ix[i],
-                                 x_rows);
-    }
+    if (st == NNCL_OK)
+        st = nncl_check_host_index(dev, index, rows, x_rows, op);
     snprintf(what, sizeof what, "%s: shift", op);
     if (st == NNCL_OK)
         st = nncl_view_check(dev, shift, sizeof(float), in, what);

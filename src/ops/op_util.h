@@ -50,6 +50,20 @@ void nncl_host_head_row(const float *x, size_t in, size_t classes, const float *
                         float grad_scale, nncl_act act, float act_param, double *dz, float *g, double *loss,
                         double *correct);
 
+/* On the host backend, where an index list can be read: refuse an entry
+ * outside [0, limit) (OpenCL kernels give NaN rows instead). Elsewhere OK. */
+static inline nncl_status nncl_check_host_index(const nncl_device *dev, nncl_view index, size_t rows,
+                                                size_t limit, const char *op)
+{
+    if (dev->info.backend != NNCL_BACKEND_HOST || !index.buf)
+        return NNCL_OK;
+    const int32_t *ix = (const int32_t *)index.buf->host + index.off;
+    for (size_t i = 0; i < rows; i++)
+        if (ix[i] < 0 || (size_t)ix[i] >= limit)
+            return nncl_fail(NNCL_E_INVALID, "%s: index[%zu] = %d is outside [0, %zu)", op, i, (int)ix[i], limit);
+    return NNCL_OK;
+}
+
 /* The work-group size of the one-group reductions (loss_reduce) and the
  * number of row lanes of colsum: 256 work-items where the device allows it,
  * else 64. Fixed per device, so a device always sums in the same order. */
