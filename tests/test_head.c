@@ -566,7 +566,7 @@ END_TEST
 
 /* Regression has one target per row: a network with several regression
  * outputs (a model file could say so) is refused, not evaluated into a
- * one-value-per-row buffer. */
+ * one-value-per-row buffer; and a batch of labels is not read as targets. */
 START_TEST(network_refuses_regression_with_several_outputs)
 {
     nncl_device *host = test_host_device();
@@ -577,6 +577,16 @@ START_TEST(network_refuses_regression_with_several_outputs)
     ck_assert_msg(strstr(nncl_last_error(), "regression has 1 output"), "message: %s", nncl_last_error());
     cfg.sizes[2] = 1;
     ck_assert_ok(nncl_net_create(host, &cfg, 8, &net));
+    /* and a regression network refuses a batch of class labels */
+    float x[8 * 3] = {0};
+    int32_t labels[8] = {0, 1, 0, 1, 0, 1, 0, 1};
+    nncl_dataset ds = {.rows = 8, .cols = 3, .x_f32 = x, .labels = labels, .task = NNCL_TASK_CLASSIFY,
+                       .num_classes = 2};
+    nncl_device_data dd;
+    ck_assert_ok(nncl_device_data_upload(host, &ds, &dd));
+    ck_assert_int_eq(nncl_net_load_batch(net, &dd, 0, 8), NNCL_E_INVALID);
+    ck_assert_msg(strstr(nncl_last_error(), "the data is for classification"), "message: %s", nncl_last_error());
+    nncl_device_data_free(&dd);
     nncl_net_free(net);
     nncl_device_close(host);
 }

@@ -131,6 +131,12 @@ nncl_status nncl_net_optim_reset(nncl_net *net);
 nncl_status nncl_net_optim_step(nncl_net *net, const nncl_optim_config *opt, float lr,
                                 unsigned long t);
 
+/* One training step: load rows [first, first + rows) of dd's order, forward,
+ * loss with backward (adding to the accumulator), then the optimiser step t
+ * (also the dropout mask's counter, with seed). */
+nncl_status nncl_net_train_step(nncl_net *net, const nncl_device_data *dd, size_t first, size_t rows,
+                                const nncl_optim_config *opt, float lr, uint64_t seed, unsigned long t);
+
 /* The device accumulator: zero it, or read its two sums. */
 nncl_status nncl_net_acc_reset(nncl_net *net);
 nncl_status nncl_net_acc_read(nncl_net *net, double *sum0, double *sum1);

@@ -13,16 +13,10 @@
 #include "cli/bench_shapes.h"
 #include "cli/cli.h"
 #include "nncl/net.h"
+#include "util/clock.h"
 
 typedef bench_shape shape;
 static const shape shapes[] = {NNCL_BENCH_GEMM_SHAPES};
-
-static double now(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (double)ts.tv_sec + 1e-9 * (double)ts.tv_nsec;
-}
 
 /* FP32 peak in GFLOP/s where it can be known: NNCL_PEAK_GFLOPS, or for CPUs
  * cores x clock x FMA lanes x 2 x 2 FMA units (AVX-512: 16 lanes, AVX2: 8),
@@ -75,17 +69,17 @@ static nncl_status time_gemm(nncl_device *dev, const nncl_gemm_args *a, double *
     double rounds[3];
     for (int r = 0; r < 3 && st == NNCL_OK; r++) {
         int reps = 0;
-        double t0 = now(), t;
+        double t0 = nncl_seconds_now(), t;
         do {
             st = nncl_gemm(dev, a);
             reps++;
             if (st == NNCL_OK && (reps & 3) == 0)
                 st = nncl_device_finish(dev);
-            t = now() - t0;
+            t = nncl_seconds_now() - t0;
         } while (st == NNCL_OK && t < 0.25 && reps < 10000);
         if (st == NNCL_OK)
             st = nncl_device_finish(dev);
-        rounds[r] = (now() - t0) / reps;
+        rounds[r] = (nncl_seconds_now() - t0) / reps;
     }
     if (st != NNCL_OK)
         return st;
@@ -155,29 +149,23 @@ static nncl_status bench_train_step(nncl_device *dev, double *seconds, double *f
     for (int phase = 0; phase < 2 && st == NNCL_OK; phase++) {
         /* phase 0 warms up; phase 1 is timed for at least half a second */
         if (phase == 1)
-            t0 = now();
+            t0 = nncl_seconds_now();
         for (int s = 0; st == NNCL_OK; s++) {
             size_t first = (size_t)(t % (ROWS / BATCH)) * BATCH;
             t++;
-            st = nncl_net_load_batch(net, &dd, first, BATCH);
-            if (st == NNCL_OK)
-                st = nncl_net_forward(net, BATCH, true, 1, t);
-            if (st == NNCL_OK)
-                st = nncl_net_loss(net, BATCH, true, 1, t);
-            if (st == NNCL_OK)
-                st = nncl_net_optim_step(net, &opt, 1e-3f, t);
+            st = nncl_net_train_step(net, &dd, first, BATCH, &opt, 1e-3f, 1, t);
             if (phase == 1)
                 steps++;
             if (st == NNCL_OK && (s & 15) == 15) {
                 st = nncl_device_finish(dev);
-                if (phase == 0 || now() - t0 > 0.5)
+                if (phase == 0 || nncl_seconds_now() - t0 > 0.5)
                     break;
             }
         }
     }
     if (st == NNCL_OK)
         st = nncl_device_finish(dev);
-    *seconds = st == NNCL_OK ? (now() - t0) / steps : 0;
+    *seconds = st == NNCL_OK ? (nncl_seconds_now() - t0) / steps : 0;
     /* forward 2*B*(IN*HID + HID*OUT), backward dW both layers + dX of layer 2 */
     *flops = 2.0 * BATCH * (IN * HID + HID * OUT) * 2 + 2.0 * BATCH * HID * OUT;
     nncl_device_data_free(&dd);

@@ -11,6 +11,7 @@
 #include <time.h>
 
 #include "util/atomic_file.h"
+#include "util/clock.h"
 
 static bool dir_is_empty(const char *path)
 {
@@ -126,13 +127,6 @@ static void number(char *out, size_t len, double v)
         snprintf(out, len, "%.9g", v);
 }
 
-static double monotonic_seconds(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (double)ts.tv_sec + 1e-9 * (double)ts.tv_nsec;
-}
-
 nncl_status run_dir_add_metrics(run_dir *r, const nncl_epoch_metrics *m)
 {
     if (r->metrics_len == 0 &&
@@ -148,7 +142,7 @@ nncl_status run_dir_add_metrics(run_dir *r, const nncl_epoch_metrics *m)
              m->seconds);
     if (!append(r, line))
         return nncl_fail(NNCL_E_NOMEM, "out of memory for metrics");
-    if (r->metrics_written_at > 0 && monotonic_seconds() - r->metrics_written_at < 1.0)
+    if (r->metrics_written_at > 0 && nncl_seconds_now() - r->metrics_written_at < 1.0)
         return NNCL_OK;
     return run_dir_flush_metrics(r);
 }
@@ -162,7 +156,7 @@ nncl_status run_dir_flush_metrics(run_dir *r)
     nncl_status st = nncl_write_file_atomic(path, r->metrics, r->metrics_len);
     if (st == NNCL_OK) {
         r->metrics_written = r->metrics_len;
-        r->metrics_written_at = monotonic_seconds();
+        r->metrics_written_at = nncl_seconds_now();
     }
     return st;
 }

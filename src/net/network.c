@@ -313,6 +313,11 @@ nncl_status nncl_net_load_batch(nncl_net *net, const nncl_device_data *dd, size_
     if (dd->cols != net->cfg.sizes[0])
         return nncl_fail(NNCL_E_INVALID, "the data has %zu features, the network %zu inputs", dd->cols,
                          net->cfg.sizes[0]);
+    /* labels would be read as targets, or the reverse */
+    if (dd->has_y && dd->task != net->cfg.task)
+        return nncl_fail(NNCL_E_INVALID, "the data is for %s, the network for %s",
+                         dd->task == NNCL_TASK_CLASSIFY ? "classification" : "regression",
+                         net->cfg.task == NNCL_TASK_CLASSIFY ? "classification" : "regression");
     bool classify = net->cfg.task == NNCL_TASK_CLASSIFY;
     net->pending_from = 0;          /* a deferred step belongs to the old batch */
     /* Byte data on an OpenCL device: the first layer reads the dataset's
@@ -640,6 +645,17 @@ nncl_status nncl_net_optim_step(nncl_net *net, const nncl_optim_config *opt, flo
         .step = t,
     };
     return nncl_optim_step(net->dev, &a);
+}
+
+nncl_status nncl_net_train_step(nncl_net *net, const nncl_device_data *dd, size_t first, size_t rows,
+                                const nncl_optim_config *opt, float lr, uint64_t seed, unsigned long t)
+{
+    nncl_status st = nncl_net_load_batch(net, dd, first, rows);
+    if (st == NNCL_OK)
+        st = nncl_net_forward(net, rows, true, seed, t);
+    if (st == NNCL_OK)
+        st = nncl_net_loss(net, rows, true, seed, t);
+    return st ? st : nncl_net_optim_step(net, opt, lr, t);
 }
 
 nncl_status nncl_net_acc_reset(nncl_net *net)

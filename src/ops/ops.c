@@ -4,13 +4,7 @@
 #include <time.h>
 
 #include "device/backend.h"
-
-static double seconds_now(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (double)ts.tv_sec + 1e-9 * (double)ts.tv_nsec;
-}
+#include "util/clock.h"
 
 /* Profiling: finish what is queued, run the op, finish it, and book the time. */
 #define NNCL_PROFILED_CALL(op, dev, args)                                           \
@@ -18,11 +12,11 @@ static double seconds_now(void)
         nncl_status pst_ = nncl_device_finish(dev);                                 \
         if (pst_ != NNCL_OK)                                                        \
             return pst_;                                                            \
-        double t0_ = seconds_now();                                                 \
+        double t0_ = nncl_seconds_now();                                                 \
         pst_ = dev->iface->op(dev, args);                                           \
         if (pst_ == NNCL_OK)                                                        \
             pst_ = nncl_device_finish(dev);                                         \
-        nncl_device_profile_add(dev, #op, seconds_now() - t0_);                     \
+        nncl_device_profile_add(dev, #op, nncl_seconds_now() - t0_);                     \
         return pst_;                                                                \
     } while (0)
 

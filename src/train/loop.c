@@ -6,13 +6,7 @@
 #include <time.h>
 
 #include "nncl/train.h"
-
-static double now(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (double)ts.tv_sec + 1e-9 * (double)ts.tv_nsec;
-}
+#include "util/clock.h"
 
 static nncl_status validate(const nncl_net *net, const nncl_train_config *cfg,
                             const nncl_device_data *train, const nncl_device_data *val)
@@ -68,13 +62,13 @@ nncl_status nncl_train(nncl_net *net, const nncl_train_config *cfg, nncl_device_
     if (!cfg->shuffle)
         st = nncl_device_data_set_order(train, order);
 
-    const double t0 = now();
+    const double t0 = nncl_seconds_now();
     unsigned long t = 0;
     int since_best = 0;
     bool have_best = false;
     result->status = NNCL_RUN_OK;
     for (int epoch = 0; epoch < cfg->epochs && st == NNCL_OK; epoch++) {
-        double e0 = now();
+        double e0 = nncl_seconds_now();
         if (cfg->shuffle) {
             shuffle(&rng, order, n);
             st = nncl_device_data_set_order(train, order);
@@ -91,13 +85,7 @@ nncl_status nncl_train(nncl_net *net, const nncl_train_config *cfg, nncl_device_
             size_t first = s * batch, rows = n - first < batch ? n - first : batch;
             lr = nncl_schedule_lr(&cfg->schedule, epoch + (double)s / (double)steps_per_epoch, cfg->epochs);
             t++;
-            st = nncl_net_load_batch(net, train, first, rows);
-            if (st == NNCL_OK)
-                st = nncl_net_forward(net, rows, true, cfg->seed, t);
-            if (st == NNCL_OK)
-                st = nncl_net_loss(net, rows, true, cfg->seed, t);
-            if (st == NNCL_OK)
-                st = nncl_net_optim_step(net, &cfg->optim, lr, t);
+            st = nncl_net_train_step(net, train, first, rows, &cfg->optim, lr, cfg->seed, t);
             seen += rows;
             if (st == NNCL_OK && hooks->on_progress && cfg->progress_every &&
                 (s + 1) % cfg->progress_every == 0 && s + 1 < steps_per_epoch) {
@@ -117,7 +105,7 @@ nncl_status nncl_train(nncl_net *net, const nncl_train_config *cfg, nncl_device_
             break;
         m.train_loss = s0 / (double)seen;
         m.train_accuracy = s1 / (double)seen;
-        double train_seconds = now() - e0;
+        double train_seconds = nncl_seconds_now() - e0;
         m.samples_per_second = (double)seen / (train_seconds > 0 ? train_seconds : 1e-9);
         m.val_loss = m.val_accuracy = NAN;
         bool eval_now = val && (cfg->eval_every <= 1 || (epoch + 1) % cfg->eval_every == 0 ||
@@ -129,7 +117,7 @@ nncl_status nncl_train(nncl_net *net, const nncl_train_config *cfg, nncl_device_
             m.val_loss = ev.loss;
             m.val_accuracy = nncl_net_get_config(net)->task == NNCL_TASK_CLASSIFY ? ev.accuracy : ev.mae;
         }
-        m.seconds = now() - t0;
+        m.seconds = nncl_seconds_now() - t0;
         result->epochs = epoch + 1;
         result->steps = t;
         if (!isfinite(m.train_loss) || (eval_now && !isfinite(m.val_loss))) {
@@ -160,7 +148,7 @@ nncl_status nncl_train(nncl_net *net, const nncl_train_config *cfg, nncl_device_
         st = nncl_net_restore(net);
     if (st == NNCL_OK)
         st = nncl_device_finish(nncl_net_device(net));
-    result->seconds = now() - t0;
+    result->seconds = nncl_seconds_now() - t0;
     result->samples_per_second = result->seconds > 0 ? (double)result->epochs * (double)n / result->seconds : 0;
     free(order);
     if (st != NNCL_OK)
