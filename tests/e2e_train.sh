@@ -23,6 +23,8 @@ for dev in $devices; do
         expect "$dev: $f exists" test -s "$out/$f"
     done
     expect "$dev: no temporary files left" sh -c "! ls '$out' | grep -q tmp"
+    expect "$dev: --quiet prints only the final line" sh -c \
+        "test \$(wc -l < '$tmp/train-$dev.log') -eq 1 && grep -q '^test accuracy' '$tmp/train-$dev.log'"
     # Chance is 10%; 2,000 images and 2 epochs give about 85-90%.
     acc=$(json "$out/summary.json" "d['test_accuracy']")
     expect "$dev: test accuracy $acc is above 0.70 (chance 0.10)" python3 -c "import sys; sys.exit(not $acc > 0.70)"
@@ -84,6 +86,22 @@ for flags in "--opt sgd --lr 0.5 --act sigmoid --init xavier" \
     a=$(json "$tmp/v$variant/summary.json" "d['test_accuracy']")
     expect "variant '$flags': accuracy $a > 0.5" python3 -c "import sys; sys.exit(not $a > 0.5)"
 done
+
+# Output that is not a terminal: the header, one line per epoch, the final
+# line, and never a carriage return (the progress bar is for terminals).
+"$nncl" train --device host --limit 2000 --epochs 2 --layers 16 --out "$tmp/notty" >"$tmp/notty.log" 2>&1
+expect "a run into a file exits 0" test $? -eq 0
+expect "...writes no carriage return" sh -c "! grep -q \"\$(printf '\\r')\" '$tmp/notty.log'"
+expect "...prints a line per epoch" sh -c "grep -c '^ *epoch [12]/2' '$tmp/notty.log' | grep -qx 2"
+
+# nncl bench --json is JSON with a GEMM table and a training step per device.
+"$nncl" bench --device host --json >"$tmp/bench.json" 2>"$tmp/bench.log"
+expect "bench --json exits 0" test $? -eq 0
+expect "...prints JSON with every GEMM shape's rate and a training step" python3 -c "
+import json; d = json.load(open('$tmp/bench.json'))
+g = [r for r in d if r['op'] == 'gemm']; t = [r for r in d if r['op'] == 'train_step']
+assert len(g) >= 8 and all(r['gflops'] > 0 for r in g), d
+assert len(t) == 1 and t[0]['samples_per_second'] > 0, d"
 
 # Early stopping keeps the best epoch's weights: the saved model scores what
 # summary.json says, and training stops once validation stops improving.

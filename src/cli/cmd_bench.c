@@ -201,7 +201,7 @@ static int bench_device(const nncl_device_info *info, bool json, json_t *rows)
         }
         double gf = 2.0 * (double)s->m * (double)s->n * (double)s->k / sec * 1e-9;
         if (json) {
-            json_array_append_new(rows, json_pack("{s:s, s:s, s:s, s:I, s:I, s:I, s:b, s:b, s:f, s:f, s:f?}",
+            json_array_append_new(rows, json_pack("{s:s, s:s, s:s, s:I, s:I, s:I, s:b, s:b, s:f, s:f, s:o?}",
                                                   "device", info->name, "op", "gemm", "shape", s->what, "m",
                                                   (json_int_t)s->m, "n", (json_int_t)s->n, "k",
                                                   (json_int_t)s->k, "transa", s->ta, "transb", s->tb, "gflops",
