@@ -15,6 +15,7 @@
 #include <stdio.h>
 
 #include "nncl/net.h"
+#include "nncl/train.h"
 #include "test_util.h"
 
 typedef struct head_case {
@@ -592,6 +593,75 @@ START_TEST(network_refuses_regression_with_several_outputs)
 }
 END_TEST
 
+/* The training loop moves nothing it need not: after the first step, more
+ * steps (whole batch or mini-batches at any offset) allocate no buffer and
+ * transfer nothing between host and device, on every path (the whole step
+ * fused, the head fused, separate ops); and nncl_train reads the device once
+ * per epoch (the loss and accuracy) and writes once per epoch (the shuffled
+ * order). */
+START_TEST(training_steps_allocate_and_transfer_nothing)
+{
+    nncl_device_list *list = test_devices();
+    enum { ROWS = 300, COLS = 20, EPOCHS = 3 };
+    uint8_t x[ROWS * COLS];
+    int32_t labels[ROWS];
+    uint64_t s = 0x5eed;
+    for (size_t i = 0; i < ROWS * COLS; i++)
+        x[i] = (uint8_t)(test_rand_u64(&s) & 255);
+    for (size_t r = 0; r < ROWS; r++)
+        labels[r] = (int32_t)(r % 5);
+    nncl_dataset ds = {.rows = ROWS, .cols = COLS, .x_u8 = x, .labels = labels, .task = NNCL_TASK_CLASSIFY,
+                       .num_classes = 5};
+    const nncl_net_config cfgs[3] = {
+        {.layers = 2, .sizes = {COLS, 8, 5}, .act = NNCL_ACT_RELU, .task = NNCL_TASK_CLASSIFY},
+        {.layers = 3, .sizes = {COLS, 12, 16, 5}, .act = NNCL_ACT_TANH, .task = NNCL_TASK_CLASSIFY},
+        {.layers = 2, .sizes = {COLS, 40, 5}, .act = NNCL_ACT_RELU, .task = NNCL_TASK_CLASSIFY},
+    };
+    const size_t batches[2] = {ROWS, 64};
+    nncl_optim_config adam = {.kind = NNCL_OPTIM_ADAM, .beta1 = 0.9f, .beta2 = 0.999f, .eps = 1e-8f};
+    for (int d = 0; d < list->count; d++) {
+        nncl_device *dev = test_open(d);
+        nncl_device_data dd;
+        ck_assert_ok(nncl_device_data_upload(dev, &ds, &dd));
+        for (int k = 0; k < 3; k++)
+            for (int b = 0; b < 2; b++) {
+                const size_t batch = batches[b], steps = ROWS / batch;
+                nncl_net *net;
+                ck_assert_ok(nncl_net_create(dev, &cfgs[k], batch, &net));
+                ck_assert_ok(nncl_net_init(net, NNCL_INIT_XAVIER, 0.0f, 5));
+                ck_assert_ok(nncl_net_train_step(net, &dd, 0, batch, &adam, 1e-3f, 1, 1));
+                nncl_transfer_stats before, after;
+                nncl_device_transfers(dev, &before);
+                for (unsigned long t = 2; t < 12; t++)
+                    ck_assert_ok(nncl_net_train_step(net, &dd, (t % steps) * batch, batch, &adam, 1e-3f, 1, t));
+                ck_assert_ok(nncl_device_finish(dev));
+                nncl_device_transfers(dev, &after);
+                ck_assert_msg(after.allocs == before.allocs && after.writes == before.writes &&
+                                  after.reads == before.reads,
+                              "%s: network %d, batch %zu: 10 steps made %lu allocations, %lu writes, %lu reads",
+                              list->items[d].name, k, batch, after.allocs - before.allocs,
+                              after.writes - before.writes, after.reads - before.reads);
+                /* the loop: one read (loss, accuracy) and one order list per epoch */
+                nncl_train_config tc = {.batch = batch, .epochs = EPOCHS, .seed = 3, .shuffle = true,
+                                        .schedule = {.kind = NNCL_SCHEDULE_CONSTANT, .lr = 1e-3f},
+                                        .optim = adam};
+                nncl_train_result res;
+                nncl_device_transfers(dev, &before);
+                ck_assert_ok(nncl_train(net, &tc, &dd, NULL, NULL, &res));
+                nncl_device_transfers(dev, &after);
+                ck_assert_msg(after.allocs == before.allocs && after.reads - before.reads == EPOCHS &&
+                                  after.writes - before.writes == EPOCHS,
+                              "%s: network %d, batch %zu: %d epochs made %lu allocations, %lu writes, %lu reads",
+                              list->items[d].name, k, batch, EPOCHS, after.allocs - before.allocs,
+                              after.writes - before.writes, after.reads - before.reads);
+                nncl_net_free(net);
+            }
+        nncl_device_data_free(&dd);
+        nncl_device_close(dev);
+    }
+}
+END_TEST
+
 int main(void)
 {
     Suite *s = suite_create("head");
@@ -605,6 +675,7 @@ int main(void)
     tcase_add_test(tc, head_xent_is_deterministic);
     tcase_add_test(tc, head_xent_in_the_network_matches_separate_ops);
     tcase_add_test(tc, network_refuses_regression_with_several_outputs);
+    tcase_add_test(tc, training_steps_allocate_and_transfer_nothing);
     suite_add_tcase(s, tc);
     SRunner *r = srunner_create(s);
     srunner_run_all(r, CK_NORMAL);

@@ -109,6 +109,16 @@ void nncl_device_set_profile(nncl_device *dev, bool on);
 /* Copies up to max entries, in order of first use; returns how many exist. */
 int nncl_device_profile(const nncl_device *dev, nncl_op_stat *out, int max);
 
+/* Buffer traffic since the device was opened: allocations, and transfers
+ * between host and device (always counted: what a training step must not
+ * do, checked by the tests). */
+typedef struct nncl_transfer_stats {
+    unsigned long allocs, writes, reads;
+    unsigned long long bytes_written, bytes_read;
+} nncl_transfer_stats;
+
+void nncl_device_transfers(const nncl_device *dev, nncl_transfer_stats *out);
+
 /* Buffers: sizes and offsets in bytes. New buffers are not zeroed. */
 nncl_status nncl_buffer_alloc(nncl_device *dev, size_t bytes, nncl_buffer **out);
 void nncl_buffer_free(nncl_buffer *buf);

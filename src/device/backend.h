@@ -34,6 +34,7 @@ struct nncl_device {
     bool profile;
     int n_stats;
     nncl_op_stat stats[NNCL_MAX_PROFILED_OPS];
+    nncl_transfer_stats traffic;
     void *impl;                 /* backend state (struct nncl_cl_device for OpenCL) */
 };
 

@@ -217,6 +217,8 @@ int nncl_device_profile(const nncl_device *dev, nncl_op_stat *out, int max)
     return dev->n_stats;
 }
 
+void nncl_device_transfers(const nncl_device *dev, nncl_transfer_stats *out) { *out = dev->traffic; }
+
 void nncl_device_profile_add(nncl_device *dev, const char *op, double seconds)
 {
     int i = 0;
@@ -243,6 +245,7 @@ nncl_status nncl_buffer_alloc(nncl_device *dev, size_t bytes, nncl_buffer **out)
     nncl_buffer *buf = calloc(1, sizeof *buf);
     if (!buf)
         return nncl_fail(NNCL_E_NOMEM, "out of memory allocating a buffer header");
+    dev->traffic.allocs++;
     buf->dev = dev;
     buf->size = bytes;
     nncl_status st = dev->iface->buffer_alloc(buf);
@@ -277,6 +280,8 @@ nncl_status nncl_buffer_write(nncl_buffer *buf, size_t offset, const void *src, 
     nncl_status st = check_range(buf, offset, bytes, "write");
     if (st != NNCL_OK || bytes == 0)
         return st;
+    buf->dev->traffic.writes++;
+    buf->dev->traffic.bytes_written += bytes;
     return buf->dev->iface->buffer_write(buf, offset, src, bytes);
 }
 
@@ -285,6 +290,8 @@ nncl_status nncl_buffer_read(const nncl_buffer *buf, size_t offset, void *dst, s
     nncl_status st = check_range(buf, offset, bytes, "read");
     if (st != NNCL_OK || bytes == 0)
         return st;
+    buf->dev->traffic.reads++;
+    buf->dev->traffic.bytes_read += bytes;
     return buf->dev->iface->buffer_read(buf, offset, dst, bytes);
 }
 
