@@ -322,9 +322,5 @@ int main(void)
     tcase_add_test(t, build_failure_names_the_file_and_shows_the_log);
     tcase_set_timeout(t, 300);
     suite_add_tcase(s, t);
-    SRunner *r = srunner_create(s);
-    srunner_run_all(r, CK_NORMAL);
-    int failed = srunner_ntests_failed(r);
-    srunner_free(r);
-    return failed ? EXIT_FAILURE : EXIT_SUCCESS;
+    return test_run_suite(s);
 }

@@ -494,9 +494,5 @@ int main(void)
     tcase_add_test(t, linear_u8_bad_index);
     tcase_add_test(t, gather_labels_only);
     suite_add_tcase(s, t);
-    SRunner *r = srunner_create(s);
-    srunner_run_all(r, CK_NORMAL);
-    int failed = srunner_ntests_failed(r);
-    srunner_free(r);
-    return failed ? EXIT_FAILURE : EXIT_SUCCESS;
+    return test_run_suite(s);
 }

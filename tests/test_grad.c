@@ -480,9 +480,5 @@ int main(void)
     tcase_add_test(t, dense_layer_gradients);
     tcase_add_test(t, network_gradients_by_finite_differences);
     suite_add_tcase(s, t);
-    SRunner *r = srunner_create(s);
-    srunner_run_all(r, CK_NORMAL);
-    int failed = srunner_ntests_failed(r);
-    srunner_free(r);
-    return failed ? EXIT_FAILURE : EXIT_SUCCESS;
+    return test_run_suite(s);
 }

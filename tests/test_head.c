@@ -677,9 +677,5 @@ int main(void)
     tcase_add_test(tc, network_refuses_regression_with_several_outputs);
     tcase_add_test(tc, training_steps_allocate_and_transfer_nothing);
     suite_add_tcase(s, tc);
-    SRunner *r = srunner_create(s);
-    srunner_run_all(r, CK_NORMAL);
-    int failed = srunner_ntests_failed(r);
-    srunner_free(r);
-    return failed ? EXIT_FAILURE : EXIT_SUCCESS;
+    return test_run_suite(s);
 }

@@ -1000,9 +1000,5 @@ int main(void)
     tcase_add_test(tc, linear_u8_head_propagates_nan_and_bad_labels);
     tcase_add_test(tc, linear_u8_head_is_deterministic);
     suite_add_tcase(s, tc);
-    SRunner *r = srunner_create(s);
-    srunner_run_all(r, CK_NORMAL);
-    int failed = srunner_ntests_failed(r);
-    srunner_free(r);
-    return failed ? EXIT_FAILURE : EXIT_SUCCESS;
+    return test_run_suite(s);
 }

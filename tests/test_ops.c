@@ -1240,9 +1240,5 @@ int main(int argc, char **argv)
     }
     suite_add_tcase(s, host);
     suite_add_tcase(s, devices);
-    SRunner *r = srunner_create(s);
-    srunner_run_all(r, CK_NORMAL);
-    int failed = srunner_ntests_failed(r);
-    srunner_free(r);
-    return failed ? EXIT_FAILURE : EXIT_SUCCESS;
+    return test_run_suite(s);
 }

@@ -43,9 +43,5 @@ int main(void)
     TCase *tc = tcase_create("schedule");
     tcase_add_test(tc, schedules_match_hand_computed_values);
     suite_add_tcase(s, tc);
-    SRunner *sr = srunner_create(s);
-    srunner_run_all(sr, CK_NORMAL);
-    int failed = srunner_ntests_failed(sr);
-    srunner_free(sr);
-    return failed ? EXIT_FAILURE : EXIT_SUCCESS;
+    return test_run_suite(s);
 }

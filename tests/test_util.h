@@ -43,6 +43,16 @@ static inline nncl_device *test_host_device(void)
     return test_open(list->count - 1);
 }
 
+/* Run a suite and turn its failures into the process's exit status. */
+static inline int test_run_suite(Suite *s)
+{
+    SRunner *r = srunner_create(s);
+    srunner_run_all(r, CK_NORMAL);
+    int failed = srunner_ntests_failed(r);
+    srunner_free(r);
+    return failed ? EXIT_FAILURE : EXIT_SUCCESS;
+}
+
 #define ck_assert_ok(expr)                                                                  \
     do {                                                                                    \
         nncl_status st_ = (expr);                                                           \

@@ -539,9 +539,5 @@ int main(void)
     tcase_add_test(tc, big_file_mapped);
     tcase_add_test(tc, predictions);
     suite_add_tcase(s, tc);
-    SRunner *sr = srunner_create(s);
-    srunner_run_all(sr, CK_NORMAL);
-    int failed = srunner_ntests_failed(sr);
-    srunner_free(sr);
-    return failed ? 1 : 0;
+    return test_run_suite(s);
 }

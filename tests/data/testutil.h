@@ -13,6 +13,16 @@
 
 #include "nncl/data.h"
 
+/* Run a suite and turn its failures into the process's exit status. */
+static inline int test_run_suite(Suite *s)
+{
+    SRunner *r = srunner_create(s);
+    srunner_run_all(r, CK_NORMAL);
+    int failed = srunner_ntests_failed(r);
+    srunner_free(r);
+    return failed ? EXIT_FAILURE : EXIT_SUCCESS;
+}
+
 static char tu_dir[256];
 
 static inline void tu_setup(void)
