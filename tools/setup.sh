@@ -12,7 +12,8 @@ action=${1:-setup}
 [ $# -gt 0 ] && shift
 
 packages="gcc libc6-dev pkg-config meson ninja-build python3 ocl-icd-opencl-dev opencl-c-headers
-pocl-opencl-icd clinfo check zlib1g-dev libjansson-dev libssl-dev libopenblas-dev"
+pocl-opencl-icd clinfo check zlib1g-dev libjansson-dev libssl-dev libopenblas-dev
+libcairo2-dev libgif-dev libjs-chart.js fonts-dejavu-core"
 
 . tools/packages.sh
 # shellcheck disable=SC2086
@@ -30,8 +31,10 @@ setup) ;;
 train) exec ./build/nncl train --device 0 "$@" ;;
 list) exec ./build/nncl --device list "$@" ;;
 test)
-    # Debian's Fashion-MNIST, for the test that finds it (31 MB).
-    ensure_packages setup dataset-fashion-mnist
+    # Debian's Fashion-MNIST, for the test that finds it (31 MB); a real
+    # headless browser for the report's page, PIL to decode its GIF, ffmpeg
+    # for its MP4 and WebM.
+    ensure_packages setup dataset-fashion-mnist chromium chromium-driver python3-selenium python3-pil ffmpeg
     # PoCL was just installed, so an OpenCL device must exist: the suite fails
     # rather than quietly testing the host backend alone.
     export NNCL_REQUIRE_OPENCL="${NNCL_REQUIRE_OPENCL:-1}"

@@ -58,6 +58,8 @@ nncl_status nncl_net_init(nncl_net *net, nncl_init_kind kind, float param, uint6
 /* The flat parameter vector, host side (nncl_net_param_count floats). */
 nncl_status nncl_net_get_params(const nncl_net *net, float *out);
 nncl_status nncl_net_set_params(nncl_net *net, const float *in);
+/* The gradient buffer as the last backward pass left it (same layout). */
+nncl_status nncl_net_get_grads(const nncl_net *net, float *out);
 
 /* The input transform x' = (x - shift) * scale, float[inputs] each. */
 nncl_status nncl_net_set_transform(nncl_net *net, const float *shift, const float *scale);
@@ -165,6 +167,18 @@ typedef struct nncl_eval_result {
 
 nncl_status nncl_net_evaluate(nncl_net *net, const nncl_device_data *dd, int32_t *pred_classes,
                               float *pred_values, nncl_eval_result *out);
+
+/* Between training steps, without changing them (the training sums in the
+ * accumulator are kept): evaluate dd (its order must be set) and, for
+ * ReLU networks (not leaky), the fraction of each hidden layer's units that are 0 on
+ * every row of dd (dead_fraction[l - 1] for hidden layer l; NAN for the
+ * output layer and other activations; L entries). */
+nncl_status nncl_net_probe(nncl_net *net, const nncl_device_data *dd, nncl_eval_result *ev,
+                           float *dead_fraction);
+
+/* The outputs for every row of dd in its order (rows x outputs floats):
+ * logits for classification, standardised predictions for regression. */
+nncl_status nncl_net_outputs(nncl_net *net, const nncl_device_data *dd, float *out);
 
 #ifdef __cplusplus
 }

@@ -13,6 +13,7 @@
 #include <signal.h>
 
 #include "nncl/net.h"
+#include "nncl/snapshot.h"
 
 #ifdef __cplusplus
 extern "C" {
@@ -48,6 +49,12 @@ typedef struct nncl_train_config {
     size_t progress_every;      /* steps between progress hooks; 0 = none */
     int eval_every;             /* evaluate the validation set every N epochs
                                    (and always at the last); 0 or 1 = every epoch */
+    size_t snapshots;           /* snapshots to take (nncl/snapshot.h), step 0 and the
+                                   last step included; 0 = none (needs on_snapshot) */
+    const nncl_device_data *probe;  /* validation rows the snapshots evaluate (their
+                                   val metrics and dead units), or NULL */
+    const float *hist_range;    /* the snapshots' histogram ranges (one per layer), or
+                                   NULL for nncl_snapshot_hist_range of the first */
 } nncl_train_config;
 
 typedef struct nncl_epoch_metrics {
@@ -76,6 +83,9 @@ typedef struct nncl_train_hooks {
     /* Every progress_every steps: the running train loss and accuracy. */
     void (*on_progress)(void *ctx, int epoch, size_t step_in_epoch, size_t steps_per_epoch,
                         double loss, double accuracy);
+    /* At each snapshot: its statistics and the parameters (host copies,
+     * valid during the call). Returning an error stops training with it. */
+    nncl_status (*on_snapshot)(void *ctx, const nncl_snapshot_info *info, const float *params);
     /* Set asynchronously (a signal handler) to stop after the current step. */
     volatile sig_atomic_t *stop;
 } nncl_train_hooks;

@@ -38,6 +38,7 @@ void cli_print_profile(const nncl_device *dev);
 int cmd_devices(const cli_globals *g, int argc, char **argv);
 int cmd_train(const cli_globals *g, int argc, char **argv);
 int cmd_eval(const cli_globals *g, int argc, char **argv);
+int cmd_report(const cli_globals *g, int argc, char **argv);
 int cmd_predict(const cli_globals *g, int argc, char **argv);
 int cmd_bench(const cli_globals *g, int argc, char **argv);
 

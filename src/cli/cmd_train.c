@@ -13,7 +13,13 @@
 #include "cli/model_arg.h"
 #include "cli/run_dir.h"
 #include "cli/train_options.h"
+#include "cli/train_run.h"
 #include "nncl/model.h"
+#include "report/report.h"
+#include "report/test_results.h"
+
+/* Validation rows the snapshots evaluate. */
+#define PROBE_ROWS 256
 
 /* ---- interruption ---------------------------------------------------------- */
 
@@ -44,6 +50,7 @@ static const char *count(size_t n, char *buf)
 typedef struct train_view {
     const train_options *o;
     run_dir *run;
+    nncl_snapshot_writer *snaps;
     bool tty, classify, full_batch;
     int epochs;
     bool progress_shown;
@@ -153,6 +160,12 @@ static nncl_status on_epoch(void *ctx, const nncl_epoch_metrics *m)
     return NNCL_OK;
 }
 
+static nncl_status on_snapshot(void *ctx, const nncl_snapshot_info *info, const float *params)
+{
+    train_view *v = ctx;
+    return nncl_snapshot_writer_append(v->snaps, info, params);
+}
+
 /* ---- the record ------------------------------------------------------------------ */
 
 static json_t *names_array(char **names, int n)
@@ -194,6 +207,12 @@ static json_t *config_json(const train_options *o, const nncl_device_info *dev, 
                                   "class_names", names_array(s->train.class_names, s->train.num_classes),
                                   "label", o->label, "val", o->val, "test_split", o->test_split, "limit",
                                   (json_int_t)o->limit));
+    /* What the report needs to draw the inputs when there is no model file. */
+    json_t *data = json_object_get(j, "data");
+    json_object_set_new(data, "image_shape",
+                        s->train.image_h > 0 ? json_pack("[i, i]", s->train.image_h, s->train.image_w) : json_null());
+    json_object_set_new(data, "feature_names",
+                        s->train.feature_names ? names_array(s->train.feature_names, (int)s->train.cols) : json_null());
     json_object_set_new(j, "model",
                         json_pack("{s:o, s:s, s:f, s:s, s:f, s:f, s:s}", "layers", layers, "activation",
                                   nncl_act_name(cfg->act), "leaky_slope", (double)cfg->act_param, "init",
@@ -213,6 +232,7 @@ static json_t *config_json(const train_options *o, const nncl_device_info *dev, 
     json_object_set_new(j, "epochs", json_integer(o->epochs));
     json_object_set_new(j, "early_stop", json_integer(o->early_stop));
     json_object_set_new(j, "seed", json_integer((json_int_t)o->seed));
+    json_object_set_new(j, "snapshots", json_integer(o->snapshots));
     json_object_set_new(j, "tutorial_quirks",
                         json_pack("{s:I, s:b}", "gradient_rows", (json_int_t)o->faithful_rows, "scalar_bias",
                                   o->faithful));
@@ -261,6 +281,28 @@ static nncl_status write_summary(const run_dir *run, const char *status, const n
     return st;
 }
 
+/* evaluation.json: what the report shows of the test set. */
+static nncl_status write_test_results(const run_dir *run, nncl_net *net, const nncl_device_data *dtest,
+                                      const nncl_dataset *test)
+{
+    const nncl_net_config *cfg = nncl_net_get_config(net);
+    size_t width = cfg->sizes[cfg->layers];
+    float *outputs = malloc(test->rows * width * sizeof *outputs);
+    if (!outputs)
+        return nncl_fail(NNCL_E_NOMEM, "out of memory for %zu test outputs", test->rows);
+    float t_shift, t_scale;
+    nncl_net_get_target_transform(net, &t_shift, &t_scale);
+    json_t *j = NULL;
+    nncl_status st = nncl_net_outputs(net, dtest, outputs);
+    if (st == NNCL_OK)
+        st = test_results_json(test, outputs, width, t_shift, t_scale, &j);
+    free(outputs);
+    if (st == NNCL_OK)
+        st = run_dir_write_json(run, "evaluation.json", j);
+    json_decref(j);
+    return st;
+}
+
 /* ---- the command ------------------------------------------------------------------ */
 
 static void short_name(const train_options *o, const splits *s, const nncl_net_config *cfg, char *out,
@@ -298,18 +340,26 @@ int cmd_train(const cli_globals *g, int argc, char **argv)
     nncl_device *dev = NULL;
     if ((rc = cli_open_device(o.device, &dev)) != CLI_OK)
         return rc;
-    const nncl_device_info *info = nncl_device_get_info(dev);
     if (o.profile)
         nncl_device_set_profile(dev, true);
-
     splits s;
     nncl_status st = load_splits(&o, &s);
-    if (st != NNCL_OK) {
-        rc = cli_fail(st);
-        splits_free(&s);
-        nncl_device_close(dev);
-        return rc;
-    }
+    rc = st == NNCL_OK ? train_run(dev, &o, &s, argc, argv) : cli_fail(st);
+    cli_print_profile(dev);
+    splits_free(&s);
+    nncl_device_close(dev);
+    return rc;
+}
+
+volatile sig_atomic_t *train_stop_flag(void) { return &interrupted; }
+
+int train_run(nncl_device *dev, const train_options *op, splits *sp, int argc, char **argv)
+{
+    const train_options o = *op;
+    splits s = *sp;     /* borrowed: the caller frees it (written back at the end) */
+    const nncl_device_info *info = nncl_device_get_info(dev);
+    int rc;
+    nncl_status st;
     bool classify = s.train.task == NNCL_TASK_CLASSIFY;
     nncl_net_config cfg = {.layers = o.hidden_count + 1, .act = o.act, .act_param = o.act_param,
                            .task = s.train.task, .dropout = o.dropout};
@@ -324,7 +374,10 @@ int cmd_train(const cli_globals *g, int argc, char **argv)
     size_t max_batch = batch > eval_batch ? batch : eval_batch;
 
     nncl_net *net = NULL;
-    nncl_device_data dtrain = {0}, dval = {0}, dtest = {0};
+    nncl_device_data dtrain = {0}, dval = {0}, dtest = {0}, dprobe = {0};
+    nncl_dataset probe = {0};
+    nncl_snapshot_writer *snaps = NULL;
+    float hist_range[NNCL_MAX_LAYERS];
     run_dir run = {0};
     outcome out = {0};
     float *shift = malloc(cfg.sizes[0] * sizeof(float)), *scale = malloc(cfg.sizes[0] * sizeof(float));
@@ -359,6 +412,12 @@ int cmd_train(const cli_globals *g, int argc, char **argv)
     if ((st = upload(dev, &s.train, &dtrain)) != NNCL_OK || (st = upload(dev, &s.val, &dval)) != NNCL_OK ||
         (st = upload(dev, &s.test, &dtest)) != NNCL_OK)
         goto fail;
+    /* The snapshots' validation metrics and dead units come from the first
+     * PROBE_ROWS validation rows (already a random, stratified sample). */
+    if (o.snapshots > 0 && s.has_val &&
+        ((st = nncl_dataset_head(&s.val, s.val.rows < PROBE_ROWS ? s.val.rows : PROBE_ROWS, &probe)) != NNCL_OK ||
+         (st = upload(dev, &probe, &dprobe)) != NNCL_OK))
+        goto fail;
 
     short_name(&o, &s, &cfg, name, sizeof name);
     sa.sa_handler = on_sigint;
@@ -372,10 +431,23 @@ int cmd_train(const cli_globals *g, int argc, char **argv)
     if ((st = run_dir_write_json(&run, "config.json", config)) != NNCL_OK ||
         (st = write_summary(&run, "running", info, &out, classify)) != NNCL_OK)
         goto fail;
+    if (o.snapshots > 0) {
+        char path[4200];
+        run_dir_file(&run, "snapshots.bin", path, sizeof path);
+        float *init = malloc(nncl_net_param_count(net) * sizeof *init);
+        st = init ? nncl_net_get_params(net, init) : nncl_fail(NNCL_E_NOMEM, "out of memory");
+        if (st == NNCL_OK) {
+            nncl_snapshot_hist_range(&cfg, init, hist_range);
+            st = nncl_snapshot_writer_open(path, &cfg, hist_range, &snaps);
+        }
+        free(init);
+        if (st != NNCL_OK)
+            goto fail;
+    }
     if (!o.quiet)
         print_header(&o, info, &s, &cfg, nncl_net_param_count(net), batch, run.path);
 
-    train_view view = {.o = &o, .run = &run, .tty = isatty(2), .classify = classify,
+    train_view view = {.o = &o, .run = &run, .snaps = snaps, .tty = isatty(2), .classify = classify,
                        .full_batch = batch >= s.train.rows, .epochs = o.epochs};
     nncl_train_config tc = {.batch = batch, .epochs = o.epochs, .early_stop = o.early_stop, .seed = o.seed,
                             .shuffle = batch < s.train.rows, .schedule = o.schedule, .optim = o.optim};
@@ -384,10 +456,16 @@ int cmd_train(const cli_globals *g, int argc, char **argv)
      * the training set): evaluate it when a line is printed, or every epoch
      * under early stopping, whose patience counts epochs. */
     tc.eval_every = o.early_stop > 0 ? 1 : o.log_every;
+    tc.snapshots = (size_t)o.snapshots;
+    tc.probe = dprobe.rows ? &dprobe : NULL;
+    tc.hist_range = hist_range;
     nncl_train_hooks hooks = {.ctx = &view, .on_epoch = on_epoch, .on_progress = on_progress,
-                              .stop = &interrupted};
+                              .on_snapshot = snaps ? on_snapshot : NULL, .stop = &interrupted};
     st = nncl_train(net, &tc, &dtrain, s.has_val ? &dval : NULL, &hooks, &out.result);
     clear_progress(&view);
+    nncl_status closed = nncl_snapshot_writer_close(snaps);
+    snaps = NULL;
+    st = st ? st : closed;
     if (st == NNCL_OK)
         st = run_dir_flush_metrics(&run);
     if (st != NNCL_OK)
@@ -400,7 +478,7 @@ int cmd_train(const cli_globals *g, int argc, char **argv)
         if (st == NNCL_OK && pred)
             regression_metrics(s.test.targets, pred, s.test.rows, &out.test_rmse, &out.test_mae, &out.test_r2);
         free(pred);
-        if (st != NNCL_OK)
+        if (st != NNCL_OK || (st = write_test_results(&run, net, &dtest, &s.test)) != NNCL_OK)
             goto fail;
         out.tested = true;
     }
@@ -428,13 +506,27 @@ int cmd_train(const cli_globals *g, int argc, char **argv)
     if ((st = write_summary(&run, nncl_run_status_name(out.result.status), info, &out, classify)) != NNCL_OK)
         goto fail;
 
-    if (out.result.status == NNCL_RUN_DIVERGED) {
+    /* The report is a view of the run: failing to write it loses nothing, and
+     * `nncl report` can try again. */
+    if (!o.no_report) {
+        char path[4200];
+        run_dir_file(&run, "report.html", path, sizeof path);
+        if (report_write_html(run.path, path) != NNCL_OK)
+            fprintf(stderr, "nncl: warning: report.html was not written: %s (nncl report %s tries again)\n",
+                    nncl_last_error(), run.path);
+    }
+
+    if (out.result.status == NNCL_RUN_DIVERGED && o.silent) {
+        rc = CLI_FAILED;
+    } else if (out.result.status == NNCL_RUN_DIVERGED) {
         cli_error("training diverged (the loss became NaN or infinite) at epoch %d; try a smaller --lr. "
                   "Run: %s", out.result.epochs, run.path);
         rc = CLI_FAILED;
     } else {
         const char *how = out.result.status == NNCL_RUN_INTERRUPTED ? "interrupted; " : "";
-        if (out.tested && classify)
+        if (o.silent)
+            ;
+        else if (out.tested && classify)
             printf("%stest accuracy %.2f%% (loss %.4f) after %d epochs, %.1f s; run saved in %s\n", how,
                    100 * out.test.accuracy, out.test.loss, out.result.epochs, out.result.seconds, run.path);
         else if (out.tested)
@@ -449,6 +541,8 @@ int cmd_train(const cli_globals *g, int argc, char **argv)
 
 fail:
     rc = cli_fail(st);
+    nncl_snapshot_writer_close(snaps);
+    snaps = NULL;
     if (run_made) {
         out.error = nncl_last_error();
         run_dir_flush_metrics(&run);        /* best effort: the epochs that finished */
@@ -460,7 +554,6 @@ done:
         sigaction(SIGINT, &old_int, NULL);
         sigaction(SIGTERM, &old_term, NULL);
     }
-    cli_print_profile(dev);
     json_decref(config);
     nncl_model_free(&model);
     free(shift);
@@ -468,9 +561,10 @@ done:
     nncl_device_data_free(&dtrain);
     nncl_device_data_free(&dval);
     nncl_device_data_free(&dtest);
+    nncl_device_data_free(&dprobe);
+    nncl_dataset_free(&probe);
     nncl_net_free(net);
     run_dir_close(&run);
-    splits_free(&s);
-    nncl_device_close(dev);
+    *sp = s;
     return rc;
 }

@@ -27,19 +27,63 @@ static nncl_status take_split(nncl_dataset *from, double fraction, uint64_t seed
     return NNCL_OK;
 }
 
+nncl_status load_source(const train_options *o, nncl_data_source *src)
+{
+    nncl_csv_options csv = {.label = o->label, .task = o->task};
+    nncl_resolve_options ro = {.csv = &csv};
+    return nncl_data_resolve(o->data, &ro, src);
+}
+
+/* The source's name, folder, files and hash, without its rows. */
+static nncl_status copy_source_record(const nncl_data_source *from, nncl_data_source *to)
+{
+    memset(to, 0, sizeof *to);
+    to->name = from->name ? strdup(from->name) : NULL;
+    to->dir = from->dir ? strdup(from->dir) : NULL;
+    bool ok = (!from->name || to->name) && (!from->dir || to->dir);
+    for (int i = 0; i < from->num_files && ok; i++, to->num_files++)
+        ok = (to->files[i] = strdup(from->files[i])) != NULL;
+    memcpy(to->sha256, from->sha256, sizeof to->sha256);
+    to->has_test = from->has_test;
+    return ok ? NNCL_OK : nncl_fail(NNCL_E_NOMEM, "out of memory");
+}
+
+static nncl_status split_source(const train_options *o, splits *s);
+
 nncl_status load_splits(const train_options *o, splits *s)
 {
     memset(s, 0, sizeof *s);
-    nncl_csv_options csv = {.label = o->label, .task = o->task};
-    nncl_resolve_options ro = {.csv = &csv};
-    nncl_status st = nncl_data_resolve(o->data, &ro, &s->src);
+    nncl_status st = load_source(o, &s->src);
     if (st != NNCL_OK)
         return st;
     /* The source keeps its name and hash; its rows move (the dataset is
      * held once, not twice, for the whole run). */
     nncl_dataset_move(&s->src.train, &s->train);
+    if (s->src.has_test)
+        nncl_dataset_move(&s->src.test, &s->test);
+    return split_source(o, s);
+}
+
+nncl_status load_splits_from(const train_options *o, const nncl_data_source *src, splits *s)
+{
+    memset(s, 0, sizeof *s);
+    nncl_status st = copy_source_record(src, &s->src);
+    if (st == NNCL_OK)
+        st = nncl_dataset_copy(&src->train, &s->train);
+    if (st == NNCL_OK && src->has_test)
+        st = nncl_dataset_copy(&src->test, &s->test);
+    return st ? st : split_source(o, s);
+}
+
+/* s->train (and s->test when the source has one) hold the source's rows:
+ * the test set, --limit and the validation split, as o says. */
+static nncl_status split_source(const train_options *o, splits *s)
+{
+    nncl_status st;
+    nncl_csv_options csv = {.label = o->label, .task = o->task};
     bool classify = s->train.task == NNCL_TASK_CLASSIFY;
     if (o->test_file) {
+        nncl_dataset_free(&s->test);        /* --test replaces the dataset's own */
         /* The test file must have the training data's columns and classes. */
         nncl_csv_options tcsv = csv;
         tcsv.expect_features = (const char *const *)s->train.feature_names;
@@ -58,7 +102,6 @@ nncl_status load_splits(const train_options *o, splits *s)
                              s->test.cols, s->train.cols);
         snprintf(s->test_origin, sizeof s->test_origin, "--test %s", o->test_file);
     } else if (s->src.has_test) {
-        nncl_dataset_move(&s->src.test, &s->test);
         snprintf(s->test_origin, sizeof s->test_origin, "the dataset's test set");
     } else {
         if ((st = take_split(&s->train, o->test_split, o->seed ^ 0x7e57, classify, &s->test)) != NNCL_OK)

@@ -17,6 +17,7 @@ static void usage(FILE *out)
             "  train       train a network (default data: the shipped MNIST)\n"
             "  eval        evaluate a saved model: loss, accuracy, confusion matrix\n"
             "  predict     write one prediction per input (plain or Kaggle format)\n"
+            "  report      a run's report page, and its training as a video\n"
             "  bench       GEMM GFLOP/s and a training step's time on every device\n"
             "  devices     list devices (the same as --device list)\n"
             "\n"
@@ -46,6 +47,7 @@ static const struct {
     {"train", cmd_train},
     {"eval", cmd_eval},
     {"predict", cmd_predict},
+    {"report", cmd_report},
     {"bench", cmd_bench},
     {"devices", cmd_devices},
 };

@@ -16,6 +16,7 @@
 #define DEFAULT_BATCH 128
 #define DEFAULT_EPOCHS 8
 #define DEFAULT_SEED 1
+#define DEFAULT_SNAPSHOTS 60
 
 const char *optim_name(nncl_optim k)
 {
@@ -78,6 +79,9 @@ static void usage(FILE *out)
             "output:\n"
             "  --out DIR              the run directory (must not exist yet)\n"
             "  --log-every N          print every Nth epoch (default 1; tutorial 10)\n"
+            "  --snapshots 60         record the weights and their statistics at N evenly\n"
+            "                         spaced steps, the first and last included (0: none)\n"
+            "  --no-report            do not write report.html at the end (nncl report can)\n"
             "  --quiet                print only the final line\n"
             "  --profile              time every op (waits for each; slower) and print a\n"
             "                         table on stderr (also NNCL_PROFILE=1)\n"
@@ -249,6 +253,7 @@ static void set_defaults(train_options *o, const cli_globals *g)
     o->epochs = DEFAULT_EPOCHS;
     o->seed = DEFAULT_SEED;
     o->log_every = 1;
+    o->snapshots = DEFAULT_SNAPSHOTS;
 }
 
 /* The numpy-from-scratch tutorial: 784-10-10, ReLU, softmax; weights and
@@ -274,35 +279,45 @@ static void apply_preset(train_options *o, bool faithful)
     o->faithful_rows = faithful ? 42000 : 0;
 }
 
+/* Every flag of `nncl train`. */
+enum {
+    O_DATA = 256, O_LABEL, O_TASK, O_TEST, O_TEST_SPLIT, O_VAL, O_LIMIT, O_LAYERS, O_ACT, O_SLOPE,
+    O_INIT, O_DROPOUT, O_OPT, O_LR, O_MOMENTUM, O_NESTEROV, O_BETA1, O_BETA2, O_EPS, O_WD,
+    O_SCHEDULE, O_WARMUP, O_BATCH, O_EPOCHS, O_EARLY, O_SEED, O_PRESET, O_OUT, O_LOG_EVERY,
+    O_QUIET, O_DEVICE, O_HELP, O_PROFILE, O_SNAPSHOTS, O_NO_REPORT,
+};
+static const struct option opts[] = {
+    {"data", required_argument, NULL, O_DATA}, {"label", required_argument, NULL, O_LABEL},
+    {"task", required_argument, NULL, O_TASK}, {"test", required_argument, NULL, O_TEST},
+    {"test-split", required_argument, NULL, O_TEST_SPLIT}, {"val", required_argument, NULL, O_VAL},
+    {"limit", required_argument, NULL, O_LIMIT}, {"layers", required_argument, NULL, O_LAYERS},
+    {"act", required_argument, NULL, O_ACT}, {"leaky-slope", required_argument, NULL, O_SLOPE},
+    {"init", required_argument, NULL, O_INIT}, {"dropout", required_argument, NULL, O_DROPOUT},
+    {"opt", required_argument, NULL, O_OPT}, {"lr", required_argument, NULL, O_LR},
+    {"momentum", required_argument, NULL, O_MOMENTUM}, {"nesterov", no_argument, NULL, O_NESTEROV},
+    {"beta1", required_argument, NULL, O_BETA1}, {"beta2", required_argument, NULL, O_BETA2},
+    {"eps", required_argument, NULL, O_EPS}, {"weight-decay", required_argument, NULL, O_WD},
+    {"schedule", required_argument, NULL, O_SCHEDULE}, {"warmup", required_argument, NULL, O_WARMUP},
+    {"batch", required_argument, NULL, O_BATCH}, {"epochs", required_argument, NULL, O_EPOCHS},
+    {"early-stop", required_argument, NULL, O_EARLY}, {"seed", required_argument, NULL, O_SEED},
+    {"preset", required_argument, NULL, O_PRESET}, {"out", required_argument, NULL, O_OUT},
+    {"log-every", required_argument, NULL, O_LOG_EVERY}, {"quiet", no_argument, NULL, O_QUIET},
+    {"device", required_argument, NULL, O_DEVICE}, {"help", no_argument, NULL, O_HELP},
+    {"profile", no_argument, NULL, O_PROFILE}, {"snapshots", required_argument, NULL, O_SNAPSHOTS},
+    {"no-report", no_argument, NULL, O_NO_REPORT},
+    {NULL, 0, NULL, 0},
+};
+int train_option_arity(const char *name)
+{
+    for (const struct option *p = opts; p->name; p++)
+        if (strcmp(p->name, name) == 0)
+            return p->has_arg == required_argument ? 1 : 0;
+    return -1;
+}
+
 int train_options_parse(train_options *o, const cli_globals *g, int argc, char **argv)
 {
     set_defaults(o, g);
-    enum {
-        O_DATA = 256, O_LABEL, O_TASK, O_TEST, O_TEST_SPLIT, O_VAL, O_LIMIT, O_LAYERS, O_ACT, O_SLOPE,
-        O_INIT, O_DROPOUT, O_OPT, O_LR, O_MOMENTUM, O_NESTEROV, O_BETA1, O_BETA2, O_EPS, O_WD,
-        O_SCHEDULE, O_WARMUP, O_BATCH, O_EPOCHS, O_EARLY, O_SEED, O_PRESET, O_OUT, O_LOG_EVERY,
-        O_QUIET, O_DEVICE, O_HELP, O_PROFILE,
-    };
-    static const struct option opts[] = {
-        {"data", required_argument, NULL, O_DATA}, {"label", required_argument, NULL, O_LABEL},
-        {"task", required_argument, NULL, O_TASK}, {"test", required_argument, NULL, O_TEST},
-        {"test-split", required_argument, NULL, O_TEST_SPLIT}, {"val", required_argument, NULL, O_VAL},
-        {"limit", required_argument, NULL, O_LIMIT}, {"layers", required_argument, NULL, O_LAYERS},
-        {"act", required_argument, NULL, O_ACT}, {"leaky-slope", required_argument, NULL, O_SLOPE},
-        {"init", required_argument, NULL, O_INIT}, {"dropout", required_argument, NULL, O_DROPOUT},
-        {"opt", required_argument, NULL, O_OPT}, {"lr", required_argument, NULL, O_LR},
-        {"momentum", required_argument, NULL, O_MOMENTUM}, {"nesterov", no_argument, NULL, O_NESTEROV},
-        {"beta1", required_argument, NULL, O_BETA1}, {"beta2", required_argument, NULL, O_BETA2},
-        {"eps", required_argument, NULL, O_EPS}, {"weight-decay", required_argument, NULL, O_WD},
-        {"schedule", required_argument, NULL, O_SCHEDULE}, {"warmup", required_argument, NULL, O_WARMUP},
-        {"batch", required_argument, NULL, O_BATCH}, {"epochs", required_argument, NULL, O_EPOCHS},
-        {"early-stop", required_argument, NULL, O_EARLY}, {"seed", required_argument, NULL, O_SEED},
-        {"preset", required_argument, NULL, O_PRESET}, {"out", required_argument, NULL, O_OUT},
-        {"log-every", required_argument, NULL, O_LOG_EVERY}, {"quiet", no_argument, NULL, O_QUIET},
-        {"device", required_argument, NULL, O_DEVICE}, {"help", no_argument, NULL, O_HELP},
-        {"profile", no_argument, NULL, O_PROFILE},
-        {NULL, 0, NULL, 0},
-    };
     /* A preset sets defaults that the other flags then override, so find it first. */
     for (int i = 1; i < argc; i++) {
         const char *v = NULL;
@@ -366,6 +381,14 @@ int train_options_parse(train_options *o, const cli_globals *g, int argc, char *
         case O_LOG_EVERY: ok = parse_int("--log-every", optarg, 1, 1000000, &o->log_every); break;
         case O_QUIET: o->quiet = true; break;
         case O_PROFILE: o->profile = true; break;
+        case O_SNAPSHOTS:
+            ok = parse_int("--snapshots", optarg, 0, NNCL_SNAPSHOT_MAX, &o->snapshots);
+            if (ok && o->snapshots == 1) {
+                cli_error("--snapshots: 1 is too few: the first and the last step take 2 (0 turns them off)");
+                ok = false;
+            }
+            break;
+        case O_NO_REPORT: o->no_report = true; break;
         case O_DEVICE: o->device = optarg; break;
         case 'h':
         case O_HELP: usage(stdout); return -1;

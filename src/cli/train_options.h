@@ -40,11 +40,18 @@ typedef struct train_options {
     bool quiet;
     bool profile;               /* time every op (slower); table on stderr */
     int log_every;              /* print every Nth epoch line (1 = all) */
+    int snapshots;              /* snapshots.bin: how many (0 = none) */
+    bool no_report;             /* do not write report.html at the end */
+    bool silent;                /* not a flag: print nothing but errors (a sweep's trials) */
 } train_options;
 
 /* Parse argv (argv[0] = "train"). Prints its own errors; returns CLI_OK, or
  * CLI_USAGE, or -1 after printing --help (exit 0). */
 int train_options_parse(train_options *o, const cli_globals *g, int argc, char **argv);
+
+/* Whether `nncl train --NAME` takes a value: 1, 0 (a switch), or -1 (no
+ * such flag). NAME without the dashes. */
+int train_option_arity(const char *name);
 
 /* Names used in headers and config.json. */
 const char *optim_name(nncl_optim k);

@@ -1,4 +1,4 @@
-/* The .cl sources of cl/, embedded at build time by tools/embed_cl.py. */
+/* The .cl sources of cl/, embedded at build time by tools/embed_files.py. */
 #ifndef NNCL_KERNELS_EMBEDDED_H
 #define NNCL_KERNELS_EMBEDDED_H
 

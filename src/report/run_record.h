@@ -1,0 +1,51 @@
+/* A run directory read back, every file checked, for the report page, the
+ * video and comparisons. Missing optional files (snapshots, evaluation, a
+ * model of a diverged run) are noted in `missing`, not errors; a file that
+ * is there but truncated or inconsistent is an error naming it. */
+#ifndef NNCL_RUN_RECORD_H
+#define NNCL_RUN_RECORD_H
+
+#include <jansson.h>
+
+#include "nncl/model.h"
+#include "nncl/snapshot.h"
+#include "nncl/train.h"
+
+#define RUN_RECORD_MAX_MISSING 8
+
+typedef struct run_record {
+    char dir[4096];
+    json_t *config;             /* config.json (required) */
+    json_t *summary;            /* summary.json (required) */
+    json_t *evaluation;         /* evaluation.json: test results, or NULL */
+    nncl_epoch_metrics *epochs; /* metrics.csv, one row per epoch (may be 0 rows) */
+    size_t n_epochs;
+    bool has_model;             /* model.safetensors was there */
+    nncl_model model;           /* its parameters, when has_model */
+    /* The network, from the model or else from config.json. */
+    nncl_net_config cfg;
+    int image_h, image_w;       /* 0 when the inputs are not an image */
+    int num_classes;            /* 0 for regression */
+    char **class_names;         /* num_classes, or NULL */
+    char **feature_names;       /* cfg.sizes[0], or NULL */
+    nncl_snapshots snaps;       /* count 0 when there are none */
+    /* What the report cannot show, one sentence each ("No snapshots: the run
+     * was made with --snapshots 0."). */
+    char missing[RUN_RECORD_MAX_MISSING][256];
+    int n_missing;
+} run_record;
+
+/* Read dir's files. Errors name the file and what is wrong (NNCL_E_FORMAT
+ * for bad contents, NNCL_E_IO for a missing required file). */
+nncl_status run_record_load(const char *dir, run_record *r);
+void run_record_free(run_record *r);
+
+/* Frames are the snapshots, or the final model alone when there are none;
+ * 0 when there is neither. */
+size_t run_record_frames(const run_record *r);
+/* The parameters of frame k (n_params floats, the flat network layout). */
+void run_record_frame_params(const run_record *r, size_t k, float *out);
+/* The snapshot behind frame k, or NULL when the frame is the final model. */
+const nncl_snapshot_info *run_record_frame_info(const run_record *r, size_t k);
+
+#endif

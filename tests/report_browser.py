@@ -1,0 +1,280 @@
+#!/usr/bin/env python3
+"""Check an nncl report.html in a real headless Chromium.
+
+usage: report_browser.py REPORT.html [--layers L] [--tiles N] [--classes C]
+           [--test-rows N] [--frames S] [--regress] [--screenshot-dir DIR]
+           [--timing] [--max-ready-ms MS] [--max-redraw-ms MS]
+
+--layers L is the number of weight layers (784-256-10 has L = 2): the page
+must have L + 1 columns marked [data-layer], numbered 0 (inputs) to L
+(outputs). --tiles N: that many canvas.tile (one per first-layer unit of an
+image input). --classes C: table.confusion is C x C and, with --test-rows,
+its cells sum to N. --regress: no confusion table, two charts of the test
+predictions instead. --frames S: nnclReport.frames is S.
+
+Each check prints `ok: ...` or `FAIL: ...`; the last line is
+`N passed, N failed`. Exit status 0 when every check passed, 1 when one
+failed, 77 (skip) when selenium or Chromium is not installed.
+"""
+import argparse
+import base64
+import json
+import os
+import sys
+import time
+import urllib.parse
+
+SYSTEM_PYTHON = "/usr/bin/python3"
+CHROMEDRIVER = "/usr/bin/chromedriver"
+
+try:
+    from selenium import webdriver
+    from selenium.common.exceptions import TimeoutException, WebDriverException
+    from selenium.webdriver.chrome.service import Service
+    from selenium.webdriver.common.by import By
+    from selenium.webdriver.support.ui import WebDriverWait
+except ImportError:
+    # Debian's python3-selenium lives in the system interpreter; a pyenv or
+    # venv python3 first on PATH does not see it.
+    if (os.path.exists(SYSTEM_PYTHON) and os.path.realpath(sys.executable) != os.path.realpath(SYSTEM_PYTHON)
+            and not os.environ.get("NNCL_REPORT_BROWSER_REEXEC")):
+        os.environ["NNCL_REPORT_BROWSER_REEXEC"] = "1"
+        os.execv(SYSTEM_PYTHON, [SYSTEM_PYTHON, os.path.abspath(__file__)] + sys.argv[1:])
+    print("skip: python3-selenium is not installed")
+    print("0 passed, 0 failed")
+    sys.exit(77)
+
+
+class Checks:
+    def __init__(self):
+        self.passed = 0
+        self.failed = 0
+
+    def check(self, cond, what, detail=""):
+        if cond:
+            self.passed += 1
+            print("ok: " + what, flush=True)
+        else:
+            self.failed += 1
+            print("FAIL: " + what + (" (" + detail + ")" if detail else ""), flush=True)
+        return cond
+
+
+def full_page_png(driver, path):
+    """A screenshot of the whole page, not just the window."""
+    driver.execute_script("window.scrollTo(0, 0)")
+    m = driver.execute_cdp_cmd("Page.getLayoutMetrics", {})
+    size = m.get("cssContentSize") or m["contentSize"]
+    shot = driver.execute_cdp_cmd("Page.captureScreenshot", {
+        "format": "png", "captureBeyondViewport": True, "fromSurface": True,
+        "clip": {"x": 0, "y": 0, "width": size["width"], "height": size["height"], "scale": 1}})
+    with open(path, "wb") as f:
+        f.write(base64.b64decode(shot["data"]))
+
+
+def network_png(driver):
+    """The network drawing alone, with the sticky time bar out of the way."""
+    el = driver.find_element(By.ID, "network")
+    driver.execute_script(
+        "const b = document.getElementById('timebar'); if (b) b.style.visibility = 'hidden';"
+        "arguments[0].scrollIntoView({block: 'center'});", el)
+    png = el.screenshot_as_png
+    driver.execute_script("const b = document.getElementById('timebar'); if (b) b.style.visibility = '';")
+    return png
+
+
+def main():
+    ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    ap.add_argument("report")
+    ap.add_argument("--layers", type=int, help="weight layers L; expect L + 1 [data-layer] columns")
+    ap.add_argument("--tiles", type=int, help="expected number of canvas.tile")
+    ap.add_argument("--classes", type=int, help="expected size C of the C x C confusion table")
+    ap.add_argument("--test-rows", type=int, help="expected sum of the confusion table's cells")
+    ap.add_argument("--frames", type=int, help="expected nnclReport.frames")
+    ap.add_argument("--regress", action="store_true", help="a regression run: scatter charts, no confusion table")
+    ap.add_argument("--screenshot-dir", help="save first.png and last.png (full page) here")
+    ap.add_argument("--timing", action="store_true", help="print the time to ready and the mean redraw time")
+    ap.add_argument("--max-ready-ms", type=float, help="with --timing: fail when ready takes longer")
+    ap.add_argument("--max-redraw-ms", type=float, help="with --timing: fail when a redraw takes longer")
+    a = ap.parse_args()
+
+    path = os.path.abspath(a.report)
+    if not os.path.isfile(path):
+        print("FAIL: %s does not exist" % path)
+        print("0 passed, 1 failed")
+        return 1
+    if not os.path.exists(CHROMEDRIVER):
+        print("skip: %s is not installed (apt-get install chromium-driver)" % CHROMEDRIVER)
+        print("0 passed, 0 failed")
+        return 77
+    url = "file://" + urllib.parse.quote(path)
+    if a.screenshot_dir:
+        os.makedirs(a.screenshot_dir, exist_ok=True)
+
+    opts = webdriver.ChromeOptions()
+    for arg in ("--headless=new", "--no-sandbox", "--disable-dev-shm-usage", "--window-size=1400,1000",
+                "--hide-scrollbars", "--force-device-scale-factor=1", "--no-first-run", "--disable-extensions",
+                "--disable-background-networking", "--disable-component-update", "--disable-sync"):
+        opts.add_argument(arg)
+    opts.set_capability("goog:loggingPrefs", {"browser": "ALL", "performance": "ALL"})
+    try:
+        driver = webdriver.Chrome(service=Service(CHROMEDRIVER), options=opts)
+    except WebDriverException as e:
+        print("FAIL: could not start headless Chromium: %s" % str(e).strip().splitlines()[0])
+        print("0 passed, 1 failed")
+        return 1
+
+    c = Checks()
+    browser_log = []
+    try:
+        driver.set_page_load_timeout(90)
+        driver.set_script_timeout(60)
+        t0 = time.time()
+        driver.get(url)
+        try:
+            WebDriverWait(driver, 60, poll_frequency=0.05).until(
+                lambda d: d.execute_script("return document.body && document.body.dataset.ready === '1'"))
+            ready = True
+        except TimeoutException:
+            ready = False
+        wall_ms = (time.time() - t0) * 1000
+        c.check(ready, "the page is ready (body[data-ready=1])", "not ready after 60 s")
+        # smooth scrolling makes chromedriver's element screenshots wait for the renderer
+        driver.execute_script("document.documentElement.style.scrollBehavior = 'auto'")
+        if not ready:
+            for e in driver.get_log("browser"):
+                print("  console %s: %s" % (e.get("level"), e.get("message")))
+            return finish(c)
+
+        report = driver.execute_script("return window.nnclReport ? {frames: window.nnclReport.frames, "
+                                       "readyAt: window.nnclReport.readyAt, buildMs: window.nnclReport.buildMs, "
+                                       "timings: window.nnclReport.timings || null} : null")
+        c.check(report is not None, "window.nnclReport is there")
+        frames = report["frames"] if report else 0
+        if a.frames is not None:
+            c.check(frames == a.frames, "nnclReport.frames is %d" % a.frames, "it is %s" % frames)
+
+        # the drawing's columns
+        cols = driver.execute_script(
+            "return Array.from(document.querySelectorAll('[data-layer]')).map(e => e.getAttribute('data-layer'))")
+        if a.layers is not None:
+            want = [str(i) for i in range(a.layers + 1)]
+            c.check(sorted(cols, key=lambda x: int(x) if x.isdigit() else -1) == want,
+                    "the network drawing has %d columns [data-layer] 0..%d" % (a.layers + 1, a.layers),
+                    "found %s" % cols)
+        else:
+            c.check(len(cols) >= 2, "the network drawing has [data-layer] columns", "found %d" % len(cols))
+
+        if a.tiles is not None:
+            n = driver.execute_script("return document.querySelectorAll('canvas.tile').length")
+            c.check(n == a.tiles, "%d first-layer tiles (canvas.tile)" % a.tiles, "found %d" % n)
+
+        # test results
+        conf = driver.execute_script("""
+            const t = document.querySelector('table.confusion');
+            if (!t) return null;
+            const rows = Array.from(t.querySelectorAll('tbody tr'));
+            const cells = rows.map(r => Array.from(r.querySelectorAll('td')).map(td => td.textContent));
+            return {rows: rows.length, cols: cells.map(r => r.length), cells: cells,
+                    head: t.querySelectorAll('thead th').length};""")
+        if a.classes is not None:
+            if c.check(conf is not None, "a confusion table (table.confusion)"):
+                shape_ok = conf["rows"] == a.classes and all(n == a.classes for n in conf["cols"])
+                c.check(shape_ok, "the confusion table is %d x %d" % (a.classes, a.classes),
+                        "%d rows of %s cells" % (conf["rows"], sorted(set(conf["cols"]))))
+                if a.test_rows is not None:
+                    try:
+                        total = sum(int("".join(ch for ch in v if ch.isdigit()) or "x") for r in conf["cells"] for v in r)
+                    except ValueError:
+                        total = None
+                    c.check(total == a.test_rows, "the confusion table's cells sum to %d test rows" % a.test_rows,
+                            "they sum to %s" % total)
+        if a.regress:
+            c.check(conf is None, "no confusion table for a regression run")
+            n = driver.execute_script("return document.querySelectorAll('#test canvas').length")
+            c.check(n >= 2, "the test section has its prediction charts", "found %d canvases" % n)
+
+        # the slider moves the drawing
+        if frames > 1:
+            smax = driver.execute_script("const s = document.querySelector('input[type=range]#frame'); return s ? +s.max : null")
+            c.check(smax == frames - 1, "the slider input#frame has max = frames - 1 = %d" % (frames - 1), "max is %s" % smax)
+            play = driver.execute_script("return !!document.getElementById('play')")
+            c.check(play, "the play button #play is there")
+            driver.execute_script("window.nnclReport.setFrame(0)")
+            if a.screenshot_dir:
+                full_page_png(driver, os.path.join(a.screenshot_dir, "first.png"))
+            png0 = network_png(driver)
+            moved = driver.execute_script("""
+                const s = document.getElementById('frame');
+                s.value = s.max;
+                s.dispatchEvent(new Event('input', {bubbles: true}));
+                return window.nnclReport.frame;""")
+            c.check(moved == frames - 1, "moving the slider to its end shows the last frame", "frame is %s" % moved)
+            if a.screenshot_dir:
+                full_page_png(driver, os.path.join(a.screenshot_dir, "last.png"))
+            png1 = network_png(driver)
+            c.check(png0 != png1, "the network drawing changes between the first and the last frame")
+        else:
+            c.check(True, "%s: no time slider to move" % ("one frame" if frames == 1 else "no frames"))
+            if a.screenshot_dir:
+                full_page_png(driver, os.path.join(a.screenshot_dir, "first.png"))
+                full_page_png(driver, os.path.join(a.screenshot_dir, "last.png"))
+
+        if a.timing:
+            ready_ms = report["readyAt"] if report else None
+            print("timing: ready %.0f ms after navigation started (page script %.0f ms; %.0f ms as seen by the driver)"
+                  % (ready_ms or -1, report["buildMs"] if report else -1, wall_ms))
+            if report and report.get("timings"):
+                print("timing: page script parts (ms): " + ", ".join("%s %s" % kv for kv in report["timings"].items()))
+            redraw = None
+            if frames > 1:
+                redraw = driver.execute_script("""
+                    const n = window.nnclReport.frames, times = [];
+                    for (let i = 0; i < 10; i++) {
+                        const k = Math.round((i % 2 ? i : 9 - i) * (n - 1) / 9);
+                        const t = performance.now();
+                        window.nnclReport.setFrame(k);
+                        void document.body.offsetHeight;   // include style and layout
+                        times.push(performance.now() - t);
+                    }
+                    return {mean: times.reduce((a, b) => a + b, 0) / times.length, max: Math.max(...times)};""")
+                print("timing: setFrame mean %.1f ms, max %.1f ms over 10 calls" % (redraw["mean"], redraw["max"]))
+            if a.max_ready_ms is not None and ready_ms is not None:
+                c.check(ready_ms <= a.max_ready_ms, "ready within %.0f ms" % a.max_ready_ms, "%.0f ms" % ready_ms)
+            if a.max_redraw_ms is not None and redraw is not None:
+                c.check(redraw["mean"] <= a.max_redraw_ms, "a redraw takes at most %.0f ms" % a.max_redraw_ms,
+                        "%.1f ms" % redraw["mean"])
+
+        # the console and the network, after everything above ran
+        browser_log = driver.get_log("browser")
+        bad = [e for e in browser_log if e.get("level") in ("SEVERE", "WARNING")]
+        c.check(not bad, "no console errors or warnings",
+                "; ".join("%s %s" % (e.get("level"), e.get("message", "")[:300]) for e in bad[:5]))
+        requests = []
+        for e in driver.get_log("performance"):
+            try:
+                m = json.loads(e["message"])["message"]
+            except (KeyError, ValueError):
+                continue
+            if m.get("method") in ("Network.requestWillBeSent", "Network.webSocketCreated"):
+                u = (m.get("params", {}).get("request") or {}).get("url") or m.get("params", {}).get("url", "")
+                requests.append(u)
+        page = url.split("#")[0]
+        foreign = sorted(set(u for u in requests
+                             if u.split("#")[0] != page and not u.startswith(("data:", "blob:"))))
+        c.check(not foreign, "no network request but the file itself (%d requests seen)" % len(requests),
+                ", ".join(foreign[:5]))
+    except WebDriverException as e:
+        c.check(False, "the browser session ran to the end", str(e).strip().splitlines()[0])
+    finally:
+        driver.quit()
+    return finish(c)
+
+
+def finish(c):
+    print("%d passed, %d failed" % (c.passed, c.failed))
+    return 0 if c.failed == 0 else 1
+
+
+if __name__ == "__main__":
+    sys.exit(main())
