@@ -18,6 +18,7 @@ static void usage(FILE *out)
             "  eval        evaluate a saved model: loss, accuracy, confusion matrix\n"
             "  predict     write one prediction per input (plain or Kaggle format)\n"
             "  report      a run's report page, and its training as a video\n"
+            "  sweep       train over a grid of hyper-parameters, one run per point\n"
             "  bench       GEMM GFLOP/s and a training step's time on every device\n"
             "  devices     list devices (the same as --device list)\n"
             "\n"
@@ -48,6 +49,7 @@ static const struct {
     {"eval", cmd_eval},
     {"predict", cmd_predict},
     {"report", cmd_report},
+    {"sweep", cmd_sweep},
     {"bench", cmd_bench},
     {"devices", cmd_devices},
 };
