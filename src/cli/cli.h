@@ -40,6 +40,7 @@ int cmd_train(const cli_globals *g, int argc, char **argv);
 int cmd_eval(const cli_globals *g, int argc, char **argv);
 int cmd_report(const cli_globals *g, int argc, char **argv);
 int cmd_sweep(const cli_globals *g, int argc, char **argv);
+int cmd_compare(const cli_globals *g, int argc, char **argv);
 int cmd_predict(const cli_globals *g, int argc, char **argv);
 int cmd_bench(const cli_globals *g, int argc, char **argv);
 

@@ -19,6 +19,7 @@ static void usage(FILE *out)
             "  predict     write one prediction per input (plain or Kaggle format)\n"
             "  report      a run's report page, and its training as a video\n"
             "  sweep       train over a grid of hyper-parameters, one run per point\n"
+            "  compare     runs and sweeps side by side: differing flags and results\n"
             "  bench       GEMM GFLOP/s and a training step's time on every device\n"
             "  devices     list devices (the same as --device list)\n"
             "\n"
@@ -50,6 +51,7 @@ static const struct {
     {"predict", cmd_predict},
     {"report", cmd_report},
     {"sweep", cmd_sweep},
+    {"compare", cmd_compare},
     {"bench", cmd_bench},
     {"devices", cmd_devices},
 };
