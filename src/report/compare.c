@@ -17,8 +17,6 @@
 #include "util/atomic_file.h"
 
 #define MAX_JSON_FILE ((size_t)256 << 20)
-#define MAX_METRICS_FILE ((size_t)256 << 20)
-#define METRICS_HEADER "epoch,step,train_loss,train_accuracy,val_loss,val_accuracy,lr,seconds"
 
 /* ---- the metrics ----------------------------------------------------------------- */
 
@@ -248,107 +246,6 @@ static bool join(char *out, size_t len, const char *a, const char *b)
     return true;
 }
 
-static nncl_status read_object(const char *path, json_t **out)
-{
-    char *text;
-    size_t len;
-    *out = NULL;
-    nncl_status st = nncl_read_file(path, MAX_JSON_FILE, &text, &len);
-    if (st != NNCL_OK)
-        return st;
-    json_error_t err;
-    json_t *j = json_loadb(text, len, 0, &err);
-    free(text);
-    if (!json_is_object(j)) {
-        json_decref(j);
-        return nncl_fail(NNCL_E_FORMAT, "%s: line %d: not a JSON object (%s)", path, err.line,
-                         j ? "another JSON value" : err.text);
-    }
-    *out = j;
-    return NNCL_OK;
-}
-
-/* One field of a metrics row; empty is NaN (no validation that epoch). */
-static bool metric_field(const char *s, const char *end, double *out)
-{
-    char buf[64];
-    if (s == end) {
-        *out = NAN;
-        return true;
-    }
-    if ((size_t)(end - s) >= sizeof buf)
-        return false;
-    memcpy(buf, s, (size_t)(end - s));
-    buf[end - s] = '\0';
-    char *e;
-    errno = 0;
-    *out = strtod(buf, &e);
-    return *e == '\0' && errno == 0;
-}
-
-static bool metrics_row(char *line, const nncl_epoch_metrics *prev, nncl_epoch_metrics *m)
-{
-    double v[8];
-    int n = 0;
-    for (char *f = line;; n++) {
-        char *comma = strchr(f, ',');
-        char *fe = comma ? comma : f + strlen(f);
-        if (n >= 8 || !metric_field(f, fe, &v[n]))
-            return false;
-        if (!comma) {
-            n++;
-            break;
-        }
-        f = comma + 1;
-    }
-    if (n != 8 || !(v[0] >= 1) || v[0] != floor(v[0]) || !(v[1] >= 0) || (prev && v[0] != prev->epoch + 1))
-        return false;
-    *m = (nncl_epoch_metrics){.epoch = (int)v[0], .step = (unsigned long)v[1], .train_loss = v[2],
-                              .train_accuracy = v[3], .val_loss = v[4], .val_accuracy = v[5], .lr = v[6],
-                              .seconds = v[7], .samples_per_second = NAN};
-    return true;
-}
-
-/* metrics.csv, checked as run_record_load checks it. */
-static nncl_status read_metrics(const char *path, run_record *r)
-{
-    char *text;
-    size_t len;
-    nncl_status st = nncl_read_file(path, MAX_METRICS_FILE, &text, &len);
-    if (st != NNCL_OK)
-        return st;
-    size_t lines = 0;
-    for (size_t i = 0; i < len; i++)
-        lines += text[i] == '\n';
-    r->epochs = calloc(lines + 1, sizeof *r->epochs);
-    if (!r->epochs) {
-        free(text);
-        return nncl_fail(NNCL_E_NOMEM, "%s: out of memory", path);
-    }
-    char *line = text, *end = text + len;
-    for (int lineno = 1; line < end && st == NNCL_OK; lineno++) {
-        char *nl = memchr(line, '\n', (size_t)(end - line));
-        if (!nl) {
-            st = nncl_fail(NNCL_E_FORMAT, "%s: line %d is cut off (no line break): the file is truncated", path,
-                           lineno);
-            break;
-        }
-        *nl = '\0';
-        if (lineno == 1 && strcmp(line, METRICS_HEADER) != 0)
-            st = nncl_fail(NNCL_E_FORMAT, "%s: line 1: expected the header %s", path, METRICS_HEADER);
-        else if (lineno > 1 && metrics_row(line, r->n_epochs ? &r->epochs[r->n_epochs - 1] : NULL,
-                                           &r->epochs[r->n_epochs]))
-            r->n_epochs++;
-        else if (lineno > 1)
-            st = nncl_fail(NNCL_E_FORMAT,
-                           "%s: line %d: expected 8 comma-separated numbers, epochs counting up from 1 (%s)", path,
-                           lineno, METRICS_HEADER);
-        line = nl + 1;
-    }
-    free(text);
-    return st;
-}
-
 /* What a trial may lack: a run directory (strict) must have every file and
  * at least one epoch; a sweep trial that failed may have less. */
 typedef enum { NEED_ALL, NEED_WHAT_IS_THERE } need;
@@ -360,17 +257,17 @@ static nncl_status read_run(const char *dir, need need, run_record *r)
     memset(r, 0, sizeof *r);
     snprintf(r->dir, sizeof r->dir, "%s", dir);
     snprintf(path, sizeof path, "%s/config.json", dir);
-    if ((st = read_object(path, &r->config)) != NNCL_OK)
+    if ((st = run_json_object_read(path, &r->config)) != NNCL_OK)
         return st;
     snprintf(path, sizeof path, "%s/summary.json", dir);
     if (exists(path) || need == NEED_ALL) {
         if (!exists(path))
             return nncl_fail(NNCL_E_IO, "%s: missing (%s is not a complete nncl run directory)", path, dir);
-        if ((st = read_object(path, &r->summary)) != NNCL_OK)
+        if ((st = run_json_object_read(path, &r->summary)) != NNCL_OK)
             return st;
     }
     snprintf(path, sizeof path, "%s/metrics.csv", dir);
-    if (exists(path) && (st = read_metrics(path, r)) != NNCL_OK)
+    if (exists(path) && (st = run_metrics_read(path, &r->epochs, &r->n_epochs)) != NNCL_OK)
         return st;
     if (need == NEED_ALL && r->n_epochs == 0)
         return nncl_fail(NNCL_E_FORMAT, "%s: the run has no metrics to compare: %s", dir,

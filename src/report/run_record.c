@@ -39,19 +39,11 @@ static bool exists(const char *path)
     return stat(path, &sb) == 0;
 }
 
-/* A JSON object file; *out stays NULL when the file is absent and !required. */
-static nncl_status load_json(const run_record *r, const char *file, bool required, json_t **out)
+nncl_status run_json_object_read(const char *path, json_t **out)
 {
-    char path[4200];
-    path_of(r, file, path, sizeof path);
-    *out = NULL;
-    if (!exists(path)) {
-        if (!required)
-            return NNCL_OK;
-        return nncl_fail(NNCL_E_IO, "%s: missing (%s is not a complete nncl run directory)", path, r->dir);
-    }
     char *text;
     size_t len;
+    *out = NULL;
     nncl_status st = nncl_read_file(path, MAX_JSON_FILE, &text, &len);
     if (st != NNCL_OK)
         return st;
@@ -65,6 +57,20 @@ static nncl_status load_json(const run_record *r, const char *file, bool require
     }
     *out = j;
     return NNCL_OK;
+}
+
+/* A JSON object file; *out stays NULL when the file is absent and !required. */
+static nncl_status load_json(const run_record *r, const char *file, bool required, json_t **out)
+{
+    char path[4200];
+    path_of(r, file, path, sizeof path);
+    *out = NULL;
+    if (!exists(path)) {
+        if (!required)
+            return NNCL_OK;
+        return nncl_fail(NNCL_E_IO, "%s: missing (%s is not a complete nncl run directory)", path, r->dir);
+    }
+    return run_json_object_read(path, out);
 }
 
 /* One number of a metrics row: empty means NaN (no validation that epoch). */
@@ -85,24 +91,20 @@ static bool metric(const char *s, const char *end, double *out)
     return *e == '\0' && errno == 0;
 }
 
-static nncl_status load_metrics(run_record *r)
+nncl_status run_metrics_read(const char *path, nncl_epoch_metrics **out, size_t *n_out)
 {
-    char path[4200];
-    path_of(r, "metrics.csv", path, sizeof path);
-    if (!exists(path)) {
-        note_missing(r, "No learning curves: metrics.csv is missing (the run stopped before its first epoch ended).");
-        return NNCL_OK;
-    }
+    *out = NULL;
+    *n_out = 0;
     char *text;
-    size_t len;
+    size_t len, n = 0;
     nncl_status st = nncl_read_file(path, MAX_METRICS_FILE, &text, &len);
     if (st != NNCL_OK)
         return st;
     size_t lines = 0;
     for (size_t i = 0; i < len; i++)
         lines += text[i] == '\n';
-    r->epochs = calloc(lines + 1, sizeof *r->epochs);
-    if (!r->epochs) {
+    nncl_epoch_metrics *epochs = calloc(lines + 1, sizeof *epochs);
+    if (!epochs) {
         free(text);
         return nncl_fail(NNCL_E_NOMEM, "%s: out of memory", path);
     }
@@ -124,36 +126,53 @@ static nncl_status load_metrics(run_record *r)
             continue;
         }
         double v[8];
-        int n = 0;
+        int k = 0;
         char *f = line;
         for (;;) {
             char *comma = strchr(f, ',');
             char *fe = comma ? comma : nl;
-            if (n >= 8 || !metric(f, fe, &v[n])) {
-                n = -1;
+            if (k >= 8 || !metric(f, fe, &v[k])) {
+                k = -1;
                 break;
             }
-            n++;
+            k++;
             if (!comma)
                 break;
             f = comma + 1;
         }
-        if (n != 8 || !(v[0] >= 1) || v[0] != floor(v[0]) || !(v[1] >= 0) ||
-            (r->n_epochs > 0 && v[0] != r->epochs[r->n_epochs - 1].epoch + 1)) {
+        if (k != 8 || !(v[0] >= 1) || v[0] != floor(v[0]) || !(v[1] >= 0) ||
+            (n > 0 && v[0] != epochs[n - 1].epoch + 1)) {
             st = nncl_fail(NNCL_E_FORMAT,
                            "%s: line %d: expected 8 comma-separated numbers, epochs counting up from 1 (%s)", path,
                            lineno, METRICS_HEADER);
             break;
         }
-        r->epochs[r->n_epochs++] = (nncl_epoch_metrics){
+        epochs[n++] = (nncl_epoch_metrics){
             .epoch = (int)v[0], .step = (unsigned long)v[1], .train_loss = v[2], .train_accuracy = v[3],
-            .val_loss = v[4], .val_accuracy = v[5], .lr = v[6], .seconds = v[7]};
+            .val_loss = v[4], .val_accuracy = v[5], .lr = v[6], .seconds = v[7], .samples_per_second = NAN};
         line = nl + 1;
     }
     if (st == NNCL_OK && lineno == 0)
         st = nncl_fail(NNCL_E_FORMAT, "%s: empty: expected the header %s", path, METRICS_HEADER);
     free(text);
-    return st;
+    if (st != NNCL_OK) {
+        free(epochs);
+        return st;
+    }
+    *out = epochs;
+    *n_out = n;
+    return NNCL_OK;
+}
+
+static nncl_status load_metrics(run_record *r)
+{
+    char path[4200];
+    path_of(r, "metrics.csv", path, sizeof path);
+    if (!exists(path)) {
+        note_missing(r, "No learning curves: metrics.csv is missing (the run stopped before its first epoch ended).");
+        return NNCL_OK;
+    }
+    return run_metrics_read(path, &r->epochs, &r->n_epochs);
 }
 
 static char **names_from(json_t *a, size_t want)

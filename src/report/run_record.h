@@ -40,6 +40,12 @@ typedef struct run_record {
 nncl_status run_record_load(const char *dir, run_record *r);
 void run_record_free(run_record *r);
 
+/* The pieces, for readers that need only some files (comparisons): a JSON
+ * object file, and metrics.csv (the header checked, one row per epoch
+ * counting up from 1; an empty field is NaN). Errors name the file and line. */
+nncl_status run_json_object_read(const char *path, json_t **out);
+nncl_status run_metrics_read(const char *path, nncl_epoch_metrics **epochs, size_t *n);
+
 /* Frames are the snapshots, or the final model alone when there are none;
  * 0 when there is neither. */
 size_t run_record_frames(const run_record *r);
