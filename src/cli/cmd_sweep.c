@@ -19,9 +19,8 @@
 #include "cli/cli.h"
 #include "cli/sweep_plan.h"
 #include "cli/train_run.h"
+#include "report/run_record.h"
 #include "util/atomic_file.h"
-
-#define MAX_SWEEP_JSON ((size_t)64 << 20)
 
 /* ---- the trial directories ---------------------------------------------------------- */
 
@@ -199,19 +198,14 @@ static nncl_status check_existing(const sweep_plan *p, const char *sweep_dir, bo
                                  sweep_dir);
     }
     *exists = true;
-    char *text;
-    size_t len;
-    nncl_status st = nncl_read_file(path, MAX_SWEEP_JSON, &text, &len);
+    json_t *j;
+    nncl_status st = run_json_object_read(path, &j);
     if (st != NNCL_OK)
-        return st;
-    json_error_t err;
-    json_t *j = json_loadb(text, len, 0, &err);
-    free(text);
+        return nncl_fail_context(st, "a half-written or damaged sweep.json");
     json_t *had = json_object_get(j, "plan");
     if (!json_is_object(had) || !json_is_array(json_object_get(j, "trials"))) {
         json_decref(j);
-        return nncl_fail(NNCL_E_FORMAT, "%s: half-written or not a sweep file (%s)", path,
-                         j ? "no plan or trials" : err.text);
+        return nncl_fail(NNCL_E_FORMAT, "%s: half-written or not a sweep file (no plan or trials)", path);
     }
     json_t *now = sweep_plan_json(p);
     if (!json_equal(had, now)) {
