@@ -161,28 +161,37 @@ static bool parse_count(const char *flag, const char *v, long lo, long hi, long 
     return true;
 }
 
-/* Sweep options first, since --random changes how values read. */
-static int sweep_option(sweep_plan *p, const char *name, const char *v, bool *taken)
+/* The sweep's own options (not passed to the trials). */
+static int sweep_option(sweep_plan *p, const char *name, const char *v)
 {
-    long n;
-    *taken = true;
-    if (strcmp(name, "out") == 0)
+    static const struct {
+        const char *name;
+        long lo, hi;
+    } counts[] = {{"seeds", 1, 1000}, {"random", 1, SWEEP_MAX_TRIALS}, {"jobs", 1, 64},
+                  {"sample-seed", 0, 2147483647L}};
+    if (strcmp(name, "out") == 0) {
         p->out = v;
-    else if (strcmp(name, "device") == 0)
+        return CLI_OK;
+    }
+    if (strcmp(name, "device") == 0) {
         p->device = v;
-    else if (strcmp(name, "seeds") == 0 && parse_count(name, v, 1, 1000, &n))
-        p->seeds = (int)n;
-    else if (strcmp(name, "random") == 0 && parse_count(name, v, 1, SWEEP_MAX_TRIALS, &n))
-        p->random = (int)n;
-    else if (strcmp(name, "jobs") == 0 && parse_count(name, v, 1, 64, &n))
-        p->jobs = (int)n;
-    else if (strcmp(name, "sample-seed") == 0 && parse_count(name, v, 0, 2147483647L, &n))
-        p->sample_seed = (uint64_t)n;
-    else if (strcmp(name, "out") && strcmp(name, "device") && strcmp(name, "seeds") && strcmp(name, "random") &&
-             strcmp(name, "jobs") && strcmp(name, "sample-seed"))
-        *taken = false;
-    else
-        return CLI_USAGE;
+        return CLI_OK;
+    }
+    for (size_t i = 0; i < sizeof counts / sizeof counts[0]; i++) {
+        long n;
+        if (strcmp(name, counts[i].name) != 0)
+            continue;
+        if (!parse_count(name, v, counts[i].lo, counts[i].hi, &n))
+            return CLI_USAGE;
+        if (i == 0)
+            p->seeds = (int)n;
+        else if (i == 1)
+            p->random = (int)n;
+        else if (i == 2)
+            p->jobs = (int)n;
+        else
+            p->sample_seed = (uint64_t)n;
+    }
     return CLI_OK;
 }
 
@@ -195,7 +204,9 @@ static bool is_sweep_option(const char *name)
     return false;
 }
 
-/* Walk argv: call fn for every "--name value" / "--name=value" / "--switch". */
+/* Walk argv: call fn for every "--name value" / "--name=value" / "--switch".
+ * Two walks: the sweep's own options first, since --random changes how the
+ * train flags' values read (LO:HI is a range only then). */
 typedef int (*visit_fn)(sweep_plan *p, const char *name, char *value, const char *arg);
 
 static int walk(sweep_plan *p, int argc, char **argv, visit_fn fn)
@@ -247,8 +258,7 @@ static int visit_sweep(sweep_plan *p, const char *name, char *value, const char 
         usage(stdout);
         return -1;
     }
-    bool taken;
-    return is_sweep_option(name) ? sweep_option(p, name, value, &taken) : CLI_OK;
+    return is_sweep_option(name) ? sweep_option(p, name, value) : CLI_OK;
 }
 
 static int visit_train(sweep_plan *p, const char *name, char *value, const char *arg)
