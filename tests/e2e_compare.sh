@@ -6,6 +6,9 @@
 # numbers, sorts and marks the best; every format parses; mixed data and
 # tasks, non-runs, runs without metrics and bad sweep files are refused
 # with exit 2 naming the path; and nothing in any run directory changes.
+# Then compare.html: a real sweep's page in headless Chromium
+# (tests/compare_browser.py), where pages go, and the pages of folded seeds,
+# a failed trial, regression runs and a single run.
 # usage: e2e_compare.sh PATH/TO/nncl SOURCE_DIR
 set -u
 nncl=$1
@@ -83,7 +86,7 @@ lines = open(sys.argv[1]).read().split('\n')
 rows = [l for l in lines[1:] if l.startswith('  ') or (l.startswith('* ') and not l.startswith('* the'))]
 print(json.dumps([[l[0]] + re.split(' {2,}', l[2:].strip()) for l in rows]))" "$1"
 }
-"$nncl" compare "$r/sweep" >"$tmp/table.txt" 2>"$tmp/table.err"
+"$nncl" compare --no-html "$r/sweep" >"$tmp/table.txt" 2>"$tmp/table.err"
 expect "compare SWEEP exits 0" test $? -eq 0
 cells "$tmp/table.txt" >"$tmp/table.json"
 expect "the table shows exactly the differing flags (--lr, --seed)" python3 -c "
@@ -118,26 +121,26 @@ assert means == sorted(means, reverse=True), means
 assert '* the best validation accuracy' in open('$tmp/table.txt').read()"
 
 # --sort: by a flag (ascending), by name, by time (ascending); bad keys.
-order() { "$nncl" compare "$r/sweep" --format json "$@" | python3 -c "import json,sys; print(' '.join(g['values']['--lr'] for g in json.load(sys.stdin)))"; }
+order() { "$nncl" compare --no-html "$r/sweep" --format json "$@" | python3 -c "import json,sys; print(' '.join(g['values']['--lr'] for g in json.load(sys.stdin)))"; }
 expect "--sort --lr: ascending" test "$(order --sort --lr)" = "0.002 0.01"
 expect "--sort lr (without dashes) too" test "$(order --sort lr)" = "0.002 0.01"
 expect "--sort name: by run name" test "$(order --sort name)" = "0.002 0.01"
-expect "--sort time: fastest first" sh -c "\"$nncl\" compare \"$r/sweep\" --format json --sort time | python3 -c \"
+expect "--sort time: fastest first" sh -c "\"$nncl\" compare --no-html \"$r/sweep\" --format json --sort time | python3 -c \"
 import json, sys; t = [g['metrics']['time'] for g in json.load(sys.stdin)]; assert t == sorted(t), t\""
-expect "--sort test_accuracy: highest first" sh -c "\"$nncl\" compare \"$r/sweep\" --format json --sort test_accuracy | python3 -c \"
+expect "--sort test_accuracy: highest first" sh -c "\"$nncl\" compare --no-html \"$r/sweep\" --format json --sort test_accuracy | python3 -c \"
 import json, sys; t = [g['metrics']['test_accuracy'] for g in json.load(sys.stdin)]; assert t == sorted(t, reverse=True), t\""
-"$nncl" compare "$r/sweep" --sort bogus >/dev/null 2>"$tmp/sort.err"
+"$nncl" compare --no-html "$r/sweep" --sort bogus >/dev/null 2>"$tmp/sort.err"
 expect "--sort bogus exits 2" test $? -eq 2
 expect "...naming the key and the choices" grep -q "'bogus'.*val_accuracy" "$tmp/sort.err"
-"$nncl" compare "$r/sweep" --format xml >/dev/null 2>&1
+"$nncl" compare --no-html "$r/sweep" --format xml >/dev/null 2>&1
 expect "--format xml exits 2" test $? -eq 2
-"$nncl" compare >/dev/null 2>&1
+"$nncl" compare --no-html >/dev/null 2>&1
 expect "no run exits 2" test $? -eq 2
-"$nncl" compare --help >"$tmp/help.txt"
+"$nncl" compare --no-html --help >"$tmp/help.txt"
 expect "--help says which sorts are descending and ascending" sh -c "grep -q descending '$tmp/help.txt' && grep -q ascending '$tmp/help.txt'"
 
 # ---- the other formats ---------------------------------------------------------------
-"$nncl" compare "$r/sweep" --format csv >"$tmp/out.csv"
+"$nncl" compare --no-html "$r/sweep" --format csv >"$tmp/out.csv"
 expect "csv exits 0" test $? -eq 0
 expect "csv parses: one row per group, raw means, std and n" python3 -c "
 import csv, json
@@ -151,7 +154,7 @@ for row in rows:
     assert len(row['dirs'].split(';')) == 2, row
 assert sorted(r['best'] for r in rows) == ['0', '1'], rows
 assert '--act' not in rows[0], rows[0].keys()"
-"$nncl" compare "$r/sweep" --format json >"$tmp/out.json"
+"$nncl" compare --no-html "$r/sweep" --format json >"$tmp/out.json"
 expect "json parses: groups with values, metrics, std, n, dirs" python3 -c "
 import json
 d = json.load(open('$tmp/out.json'))
@@ -161,9 +164,9 @@ for g in d:
     assert g['n'] == 2 and len(g['dirs']) == 2 and 0 <= g['metrics']['val_accuracy'] <= 1, g
     assert 'val_accuracy' in g['std'] and g['status'] == 'ok', g
 assert [g['best'] for g in d].count(True) == 1"
-"$nncl" --json compare "$r/sweep" >"$tmp/out2.json"
+"$nncl" --json compare --no-html "$r/sweep" >"$tmp/out2.json"
 expect "the global --json is --format json" cmp -s "$tmp/out.json" "$tmp/out2.json"
-"$nncl" compare "$r/sweep" --format markdown >"$tmp/out.md"
+"$nncl" compare --no-html "$r/sweep" --format markdown >"$tmp/out.md"
 expect "markdown: a header, its separator and the rows" python3 -c "
 import re
 lines = open('$tmp/out.md').read().split('\n')
@@ -174,28 +177,28 @@ bold = [l for l in lines[2:4] if l.startswith('| **')]
 assert len(bold) == 1, lines"
 
 # ---- what it accepts as a path -------------------------------------------------------
-"$nncl" compare "$r/grid" --format json >"$tmp/grid.json"
+"$nncl" compare --no-html "$r/grid" --format json >"$tmp/grid.json"
 expect "a folder of runs expands to its runs, in name order" python3 -c "
 import json
 d = json.load(open('$tmp/grid.json'))
 dirs = [x for g in d for x in g['dirs']]
 assert sorted(dirs) == sorted('$r/grid/lr%s-s%d' % (lr, s) for lr in ('0.002', '0.01') for s in (1, 2)), dirs
 assert all(g['dirs'] == sorted(g['dirs']) for g in d), d"
-"$nncl" compare "$r/grid/lr0.002-s1" "$r/grid/lr0.01-s1" --format json >"$tmp/two.json"
+"$nncl" compare --no-html "$r/grid/lr0.002-s1" "$r/grid/lr0.01-s1" --format json >"$tmp/two.json"
 expect "two run directories: two rows, only --lr differs" python3 -c "
 import json
 d = json.load(open('$tmp/two.json'))
 assert len(d) == 2 and all(list(g['values']) == ['--lr'] and g['n'] == 1 for g in d), d"
-"$nncl" compare "$r/sweep" "$r/grid/lr0.002-s1" --format json >"$tmp/dup.json"
+"$nncl" compare --no-html "$r/sweep" "$r/grid/lr0.002-s1" --format json >"$tmp/dup.json"
 expect "a run named twice (directly and in its sweep) counts once" python3 -c "
 import json; assert sum(g['n'] for g in json.load(open('$tmp/dup.json'))) == 4"
-"$nncl" compare "$r/sweep2" >"$tmp/sweep2.txt" 2>&1
+"$nncl" compare --no-html "$r/sweep2" >"$tmp/sweep2.txt" 2>&1
 expect "a failed trial that left no run is shown with its status" sh -c "grep -q '^5 runs in 3 rows' '$tmp/sweep2.txt' && grep -q '005_lr-0.05_seed-1 .*0.05 .* failed' '$tmp/sweep2.txt'"
 
 # ---- refusals ------------------------------------------------------------------------
 refuse() { # DESCRIPTION PATTERN ARGS...: exit 2 and stderr matching PATTERN
     rd=$1; rp=$2; shift 2
-    "$nncl" compare "$@" >"$tmp/refuse.out" 2>"$tmp/refuse.err"
+    "$nncl" compare --no-html "$@" >"$tmp/refuse.out" 2>"$tmp/refuse.err"
     rrc=$?
     expect "$rd: exits 2 (got $rrc)" test $rrc -eq 2
     expect "$rd: the message names it" grep -q -- "$rp" "$tmp/refuse.err"
@@ -203,7 +206,7 @@ refuse() { # DESCRIPTION PATTERN ARGS...: exit 2 and stderr matching PATTERN
 }
 refuse "different data" "different data: $r/grid/lr0.002-s1 (mnist, .*) and $r/other/tiny (.*tiny.csv" \
     "$r/grid/lr0.002-s1" "$r/other/tiny"
-"$nncl" compare "$r/grid/lr0.002-s1" "$r/other/tiny" --force >"$tmp/force.txt" 2>"$tmp/force.err"
+"$nncl" compare --no-html "$r/grid/lr0.002-s1" "$r/other/tiny" --force >"$tmp/force.txt" 2>"$tmp/force.err"
 expect "--force compares them anyway" test $? -eq 0
 expect "...showing --data as a differing flag, with a note" sh -c "grep -q -- '--data' '$tmp/force.txt' && grep -q 'different data' '$tmp/force.err'"
 refuse "a regression run with classification" "different tasks: $r/grid/lr0.002-s1 (classify) and $r/other/reg-0.002 (regress)" \
@@ -219,7 +222,7 @@ refuse "a sweep.json whose trial has no dir" "$r/badsweep2/sweep.json: half-writ
 refuse "a folder with a non-run among its runs" "$r/mixed: not a run or a sweep.*its subfolder zz is not a run" "$r/mixed"
 
 # ---- regression ----------------------------------------------------------------------
-"$nncl" compare "$r/other/reg-0.002" "$r/other/reg-0.02" >"$tmp/reg.txt" 2>&1
+"$nncl" compare --no-html "$r/other/reg-0.002" "$r/other/reg-0.02" >"$tmp/reg.txt" 2>&1
 expect "two regression runs compare" test $? -eq 0
 cells "$tmp/reg.txt" >"$tmp/reg.json"
 expect "regression: MAE, RMSE and R² columns, no accuracy" python3 -c "
@@ -237,16 +240,102 @@ for row in rows[1:]:
 best = [r for r in rows[1:] if r[0] == '*']
 assert len(best) == 1 and float(best[0][h.index('best val MAE') + 1]) == min(float(r[h.index('best val MAE') + 1]) for r in rows[1:])
 assert 'lowest validation MAE' in open('$tmp/reg.txt').read()"
-"$nncl" compare "$r/other/reg-0.002" "$r/other/reg-0.02" --format csv >"$tmp/reg.csv"
+"$nncl" compare --no-html "$r/other/reg-0.002" "$r/other/reg-0.02" --format csv >"$tmp/reg.csv"
 expect "regression csv has test_r2 and val_mae, no accuracy" python3 -c "
 import csv
 rows = list(csv.DictReader(open('$tmp/reg.csv')))
 assert len(rows) == 2 and 'test_r2' in rows[0] and 'val_mae' in rows[0] and 'test_accuracy' not in rows[0], rows"
-"$nncl" compare "$r/other/reg-0.002" "$r/other/reg-0.02" --sort test_accuracy >/dev/null 2>&1
+"$nncl" compare --no-html "$r/other/reg-0.002" "$r/other/reg-0.02" --sort test_accuracy >/dev/null 2>&1
 expect "regression: --sort test_accuracy exits 2" test $? -eq 2
 
 # ---- nothing changed -----------------------------------------------------------------
 listing >"$tmp/after.txt"
 expect "no file in any run or sweep directory changed" cmp -s "$tmp/before.txt" "$tmp/after.txt"
+
+# ---- the page: compare.html ----------------------------------------------------------
+# A real sweep of 4 runs (lr x act): its page in headless Chromium, where the page
+# goes (SWEEP_DIR/compare.html, ./compare.html, --html, --no-html), and that no run
+# directory changes.
+py=python3
+[ -x /usr/bin/python3 ] && py=/usr/bin/python3
+have_browser=1
+if ! command -v chromedriver >/dev/null 2>&1 || ! $py -c "import selenium" 2>/dev/null; then
+    echo "SKIPPED: the browser checks need chromium, chromium-driver and python3-selenium (tools/setup.sh test installs them)"
+    have_browser=0
+fi
+browser() { $py "$src/tests/compare_browser.py" "$@" >"$tmp/browser.log" 2>&1; brc=$?; cat "$tmp/browser.log"; return $brc; }
+pg="$tmp/pg"
+mkdir -p "$pg/cwd" "$pg/out"
+"$nncl" sweep --device host --lr 0.002,0.02 --act relu,tanh --limit 600 --epochs 2 --layers 16 --batch 50 \
+    --snapshots 0 --no-report --out "$pg/sweep" >"$tmp/sweep.log" 2>&1
+expect "a sweep of 4 runs (--lr 0.002,0.02 --act relu,tanh) exits 0" test $? -eq 0
+expect "...with its sweep.json and 4 runs" test "$(ls -d "$pg"/sweep/*/config.json 2>/dev/null | wc -l)" -eq 4
+runs_listing() { for d in "$pg"/sweep/*/ "$r"/grid/*/; do ls -l --time-style=+%s.%N "$d"; done; }
+runs_listing >"$tmp/runs-before.txt"
+
+"$nncl" compare "$pg/sweep" >"$tmp/page.txt" 2>"$tmp/page.err"
+expect "compare SWEEP_DIR exits 0" test $? -eq 0
+expect "it writes SWEEP_DIR/compare.html" test -s "$pg/sweep/compare.html"
+expect "...and says so after the table: page: PATH" test "$(tail -n 1 "$tmp/page.txt")" = "page: $pg/sweep/compare.html"
+expect "the page is one file: no src= or href= to anything, a CSP forbidding requests" python3 -c "
+import re
+t = open('$pg/sweep/compare.html').read()
+assert not re.search(r'<(script|link|img|iframe)[^>]+(src|href)=', t), 'an external reference'
+assert \"default-src 'none'\" in t and 'Chart' in t and 'nnclCommon' in t
+d = re.search(r'<script id=\"nncl-data\" type=\"application/json\">(.*?)</script>', t, re.S).group(1)
+assert '<' not in d
+import json; d = json.loads(d)
+assert len(d['runs']) == 4 and all(r['weights'] and r['weights']['count'] == 16 * 785 + 10 * 17 for r in d['runs']), d['runs'][0].get('weights')"
+if [ $have_browser -eq 1 ]; then
+    browser "$pg/sweep/compare.html" --runs 4 --rows 4 --tiles 64 --networks 4 --screenshot "$tmp/compare.png"
+    expect "the page passes in headless Chromium (4 curves, 4 rows, 4 lines, brushing)" test $? -eq 0
+    expect "...and its screenshot was taken" test -s "$tmp/compare.png"
+fi
+
+rm -f "$pg/sweep/compare.html"
+"$nncl" compare --no-html "$pg/sweep" >"$tmp/nohtml.txt" 2>&1
+expect "--no-html exits 0" test $? -eq 0
+expect "--no-html writes no page" test ! -e "$pg/sweep/compare.html"
+expect "--no-html prints no page line" sh -c "! grep -q '^page:' '$tmp/nohtml.txt'"
+"$nncl" compare "$pg/sweep" --html "$pg/out/mine.html" >"$tmp/html.txt" 2>&1
+expect "--html FILE writes FILE" test -s "$pg/out/mine.html"
+expect "...and nothing in the sweep directory" test ! -e "$pg/sweep/compare.html"
+expect "...and names it" grep -q "^page: $pg/out/mine.html\$" "$tmp/html.txt"
+"$nncl" compare "$pg/sweep" --format csv --html "$pg/out/csv.html" >"$tmp/page.csv" 2>"$tmp/page-csv.err"
+expect "--format csv writes the page too, its output only CSV" sh -c "test -s '$pg/out/csv.html' && ! grep -q 'page:' '$tmp/page.csv' && test ! -s '$tmp/page-csv.err' && python3 -c \"
+import csv; rows = list(csv.DictReader(open('$tmp/page.csv'))); assert len(rows) == 4 and 'val_accuracy' in rows[0]\""
+nncl_abs=$(cd "$(dirname "$nncl")" && pwd)/$(basename "$nncl")
+(cd "$pg/cwd" && "$nncl_abs" compare "$pg/sweep/001_lr-0.002_act-relu" "$pg/sweep/004_lr-0.02_act-tanh" >/dev/null 2>&1)
+expect "run directories as arguments: the page goes to ./compare.html" test -s "$pg/cwd/compare.html"
+(cd "$pg/sweep/001_lr-0.002_act-relu" && "$nncl_abs" compare . ../002_lr-0.002_act-tanh >/dev/null 2>"$tmp/inrun0.err")
+expect "from inside a run directory, the default page is refused (exit 2), nothing written" sh -c "test $? -eq 2 && grep -q 'inside a run directory' '$tmp/inrun0.err' && test ! -e '$pg/sweep/001_lr-0.002_act-relu/compare.html'"
+"$nncl" compare "$pg/sweep" --html "$pg/sweep/001_lr-0.002_act-relu/compare.html" >"$tmp/inrun.out" 2>"$tmp/inrun.err"
+expect "--html inside a run directory exits 2" test $? -eq 2
+expect "...naming it, writing nothing" sh -c "grep -q 'is a run directory' '$tmp/inrun.err' && test ! -e '$pg/sweep/001_lr-0.002_act-relu/compare.html' && test ! -s '$tmp/inrun.out'"
+"$nncl" compare "$pg/sweep" --html "$pg/out/x.html" --no-html >/dev/null 2>&1
+expect "--html with --no-html exits 2" test $? -eq 2
+"$nncl" compare --help >"$tmp/help2.txt"
+expect "--help tells of the page, --html and --no-html" sh -c "grep -q compare.html '$tmp/help2.txt' && grep -q -- --html '$tmp/help2.txt' && grep -q -- --no-html '$tmp/help2.txt'"
+
+# The other pages: seeds folded (grid: 4 runs in 2 rows), a failed trial that left
+# no run (sweep2: 5 runs, 4 with curves), regression runs, one run.
+"$nncl" compare "$r/grid" --html "$pg/out/grid.html" >/dev/null 2>&1 &&
+    "$nncl" compare "$r/sweep2" --html "$pg/out/sweep2.html" >/dev/null 2>&1 &&
+    "$nncl" compare "$r/other/reg-0.002" "$r/other/reg-0.02" --html "$pg/out/reg.html" >/dev/null 2>&1 &&
+    "$nncl" compare "$r/grid/lr0.01-s2" --html "$pg/out/one.html" >/dev/null 2>&1
+expect "the pages of seeds, a failed trial, regression and one run are written" test $? -eq 0
+if [ $have_browser -eq 1 ]; then
+    browser "$pg/out/grid.html" --runs 4 --rows 2 --tiles 64 --networks 4
+    expect "seeds folded: the page passes" test $? -eq 0
+    browser "$pg/out/sweep2.html" --runs 5 --curves 4 --rows 3 --tiles 64 --networks 4
+    expect "a failed trial: the page passes, without curves or weights for it" test $? -eq 0
+    browser "$pg/out/reg.html" --runs 2 --rows 2 --regress --tiles 16 --networks 2
+    expect "regression: the page passes" test $? -eq 0
+    browser "$pg/out/one.html" --runs 1 --rows 1 --tiles 16 --networks 1
+    expect "one run: the page passes" test $? -eq 0
+fi
+
+runs_listing >"$tmp/runs-after.txt"
+expect "writing the pages changed no run directory" cmp -s "$tmp/runs-before.txt" "$tmp/runs-after.txt"
 
 finish

@@ -3,10 +3,12 @@
  * table, a Markdown table, CSV or JSON. The data model is the library's
  * (report/compare.h); this file parses options and prints. */
 #include <getopt.h>
+#include <limits.h>
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 
 #include "cli/cli.h"
 #include "report/compare.h"
@@ -16,7 +18,8 @@ typedef enum { FMT_TABLE, FMT_MARKDOWN, FMT_CSV, FMT_JSON } out_format;
 static void usage(FILE *out)
 {
     fprintf(out,
-            "usage: nncl compare RUN_DIR|SWEEP_DIR... [--sort KEY] [--format table|markdown|csv|json] [--force]\n"
+            "usage: nncl compare RUN_DIR|SWEEP_DIR... [--sort KEY] [--format table|markdown|csv|json]\n"
+            "                    [--html FILE | --no-html] [--force]\n"
             "\n"
             "Runs side by side: one row per run with only the hyper-parameters that differ\n"
             "between the runs (as nncl train's flags), then best and final validation\n"
@@ -25,6 +28,12 @@ static void usage(FILE *out)
             "--seed are folded into one row, shown as mean \xc2\xb1 std (n); a row's status is\n"
             "the worst of its runs'. The best validation accuracy (regression: the lowest\n"
             "validation MAE) is marked. Nothing in a run directory is changed.\n"
+            "\n"
+            "It also writes compare.html: one self-contained page (no network needed) with\n"
+            "the runs' validation curves overlaid (against epoch and time), a parallel-\n"
+            "coordinates plot of the differing flags and the result (drag an axis to pick\n"
+            "runs), the effect of each flag (mean \xc2\xb1 std over the others), each run's\n"
+            "final first-layer weights and network drawing, and the table, sortable.\n"
             "\n"
             "  RUN_DIR        a run directory (config.json, summary.json, metrics.csv)\n"
             "  SWEEP_DIR      a folder holding sweep.json (nncl sweep): its trials, pending\n"
@@ -42,6 +51,12 @@ static void usage(FILE *out)
             "                 csv       one row per group: raw numbers (accuracies as\n"
             "                           fractions, seconds), KEY and KEY_std columns, n\n"
             "                 json      an array of groups: values, metrics, std, n, dirs\n"
+            "  --html FILE    where the page goes; default SWEEP_DIR/compare.html when the\n"
+            "                 one argument is a sweep folder, else ./compare.html. With\n"
+            "                 --format table its path is printed after the table (\"page:\n"
+            "                 PATH\"); the other formats print only their data. Never\n"
+            "                 inside a run directory\n"
+            "  --no-html      write no page\n"
             "  --force        compare runs on different data (config.json's data.name and\n"
             "                 data.sha256) or of different tasks; refused otherwise\n"
             "\n"
@@ -433,15 +448,39 @@ static bool parse_format(const char *v, out_format *f)
     return false;
 }
 
+static bool is_file(const char *dir, const char *name)
+{
+    char path[PATH_MAX + 64];
+    struct stat sb;
+    int n = snprintf(path, sizeof path, "%.*s/%s", PATH_MAX, dir, name);
+    return n > 0 && (size_t)n < sizeof path && stat(path, &sb) == 0 && S_ISREG(sb.st_mode);
+}
+
+/* The folder a file would go in: "." for a bare name. */
+static void folder_of(const char *file, char *out, size_t len)
+{
+    const char *slash = strrchr(file, '/');
+    if (!slash)
+        snprintf(out, len, ".");
+    else if (slash == file)
+        snprintf(out, len, "/");
+    else
+        snprintf(out, len, "%.*s", (int)(slash - file), file);
+}
+
 int cmd_compare(const cli_globals *g, int argc, char **argv)
 {
-    const char *sort = NULL;
+    const char *sort = NULL, *html = NULL;
+    bool no_html = false;
+    char html_buf[PATH_MAX + 64];
     out_format fmt = g->json ? FMT_JSON : FMT_TABLE;
     bool force = false;
-    enum { O_SORT = 256, O_FORMAT, O_FORCE, O_HELP };
+    enum { O_SORT = 256, O_FORMAT, O_FORCE, O_HTML, O_NO_HTML, O_HELP };
     static const struct option opts[] = {
         {"sort", required_argument, NULL, O_SORT}, {"format", required_argument, NULL, O_FORMAT},
-        {"force", no_argument, NULL, O_FORCE}, {"help", no_argument, NULL, O_HELP}, {NULL, 0, NULL, 0},
+        {"force", no_argument, NULL, O_FORCE},     {"html", required_argument, NULL, O_HTML},
+        {"no-html", no_argument, NULL, O_NO_HTML}, {"help", no_argument, NULL, O_HELP},
+        {NULL, 0, NULL, 0},
     };
     optind = 1;
     opterr = 0;
@@ -456,6 +495,8 @@ int cmd_compare(const cli_globals *g, int argc, char **argv)
             }
             break;
         case O_FORCE: force = true; break;
+        case O_HTML: html = optarg; break;
+        case O_NO_HTML: no_html = true; break;
         case 'h':
         case O_HELP: usage(stdout); return CLI_OK;
         case ':': cli_error("%s needs a value (see nncl compare --help)", argv[optind - 1]); return CLI_USAGE;
@@ -465,6 +506,41 @@ int cmd_compare(const cli_globals *g, int argc, char **argv)
     if (optind >= argc) {
         cli_error("which runs? usage: nncl compare RUN_DIR|SWEEP_DIR... [options]");
         return CLI_USAGE;
+    }
+    if (html && no_html) {
+        cli_error("--html and --no-html: choose one");
+        return CLI_USAGE;
+    }
+    if (html && !*html) {
+        cli_error("--html needs a file name");
+        return CLI_USAGE;
+    }
+    bool defaulted = !no_html && !html;
+    if (defaulted) {
+        /* one sweep folder: the page goes next to its sweep.json */
+        const char *one = argv[optind];
+        if (argc - optind == 1 && is_file(one, "sweep.json") && !is_file(one, "config.json")) {
+            size_t n = strlen(one);
+            while (n > 1 && one[n - 1] == '/')
+                n--;
+            snprintf(html_buf, sizeof html_buf, "%.*s/compare.html", (int)n, one);
+            html = html_buf;
+        } else {
+            html = "compare.html";
+        }
+    }
+    if (html) {
+        char folder[PATH_MAX + 64];
+        folder_of(html, folder, sizeof folder);
+        if (is_file(folder, "config.json")) {
+            if (defaulted)
+                cli_error("the page would go to %s, inside a run directory (%s), and nncl compare changes "
+                          "nothing in a run: give --html FILE elsewhere, or --no-html", html, folder);
+            else
+                cli_error("--html %s: %s is a run directory, and nncl compare changes nothing in a run; "
+                          "choose another folder", html, folder);
+            return CLI_USAGE;
+        }
     }
     compare_set s;
     nncl_status st = compare_load(argv + optind, argc - optind, force, &s);
@@ -479,6 +555,13 @@ int cmd_compare(const cli_globals *g, int argc, char **argv)
         fprintf(stderr, "nncl: note: comparing runs on %s (--force)\n",
                 s.task == 3 ? "different tasks" : "different data");
     int rc = print_set(&s, fmt);
+    if (rc == CLI_OK && html) {
+        fflush(stdout);
+        if ((st = compare_write_html(&s, html)) != NNCL_OK)
+            rc = cli_fail(st);
+        else if (fmt == FMT_TABLE)
+            printf("page: %s\n", html);
+    }
     compare_set_free(&s);
     return rc;
 }

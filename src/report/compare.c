@@ -1,8 +1,9 @@
 /* Comparing runs: expanding sweeps and run folders, reading each run's
- * config.json, summary.json and metrics.csv (never its model or snapshots,
- * so fifty runs load in moments), the hyper-parameters that differ, and
- * groups of runs that differ only by --seed. Read only: nothing in a run
- * directory is written. */
+ * config.json, summary.json and metrics.csv (the model only when the page
+ * is written, one run at a time, and never the snapshots, so fifty runs
+ * load in moments), the hyper-parameters that differ, and groups of runs
+ * that differ only by --seed. Read only: nothing in a run directory is
+ * written. */
 #include <dirent.h>
 #include <errno.h>
 #include <limits.h>
@@ -14,6 +15,7 @@
 #include <sys/stat.h>
 
 #include "report/compare.h"
+#include "report/report_json.h"
 #include "util/atomic_file.h"
 
 #define MAX_JSON_FILE ((size_t)256 << 20)
@@ -999,6 +1001,18 @@ static json_t *settings_json(const compare_run *r)
     return o;
 }
 
+/* The network from config.json: layer sizes, activation, image shape. */
+static json_t *net_json(const compare_run *r)
+{
+    json_t *c = r->rec.config;
+    if (!c)
+        return json_null();
+    json_t *shape = get_path(c, "data.image_shape"), *layers = get_path(c, "model.layers");
+    return json_pack("{s:O, s:O, s:O}", "sizes", json_is_array(layers) ? layers : json_null(), "activation",
+                     get_path(c, "model.activation") ? get_path(c, "model.activation") : json_null(), "image",
+                     json_is_array(shape) ? shape : json_null());
+}
+
 static json_t *run_json(const compare_set *s, const compare_run *r)
 {
     json_t *o = json_object();
@@ -1011,6 +1025,9 @@ static json_t *run_json(const compare_set *s, const compare_run *r)
     json_object_set_new(o, "settings", settings_json(r));
     json_object_set_new(o, "summary", r->rec.summary ? json_deep_copy(r->rec.summary) : json_null());
     json_object_set_new(o, "curves", curves_json(&r->rec, run_task(r) == 2));
+    json_object_set_new(o, "net", net_json(r));
+    json_t *cmd = get_path(r->rec.config, "command");
+    json_object_set_new(o, "command", json_is_array(cmd) ? json_deep_copy(cmd) : json_null());
     return o;
 }
 
@@ -1066,6 +1083,10 @@ json_t *compare_json(const compare_set *s)
                                        ? json_deep_copy(get_path(s->runs[0].rec.config, "data.name"))
                                        : json_null());
     json_object_set_new(o, "mixed_data", json_boolean(s->mixed_data));
+    json_t *first = NULL;
+    for (int i = 0; i < s->n_runs && !first; i++)
+        first = get_path(s->runs[i].rec.config, "data");
+    json_object_set_new(o, "dataset", first && !s->mixed_data ? json_deep_copy(first) : json_null());
     json_object_set_new(o, "flags", flags);
     json_object_set_new(o, "metrics", metrics);
     json_object_set_new(o, "primary", json_string(metric_info[primary(s)].key));
@@ -1074,6 +1095,116 @@ json_t *compare_json(const compare_set *s)
     json_object_set_new(o, "runs", runs);
     json_object_set_new(o, "groups", groups);
     return o;
+}
+
+/* ---- the final weights, for the page ---------------------------------------------- */
+
+#define ALL_LAYERS_UP_TO 100000   /* parameters: larger networks keep their first and last layers */
+
+static json_t *names_or_null(char **names, size_t n)
+{
+    if (!names)
+        return json_null();
+    json_t *a = json_array();
+    for (size_t i = 0; i < n; i++)
+        json_array_append_new(a, json_string(names[i] ? names[i] : ""));
+    return a;
+}
+
+/* One run's model.safetensors: its weights appended to *codes (grown as
+ * needed), described in the returned object. NULL with *why set when the
+ * run has none or it cannot be read. */
+static json_t *run_weights(const compare_run *r, char **codes, size_t *len, size_t *cap, char *why, size_t why_len)
+{
+    char path[4200];
+    snprintf(path, sizeof path, "%s/model.safetensors", r->dir);
+    if (!r->rec.config) {
+        snprintf(why, why_len, "the trial left no run directory");
+        return NULL;
+    }
+    if (!exists(path)) {
+        snprintf(why, why_len, "%s", strcmp(r->status, "diverged") == 0
+                                         ? "the run diverged, so no weights were saved"
+                                         : "the run has no model.safetensors");
+        return NULL;
+    }
+    nncl_model m;
+    memset(&m, 0, sizeof m);
+    if (nncl_model_load(path, &m) != NNCL_OK) {
+        snprintf(why, why_len, "model.safetensors could not be read: %s", nncl_last_error());
+        return NULL;
+    }
+    const nncl_net_config *c = &m.cfg;
+    bool keep[NNCL_MAX_LAYERS];
+    size_t kept = 0;
+    for (int l = 0; l < c->layers; l++) {
+        keep[l] = m.n_params <= ALL_LAYERS_UP_TO || l == 0 || l == c->layers - 1;
+        if (keep[l])
+            kept += c->sizes[l + 1] * (c->sizes[l] + 1);
+    }
+    if (*len + kept + 1 > *cap) {
+        size_t ncap = *cap ? *cap : 1 << 20;
+        while (ncap < *len + kept + 1)
+            ncap *= 2;
+        char *more = realloc(*codes, ncap);
+        if (!more) {
+            nncl_model_free(&m);
+            snprintf(why, why_len, "out of memory for its weights");
+            return NULL;
+        }
+        *codes = more;
+        *cap = ncap;
+    }
+    json_t *scales = json_array(), *clamp = json_array(), *bias_clamp = json_array(), *sizes = json_array(),
+           *layers = json_array();
+    size_t n = report_encode_params(c, m.params, keep, *codes + *len, scales, clamp, bias_clamp);
+    size_t off = 0;
+    bool partial = false;
+    for (int l = 0; l <= c->layers; l++)
+        json_array_append_new(sizes, json_integer((json_int_t)c->sizes[l]));
+    for (int l = 0; l < c->layers; l++) {
+        size_t in = c->sizes[l], out = c->sizes[l + 1];
+        partial |= !keep[l];
+        json_array_append_new(layers, json_pack("{s:I, s:I, s:o, s:o}", "in", (json_int_t)in, "out", (json_int_t)out,
+                                                "w_offset", keep[l] ? json_integer((json_int_t)off) : json_null(),
+                                                "b_offset",
+                                                keep[l] ? json_integer((json_int_t)(off + in * out)) : json_null()));
+        if (keep[l])
+            off += out * (in + 1);
+    }
+    bool image = m.image_h > 0 && (size_t)m.image_h * (size_t)m.image_w == c->sizes[0];
+    json_t *w = json_pack("{s:I, s:I, s:o, s:s, s:s, s:o, s:I, s:b, s:o, s:o, s:o, s:o, s:o, s:o}", "offset",
+                          (json_int_t)*len, "count", (json_int_t)n, "sizes", sizes, "activation", nncl_act_name(c->act),
+                          "task", c->task == NNCL_TASK_REGRESS ? "regress" : "classify", "image",
+                          image ? json_pack("[i, i]", m.image_h, m.image_w) : json_null(), "n_params",
+                          (json_int_t)m.n_params, "partial", partial, "layers", layers, "scale", scales, "clamp", clamp,
+                          "bias_clamp", bias_clamp, "class_names",
+                          names_or_null(m.class_names, c->task == NNCL_TASK_CLASSIFY ? (size_t)m.num_classes : 0),
+                          "feature_names",
+                          !image && c->sizes[0] <= 256 ? names_or_null(m.feature_names, c->sizes[0]) : json_null());
+    *len += n;
+    nncl_model_free(&m);
+    return w;
+}
+
+nncl_status compare_weights(const compare_set *s, json_t *data, char **codes_out, size_t *codes_len)
+{
+    char *codes = NULL;
+    size_t len = 0, cap = 0;
+    json_t *runs = json_object_get(data, "runs");
+    for (int i = 0; i < s->n_runs; i++) {
+        json_t *o = json_array_get(runs, (size_t)i);
+        char why[512] = "";
+        json_t *w = run_weights(&s->runs[i], &codes, &len, &cap, why, sizeof why);
+        json_object_set_new(o, "weights", w ? w : json_null());
+        json_object_set_new(o, "weights_note", w ? json_null() : json_string(why));
+    }
+    if (!codes && !(codes = malloc(1)))
+        return nncl_fail(NNCL_E_NOMEM, "out of memory for the runs' weights");
+    codes[len] = '\0';
+    *codes_out = codes;
+    *codes_len = len;
+    return NNCL_OK;
 }
 
 void compare_set_free(compare_set *s)

@@ -1,8 +1,9 @@
 /* Comparing runs: run directories and sweeps read back into one table of
  * the hyper-parameters that differ between them and their results, with
  * repeated seeds of the same point folded into groups (mean, std, n).
- * `nncl compare` prints it; compare_json() is what a page draws from.
- * Nothing here writes to a run directory, and nothing here prints. */
+ * `nncl compare` prints it; compare_json() and compare_weights() are what
+ * compare.html (compare_page.c) draws from. Nothing here writes to a run
+ * directory, and nothing here prints. */
 #ifndef NNCL_COMPARE_H
 #define NNCL_COMPARE_H
 
@@ -107,6 +108,21 @@ nncl_status compare_sort(compare_set *s, const char *key);
  * epoch, train/val loss and accuracy, lr, seconds), per group its members,
  * values, mean, std and count, in the current order. */
 json_t *compare_json(const compare_set *s);
+
+/* The final weights of every run, for the page: each run object in data
+ * (compare_json's) gets "weights" (its network's sizes, activation, image
+ * shape and names, and per layer the offsets of W and b in *codes, null for
+ * a layer left out; per tensor the scale and per layer the colour clamps of
+ * report_json.c's encoding) or null and "weights_note" saying why (no
+ * model, a failed trial, an unreadable file: noted, never an error).
+ * Networks over 100,000 parameters keep only their first and output layers.
+ * *codes: every run's codes one after another, NUL-terminated, *codes_len
+ * of them. Reads each model.safetensors once, one at a time. */
+nncl_status compare_weights(const compare_set *s, json_t *data, char **codes, size_t *codes_len);
+
+/* Write compare.html to path atomically: one self-contained page (curves,
+ * parallel coordinates, effects, weights, networks, the table). */
+nncl_status compare_write_html(const compare_set *s, const char *path);
 
 /* The group's display name: the first member's name, "+N" for the others. */
 void compare_group_name(const compare_set *s, const compare_group *g, char *out, size_t len);

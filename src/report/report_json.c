@@ -60,6 +60,38 @@ static float encode(const float *x, size_t n, char *out)
     return scale;
 }
 
+size_t report_encode_params(const nncl_net_config *c, const float *params, const bool *keep, char *codes,
+                            json_t *scales, json_t *clamp, json_t *bias_clamp)
+{
+    size_t off = 0, written = 0;
+    for (int l = 0; l < c->layers; l++) {
+        size_t out = c->sizes[l + 1], nw = out * c->sizes[l];
+        if (keep && !keep[l]) {
+            json_array_append_new(scales, json_null());
+            json_array_append_new(scales, json_null());
+            if (clamp)
+                json_array_append_new(clamp, json_null());
+            if (bias_clamp)
+                json_array_append_new(bias_clamp, json_null());
+            off += nw + out;
+            continue;
+        }
+        json_array_append_new(scales, json_real(encode(params + off, nw, codes + written)));
+        json_array_append_new(scales, json_real(encode(params + off + nw, out, codes + written + nw)));
+        if (clamp) {
+            float w = abs_quantile(params + off, nw, COLOUR_PERCENTILE);
+            json_array_append_new(clamp, json_real(w > 0 ? w : 1.0));
+        }
+        if (bias_clamp) {
+            float b = abs_quantile(params + off + nw, out, COLOUR_PERCENTILE);
+            json_array_append_new(bias_clamp, json_real(b > 0 ? b : 1.0));
+        }
+        off += nw + out;
+        written += nw + out;
+    }
+    return written;
+}
+
 static json_t *copy_or_null(json_t *v) { return v ? json_deep_copy(v) : json_null(); }
 
 static json_t *names_json(char **names, size_t n)
@@ -198,21 +230,11 @@ nncl_status report_data(const run_record *r, json_t **data_out, char **codes_out
         for (size_t k = 0; k < frames; k++) {
             run_record_frame_params(r, k, params);
             json_t *s = json_array();
-            size_t off = 0;
-            for (int l = 0; l < L; l++) {
-                size_t out = r->cfg.sizes[l + 1], nw = out * r->cfg.sizes[l];
-                json_array_append_new(s, json_real(encode(params + off, nw, codes + k * P + off)));
-                json_array_append_new(s, json_real(encode(params + off + nw, out, codes + k * P + off + nw)));
-                /* The colour domain is the last frame's, fixed through time,
-                 * so a growing weight shows as a deepening colour. */
-                if (k == frames - 1) {
-                    float c = abs_quantile(params + off, nw, COLOUR_PERCENTILE);
-                    float b = abs_quantile(params + off + nw, out, COLOUR_PERCENTILE);
-                    json_array_append_new(clamp, json_real(c > 0 ? c : 1.0));
-                    json_array_append_new(bias_clamp, json_real(b > 0 ? b : 1.0));
-                }
-                off += nw + out;
-            }
+            /* The colour domain is the last frame's, fixed through time,
+             * so a growing weight shows as a deepening colour. */
+            bool last = k == frames - 1;
+            report_encode_params(&r->cfg, params, NULL, codes + k * P, s, last ? clamp : NULL,
+                                 last ? bias_clamp : NULL);
             json_array_append_new(scales, s);
         }
         frames_j = json_pack("{s:I, s:s, s:o, s:o, s:o}", "count", (json_int_t)frames, "source",

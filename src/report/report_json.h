@@ -7,6 +7,17 @@
 
 /* data: the JSON object the page reads; codes: frames x n_params base64
  * digits, NUL-terminated (codes_len of them). */
+/* The weights' encoding, shared by both pages: params (W_1, b_1, W_2, ... in
+ * nncl's flat layout for network c) as one base64 digit per parameter into
+ * codes, each tensor's scale appended to scales (W_l then b_l: value =
+ * (code - 32) * scale) and, when they are not NULL, each layer's colour
+ * clamp (the 99th percentile of |W_l|, or of |b_l|) to clamp and
+ * bias_clamp. Layers with keep[l] false are left out of codes and get null
+ * scales and clamps (keep NULL: every layer). Returns how many codes were
+ * written: the kept layers' parameters, in order. */
+size_t report_encode_params(const nncl_net_config *c, const float *params, const bool *keep, char *codes,
+                            json_t *scales, json_t *clamp, json_t *bias_clamp);
+
 nncl_status report_data(const run_record *r, json_t **data, char **codes, size_t *codes_len);
 
 #endif

@@ -2,120 +2,15 @@
  * codes in #nncl-weights. Plain ES2017, no modules, nothing fetched. */
 "use strict";
 (function () {
+  const C = nnclCommon;
   const doc = document;
-  const $ = (id) => doc.getElementById(id);
-  const SVGNS = "http://www.w3.org/2000/svg";
+  const { $, h, isNum, arr, obj, clamp, fmt, pct, int, secs, plural, shellQuote, minMax, kv } = C;
+  const { LUT_CSS, LUT32, LUT_DARK, cidx, viridis, SERIES, alpha } = C;
+  const { logTick, xy, hasY, chartCard, emptyCard, lineOptions, line, xMaxOf, showTip, moveTip, hideTip, refreshTip } = C;
   const MAX_UNITS = 64;    /* units drawn per column */
   const TOP_K = 6;         /* incoming edges per unit for wide layers and image inputs */
   const FPS = 8;
-
-  /* ------------------------------------------------------------------ helpers */
-  function h(tag, attrs, kids) {
-    const e = doc.createElement(tag);
-    setAttrs(e, attrs);
-    addKids(e, kids);
-    return e;
-  }
-  function s(tag, attrs, kids) {
-    const e = doc.createElementNS(SVGNS, tag);
-    setAttrs(e, attrs);
-    addKids(e, kids);
-    return e;
-  }
-  function setAttrs(e, attrs) {
-    if (!attrs) return;
-    for (const k of Object.keys(attrs)) {
-      const v = attrs[k];
-      if (v == null || v === false) continue;
-      if (k === "text") e.textContent = v;
-      else if (k === "class") e.setAttribute("class", v);
-      else if (k === "style") e.style.cssText = v;
-      else e.setAttribute(k, v === true ? "" : String(v));
-    }
-  }
-  function addKids(e, kids) {
-    if (kids == null) return;
-    for (const c of [].concat(kids)) {
-      if (c == null || c === false) continue;
-      e.appendChild(typeof c === "string" || typeof c === "number" ? doc.createTextNode(String(c)) : c);
-    }
-  }
-  const isNum = (x) => typeof x === "number" && isFinite(x);
-  const arr = (a) => (Array.isArray(a) ? a : []);
-  const obj = (o) => (o && typeof o === "object" && !Array.isArray(o) ? o : {});
-  const clamp = (x, a, b) => (x < a ? a : x > b ? b : x);
-  function fmt(x, digits) {
-    if (!isNum(x)) return "–";
-    if (x === 0) return "0";
-    const a = Math.abs(x);
-    if (a >= 1e6 || a < 1e-3) return x.toExponential(2).replace("e+", "e").replace(/\.?0+e/, "e");
-    if (a >= 1000) return Math.round(x).toLocaleString("en-US");
-    return String(+x.toPrecision(digits || 4));
-  }
-  const pct = (x, d) => (isNum(x) ? (100 * x).toFixed(d == null ? 2 : d) + "%" : "–");
-  const int = (x) => (isNum(x) ? Math.round(x).toLocaleString("en-US") : "–");
-  function secs(x) {
-    if (!isNum(x)) return "–";
-    if (x < 60) return (x < 10 ? x.toFixed(1) : x.toFixed(0)) + " s";
-    if (x < 3600) return Math.floor(x / 60) + " min " + Math.round(x % 60) + " s";
-    return Math.floor(x / 3600) + " h " + Math.round((x % 3600) / 60) + " min";
-  }
-  const plural = (n, w) => int(n) + " " + w + (n === 1 ? "" : "s");
-  function shellQuote(a) {
-    a = String(a);
-    if (a !== "" && /^[A-Za-z0-9_\-+=.,:/@%^]+$/.test(a)) return a;
-    return "'" + a.replace(/'/g, "'\\''") + "'";
-  }
-  function minMax(values) {
-    let lo = Infinity, hi = -Infinity;
-    for (const v of values) if (isNum(v)) { if (v < lo) lo = v; if (v > hi) hi = v; }
-    return lo <= hi ? [lo, hi] : null;
-  }
-
-  /* ------------------------------------------------------------ colour scales */
-  /* ColorBrewer RdBu, 11 stops, negative = blue; interpolated linearly. */
-  const RDBU = ["#053061", "#2166ac", "#4393c3", "#92c5de", "#d1e5f0", "#f7f7f7",
-    "#fddbc7", "#f4a582", "#d6604d", "#b2182b", "#67001f"];
-  const hexRGB = (c) => [parseInt(c.slice(1, 3), 16), parseInt(c.slice(3, 5), 16), parseInt(c.slice(5, 7), 16)];
-  const NLUT = 1001;       /* odd: index 500 is exactly 0 */
-  const LUT_CSS = new Array(NLUT);
-  const LUT32 = new Uint32Array(NLUT);
-  const LUT_DARK = new Uint8Array(NLUT);
-  (function () {
-    const stops = RDBU.map(hexRGB);
-    for (let i = 0; i < NLUT; i++) {
-      const t = (i / (NLUT - 1)) * 10;
-      const k = Math.min(9, Math.floor(t));
-      const f = t - k;
-      const a = stops[k], b = stops[k + 1];
-      const r = Math.round(a[0] + (b[0] - a[0]) * f);
-      const g = Math.round(a[1] + (b[1] - a[1]) * f);
-      const bl = Math.round(a[2] + (b[2] - a[2]) * f);
-      LUT_CSS[i] = "rgb(" + r + "," + g + "," + bl + ")";
-      LUT32[i] = ((255 << 24) | (bl << 16) | (g << 8) | r) >>> 0;
-      LUT_DARK[i] = 0.299 * r + 0.587 * g + 0.114 * bl < 120 ? 1 : 0;
-    }
-  })();
-  /* v in [-1, 1] (clipped; NaN is 0) to a LUT index */
-  function cidx(v) {
-    if (!(v > -1)) v = v !== v ? 0 : -1;
-    else if (v > 1) v = 1;
-    return Math.round((v + 1) * 0.5 * (NLUT - 1));
-  }
-  const rdbu = (v) => LUT_CSS[cidx(v)];
-  /* viridis, light (few) to dark (many), for counts */
-  const VIRIDIS = ["#fde725", "#b5de2b", "#6ece58", "#35b779", "#1f9e89", "#26828e", "#31688e", "#3e4989", "#482878", "#440154"].map(hexRGB);
-  function viridis(t) {
-    t = clamp(t, 0, 1) * (VIRIDIS.length - 1);
-    const k = Math.min(VIRIDIS.length - 2, Math.floor(t)), f = t - k;
-    const a = VIRIDIS[k], b = VIRIDIS[k + 1];
-    return "rgb(" + Math.round(a[0] + (b[0] - a[0]) * f) + "," + Math.round(a[1] + (b[1] - a[1]) * f) + "," +
-      Math.round(a[2] + (b[2] - a[2]) * f) + ")";
-  }
-  /* Okabe-Ito, for one line per layer or series */
-  const SERIES = ["#0072b2", "#d55e00", "#009e73", "#cc79a7", "#e69f00", "#56b4e9", "#000000", "#f0e442"];
   const C_TRAIN = "#0072b2", C_VAL = "#d55e00", C_CURSOR = "#d55e00";
-  function alpha(hex, a) { const c = hexRGB(hex); return "rgba(" + c[0] + "," + c[1] + "," + c[2] + "," + a + ")"; }
 
   /* --------------------------------------------------------------- the data */
   let D;
@@ -175,29 +70,17 @@
     timings[name] = Math.round((performance.now() - t0) * 10) / 10;
   }
 
+  let W = null;            /* the network and its weights (nnclCommon.netModel), once decoded */
   function decodeWeights() {
     const node = $("nncl-weights");
     if (!F || !node || !P) return;
-    let txt = node.textContent;
-    const need = S * P;
-    if (txt.length !== need) txt = txt.replace(/\s+/g, "");
-    if (txt.length !== need) {
-      if (txt.length) notices.push(["warn", "The weight codes in this file hold " + int(txt.length) + " characters, not " + int(need) +
+    const need = S * P, txt = node.textContent;
+    codes = C.decodeCodes(txt, need);
+    if (!codes) {
+      if (txt.replace(/\s+/g, "").length) notices.push(["warn", "The weight codes in this file hold " + int(txt.replace(/\s+/g, "").length) + " characters, not " + int(need) +
         " (" + S + " frames × " + int(P) + " parameters), so the network drawing and the first-layer pictures are left out."]);
       return;
     }
-    const map = new Uint8Array(128).fill(32);
-    const A = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
-    for (let i = 0; i < 64; i++) map[A.charCodeAt(i)] = i;
-    /* the codes are ASCII, so the encoder's bytes line up with the characters */
-    let c = typeof TextEncoder === "function" ? new TextEncoder().encode(txt) : null;
-    if (c && c.length === need) {
-      for (let i = 0; i < need; i++) c[i] = map[c[i] & 127];
-    } else {
-      c = new Uint8Array(need);
-      for (let i = 0; i < need; i++) c[i] = map[txt.charCodeAt(i) & 127];
-    }
-    codes = c;
     node.textContent = "";   /* the string is no longer needed */
   }
   const fval = (key, k) => (F && Array.isArray(F[key]) && isNum(F[key][k]) ? F[key][k] : null);
@@ -206,28 +89,13 @@
     return row && isNum(row[t]) ? row[t] : 0;
   };
   const clampW = (l) => { const c = F && F.clamp && F.clamp[l]; return isNum(c) && c > 0 ? c : 1; };
-  const clampB = (l) => { const c = F && F.bias_clamp && F.bias_clamp[l]; return isNum(c) && c > 0 ? c : 1; };
-  /* colour LUT from a code (0..63) to a LUT index, for layer l's weights (or biases) at frame k */
-  function codeIdx(k, l, bias) {
-    const sc = scaleOf(k, 2 * l + (bias ? 1 : 0)) / (bias ? clampB(l) : clampW(l));
-    const out = new Uint16Array(64);
-    for (let c = 0; c < 64; c++) out[c] = cidx((c - 32) * sc);
-    return out;
-  }
-  function weightsOf(k, l, j) {
-    const lay = layers[l], n = lay.in, base = k * P + lay.w_offset + j * n, sc = scaleOf(k, 2 * l);
-    const w = new Float32Array(n);
-    for (let i = 0; i < n; i++) w[i] = (codes[base + i] - 32) * sc;
-    return w;
-  }
-  const biasOf = (k, l, j) => (codes[k * P + layers[l].b_offset + j] - 32) * scaleOf(k, 2 * l + 1);
-  const outgoingOf = (k, i) => {      /* input i's weights into layer 1 */
-    const lay = layers[0], n = lay.in, base = k * P + lay.w_offset + i, sc = scaleOf(k, 0);
-    const w = new Float32Array(lay.out);
-    for (let j = 0; j < lay.out; j++) w[j] = (codes[base + j * n] - 32) * sc;
-    return w;
-  };
   const actOf = (l) => (l === L - 1 ? (classify ? "softmax" : "identity") : String(net.activation || obj(cfg.model).activation || "?"));
+  function netOf() {
+    if (!W) W = C.netModel({ sizes: sizes, layers: layers, act: net.activation || obj(cfg.model).activation, classify: classify, image: image,
+      featureNames: featureNames, classNames: classNames, codes: codes, P: P, S: S, scale: scaleOf,
+      clamp: F ? F.clamp : null, biasClamp: F ? F.bias_clamp : null });
+    return W;
+  }
 
   /* ---------------------------------------------------------------- header */
   function buildHeader() {
@@ -290,15 +158,6 @@
   }
 
   /* ------------------------------------------------------------ at a glance */
-  function kv(rows) {
-    const dl = h("dl", { class: "kv" });
-    for (const r of rows) {
-      if (!r || r[1] == null || r[1] === "") continue;
-      dl.appendChild(h("dt", { text: r[0] }));
-      dl.appendChild(h("dd", null, r[1] instanceof Node ? r[1] : String(r[1])));
-    }
-    return dl;
-  }
   function card(title, body, cls) { return h("div", { class: "card" + (cls ? " " + cls : "") }, [h("h3", { text: title }), body]); }
 
   function buildGlance() {
@@ -436,96 +295,10 @@
       ctx.restore();
     },
   };
-  function logTick(v) {
-    const l = Math.log10(v);
-    if (Math.abs(l - Math.round(l)) > 1e-6) return "";
-    const e = Math.round(l);
-    return e === 0 ? "1" : e === 1 ? "10" : "1e" + e;
-  }
-  /* points {x, y} from parallel arrays, dropping what a scale cannot show */
-  function xy(xs, ys, mul, positive) {
-    const out = [];
-    const n = Math.min(arr(xs).length, arr(ys).length);
-    for (let i = 0; i < n; i++) {
-      const x = xs[i];
-      if (!isNum(x)) continue;
-      let y = ys[i];
-      y = isNum(y) ? y * (mul || 1) : null;
-      if (positive && !(y > 0)) y = null;
-      out.push({ x: x, y: y });
-    }
-    return out;
-  }
-  const hasY = (pts) => pts.some((p) => p.y != null);
-  function chartCard(parent, title, explain) {
-    const c = h("div", { class: "chart-card" });
-    c.appendChild(h("h3", { text: title }));
-    if (explain) c.appendChild(h("p", { class: "explain", text: explain }));
-    const box = h("div", { class: "chart-box" });
-    const canvas = h("canvas");
-    box.appendChild(canvas);
-    c.appendChild(box);
-    parent.appendChild(c);
-    return { card: c, box: box, canvas: canvas };
-  }
-  function emptyCard(parent, title, explain, why) {
-    const c = h("div", { class: "chart-card" }, [h("h3", { text: title })]);
-    if (explain) c.appendChild(h("p", { class: "explain", text: explain }));
-    c.appendChild(h("div", { class: "empty", text: why }));
-    parent.appendChild(c);
-  }
-  /* spec: {datasets, xTitle, yTitle, yLog, yFmt, xMin, xMax, type} */
-  function lineOptions(spec) {
-    const yFmt = spec.yFmt || ((v) => fmt(v));
-    return {
-      animation: false,
-      responsive: true,
-      maintainAspectRatio: false,
-      normalized: true,
-      interaction: { mode: "nearest", axis: "x", intersect: false },
-      layout: { padding: { right: 6 } },
-      scales: {
-        x: {
-          type: "linear",
-          min: spec.xMin != null ? spec.xMin : undefined,
-          max: spec.xMax != null ? spec.xMax : undefined,
-          title: { display: !!spec.xTitle, text: spec.xTitle || "" },
-          grid: { color: "#eef0f4" },
-          ticks: { maxTicksLimit: 9, includeBounds: false, callback: (v) => fmt(v, 3) },
-        },
-        y: {
-          type: spec.yLog ? "logarithmic" : "linear",
-          title: { display: !!spec.yTitle, text: spec.yTitle || "" },
-          grid: { color: "#eef0f4" },
-          min: spec.yMin,
-          max: spec.yMax,
-          ticks: spec.yLog ? { callback: logTick, autoSkip: true } : { maxTicksLimit: 7, callback: (v) => yFmt(v) },
-        },
-      },
-      plugins: {
-        legend: { position: "bottom", labels: { boxWidth: 14, boxHeight: 2, padding: 10, filter: (item, data) => !data.datasets[item.datasetIndex].$hideLegend } },
-        tooltip: {
-          callbacks: {
-            title: (items) => (items.length ? spec.xTitle.replace(/ \(.*\)$/, "") + " " + fmt(items[0].parsed.x, 4) : ""),
-            label: (c) => " " + c.dataset.label + ": " + yFmt(c.parsed.y),
-          },
-        },
-      },
-      elements: { line: { borderWidth: 2, tension: 0 }, point: { radius: 0, hoverRadius: 4 } },
-    };
-  }
   function makeChart(canvas, type, datasets, options) {
     return new Chart(canvas.getContext("2d"), { type: type, data: { datasets: datasets }, options: options, plugins: [cursorPlugin] });
   }
-  function line(label, data, colour, opts) {
-    return Object.assign({ label: label, data: data, borderColor: colour, backgroundColor: colour, spanGaps: false, fill: false }, opts || {});
-  }
   function frameX(k, mode) { return fval(mode === "time" ? "seconds" : "epoch", k); }
-  function xMaxOf(sets) {
-    let m = -Infinity;
-    for (const d of sets) for (const p of d.data) if (p.x > m) m = p.x;
-    return m > 0 ? m : 1;
-  }
 
   function buildCurves() {
     const box = $("curves");
@@ -690,484 +463,30 @@
   }
 
   /* ----------------------------------------------------------------- network */
-  const NET = { layout: null };
-  function layoutNetwork() {
-    const box = $("network");
-    const W = Math.max(680, Math.floor(box.clientWidth || 1100));
-    const shown = sizes.map((n, c) => (c === 0 && image ? 0 : Math.min(n, MAX_UNITS)));
-    const maxShown = Math.max(1, ...shown);
-    const spacing = Math.min(44, Math.max(10.5, 680 / maxShown));
-    const top = 56, bottom = 34;
-    let cell = 0, gridH = 0, gridW = 0;
-    if (image) {
-      cell = Math.max(2, Math.min(10, Math.floor(300 / Math.max(image[0], image[1]))));
-      gridH = cell * image[0];
-      gridW = cell * image[1];
-    }
-    const innerH = Math.max(maxShown * spacing, gridH + 16, 220);
-    const H = Math.ceil(top + innerH + bottom);
-    const cy = top + innerH / 2;
-    const rOf = (sp) => clamp(sp * 0.36, 3.6, 11);
-    const r = rOf(spacing);
-    const textW = (list) => Math.min(160, 12 + 7 * Math.max(0, ...list.map((t) => t.length)));
-    const leftW = image ? 16 : textW(featureNames.slice(0, MAX_UNITS)) + 8;
-    const rightW = Math.max(56, textW(classNames.slice(0, MAX_UNITS)) + 10);
-    const first = image ? 16 + gridW : leftW + r;
-    const last = W - rightW - r;
-    const cols = [];
-    for (let c = 0; c <= L; c++) {
-      const x = c === 0 ? (image ? 16 + gridW / 2 : first) : first + ((last - first) * c) / L;
-      const m = shown[c];
-      const sp = m ? Math.min(44, (innerH - 8) / m) : spacing;
-      const ys = new Float32Array(m);
-      for (let j = 0; j < m; j++) ys[j] = cy + (j - (m - 1) / 2) * sp;
-      cols.push({ x: x, n: sizes[c], m: m, ys: ys, sp: sp, r: rOf(sp) });
-    }
-    const grid = image ? { x: 16, y: cy - gridH / 2, w: gridW, h: gridH, cell: cell } : null;
-    /* edges: per weight layer, every edge or each unit's strongest TOP_K */
-    const edges = [];
-    for (let l = 0; l < L; l++) {
-      const src = l === 0 && image ? sizes[0] : cols[l].m;
-      const topk = (l === 0 && !!image) || layers[l].in > MAX_UNITS || layers[l].out > MAX_UNITS;
-      const k = topk ? Math.min(TOP_K, src) : src;
-      const cap = cols[l + 1].m * k;
-      edges.push({ topk: topk, k: k, src: src, src_i: new Int32Array(cap), dst_j: new Int32Array(cap), code: new Uint8Array(cap), order: new Int32Array(cap), n: 0 });
-    }
-    NET.layout = { W: W, H: H, cols: cols, grid: grid, r: r, top: top, edges: edges, spacing: spacing };
-  }
-
-  function buildNetworkSvg() {
-    const Lo = NET.layout, svg = $("net-svg"), canvas = $("net-canvas"), box = $("network");
-    const dpr = window.devicePixelRatio || 1;
-    box.style.height = Lo.H + "px";
-    canvas.width = Math.round(Lo.W * dpr);
-    canvas.height = Math.round(Lo.H * dpr);
-    canvas.style.width = Lo.W + "px";
-    canvas.style.height = Lo.H + "px";
-    NET.dpr = dpr;
-    svg.setAttribute("width", Lo.W);
-    svg.setAttribute("height", Lo.H);
-    svg.setAttribute("viewBox", "0 0 " + Lo.W + " " + Lo.H);
-    while (svg.firstChild) svg.removeChild(svg.firstChild);
-    NET.nodes = [];
-    for (let c = 0; c <= L; c++) {
-      const col = Lo.cols[c];
-      const g = s("g", { class: "layer", "data-layer": c });
-      let title, sub;
-      if (c === 0) { title = "input"; sub = image ? image[0] + "×" + image[1] + " pixels" : plural(sizes[0], "feature"); }
-      else if (c === L) { title = "output"; sub = plural(sizes[c], "unit") + " · " + actOf(c - 1); }
-      else { title = "hidden " + c; sub = plural(sizes[c], "unit") + " · " + actOf(c - 1); }
-      g.appendChild(s("text", { class: "col-title", x: col.x, y: 18, text: title }));
-      g.appendChild(s("text", { class: "col-sub", x: col.x, y: 33, text: sub }));
-      const nodes = [];
-      if (c === 0 && image) {
-        const gr = Lo.grid;
-        g.appendChild(s("rect", { class: "grid-frame", x: gr.x - 0.5, y: gr.y - 0.5, width: gr.w + 1, height: gr.h + 1, "data-grid": 1 }));
-        NET.gridCaption = s("text", { class: "caption", x: gr.x, y: gr.y + gr.h + 16 });
-        NET.gridCaption2 = s("text", { class: "caption", x: gr.x, y: gr.y + gr.h + 30 });
-        g.appendChild(NET.gridCaption);
-        g.appendChild(NET.gridCaption2);
-      } else {
-        for (let j = 0; j < col.m; j++) {
-          const circ = s("circle", { class: "node" + (c === 0 ? " input" : ""), cx: col.x, cy: col.ys[j], r: col.r, "data-c": c, "data-u": j, fill: c === 0 ? null : "#f7f7f7" });
-          g.appendChild(circ);
-          nodes.push(circ);
-          if (c === 0 || c === L) {
-            const name = c === 0 ? featureNames[j] : classNames[j];
-            const short = name.length > 20 ? name.slice(0, 19) + "…" : name;
-            if (col.sp >= 9)
-              g.appendChild(s("text", { class: "label", x: c === 0 ? col.x - col.r - 6 : col.x + col.r + 6, y: col.ys[j], "text-anchor": c === 0 ? "end" : "start",
-                style: col.sp < 13 ? "font-size:" + Math.max(8, Math.floor(col.sp - 1)) + "px" : null, text: short }));
-          }
-        }
-        if (col.n > col.m) g.appendChild(s("text", { class: "more", x: col.x, y: col.ys[col.m - 1] + col.r + 16, text: "+" + int(col.n - col.m) + " more" }));
-      }
-      svg.appendChild(g);
-      NET.nodes.push(nodes);
-    }
-    NET.ctx = canvas.getContext("2d");
-    if (image) {
-      NET.gridCanvas = h("canvas", { width: image[1], height: image[0] });
-      NET.gridCtx = NET.gridCanvas.getContext("2d");
-      NET.gridImg = NET.gridCtx.createImageData(image[1], image[0]);
-      NET.grid32 = new Uint32Array(NET.gridImg.data.buffer);
-    }
-    NET.fills = NET.nodes.map((n) => new Array(n.length).fill(""));
-    NET.impCache = new Array(S);
-    NET.impMax = null;
-  }
-
-  /* Per pixel, how much layer 1's weights from it have changed since the first
-   * frame (mean |w_k - w_0| over the units), or with one frame their mean |w|;
-   * as greys on one scale for all frames: the pixels the network learned to use. */
-  function pixelSums(k) {
-    const lay = layers[0], n = lay.in, base = k * P + lay.w_offset, b0 = lay.w_offset;
-    const sk = scaleOf(k, 0), s0 = scaleOf(0, 0), diff = S > 1;
-    const acc = new Float32Array(n);
-    for (let j = 0; j < lay.out; j++) {
-      const o = base + j * n, o0 = b0 + j * n;
-      for (let i = 0; i < n; i++) {
-        const v = diff ? (codes[o + i] - 32) * sk - (codes[o0 + i] - 32) * s0 : (codes[o + i] - 32) * sk;
-        acc[i] += v < 0 ? -v : v;
-      }
-    }
-    return acc;
-  }
-  function importance(k) {
-    if (NET.impCache[k]) return NET.impCache[k];
-    let last = null;
-    if (NET.impMax == null) {
-      last = pixelSums(S - 1);
-      let mx = 0;
-      for (let i = 0; i < last.length; i++) if (last[i] > mx) mx = last[i];
-      NET.impMax = mx;
-    }
-    const acc = last && k === S - 1 ? last : pixelSums(k), n = acc.length, mx = NET.impMax;
-    const out = new Uint32Array(n);
-    for (let i = 0; i < n; i++) {
-      const g = Math.round(250 - 205 * clamp(mx > 0 ? acc[i] / mx : 0, 0, 1));
-      out[i] = ((255 << 24) | (g << 16) | (g << 8) | g) >>> 0;
-    }
-    NET.impCache[k] = out;
-    return out;
-  }
-
-  function drawNetwork(k) {
-    const Lo = NET.layout, ctx = NET.ctx, dpr = NET.dpr;
-    ctx.setTransform(dpr, 0, 0, dpr, 0, 0);
-    ctx.clearRect(0, 0, Lo.W, Lo.H);
-    const have = !!codes;
-    /* input grid */
-    if (image) {
-      const gr = Lo.grid;
-      if (have) {
-        if (NET.hoverUnit != null && NET.hoverUnit.c === 1) {
-          const lut = codeIdx(k, 0, false), lay = layers[0], base = k * P + lay.w_offset + NET.hoverUnit.j * lay.in;
-          for (let i = 0; i < lay.in; i++) NET.grid32[i] = LUT32[lut[codes[base + i]]];
-          NET.gridCaption.textContent = "hidden unit " + (NET.hoverUnit.j + 1) + "'s incoming weights";
-          NET.gridCaption2.textContent = "(blue negative, red positive)";
-        } else {
-          NET.grid32.set(importance(k));
-          NET.gridCaption.textContent = S > 1 ? "darker: pixels whose weights have" : "darker: pixels with larger weights";
-          NET.gridCaption2.textContent = S > 1 ? "changed most since the start" : "";
-        }
-        NET.gridCtx.putImageData(NET.gridImg, 0, 0);
-        ctx.imageSmoothingEnabled = false;
-        ctx.drawImage(NET.gridCanvas, gr.x, gr.y, gr.w, gr.h);
-      } else {
-        ctx.fillStyle = "#f3f4f6";
-        ctx.fillRect(gr.x, gr.y, gr.w, gr.h);
-        NET.gridCaption.textContent = "";
-        NET.gridCaption2.textContent = "";
-      }
-    }
-    /* edges; without weights, the connections of small layers in grey */
-    if (have) {
-      for (let l = 0; l < L; l++) drawEdges(k, l);
-    } else {
-      ctx.strokeStyle = "#dfe3ea";
-      ctx.lineWidth = 1;
-      for (let l = 0; l < L; l++) {
-        if (Lo.edges[l].topk) continue;
-        const a = Lo.cols[l], b = Lo.cols[l + 1];
-        ctx.beginPath();
-        for (let j = 0; j < b.m; j++) for (let i = 0; i < a.m; i++) {
-          const x1 = a.x + a.r, x2 = b.x - b.r, xm = (x1 + x2) / 2;
-          ctx.moveTo(x1, a.ys[i]);
-          ctx.bezierCurveTo(xm, a.ys[i], xm, b.ys[j], x2, b.ys[j]);
-        }
-        ctx.stroke();
-      }
-    }
-    /* node colours: biases */
-    for (let c = 1; c <= L; c++) {
-      const nodes = NET.nodes[c], fills = NET.fills[c];
-      const l = c - 1;
-      const lut = have ? codeIdx(k, l, true) : null;
-      const base = k * P + layers[l].b_offset;
-      for (let j = 0; j < nodes.length; j++) {
-        const f = have ? LUT_CSS[lut[codes[base + j]]] : "#f7f7f7";
-        if (fills[j] !== f) { nodes[j].setAttribute("fill", f); fills[j] = f; }
-      }
-    }
-  }
-
-  const ORDER = (() => {        /* codes by |code - 32|, weakest first */
-    const o = [];
-    for (let d = 0; d <= 32; d++) { if (32 - d >= 0) o.push(32 - d); if (d > 0 && 32 + d < 64) o.push(32 + d); }
-    return o;
-  })();
-  function drawEdges(k, l) {
-    const Lo = NET.layout, E = Lo.edges[l], ctx = NET.ctx;
-    const lay = layers[l], nIn = lay.in, base = k * P + lay.w_offset;
-    const srcCol = Lo.cols[l], dstCol = Lo.cols[l + 1];
-    const m = dstCol.m;
-    let n = 0;
-    if (!E.topk) {
-      for (let j = 0; j < m; j++) {
-        const o = base + j * nIn;
-        for (let i = 0; i < E.src; i++) { E.src_i[n] = i; E.dst_j[n] = j; E.code[n] = codes[o + i]; n++; }
-      }
-    } else {
-      const K = E.k, bestA = new Int32Array(K), bestI = new Int32Array(K);
-      for (let j = 0; j < m; j++) {
-        const o = base + j * nIn;
-        bestA.fill(-1);
-        for (let i = 0; i < E.src; i++) {
-          let a = codes[o + i] - 32;
-          if (a < 0) a = -a;
-          if (a <= bestA[K - 1]) continue;
-          let p = K - 1;
-          while (p > 0 && bestA[p - 1] < a) { bestA[p] = bestA[p - 1]; bestI[p] = bestI[p - 1]; p--; }
-          bestA[p] = a;
-          bestI[p] = i;
-        }
-        for (let q = 0; q < K; q++) {
-          if (bestA[q] < 0) continue;
-          E.src_i[n] = bestI[q]; E.dst_j[n] = j; E.code[n] = codes[o + bestI[q]]; n++;
-        }
-      }
-    }
-    E.n = n;
-    /* counting sort by code, then one path per code, weakest first */
-    const cnt = new Int32Array(65);
-    for (let e = 0; e < n; e++) cnt[E.code[e] + 1]++;
-    for (let c = 0; c < 64; c++) cnt[c + 1] += cnt[c];
-    const pos = cnt.slice(0, 64);
-    for (let e = 0; e < n; e++) E.order[pos[E.code[e]]++] = e;
-    const sc = scaleOf(k, 2 * l) / clampW(l);
-    const r = srcCol.r, gr = Lo.grid;
-    const x2 = dstCol.x - dstCol.r;
-    const fromGrid = l === 0 && !!image;
-    /* a hovered unit: its own edges on top, the rest faded */
-    const hv = NET.hoverUnit;
-    const isHot = (e) => hv && ((hv.c === l + 1 && E.dst_j[e] === hv.j) || (hv.c === l && E.src_i[e] === hv.j));
-    const path = (e) => {
-      const i = E.src_i[e], j = E.dst_j[e];
-      let x1, y1;
-      if (fromGrid) {
-        x1 = gr.x + ((i % image[1]) + 0.5) * gr.cell;
-        y1 = gr.y + (Math.floor(i / image[1]) + 0.5) * gr.cell;
-      } else {
-        x1 = srcCol.x + r;
-        y1 = srcCol.ys[i];
-      }
-      const y2 = dstCol.ys[j];
-      const xm = (x1 + x2) / 2;
-      ctx.moveTo(x1, y1);
-      ctx.bezierCurveTo(xm, y1, xm, y2, x2, y2);
-    };
-    const style = (c) => {
-      const v = (c - 32) * sc;
-      const av = Math.min(1, Math.abs(v));
-      ctx.strokeStyle = LUT_CSS[cidx(v)];
-      ctx.lineWidth = E.topk ? 0.3 + 1.4 * av : 0.35 + 2.6 * av;
-    };
-    ctx.globalAlpha = hv ? 0.12 : E.topk ? 0.6 : n > 1500 ? 0.55 : n > 400 ? 0.75 : 0.9;
-    ctx.lineCap = "round";
-    for (const c of ORDER) {
-      const from = cnt[c], to = cnt[c + 1];
-      if (from === to) continue;
-      style(c);
-      ctx.beginPath();
-      for (let q = from; q < to; q++) path(E.order[q]);
-      ctx.stroke();
-    }
-    if (hv) {
-      ctx.globalAlpha = 1;
-      for (const c of ORDER) {
-        for (let q = cnt[c]; q < cnt[c + 1]; q++) {
-          const e = E.order[q];
-          if (!isHot(e)) continue;
-          style(c);
-          ctx.lineWidth += 0.6;
-          ctx.beginPath();
-          path(e);
-          ctx.stroke();
-        }
-      }
-    }
-    ctx.globalAlpha = 1;
-    /* mark the pixels that carry edges */
-    if (fromGrid) {
-      ctx.strokeStyle = "rgba(20,20,20,0.7)";
-      ctx.lineWidth = 1;
-      for (let e = 0; e < n; e++) {
-        if (hv && !isHot(e)) continue;
-        const i = E.src_i[e];
-        ctx.strokeRect(gr.x + (i % image[1]) * gr.cell + 0.5, gr.y + Math.floor(i / image[1]) * gr.cell + 0.5, gr.cell - 1, gr.cell - 1);
-      }
-    }
-  }
-
+  let NETV = null;
   function buildNetwork() {
-    layoutNetwork();
-    buildNetworkSvg();
+    const Wm = netOf();
+    NETV = C.networkView(Wm, $("network"), { maxUnits: MAX_UNITS, topK: TOP_K });
     const note = [];
     if (!codes) note.push(F ? "The weights could not be read, so only the shape of the network is drawn." :
       "This run saved no weights (no snapshot and no model), so only the shape of the network is drawn.");
-    const wide = [];
-    for (let c = 1; c <= L; c++) if (sizes[c] > MAX_UNITS) wide.push(c);
-    if (codes) {
-      if (image) note.push("Each unit next to the image draws only its " + TOP_K + " strongest pixel weights (outlined in the grid); hover a unit to see all of them in the grid.");
-      if (wide.length || sizes[0] > MAX_UNITS && !image) note.push("Layers wider than " + MAX_UNITS + " units show their first " + MAX_UNITS + "; edges next to them show each unit's " + TOP_K + " strongest.");
+    else {
+      note.push(...C.networkNotes(Wm, { maxUnits: MAX_UNITS, topK: TOP_K }));
       if (F && F.source === "model") note.push("These are the final weights: the run has no snapshots, so there is no time to move through.");
     }
     $("net-note").textContent = note.join(" ");
-    /* legend */
-    const lg = $("net-legend");
-    if (codes) {
-      lg.classList.add("pairs");
-      for (let l = 0; l < L; l++) {
-        for (const b of [false, true]) {
-          const cval = b ? clampB(l) : clampW(l);
-          const row = h("div", { class: "legend-row" });
-          row.appendChild(h("div", { class: "legend-name", text: "layer " + (l + 1) + (b ? " biases" : " weights") }));
-          const right = h("div");
-          right.appendChild(h("div", { class: "scale-bar" }));
-          right.appendChild(h("div", { class: "scale-ticks" }, [-1, 0, 1].map((t) => h("span", { text: (t > 0 ? "+" : "") + fmt(t * cval, 2) + (t === -1 ? " or less" : t === 1 ? " or more" : "") }))));
-          row.appendChild(right);
-          lg.appendChild(row);
-        }
-      }
-      lg.appendChild(h("div", { class: "legend-help", text: "Blue is negative, red positive, white near zero. Each layer has its own colour range, fixed over time " +
+    if (codes)
+      C.networkLegend(Wm, $("net-legend"), "Blue is negative, red positive, white near zero. Each layer has its own colour range, fixed over time " +
         "(the bar's ends are a high percentile of the layer's final weights, so one large weight does not wash out the rest); " +
-        "line width grows with |weight| up to the end of that range." }));
-    }
-    /* hover */
-    const svg = $("net-svg");
-    svg.addEventListener("mouseover", (e) => {
-      const t = e.target;
-      if (t.dataset && t.dataset.c != null) {
-        const c = +t.dataset.c, j = +t.dataset.u;
-        NET.hoverUnit = { c: c, j: j };
-        t.classList.add("hot");
-        showTip(e, () => nodeTip(c, j));
-        if (codes) drawNetwork(cur);
-      }
-    });
-    svg.addEventListener("mouseout", (e) => {
-      const t = e.target;
-      if (t.dataset && t.dataset.c != null) {
-        t.classList.remove("hot");
-        const was = NET.hoverUnit;
-        NET.hoverUnit = null;
-        hideTip();
-        if (was && codes) drawNetwork(cur);
-      }
-    });
-    svg.addEventListener("mousemove", (e) => {
-      if (e.target.dataset && e.target.dataset.grid && codes) {
-        const gr = NET.layout.grid, rect = svg.getBoundingClientRect();
-        const cx = Math.floor((e.clientX - rect.left - gr.x) / gr.cell), cy = Math.floor((e.clientY - rect.top - gr.y) / gr.cell);
-        if (cx >= 0 && cy >= 0 && cx < image[1] && cy < image[0]) showTip(e, () => pixelTip(cy, cx));
-        return;
-      }
-      moveTip(e);
-    });
-    svg.addEventListener("mouseleave", hideTip);
-    frameHooks.push(drawNetwork);
+        "line width grows with |weight| up to the end of that range.");
+    frameHooks.push((k) => NETV.draw(k));
     let rt = null;
     window.addEventListener("resize", () => {
       clearTimeout(rt);
-      rt = setTimeout(() => {
-        const w = Math.max(680, Math.floor($("network").clientWidth));
-        if (w === NET.layout.W) return;
-        layoutNetwork();
-        buildNetworkSvg();
-        drawNetwork(cur);
-      }, 150);
+      rt = setTimeout(() => NETV.resize(), 150);
     });
   }
 
-  /* ----------------------------------------------------------------- tooltip */
-  const TIP = { el: null, make: null, x: 0, y: 0 };
-  function showTip(e, make) {
-    TIP.el = $("tooltip");
-    TIP.make = make;
-    TIP.el.hidden = false;
-    refreshTip();
-    moveTip(e);
-  }
-  function refreshTip() {
-    if (!TIP.make || !TIP.el || TIP.el.hidden) return;
-    const content = TIP.make();
-    TIP.el.replaceChildren(content);
-  }
-  function moveTip(e) {
-    if (!TIP.el || TIP.el.hidden) return;
-    const el = TIP.el, pad = 14;
-    const w = el.offsetWidth, hh = el.offsetHeight;
-    let x = e.clientX + pad, y = e.clientY + pad;
-    if (x + w > window.innerWidth - 4) x = e.clientX - w - pad;
-    if (y + hh > window.innerHeight - 4) y = Math.max(4, window.innerHeight - hh - 4);
-    el.style.left = Math.max(4, x) + "px";
-    el.style.top = y + "px";
-  }
-  function hideTip() {
-    if (TIP.el) TIP.el.hidden = true;
-    TIP.make = null;
-  }
-  function chip(v) { return h("span", { class: "chip", style: "background:" + rdbu(v) }); }
-  function weightImage(w, cval, z) {
-    const c = h("canvas", { width: image[1], height: image[0], style: "width:" + image[1] * z + "px;height:" + image[0] * z + "px" });
-    const ctx = c.getContext("2d"), im = ctx.createImageData(image[1], image[0]), d = new Uint32Array(im.data.buffer);
-    for (let i = 0; i < w.length; i++) d[i] = LUT32[cidx(w[i] / cval)];
-    ctx.putImageData(im, 0, 0);
-    return c;
-  }
-  function barList(items, cval) {      /* items: [name, value] */
-    const box = h("div", { class: "bars" });
-    let mx = cval;
-    for (const it of items) mx = Math.max(mx, Math.abs(it[1]));
-    for (const it of items) {
-      const v = it[1], f = Math.min(1, Math.abs(v) / mx) * 50;
-      box.appendChild(h("span", { class: "n", text: it[0] }));
-      const t = h("span", { class: "t" });
-      t.appendChild(h("i", { style: "background:" + rdbu(v / cval) + ";" + (v >= 0 ? "left:50%;width:" + f + "%" : "right:50%;width:" + f + "%") }));
-      box.appendChild(t);
-      box.appendChild(h("span", { class: "v", text: fmt(v, 3) }));
-    }
-    return box;
-  }
-  function srcName(l, i) { return l === 0 ? (image ? "pixel " + (Math.floor(i / image[1]) + 1) + "," + ((i % image[1]) + 1) : featureNames[i]) : "unit " + (i + 1); }
-  function nodeTip(c, j) {
-    const box = h("div");
-    if (c === 0) {
-      box.appendChild(h("h5", { text: "input: " + featureNames[j] }));
-      if (!codes) return box;
-      const w = outgoingOf(cur, j), mm = minMax(w);
-      box.appendChild(kv([["weights out", mm ? fmt(mm[0], 3) + " … " + fmt(mm[1], 3) : "–"]]));
-      if (w.length <= 32) box.appendChild(barList(Array.from(w, (v, q) => ["unit " + (q + 1), v]), clampW(0)));
-      else box.appendChild(h("div", { class: "muted", text: "into " + int(w.length) + " units" }));
-      return box;
-    }
-    const l = c - 1;
-    const name = c === L ? "output " + (j + 1) + ": " + classNames[j] : "hidden layer " + c + ", unit " + (j + 1);
-    box.appendChild(h("h5", { text: name }));
-    if (!codes) { box.appendChild(h("div", { class: "muted", text: "no weights in this run" })); return box; }
-    const w = weightsOf(cur, l, j), b = biasOf(cur, l, j), mm = minMax(w);
-    box.appendChild(kv([
-      ["bias", h("span", null, [chip(b / clampB(l)), fmt(b, 3)])],
-      ["weights in", (mm ? fmt(mm[0], 3) + " … " + fmt(mm[1], 3) : "–") + " (" + int(w.length) + ")"],
-    ]));
-    if (l === 0 && image) box.appendChild(weightImage(w, clampW(0), 4));
-    else if (w.length <= 32) box.appendChild(barList(Array.from(w, (v, i) => [srcName(l, i), v]), clampW(l)));
-    else {
-      const idx = Array.from(w.keys()).sort((a, q) => Math.abs(w[q]) - Math.abs(w[a])).slice(0, 10);
-      box.appendChild(h("div", { class: "muted", text: "strongest 10 of " + int(w.length) + ":" }));
-      box.appendChild(barList(idx.map((i) => [srcName(l, i), w[i]]), clampW(l)));
-    }
-    return box;
-  }
-  function pixelTip(r, c) {
-    const i = r * image[1] + c;
-    const w = outgoingOf(cur, i), mm = minMax(w);
-    let a = 0;
-    for (const v of w) a += Math.abs(v);
-    return h("div", null, [h("h5", { text: "pixel row " + (r + 1) + ", column " + (c + 1) }),
-      kv([["mean |weight| out", fmt(a / w.length, 3)], ["weights out", mm ? fmt(mm[0], 3) + " … " + fmt(mm[1], 3) : "–"]])]);
-  }
 
   /* ------------------------------------------------------------------- tiles */
   const TILES = {};
@@ -1227,7 +546,7 @@
       box.appendChild(frag);
       box.addEventListener("mouseover", (e) => {
         const t = e.target;
-        if (t.classList && t.classList.contains("tile")) showTip(e, () => nodeTip(1, +t.dataset.u));
+        if (t.classList && t.classList.contains("tile")) showTip(e, () => C.nodeTip(netOf(), cur, 1, +t.dataset.u));
       });
       box.addEventListener("mousemove", moveTip);
       box.addEventListener("mouseout", (e) => { if (e.target.classList && e.target.classList.contains("tile")) hideTip(); });
@@ -1256,10 +575,10 @@
         const j = Math.floor(((e.clientX - rect.left) / rect.width) * nOut), i = Math.floor(((e.clientY - rect.top) / rect.height) * (nIn + 1));
         if (j < 0 || j >= nOut || i < 0 || i > nIn) return;
         showTip(e, () => {
-          const b = biasOf(cur, 0, j);
-          if (i === nIn) return h("div", null, [h("h5", { text: "unit " + (j + 1) + " bias" }), kv([["bias", h("span", null, [chip(b / clampB(0)), fmt(b, 3)])]])]);
+          const Wm = netOf(), b = Wm.biasOf(cur, 0, j);
+          if (i === nIn) return h("div", null, [h("h5", { text: "unit " + (j + 1) + " bias" }), kv([["bias", h("span", null, [C.chip(b / Wm.clampB(0)), fmt(b, 3)])]])]);
           const w = (codes[cur * P + lay.w_offset + j * nIn + i] - 32) * scaleOf(cur, 0);
-          return h("div", null, [h("h5", { text: featureNames[i] + " → unit " + (j + 1) }), kv([["weight", h("span", null, [chip(w / clampW(0)), fmt(w, 3)])], ["bias", fmt(b, 3)]])]);
+          return h("div", null, [h("h5", { text: featureNames[i] + " → unit " + (j + 1) }), kv([["weight", h("span", null, [C.chip(w / clampW(0)), fmt(w, 3)])], ["bias", fmt(b, 3)]])]);
         });
       });
       c.addEventListener("mouseleave", hideTip);
@@ -1290,12 +609,10 @@
       }
       return;
     }
-    const wl = codeIdx(k, 0, false);
-    const lut = new Uint32Array(64);
-    for (let c = 0; c < 64; c++) lut[c] = LUT32[wl[c]];
+    const Wm = netOf(), lut = Wm.tileLut(k);
     if (TILES.heat) {
       const H = TILES.heat, d = H.d32, nOut = H.nOut;
-      const bl = codeIdx(k, 0, true);
+      const bl = Wm.codeIdx(k, 0, true);
       for (let j = 0; j < nOut; j++) {
         const o = k * P + lay.w_offset + j * nIn;
         for (let i = 0; i < nIn; i++) d[i * nOut + j] = lut[codes[o + i]];
@@ -1305,8 +622,7 @@
       return;
     }
     for (let j = 0; j < TILES.ctx.length; j++) {
-      const d = TILES.d32[j], o = k * P + lay.w_offset + j * nIn;
-      for (let i = 0; i < nIn; i++) d[i] = lut[codes[o + i]];
+      Wm.fillTile(k, j, lut, TILES.d32[j]);
       TILES.ctx[j].putImageData(TILES.img[j], 0, 0);
     }
   }
