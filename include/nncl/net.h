@@ -129,6 +129,12 @@ typedef struct nncl_optim_config {
 
 /* Zero the optimiser state (m, v). */
 nncl_status nncl_net_optim_reset(nncl_net *net);
+/* The optimiser state, host side: m (momentum, or Adam's first moment) and v
+ * (Adam's second moment), nncl_net_param_count floats each, in the flat
+ * parameter layout. Reading and writing them back gives the same bits, so a
+ * checkpoint continues training exactly. */
+nncl_status nncl_net_get_optim_state(const nncl_net *net, float *m, float *v);
+nncl_status nncl_net_set_optim_state(nncl_net *net, const float *m, const float *v);
 /* One optimiser step over all parameters with learning rate lr, step t >= 1. */
 nncl_status nncl_net_optim_step(nncl_net *net, const nncl_optim_config *opt, float lr,
                                 unsigned long t);
@@ -142,11 +148,17 @@ nncl_status nncl_net_train_step(nncl_net *net, const nncl_device_data *dd, size_
 /* The device accumulator: zero it, or read its two sums. */
 nncl_status nncl_net_acc_reset(nncl_net *net);
 nncl_status nncl_net_acc_read(nncl_net *net, double *sum0, double *sum1);
+/* Set the accumulator's sums (stored as floats: values read with
+ * nncl_net_acc_read go back exactly). */
+nncl_status nncl_net_acc_set(nncl_net *net, double sum0, double sum1);
 
 /* Save / restore the parameters to / from a second buffer on the device
  * (for keeping the best weights under early stopping). */
 nncl_status nncl_net_snapshot(nncl_net *net);
 nncl_status nncl_net_restore(nncl_net *net);
+/* That second buffer, host side (nncl_net_param_count floats). */
+nncl_status nncl_net_get_best(const nncl_net *net, float *out);
+nncl_status nncl_net_set_best(nncl_net *net, const float *in);
 
 /* Outputs of the last forward pass: logits or predictions, rows x outputs,
  * and for classification the argmax per row (int32). Host copies. */

@@ -87,6 +87,15 @@ nncl_status nncl_snapshot_writer_open(const char *path, const nncl_net_config *c
 /* Append one snapshot: its statistics and the float parameters, quantised. */
 nncl_status nncl_snapshot_writer_append(nncl_snapshot_writer *w, const nncl_snapshot_info *info,
                                         const float *params);
+/* Open an existing snapshot file to append to (a resumed run): its header
+ * must be that of cfg, and it must begin with `keep` whole, valid snapshots;
+ * whatever follows them (a snapshot taken after the checkpoint the run
+ * resumes from, or part of one) is cut off. hist_range receives the file's
+ * histogram ranges (cfg->layers floats). */
+nncl_status nncl_snapshot_writer_reopen(const char *path, const nncl_net_config *cfg, size_t keep,
+                                        float *hist_range, nncl_snapshot_writer **out);
+/* Flush what was appended to disk (before a checkpoint counts it). */
+nncl_status nncl_snapshot_writer_sync(nncl_snapshot_writer *w);
 /* Flush to disk and close; NULL is fine. Returns the first error seen. */
 nncl_status nncl_snapshot_writer_close(nncl_snapshot_writer *w);
 

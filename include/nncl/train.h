@@ -55,6 +55,13 @@ typedef struct nncl_train_config {
                                    val metrics and dead units), or NULL */
     const float *hist_range;    /* the snapshots' histogram ranges (one per layer), or
                                    NULL for nncl_snapshot_hist_range of the first */
+    int checkpoint_every;       /* call on_checkpoint at the end of every Nth epoch and of
+                                   the last (not of one that stops early: its last snapshot
+                                   needs the last step's gradients, which a checkpoint does
+                                   not keep, so a resumed run repeats that epoch); 0 = only
+                                   when *stop stops training */
+    const struct nncl_train_state *resume;  /* continue from this state (a checkpoint's,
+                                   nncl/checkpoint.h), or NULL to start afresh */
 } nncl_train_config;
 
 typedef struct nncl_epoch_metrics {
@@ -66,6 +73,53 @@ typedef struct nncl_epoch_metrics {
     double seconds;             /* since training started */
     double samples_per_second;  /* of this epoch */
 } nncl_epoch_metrics;
+
+/* Everything the loop needs, beside the network's parameters and optimiser
+ * state, to continue a run exactly as if it had never stopped: on the same
+ * device, the continued run's metrics, snapshots and parameters are the
+ * uninterrupted run's, bit for bit (times aside).
+ *
+ * The loop hands one to on_checkpoint at the end of an epoch (in_epoch
+ * false: the next epoch shuffles `order` afresh) and when *stop stops it
+ * between two steps of an epoch (in_epoch true: `order` is that epoch's, and
+ * the accumulator's sums are those of its first `seen` rows). To continue,
+ * put the network's parameters, optimiser state and (have_best) best
+ * weights back (nncl_checkpoint_apply does all three), then call nncl_train
+ * with cfg->resume pointing at the state, the same data, batch and seed; a
+ * different cfg->epochs is allowed (the cosine schedule then stretches). */
+typedef struct nncl_train_state {
+    /* The run it belongs to: nncl_train refuses a state whose rows, batch
+     * (after clamping to the rows) or seed differ from its own. */
+    size_t rows, batch;
+    uint64_t seed;
+    int epochs;                 /* the run's length when it was taken (its schedule's) */
+    /* Where training is. */
+    int epochs_done;            /* finished epochs */
+    bool in_epoch;              /* stopped inside epoch epochs_done + 1 */
+    size_t step_in_epoch;       /* its steps done (in_epoch; else 0) */
+    size_t seen;                /* its rows trained: step_in_epoch * batch */
+    uint64_t step;              /* optimiser steps taken */
+    uint64_t rng;               /* the shuffle generator's state */
+    int32_t *order;             /* rows entries: the row order last written to the device */
+    float acc[2];               /* the device accumulator's sums (in_epoch; else 0) */
+    double progress;            /* fractional epochs at the last step */
+    float last_lr;              /* the learning rate of the last step */
+    double seconds;             /* of training so far */
+    /* Validation and early stopping. */
+    int best_epoch;             /* 0: none yet */
+    double best_val_loss, best_val_accuracy;
+    int since_best;             /* epochs evaluated since the best one */
+    bool have_best;             /* the best epoch's weights are kept (early stopping) */
+    /* Snapshots. */
+    size_t snapshots;           /* taken so far (on_snapshot calls; a stop's extra one,
+                                   taken after its checkpoint, is not counted) */
+    uint64_t last_snapshot;     /* the step of the last of them, UINT64_MAX for none */
+    double snap_acc[2];         /* the accumulator's sums at the epoch's last snapshot */
+    size_t snap_seen;           /* and the epoch's rows then */
+    float hist_range[NNCL_MAX_LAYERS];  /* the histograms' ranges (once snapshots > 0) */
+    /* The metrics of every finished epoch, epochs_done entries. */
+    nncl_epoch_metrics *history;
+} nncl_train_state;
 
 typedef enum nncl_run_status {
     NNCL_RUN_OK = 0,
@@ -86,6 +140,13 @@ typedef struct nncl_train_hooks {
     /* At each snapshot: its statistics and the parameters (host copies,
      * valid during the call). Returning an error stops training with it. */
     nncl_status (*on_snapshot)(void *ctx, const nncl_snapshot_info *info, const float *params);
+    /* The loop's state, to save (nncl_checkpoint_save): at the end of an
+     * epoch (see cfg->checkpoint_every), after its metrics, snapshots and
+     * best weights, and when *stop stops training, at that step, before
+     * the stop's extra snapshot (which a resumed run does not repeat).
+     * Valid during the call; the hook may skip saving one. Returning an
+     * error stops training with it. */
+    nncl_status (*on_checkpoint)(void *ctx, const nncl_net *net, const struct nncl_train_state *state);
     /* Set asynchronously (a signal handler) to stop after the current step. */
     volatile sig_atomic_t *stop;
 } nncl_train_hooks;
@@ -103,7 +164,9 @@ typedef struct nncl_train_result {
 /* Train net on train (its order is reshuffled every epoch when cfg->shuffle),
  * evaluating val (may be NULL) after every epoch. With early stopping and a
  * validation set, the best parameters are restored at the end. Returns an
- * error only for failures; divergence and interruption are results. */
+ * error only for failures; divergence and interruption are results. With
+ * cfg->resume, training continues from that state (result then covers the
+ * whole run: its epochs, steps, best epoch and seconds). */
 nncl_status nncl_train(nncl_net *net, const nncl_train_config *cfg, nncl_device_data *train,
                        nncl_device_data *val, const nncl_train_hooks *hooks,
                        nncl_train_result *result);

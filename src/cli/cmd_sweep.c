@@ -60,7 +60,7 @@ static bool finished(const char *status)
 static nncl_status remove_trial(const char *sweep_dir, const sweep_trial *t)
 {
     static const char *const ours[] = {"config.json", "metrics.csv", "summary.json", "model.safetensors",
-                                       "snapshots.bin", "evaluation.json", "report.html"};
+                                       "snapshots.bin", "evaluation.json", "report.html", "checkpoint.bin"};
     char dir[4400], path[4700];
     join(dir, sizeof dir, sweep_dir, t->dir);
     DIR *d = opendir(dir);

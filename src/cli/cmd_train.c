@@ -12,11 +12,14 @@
 #include "cli/data_splits.h"
 #include "cli/model_arg.h"
 #include "cli/run_dir.h"
+#include "cli/run_liveness.h"
 #include "cli/train_options.h"
 #include "cli/train_run.h"
+#include "nncl/checkpoint.h"
 #include "nncl/model.h"
 #include "report/report.h"
 #include "report/test_results.h"
+#include "util/clock.h"
 
 /* Validation rows the snapshots evaluate. */
 #define PROBE_ROWS 256
@@ -29,6 +32,49 @@ static void on_sigint(int sig)
 {
     (void)sig;
     interrupted = 1;
+}
+
+/* ---- scripted interruptions, for the tests ----------------------------------------
+ * NNCL_TEST_KILL=POINT sends this process SIGKILL (what kill -9 does) and
+ * NNCL_TEST_INT=POINT SIGINT (what Ctrl-C does) at a point of training:
+ * step:N (after optimiser step N, inside an epoch), epoch:N (after epoch N's
+ * metrics, before its checkpoint), checkpoint:N (after epoch N's checkpoint
+ * is written) or snapshot:N (once snapshots.bin holds N snapshots). The
+ * tests of --resume stop runs where they choose, not where a timer lands. */
+
+typedef enum { AT_NONE, AT_STEP, AT_EPOCH, AT_CHECKPOINT, AT_SNAPSHOT } test_at;
+
+typedef struct test_point {
+    test_at at;
+    unsigned long n;
+    int sig;
+} test_point;
+
+static void test_points(test_point *p)
+{
+    static const struct {
+        const char *var;
+        int sig;
+    } vars[2] = {{"NNCL_TEST_KILL", SIGKILL}, {"NNCL_TEST_INT", SIGINT}};
+    static const char *const names[] = {"", "step:", "epoch:", "checkpoint:", "snapshot:"};
+    for (int v = 0; v < 2; v++) {
+        p[v] = (test_point){AT_NONE, 0, vars[v].sig};
+        const char *e = getenv(vars[v].var);
+        for (int k = AT_STEP; e && k <= AT_SNAPSHOT; k++)
+            if (strncmp(e, names[k], strlen(names[k])) == 0) {
+                p[v].at = (test_at)k;
+                p[v].n = strtoul(e + strlen(names[k]), NULL, 10);
+            }
+    }
+}
+
+static void test_reached(const test_point *p, test_at at, unsigned long n)
+{
+    for (int v = 0; v < 2; v++)
+        if (p[v].at == at && p[v].n == n) {
+            fflush(stdout);
+            raise(p[v].sig);
+        }
 }
 
 /* ---- printing ----------------------------------------------------------------- */
@@ -51,9 +97,12 @@ typedef struct train_view {
     const train_options *o;
     run_dir *run;
     nncl_snapshot_writer *snaps;
+    size_t snaps_written;       /* snapshots.bin's snapshots */
+    double checkpoint_at;       /* when checkpoint.bin was last written (monotonic), 0: never */
     bool tty, classify, full_batch;
     int epochs;
     bool progress_shown;
+    test_point test[2];
 } train_view;
 
 static void print_header(const train_options *o, const nncl_device_info *dev, const splits *s,
@@ -115,6 +164,7 @@ static void clear_progress(train_view *v)
 static void on_progress(void *ctx, int epoch, size_t step, size_t steps, double loss, double acc)
 {
     train_view *v = ctx;
+    test_reached(v->test, AT_STEP, (unsigned long)(epoch - 1) * steps + step);
     if (!v->tty || v->o->quiet)
         return;
     int width = 30, done = (int)((double)width * (double)step / (double)steps);
@@ -137,8 +187,10 @@ static nncl_status on_epoch(void *ctx, const nncl_epoch_metrics *m)
     if (st != NNCL_OK)
         return st;
     bool show = m->epoch % v->o->log_every == 0 || m->epoch == v->epochs || m->epoch == 1;
-    if (v->o->quiet || !show)
+    if (v->o->quiet || !show) {
+        test_reached(v->test, AT_EPOCH, (unsigned long)m->epoch);
         return NNCL_OK;
+    }
     clear_progress(v);
     char sps[32];
     const char *word = v->full_batch ? "iteration" : "epoch";
@@ -157,13 +209,38 @@ static nncl_status on_epoch(void *ctx, const nncl_epoch_metrics *m)
     }
     printf("  lr %.3g  %.1f s  %s samples/s\n", m->lr, m->seconds, count((size_t)m->samples_per_second, sps));
     fflush(stdout);
+    test_reached(v->test, AT_EPOCH, (unsigned long)m->epoch);
     return NNCL_OK;
 }
 
 static nncl_status on_snapshot(void *ctx, const nncl_snapshot_info *info, const float *params)
 {
     train_view *v = ctx;
-    return nncl_snapshot_writer_append(v->snaps, info, params);
+    nncl_status st = nncl_snapshot_writer_append(v->snaps, info, params);
+    if (st == NNCL_OK)
+        test_reached(v->test, AT_SNAPSHOT, (unsigned long)++v->snaps_written);
+    return st;
+}
+
+/* checkpoint.bin, at most once a second at epochs' ends (a run of many
+ * short epochs would otherwise spend its time flushing checkpoints to
+ * disk), but always at the last epoch and when stopped. The snapshots it
+ * counts are on disk first. */
+static nncl_status on_checkpoint(void *ctx, const nncl_net *net, const nncl_train_state *state)
+{
+    train_view *v = ctx;
+    double now = nncl_seconds_now();
+    if (!state->in_epoch && state->epochs_done < v->epochs && v->checkpoint_at > 0 && now - v->checkpoint_at < 1.0)
+        return NNCL_OK;
+    v->checkpoint_at = now;
+    nncl_status st = nncl_snapshot_writer_sync(v->snaps);
+    char path[4200];
+    run_dir_file(v->run, "checkpoint.bin", path, sizeof path);
+    if (st == NNCL_OK)
+        st = nncl_checkpoint_save(path, net, state);
+    if (st == NNCL_OK && !state->in_epoch)
+        test_reached(v->test, AT_CHECKPOINT, (unsigned long)state->epochs_done);
+    return st;
 }
 
 /* ---- the record ------------------------------------------------------------------ */
@@ -233,6 +310,9 @@ static json_t *config_json(const train_options *o, const nncl_device_info *dev, 
     json_object_set_new(j, "early_stop", json_integer(o->early_stop));
     json_object_set_new(j, "seed", json_integer((json_int_t)o->seed));
     json_object_set_new(j, "snapshots", json_integer(o->snapshots));
+    json_object_set_new(j, "checkpoint_every", json_integer(o->checkpoint_every));
+    json_object_set_new(j, "log_every", json_integer(o->log_every));
+    json_object_set_new(j, "report", json_boolean(!o->no_report));
     json_object_set_new(j, "tutorial_quirks",
                         json_pack("{s:I, s:b}", "gradient_rows", (json_int_t)o->faithful_rows, "scalar_bias",
                                   o->faithful));
@@ -276,6 +356,9 @@ static nncl_status write_summary(const run_dir *run, const char *status, const n
     }
     if (out->error)
         json_object_set_new(j, "error", json_string(out->error));
+    /* While it trains, who trains it: a reader can tell a crashed run. */
+    if (strcmp(status, "running") == 0)
+        run_liveness_add(j);
     nncl_status st = run_dir_write_json(run, "summary.json", j);
     json_decref(j);
     return st;
@@ -330,6 +413,9 @@ static nncl_status upload(nncl_device *dev, const nncl_dataset *ds, nncl_device_
 
 int cmd_train(const cli_globals *g, int argc, char **argv)
 {
+    for (int i = 1; i < argc; i++)
+        if (strcmp(argv[i], "--resume") == 0 || strncmp(argv[i], "--resume=", 9) == 0)
+            return train_resume_command(g, argc, argv);
     train_options o;
     int rc = train_options_parse(&o, g, argc, argv);
     if (rc != CLI_OK)
@@ -353,7 +439,81 @@ int cmd_train(const cli_globals *g, int argc, char **argv)
 
 volatile sig_atomic_t *train_stop_flag(void) { return &interrupted; }
 
-int train_run(nncl_device *dev, const train_options *op, splits *sp, int argc, char **argv)
+void train_net_config(const train_options *o, const splits *s, nncl_net_config *cfg, size_t *batch)
+{
+    bool classify = s->train.task == NNCL_TASK_CLASSIFY;
+    *cfg = (nncl_net_config){.layers = o->hidden_count + 1, .act = o->act, .act_param = o->act_param,
+                             .task = s->train.task, .dropout = o->dropout};
+    cfg->sizes[0] = s->train.cols;
+    for (int i = 0; i < o->hidden_count; i++)
+        cfg->sizes[i + 1] = o->hidden[i];
+    cfg->sizes[cfg->layers] = classify ? (size_t)s->train.num_classes : 1;
+    *batch = o->batch == 0 || o->batch > s->train.rows ? s->train.rows : o->batch;
+}
+
+json_t *train_config_json(const train_options *o, const nncl_device_info *dev, const splits *s, int argc,
+                          char **argv)
+{
+    nncl_net_config cfg;
+    size_t batch;
+    train_net_config(o, s, &cfg, &batch);
+    return config_json(o, dev, s, &cfg, batch, argc, argv);
+}
+
+static int run_training(nncl_device *dev, const train_options *op, splits *sp, int argc, char **argv,
+                        train_resume *resume);
+
+int train_run(nncl_device *dev, const train_options *o, splits *s, int argc, char **argv)
+{
+    return run_training(dev, o, s, argc, argv, NULL);
+}
+
+int train_run_resume(nncl_device *dev, const train_options *o, splits *s, train_resume *r)
+{
+    return run_training(dev, o, s, 0, NULL, r);
+}
+
+/* A resumed run's directory, made as it was at its checkpoint (or, without
+ * one, at its start): metrics.csv holds the epochs the checkpoint counts,
+ * snapshots.bin its snapshots (reopened to append to), and what the end of
+ * a run writes (the model, evaluation.json, report.html) is gone until the
+ * run ends again. */
+static nncl_status reopen_snapshots(train_resume *r, const train_options *o, const nncl_net_config *cfg,
+                                    float *hist_range, nncl_snapshot_writer **snaps, size_t *kept)
+{
+    const nncl_checkpoint *c = r->checkpoint;
+    *kept = 0;
+    if (o->snapshots == 0 || !c)
+        return NNCL_OK;
+    /* It must hold the snapshots the checkpoint counts (else it is refused,
+     * unchanged); what follows them is cut off. */
+    char path[4200];
+    run_dir_file(r->run, "snapshots.bin", path, sizeof path);
+    *kept = c->state.snapshots;
+    return nncl_snapshot_writer_reopen(path, cfg, c->state.snapshots, hist_range, snaps);
+}
+
+static nncl_status reset_outputs(train_resume *r, const train_options *o)
+{
+    run_dir *run = r->run;
+    const nncl_checkpoint *c = r->checkpoint;
+    nncl_status st = NNCL_OK;
+    if (o->snapshots > 0 && !c)
+        st = run_dir_remove(run, "snapshots.bin");     /* from the start: a new file, like a new run's */
+    run_dir_remove_temporaries(run);
+    if (st == NNCL_OK)
+        st = run_dir_remove(run, "model.safetensors");
+    if (st == NNCL_OK)
+        st = run_dir_remove(run, "evaluation.json");
+    if (st == NNCL_OK)
+        st = run_dir_remove(run, "report.html");
+    if (st == NNCL_OK)
+        st = run_dir_reset_metrics(run, c ? c->state.history : NULL, c ? c->state.epochs_done : 0);
+    return st;
+}
+
+static int run_training(nncl_device *dev, const train_options *op, splits *sp, int argc, char **argv,
+                        train_resume *resume)
 {
     const train_options o = *op;
     splits s = *sp;     /* borrowed: the caller frees it (written back at the end) */
@@ -361,24 +521,23 @@ int train_run(nncl_device *dev, const train_options *op, splits *sp, int argc, c
     int rc;
     nncl_status st;
     bool classify = s.train.task == NNCL_TASK_CLASSIFY;
-    nncl_net_config cfg = {.layers = o.hidden_count + 1, .act = o.act, .act_param = o.act_param,
-                           .task = s.train.task, .dropout = o.dropout};
-    cfg.sizes[0] = s.train.cols;
-    for (int i = 0; i < o.hidden_count; i++)
-        cfg.sizes[i + 1] = o.hidden[i];
-    cfg.sizes[cfg.layers] = classify ? (size_t)s.train.num_classes : 1;
-    size_t batch = o.batch == 0 || o.batch > s.train.rows ? s.train.rows : o.batch;
+    nncl_net_config cfg;
+    size_t batch;
+    train_net_config(&o, &s, &cfg, &batch);
     /* Evaluation runs in batches of up to 1024 rows, training in `batch`. */
     size_t eval_rows = s.val.rows > s.test.rows ? s.val.rows : s.test.rows;
     size_t eval_batch = eval_rows < 1024 ? eval_rows : 1024;
     size_t max_batch = batch > eval_batch ? batch : eval_batch;
+    const nncl_checkpoint *ckpt = resume ? resume->checkpoint : NULL;
 
     nncl_net *net = NULL;
     nncl_device_data dtrain = {0}, dval = {0}, dtest = {0}, dprobe = {0};
     nncl_dataset probe = {0};
     nncl_snapshot_writer *snaps = NULL;
+    size_t snaps_kept = 0;
     float hist_range[NNCL_MAX_LAYERS];
-    run_dir run = {0};
+    run_dir run_here = {0};
+    run_dir *run = resume ? resume->run : &run_here;
     outcome out = {0};
     float *shift = malloc(cfg.sizes[0] * sizeof(float)), *scale = malloc(cfg.sizes[0] * sizeof(float));
     nncl_model model = {0};
@@ -409,6 +568,8 @@ int train_run(nncl_device *dev, const train_options *op, splits *sp, int argc, c
     }
     if (o.faithful)
         nncl_net_set_tutorial_quirks(net, o.faithful_rows, true);
+    if (ckpt && (st = nncl_checkpoint_apply(ckpt, net)) != NNCL_OK)
+        goto fail;
     if ((st = upload(dev, &s.train, &dtrain)) != NNCL_OK || (st = upload(dev, &s.val, &dval)) != NNCL_OK ||
         (st = upload(dev, &s.test, &dtest)) != NNCL_OK)
         goto fail;
@@ -424,18 +585,36 @@ int train_run(nncl_device *dev, const train_options *op, splits *sp, int argc, c
     sigaction(SIGINT, &sa, &old_int);
     sigaction(SIGTERM, &sa, &old_term);
     handling = true;
-    if ((st = run_dir_create(&run, o.out_dir, name)) != NNCL_OK)
-        goto fail;
+    if (!resume) {
+        if ((st = run_dir_create(run, o.out_dir, name)) != NNCL_OK)
+            goto fail;
+        config = config_json(&o, info, &s, &cfg, batch, argc, argv);
+    } else {
+        /* A refusal here leaves the run as it was. */
+        if ((st = reopen_snapshots(resume, &o, &cfg, hist_range, &snaps, &snaps_kept)) != NNCL_OK)
+            goto fail;
+        config = json_incref(resume->config);
+    }
     run_made = true;
-    config = config_json(&o, info, &s, &cfg, batch, argc, argv);
-    if ((st = run_dir_write_json(&run, "config.json", config)) != NNCL_OK ||
-        (st = write_summary(&run, "running", info, &out, classify)) != NNCL_OK)
+    if ((st = run_dir_write_json(run, "config.json", config)) != NNCL_OK ||
+        (st = write_summary(run, "running", info, &out, classify)) != NNCL_OK)
         goto fail;
-    if (o.snapshots > 0) {
+    if (resume && (st = reset_outputs(resume, &o)) != NNCL_OK)
+        goto fail;
+    if (o.snapshots > 0 && !snaps) {
         char path[4200];
-        run_dir_file(&run, "snapshots.bin", path, sizeof path);
+        run_dir_file(run, "snapshots.bin", path, sizeof path);
+        /* The ranges come from the initial weights (those of the seed). */
         float *init = malloc(nncl_net_param_count(net) * sizeof *init);
-        st = init ? nncl_net_get_params(net, init) : nncl_fail(NNCL_E_NOMEM, "out of memory");
+        nncl_net *fresh = NULL;
+        st = init ? NNCL_OK : nncl_fail(NNCL_E_NOMEM, "out of memory");
+        if (st == NNCL_OK && ckpt) {
+            if ((st = nncl_net_create(dev, &cfg, 1, &fresh)) == NNCL_OK)
+                st = nncl_net_init(fresh, o.init, o.init_param, o.seed);
+        }
+        if (st == NNCL_OK)
+            st = nncl_net_get_params(fresh ? fresh : net, init);
+        nncl_net_free(fresh);
         if (st == NNCL_OK) {
             nncl_snapshot_hist_range(&cfg, init, hist_range);
             st = nncl_snapshot_writer_open(path, &cfg, hist_range, &snaps);
@@ -444,14 +623,21 @@ int train_run(nncl_device *dev, const train_options *op, splits *sp, int argc, c
         if (st != NNCL_OK)
             goto fail;
     }
-    if (!o.quiet)
-        print_header(&o, info, &s, &cfg, nncl_net_param_count(net), batch, run.path);
+    if (!o.quiet) {
+        print_header(&o, info, &s, &cfg, nncl_net_param_count(net), batch, run->path);
+        if (resume && resume->note)
+            printf("%s", resume->note);
+        fflush(stdout);
+    }
 
-    train_view view = {.o = &o, .run = &run, .snaps = snaps, .tty = isatty(2), .classify = classify,
-                       .full_batch = batch >= s.train.rows, .epochs = o.epochs};
+    train_view view = {.o = &o, .run = run, .snaps = snaps, .snaps_written = snaps_kept, .tty = isatty(2),
+                       .classify = classify, .full_batch = batch >= s.train.rows, .epochs = o.epochs};
+    test_points(view.test);
     nncl_train_config tc = {.batch = batch, .epochs = o.epochs, .early_stop = o.early_stop, .seed = o.seed,
                             .shuffle = batch < s.train.rows, .schedule = o.schedule, .optim = o.optim};
     tc.progress_every = view.tty && !o.quiet ? 20 : 0;
+    if (view.test[0].at == AT_STEP || view.test[1].at == AT_STEP)
+        tc.progress_every = 1;
     /* Validation costs a pass over its rows (and, at full batch, a re-gather of
      * the training set): evaluate it when a line is printed, or every epoch
      * under early stopping, whose patience counts epochs. */
@@ -459,15 +645,18 @@ int train_run(nncl_device *dev, const train_options *op, splits *sp, int argc, c
     tc.snapshots = (size_t)o.snapshots;
     tc.probe = dprobe.rows ? &dprobe : NULL;
     tc.hist_range = hist_range;
+    tc.checkpoint_every = o.checkpoint_every;
+    tc.resume = ckpt ? &ckpt->state : NULL;
     nncl_train_hooks hooks = {.ctx = &view, .on_epoch = on_epoch, .on_progress = on_progress,
-                              .on_snapshot = snaps ? on_snapshot : NULL, .stop = &interrupted};
+                              .on_snapshot = snaps ? on_snapshot : NULL, .on_checkpoint = on_checkpoint,
+                              .stop = &interrupted};
     st = nncl_train(net, &tc, &dtrain, s.has_val ? &dval : NULL, &hooks, &out.result);
     clear_progress(&view);
     nncl_status closed = nncl_snapshot_writer_close(snaps);
     snaps = NULL;
     st = st ? st : closed;
     if (st == NNCL_OK)
-        st = run_dir_flush_metrics(&run);
+        st = run_dir_flush_metrics(run);
     if (st != NNCL_OK)
         goto fail;
 
@@ -478,14 +667,14 @@ int train_run(nncl_device *dev, const train_options *op, splits *sp, int argc, c
         if (st == NNCL_OK && pred)
             regression_metrics(s.test.targets, pred, s.test.rows, &out.test_rmse, &out.test_mae, &out.test_r2);
         free(pred);
-        if (st != NNCL_OK || (st = write_test_results(&run, net, &dtest, &s.test)) != NNCL_OK)
+        if (st != NNCL_OK || (st = write_test_results(run, net, &dtest, &s.test)) != NNCL_OK)
             goto fail;
         out.tested = true;
     }
     /* The model is saved unless training diverged (its weights are NaN). */
     if (out.result.status != NNCL_RUN_DIVERGED) {
         char path[4200];
-        run_dir_file(&run, "model.safetensors", path, sizeof path);
+        run_dir_file(run, "model.safetensors", path, sizeof path);
         if ((st = nncl_model_from_net(net, &model)) != NNCL_OK)
             goto fail;
         model.num_classes = classify ? s.train.num_classes : 0;
@@ -503,24 +692,24 @@ int train_run(nncl_device *dev, const train_options *op, splits *sp, int argc, c
         if (st != NNCL_OK)
             goto fail;
     }
-    if ((st = write_summary(&run, nncl_run_status_name(out.result.status), info, &out, classify)) != NNCL_OK)
+    if ((st = write_summary(run, nncl_run_status_name(out.result.status), info, &out, classify)) != NNCL_OK)
         goto fail;
 
     /* The report is a view of the run: failing to write it loses nothing, and
      * `nncl report` can try again. */
     if (!o.no_report) {
         char path[4200];
-        run_dir_file(&run, "report.html", path, sizeof path);
-        if (report_write_html(run.path, path) != NNCL_OK)
+        run_dir_file(run, "report.html", path, sizeof path);
+        if (report_write_html(run->path, path) != NNCL_OK)
             fprintf(stderr, "nncl: warning: report.html was not written: %s (nncl report %s tries again)\n",
-                    nncl_last_error(), run.path);
+                    nncl_last_error(), run->path);
     }
 
     if (out.result.status == NNCL_RUN_DIVERGED && o.silent) {
         rc = CLI_FAILED;
     } else if (out.result.status == NNCL_RUN_DIVERGED) {
         cli_error("training diverged (the loss became NaN or infinite) at epoch %d; try a smaller --lr. "
-                  "Run: %s", out.result.epochs, run.path);
+                  "Run: %s", out.result.epochs, run->path);
         rc = CLI_FAILED;
     } else {
         const char *how = out.result.status == NNCL_RUN_INTERRUPTED ? "interrupted; " : "";
@@ -528,13 +717,15 @@ int train_run(nncl_device *dev, const train_options *op, splits *sp, int argc, c
             ;
         else if (out.tested && classify)
             printf("%stest accuracy %.2f%% (loss %.4f) after %d epochs, %.1f s; run saved in %s\n", how,
-                   100 * out.test.accuracy, out.test.loss, out.result.epochs, out.result.seconds, run.path);
+                   100 * out.test.accuracy, out.test.loss, out.result.epochs, out.result.seconds, run->path);
         else if (out.tested)
             printf("%stest RMSE %.6g, MAE %.6g, R2 %.4f after %d epochs, %.1f s; run saved in %s\n", how,
-                   out.test_rmse, out.test_mae, out.test_r2, out.result.epochs, out.result.seconds, run.path);
+                   out.test_rmse, out.test_mae, out.test_r2, out.result.epochs, out.result.seconds, run->path);
         else
             printf("%sno test set; %d epochs, %.1f s; run saved in %s\n", how, out.result.epochs,
-                   out.result.seconds, run.path);
+                   out.result.seconds, run->path);
+        if (out.result.status == NNCL_RUN_INTERRUPTED && !o.silent)
+            fprintf(stderr, "nncl: continue it with: nncl train --resume %s\n", run->path);
         rc = out.result.status == NNCL_RUN_INTERRUPTED ? 130 : CLI_OK;
     }
     goto done;
@@ -545,9 +736,9 @@ fail:
     snaps = NULL;
     if (run_made) {
         out.error = nncl_last_error();
-        run_dir_flush_metrics(&run);        /* best effort: the epochs that finished */
-        write_summary(&run, "failed", info, &out, classify);
-        fprintf(stderr, "nncl: the run's record is in %s\n", run.path);
+        run_dir_flush_metrics(run);         /* best effort: the epochs that finished */
+        write_summary(run, "failed", info, &out, classify);
+        fprintf(stderr, "nncl: the run's record is in %s\n", run->path);
     }
 done:
     if (handling) {
@@ -564,7 +755,8 @@ done:
     nncl_device_data_free(&dprobe);
     nncl_dataset_free(&probe);
     nncl_net_free(net);
-    run_dir_close(&run);
+    if (!resume)
+        run_dir_close(run);
     *sp = s;
     return rc;
 }

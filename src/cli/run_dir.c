@@ -3,12 +3,15 @@
 
 #include <dirent.h>
 #include <errno.h>
+#include <fcntl.h>
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/file.h>
 #include <sys/stat.h>
 #include <time.h>
+#include <unistd.h>
 
 #include "util/atomic_file.h"
 #include "util/clock.h"
@@ -38,9 +41,49 @@ static nncl_status make_dir(const char *path)
     return nncl_fail(NNCL_E_IO, "%s: cannot create the run directory: %s", path, strerror(errno));
 }
 
+/* Hold the directory's lock for as long as this process trains the run. */
+static nncl_status lock_dir(run_dir *r)
+{
+    r->lock_fd = open(r->path, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+    if (r->lock_fd < 0)
+        return nncl_fail(NNCL_E_IO, "%s: cannot open: %s", r->path, strerror(errno));
+    if (flock(r->lock_fd, LOCK_EX | LOCK_NB) != 0) {
+        int e = errno;
+        close(r->lock_fd);
+        r->lock_fd = -1;
+        if (e == EWOULDBLOCK)
+            return nncl_fail(NNCL_E_INVALID, "%s: another nncl process is training this run (it holds the run's lock)",
+                             r->path);
+        return nncl_fail(NNCL_E_IO, "%s: cannot lock: %s", r->path, strerror(e));
+    }
+    r->locked = true;
+    return NNCL_OK;
+}
+
+static nncl_status create_dir(run_dir *r, const char *out_dir, const char *name);
+
 nncl_status run_dir_create(run_dir *r, const char *out_dir, const char *name)
 {
+    nncl_status st = create_dir(r, out_dir, name);
+    return st ? st : lock_dir(r);
+}
+
+nncl_status run_dir_open(run_dir *r, const char *path)
+{
     memset(r, 0, sizeof *r);
+    r->lock_fd = -1;
+    if (snprintf(r->path, sizeof r->path, "%s", path) >= (int)sizeof r->path)
+        return nncl_fail(NNCL_E_INVALID, "%s: path too long", path);
+    struct stat sb;
+    if (stat(path, &sb) != 0 || !S_ISDIR(sb.st_mode))
+        return nncl_fail(NNCL_E_IO, "%s: no such run directory", path);
+    return lock_dir(r);
+}
+
+static nncl_status create_dir(run_dir *r, const char *out_dir, const char *name)
+{
+    memset(r, 0, sizeof *r);
+    r->lock_fd = -1;
     if (out_dir) {
         snprintf(r->path, sizeof r->path, "%s", out_dir);
         nncl_status st = make_dir(r->path);
@@ -79,6 +122,54 @@ void run_dir_close(run_dir *r)
 {
     free(r->metrics);
     r->metrics = NULL;
+    if (r->locked) {
+        close(r->lock_fd);      /* releases the lock */
+        r->locked = false;
+        r->lock_fd = -1;
+    }
+}
+
+nncl_status run_dir_remove(const run_dir *r, const char *file)
+{
+    char path[4200];
+    run_dir_file(r, file, path, sizeof path);
+    if (unlink(path) != 0 && errno != ENOENT)
+        return nncl_fail(NNCL_E_IO, "%s: cannot remove: %s", path, strerror(errno));
+    return NNCL_OK;
+}
+
+void run_dir_remove_temporaries(const run_dir *r)
+{
+    static const char *const ours[] = {"config.json", "metrics.csv", "summary.json", "model.safetensors",
+                                       "evaluation.json", "report.html", "checkpoint.bin"};
+    DIR *d = opendir(r->path);
+    if (!d)
+        return;
+    struct dirent *e;
+    while ((e = readdir(d)) != NULL)
+        for (size_t i = 0; i < sizeof ours / sizeof ours[0]; i++) {
+            size_t n = strlen(ours[i]);
+            if (strncmp(e->d_name, ours[i], n) == 0 && strncmp(e->d_name + n, ".tmp-", 5) == 0) {
+                run_dir_remove(r, e->d_name);
+                break;
+            }
+        }
+    closedir(d);
+}
+
+nncl_status run_dir_reset_metrics(run_dir *r, const nncl_epoch_metrics *epochs, int n)
+{
+    r->metrics_len = r->metrics_written = 0;
+    if (n == 0)
+        return run_dir_remove(r, "metrics.csv");
+    /* Added as training adds them, and written once at the end. */
+    r->metrics_written_at = nncl_seconds_now();
+    for (int e = 0; e < n; e++) {
+        nncl_status st = run_dir_add_metrics(r, &epochs[e]);
+        if (st != NNCL_OK)
+            return st;
+    }
+    return run_dir_flush_metrics(r);
 }
 
 void run_dir_file(const run_dir *r, const char *file, char *out, size_t len)

@@ -14,12 +14,28 @@ typedef struct run_dir {
     size_t metrics_len, metrics_cap;
     size_t metrics_written;     /* how much of it the file holds */
     double metrics_written_at;  /* when (monotonic seconds), 0 = never */
+    int lock_fd;                /* the directory, held under flock while training */
+    bool locked;
 } run_dir;
 
 /* Create out_dir (which must not exist, or be an empty directory), or, with
- * out_dir NULL, runs/<UTC time>-<name>/ (adding -2, -3 ... if taken). */
+ * out_dir NULL, runs/<UTC time>-<name>/ (adding -2, -3 ... if taken). The
+ * process holds the directory's lock (flock) until run_dir_close. */
 nncl_status run_dir_create(run_dir *r, const char *out_dir, const char *name);
+/* Open an existing run directory to continue its run, taking its lock:
+ * NNCL_E_INVALID when another process holds it (that run is training). */
+nncl_status run_dir_open(run_dir *r, const char *path);
 void run_dir_close(run_dir *r);
+
+/* Replace metrics.csv's rows by these epochs (those of a checkpoint), and
+ * write it (none: remove it). */
+nncl_status run_dir_reset_metrics(run_dir *r, const nncl_epoch_metrics *epochs, int n);
+
+/* Remove <dir>/<file> if it exists. */
+nncl_status run_dir_remove(const run_dir *r, const char *file);
+
+/* Remove what interrupted atomic writes left behind (<file>.tmp-<pid>). */
+void run_dir_remove_temporaries(const run_dir *r);
 
 /* Write <dir>/<file> from a JSON value, atomically. */
 nncl_status run_dir_write_json(const run_dir *r, const char *file, json_t *value);

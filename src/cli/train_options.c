@@ -17,6 +17,7 @@
 #define DEFAULT_EPOCHS 8
 #define DEFAULT_SEED 1
 #define DEFAULT_SNAPSHOTS 60
+#define DEFAULT_CHECKPOINT_EVERY 1
 
 const char *optim_name(nncl_optim k)
 {
@@ -82,10 +83,19 @@ static void usage(FILE *out)
             "  --snapshots 60         record the weights and their statistics at N evenly\n"
             "                         spaced steps, the first and last included (0: none)\n"
             "  --no-report            do not write report.html at the end (nncl report can)\n"
+            "  --checkpoint-every 1   write checkpoint.bin every N epochs (at most once a\n"
+            "                         second; always after the last, and on Ctrl-C or SIGTERM);\n"
+            "                         0: only on Ctrl-C or SIGTERM\n"
             "  --quiet                print only the final line\n"
             "  --profile              time every op (waits for each; slower) and print a\n"
             "                         table on stderr (also NNCL_PROFILE=1)\n"
-            "  --device DEVICE        see nncl --device list\n");
+            "  --device DEVICE        see nncl --device list\n"
+            "\n"
+            "continuing a run:\n"
+            "  nncl train --resume RUN_DIR [--epochs N] [--device DEVICE] [--quiet] [--log-every N]\n"
+            "                         continue a stopped or crashed run from its checkpoint.bin,\n"
+            "                         with every other option as the run had it (its config.json);\n"
+            "                         a larger --epochs trains a finished run further\n");
 }
 
 /* ---- value parsers: each names its flag ---------------------------------- */
@@ -254,6 +264,7 @@ static void set_defaults(train_options *o, const cli_globals *g)
     o->seed = DEFAULT_SEED;
     o->log_every = 1;
     o->snapshots = DEFAULT_SNAPSHOTS;
+    o->checkpoint_every = DEFAULT_CHECKPOINT_EVERY;
 }
 
 /* The numpy-from-scratch tutorial: 784-10-10, ReLU, softmax; weights and
@@ -284,7 +295,7 @@ enum {
     O_DATA = 256, O_LABEL, O_TASK, O_TEST, O_TEST_SPLIT, O_VAL, O_LIMIT, O_LAYERS, O_ACT, O_SLOPE,
     O_INIT, O_DROPOUT, O_OPT, O_LR, O_MOMENTUM, O_NESTEROV, O_BETA1, O_BETA2, O_EPS, O_WD,
     O_SCHEDULE, O_WARMUP, O_BATCH, O_EPOCHS, O_EARLY, O_SEED, O_PRESET, O_OUT, O_LOG_EVERY,
-    O_QUIET, O_DEVICE, O_HELP, O_PROFILE, O_SNAPSHOTS, O_NO_REPORT,
+    O_QUIET, O_DEVICE, O_HELP, O_PROFILE, O_SNAPSHOTS, O_NO_REPORT, O_CHECKPOINT_EVERY,
 };
 static const struct option opts[] = {
     {"data", required_argument, NULL, O_DATA}, {"label", required_argument, NULL, O_LABEL},
@@ -305,6 +316,7 @@ static const struct option opts[] = {
     {"device", required_argument, NULL, O_DEVICE}, {"help", no_argument, NULL, O_HELP},
     {"profile", no_argument, NULL, O_PROFILE}, {"snapshots", required_argument, NULL, O_SNAPSHOTS},
     {"no-report", no_argument, NULL, O_NO_REPORT},
+    {"checkpoint-every", required_argument, NULL, O_CHECKPOINT_EVERY},
     {NULL, 0, NULL, 0},
 };
 int train_option_arity(const char *name)
@@ -389,6 +401,9 @@ int train_options_parse(train_options *o, const cli_globals *g, int argc, char *
             }
             break;
         case O_NO_REPORT: o->no_report = true; break;
+        case O_CHECKPOINT_EVERY:
+            ok = parse_int("--checkpoint-every", optarg, 0, 1000000, &o->checkpoint_every);
+            break;
         case O_DEVICE: o->device = optarg; break;
         case 'h':
         case O_HELP: usage(stdout); return -1;

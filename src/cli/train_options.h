@@ -42,6 +42,7 @@ typedef struct train_options {
     int log_every;              /* print every Nth epoch line (1 = all) */
     int snapshots;              /* snapshots.bin: how many (0 = none) */
     bool no_report;             /* do not write report.html at the end */
+    int checkpoint_every;       /* checkpoint.bin every N epochs (0: only on Ctrl-C) */
     bool silent;                /* not a flag: print nothing but errors (a sweep's trials) */
 } train_options;
 

@@ -1,17 +1,46 @@
 /* One training run, from loaded data to a finished run directory: what
- * `nncl train` does after parsing, and what `nncl sweep` does per trial. */
+ * `nncl train` does after parsing, and what `nncl sweep` does per trial;
+ * and `nncl train --resume`, which continues one. */
 #ifndef NNCL_TRAIN_RUN_H
 #define NNCL_TRAIN_RUN_H
 
 #include <signal.h>
 
+#include <jansson.h>
+
 #include "cli/data_splits.h"
+#include "cli/run_dir.h"
+#include "nncl/checkpoint.h"
 
 /* Train on dev with o on s (whose datasets it borrows; the caller frees
  * them), write the run directory, print as o says. argv (argv[0] "train")
  * is recorded in config.json. Returns the exit code: 0, 1 (failed or
  * diverged), 2 (bad input), 130 (interrupted). */
 int train_run(nncl_device *dev, const train_options *o, splits *s, int argc, char **argv);
+
+/* A run to continue: its directory (open and locked, run_dir_open), its
+ * config.json as it is to be written (the resume recorded in it), and the
+ * checkpoint to continue from (NULL: from the start, as the seed made it). */
+typedef struct train_resume {
+    run_dir *run;
+    json_t *config;
+    const nncl_checkpoint *checkpoint;
+    const char *note;           /* printed after the header, or NULL */
+} train_resume;
+
+/* Continue r's run with o (rebuilt from its config.json) on s: the run
+ * directory ends as if the run had never stopped. Exit codes as train_run. */
+int train_run_resume(nncl_device *dev, const train_options *o, splits *s, train_resume *r);
+
+/* `nncl train --resume RUN_DIR [--epochs N] [--device D] [--quiet]
+ * [--log-every N]` (train_resume.c). */
+int train_resume_command(const cli_globals *g, int argc, char **argv);
+
+/* The network and batch o makes of s, and the config.json a run of them
+ * on dev records. */
+void train_net_config(const train_options *o, const splits *s, nncl_net_config *cfg, size_t *batch);
+json_t *train_config_json(const train_options *o, const nncl_device_info *dev, const splits *s, int argc,
+                          char **argv);
 
 /* Set by SIGINT / SIGTERM while a run is training: training stops after the
  * current step. Stays set, so a sweep stops too. */

@@ -299,6 +299,16 @@ nncl_status nncl_net_restore(nncl_net *net)
     return nncl_buffer_copy(net->params, 0, net->best, 0, net->n_params * sizeof(float));
 }
 
+nncl_status nncl_net_get_best(const nncl_net *net, float *out)
+{
+    return nncl_buffer_read(net->best, 0, out, net->n_params * sizeof(float));
+}
+
+nncl_status nncl_net_set_best(nncl_net *net, const float *in)
+{
+    return nncl_buffer_write(net->best, 0, in, net->n_params * sizeof(float));
+}
+
 /* ---- forward --------------------------------------------------------------- */
 
 /* The rows of the byte dataset the batch uses: its order list from the
@@ -640,6 +650,20 @@ nncl_status nncl_net_optim_reset(nncl_net *net)
     return nncl_fill(net->dev, &f);
 }
 
+nncl_status nncl_net_get_optim_state(const nncl_net *net, float *m, float *v)
+{
+    size_t bytes = net->n_params * sizeof(float);
+    nncl_status st = nncl_buffer_read(net->m, 0, m, bytes);
+    return st ? st : nncl_buffer_read(net->v, 0, v, bytes);
+}
+
+nncl_status nncl_net_set_optim_state(nncl_net *net, const float *m, const float *v)
+{
+    size_t bytes = net->n_params * sizeof(float);
+    nncl_status st = nncl_buffer_write(net->m, 0, m, bytes);
+    return st ? st : nncl_buffer_write(net->v, 0, v, bytes);
+}
+
 nncl_status nncl_net_optim_step(nncl_net *net, const nncl_optim_config *opt, float lr, unsigned long t)
 {
     nncl_optim_step_args a = {
@@ -667,6 +691,12 @@ nncl_status nncl_net_acc_reset(nncl_net *net)
 {
     nncl_fill_args f = {nncl_view_of(net->acc, 0), 2, 0.0f};
     return nncl_fill(net->dev, &f);
+}
+
+nncl_status nncl_net_acc_set(nncl_net *net, double sum0, double sum1)
+{
+    float acc[2] = {(float)sum0, (float)sum1};
+    return nncl_buffer_write(net->acc, 0, acc, sizeof acc);
 }
 
 nncl_status nncl_net_acc_read(nncl_net *net, double *sum0, double *sum1)

@@ -43,6 +43,7 @@ typedef struct snapshots {
     bool have_prev;             /* prev holds the parameters before step steps[next] */
     float hist_range[NNCL_MAX_LAYERS];
     uint64_t last;              /* the step of the last snapshot taken, or UINT64_MAX */
+    size_t taken;               /* snapshots taken (on_snapshot calls) */
     /* The accumulator's sums at the last snapshot of this epoch, so that a
      * snapshot's training loss is over the steps since then. */
     double acc0, acc1;
@@ -129,10 +130,132 @@ static nncl_status take_snapshot(nncl_net *net, const nncl_train_config *cfg, co
         info.layer[l].dead_fraction = dead[l];
     info.seconds = (float)(nncl_seconds_now() - t0);
     sn->last = t;
+    sn->taken++;
     sn->have_prev = false;
     while (sn->next < sn->count && sn->steps[sn->next] <= t)
         sn->next++;
     return hooks->on_snapshot(hooks->ctx, &info, sn->params);
+}
+
+/* A state to continue from must belong to this run and be whole: its row
+ * order a permutation (the device reads rows through it), its counters
+ * consistent with the batch. */
+static nncl_status validate_resume(const nncl_train_state *r, const nncl_train_config *cfg, const nncl_net *net,
+                                   size_t n, size_t batch, size_t steps_per_epoch, bool has_val)
+{
+    if (r->rows != n || r->batch != batch || r->seed != cfg->seed)
+        return nncl_fail(NNCL_E_INVALID,
+                         "the state to resume is of a run of %zu rows in batches of %zu with seed %llu, "
+                         "not %zu rows in batches of %zu with seed %llu",
+                         r->rows, r->batch, (unsigned long long)r->seed, n, batch, (unsigned long long)cfg->seed);
+    if (r->epochs_done < 0 || r->epochs_done > cfg->epochs || (r->in_epoch && r->epochs_done >= cfg->epochs))
+        return nncl_fail(NNCL_E_INVALID, "the state to resume is %s epoch %d, beyond a run of %d epochs",
+                         r->in_epoch ? "inside" : "after", r->epochs_done + (r->in_epoch ? 1 : 0), cfg->epochs);
+    size_t s = r->in_epoch ? r->step_in_epoch : 0;
+    if (s >= steps_per_epoch || r->seen != s * batch ||
+        r->step != (uint64_t)r->epochs_done * steps_per_epoch + s)
+        return nncl_fail(NNCL_E_INVALID,
+                         "the state to resume is inconsistent: step %llu, %zu steps and %zu rows into epoch %d, "
+                         "with %zu steps per epoch",
+                         (unsigned long long)r->step, r->step_in_epoch, r->seen, r->epochs_done + 1, steps_per_epoch);
+    if (!r->order || (r->epochs_done > 0 && !r->history))
+        return nncl_fail(NNCL_E_INVALID, "the state to resume has no row order or no history");
+    if (r->have_best && (cfg->early_stop <= 0 || !has_val || r->best_epoch < 1))
+        return nncl_fail(NNCL_E_INVALID, "the state to resume keeps best weights, but this run does not stop early");
+    if (r->snapshots > 0 && cfg->snapshots > 0) {
+        for (int l = 0; l < nncl_net_get_config(net)->layers; l++)
+            if (!(r->hist_range[l] > 0) || !isfinite(r->hist_range[l]))
+                return nncl_fail(NNCL_E_INVALID, "the state to resume has no histogram range for layer %d", l + 1);
+    }
+    unsigned char *hit = calloc(n, 1);
+    if (!hit)
+        return nncl_fail(NNCL_E_NOMEM, "out of memory checking the row order");
+    size_t i = 0;
+    for (; i < n; i++) {
+        int32_t k = r->order[i];
+        if (k < 0 || (size_t)k >= n || hit[k])
+            break;
+        hit[k] = 1;
+    }
+    free(hit);
+    if (i < n)
+        return nncl_fail(NNCL_E_INVALID, "the state to resume has a row order that is not a permutation of %zu rows "
+                                         "(entry %zu)", n, i);
+    return NNCL_OK;
+}
+
+/* The loop's variables that a checkpoint records, gathered in one place. */
+typedef struct loop_vars {
+    nncl_rng rng;
+    int32_t *order;
+    unsigned long t;
+    double progress;
+    float last_lr;
+    double t0;
+    int since_best;
+    bool have_best;
+    nncl_epoch_metrics *history;
+    size_t history_len, history_cap;
+} loop_vars;
+
+static nncl_status history_add(loop_vars *v, const nncl_epoch_metrics *m)
+{
+    if (v->history_len == v->history_cap) {
+        size_t cap = v->history_cap ? 2 * v->history_cap : 16;
+        nncl_epoch_metrics *h = realloc(v->history, cap * sizeof *h);
+        if (!h)
+            return nncl_fail(NNCL_E_NOMEM, "out of memory for the metrics of %zu epochs", cap);
+        v->history = h;
+        v->history_cap = cap;
+    }
+    v->history[v->history_len++] = *m;
+    return NNCL_OK;
+}
+
+/* Hand the loop's state to on_checkpoint: after `epochs_done` epochs, or
+ * (in_epoch) `s` steps and `seen` rows into the next one. */
+static nncl_status checkpoint(nncl_net *net, const nncl_train_config *cfg, const nncl_train_hooks *hooks,
+                              const loop_vars *v, const snapshots *sn, const nncl_train_result *result, size_t n,
+                              size_t batch, int epochs_done, bool in_epoch, size_t s, size_t seen)
+{
+    nncl_train_state state;
+    memset(&state, 0, sizeof state);
+    state.rows = n;
+    state.batch = batch;
+    state.seed = cfg->seed;
+    state.epochs = cfg->epochs;
+    state.epochs_done = epochs_done;
+    state.in_epoch = in_epoch;
+    state.step_in_epoch = in_epoch ? s : 0;
+    state.seen = in_epoch ? seen : 0;
+    state.step = v->t;
+    state.rng = v->rng.state;
+    state.order = v->order;
+    if (in_epoch) {
+        double s0, s1;
+        nncl_status st = nncl_net_acc_read(net, &s0, &s1);
+        if (st != NNCL_OK)
+            return st;
+        state.acc[0] = (float)s0;   /* read from floats: exact */
+        state.acc[1] = (float)s1;
+        state.snap_acc[0] = sn->acc0;
+        state.snap_acc[1] = sn->acc1;
+        state.snap_seen = sn->acc_seen;
+    }
+    state.progress = v->progress;
+    state.last_lr = v->last_lr;
+    state.seconds = nncl_seconds_now() - v->t0;
+    state.best_epoch = result->best_epoch;
+    state.best_val_loss = result->best_val_loss;
+    state.best_val_accuracy = result->best_val_accuracy;
+    state.since_best = v->since_best;
+    state.have_best = v->have_best;
+    state.snapshots = sn->taken;
+    state.last_snapshot = sn->last;
+    if (sn->last != UINT64_MAX)
+        memcpy(state.hist_range, sn->hist_range, sizeof state.hist_range);
+    state.history = v->history;
+    return hooks->on_checkpoint(hooks->ctx, net, &state);
 }
 
 nncl_status nncl_train(nncl_net *net, const nncl_train_config *cfg, nncl_device_data *train,
@@ -153,63 +276,104 @@ nncl_status nncl_train(nncl_net *net, const nncl_train_config *cfg, nncl_device_
     const size_t n = train->rows;
     const size_t batch = cfg->batch < n ? cfg->batch : n;
     const size_t steps_per_epoch = (n + batch - 1) / batch;
-    int32_t *order = malloc(n * sizeof *order);
-    if (!order)
+    const nncl_train_state *from = cfg->resume;
+    if (from && (st = validate_resume(from, cfg, net, n, batch, steps_per_epoch, val != NULL)) != NNCL_OK)
+        return st;
+    loop_vars v = {0};
+    v.order = malloc(n * sizeof *v.order);
+    if (!v.order)
         return nncl_fail(NNCL_E_NOMEM, "out of memory for the row order");
-    for (size_t i = 0; i < n; i++)
-        order[i] = (int32_t)i;
-    nncl_rng rng;
-    nncl_rng_seed(&rng, cfg->seed ^ 0x5eed0fda7aULL);
-    if (!cfg->shuffle)
-        st = nncl_device_data_set_order(train, order);
+    if (from) {
+        memcpy(v.order, from->order, n * sizeof *v.order);
+        v.rng.state = from->rng;
+        for (int e = 0; e < from->epochs_done && st == NNCL_OK; e++)
+            st = history_add(&v, &from->history[e]);
+    } else {
+        for (size_t i = 0; i < n; i++)
+            v.order[i] = (int32_t)i;
+        nncl_rng_seed(&v.rng, cfg->seed ^ 0x5eed0fda7aULL);
+    }
+    /* The order is written once without shuffling, and an epoch resumed
+     * inside continues in its own order. */
+    if (st == NNCL_OK && (!cfg->shuffle || (from && from->in_epoch)))
+        st = nncl_device_data_set_order(train, v.order);
 
     snapshots sn = {.last = UINT64_MAX};
     if (st == NNCL_OK && hooks->on_snapshot)
         st = snapshots_init(&sn, net, cfg, (uint64_t)cfg->epochs * steps_per_epoch);
-    const double t0 = nncl_seconds_now();
-    unsigned long t = 0;
-    if (st == NNCL_OK && sn.count > 0 && sn.steps[0] == 0)
-        st = take_snapshot(net, cfg, hooks, &sn, 0, 0.0, nncl_schedule_lr(&cfg->schedule, 0.0, cfg->epochs), 0,
-                           NULL, false, t0);
-    int since_best = 0;
-    bool have_best = false;
+    v.t0 = nncl_seconds_now() - (from ? from->seconds : 0.0);
+    v.t = from ? (unsigned long)from->step : 0;
     /* Where training stopped, for a last snapshot there. */
-    double progress = 0;
-    float last_lr = nncl_schedule_lr(&cfg->schedule, 0.0, cfg->epochs);
-    size_t epoch_seen = 0;
-    nncl_epoch_metrics last_m = {0};
+    v.progress = from ? from->progress : 0;
+    v.last_lr = from ? from->last_lr : nncl_schedule_lr(&cfg->schedule, 0.0, cfg->epochs);
+    if (from) {
+        sn.last = from->last_snapshot;
+        sn.taken = from->snapshots;
+        if (sn.last != UINT64_MAX)
+            memcpy(sn.hist_range, from->hist_range, sizeof sn.hist_range);
+        while (sn.next < sn.count && sn.steps[sn.next] <= v.t)
+            sn.next++;
+        v.since_best = from->since_best;
+        v.have_best = from->have_best;
+        result->best_epoch = from->best_epoch;
+        result->best_val_loss = from->best_val_loss;
+        result->best_val_accuracy = from->best_val_accuracy;
+        result->epochs = from->epochs_done;
+        result->steps = v.t;
+    } else if (st == NNCL_OK && sn.count > 0 && sn.steps[0] == 0) {
+        st = take_snapshot(net, cfg, hooks, &sn, 0, 0.0, v.last_lr, 0, NULL, false, v.t0);
+    }
+    size_t epoch_seen = from && from->in_epoch ? from->seen : 0;
+    /* The gradient buffer holds step t's gradients (not after resuming,
+     * until the first step). */
+    bool stepped = false;
+    nncl_epoch_metrics last_m = v.history_len ? v.history[v.history_len - 1] : (nncl_epoch_metrics){0};
+    const bool stops_early = cfg->early_stop > 0 && val;
+    /* A run that had already stopped early stays stopped. */
+    bool stopped = from && !from->in_epoch && stops_early && v.since_best >= cfg->early_stop;
     result->status = NNCL_RUN_OK;
-    for (int epoch = 0; epoch < cfg->epochs && st == NNCL_OK; epoch++) {
+    for (int epoch = from ? from->epochs_done : 0; epoch < cfg->epochs && st == NNCL_OK && !stopped; epoch++) {
         double e0 = nncl_seconds_now();
-        if (cfg->shuffle) {
-            shuffle(&rng, order, n);
-            st = nncl_device_data_set_order(train, order);
+        const bool resumed = from && from->in_epoch && epoch == from->epochs_done;
+        size_t seen = resumed ? from->seen : 0, seen0 = seen;
+        if (resumed) {
+            st = nncl_net_acc_set(net, from->acc[0], from->acc[1]);
+            sn.acc0 = from->snap_acc[0];
+            sn.acc1 = from->snap_acc[1];
+            sn.acc_seen = from->snap_seen;
+        } else {
+            if (cfg->shuffle) {
+                shuffle(&v.rng, v.order, n);
+                st = nncl_device_data_set_order(train, v.order);
+            }
+            if (st == NNCL_OK)
+                st = nncl_net_acc_reset(net);
+            sn.acc0 = sn.acc1 = 0;
+            sn.acc_seen = 0;
         }
-        if (st == NNCL_OK)
-            st = nncl_net_acc_reset(net);
-        sn.acc0 = sn.acc1 = 0;
-        sn.acc_seen = 0;
         float lr = 0;
-        size_t seen = 0;
-        for (size_t s = 0; s < steps_per_epoch && st == NNCL_OK; s++) {
+        for (size_t s = resumed ? from->step_in_epoch : 0; s < steps_per_epoch && st == NNCL_OK; s++) {
             if (hooks->stop && *hooks->stop) {
                 result->status = NNCL_RUN_INTERRUPTED;
+                if (hooks->on_checkpoint)
+                    st = checkpoint(net, cfg, hooks, &v, &sn, result, n, batch, epoch, true, s, seen);
                 break;
             }
             size_t first = s * batch, rows = n - first < batch ? n - first : batch;
             lr = nncl_schedule_lr(&cfg->schedule, epoch + (double)s / (double)steps_per_epoch, cfg->epochs);
-            t++;
-            bool snap = sn.next < sn.count && sn.steps[sn.next] == t;
+            v.t++;
+            bool snap = sn.next < sn.count && sn.steps[sn.next] == v.t;
             if (snap && (st = nncl_net_get_params(net, sn.prev)) != NNCL_OK)
                 break;
             sn.have_prev = snap;
-            st = nncl_net_train_step(net, train, first, rows, &cfg->optim, lr, cfg->seed, t);
+            st = nncl_net_train_step(net, train, first, rows, &cfg->optim, lr, cfg->seed, v.t);
+            stepped = true;
             seen += rows;
             if (st == NNCL_OK && snap)
-                st = take_snapshot(net, cfg, hooks, &sn, t, epoch + (double)(s + 1) / (double)steps_per_epoch, lr,
-                                   seen, NULL, true, t0);
-            progress = epoch + (double)(s + 1) / (double)steps_per_epoch;
-            last_lr = lr;
+                st = take_snapshot(net, cfg, hooks, &sn, v.t, epoch + (double)(s + 1) / (double)steps_per_epoch, lr,
+                                   seen, NULL, true, v.t0);
+            v.progress = epoch + (double)(s + 1) / (double)steps_per_epoch;
+            v.last_lr = lr;
             epoch_seen = seen;
             if (st == NNCL_OK && hooks->on_progress && cfg->progress_every &&
                 (s + 1) % cfg->progress_every == 0 && s + 1 < steps_per_epoch) {
@@ -223,14 +387,14 @@ nncl_status nncl_train(nncl_net *net, const nncl_train_config *cfg, nncl_device_
         if (st != NNCL_OK || result->status == NNCL_RUN_INTERRUPTED)
             break;
 
-        nncl_epoch_metrics m = {.epoch = epoch + 1, .step = t, .lr = lr};
+        nncl_epoch_metrics m = {.epoch = epoch + 1, .step = v.t, .lr = lr};
         double s0, s1;
         if ((st = nncl_net_acc_read(net, &s0, &s1)) != NNCL_OK)
             break;
         m.train_loss = s0 / (double)seen;
         m.train_accuracy = s1 / (double)seen;
         double train_seconds = nncl_seconds_now() - e0;
-        m.samples_per_second = (double)seen / (train_seconds > 0 ? train_seconds : 1e-9);
+        m.samples_per_second = (double)(seen - seen0) / (train_seconds > 0 ? train_seconds : 1e-9);
         m.val_loss = m.val_accuracy = NAN;
         bool eval_now = val && (cfg->eval_every <= 1 || (epoch + 1) % cfg->eval_every == 0 ||
                                 epoch + 1 == cfg->epochs);
@@ -241,12 +405,14 @@ nncl_status nncl_train(nncl_net *net, const nncl_train_config *cfg, nncl_device_
             m.val_loss = ev.loss;
             m.val_accuracy = nncl_net_get_config(net)->task == NNCL_TASK_CLASSIFY ? ev.accuracy : ev.mae;
         }
-        m.seconds = nncl_seconds_now() - t0;
+        m.seconds = nncl_seconds_now() - v.t0;
         /* The evaluation used the accumulator: the epoch's sums are in m now. */
         epoch_seen = 0;
         last_m = m;
         result->epochs = epoch + 1;
-        result->steps = t;
+        result->steps = v.t;
+        if ((st = history_add(&v, &m)) != NNCL_OK)
+            break;
         if (!isfinite(m.train_loss) || (eval_now && !isfinite(m.val_loss))) {
             result->status = NNCL_RUN_DIVERGED;
             if (hooks->on_epoch)
@@ -257,33 +423,39 @@ nncl_status nncl_train(nncl_net *net, const nncl_train_config *cfg, nncl_device_
             result->best_val_loss = m.val_loss;
             result->best_val_accuracy = m.val_accuracy;
             result->best_epoch = epoch + 1;
-            since_best = 0;
+            v.since_best = 0;
             if (cfg->early_stop > 0) {
                 st = nncl_net_snapshot(net);
-                have_best = true;
+                v.have_best = true;
             }
         } else if (eval_now) {
-            since_best += cfg->eval_every > 1 ? cfg->eval_every : 1;
+            v.since_best += cfg->eval_every > 1 ? cfg->eval_every : 1;
         }
         if (st == NNCL_OK && hooks->on_epoch)
             st = hooks->on_epoch(hooks->ctx, &m);
-        if (cfg->early_stop > 0 && val && since_best >= cfg->early_stop)
-            break;
+        stopped = stops_early && v.since_best >= cfg->early_stop;
+        /* Not at an epoch that stops early: its last snapshot, taken below,
+         * holds the last step's gradients, which a checkpoint does not keep.
+         * A run resumed from the checkpoint before repeats the epoch. */
+        if (st == NNCL_OK && hooks->on_checkpoint && cfg->checkpoint_every > 0 && !stopped &&
+            ((epoch + 1) % cfg->checkpoint_every == 0 || epoch + 1 == cfg->epochs))
+            st = checkpoint(net, cfg, hooks, &v, &sn, result, n, batch, epoch + 1, false, 0, 0);
     }
     /* Training stopped before the last scheduled snapshot (early stopping,
      * Ctrl-C, divergence): one more where it stopped. */
-    if (st == NNCL_OK && sn.count > 0 && sn.last != t)
-        st = take_snapshot(net, cfg, hooks, &sn, t, progress, last_lr, epoch_seen, last_m.epoch ? &last_m : NULL,
-                           t > 0, t0);
+    if (st == NNCL_OK && sn.count > 0 && sn.last != v.t)
+        st = take_snapshot(net, cfg, hooks, &sn, v.t, v.progress, v.last_lr, epoch_seen,
+                           last_m.epoch ? &last_m : NULL, stepped, v.t0);
     snapshots_free(&sn);
     /* Early stopping keeps the best epoch's weights, not the last. */
-    if (st == NNCL_OK && have_best && result->status == NNCL_RUN_OK && result->best_epoch != result->epochs)
+    if (st == NNCL_OK && v.have_best && result->status == NNCL_RUN_OK && result->best_epoch != result->epochs)
         st = nncl_net_restore(net);
     if (st == NNCL_OK)
         st = nncl_device_finish(nncl_net_device(net));
-    result->seconds = nncl_seconds_now() - t0;
+    result->seconds = nncl_seconds_now() - v.t0;
     result->samples_per_second = result->seconds > 0 ? (double)result->epochs * (double)n / result->seconds : 0;
-    free(order);
+    free(v.order);
+    free(v.history);
     if (st != NNCL_OK)
         result->status = NNCL_RUN_FAILED;
     return st;

@@ -3,6 +3,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <math.h>
+#include <stdbool.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -108,6 +109,7 @@ struct nncl_snapshot_writer {
     size_t sizes[NNCL_MAX_LAYERS + 1];
     size_t n_params, record_bytes;
     uint32_t written;
+    bool unsynced;              /* records appended since the last fsync */
     unsigned char *record;      /* one record, reused */
     nncl_status error;          /* the first failure, kept for close */
 };
@@ -234,9 +236,21 @@ nncl_status nncl_snapshot_writer_append(nncl_snapshot_writer *w, const nncl_snap
     k.p = crc_at;
     put_u32(&k, crc(r, w->record_bytes - 4));
     nncl_status st = write_all(w, r, w->record_bytes);
-    if (st == NNCL_OK)
+    if (st == NNCL_OK) {
         w->written++;
+        w->unsynced = true;
+    }
     return st;
+}
+
+nncl_status nncl_snapshot_writer_sync(nncl_snapshot_writer *w)
+{
+    if (!w || w->error != NNCL_OK)
+        return w ? w->error : NNCL_OK;
+    if (w->unsynced && fsync(w->fd) != 0)
+        return w->error = nncl_fail(NNCL_E_IO, "%s: cannot flush: %s", w->path, strerror(errno));
+    w->unsynced = false;
+    return NNCL_OK;
 }
 
 nncl_status nncl_snapshot_writer_close(nncl_snapshot_writer *w)
@@ -479,4 +493,78 @@ void nncl_snapshots_params(const nncl_snapshots *s, size_t k, float *out)
             out[off + i] = ((int)q[off + i] - 128) * scale[2 * l + 1];
         off += nw + out_n;
     }
+}
+
+/* ---- appending to an existing file ------------------------------------------------------ */
+
+nncl_status nncl_snapshot_writer_reopen(const char *path, const nncl_net_config *cfg, size_t keep,
+                                        float *hist_range, nncl_snapshot_writer **out)
+{
+    *out = NULL;
+    FILE *f = fopen(path, "r+b");
+    if (!f)
+        return nncl_fail(NNCL_E_IO, "%s: cannot open: %s", path, strerror(errno));
+    struct stat sb;
+    nncl_snapshots s;
+    memset(&s, 0, sizeof s);
+    size_t hb = 0, rb = 1;
+    unsigned char *rec = NULL;
+    nncl_status st = NNCL_OK;
+    if (fstat(fileno(f), &sb) != 0 || !S_ISREG(sb.st_mode))
+        st = nncl_fail(NNCL_E_IO, "%s: not a regular file", path);
+    if (st == NNCL_OK)
+        st = parse_header(path, f, (uint64_t)sb.st_size, &s, &hb, &rb);
+    bool same = st == NNCL_OK && s.layers == cfg->layers;
+    for (int l = 0; same && l <= cfg->layers; l++)
+        same = s.sizes[l] == cfg->sizes[l];
+    if (st == NNCL_OK && !same)
+        st = bad(path, "it is of another network (%d layers) than this run's (%d layers)", s.layers, cfg->layers);
+    uint64_t need = (uint64_t)hb + (uint64_t)keep * rb;
+    if (st == NNCL_OK && (uint64_t)sb.st_size < need)
+        st = bad(path, "it holds %llu whole snapshots, the checkpoint counts %zu",
+                 (unsigned long long)(((uint64_t)sb.st_size - hb) / rb), keep);
+    if (st == NNCL_OK && !(rec = malloc(rb)))
+        st = nncl_fail(NNCL_E_NOMEM, "out of memory");
+    /* The snapshots kept must be whole and in order. */
+    for (size_t k = 0; st == NNCL_OK && k < keep; k++) {
+        char what[64];
+        snprintf(what, sizeof what, "snapshot %zu", k);
+        st = read_exact(path, f, rec, rb, what);
+        if (st == NNCL_OK && (memcmp(rec, RECORD_MAGIC, 4) != 0 || get_u32(rec + rb - 4) != crc(rec, rb - 4) ||
+                              get_u32(rec + 4) != k))
+            st = bad(path, "snapshot %zu is damaged (its magic, checksum or index)", k);
+    }
+    free(rec);
+    if (st == NNCL_OK && (uint64_t)sb.st_size > need && ftruncate(fileno(f), (off_t)need) != 0)
+        st = nncl_fail(NNCL_E_IO, "%s: cannot cut it to %zu snapshots: %s", path, keep, strerror(errno));
+    if (fclose(f) != 0 && st == NNCL_OK)
+        st = nncl_fail(NNCL_E_IO, "%s: cannot close: %s", path, strerror(errno));
+    if (st != NNCL_OK)
+        return st;
+    memcpy(hist_range, s.hist_range, (size_t)cfg->layers * sizeof(float));
+
+    nncl_snapshot_writer *w = calloc(1, sizeof *w);
+    if (!w)
+        return nncl_fail(NNCL_E_NOMEM, "out of memory");
+    w->fd = -1;
+    w->layers = cfg->layers;
+    memcpy(w->sizes, cfg->sizes, sizeof w->sizes);
+    w->n_params = count_params(cfg->layers, cfg->sizes);
+    w->record_bytes = record_bytes(cfg->layers, w->n_params);
+    w->written = (uint32_t)keep;
+    w->unsynced = true;
+    w->path = strdup(path);
+    w->record = malloc(w->record_bytes);
+    if (!w->path || !w->record) {
+        nncl_snapshot_writer_close(w);
+        return nncl_fail(NNCL_E_NOMEM, "out of memory");
+    }
+    w->fd = open(path, O_WRONLY | O_APPEND | O_CLOEXEC);
+    if (w->fd < 0) {
+        st = nncl_fail(NNCL_E_IO, "%s: cannot open: %s", path, strerror(errno));
+        nncl_snapshot_writer_close(w);
+        return st;
+    }
+    *out = w;
+    return NNCL_OK;
 }
