@@ -134,6 +134,14 @@ if [ $have_browser -eq 1 ]; then
     expect "the page without snapshots passes in headless Chromium" test $? -eq 0
 fi
 
+# ---- a crashed run: its report says so, and how to continue it ---------------------------------
+NNCL_TEST_KILL=epoch:1 "$nncl" train --device host $small --out "$tmp/crashed" >/dev/null 2>&1
+"$nncl" report "$tmp/crashed" >/dev/null 2>&1
+expect "a run killed with -9 gets a report" test -s "$tmp/crashed/report.html"
+expect "...which says it crashed and how to resume it" grep -q "crashed: its process (pid [0-9]* on .*) is gone; continue it with: nncl train --resume" "$tmp/crashed/report.html"
+"$nncl" compare "$tmp/crashed" "$run" --no-html --force >"$tmp/cmp.txt" 2>&1
+expect "...and nncl compare lists it as crashed" grep -q crashed "$tmp/cmp.txt"
+
 # ---- a table, a regression, the tutorial ------------------------------------------------------
 python3 - "$tmp" <<'EOF'
 import math, random, sys

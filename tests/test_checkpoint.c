@@ -1,6 +1,6 @@
 /* Checkpoints and resuming (nncl/checkpoint.h, src/train/checkpoint.c, the
  * resume path of src/train/loop.c, the snapshot writer's reopen, and
- * run_is_crashed of src/cli/run_liveness.c):
+ * run_is_crashed of src/report/run_liveness.c):
  *   - the file: a round trip bit for bit, its bytes against the layout in
  *     checkpoint.h, every truncation, every section's checksum, and fields
  *     whose checksums are right but whose values are not, each refused with
@@ -24,7 +24,7 @@
 #include <unistd.h>
 #include <zlib.h>
 
-#include "cli/run_liveness.h"
+#include "report/run_liveness.h"
 #include "nncl/checkpoint.h"
 #include "nncl/snapshot.h"
 #include "nncl/train.h"

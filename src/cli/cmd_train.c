@@ -12,7 +12,7 @@
 #include "cli/data_splits.h"
 #include "cli/model_arg.h"
 #include "cli/run_dir.h"
-#include "cli/run_liveness.h"
+#include "report/run_liveness.h"
 #include "cli/train_options.h"
 #include "cli/train_run.h"
 #include "nncl/checkpoint.h"

@@ -12,7 +12,7 @@
 #include <time.h>
 
 #include "cli/cli.h"
-#include "cli/run_liveness.h"
+#include "report/run_liveness.h"
 #include "cli/train_run.h"
 #include "nncl/model.h"
 

@@ -15,6 +15,7 @@
 #include <sys/stat.h>
 
 #include "report/compare.h"
+#include "report/run_liveness.h"
 #include "report/report_json.h"
 #include "util/atomic_file.h"
 
@@ -281,8 +282,8 @@ static nncl_status read_run(const char *dir, need need, run_record *r)
 
 static int status_rank(const char *s)
 {
-    static const char *order[] = {"ok", "started", "running", "interrupted", "diverged", "failed"};
-    for (int i = 0; i < 6; i++)
+    static const char *order[] = {"ok", "started", "running", "interrupted", "crashed", "diverged", "failed"};
+    for (int i = 0; i < 7; i++)
         if (strcmp(s, order[i]) == 0)
             return i;
     return 6;
@@ -365,6 +366,9 @@ static void set_status(compare_run *run, const char *sweep_status)
     const char *s = own ? own : sweep_status ? sweep_status : "failed";
     if (own && sweep_status && status_rank(sweep_status) > status_rank(own))
         s = sweep_status;
+    /* "running" whose process is gone: crashed (nncl train --resume continues it). */
+    if (strcmp(s, "running") == 0 && run_is_crashed(run->rec.summary))
+        s = "crashed";
     snprintf(run->status, sizeof run->status, "%s", s);
 }
 

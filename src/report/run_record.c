@@ -9,6 +9,7 @@
 #include <string.h>
 #include <sys/stat.h>
 
+#include "report/run_liveness.h"
 #include "report/run_record.h"
 #include "util/atomic_file.h"
 
@@ -362,8 +363,14 @@ nncl_status run_record_load(const char *dir, run_record *r)
         return st;
     }
     const char *status = json_string_value(json_object_get(r->summary, "status"));
-    if (status && strcmp(status, "running") == 0)
-        note_missing(r, "The run has not finished, or its process died: summary.json still says \"running\".");
+    if (status && strcmp(status, "running") == 0 && run_is_crashed(r->summary)) {
+        char note[512];
+        run_crash_note(r->summary, r->dir, note, sizeof note);
+        note_missing(r, "The run %s.", note);
+    } else if (status && strcmp(status, "running") == 0) {
+        note_missing(r, "The run is still training (or runs on another machine): this is the page of what it has "
+                        "done so far.");
+    }
     return NNCL_OK;
 }
 

@@ -1,5 +1,5 @@
 /* Is a "running" run's process alive? See run_liveness.h. */
-#include "cli/run_liveness.h"
+#include "report/run_liveness.h"
 
 #include <errno.h>
 #include <signal.h>
