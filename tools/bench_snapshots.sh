@@ -11,7 +11,7 @@ shift 2 2>/dev/null || shift $#
 tmp=$(mktemp -d)
 trap 'rm -rf "$tmp"' EXIT
 echo "cpu: $(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2 | sed 's/^ //'); $(nproc) cores;" \
-     "$(grep -o -m1 'avx512f\|avx2' /proc/cpuinfo | head -1); device $dev"
+     "$(grep -q avx512f /proc/cpuinfo && echo avx512f || echo avx2); device $dev"
 r=1
 while [ $r -le "$rounds" ]; do
     for n in 0 60; do

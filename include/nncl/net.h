@@ -57,6 +57,9 @@ size_t nncl_net_bias_offset(const nncl_net *net, int layer);
 nncl_status nncl_net_init(nncl_net *net, nncl_init_kind kind, float param, uint64_t seed);
 /* The flat parameter vector, host side (nncl_net_param_count floats). */
 nncl_status nncl_net_get_params(const nncl_net *net, float *out);
+/* Copy the parameters into dst (n_params floats, on the net's device) on
+ * the device, without waiting: a copy to read later, costing no sync now. */
+nncl_status nncl_net_copy_params(const nncl_net *net, nncl_buffer *dst);
 nncl_status nncl_net_set_params(nncl_net *net, const float *in);
 /* The gradient buffer as the last backward pass left it (same layout). */
 nncl_status nncl_net_get_grads(const nncl_net *net, float *out);

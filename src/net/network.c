@@ -264,6 +264,11 @@ nncl_status nncl_net_get_params(const nncl_net *net, float *out)
     return nncl_buffer_read(net->params, 0, out, net->n_params * sizeof(float));
 }
 
+nncl_status nncl_net_copy_params(const nncl_net *net, nncl_buffer *dst)
+{
+    return nncl_buffer_copy(dst, 0, net->params, 0, net->n_params * sizeof(float));
+}
+
 nncl_status nncl_net_get_grads(const nncl_net *net, float *out)
 {
     return nncl_buffer_read(net->grads, 0, out, net->n_params * sizeof(float));

@@ -40,7 +40,10 @@ typedef struct snapshots {
     uint64_t *steps;
     size_t count, next;
     float *params, *prev, *grads;
-    bool have_prev;             /* prev holds the parameters before step steps[next] */
+    /* The parameters before a snapshot's step, copied on the device (a read
+     * then would wait for the queue: one more sync per snapshot). */
+    nncl_buffer *prev_dev;
+    bool have_prev;             /* prev_dev holds the parameters before step steps[next] */
     float hist_range[NNCL_MAX_LAYERS];
     uint64_t last;              /* the step of the last snapshot taken, or UINT64_MAX */
     size_t taken;               /* snapshots taken (on_snapshot calls) */
@@ -64,6 +67,9 @@ static nncl_status snapshots_init(snapshots *sn, const nncl_net *net, const nncl
     sn->grads = malloc(p * sizeof(float));
     if (!sn->steps || !sn->params || !sn->prev || !sn->grads)
         return nncl_fail(NNCL_E_NOMEM, "out of memory for snapshots of %zu parameters", p);
+    nncl_status st = nncl_buffer_alloc(nncl_net_device(net), p * sizeof(float), &sn->prev_dev);
+    if (st != NNCL_OK)
+        return st;
     sn->count = nncl_snapshot_schedule(n, total_steps, sn->steps);
     return NNCL_OK;
 }
@@ -74,6 +80,7 @@ static void snapshots_free(snapshots *sn)
     free(sn->params);
     free(sn->prev);
     free(sn->grads);
+    nncl_buffer_free(sn->prev_dev);
 }
 
 /* Take a snapshot after step t. seen: the rows trained this epoch, whose
@@ -116,15 +123,17 @@ static nncl_status take_snapshot(nncl_net *net, const nncl_train_config *cfg, co
         info.val_loss = (float)ev.loss;
         info.val_accuracy = (float)(nncl_net_get_config(net)->task == NNCL_TASK_CLASSIFY ? ev.accuracy : ev.mae);
     }
+    bool prev = after_step && sn->have_prev;
     if ((st = nncl_net_get_params(net, sn->params)) != NNCL_OK ||
-        (after_step && (st = nncl_net_get_grads(net, sn->grads)) != NNCL_OK))
+        (after_step && (st = nncl_net_get_grads(net, sn->grads)) != NNCL_OK) ||
+        (prev && (st = nncl_buffer_read(sn->prev_dev, 0, sn->prev, nncl_buffer_size(sn->prev_dev))) != NNCL_OK))
         return st;
     const nncl_net_config *nc = nncl_net_get_config(net);
     if (sn->last == UINT64_MAX && cfg->hist_range)
         memcpy(sn->hist_range, cfg->hist_range, (size_t)nc->layers * sizeof(float));
     else if (sn->last == UINT64_MAX)
         nncl_snapshot_hist_range(nc, sn->params, sn->hist_range);
-    nncl_snapshot_stats(nc, sn->params, after_step && sn->have_prev ? sn->prev : NULL,
+    nncl_snapshot_stats(nc, sn->params, prev ? sn->prev : NULL,
                         after_step ? sn->grads : NULL, sn->hist_range, &info);
     for (int l = 0; l < nc->layers; l++)
         info.layer[l].dead_fraction = dead[l];
@@ -363,7 +372,7 @@ nncl_status nncl_train(nncl_net *net, const nncl_train_config *cfg, nncl_device_
             lr = nncl_schedule_lr(&cfg->schedule, epoch + (double)s / (double)steps_per_epoch, cfg->epochs);
             v.t++;
             bool snap = sn.next < sn.count && sn.steps[sn.next] == v.t;
-            if (snap && (st = nncl_net_get_params(net, sn.prev)) != NNCL_OK)
+            if (snap && (st = nncl_net_copy_params(net, sn.prev_dev)) != NNCL_OK)
                 break;
             sn.have_prev = snap;
             st = nncl_net_train_step(net, train, first, rows, &cfg->optim, lr, cfg->seed, v.t);

@@ -2,6 +2,7 @@
  * reading. The layout is documented in nncl/snapshot.h. */
 #include <errno.h>
 #include <fcntl.h>
+#include <float.h>
 #include <math.h>
 #include <stdbool.h>
 #include <stdarg.h>
@@ -183,17 +184,23 @@ nncl_status nncl_snapshot_writer_open(const char *path, const nncl_net_config *c
 }
 
 /* Quantise x[0..n) symmetrically to q = 128 + round(x / scale), scale = max|x| / 127
- * over the finite values; infinities go to the ends (1, 255) and NaN to 128. */
+ * over the finite values; infinities go to the ends (1, 255) and NaN to 128.
+ * Rounded by truncating v + 128.5, which is positive: no lrintf (a library
+ * call unless errno is off) and no branch on the sign, so the loop
+ * vectorises; the branchy version was most of a snapshot's writing. */
 static float quantise(const float *x, size_t n, unsigned char *q)
 {
     float m = 0;
-    for (size_t i = 0; i < n; i++)
-        m = isfinite(x[i]) && fabsf(x[i]) > m ? fabsf(x[i]) : m;
+    for (size_t i = 0; i < n; i++) {
+        float a = fabsf(x[i]);
+        m = a > m && a <= FLT_MAX ? a : m;      /* NaN and infinity fail the test */
+    }
     float inv = m > 0 ? 127.0f / m : 0.0f;
     for (size_t i = 0; i < n; i++) {
         float v = x[i] * inv;
         v = v > 127.0f ? 127.0f : v < -127.0f ? -127.0f : v;
-        q[i] = (unsigned char)(128 + (int)lrintf(v == v ? v : 0.0f));
+        v = v == v ? v : 0.0f;
+        q[i] = (unsigned char)(int)(v + 128.5f);      /* in [1.5, 255.5): truncation rounds */
     }
     return m / 127.0f;
 }
