@@ -51,6 +51,11 @@ typedef struct snapshots {
      * snapshot's training loss is over the steps since then. */
     double acc0, acc1;
     size_t acc_seen;
+    /* A snapshot read from the device but not yet recorded: its statistics
+     * and writing wait until the next step is queued, so the host works
+     * while the device does (record_snapshot). */
+    bool pending, pending_prev, pending_grads;
+    nncl_snapshot_info info;
 } snapshots;
 
 static nncl_status snapshots_init(snapshots *sn, const nncl_net *net, const nncl_train_config *cfg,
@@ -83,36 +88,59 @@ static void snapshots_free(snapshots *sn)
     nncl_buffer_free(sn->prev_dev);
 }
 
-/* Take a snapshot after step t. seen: the rows trained this epoch, whose
- * sums the accumulator holds: the snapshot's training loss and accuracy are
- * the mean over the rows since the epoch's previous snapshot. Or seen is 0,
- * and `done` (the last finished epoch's metrics, or NULL) gives them.
- * after_step: the gradient buffer holds step t's. */
+/* The statistics and the record of the snapshot read last (sn->info and
+ * the host copies): after that, nothing of it is pending. */
+static nncl_status record_snapshot(const nncl_net *net, const nncl_train_config *cfg, const nncl_train_hooks *hooks,
+                                   snapshots *sn)
+{
+    if (!sn->pending)
+        return NNCL_OK;
+    sn->pending = false;
+    const nncl_net_config *nc = nncl_net_get_config(net);
+    if (sn->taken == 1 && cfg->hist_range)
+        memcpy(sn->hist_range, cfg->hist_range, (size_t)nc->layers * sizeof(float));
+    else if (sn->taken == 1)
+        nncl_snapshot_hist_range(nc, sn->params, sn->hist_range);
+    nncl_snapshot_stats(nc, sn->params, sn->pending_prev ? sn->prev : NULL, sn->pending_grads ? sn->grads : NULL,
+                        sn->hist_range, &sn->info);
+    return hooks->on_snapshot(hooks->ctx, &sn->info, sn->params);
+}
+
+/* Take a snapshot after step t: read what it needs from the device now
+ * (the training loss, the probe, the parameters), and record it now, or,
+ * with defer, at the next record_snapshot. seen: the rows trained this
+ * epoch, whose sums the accumulator holds: the snapshot's training loss and
+ * accuracy are the mean over the rows since the epoch's previous snapshot.
+ * Or seen is 0, and `done` (the last finished epoch's metrics, or NULL)
+ * gives them. after_step: the gradient buffer holds step t's. */
 static nncl_status take_snapshot(nncl_net *net, const nncl_train_config *cfg, const nncl_train_hooks *hooks,
                                  snapshots *sn, uint64_t t, double epoch, float lr, size_t seen,
-                                 const nncl_epoch_metrics *done, bool after_step, double t0)
+                                 const nncl_epoch_metrics *done, bool after_step, double t0, bool defer)
 {
-    nncl_snapshot_info info;
-    memset(&info, 0, sizeof info);
-    info.step = t;
-    info.epoch = (float)epoch;
-    info.lr = lr;
-    info.train_loss = info.train_accuracy = info.val_loss = info.val_accuracy = NAN;
-    nncl_status st = NNCL_OK;
+    nncl_status st = record_snapshot(net, cfg, hooks, sn);
+    if (st != NNCL_OK)
+        return st;
+    nncl_snapshot_info *info = &sn->info;
+    memset(info, 0, sizeof *info);
+    info->step = t;
+    info->epoch = (float)epoch;
+    info->lr = lr;
+    info->train_loss = info->train_accuracy = info->val_loss = info->val_accuracy = NAN;
     if (seen > 0) {
         double s0, s1;
         if ((st = nncl_net_acc_read(net, &s0, &s1)) != NNCL_OK)
             return st;
         size_t rows = seen > sn->acc_seen ? seen - sn->acc_seen : 0;
-        info.train_loss = rows ? (float)((s0 - sn->acc0) / (double)rows) : NAN;
-        info.train_accuracy = rows ? (float)((s1 - sn->acc1) / (double)rows) : NAN;
+        info->train_loss = rows ? (float)((s0 - sn->acc0) / (double)rows) : NAN;
+        info->train_accuracy = rows ? (float)((s1 - sn->acc1) / (double)rows) : NAN;
         sn->acc0 = s0;
         sn->acc1 = s1;
         sn->acc_seen = seen;
     } else if (done) {
-        info.train_loss = (float)done->train_loss;
-        info.train_accuracy = (float)done->train_accuracy;
+        info->train_loss = (float)done->train_loss;
+        info->train_accuracy = (float)done->train_accuracy;
     }
+    const nncl_net_config *nc = nncl_net_get_config(net);
     float dead[NNCL_MAX_LAYERS];
     for (int l = 0; l < NNCL_MAX_LAYERS; l++)
         dead[l] = NAN;
@@ -120,30 +148,27 @@ static nncl_status take_snapshot(nncl_net *net, const nncl_train_config *cfg, co
         nncl_eval_result ev;
         if ((st = nncl_net_probe(net, cfg->probe, &ev, dead)) != NNCL_OK)
             return st;
-        info.val_loss = (float)ev.loss;
-        info.val_accuracy = (float)(nncl_net_get_config(net)->task == NNCL_TASK_CLASSIFY ? ev.accuracy : ev.mae);
+        info->val_loss = (float)ev.loss;
+        info->val_accuracy = (float)(nc->task == NNCL_TASK_CLASSIFY ? ev.accuracy : ev.mae);
     }
-    bool prev = after_step && sn->have_prev;
+    /* nncl_snapshot_stats leaves dead_fraction as it is */
+    for (int l = 0; l < nc->layers; l++)
+        info->layer[l].dead_fraction = dead[l];
+    sn->pending_prev = after_step && sn->have_prev;
+    sn->pending_grads = after_step;
     if ((st = nncl_net_get_params(net, sn->params)) != NNCL_OK ||
         (after_step && (st = nncl_net_get_grads(net, sn->grads)) != NNCL_OK) ||
-        (prev && (st = nncl_buffer_read(sn->prev_dev, 0, sn->prev, nncl_buffer_size(sn->prev_dev))) != NNCL_OK))
+        (sn->pending_prev &&
+         (st = nncl_buffer_read(sn->prev_dev, 0, sn->prev, nncl_buffer_size(sn->prev_dev))) != NNCL_OK))
         return st;
-    const nncl_net_config *nc = nncl_net_get_config(net);
-    if (sn->last == UINT64_MAX && cfg->hist_range)
-        memcpy(sn->hist_range, cfg->hist_range, (size_t)nc->layers * sizeof(float));
-    else if (sn->last == UINT64_MAX)
-        nncl_snapshot_hist_range(nc, sn->params, sn->hist_range);
-    nncl_snapshot_stats(nc, sn->params, prev ? sn->prev : NULL,
-                        after_step ? sn->grads : NULL, sn->hist_range, &info);
-    for (int l = 0; l < nc->layers; l++)
-        info.layer[l].dead_fraction = dead[l];
-    info.seconds = (float)(nncl_seconds_now() - t0);
+    info->seconds = (float)(nncl_seconds_now() - t0);
     sn->last = t;
     sn->taken++;
     sn->have_prev = false;
     while (sn->next < sn->count && sn->steps[sn->next] <= t)
         sn->next++;
-    return hooks->on_snapshot(hooks->ctx, &info, sn->params);
+    sn->pending = true;
+    return defer ? NNCL_OK : record_snapshot(net, cfg, hooks, sn);
 }
 
 /* A state to continue from must belong to this run and be whole: its row
@@ -330,7 +355,7 @@ nncl_status nncl_train(nncl_net *net, const nncl_train_config *cfg, nncl_device_
         result->epochs = from->epochs_done;
         result->steps = v.t;
     } else if (st == NNCL_OK && sn.count > 0 && sn.steps[0] == 0) {
-        st = take_snapshot(net, cfg, hooks, &sn, 0, 0.0, v.last_lr, 0, NULL, false, v.t0);
+        st = take_snapshot(net, cfg, hooks, &sn, 0, 0.0, v.last_lr, 0, NULL, false, v.t0, true);
     }
     size_t epoch_seen = from && from->in_epoch ? from->seen : 0;
     /* The gradient buffer holds step t's gradients (not after resuming,
@@ -364,7 +389,8 @@ nncl_status nncl_train(nncl_net *net, const nncl_train_config *cfg, nncl_device_
         for (size_t s = resumed ? from->step_in_epoch : 0; s < steps_per_epoch && st == NNCL_OK; s++) {
             if (hooks->stop && *hooks->stop) {
                 result->status = NNCL_RUN_INTERRUPTED;
-                if (hooks->on_checkpoint)
+                st = record_snapshot(net, cfg, hooks, &sn);
+                if (st == NNCL_OK && hooks->on_checkpoint)
                     st = checkpoint(net, cfg, hooks, &v, &sn, result, n, batch, epoch, true, s, seen);
                 break;
             }
@@ -377,10 +403,13 @@ nncl_status nncl_train(nncl_net *net, const nncl_train_config *cfg, nncl_device_
             sn.have_prev = snap;
             st = nncl_net_train_step(net, train, first, rows, &cfg->optim, lr, cfg->seed, v.t);
             stepped = true;
+            /* The device has a step to run: record the last snapshot meanwhile. */
+            if (st == NNCL_OK)
+                st = record_snapshot(net, cfg, hooks, &sn);
             seen += rows;
             if (st == NNCL_OK && snap)
                 st = take_snapshot(net, cfg, hooks, &sn, v.t, epoch + (double)(s + 1) / (double)steps_per_epoch, lr,
-                                   seen, NULL, true, v.t0);
+                                   seen, NULL, true, v.t0, true);
             v.progress = epoch + (double)(s + 1) / (double)steps_per_epoch;
             v.last_lr = lr;
             epoch_seen = seen;
@@ -393,6 +422,8 @@ nncl_status nncl_train(nncl_net *net, const nncl_train_config *cfg, nncl_device_
                                        s1 / (double)seen);
             }
         }
+        if (st == NNCL_OK)
+            st = record_snapshot(net, cfg, hooks, &sn);
         if (st != NNCL_OK || result->status == NNCL_RUN_INTERRUPTED)
             break;
 
@@ -454,7 +485,9 @@ nncl_status nncl_train(nncl_net *net, const nncl_train_config *cfg, nncl_device_
      * Ctrl-C, divergence): one more where it stopped. */
     if (st == NNCL_OK && sn.count > 0 && sn.last != v.t)
         st = take_snapshot(net, cfg, hooks, &sn, v.t, v.progress, v.last_lr, epoch_seen,
-                           last_m.epoch ? &last_m : NULL, stepped, v.t0);
+                           last_m.epoch ? &last_m : NULL, stepped, v.t0, false);
+    if (st == NNCL_OK)
+        st = record_snapshot(net, cfg, hooks, &sn);
     snapshots_free(&sn);
     /* Early stopping keeps the best epoch's weights, not the last. */
     if (st == NNCL_OK && v.have_best && result->status == NNCL_RUN_OK && result->best_epoch != result->epochs)
