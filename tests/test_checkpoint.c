@@ -28,95 +28,10 @@
 #include "nncl/checkpoint.h"
 #include "nncl/snapshot.h"
 #include "nncl/train.h"
+#include "test_files.h"
 #include "test_util.h"
 
-/* ---- a scratch folder (made and removed in the parent process) ----------------------------- */
-
-static char tmpdir[256];
-
-static void make_root(void)
-{
-    snprintf(tmpdir, sizeof tmpdir, "%s/nncl_checkpoint_XXXXXX", getenv("TMPDIR") ? getenv("TMPDIR") : "/tmp");
-    if (!mkdtemp(tmpdir)) {
-        perror("mkdtemp");
-        abort();
-    }
-}
-
-static void remove_root(void)
-{
-    DIR *d = opendir(tmpdir);
-    if (d) {
-        struct dirent *e;
-        char p[600];
-        while ((e = readdir(d)) != NULL) {
-            if (strcmp(e->d_name, ".") == 0 || strcmp(e->d_name, "..") == 0)
-                continue;
-            snprintf(p, sizeof p, "%s/%s", tmpdir, e->d_name);
-            if (unlink(p) != 0)
-                rmdir(p);
-        }
-        closedir(d);
-    }
-    rmdir(tmpdir);
-}
-
-static void path_in(char *out, size_t n, const char *name)
-{
-    snprintf(out, n, "%s/%s", tmpdir, name);
-}
-
-static void write_file(const char *path, const unsigned char *p, size_t n)
-{
-    FILE *f = fopen(path, "wb");
-    ck_assert_msg(f != NULL, "cannot create %s: %s", path, strerror(errno));
-    ck_assert_msg(n == 0 || fwrite(p, 1, n, f) == n, "cannot write %s", path);
-    ck_assert_msg(fclose(f) == 0, "cannot close %s", path);
-}
-
-static unsigned char *read_file(const char *path, size_t *n)
-{
-    FILE *f = fopen(path, "rb");
-    ck_assert_msg(f != NULL, "cannot open %s: %s", path, strerror(errno));
-    fseek(f, 0, SEEK_END);
-    long len = ftell(f);
-    fseek(f, 0, SEEK_SET);
-    unsigned char *p = malloc(len > 0 ? (size_t)len : 1);
-    ck_assert_msg(fread(p, 1, (size_t)len, f) == (size_t)len, "cannot read %s", path);
-    fclose(f);
-    *n = (size_t)len;
-    return p;
-}
-
-static uint32_t get32(const unsigned char *p)
-{
-    return (uint32_t)p[0] | (uint32_t)p[1] << 8 | (uint32_t)p[2] << 16 | (uint32_t)p[3] << 24;
-}
-static uint64_t get64(const unsigned char *p) { return get32(p) | (uint64_t)get32(p + 4) << 32; }
-static void put32(unsigned char *p, uint32_t v)
-{
-    for (int i = 0; i < 4; i++)
-        p[i] = (unsigned char)(v >> (8 * i));
-}
-static void put64(unsigned char *p, uint64_t v)
-{
-    put32(p, (uint32_t)v);
-    put32(p + 4, (uint32_t)(v >> 32));
-}
-static void putf(unsigned char *p, float f)
-{
-    uint32_t v;
-    memcpy(&v, &f, 4);
-    put32(p, v);
-}
-static void putd(unsigned char *p, double d)
-{
-    uint64_t v;
-    memcpy(&v, &d, 8);
-    put64(p, v);
-}
-static int same_f(float a, float b) { return memcmp(&a, &b, sizeof a) == 0; }
-static int same_d(double a, double b) { return memcmp(&a, &b, sizeof a) == 0; }
+static void make_root(void) { test_tmpdir_make("nncl_checkpoint"); }
 
 /* ---- 1. the file ---------------------------------------------------------------------------- */
 
@@ -147,18 +62,18 @@ static void section_offsets(const unsigned char *f, size_t n, size_t *off)
         ck_assert_msg(pos + 12 <= n && memcmp(f + pos, TAGS[i], 4) == 0, "section %d (%s) is not at %zu", i, TAGS[i],
                       pos);
         off[i] = pos;
-        pos += 12 + (size_t)get64(f + pos + 4) + 4;
+        pos += 12 + (size_t)test_get64(f + pos + 4) + 4;
     }
     ck_assert_msg(pos == n, "the sections end at %zu, the file at %zu", pos, n);
 }
 
 static void fix_section(unsigned char *f, size_t at)
 {
-    size_t len = (size_t)get64(f + at + 4);
-    put32(f + at + 12 + len, (uint32_t)crc32(0L, f + at, (uInt)(12 + len)));
+    size_t len = (size_t)test_get64(f + at + 4);
+    test_put32(f + at + 12 + len, (uint32_t)crc32(0L, f + at, (uInt)(12 + len)));
 }
 
-static void fix_header(unsigned char *f) { put32(f + 28, (uint32_t)crc32(0L, f, 28)); }
+static void fix_header(unsigned char *f) { test_put32(f + 28, (uint32_t)crc32(0L, f, 28)); }
 
 /* A checkpoint of a 5-4-3 network two epochs and one step into a run of 7
  * rows in batches of 3 (3 steps an epoch), keeping best weights, with NaN,
@@ -226,7 +141,7 @@ static void make_checkpoint(nncl_checkpoint *c)
 static void expect_same_checkpoint(const nncl_checkpoint *a, const nncl_checkpoint *b)
 {
     ck_assert_msg(a->net.layers == b->net.layers && a->net.act == b->net.act && a->net.task == b->net.task &&
-                      same_f(a->net.act_param, b->net.act_param) && same_f(a->net.dropout, b->net.dropout) &&
+                      test_same_f(a->net.act_param, b->net.act_param) && test_same_f(a->net.dropout, b->net.dropout) &&
                       a->n_params == b->n_params,
                   "the network did not come back");
     for (int l = 0; l <= a->net.layers; l++)
@@ -237,25 +152,27 @@ static void expect_same_checkpoint(const nncl_checkpoint *a, const nncl_checkpoi
                       x->step_in_epoch == y->step_in_epoch && x->seen == y->seen && x->step == y->step &&
                       x->rng == y->rng,
                   "the state's counters did not come back");
-    ck_assert_msg(same_f(x->acc[0], y->acc[0]) && same_f(x->acc[1], y->acc[1]) && same_d(x->progress, y->progress) &&
-                      same_f(x->last_lr, y->last_lr) && same_d(x->seconds, y->seconds),
+    ck_assert_msg(test_same_f(x->acc[0], y->acc[0]) && test_same_f(x->acc[1], y->acc[1]) &&
+                      test_same_d(x->progress, y->progress) && test_same_f(x->last_lr, y->last_lr) &&
+                      test_same_d(x->seconds, y->seconds),
                   "the state's accumulator, progress, learning rate or seconds did not come back bit for bit");
-    ck_assert_msg(x->best_epoch == y->best_epoch && same_d(x->best_val_loss, y->best_val_loss) &&
-                      same_d(x->best_val_accuracy, y->best_val_accuracy) && x->since_best == y->since_best &&
+    ck_assert_msg(x->best_epoch == y->best_epoch && test_same_d(x->best_val_loss, y->best_val_loss) &&
+                      test_same_d(x->best_val_accuracy, y->best_val_accuracy) && x->since_best == y->since_best &&
                       x->have_best == y->have_best,
                   "the early stopping state did not come back");
     ck_assert_msg(x->snapshots == y->snapshots && x->last_snapshot == y->last_snapshot &&
-                      same_d(x->snap_acc[0], y->snap_acc[0]) && same_d(x->snap_acc[1], y->snap_acc[1]) &&
+                      test_same_d(x->snap_acc[0], y->snap_acc[0]) && test_same_d(x->snap_acc[1], y->snap_acc[1]) &&
                       x->snap_seen == y->snap_seen &&
                       memcmp(x->hist_range, y->hist_range, sizeof x->hist_range) == 0,
                   "the snapshots' state did not come back");
     ck_assert_msg(memcmp(x->order, y->order, x->rows * sizeof *x->order) == 0, "the order did not come back");
     for (int e = 0; e < x->epochs_done; e++) {
         const nncl_epoch_metrics *m = &x->history[e], *n = &y->history[e];
-        ck_assert_msg(m->epoch == n->epoch && m->step == n->step && same_d(m->train_loss, n->train_loss) &&
-                          same_d(m->train_accuracy, n->train_accuracy) && same_d(m->val_loss, n->val_loss) &&
-                          same_d(m->val_accuracy, n->val_accuracy) && same_d(m->lr, n->lr) &&
-                          same_d(m->seconds, n->seconds) && same_d(m->samples_per_second, n->samples_per_second),
+        ck_assert_msg(m->epoch == n->epoch && m->step == n->step && test_same_d(m->train_loss, n->train_loss) &&
+                          test_same_d(m->train_accuracy, n->train_accuracy) && test_same_d(m->val_loss, n->val_loss) &&
+                          test_same_d(m->val_accuracy, n->val_accuracy) && test_same_d(m->lr, n->lr) &&
+                          test_same_d(m->seconds, n->seconds) &&
+                          test_same_d(m->samples_per_second, n->samples_per_second),
                       "epoch %d's metrics did not come back bit for bit", e + 1);
     }
     size_t bytes = a->n_params * sizeof(float);
@@ -271,36 +188,38 @@ START_TEST(file_round_trip)
     nncl_checkpoint c;
     make_checkpoint(&c);
     char path[512];
-    path_in(path, sizeof path, "round_trip.bin");
+    test_path_in(path, sizeof path, "round_trip.bin");
     ck_assert_ok(nncl_checkpoint_write(path, &c));
 
     /* the bytes, against the layout in checkpoint.h */
     size_t n, off[SECTIONS];
-    unsigned char *f = read_file(path, &n);
+    unsigned char *f = test_read_file(path, &n);
     size_t want = HEADER + SECTIONS * 16 + STAT + (28 + 8 * 3) + 4 * ROWS7 + 4 * 4 * P543 + METR * 2;
     ck_assert_msg(n == want, "file of %zu bytes, expected %zu", n, want);
-    ck_assert_msg(memcmp(f, "NNCLCKPT", 8) == 0 && get32(f + 8) == NNCL_CHECKPOINT_VERSION && get32(f + 12) == 8 &&
-                      get64(f + 16) == n && get32(f + 24) == 0 && get32(f + 28) == (uint32_t)crc32(0L, f, 28),
+    ck_assert_msg(memcmp(f, "NNCLCKPT", 8) == 0 && test_get32(f + 8) == NNCL_CHECKPOINT_VERSION &&
+                      test_get32(f + 12) == 8 && test_get64(f + 16) == n && test_get32(f + 24) == 0 &&
+                      test_get32(f + 28) == (uint32_t)crc32(0L, f, 28),
                   "the header is not as checkpoint.h says");
     section_offsets(f, n, off);
     for (int i = 0; i < SECTIONS; i++) {
-        size_t len = (size_t)get64(f + off[i] + 4);
-        ck_assert_msg(get32(f + off[i] + 12 + len) == (uint32_t)crc32(0L, f + off[i], (uInt)(12 + len)),
+        size_t len = (size_t)test_get64(f + off[i] + 4);
+        ck_assert_msg(test_get32(f + off[i] + 12 + len) == (uint32_t)crc32(0L, f + off[i], (uInt)(12 + len)),
                       "section %s: its crc32 is not zlib's over tag, length and payload", TAGS[i]);
     }
     const unsigned char *st = f + off[S_STAT] + 12, *nc = f + off[S_NETC] + 12;
-    ck_assert_msg(get64(st + T_ROWS) == ROWS7 && get64(st + T_SEED) == c.state.seed && get32(st + T_DONE) == 2 &&
-                      get32(st + T_FLAGS) == 3 && get64(st + T_STEP) == 7 && get64(st + T_RNG) == c.state.rng &&
-                      get64(st + T_LAST_SNAP) == 6 && get64(st + T_SNAP_SEEN) == 3,
+    ck_assert_msg(test_get64(st + T_ROWS) == ROWS7 && test_get64(st + T_SEED) == c.state.seed &&
+                      test_get32(st + T_DONE) == 2 && test_get32(st + T_FLAGS) == 3 && test_get64(st + T_STEP) == 7 &&
+                      test_get64(st + T_RNG) == c.state.rng && test_get64(st + T_LAST_SNAP) == 6 &&
+                      test_get64(st + T_SNAP_SEEN) == 3,
                   "STAT fields are not where checkpoint.h puts them");
-    ck_assert_msg(get32(nc + N_LAYERS) == 2 && get32(nc + N_ACT) == NNCL_ACT_LEAKY_RELU &&
-                      get64(nc + N_PARAMS) == P543 && get64(nc + N_SIZES + 16) == 3,
+    ck_assert_msg(test_get32(nc + N_LAYERS) == 2 && test_get32(nc + N_ACT) == NNCL_ACT_LEAKY_RELU &&
+                      test_get64(nc + N_PARAMS) == P543 && test_get64(nc + N_SIZES + 16) == 3,
                   "NETC fields are not where checkpoint.h puts them");
-    ck_assert_msg(get32(f + off[S_ORDR] + 12) == 3 && get32(f + off[S_ORDR] + 12 + 4 * 6) == 4,
+    ck_assert_msg(test_get32(f + off[S_ORDR] + 12) == 3 && test_get32(f + off[S_ORDR] + 12 + 4 * 6) == 4,
                   "the order is not where checkpoint.h puts it");
     ck_assert_msg(memcmp(f + off[S_PARM] + 12, c.params, 4) == 0 && memcmp(f + off[S_OPTV] + 12 + 12, &c.v[3], 4) == 0,
                   "parameters or v are not stored as their little-endian bits");
-    ck_assert_msg(get32(f + off[S_METR] + 12 + METR) == 2 && get64(f + off[S_METR] + 12 + METR + 8) == 6,
+    ck_assert_msg(test_get32(f + off[S_METR] + 12 + METR) == 2 && test_get64(f + off[S_METR] + 12 + METR + 8) == 6,
                   "epoch 2's metrics are not where checkpoint.h puts them");
 
     nncl_checkpoint back;
@@ -340,8 +259,8 @@ END_TEST
 static void expect_refused(const char *name, const unsigned char *p, size_t n, const char *word, const char *avoid)
 {
     char path[512];
-    path_in(path, sizeof path, name);
-    write_file(path, p, n);
+    test_path_in(path, sizeof path, name);
+    test_write_file(path, p, n);
     nncl_checkpoint c;
     memset(&c, 0xab, sizeof c);
     nncl_status st = nncl_checkpoint_load(path, &c);
@@ -362,11 +281,11 @@ START_TEST(reader_refuses_damaged_files)
     nncl_checkpoint c;
     make_checkpoint(&c);
     char path[512];
-    path_in(path, sizeof path, "valid.bin");
+    test_path_in(path, sizeof path, "valid.bin");
     ck_assert_ok(nncl_checkpoint_write(path, &c));
     nncl_checkpoint_free(&c);
     size_t n, off[SECTIONS];
-    unsigned char *v = read_file(path, &n);
+    unsigned char *v = test_read_file(path, &n);
     section_offsets(v, n, off);
     unsigned char *b = malloc(n + 1);
 #define FRESH() memcpy(b, v, n)
@@ -388,10 +307,10 @@ START_TEST(reader_refuses_damaged_files)
     b[17] ^= 1;
     expect_refused("flip_header.bin", b, n, "header's checksum", NULL);
     for (int i = 0; i < SECTIONS; i++) {
-        if (i == S_BEST || get64(v + off[i] + 4) == 0)
+        if (i == S_BEST || test_get64(v + off[i] + 4) == 0)
             continue;   /* BEST: below */
         FRESH();
-        b[off[i] + 12 + (size_t)get64(v + off[i] + 4) / 2] ^= 0x20;
+        b[off[i] + 12 + (size_t)test_get64(v + off[i] + 4) / 2] ^= 0x20;
         char name[64], word[64];
         snprintf(name, sizeof name, "flip_%s.bin", TAGS[i]);
         snprintf(word, sizeof word, "section %s's checksum", TAGS[i]);
@@ -409,19 +328,19 @@ START_TEST(reader_refuses_damaged_files)
     b[0] = 'X';
     expect_refused("magic.bin", b, n, "NNCLCKPT", NULL);
     FRESH();
-    put32(b + 8, 2);
+    test_put32(b + 8, 2);
     fix_header(b);
     expect_refused("version.bin", b, n, "version 2", "checksum");
     FRESH();
-    put32(b + 12, 7);
+    test_put32(b + 12, 7);
     fix_header(b);
     expect_refused("sections.bin", b, n, "sections", "checksum");
     FRESH();
-    put64(b + 16, n + 4);
+    test_put64(b + 16, n + 4);
     fix_header(b);
     expect_refused("file_bytes_more.bin", b, n, "truncated", "checksum");
     FRESH();
-    put64(b + 16, n - 4);
+    test_put64(b + 16, n - 4);
     fix_header(b);
     expect_refused("file_bytes_less.bin", b, n, "more than", "checksum");
 
@@ -431,13 +350,13 @@ START_TEST(reader_refuses_damaged_files)
     fix_section(b, off[S_ORDR]);
     expect_refused("tag.bin", b, n, "expected \"ORDR\"", "checksum");
     FRESH();
-    put64(b + off[S_PARM] + 4, 4 * P543 - 4);
+    test_put64(b + off[S_PARM] + 4, 4 * P543 - 4);
     expect_refused("parm_len.bin", b, n, "section PARM is 152 bytes, expected 156", NULL);
     FRESH();
-    put64(b + off[S_ORDR] + 4, (uint64_t)1 << 62);
+    test_put64(b + off[S_ORDR] + 4, (uint64_t)1 << 62);
     expect_refused("huge_len.bin", b, n, "more than the file holds", NULL);
     FRESH();
-    put32(STATF(T_FLAGS), 1);   /* no best weights, but a BEST section */
+    test_put32(STATF(T_FLAGS), 1);   /* no best weights, but a BEST section */
     fix_section(b, off[S_STAT]);
     expect_refused("best_len.bin", b, n, "section BEST is 156 bytes, expected 0", "checksum");
 
@@ -472,10 +391,10 @@ START_TEST(reader_refuses_damaged_files)
         FRESH();
         unsigned char *p = STATF(bad[k].field);
         switch (bad[k].bytes) {
-        case 4: put32(p, (uint32_t)bad[k].value); break;
-        case 8: put64(p, (uint64_t)bad[k].value); break;
-        case -4: putf(p, (float)bad[k].value); break;
-        case -8: putd(p, bad[k].value); break;
+        case 4: test_put32(p, (uint32_t)bad[k].value); break;
+        case 8: test_put64(p, (uint64_t)bad[k].value); break;
+        case -4: test_putf(p, (float)bad[k].value); break;
+        case -8: test_putd(p, bad[k].value); break;
         }
         fix_section(b, off[S_STAT]);
         char name[64];
@@ -484,77 +403,77 @@ START_TEST(reader_refuses_damaged_files)
     }
     /* inside the last epoch of the run */
     FRESH();
-    put32(STATF(T_EPOCHS), 2);
+    test_put32(STATF(T_EPOCHS), 2);
     fix_section(b, off[S_STAT]);
     expect_refused("stat_inside_last.bin", b, n, "inside epoch 3 of 2", "checksum");
 
     /* the network */
     FRESH();
-    put32(NETCF(N_LAYERS), 0);
+    test_put32(NETCF(N_LAYERS), 0);
     fix_section(b, off[S_NETC]);
     expect_refused("netc_layers0.bin", b, n, "0 layers", "checksum");
     FRESH();
-    put32(NETCF(N_LAYERS), NNCL_MAX_LAYERS + 1);
+    test_put32(NETCF(N_LAYERS), NNCL_MAX_LAYERS + 1);
     fix_section(b, off[S_NETC]);
     expect_refused("netc_layers17.bin", b, n, "17 layers", "checksum");
     FRESH();
-    put32(NETCF(N_LAYERS), 3);
+    test_put32(NETCF(N_LAYERS), 3);
     fix_section(b, off[S_NETC]);
     expect_refused("netc_layers3.bin", b, n, "3 layers take", "checksum");
     FRESH();
-    put64(NETCF(N_SIZES + 8), 0);
+    test_put64(NETCF(N_SIZES + 8), 0);
     fix_section(b, off[S_NETC]);
     expect_refused("netc_size0.bin", b, n, "layer size 1", "checksum");
     FRESH();
-    put64(NETCF(N_PARAMS), P543 + 1);
+    test_put64(NETCF(N_PARAMS), P543 + 1);
     fix_section(b, off[S_NETC]);
     expect_refused("netc_params.bin", b, n, "parameters", "checksum");
     FRESH();
-    put32(NETCF(N_ACT), 9);
+    test_put32(NETCF(N_ACT), 9);
     fix_section(b, off[S_NETC]);
     expect_refused("netc_act.bin", b, n, "activation", "checksum");
     FRESH();
-    put32(NETCF(N_TASK), 2);
+    test_put32(NETCF(N_TASK), 2);
     fix_section(b, off[S_NETC]);
     expect_refused("netc_task.bin", b, n, "task", "checksum");
     FRESH();
-    putf(NETCF(N_DROPOUT), 1.0f);
+    test_putf(NETCF(N_DROPOUT), 1.0f);
     fix_section(b, off[S_NETC]);
     expect_refused("netc_dropout.bin", b, n, "dropout", "checksum");
 
     /* the order: a repeat, and a row beyond the end (the device would read it) */
     FRESH();
-    put32(b + off[S_ORDR] + 12 + 4, 3);
+    test_put32(b + off[S_ORDR] + 12 + 4, 3);
     fix_section(b, off[S_ORDR]);
     expect_refused("order_repeat.bin", b, n, "a repeat", "checksum");
     FRESH();
-    put32(b + off[S_ORDR] + 12 + 8, ROWS7);
+    test_put32(b + off[S_ORDR] + 12 + 8, ROWS7);
     fix_section(b, off[S_ORDR]);
     expect_refused("order_beyond.bin", b, n, "not a permutation", "checksum");
     FRESH();
-    put32(b + off[S_ORDR] + 12 + 8, (uint32_t)-1);
+    test_put32(b + off[S_ORDR] + 12 + 8, (uint32_t)-1);
     fix_section(b, off[S_ORDR]);
     expect_refused("order_negative.bin", b, n, "is -1", "checksum");
 
     /* the history */
     FRESH();
-    put32(b + off[S_METR] + 12 + METR, 3);
+    test_put32(b + off[S_METR] + 12 + METR, 3);
     fix_section(b, off[S_METR]);
     expect_refused("metr_epoch.bin", b, n, "epoch 2 say epoch 3", "checksum");
     FRESH();
-    put64(b + off[S_METR] + 12 + 8, 4);
+    test_put64(b + off[S_METR] + 12 + 8, 4);
     fix_section(b, off[S_METR]);
     expect_refused("metr_step.bin", b, n, "expected step 3", "checksum");
 
     /* not files */
     nncl_checkpoint back;
-    path_in(path, sizeof path, "a_directory");
+    test_path_in(path, sizeof path, "a_directory");
     ck_assert_msg(mkdir(path, 0755) == 0, "mkdir %s: %s", path, strerror(errno));
     nncl_status st = nncl_checkpoint_load(path, &back);
     ck_assert_msg(st == NNCL_E_IO && strstr(nncl_last_error(), path), "a directory: %s (%s), expected NNCL_E_IO",
                   nncl_status_name(st), nncl_last_error());
     rmdir(path);
-    path_in(path, sizeof path, "missing.bin");
+    test_path_in(path, sizeof path, "missing.bin");
     st = nncl_checkpoint_load(path, &back);
     ck_assert_msg(st == NNCL_E_IO && strstr(nncl_last_error(), path), "a missing file: %s (%s), expected NNCL_E_IO",
                   nncl_status_name(st), nncl_last_error());
@@ -584,7 +503,7 @@ START_TEST(snapshot_writer_reopens)
     float *p = test_random(&s, P543, -1, 1);
     nncl_snapshot_info info;
     char path[512];
-    path_in(path, sizeof path, "snaps.bin");
+    test_path_in(path, sizeof path, "snaps.bin");
     nncl_snapshot_writer *w;
     ck_assert_ok(nncl_snapshot_writer_open(path, &NET543, R, &w));
     for (uint64_t k = 0; k < 3; k++) {
@@ -594,7 +513,7 @@ START_TEST(snapshot_writer_reopens)
     ck_assert_ok(nncl_snapshot_writer_sync(w));
     ck_assert_ok(nncl_snapshot_writer_close(w));
     size_t n3;
-    unsigned char *three = read_file(path, &n3);
+    unsigned char *three = test_read_file(path, &n3);
     /* half a record more: a process killed while appending */
     FILE *f = fopen(path, "ab");
     fwrite(three + n3 - 40, 1, 17, f);
@@ -603,7 +522,8 @@ START_TEST(snapshot_writer_reopens)
     /* keep 2: the third and the partial one are cut, then one appended */
     float hr[2] = {0, 0};
     ck_assert_ok(nncl_snapshot_writer_reopen(path, &NET543, 2, hr, &w));
-    ck_assert_msg(same_f(hr[0], R[0]) && same_f(hr[1], R[1]), "reopen: ranges %g %g", (double)hr[0], (double)hr[1]);
+    ck_assert_msg(test_same_f(hr[0], R[0]) && test_same_f(hr[1], R[1]), "reopen: ranges %g %g", (double)hr[0],
+                  (double)hr[1]);
     snapshot_of(p, 25, &info);
     ck_assert_ok(nncl_snapshot_writer_append(w, &info, p));
     ck_assert_ok(nncl_snapshot_writer_close(w));
@@ -615,7 +535,7 @@ START_TEST(snapshot_writer_reopens)
     /* the bytes of the two kept snapshots are untouched */
     const size_t hb = 32 + 8 * 3 + 4 * 2 + 4, rb = (n3 - hb) / 3;
     size_t n;
-    unsigned char *now = read_file(path, &n);
+    unsigned char *now = test_read_file(path, &n);
     ck_assert_msg(n == n3 && memcmp(now, three, hb + 2 * rb) == 0,
                   "after reopen: %zu bytes (expected %zu), the kept snapshots changed", n, n3);
     free(now);
@@ -629,7 +549,7 @@ START_TEST(snapshot_writer_reopens)
 
     /* refusals: more snapshots than the file holds, another network, a
      * damaged snapshot among those kept; none changes the file */
-    write_file(path, three, n3);
+    test_write_file(path, three, n3);
     nncl_status st = nncl_snapshot_writer_reopen(path, &NET543, 4, hr, &w);
     ck_assert_msg(st == NNCL_E_FORMAT && strstr(nncl_last_error(), "holds 3 whole snapshots") &&
                       strstr(nncl_last_error(), path),
@@ -640,12 +560,12 @@ START_TEST(snapshot_writer_reopens)
     ck_assert_msg(st == NNCL_E_FORMAT && strstr(nncl_last_error(), "another network"), "another network: %s (%s)",
                   nncl_status_name(st), nncl_last_error());
     three[hb + rb + 30] ^= 1;
-    write_file(path, three, n3);
+    test_write_file(path, three, n3);
     st = nncl_snapshot_writer_reopen(path, &NET543, 2, hr, &w);
     ck_assert_msg(st == NNCL_E_FORMAT && strstr(nncl_last_error(), "snapshot 1 is damaged"), "damaged: %s (%s)",
                   nncl_status_name(st), nncl_last_error());
     size_t m;
-    unsigned char *after = read_file(path, &m);
+    unsigned char *after = test_read_file(path, &m);
     ck_assert_msg(m == n3 && memcmp(after, three, n3) == 0, "a refused reopen changed the file");
     free(after);
     free(three);
@@ -904,9 +824,9 @@ static void train_go(run_log *g, nncl_device *dev, const setup *su, data *dt, co
 
 static void expect_same_epoch(const char *what, const nncl_epoch_metrics *x, const nncl_epoch_metrics *y)
 {
-    ck_assert_msg(x->epoch == y->epoch && x->step == y->step && same_d(x->train_loss, y->train_loss) &&
-                      same_d(x->train_accuracy, y->train_accuracy) && same_d(x->val_loss, y->val_loss) &&
-                      same_d(x->val_accuracy, y->val_accuracy) && same_d(x->lr, y->lr),
+    ck_assert_msg(x->epoch == y->epoch && x->step == y->step && test_same_d(x->train_loss, y->train_loss) &&
+                      test_same_d(x->train_accuracy, y->train_accuracy) && test_same_d(x->val_loss, y->val_loss) &&
+                      test_same_d(x->val_accuracy, y->val_accuracy) && test_same_d(x->lr, y->lr),
                   "%s: epoch %d (step %lu): loss %.17g acc %.17g val %.17g / %.17g lr %.9g; uninterrupted: epoch %d "
                   "(step %lu) %.17g %.17g %.17g / %.17g %.9g",
                   what, x->epoch, x->step, x->train_loss, x->train_accuracy, x->val_loss, x->val_accuracy, x->lr,
@@ -916,9 +836,9 @@ static void expect_same_epoch(const char *what, const nncl_epoch_metrics *x, con
 static void expect_same_snapshot(const char *what, const nncl_net_config *nc, size_t P, const nncl_snapshot_info *x,
                                  const float *px, const nncl_snapshot_info *y, const float *py)
 {
-    ck_assert_msg(x->step == y->step && same_f(x->epoch, y->epoch) && same_f(x->train_loss, y->train_loss) &&
-                      same_f(x->train_accuracy, y->train_accuracy) && same_f(x->val_loss, y->val_loss) &&
-                      same_f(x->val_accuracy, y->val_accuracy) && same_f(x->lr, y->lr),
+    ck_assert_msg(x->step == y->step && test_same_f(x->epoch, y->epoch) && test_same_f(x->train_loss, y->train_loss) &&
+                      test_same_f(x->train_accuracy, y->train_accuracy) && test_same_f(x->val_loss, y->val_loss) &&
+                      test_same_f(x->val_accuracy, y->val_accuracy) && test_same_f(x->lr, y->lr),
                   "%s: the snapshot at step %llu (train loss %.9g, val %.9g) is not the uninterrupted run's at step "
                   "%llu (%.9g, %.9g)",
                   what, (unsigned long long)x->step, (double)x->train_loss, (double)x->val_loss,
@@ -962,24 +882,13 @@ static void expect_pieces_make(const char *what, const setup *su, const run_log 
     const run_log *last = piece[n - 1];
     const nncl_train_result *a = &last->res, *b = &ref->res;
     ck_assert_msg(a->status == b->status && a->epochs == b->epochs && a->steps == b->steps &&
-                      a->best_epoch == b->best_epoch && same_d(a->best_val_loss, b->best_val_loss) &&
-                      same_d(a->best_val_accuracy, b->best_val_accuracy),
+                      a->best_epoch == b->best_epoch && test_same_d(a->best_val_loss, b->best_val_loss) &&
+                      test_same_d(a->best_val_accuracy, b->best_val_accuracy),
                   "%s: result %s, %d epochs, %lu steps, best epoch %d (%.17g); uninterrupted: %s, %d, %lu, %d (%.17g)",
                   what, nncl_run_status_name(a->status), a->epochs, a->steps, a->best_epoch, a->best_val_loss,
                   nncl_run_status_name(b->status), b->epochs, b->steps, b->best_epoch, b->best_val_loss);
     ck_assert_msg(memcmp(last->final, ref->final, ref->P * sizeof(float)) == 0,
                   "%s: the final parameters are not the uninterrupted run's", what);
-}
-
-/* The OpenCL device first when there is one, then the host. */
-static int train_devices(int *idx)
-{
-    nncl_device_list *list = test_devices();
-    int n = 0;
-    if (list->count > 1 && list->items[0].backend == NNCL_BACKEND_OPENCL)
-        idx[n++] = 0;
-    idx[n++] = list->count - 1;
-    return n;
 }
 
 /* The checkpoint a stopped run wrote when it stopped (the last one). */
@@ -1008,7 +917,7 @@ static void stop_after(run_log *g, unsigned long t, size_t spe)
 static void resume_every_way(int s_idx)
 {
     const setup *su = &SETUPS[s_idx];
-    int idx[2], nd = train_devices(idx);
+    int idx[2], nd = test_train_devices(idx);
     for (int d = 0; d < nd; d++) {
         nncl_device *dev = test_open(idx[d]);
         char what[400], prefix[600];
@@ -1021,7 +930,7 @@ static void resume_every_way(int s_idx)
         run_log *ref = new_log(su);
         train_go(ref, dev, su, dt, NULL, EPOCHS);
         run_log *a = new_log(su);
-        snprintf(prefix, sizeof prefix, "%s/s%d-d%d-every", tmpdir, s_idx, d);
+        snprintf(prefix, sizeof prefix, "%s/s%d-d%d-every", test_tmpdir, s_idx, d);
         a->prefix = prefix;
         train_go(a, dev, su, dt, NULL, EPOCHS);
         snprintf(what, sizeof what, "%s on %s: writing checkpoints", su->name, dname);
@@ -1069,7 +978,7 @@ static void resume_every_way(int s_idx)
          * on_epoch at its end), then continued */
         for (unsigned long t = 1; t < (unsigned long)ref->res.steps; t++) {
             run_log *p = new_log(su);
-            snprintf(prefix, sizeof prefix, "%s/s%d-d%d-stop%lu", tmpdir, s_idx, d, t);
+            snprintf(prefix, sizeof prefix, "%s/s%d-d%d-stop%lu", test_tmpdir, s_idx, d, t);
             p->prefix = prefix;
             stop_after(p, t, spe);
             train_go(p, dev, su, dt, NULL, EPOCHS);
@@ -1090,14 +999,14 @@ static void resume_every_way(int s_idx)
             run_log *p[3];
             size_t kept[2];
             p[0] = new_log(su);
-            snprintf(prefix, sizeof prefix, "%s/s%d-d%d-twice-a", tmpdir, s_idx, d);
+            snprintf(prefix, sizeof prefix, "%s/s%d-d%d-twice-a", test_tmpdir, s_idx, d);
             p[0]->prefix = prefix;
             stop_after(p[0], t1, spe);
             train_go(p[0], dev, su, dt, NULL, EPOCHS);
             const char *ck = stop_checkpoint(p[0], &kept[0]);
             p[1] = new_log(su);
             char prefix2[600];
-            snprintf(prefix2, sizeof prefix2, "%s/s%d-d%d-twice-b", tmpdir, s_idx, d);
+            snprintf(prefix2, sizeof prefix2, "%s/s%d-d%d-twice-b", test_tmpdir, s_idx, d);
             p[1]->prefix = prefix2;
             stop_after(p[1], t2, spe);
             train_go(p[1], dev, su, dt, ck, EPOCHS);
@@ -1162,7 +1071,7 @@ START_TEST(resume_refuses_other_runs)
     data *dt = upload_data(dev, false);
     run_log *a = new_log(su);
     char prefix[600];
-    snprintf(prefix, sizeof prefix, "%s/refuse", tmpdir);
+    snprintf(prefix, sizeof prefix, "%s/refuse", test_tmpdir);
     a->prefix = prefix;
     train_go(a, dev, su, dt, NULL, 2);
     nncl_checkpoint c;
@@ -1298,13 +1207,13 @@ int main(void)
 {
     Suite *s = suite_create("checkpoint");
     TCase *file = tcase_create("file");
-    tcase_add_unchecked_fixture(file, make_root, remove_root);
+    tcase_add_unchecked_fixture(file, make_root, test_tmpdir_remove);
     tcase_add_test(file, file_round_trip);
     tcase_add_test(file, reader_refuses_damaged_files);
     tcase_add_test(file, snapshot_writer_reopens);
     suite_add_tcase(s, file);
     TCase *train = tcase_create("train");
-    tcase_add_unchecked_fixture(train, make_root, remove_root);
+    tcase_add_unchecked_fixture(train, make_root, test_tmpdir_remove);
     tcase_set_timeout(train, 300);
     tcase_add_test(train, resume_float_head);
     tcase_add_test(train, resume_bytes_fused_step);

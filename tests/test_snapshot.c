@@ -23,68 +23,12 @@
 
 #include "nncl/snapshot.h"
 #include "nncl/train.h"
+#include "test_files.h"
 #include "test_util.h"
 
 enum { B = NNCL_SNAPSHOT_BINS };
 
-/* ---- a scratch folder for the file tests (unchecked fixture: made and
- * removed in the parent process, so a failing test leaves nothing) --------------- */
-
-static char tmpdir[256];
-
-static void make_root(void)
-{
-    snprintf(tmpdir, sizeof tmpdir, "%s/nncl_snapshot_XXXXXX", getenv("TMPDIR") ? getenv("TMPDIR") : "/tmp");
-    if (!mkdtemp(tmpdir)) {
-        perror("mkdtemp");
-        abort();
-    }
-}
-
-static void remove_root(void)
-{
-    DIR *d = opendir(tmpdir);
-    if (d) {
-        struct dirent *e;
-        char p[512];
-        while ((e = readdir(d)) != NULL) {
-            if (strcmp(e->d_name, ".") == 0 || strcmp(e->d_name, "..") == 0)
-                continue;
-            snprintf(p, sizeof p, "%s/%s", tmpdir, e->d_name);
-            if (unlink(p) != 0)
-                rmdir(p);
-        }
-        closedir(d);
-    }
-    rmdir(tmpdir);
-}
-
-static void path_in(char *out, size_t n, const char *name)
-{
-    snprintf(out, n, "%s/%s", tmpdir, name);
-}
-
-static void write_file(const char *path, const unsigned char *p, size_t n)
-{
-    FILE *f = fopen(path, "wb");
-    ck_assert_msg(f != NULL, "cannot create %s: %s", path, strerror(errno));
-    ck_assert_msg(n == 0 || fwrite(p, 1, n, f) == n, "cannot write %s", path);
-    ck_assert_msg(fclose(f) == 0, "cannot close %s", path);
-}
-
-static unsigned char *read_file(const char *path, size_t *n)
-{
-    FILE *f = fopen(path, "rb");
-    ck_assert_msg(f != NULL, "cannot open %s: %s", path, strerror(errno));
-    fseek(f, 0, SEEK_END);
-    long len = ftell(f);
-    fseek(f, 0, SEEK_SET);
-    unsigned char *p = malloc(len > 0 ? (size_t)len : 1);
-    ck_assert_msg(fread(p, 1, (size_t)len, f) == (size_t)len, "cannot read %s", path);
-    fclose(f);
-    *n = (size_t)len;
-    return p;
-}
+static void make_root(void) { test_tmpdir_make("nncl_snapshot"); }
 
 /* ---- the file layout, from the comment in nncl/snapshot.h --------------------------
  * header: "NNCLSNP1", u32 header_bytes, u32 layers, u32 bins, u32 record_bytes,
@@ -106,41 +50,11 @@ static size_t r_scale(int L) { return r_layer(L); }
 static size_t r_q(int L) { return r_scale(L) + 8 * (size_t)L; }
 static size_t r_bytes(int L, size_t P) { return (r_q(L) + P + 3) / 4 * 4 + 4; }
 
-static uint32_t get32(const unsigned char *p)
-{
-    return (uint32_t)p[0] | (uint32_t)p[1] << 8 | (uint32_t)p[2] << 16 | (uint32_t)p[3] << 24;
-}
-static uint64_t get64(const unsigned char *p) { return get32(p) | (uint64_t)get32(p + 4) << 32; }
-static float getf(const unsigned char *p)
-{
-    uint32_t v = get32(p);
-    float f;
-    memcpy(&f, &v, 4);
-    return f;
-}
-static void put32(unsigned char *p, uint32_t v)
-{
-    for (int i = 0; i < 4; i++)
-        p[i] = (unsigned char)(v >> (8 * i));
-}
-static void put64(unsigned char *p, uint64_t v)
-{
-    put32(p, (uint32_t)v);
-    put32(p + 4, (uint32_t)(v >> 32));
-}
-static void putf(unsigned char *p, float f)
-{
-    uint32_t v;
-    memcpy(&v, &f, 4);
-    put32(p, v);
-}
 /* The crc32 (zlib's) of p[0 .. n-4), into its last 4 bytes. */
 static void fix_crc(unsigned char *p, size_t n)
 {
-    put32(p + n - 4, (uint32_t)crc32(crc32(0L, Z_NULL, 0), p, (uInt)(n - 4)));
+    test_put32(p + n - 4, (uint32_t)crc32(crc32(0L, Z_NULL, 0), p, (uInt)(n - 4)));
 }
-
-static int same_f(float a, float b) { return memcmp(&a, &b, sizeof a) == 0; }
 
 static size_t count_params(const nncl_net_config *c)
 {
@@ -404,44 +318,47 @@ START_TEST(file_round_trip)
     nncl_snapshot_info *info = calloc(SNAPS, sizeof *info);
     make_snapshots(params, info);
     char path[512];
-    path_in(path, sizeof path, "round_trip.bin");
+    test_path_in(path, sizeof path, "round_trip.bin");
     write_snapshots(path, params, info);
 
     /* the bytes, against the layout in snapshot.h */
     size_t n;
-    unsigned char *f = read_file(path, &n);
+    unsigned char *f = test_read_file(path, &n);
     const int L = 2;
     const size_t hb = h_bytes(L), rb = r_bytes(L, P543);
     ck_assert_msg(n == hb + SNAPS * rb, "file of %zu bytes, expected a %zu-byte header and %d records of %zu", n, hb,
                   SNAPS, rb);
     ck_assert_msg(memcmp(f, "NNCLSNP1", 8) == 0, "the file does not start with NNCLSNP1");
-    ck_assert_msg(get32(f + H_HEADER_BYTES) == hb && get32(f + H_LAYERS) == 2 && get32(f + H_BINS) == B &&
-                      get32(f + H_RECORD_BYTES) == rb && get64(f + H_N_PARAMS) == P543,
-                  "header fields %u %u %u %u %llu, expected %zu 2 %d %zu %d", get32(f + H_HEADER_BYTES),
-                  get32(f + H_LAYERS), get32(f + H_BINS), get32(f + H_RECORD_BYTES),
-                  (unsigned long long)get64(f + H_N_PARAMS), hb, B, rb, P543);
+    ck_assert_msg(test_get32(f + H_HEADER_BYTES) == hb && test_get32(f + H_LAYERS) == 2 &&
+                      test_get32(f + H_BINS) == B && test_get32(f + H_RECORD_BYTES) == rb &&
+                      test_get64(f + H_N_PARAMS) == P543,
+                  "header fields %u %u %u %u %llu, expected %zu 2 %d %zu %d", test_get32(f + H_HEADER_BYTES),
+                  test_get32(f + H_LAYERS), test_get32(f + H_BINS), test_get32(f + H_RECORD_BYTES),
+                  (unsigned long long)test_get64(f + H_N_PARAMS), hb, B, rb, P543);
     for (int l = 0; l <= L; l++)
-        ck_assert_msg(get64(f + H_SIZES + 8 * l) == NET543.sizes[l], "header size %d: %llu, expected %zu", l,
-                      (unsigned long long)get64(f + H_SIZES + 8 * l), NET543.sizes[l]);
+        ck_assert_msg(test_get64(f + H_SIZES + 8 * l) == NET543.sizes[l], "header size %d: %llu, expected %zu", l,
+                      (unsigned long long)test_get64(f + H_SIZES + 8 * l), NET543.sizes[l]);
     for (int l = 0; l < L; l++)
-        ck_assert_msg(same_f(getf(f + h_hist_range(L) + 4 * l), R543[l]), "header hist range %d: %g, expected %g", l,
-                      (double)getf(f + h_hist_range(L) + 4 * l), (double)R543[l]);
-    ck_assert_msg(get32(f + hb - 4) == (uint32_t)crc32(0L, f, (uInt)(hb - 4)), "the header's crc32 is not zlib's");
+        ck_assert_msg(test_same_f(test_getf(f + h_hist_range(L) + 4 * l), R543[l]),
+                      "header hist range %d: %g, expected %g", l, (double)test_getf(f + h_hist_range(L) + 4 * l),
+                      (double)R543[l]);
+    ck_assert_msg(test_get32(f + hb - 4) == (uint32_t)crc32(0L, f, (uInt)(hb - 4)), "the header's crc32 is not zlib's");
     for (int k = 0; k < SNAPS; k++) {
         const unsigned char *r = f + hb + k * rb;
-        ck_assert_msg(memcmp(r, "SNAP", 4) == 0 && get32(r + R_INDEX) == (uint32_t)k &&
-                          get64(r + R_STEP) == STEPS543[k],
-                      "record %d: magic, index %u, step %llu", k, get32(r + R_INDEX),
-                      (unsigned long long)get64(r + R_STEP));
-        ck_assert_msg(same_f(getf(r + R_FLOATS), info[k].epoch) && same_f(getf(r + R_FLOATS + 24), info[k].seconds),
+        ck_assert_msg(memcmp(r, "SNAP", 4) == 0 && test_get32(r + R_INDEX) == (uint32_t)k &&
+                          test_get64(r + R_STEP) == STEPS543[k],
+                      "record %d: magic, index %u, step %llu", k, test_get32(r + R_INDEX),
+                      (unsigned long long)test_get64(r + R_STEP));
+        ck_assert_msg(test_same_f(test_getf(r + R_FLOATS), info[k].epoch) &&
+                          test_same_f(test_getf(r + R_FLOATS + 24), info[k].seconds),
                       "record %d: epoch or seconds not where snapshot.h puts them", k);
-        ck_assert_msg(same_f(getf(r + r_layer(1) + 8 * 4), info[k].layer[1].grad_norm) &&
-                          get32(r + r_hist(1) + 4 * 17) == info[k].layer[1].hist[17],
+        ck_assert_msg(test_same_f(test_getf(r + r_layer(1) + 8 * 4), info[k].layer[1].grad_norm) &&
+                          test_get32(r + r_hist(1) + 4 * 17) == info[k].layer[1].hist[17],
                       "record %d: layer 2's grad norm or hist[17] not where snapshot.h puts them", k);
         for (size_t i = r_q(L) + P543; i < rb - 4; i++)
             ck_assert_msg(r[i] == 0, "record %d: padding byte %zu is %u, expected 0", k, i, r[i]);
-        ck_assert_msg(get32(r + rb - 4) == (uint32_t)crc32(0L, r, (uInt)(rb - 4)), "record %d: crc32 is not zlib's",
-                      k);
+        ck_assert_msg(test_get32(r + rb - 4) == (uint32_t)crc32(0L, r, (uInt)(rb - 4)),
+                      "record %d: crc32 is not zlib's", k);
     }
 
     nncl_snapshots s;
@@ -450,16 +367,17 @@ START_TEST(file_round_trip)
                       s.count == SNAPS,
                   "loaded %d layers, %zu parameters, %zu snapshots, expected 2 (5-4-3), %d, %d", s.layers, s.n_params,
                   s.count, P543, SNAPS);
-    ck_assert_msg(same_f(s.hist_range[0], R543[0]) && same_f(s.hist_range[1], R543[1]), "hist ranges %g %g",
+    ck_assert_msg(test_same_f(s.hist_range[0], R543[0]) && test_same_f(s.hist_range[1], R543[1]), "hist ranges %g %g",
                   (double)s.hist_range[0], (double)s.hist_range[1]);
     size_t toff[4], tlen[4];
     tensors(&NET543, toff, tlen);
     for (int k = 0; k < SNAPS; k++) {
         const nncl_snapshot_info *a = &s.info[k], *w = &info[k];
-        ck_assert_msg(a->step == w->step && same_f(a->epoch, w->epoch) && same_f(a->train_loss, w->train_loss) &&
-                          same_f(a->train_accuracy, w->train_accuracy) && same_f(a->val_loss, w->val_loss) &&
-                          same_f(a->val_accuracy, w->val_accuracy) && same_f(a->lr, w->lr) &&
-                          same_f(a->seconds, w->seconds),
+        ck_assert_msg(a->step == w->step && test_same_f(a->epoch, w->epoch) &&
+                          test_same_f(a->train_loss, w->train_loss) &&
+                          test_same_f(a->train_accuracy, w->train_accuracy) && test_same_f(a->val_loss, w->val_loss) &&
+                          test_same_f(a->val_accuracy, w->val_accuracy) && test_same_f(a->lr, w->lr) &&
+                          test_same_f(a->seconds, w->seconds),
                       "snapshot %d: the info fields did not come back bit for bit", k);
         for (int l = 0; l < 2; l++)
             ck_assert_msg(memcmp(&a->layer[l], &w->layer[l], sizeof a->layer[l]) == 0,
@@ -474,7 +392,7 @@ START_TEST(file_round_trip)
                           (double)scale, (double)want);
             for (size_t i = toff[t]; i < toff[t] + tlen[t]; i++) {
                 float v = nncl_snapshots_value(&s, k, i);
-                ck_assert_msg(same_f(v, back[i]), "snapshot %d param %zu: value %g but params %g", k, i, (double)v,
+                ck_assert_msg(test_same_f(v, back[i]), "snapshot %d param %zu: value %g but params %g", k, i, (double)v,
                               (double)back[i]);
                 /* half a quantisation step, plus float rounding */
                 ck_assert_msg(fabsf(v - params[k][i]) <= 0.5f * scale * (1 + 1e-4f),
@@ -506,7 +424,7 @@ START_TEST(quantisation_of_special_values)
     memset(&info, 0, sizeof info);
     nncl_snapshot_stats(&NET543, p, NULL, NULL, R543, &info);
     char path[512];
-    path_in(path, sizeof path, "special.bin");
+    test_path_in(path, sizeof path, "special.bin");
     nncl_snapshot_writer *w;
     ck_assert_ok(nncl_snapshot_writer_open(path, &NET543, R543, &w));
     ck_assert_ok(nncl_snapshot_writer_append(w, &info, p));
@@ -545,22 +463,22 @@ END_TEST
 START_TEST(writer_refuses_an_existing_file)
 {
     char path[512];
-    path_in(path, sizeof path, "exists.bin");
+    test_path_in(path, sizeof path, "exists.bin");
     const unsigned char keep[] = "keep me";
-    write_file(path, keep, sizeof keep);
+    test_write_file(path, keep, sizeof keep);
     nncl_snapshot_writer *w = (nncl_snapshot_writer *)&w;
     nncl_status st = nncl_snapshot_writer_open(path, &NET543, R543, &w);
     ck_assert_msg(st == NNCL_E_IO && w == NULL, "writer on an existing file: %s, expected NNCL_E_IO and no writer",
                   nncl_status_name(st));
     ck_assert_msg(strstr(nncl_last_error(), path) != NULL, "message \"%s\" does not name %s", nncl_last_error(), path);
     size_t n;
-    unsigned char *back = read_file(path, &n);
+    unsigned char *back = test_read_file(path, &n);
     ck_assert_msg(n == sizeof keep && memcmp(back, keep, n) == 0, "the existing file was changed (%zu bytes)", n);
     free(back);
 
     nncl_net_config zero = NET543;
     zero.layers = 0;
-    path_in(path, sizeof path, "zero_layers.bin");
+    test_path_in(path, sizeof path, "zero_layers.bin");
     st = nncl_snapshot_writer_open(path, &zero, R543, &w);
     ck_assert_msg(st == NNCL_E_INVALID && w == NULL, "writer for 0 layers: %s, expected NNCL_E_INVALID",
                   nncl_status_name(st));
@@ -578,11 +496,11 @@ static unsigned char *valid_file(size_t *n)
     nncl_snapshot_info *info = calloc(SNAPS, sizeof *info);
     make_snapshots(params, info);
     char path[512];
-    path_in(path, sizeof path, "valid.bin");
+    test_path_in(path, sizeof path, "valid.bin");
     unlink(path);
     write_snapshots(path, params, info);
     free(info);
-    unsigned char *f = read_file(path, n);
+    unsigned char *f = test_read_file(path, n);
     unlink(path);
     return f;
 }
@@ -593,8 +511,8 @@ static unsigned char *valid_file(size_t *n)
 static void expect_refused(const char *name, const unsigned char *p, size_t n, const char *word, const char *avoid)
 {
     char path[512];
-    path_in(path, sizeof path, name);
-    write_file(path, p, n);
+    test_path_in(path, sizeof path, name);
+    test_write_file(path, p, n);
     nncl_snapshots s;
     nncl_status st = nncl_snapshots_load(path, &s);
     const char *msg = nncl_last_error();
@@ -623,8 +541,8 @@ START_TEST(reader_refuses_damaged_files)
 
     /* the unchanged file loads: the refusals below are the changes' doing */
     char path[512];
-    path_in(path, sizeof path, "ok.bin");
-    write_file(path, v, n);
+    test_path_in(path, sizeof path, "ok.bin");
+    test_write_file(path, v, n);
     nncl_snapshots s;
     ck_assert_ok(nncl_snapshots_load(path, &s));
     ck_assert_int_eq(s.count, SNAPS);
@@ -661,80 +579,80 @@ START_TEST(reader_refuses_damaged_files)
 
     /* records whose checksums are right but whose contents are not */
     FRESH();
-    put32(REC(1) + R_INDEX, 2);
+    test_put32(REC(1) + R_INDEX, 2);
     fix_crc(REC(1), rb);
     expect_refused("index.bin", c, n, "snapshot 1", "checksum");
     FRESH();
-    put64(REC(2) + R_STEP, STEPS543[1]);     /* equal to the one before */
+    test_put64(REC(2) + R_STEP, STEPS543[1]);     /* equal to the one before */
     fix_crc(REC(2), rb);
     expect_refused("step_equal.bin", c, n, "step", "checksum");
     FRESH();
-    put64(REC(2) + R_STEP, 3);               /* going back */
+    test_put64(REC(2) + R_STEP, 3);               /* going back */
     fix_crc(REC(2), rb);
     expect_refused("step_back.bin", c, n, "step", "checksum");
     FRESH();
-    put32(REC(0) + r_hist(1) + 4 * 5, get32(REC(0) + r_hist(1) + 4 * 5) + 1);
+    test_put32(REC(0) + r_hist(1) + 4 * 5, test_get32(REC(0) + r_hist(1) + 4 * 5) + 1);
     fix_crc(REC(0), rb);
     expect_refused("hist_total.bin", c, n, "histogram", "checksum");
     FRESH();
-    putf(REC(1) + r_scale(L) + 4, -1.0f);
+    test_putf(REC(1) + r_scale(L) + 4, -1.0f);
     fix_crc(REC(1), rb);
     expect_refused("scale.bin", c, n, "scale", "checksum");
 
     /* headers whose checksums are right but whose fields disagree */
     FRESH();
-    put64(c + H_N_PARAMS, P543 + 1);
+    test_put64(c + H_N_PARAMS, P543 + 1);
     fix_crc(c, hb);
     expect_refused("n_params.bin", c, n, "parameters", "checksum");
     FRESH();
-    put32(c + H_RECORD_BYTES, (uint32_t)rb + 4);
+    test_put32(c + H_RECORD_BYTES, (uint32_t)rb + 4);
     fix_crc(c, hb);
     expect_refused("record_bytes.bin", c, n, "record length", "checksum");
     FRESH();
-    put32(c + H_HEADER_BYTES, (uint32_t)hb + 4);
+    test_put32(c + H_HEADER_BYTES, (uint32_t)hb + 4);
     fix_crc(c, hb);
     expect_refused("header_bytes.bin", c, n, "header length", "checksum");
     FRESH();
-    put32(c + H_BINS, B + 1);
+    test_put32(c + H_BINS, B + 1);
     fix_crc(c, hb);
     expect_refused("bins.bin", c, n, "bins", "checksum");
     FRESH();
-    put64(c + H_SIZES + 8, 0);
+    test_put64(c + H_SIZES + 8, 0);
     fix_crc(c, hb);
     expect_refused("size0.bin", c, n, "layer size", "checksum");
     FRESH();
-    putf(c + h_hist_range(L), 0.0f);
+    test_putf(c + h_hist_range(L), 0.0f);
     fix_crc(c, hb);
     expect_refused("range0.bin", c, n, "histogram range", "checksum");
     FRESH();
-    put32(c + H_LAYERS, 0);
+    test_put32(c + H_LAYERS, 0);
     fix_crc(c, hb);
     expect_refused("layers0.bin", c, n, "layers", "checksum");
     FRESH();
-    put32(c + H_LAYERS, NNCL_MAX_LAYERS + 1);
+    test_put32(c + H_LAYERS, NNCL_MAX_LAYERS + 1);
     fix_crc(c, hb);
     expect_refused("layers17.bin", c, n, "layers", "checksum");
 
     /* not files */
-    path_in(path, sizeof path, "a_directory");
+    test_path_in(path, sizeof path, "a_directory");
     ck_assert_msg(mkdir(path, 0755) == 0, "mkdir %s: %s", path, strerror(errno));
     nncl_status st = nncl_snapshots_load(path, &s);
     ck_assert_msg(st == NNCL_E_IO && strstr(nncl_last_error(), path), "a directory: %s (%s), expected NNCL_E_IO",
                   nncl_status_name(st), nncl_last_error());
     nncl_snapshots_free(&s);
     rmdir(path);
-    path_in(path, sizeof path, "missing.bin");
+    test_path_in(path, sizeof path, "missing.bin");
     st = nncl_snapshots_load(path, &s);
     ck_assert_msg(st == NNCL_E_IO && strstr(nncl_last_error(), path), "a missing file: %s (%s), expected NNCL_E_IO",
                   nncl_status_name(st), nncl_last_error());
     nncl_snapshots_free(&s);
 
     /* a header alone: a run that stopped before its first snapshot */
-    path_in(path, sizeof path, "header_only.bin");
-    write_file(path, v, hb);
+    test_path_in(path, sizeof path, "header_only.bin");
+    test_write_file(path, v, hb);
     ck_assert_ok(nncl_snapshots_load(path, &s));
     ck_assert_msg(s.count == 0 && s.layers == 2 && s.n_params == P543 && s.sizes[2] == 3 &&
-                      same_f(s.hist_range[1], R543[1]),
+                      test_same_f(s.hist_range[1], R543[1]),
                   "header only: %zu snapshots, %d layers, %zu parameters, expected 0, 2, %d", s.count, s.layers,
                   s.n_params, P543);
     nncl_snapshots_free(&s);
@@ -896,17 +814,6 @@ static void train_go(run_log *g, nncl_device *dev, const nncl_net_config *nc, in
     nncl_net_free(net);
 }
 
-/* The OpenCL device first when there is one, then the host. */
-static int train_devices(int *idx)
-{
-    nncl_device_list *list = test_devices();
-    int n = 0;
-    if (list->count > 1 && list->items[0].backend == NNCL_BACKEND_OPENCL)
-        idx[n++] = 0;
-    idx[n++] = list->count - 1;
-    return n;
-}
-
 static double sq_diff(const float *a, const float *b, size_t n)
 {
     double s = 0;
@@ -1040,7 +947,7 @@ static const nncl_net_config NET2083 = {.layers = 2, .sizes = {COLS, 8, CLASSES}
 START_TEST(snapshots_follow_the_schedule_without_changing_training)
 {
     const nncl_net_config *nc = &NET2083;
-    int idx[2], nd = train_devices(idx);
+    int idx[2], nd = test_train_devices(idx);
     for (int d = 0; d < nd; d++) {
         nncl_device *dev = test_open(idx[d]);
         const char *name = nncl_device_get_info(dev)->name;
@@ -1173,7 +1080,7 @@ START_TEST(gradient_norms_and_update_ratios_match_the_steps)
 {
     const nncl_net_config *nc = &NET2083;
     const float lr = 0.05f;
-    int idx[2], nd = train_devices(idx);
+    int idx[2], nd = test_train_devices(idx);
     for (int d = 0; d < nd; d++) {
         nncl_device *dev = test_open(idx[d]);
         const char *name = nncl_device_get_info(dev)->name;
@@ -1218,7 +1125,7 @@ END_TEST
 START_TEST(interrupted_runs_end_with_a_snapshot)
 {
     const nncl_net_config *nc = &NET2083;
-    int idx[2], nd = train_devices(idx);
+    int idx[2], nd = test_train_devices(idx);
     for (int d = 0; d < nd; d++) {
         nncl_device *dev = test_open(idx[d]);
         const char *name = nncl_device_get_info(dev)->name;
@@ -1280,7 +1187,7 @@ END_TEST
 START_TEST(early_stopped_runs_end_with_a_snapshot)
 {
     const nncl_net_config *nc = &NET2083;
-    int idx[2], nd = train_devices(idx);
+    int idx[2], nd = test_train_devices(idx);
     for (int d = 0; d < nd; d++) {
         nncl_device *dev = test_open(idx[d]);
         const char *name = nncl_device_get_info(dev)->name;
@@ -1319,7 +1226,7 @@ END_TEST
  * networks have none (NaN). */
 START_TEST(dead_units)
 {
-    int idx[2], nd = train_devices(idx);
+    int idx[2], nd = test_train_devices(idx);
     for (int d = 0; d < nd; d++) {
         nncl_device *dev = test_open(idx[d]);
         const char *name = nncl_device_get_info(dev)->name;
@@ -1419,7 +1326,7 @@ int main(void)
     tcase_add_test(unit, stats_match_hand_computed_values);
     suite_add_tcase(s, unit);
     TCase *file = tcase_create("file");
-    tcase_add_unchecked_fixture(file, make_root, remove_root);
+    tcase_add_unchecked_fixture(file, make_root, test_tmpdir_remove);
     tcase_add_test(file, file_round_trip);
     tcase_add_test(file, quantisation_of_special_values);
     tcase_add_test(file, writer_refuses_an_existing_file);

@@ -43,6 +43,19 @@ static inline nncl_device *test_host_device(void)
     return test_open(list->count - 1);
 }
 
+/* The devices to train on, as indices into test_devices() written to idx (2
+ * at most): the first OpenCL device when there is one, then the host.
+ * Returns how many. */
+static inline int test_train_devices(int *idx)
+{
+    nncl_device_list *list = test_devices();
+    int n = 0;
+    if (list->count > 1 && list->items[0].backend == NNCL_BACKEND_OPENCL)
+        idx[n++] = 0;
+    idx[n++] = list->count - 1;
+    return n;
+}
+
 /* Run a suite and turn its failures into the process's exit status. */
 static inline int test_run_suite(Suite *s)
 {

@@ -17,9 +17,6 @@
 #include "report/compare.h"
 #include "report/run_liveness.h"
 #include "report/report_json.h"
-#include "util/atomic_file.h"
-
-#define MAX_JSON_FILE ((size_t)256 << 20)
 
 /* ---- the metrics ----------------------------------------------------------------- */
 
@@ -433,16 +430,13 @@ static nncl_status check_sweep(const char *path, json_t *j, json_error_t *err)
 
 static nncl_status load_sweep_file(const char *path, json_t **out)
 {
-    char *text;
-    size_t len;
+    json_t *j;
+    json_error_t err;
     *out = NULL;
-    nncl_status st = nncl_read_file(path, MAX_JSON_FILE, &text, &len);
+    nncl_status st = run_json_read(path, &j, &err);
     if (st != NNCL_OK)
         return st;
-    json_error_t err;
-    json_t *j = json_loadb(text, len, 0, &err);
     st = check_sweep(path, j, &err);
-    free(text);
     if (st != NNCL_OK)
         json_decref(j);
     else
@@ -1105,16 +1099,6 @@ json_t *compare_json(const compare_set *s)
 
 #define ALL_LAYERS_UP_TO 100000   /* parameters: larger networks keep their first and last layers */
 
-static json_t *names_or_null(char **names, size_t n)
-{
-    if (!names)
-        return json_null();
-    json_t *a = json_array();
-    for (size_t i = 0; i < n; i++)
-        json_array_append_new(a, json_string(names[i] ? names[i] : ""));
-    return a;
-}
-
 /* One run's model.safetensors: its weights appended to *codes (grown as
  * needed), described in the returned object. NULL with *why set when the
  * run has none or it cannot be read. */
@@ -1183,9 +1167,9 @@ static json_t *run_weights(const compare_run *r, char **codes, size_t *len, size
                           image ? json_pack("[i, i]", m.image_h, m.image_w) : json_null(), "n_params",
                           (json_int_t)m.n_params, "partial", partial, "layers", layers, "scale", scales, "clamp", clamp,
                           "bias_clamp", bias_clamp, "class_names",
-                          names_or_null(m.class_names, c->task == NNCL_TASK_CLASSIFY ? (size_t)m.num_classes : 0),
+                          report_names_json(m.class_names, c->task == NNCL_TASK_CLASSIFY ? (size_t)m.num_classes : 0),
                           "feature_names",
-                          !image && c->sizes[0] <= 256 ? names_or_null(m.feature_names, c->sizes[0]) : json_null());
+                          !image && c->sizes[0] <= 256 ? report_names_json(m.feature_names, c->sizes[0]) : json_null());
     *len += n;
     nncl_model_free(&m);
     return w;

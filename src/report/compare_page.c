@@ -32,25 +32,10 @@ nncl_status compare_write_html(const compare_set *s, const char *path)
         st = nncl_fail(NNCL_E_NOMEM, "out of memory writing the comparison's data");
         goto done;
     }
-    page p = {0};
-    page_head(&p, "nncl compare:", title);
-    page_puts(&p, "<style>");
-    page_put_asset(&p, "report.css");
-    page_put_asset(&p, "compare.css");
-    page_puts(&p, "</style></head>\n<body>\n");
-    page_put_asset(&p, "compare.html");
-    page_puts(&p, "\n<script id=\"nncl-data\" type=\"application/json\">");
-    page_put_script_safe(&p, json);
-    page_puts(&p, "</script>\n<script id=\"nncl-weights\" type=\"text/plain\">");
-    page_put(&p, codes, codes_len);
-    page_puts(&p, "</script>\n<script>");
-    page_put_asset(&p, "chart.min.js");
-    page_puts(&p, "</script>\n<script>");
-    page_put_asset(&p, "common.js");
-    page_puts(&p, "</script>\n<script>");
-    page_put_asset(&p, "compare.js");
-    page_puts(&p, "</script>\n</body></html>\n");
-    st = page_finish(&p, path);
+    static const char *const styles[] = {"report.css", "compare.css", NULL};
+    page_parts parts = {.title_prefix = "nncl compare:", .title = title, .styles = styles, .body = "compare.html",
+                        .json = json, .codes = codes, .codes_len = codes_len, .script = "compare.js"};
+    st = page_write(path, &parts);
 done:
     free(json);
     free(codes);

@@ -81,3 +81,26 @@ nncl_status page_finish(page *p, const char *path)
     memset(p, 0, sizeof *p);
     return st;
 }
+
+nncl_status page_write(const char *path, const page_parts *parts)
+{
+    page p = {0};
+    page_head(&p, parts->title_prefix, parts->title);
+    page_puts(&p, "<style>");
+    for (const char *const *style = parts->styles; *style; style++)
+        page_put_asset(&p, *style);
+    page_puts(&p, "</style></head>\n<body>\n");
+    page_put_asset(&p, parts->body);
+    page_puts(&p, "\n<script id=\"nncl-data\" type=\"application/json\">");
+    page_put_script_safe(&p, parts->json);
+    page_puts(&p, "</script>\n<script id=\"nncl-weights\" type=\"text/plain\">");
+    page_put(&p, parts->codes, parts->codes_len);
+    page_puts(&p, "</script>\n<script>");
+    page_put_asset(&p, "chart.min.js");
+    page_puts(&p, "</script>\n<script>");
+    page_put_asset(&p, "common.js");
+    page_puts(&p, "</script>\n<script>");
+    page_put_asset(&p, parts->script);
+    page_puts(&p, "</script>\n</body></html>\n");
+    return page_finish(&p, path);
+}

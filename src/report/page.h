@@ -30,4 +30,21 @@ void page_head(page *p, const char *title_prefix, const char *title);
 /* Write the page to path atomically and free it; NNCL_E_NOMEM when a put failed. */
 nncl_status page_finish(page *p, const char *path);
 
+/* What tells one page from the other; the rest of the layout is shared. */
+typedef struct page_parts {
+    const char *title_prefix, *title;   /* for page_head */
+    const char *const *styles;          /* style assets, NULL-terminated */
+    const char *body;                   /* the body's asset ("report.html") */
+    const char *json;                   /* the data, as JSON */
+    const char *codes;                  /* the weights' codes, as text */
+    size_t codes_len;
+    const char *script;                 /* the page's own script asset */
+} page_parts;
+
+/* A whole page written to path: the head, the styles, the body, the data and
+ * the codes in <script> blocks that are not run (the page's script reads them
+ * by id: nncl-data, nncl-weights), then Chart.js, common.js and the page's
+ * own script. */
+nncl_status page_write(const char *path, const page_parts *parts);
+
 #endif

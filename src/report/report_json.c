@@ -94,7 +94,7 @@ size_t report_encode_params(const nncl_net_config *c, const float *params, const
 
 static json_t *copy_or_null(json_t *v) { return v ? json_deep_copy(v) : json_null(); }
 
-static json_t *names_json(char **names, size_t n)
+json_t *report_names_json(char **names, size_t n)
 {
     if (!names)
         return json_null();
@@ -120,8 +120,8 @@ static json_t *net_json(const run_record *r)
     return json_pack("{s:o, s:s, s:s, s:o, s:o, s:o, s:I, s:o}", "sizes", sizes, "activation", nncl_act_name(c->act),
                      "task", c->task == NNCL_TASK_CLASSIFY ? "classify" : "regress", "image",
                      r->image_h > 0 ? json_pack("[i, i]", r->image_h, r->image_w) : json_null(), "feature_names",
-                     names_json(r->feature_names, c->sizes[0]), "class_names",
-                     names_json(r->class_names, (size_t)r->num_classes), "n_params", (json_int_t)off, "layers",
+                     report_names_json(r->feature_names, c->sizes[0]), "class_names",
+                     report_names_json(r->class_names, (size_t)r->num_classes), "n_params", (json_int_t)off, "layers",
                      layers);
 }
 

@@ -18,6 +18,10 @@
 size_t report_encode_params(const nncl_net_config *c, const float *params, const bool *keep, char *codes,
                             json_t *scales, json_t *clamp, json_t *bias_clamp);
 
+/* Feature or class names as a JSON array (a missing name as ""), or null
+ * when there are none; shared by both pages. */
+json_t *report_names_json(char **names, size_t n);
+
 nncl_status report_data(const run_record *r, json_t **data, char **codes, size_t *codes_len);
 
 #endif

@@ -4,7 +4,6 @@
  * every request, so the page works from a USB stick and cannot phone
  * anywhere. The pieces are page.c's, shared with compare.html. */
 #include <stdlib.h>
-#include <string.h>
 
 #include "report/page.h"
 #include "report/report.h"
@@ -26,24 +25,11 @@ nncl_status report_write_html(const char *run_dir, const char *out_path)
         st = nncl_fail(NNCL_E_NOMEM, "out of memory writing the report's data");
         goto done;
     }
-    page p = {0};
-    page_head(&p, "nncl report:", json_string_value(json_object_get(data, "title")));
-    page_puts(&p, "<style>");
-    page_put_asset(&p, "report.css");
-    page_puts(&p, "</style></head>\n<body>\n");
-    page_put_asset(&p, "report.html");
-    page_puts(&p, "\n<script id=\"nncl-data\" type=\"application/json\">");
-    page_put_script_safe(&p, json);
-    page_puts(&p, "</script>\n<script id=\"nncl-weights\" type=\"text/plain\">");
-    page_put(&p, codes, codes_len);
-    page_puts(&p, "</script>\n<script>");
-    page_put_asset(&p, "chart.min.js");
-    page_puts(&p, "</script>\n<script>");
-    page_put_asset(&p, "common.js");
-    page_puts(&p, "</script>\n<script>");
-    page_put_asset(&p, "report.js");
-    page_puts(&p, "</script>\n</body></html>\n");
-    st = page_finish(&p, out_path);
+    static const char *const styles[] = {"report.css", NULL};
+    page_parts parts = {.title_prefix = "nncl report:", .title = json_string_value(json_object_get(data, "title")),
+                        .styles = styles, .body = "report.html", .json = json, .codes = codes, .codes_len = codes_len,
+                        .script = "report.js"};
+    st = page_write(out_path, &parts);
 done:
     free(json);
     free(codes);

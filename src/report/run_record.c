@@ -40,7 +40,7 @@ static bool exists(const char *path)
     return stat(path, &sb) == 0;
 }
 
-nncl_status run_json_object_read(const char *path, json_t **out)
+nncl_status run_json_read(const char *path, json_t **out, json_error_t *err)
 {
     char *text;
     size_t len;
@@ -48,9 +48,19 @@ nncl_status run_json_object_read(const char *path, json_t **out)
     nncl_status st = nncl_read_file(path, MAX_JSON_FILE, &text, &len);
     if (st != NNCL_OK)
         return st;
-    json_error_t err;
-    json_t *j = json_loadb(text, len, 0, &err);
+    *out = json_loadb(text, len, 0, err);
     free(text);
+    return NNCL_OK;
+}
+
+nncl_status run_json_object_read(const char *path, json_t **out)
+{
+    json_t *j;
+    json_error_t err;
+    *out = NULL;
+    nncl_status st = run_json_read(path, &j, &err);
+    if (st != NNCL_OK)
+        return st;
     if (!json_is_object(j)) {
         json_decref(j);
         return nncl_fail(NNCL_E_FORMAT, "%s: line %d: not a JSON object (%s)", path, err.line,

@@ -44,6 +44,9 @@ void run_record_free(run_record *r);
  * object file, and metrics.csv (the header checked, one row per epoch
  * counting up from 1; an empty field is NaN). Errors name the file and line. */
 nncl_status run_json_object_read(const char *path, json_t **out);
+/* The JSON file at path, parsed: *out is NULL when the file is read but is not
+ * JSON, and err says why; the caller checks the shape and words the error. */
+nncl_status run_json_read(const char *path, json_t **out, json_error_t *err);
 nncl_status run_metrics_read(const char *path, nncl_epoch_metrics **epochs, size_t *n);
 
 /* Frames are the snapshots, or the final model alone when there are none;

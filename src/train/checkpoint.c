@@ -2,15 +2,16 @@
  * every byte checked. The layout is documented in nncl/checkpoint.h. */
 #include <limits.h>
 #include <math.h>
-#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <zlib.h>
 
 #include "nncl/checkpoint.h"
 #include "nncl/snapshot.h"
 #include "util/atomic_file.h"
+#include "util/bad_file.h"
+#include "util/crc32_buf.h"
+#include "util/le_bytes.h"
 
 #define MAGIC "NNCLCKPT"
 #define HEADER_BYTES 32
@@ -26,84 +27,6 @@
 
 static const char *const tags[SECTIONS] = {"STAT", "NETC", "ORDR", "PARM", "OPTM", "OPTV", "BEST", "METR"};
 enum { S_STAT, S_NETC, S_ORDR, S_PARM, S_OPTM, S_OPTV, S_BEST, S_METR };
-
-/* ---- little-endian packing ---------------------------------------------------- */
-
-static void put_u32(unsigned char **p, uint32_t v)
-{
-    for (int i = 0; i < 4; i++)
-        *(*p)++ = (unsigned char)(v >> (8 * i));
-}
-
-static void put_u64(unsigned char **p, uint64_t v)
-{
-    for (int i = 0; i < 8; i++)
-        *(*p)++ = (unsigned char)(v >> (8 * i));
-}
-
-static void put_f32(unsigned char **p, float f)
-{
-    uint32_t v;
-    memcpy(&v, &f, 4);
-    put_u32(p, v);
-}
-
-static void put_f64(unsigned char **p, double d)
-{
-    uint64_t v;
-    memcpy(&v, &d, 8);
-    put_u64(p, v);
-}
-
-static void put_floats(unsigned char **p, const float *x, size_t n)
-{
-    for (size_t i = 0; i < n; i++)
-        put_f32(p, x[i]);
-}
-
-static uint32_t get_u32(const unsigned char *p)
-{
-    return (uint32_t)p[0] | (uint32_t)p[1] << 8 | (uint32_t)p[2] << 16 | (uint32_t)p[3] << 24;
-}
-
-static uint64_t get_u64(const unsigned char *p)
-{
-    return (uint64_t)get_u32(p) | (uint64_t)get_u32(p + 4) << 32;
-}
-
-static float get_f32(const unsigned char *p)
-{
-    uint32_t v = get_u32(p);
-    float f;
-    memcpy(&f, &v, 4);
-    return f;
-}
-
-static double get_f64(const unsigned char *p)
-{
-    uint64_t v = get_u64(p);
-    double d;
-    memcpy(&d, &v, 8);
-    return d;
-}
-
-static void get_floats(const unsigned char *p, float *x, size_t n)
-{
-    for (size_t i = 0; i < n; i++)
-        x[i] = get_f32(p + 4 * i);
-}
-
-static uint32_t crc(const unsigned char *p, size_t n)
-{
-    uLong c = crc32(0L, Z_NULL, 0);
-    while (n > 0) {
-        uInt chunk = n > (1u << 30) ? (1u << 30) : (uInt)n;
-        c = crc32(c, p, chunk);
-        p += chunk;
-        n -= chunk;
-    }
-    return (uint32_t)c;
-}
 
 static size_t count_params(const nncl_net_config *c)
 {
@@ -132,54 +55,54 @@ static void section_lengths(const nncl_checkpoint *c, uint64_t *len)
 
 static void pack_stat(unsigned char **p, const nncl_train_state *s)
 {
-    put_u64(p, s->rows);
-    put_u64(p, s->batch);
-    put_u64(p, s->seed);
-    put_u32(p, (uint32_t)s->epochs);
-    put_u32(p, (uint32_t)s->epochs_done);
-    put_u32(p, (s->in_epoch ? FLAG_IN_EPOCH : 0) | (s->have_best ? FLAG_HAVE_BEST : 0));
-    put_u32(p, (uint32_t)s->best_epoch);
-    put_u64(p, s->step_in_epoch);
-    put_u64(p, s->seen);
-    put_u64(p, s->step);
-    put_u64(p, s->rng);
-    put_f32(p, s->acc[0]);
-    put_f32(p, s->acc[1]);
-    put_f64(p, s->progress);
-    put_f32(p, s->last_lr);
-    put_u32(p, (uint32_t)s->since_best);
-    put_f64(p, s->seconds);
-    put_f64(p, s->best_val_loss);
-    put_f64(p, s->best_val_accuracy);
-    put_u64(p, s->snapshots);
-    put_u64(p, s->last_snapshot);
-    put_f64(p, s->snap_acc[0]);
-    put_f64(p, s->snap_acc[1]);
-    put_u64(p, s->snap_seen);
-    put_floats(p, s->hist_range, NNCL_MAX_LAYERS);
+    le_put_u64(p, s->rows);
+    le_put_u64(p, s->batch);
+    le_put_u64(p, s->seed);
+    le_put_u32(p, (uint32_t)s->epochs);
+    le_put_u32(p, (uint32_t)s->epochs_done);
+    le_put_u32(p, (s->in_epoch ? FLAG_IN_EPOCH : 0) | (s->have_best ? FLAG_HAVE_BEST : 0));
+    le_put_u32(p, (uint32_t)s->best_epoch);
+    le_put_u64(p, s->step_in_epoch);
+    le_put_u64(p, s->seen);
+    le_put_u64(p, s->step);
+    le_put_u64(p, s->rng);
+    le_put_f32(p, s->acc[0]);
+    le_put_f32(p, s->acc[1]);
+    le_put_f64(p, s->progress);
+    le_put_f32(p, s->last_lr);
+    le_put_u32(p, (uint32_t)s->since_best);
+    le_put_f64(p, s->seconds);
+    le_put_f64(p, s->best_val_loss);
+    le_put_f64(p, s->best_val_accuracy);
+    le_put_u64(p, s->snapshots);
+    le_put_u64(p, s->last_snapshot);
+    le_put_f64(p, s->snap_acc[0]);
+    le_put_f64(p, s->snap_acc[1]);
+    le_put_u64(p, s->snap_seen);
+    le_put_floats(p, s->hist_range, NNCL_MAX_LAYERS);
 }
 
 static void pack_netc(unsigned char **p, const nncl_net_config *n, size_t n_params)
 {
-    put_u32(p, (uint32_t)n->layers);
-    put_u32(p, (uint32_t)n->act);
-    put_u32(p, (uint32_t)n->task);
-    put_f32(p, n->act_param);
-    put_f32(p, n->dropout);
-    put_u64(p, n_params);
+    le_put_u32(p, (uint32_t)n->layers);
+    le_put_u32(p, (uint32_t)n->act);
+    le_put_u32(p, (uint32_t)n->task);
+    le_put_f32(p, n->act_param);
+    le_put_f32(p, n->dropout);
+    le_put_u64(p, n_params);
     for (int l = 0; l <= n->layers; l++)
-        put_u64(p, n->sizes[l]);
+        le_put_u64(p, n->sizes[l]);
 }
 
 static void pack_metrics(unsigned char **p, const nncl_epoch_metrics *m)
 {
-    put_u32(p, (uint32_t)m->epoch);
-    put_u32(p, 0);
-    put_u64(p, m->step);
+    le_put_u32(p, (uint32_t)m->epoch);
+    le_put_u32(p, 0);
+    le_put_u64(p, m->step);
     double d[7] = {m->train_loss, m->train_accuracy, m->val_loss, m->val_accuracy, m->lr, m->seconds,
                    m->samples_per_second};
     for (int i = 0; i < 7; i++)
-        put_f64(p, d[i]);
+        le_put_f64(p, d[i]);
 }
 
 nncl_status nncl_checkpoint_write(const char *path, const nncl_checkpoint *c)
@@ -204,36 +127,36 @@ nncl_status nncl_checkpoint_write(const char *path, const nncl_checkpoint *c)
     unsigned char *p = buf;
     memcpy(p, MAGIC, 8);
     p += 8;
-    put_u32(&p, NNCL_CHECKPOINT_VERSION);
-    put_u32(&p, SECTIONS);
-    put_u64(&p, total);
-    put_u32(&p, 0);
-    put_u32(&p, crc(buf, 28));
+    le_put_u32(&p, NNCL_CHECKPOINT_VERSION);
+    le_put_u32(&p, SECTIONS);
+    le_put_u64(&p, total);
+    le_put_u32(&p, 0);
+    le_put_u32(&p, nncl_crc32(buf, 28));
     for (int i = 0; i < SECTIONS; i++) {
         unsigned char *start = p;
         memcpy(p, tags[i], 4);
         p += 4;
-        put_u64(&p, len[i]);
+        le_put_u64(&p, len[i]);
         switch (i) {
         case S_STAT: pack_stat(&p, s); break;
         case S_NETC: pack_netc(&p, &c->net, c->n_params); break;
         case S_ORDR:
             for (size_t k = 0; k < s->rows; k++)
-                put_u32(&p, (uint32_t)s->order[k]);
+                le_put_u32(&p, (uint32_t)s->order[k]);
             break;
-        case S_PARM: put_floats(&p, c->params, c->n_params); break;
-        case S_OPTM: put_floats(&p, c->m, c->n_params); break;
-        case S_OPTV: put_floats(&p, c->v, c->n_params); break;
+        case S_PARM: le_put_floats(&p, c->params, c->n_params); break;
+        case S_OPTM: le_put_floats(&p, c->m, c->n_params); break;
+        case S_OPTV: le_put_floats(&p, c->v, c->n_params); break;
         case S_BEST:
             if (s->have_best)
-                put_floats(&p, c->best, c->n_params);
+                le_put_floats(&p, c->best, c->n_params);
             break;
         case S_METR:
             for (int e = 0; e < s->epochs_done; e++)
                 pack_metrics(&p, &s->history[e]);
             break;
         }
-        put_u32(&p, crc(start, (size_t)(p - start)));
+        le_put_u32(&p, nncl_crc32(start, (size_t)(p - start)));
     }
     nncl_status st = nncl_write_file_atomic(path, buf, (size_t)total);
     free(buf);
@@ -272,17 +195,8 @@ nncl_status nncl_checkpoint_save(const char *path, const nncl_net *net, const nn
 
 /* ---- reading -------------------------------------------------------------------------- */
 
-static nncl_status bad(const char *path, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
-
-static nncl_status bad(const char *path, const char *fmt, ...)
-{
-    char msg[512];
-    va_list ap;
-    va_start(ap, fmt);
-    vsnprintf(msg, sizeof msg, fmt, ap);
-    va_end(ap);
-    return nncl_fail(NNCL_E_FORMAT, "%s: not a valid nncl checkpoint: %s", path, msg);
-}
+/* Every format error says which file is not a valid checkpoint. */
+#define bad(path, ...) nncl_bad_file((path), "nncl checkpoint", __VA_ARGS__)
 
 void nncl_checkpoint_free(nncl_checkpoint *c)
 {
@@ -299,30 +213,31 @@ void nncl_checkpoint_free(nncl_checkpoint *c)
 
 static nncl_status parse_stat(const char *path, const unsigned char *p, nncl_train_state *s)
 {
-    s->rows = (size_t)get_u64(p);
-    s->batch = (size_t)get_u64(p + 8);
-    s->seed = get_u64(p + 16);
-    uint32_t epochs = get_u32(p + 24), done = get_u32(p + 28), flags = get_u32(p + 32), best = get_u32(p + 36);
-    s->step_in_epoch = (size_t)get_u64(p + 40);
-    s->seen = (size_t)get_u64(p + 48);
-    s->step = get_u64(p + 56);
-    s->rng = get_u64(p + 64);
-    s->acc[0] = get_f32(p + 72);
-    s->acc[1] = get_f32(p + 76);
-    s->progress = get_f64(p + 80);
-    s->last_lr = get_f32(p + 88);
-    uint32_t since = get_u32(p + 92);
-    s->seconds = get_f64(p + 96);
-    s->best_val_loss = get_f64(p + 104);
-    s->best_val_accuracy = get_f64(p + 112);
-    s->snapshots = (size_t)get_u64(p + 120);
-    s->last_snapshot = get_u64(p + 128);
-    s->snap_acc[0] = get_f64(p + 136);
-    s->snap_acc[1] = get_f64(p + 144);
-    s->snap_seen = (size_t)get_u64(p + 152);
-    get_floats(p + 160, s->hist_range, NNCL_MAX_LAYERS);
+    s->rows = (size_t)le_get_u64(p);
+    s->batch = (size_t)le_get_u64(p + 8);
+    s->seed = le_get_u64(p + 16);
+    uint32_t epochs = le_get_u32(p + 24), done = le_get_u32(p + 28);
+    uint32_t flags = le_get_u32(p + 32), best = le_get_u32(p + 36);
+    s->step_in_epoch = (size_t)le_get_u64(p + 40);
+    s->seen = (size_t)le_get_u64(p + 48);
+    s->step = le_get_u64(p + 56);
+    s->rng = le_get_u64(p + 64);
+    s->acc[0] = le_get_f32(p + 72);
+    s->acc[1] = le_get_f32(p + 76);
+    s->progress = le_get_f64(p + 80);
+    s->last_lr = le_get_f32(p + 88);
+    uint32_t since = le_get_u32(p + 92);
+    s->seconds = le_get_f64(p + 96);
+    s->best_val_loss = le_get_f64(p + 104);
+    s->best_val_accuracy = le_get_f64(p + 112);
+    s->snapshots = (size_t)le_get_u64(p + 120);
+    s->last_snapshot = le_get_u64(p + 128);
+    s->snap_acc[0] = le_get_f64(p + 136);
+    s->snap_acc[1] = le_get_f64(p + 144);
+    s->snap_seen = (size_t)le_get_u64(p + 152);
+    le_get_floats(p + 160, s->hist_range, NNCL_MAX_LAYERS);
 
-    uint64_t rows = get_u64(p), batch = get_u64(p + 8);
+    uint64_t rows = le_get_u64(p), batch = le_get_u64(p + 8);
     if (rows < 1 || rows > INT32_MAX)
         return bad(path, "the state says %llu rows (1..%d)", (unsigned long long)rows, INT32_MAX);
     if (batch < 1 || batch > rows)
@@ -368,7 +283,7 @@ static nncl_status parse_netc_head(const char *path, const unsigned char *p, uin
 {
     if (len < 4)
         return bad(path, "the network section is %llu bytes", (unsigned long long)len);
-    uint32_t layers = get_u32(p);
+    uint32_t layers = le_get_u32(p);
     if (layers < 1 || layers > NNCL_MAX_LAYERS)
         return bad(path, "the network has %u layers (1..%d)", layers, NNCL_MAX_LAYERS);
     if (len != netc_bytes((int)layers))
@@ -380,22 +295,22 @@ static nncl_status parse_netc_head(const char *path, const unsigned char *p, uin
 static nncl_status parse_netc(const char *path, const unsigned char *p, nncl_checkpoint *c)
 {
     nncl_net_config *n = &c->net;
-    n->layers = (int)get_u32(p);
-    uint32_t act = get_u32(p + 4), task = get_u32(p + 8);
+    n->layers = (int)le_get_u32(p);
+    uint32_t act = le_get_u32(p + 4), task = le_get_u32(p + 8);
     if (act > NNCL_ACT_TANH)
         return bad(path, "the network's activation %u is unknown", act);
     if (task > NNCL_TASK_REGRESS)
         return bad(path, "the network's task %u is unknown", task);
     n->act = (nncl_act)act;
     n->task = (nncl_task)task;
-    n->act_param = get_f32(p + 12);
-    n->dropout = get_f32(p + 16);
+    n->act_param = le_get_f32(p + 12);
+    n->dropout = le_get_f32(p + 16);
     if (!(n->dropout >= 0 && n->dropout < 1) || !isfinite(n->act_param))
         return bad(path, "the network's dropout %g or activation parameter %g is out of range", (double)n->dropout,
                    (double)n->act_param);
-    uint64_t n_params = get_u64(p + 20), want = 0;
+    uint64_t n_params = le_get_u64(p + 20), want = 0;
     for (int l = 0; l <= n->layers; l++) {
-        uint64_t v = get_u64(p + 28 + 8 * (size_t)l);
+        uint64_t v = le_get_u64(p + 28 + 8 * (size_t)l);
         if (v == 0 || v > MAX_SIZE)
             return bad(path, "layer size %d is %llu (1..%llu)", l, (unsigned long long)v,
                        (unsigned long long)MAX_SIZE);
@@ -418,7 +333,7 @@ static nncl_status parse_order(const char *path, const unsigned char *p, nncl_tr
     if (!s->order || !hit)
         st = nncl_fail(NNCL_E_NOMEM, "%s: out of memory for an order of %zu rows", path, s->rows);
     for (size_t i = 0; st == NNCL_OK && i < s->rows; i++) {
-        uint32_t k = get_u32(p + 4 * i);
+        uint32_t k = le_get_u32(p + 4 * i);
         if (k >= s->rows || hit[k])
             st = bad(path, "the row order is not a permutation of %zu rows: entry %zu is %d%s", s->rows, i,
                      (int32_t)k, k < s->rows ? ", a repeat" : "");
@@ -440,16 +355,16 @@ static nncl_status parse_metrics(const char *path, const unsigned char *p, nncl_
     uint64_t spe = (s->rows + s->batch - 1) / s->batch;
     for (size_t e = 0; e < n; e++, p += METR_BYTES) {
         nncl_epoch_metrics *m = &s->history[e];
-        uint32_t epoch = get_u32(p);
+        uint32_t epoch = le_get_u32(p);
         m->epoch = (int)epoch;
-        m->step = (unsigned long)get_u64(p + 8);
+        m->step = (unsigned long)le_get_u64(p + 8);
         double *d[7] = {&m->train_loss, &m->train_accuracy, &m->val_loss, &m->val_accuracy, &m->lr, &m->seconds,
                         &m->samples_per_second};
         for (int i = 0; i < 7; i++)
-            *d[i] = get_f64(p + 16 + 8 * (size_t)i);
-        if (epoch != e + 1 || get_u32(p + 4) != 0 || get_u64(p + 8) != (e + 1) * spe)
+            *d[i] = le_get_f64(p + 16 + 8 * (size_t)i);
+        if (epoch != e + 1 || le_get_u32(p + 4) != 0 || le_get_u64(p + 8) != (e + 1) * spe)
             return bad(path, "the metrics of epoch %zu say epoch %u, step %llu (expected step %llu)", e + 1, epoch,
-                       (unsigned long long)get_u64(p + 8), (unsigned long long)((e + 1) * spe));
+                       (unsigned long long)le_get_u64(p + 8), (unsigned long long)((e + 1) * spe));
     }
     return NNCL_OK;
 }
@@ -460,13 +375,13 @@ static nncl_status parse(const char *path, const unsigned char *b, size_t size, 
         return bad(path, "%zu bytes is too short for the header", size);
     if (memcmp(b, MAGIC, 8) != 0)
         return bad(path, "it does not start with \"" MAGIC "\"");
-    if (get_u32(b + 28) != crc(b, 28))
+    if (le_get_u32(b + 28) != nncl_crc32(b, 28))
         return bad(path, "the header's checksum does not match its bytes");
-    uint32_t version = get_u32(b + 8), sections = get_u32(b + 12);
-    uint64_t file_bytes = get_u64(b + 16);
+    uint32_t version = le_get_u32(b + 8), sections = le_get_u32(b + 12);
+    uint64_t file_bytes = le_get_u64(b + 16);
     if (version != NNCL_CHECKPOINT_VERSION)
         return bad(path, "version %u; this nncl reads version %d", version, NNCL_CHECKPOINT_VERSION);
-    if (sections != SECTIONS || get_u32(b + 24) != 0)
+    if (sections != SECTIONS || le_get_u32(b + 24) != 0)
         return bad(path, "the header says %u sections, version %d has %d", sections, NNCL_CHECKPOINT_VERSION,
                    SECTIONS);
     if (file_bytes > size)
@@ -483,7 +398,7 @@ static nncl_status parse(const char *path, const unsigned char *b, size_t size, 
         const unsigned char *h = b + pos;
         if (memcmp(h, tags[i], 4) != 0)
             return bad(path, "section %d is \"%.4s\", expected \"%s\"", i + 1, (const char *)h, tags[i]);
-        uint64_t len = get_u64(h + 4);
+        uint64_t len = le_get_u64(h + 4);
         if (len > size - pos - 12 || size - pos - 12 - len < 4)
             return bad(path, "section %s says %llu bytes, more than the file holds", tags[i],
                        (unsigned long long)len);
@@ -504,7 +419,7 @@ static nncl_status parse(const char *path, const unsigned char *b, size_t size, 
         if (len != want)
             return bad(path, "section %s is %llu bytes, expected %llu", tags[i], (unsigned long long)len,
                        (unsigned long long)want);
-        if (get_u32(p + len) != crc(h, 12 + (size_t)len))
+        if (le_get_u32(p + len) != nncl_crc32(h, 12 + (size_t)len))
             return bad(path, "section %s's checksum does not match its bytes", tags[i]);
         size_t n = c->n_params;
         switch (i) {
@@ -523,7 +438,7 @@ static nncl_status parse(const char *path, const unsigned char *b, size_t size, 
             *dst = malloc(n * sizeof(float));
             if (!*dst)
                 return nncl_fail(NNCL_E_NOMEM, "%s: out of memory for %zu parameters", path, n);
-            get_floats(p, *dst, n);
+            le_get_floats(p, *dst, n);
             break;
         }
         case S_METR: st = parse_metrics(path, p, s); break;

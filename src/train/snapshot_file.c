@@ -5,15 +5,16 @@
 #include <float.h>
 #include <math.h>
 #include <stdbool.h>
-#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
 #include <unistd.h>
-#include <zlib.h>
 
 #include "nncl/snapshot.h"
+#include "util/bad_file.h"
+#include "util/crc32_buf.h"
+#include "util/le_bytes.h"
 
 #define HEADER_MAGIC "NNCLSNP1"
 #define RECORD_MAGIC "SNAP"
@@ -22,61 +23,6 @@
 /* Beyond these a file is refused before anything is allocated. */
 #define MAX_PARAMS ((uint64_t)1 << 32)
 #define MAX_FILE ((uint64_t)16 << 30)
-
-/* ---- little-endian packing ------------------------------------------------------ */
-
-typedef struct packer {
-    unsigned char *p;
-} packer;
-
-static void put_u32(packer *k, uint32_t v)
-{
-    for (int i = 0; i < 4; i++)
-        *k->p++ = (unsigned char)(v >> (8 * i));
-}
-
-static void put_u64(packer *k, uint64_t v)
-{
-    for (int i = 0; i < 8; i++)
-        *k->p++ = (unsigned char)(v >> (8 * i));
-}
-
-static void put_f32(packer *k, float f)
-{
-    uint32_t v;
-    memcpy(&v, &f, 4);
-    put_u32(k, v);
-}
-
-static uint32_t get_u32(const unsigned char *p)
-{
-    return (uint32_t)p[0] | (uint32_t)p[1] << 8 | (uint32_t)p[2] << 16 | (uint32_t)p[3] << 24;
-}
-
-static uint64_t get_u64(const unsigned char *p)
-{
-    return (uint64_t)get_u32(p) | (uint64_t)get_u32(p + 4) << 32;
-}
-
-static float get_f32(const unsigned char *p)
-{
-    uint32_t v = get_u32(p);
-    float f;
-    memcpy(&f, &v, 4);
-    return f;
-}
-
-static uint32_t crc(const unsigned char *p, size_t n)
-{
-    uLong c = crc32(0L, Z_NULL, 0);
-    while (n > 0) {
-        uInt chunk = n > (1u << 30) ? (1u << 30) : (uInt)n;
-        c = crc32(c, p, chunk);
-        p += chunk;
-        n -= chunk;
-    }
-    return (uint32_t)c;
-}
 
 /* ---- sizes ------------------------------------------------------------------------ */
 
@@ -130,15 +76,12 @@ static nncl_status write_all(nncl_snapshot_writer *w, const unsigned char *p, si
     return NNCL_OK;
 }
 
-nncl_status nncl_snapshot_writer_open(const char *path, const nncl_net_config *cfg,
-                                      const float *hist_range, nncl_snapshot_writer **out)
+/* A writer for cfg's network with no file open yet; NULL when out of memory. */
+static nncl_snapshot_writer *writer_new(const char *path, const nncl_net_config *cfg)
 {
-    *out = NULL;
-    if (cfg->layers < 1 || cfg->layers > NNCL_MAX_LAYERS)
-        return nncl_fail(NNCL_E_INVALID, "snapshots: %d layers (1..%d)", cfg->layers, NNCL_MAX_LAYERS);
     nncl_snapshot_writer *w = calloc(1, sizeof *w);
     if (!w)
-        return nncl_fail(NNCL_E_NOMEM, "out of memory");
+        return NULL;
     w->fd = -1;
     w->layers = cfg->layers;
     memcpy(w->sizes, cfg->sizes, sizeof w->sizes);
@@ -146,10 +89,25 @@ nncl_status nncl_snapshot_writer_open(const char *path, const nncl_net_config *c
     w->record_bytes = record_bytes(cfg->layers, w->n_params);
     w->path = strdup(path);
     w->record = malloc(w->record_bytes);
+    if (!w->path || !w->record) {
+        nncl_snapshot_writer_close(w);
+        return NULL;
+    }
+    return w;
+}
+
+nncl_status nncl_snapshot_writer_open(const char *path, const nncl_net_config *cfg,
+                                      const float *hist_range, nncl_snapshot_writer **out)
+{
+    *out = NULL;
+    if (cfg->layers < 1 || cfg->layers > NNCL_MAX_LAYERS)
+        return nncl_fail(NNCL_E_INVALID, "snapshots: %d layers (1..%d)", cfg->layers, NNCL_MAX_LAYERS);
+    nncl_snapshot_writer *w = writer_new(path, cfg);
+    if (!w)
+        return nncl_fail(NNCL_E_NOMEM, "out of memory");
     size_t hb = header_bytes(cfg->layers);
     unsigned char *head = malloc(hb);
-    if (!w->path || !w->record || !head) {
-        free(head);
+    if (!head) {
         nncl_snapshot_writer_close(w);
         return nncl_fail(NNCL_E_NOMEM, "out of memory");
     }
@@ -160,19 +118,19 @@ nncl_status nncl_snapshot_writer_open(const char *path, const nncl_net_config *c
         nncl_snapshot_writer_close(w);
         return st;
     }
-    packer k = {head};
-    memcpy(k.p, HEADER_MAGIC, 8);
-    k.p += 8;
-    put_u32(&k, (uint32_t)hb);
-    put_u32(&k, (uint32_t)cfg->layers);
-    put_u32(&k, NNCL_SNAPSHOT_BINS);
-    put_u32(&k, (uint32_t)w->record_bytes);
-    put_u64(&k, w->n_params);
+    unsigned char *k = head;
+    memcpy(k, HEADER_MAGIC, 8);
+    k += 8;
+    le_put_u32(&k, (uint32_t)hb);
+    le_put_u32(&k, (uint32_t)cfg->layers);
+    le_put_u32(&k, NNCL_SNAPSHOT_BINS);
+    le_put_u32(&k, (uint32_t)w->record_bytes);
+    le_put_u64(&k, w->n_params);
     for (int l = 0; l <= cfg->layers; l++)
-        put_u64(&k, cfg->sizes[l]);
+        le_put_u64(&k, cfg->sizes[l]);
     for (int l = 0; l < cfg->layers; l++)
-        put_f32(&k, hist_range[l]);
-    put_u32(&k, crc(head, hb - 4));
+        le_put_f32(&k, hist_range[l]);
+    le_put_u32(&k, nncl_crc32(head, hb - 4));
     nncl_status st = write_all(w, head, hb);
     free(head);
     if (st != NNCL_OK) {
@@ -211,37 +169,37 @@ nncl_status nncl_snapshot_writer_append(nncl_snapshot_writer *w, const nncl_snap
     if (w->error != NNCL_OK)
         return w->error;
     unsigned char *r = w->record;
-    packer k = {r};
-    memcpy(k.p, RECORD_MAGIC, 4);
-    k.p += 4;
-    put_u32(&k, w->written);
-    put_u64(&k, info->step);
+    unsigned char *k = r;
+    memcpy(k, RECORD_MAGIC, 4);
+    k += 4;
+    le_put_u32(&k, w->written);
+    le_put_u64(&k, info->step);
     float f[RECORD_FLOATS] = {info->epoch, info->train_loss, info->train_accuracy, info->val_loss,
                               info->val_accuracy, info->lr, info->seconds};
     for (int i = 0; i < RECORD_FLOATS; i++)
-        put_f32(&k, f[i]);
+        le_put_f32(&k, f[i]);
     for (int l = 0; l < w->layers; l++) {
         const nncl_layer_stats *s = &info->layer[l];
         float st[STATS_FLOATS] = {s->w_mean, s->w_std, s->w_min, s->w_max, s->b_mean, s->b_std, s->b_min,
                                   s->b_max, s->grad_norm, s->update_ratio, s->dead_fraction};
         for (int i = 0; i < STATS_FLOATS; i++)
-            put_f32(&k, st[i]);
+            le_put_f32(&k, st[i]);
         for (int i = 0; i < NNCL_SNAPSHOT_BINS + 2; i++)
-            put_u32(&k, s->hist[i]);
+            le_put_u32(&k, s->hist[i]);
     }
-    unsigned char *scales = k.p, *q = scales + 8 * (size_t)w->layers;
+    unsigned char *scales = k, *q = scales + 8 * (size_t)w->layers;
     size_t off = 0;
     for (int l = 0; l < w->layers; l++) {
         size_t out = w->sizes[l + 1], nw = out * w->sizes[l];
-        packer sk = {scales + 8 * (size_t)l};
-        put_f32(&sk, quantise(params + off, nw, q + off));
-        put_f32(&sk, quantise(params + off + nw, out, q + off + nw));
+        unsigned char *sk = scales + 8 * (size_t)l;
+        le_put_f32(&sk, quantise(params + off, nw, q + off));
+        le_put_f32(&sk, quantise(params + off + nw, out, q + off + nw));
         off += nw + out;
     }
     unsigned char *end = q + w->n_params, *crc_at = r + w->record_bytes - 4;
     memset(end, 0, (size_t)(crc_at - end));
-    k.p = crc_at;
-    put_u32(&k, crc(r, w->record_bytes - 4));
+    k = crc_at;
+    le_put_u32(&k, nncl_crc32(r, w->record_bytes - 4));
     nncl_status st = write_all(w, r, w->record_bytes);
     if (st == NNCL_OK) {
         w->written++;
@@ -279,17 +237,8 @@ nncl_status nncl_snapshot_writer_close(nncl_snapshot_writer *w)
 
 /* ---- reading ------------------------------------------------------------------------ */
 
-static nncl_status bad(const char *path, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
-
-static nncl_status bad(const char *path, const char *fmt, ...)
-{
-    char msg[512];
-    va_list ap;
-    va_start(ap, fmt);
-    vsnprintf(msg, sizeof msg, fmt, ap);
-    va_end(ap);
-    return nncl_fail(NNCL_E_FORMAT, "%s: not a valid nncl snapshot file: %s", path, msg);
-}
+/* Every format error says which file is not a valid snapshot file. */
+#define bad(path, ...) nncl_bad_file((path), "nncl snapshot file", __VA_ARGS__)
 
 void nncl_snapshots_free(nncl_snapshots *s)
 {
@@ -320,9 +269,9 @@ static nncl_status parse_header(const char *path, FILE *f, uint64_t file_size, n
         return st;
     if (memcmp(fixed, HEADER_MAGIC, 8) != 0)
         return bad(path, "it does not start with \"" HEADER_MAGIC "\"");
-    uint32_t hb = get_u32(fixed + 8), layers = get_u32(fixed + 12), bins = get_u32(fixed + 16),
-             rb = get_u32(fixed + 20);
-    uint64_t n_params = get_u64(fixed + 24);
+    uint32_t hb = le_get_u32(fixed + 8), layers = le_get_u32(fixed + 12), bins = le_get_u32(fixed + 16),
+             rb = le_get_u32(fixed + 20);
+    uint64_t n_params = le_get_u64(fixed + 24);
     if (layers < 1 || layers > NNCL_MAX_LAYERS)
         return bad(path, "the header says %u layers (1..%d)", layers, NNCL_MAX_LAYERS);
     if (bins != NNCL_SNAPSHOT_BINS)
@@ -335,18 +284,18 @@ static nncl_status parse_header(const char *path, FILE *f, uint64_t file_size, n
         return nncl_fail(NNCL_E_NOMEM, "out of memory");
     memcpy(head, fixed, sizeof fixed);
     st = read_exact(path, f, head + sizeof fixed, hb - sizeof fixed, "the header");
-    if (st == NNCL_OK && get_u32(head + hb - 4) != crc(head, hb - 4))
+    if (st == NNCL_OK && le_get_u32(head + hb - 4) != nncl_crc32(head, hb - 4))
         st = bad(path, "the header's checksum does not match its bytes");
     s->layers = (int)layers;
     const unsigned char *p = head + sizeof fixed;
     for (uint32_t l = 0; st == NNCL_OK && l <= layers; l++, p += 8) {
-        uint64_t v = get_u64(p);
+        uint64_t v = le_get_u64(p);
         if (v == 0 || v > ((uint64_t)1 << 24))
             st = bad(path, "layer size %u is %llu (1..%u)", l, (unsigned long long)v, 1u << 24);
         s->sizes[l] = (size_t)v;
     }
     for (uint32_t l = 0; st == NNCL_OK && l < layers; l++, p += 4) {
-        s->hist_range[l] = get_f32(p);
+        s->hist_range[l] = le_get_f32(p);
         if (!(s->hist_range[l] > 0) || !isfinite(s->hist_range[l]))
             st = bad(path, "layer %u's histogram range is not a positive number", l);
     }
@@ -373,12 +322,12 @@ static nncl_status parse_record(const char *path, const unsigned char *r, size_t
 {
     if (memcmp(r, RECORD_MAGIC, 4) != 0)
         return bad(path, "snapshot %zu does not start with \"" RECORD_MAGIC "\"", k);
-    if (get_u32(r + rb - 4) != crc(r, rb - 4))
+    if (le_get_u32(r + rb - 4) != nncl_crc32(r, rb - 4))
         return bad(path, "snapshot %zu's checksum does not match its bytes", k);
-    if (get_u32(r + 4) != k)
-        return bad(path, "snapshot %zu says it is snapshot %u", k, get_u32(r + 4));
+    if (le_get_u32(r + 4) != k)
+        return bad(path, "snapshot %zu says it is snapshot %u", k, le_get_u32(r + 4));
     nncl_snapshot_info *in = &s->info[k];
-    in->step = get_u64(r + 8);
+    in->step = le_get_u64(r + 8);
     if (k > 0 && in->step <= s->info[k - 1].step)
         return bad(path, "snapshot %zu's step %llu does not follow step %llu", k, (unsigned long long)in->step,
                    (unsigned long long)s->info[k - 1].step);
@@ -386,24 +335,24 @@ static nncl_status parse_record(const char *path, const unsigned char *r, size_t
     float *f[RECORD_FLOATS] = {&in->epoch, &in->train_loss, &in->train_accuracy, &in->val_loss,
                                &in->val_accuracy, &in->lr, &in->seconds};
     for (int i = 0; i < RECORD_FLOATS; i++, p += 4)
-        *f[i] = get_f32(p);
+        *f[i] = le_get_f32(p);
     for (int l = 0; l < s->layers; l++) {
         nncl_layer_stats *ls = &in->layer[l];
         float *st[STATS_FLOATS] = {&ls->w_mean, &ls->w_std, &ls->w_min, &ls->w_max, &ls->b_mean,
                                    &ls->b_std, &ls->b_min, &ls->b_max, &ls->grad_norm, &ls->update_ratio,
                                    &ls->dead_fraction};
         for (int i = 0; i < STATS_FLOATS; i++, p += 4)
-            *st[i] = get_f32(p);
+            *st[i] = le_get_f32(p);
         uint64_t total = 0;
         for (int i = 0; i < NNCL_SNAPSHOT_BINS + 2; i++, p += 4)
-            total += ls->hist[i] = get_u32(p);
+            total += ls->hist[i] = le_get_u32(p);
         if (total != (uint64_t)s->sizes[l + 1] * s->sizes[l])
             return bad(path, "snapshot %zu: layer %d's histogram counts %llu weights, the layer has %zu", k, l,
                        (unsigned long long)total, s->sizes[l + 1] * s->sizes[l]);
     }
     float *scale = s->scale + k * 2 * (size_t)s->layers;
     for (int t = 0; t < 2 * s->layers; t++, p += 4) {
-        scale[t] = get_f32(p);
+        scale[t] = le_get_f32(p);
         if (!(scale[t] >= 0))
             return bad(path, "snapshot %zu: tensor %d's scale is negative or not a number", k, t);
     }
@@ -537,8 +486,8 @@ nncl_status nncl_snapshot_writer_reopen(const char *path, const nncl_net_config 
         char what[64];
         snprintf(what, sizeof what, "snapshot %zu", k);
         st = read_exact(path, f, rec, rb, what);
-        if (st == NNCL_OK && (memcmp(rec, RECORD_MAGIC, 4) != 0 || get_u32(rec + rb - 4) != crc(rec, rb - 4) ||
-                              get_u32(rec + 4) != k))
+        if (st == NNCL_OK && (memcmp(rec, RECORD_MAGIC, 4) != 0 ||
+                              le_get_u32(rec + rb - 4) != nncl_crc32(rec, rb - 4) || le_get_u32(rec + 4) != k))
             st = bad(path, "snapshot %zu is damaged (its magic, checksum or index)", k);
     }
     free(rec);
@@ -550,22 +499,11 @@ nncl_status nncl_snapshot_writer_reopen(const char *path, const nncl_net_config 
         return st;
     memcpy(hist_range, s.hist_range, (size_t)cfg->layers * sizeof(float));
 
-    nncl_snapshot_writer *w = calloc(1, sizeof *w);
+    nncl_snapshot_writer *w = writer_new(path, cfg);
     if (!w)
         return nncl_fail(NNCL_E_NOMEM, "out of memory");
-    w->fd = -1;
-    w->layers = cfg->layers;
-    memcpy(w->sizes, cfg->sizes, sizeof w->sizes);
-    w->n_params = count_params(cfg->layers, cfg->sizes);
-    w->record_bytes = record_bytes(cfg->layers, w->n_params);
     w->written = (uint32_t)keep;
     w->unsynced = true;
-    w->path = strdup(path);
-    w->record = malloc(w->record_bytes);
-    if (!w->path || !w->record) {
-        nncl_snapshot_writer_close(w);
-        return nncl_fail(NNCL_E_NOMEM, "out of memory");
-    }
     w->fd = open(path, O_WRONLY | O_APPEND | O_CLOEXEC);
     if (w->fd < 0) {
         st = nncl_fail(NNCL_E_IO, "%s: cannot open: %s", path, strerror(errno));
