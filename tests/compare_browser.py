@@ -21,37 +21,18 @@ Each check prints `ok: ...` or `FAIL: ...`; the last line is
 failed, 77 (skip) when selenium or Chromium is not installed.
 """
 import argparse
-import json
 import os
 import sys
 import time
-import urllib.parse
-
-SYSTEM_PYTHON = "/usr/bin/python3"
-
-try:
-    import selenium  # noqa: F401
-except ImportError:
-    # Debian's python3-selenium lives in the system interpreter; a pyenv or
-    # venv python3 first on PATH does not see it (as report_browser.py).
-    if (os.path.exists(SYSTEM_PYTHON) and os.path.realpath(sys.executable) != os.path.realpath(SYSTEM_PYTHON)
-            and not os.environ.get("NNCL_COMPARE_BROWSER_REEXEC")):
-        os.environ["NNCL_COMPARE_BROWSER_REEXEC"] = "1"
-        os.execv(SYSTEM_PYTHON, [SYSTEM_PYTHON, os.path.abspath(__file__)] + sys.argv[1:])
-    print("skip: python3-selenium is not installed")
-    print("0 passed, 0 failed")
-    sys.exit(77)
 
 sys.dont_write_bytecode = True     # no __pycache__ in the source tree
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from report_browser import CHROMEDRIVER, Checks, finish, full_page_png  # noqa: E402
+import browser_check as bc  # noqa: E402
 
-from selenium import webdriver  # noqa: E402
-from selenium.common.exceptions import TimeoutException, WebDriverException  # noqa: E402
-from selenium.webdriver.chrome.service import Service  # noqa: E402
+bc.use_system_python(__file__)
+from selenium.common.exceptions import WebDriverException  # noqa: E402
 from selenium.webdriver.common.action_chains import ActionChains  # noqa: E402
 from selenium.webdriver.common.by import By  # noqa: E402
-from selenium.webdriver.support.ui import WebDriverWait  # noqa: E402
 
 
 def rows(driver):
@@ -72,48 +53,19 @@ def main():
     a = ap.parse_args()
     want_curves = a.curves if a.curves is not None else a.runs
 
-    path = os.path.abspath(a.page)
-    if not os.path.isfile(path):
-        print("FAIL: %s does not exist" % path)
-        print("0 passed, 1 failed")
-        return 1
-    if not os.path.exists(CHROMEDRIVER):
-        print("skip: %s is not installed (apt-get install chromium-driver)" % CHROMEDRIVER)
-        print("0 passed, 0 failed")
-        return 77
-    url = "file://" + urllib.parse.quote(path)
+    driver, url = bc.start(a.page, a.width)
+    if url is None:
+        return driver
 
-    opts = webdriver.ChromeOptions()
-    for arg in ("--headless=new", "--no-sandbox", "--disable-dev-shm-usage", "--window-size=%d,1000" % a.width,
-                "--hide-scrollbars", "--force-device-scale-factor=1", "--no-first-run", "--disable-extensions",
-                "--disable-background-networking", "--disable-component-update", "--disable-sync"):
-        opts.add_argument(arg)
-    opts.set_capability("goog:loggingPrefs", {"browser": "ALL", "performance": "ALL"})
+    c = bc.Checks()
     try:
-        driver = webdriver.Chrome(service=Service(CHROMEDRIVER), options=opts)
-    except WebDriverException as e:
-        print("FAIL: could not start headless Chromium: %s" % str(e).strip().splitlines()[0])
-        print("0 passed, 1 failed")
-        return 1
-
-    c = Checks()
-    try:
-        driver.set_page_load_timeout(90)
-        driver.set_script_timeout(60)
-        t0 = time.time()
-        driver.get(url)
-        try:
-            WebDriverWait(driver, 60, poll_frequency=0.05).until(
-                lambda d: d.execute_script("return document.body && document.body.dataset.ready === '1'"))
-            ready = True
-        except TimeoutException:
-            ready = False
+        ready, wall_ms = bc.load(driver, url)
         c.check(ready, "the page is ready (body[data-ready=1])", "not ready after 60 s")
         driver.execute_script("document.documentElement.style.scrollBehavior = 'auto'")
         if not ready:
             for e in driver.get_log("browser"):
                 print("  console %s: %s" % (e.get("level"), e.get("message")))
-            return finish(c)
+            return bc.finish(c)
         info = driver.execute_script(
             "const n = window.nnclCompare; return n ? {runs: n.runs, curves: n.curves, readyAt: n.readyAt} : null")
         if c.check(info is not None, "window.nnclCompare is there"):
@@ -121,7 +73,7 @@ def main():
             c.check(info["curves"] == want_curves, "nnclCompare.curves is %d (one curve per run)" % want_curves,
                     "it is %s" % info["curves"])
             print("  ready %.0f ms after navigation started (%.0f ms as seen by the driver)"
-                  % (info["readyAt"] or -1, (time.time() - t0) * 1000))
+                  % (info["readyAt"] or -1, wall_ms))
 
         # the curves: every validation chart has one dataset per run, each its own colour
         charts = driver.execute_script("""
@@ -216,7 +168,7 @@ def main():
             # a canvas below the window may not be painted yet when the page is captured
             driver.execute_script("window.scrollTo(0, document.body.scrollHeight)")
             time.sleep(0.4)
-            full_page_png(driver, a.screenshot)
+            bc.full_page_png(driver, a.screenshot)
 
         # brushing: drag along the result axis, from its top to its middle
         hit = driver.find_elements(By.CSS_SELECTOR, "svg.parallel rect.hit[data-axis='result']")
@@ -270,28 +222,12 @@ def main():
             c.check(tip, "hovering %s shows its weights in a tooltip" % what)
             ActionChains(driver).move_to_element(driver.find_element(By.CSS_SELECTOR, "#networks-section h2")).perform()
 
-        browser_log = driver.get_log("browser")
-        bad = [e for e in browser_log if e.get("level") in ("SEVERE", "WARNING")]
-        c.check(not bad, "no console errors or warnings",
-                "; ".join("%s %s" % (e.get("level"), e.get("message", "")[:300]) for e in bad[:5]))
-        requests = []
-        for e in driver.get_log("performance"):
-            try:
-                m = json.loads(e["message"])["message"]
-            except (KeyError, ValueError):
-                continue
-            if m.get("method") in ("Network.requestWillBeSent", "Network.webSocketCreated"):
-                u = (m.get("params", {}).get("request") or {}).get("url") or m.get("params", {}).get("url", "")
-                requests.append(u)
-        page = url.split("#")[0]
-        foreign = sorted(set(u for u in requests if u.split("#")[0] != page and not u.startswith(("data:", "blob:"))))
-        c.check(not foreign, "no network request but the file itself (%d requests seen)" % len(requests),
-                ", ".join(foreign[:5]))
+        bc.check_console_and_network(driver, c, url)
     except WebDriverException as e:
         c.check(False, "the browser session ran to the end", str(e).strip().splitlines()[0])
     finally:
         driver.quit()
-    return finish(c)
+    return bc.finish(c)
 
 
 if __name__ == "__main__":

@@ -17,59 +17,16 @@ Each check prints `ok: ...` or `FAIL: ...`; the last line is
 failed, 77 (skip) when selenium or Chromium is not installed.
 """
 import argparse
-import base64
-import json
 import os
 import sys
-import time
-import urllib.parse
 
-SYSTEM_PYTHON = "/usr/bin/python3"
-CHROMEDRIVER = "/usr/bin/chromedriver"
+sys.dont_write_bytecode = True     # no __pycache__ in the source tree
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+import browser_check as bc  # noqa: E402
 
-try:
-    from selenium import webdriver
-    from selenium.common.exceptions import TimeoutException, WebDriverException
-    from selenium.webdriver.chrome.service import Service
-    from selenium.webdriver.common.by import By
-    from selenium.webdriver.support.ui import WebDriverWait
-except ImportError:
-    # Debian's python3-selenium lives in the system interpreter; a pyenv or
-    # venv python3 first on PATH does not see it.
-    if (os.path.exists(SYSTEM_PYTHON) and os.path.realpath(sys.executable) != os.path.realpath(SYSTEM_PYTHON)
-            and not os.environ.get("NNCL_REPORT_BROWSER_REEXEC")):
-        os.environ["NNCL_REPORT_BROWSER_REEXEC"] = "1"
-        os.execv(SYSTEM_PYTHON, [SYSTEM_PYTHON, os.path.abspath(__file__)] + sys.argv[1:])
-    print("skip: python3-selenium is not installed")
-    print("0 passed, 0 failed")
-    sys.exit(77)
-
-
-class Checks:
-    def __init__(self):
-        self.passed = 0
-        self.failed = 0
-
-    def check(self, cond, what, detail=""):
-        if cond:
-            self.passed += 1
-            print("ok: " + what, flush=True)
-        else:
-            self.failed += 1
-            print("FAIL: " + what + (" (" + detail + ")" if detail else ""), flush=True)
-        return cond
-
-
-def full_page_png(driver, path):
-    """A screenshot of the whole page, not just the window."""
-    driver.execute_script("window.scrollTo(0, 0)")
-    m = driver.execute_cdp_cmd("Page.getLayoutMetrics", {})
-    size = m.get("cssContentSize") or m["contentSize"]
-    shot = driver.execute_cdp_cmd("Page.captureScreenshot", {
-        "format": "png", "captureBeyondViewport": True, "fromSurface": True,
-        "clip": {"x": 0, "y": 0, "width": size["width"], "height": size["height"], "scale": 1}})
-    with open(path, "wb") as f:
-        f.write(base64.b64decode(shot["data"]))
+bc.use_system_python(__file__)
+from selenium.common.exceptions import WebDriverException  # noqa: E402
+from selenium.webdriver.common.by import By  # noqa: E402
 
 
 def network_png(driver):
@@ -98,53 +55,22 @@ def main():
     ap.add_argument("--max-redraw-ms", type=float, help="with --timing: fail when a redraw takes longer")
     a = ap.parse_args()
 
-    path = os.path.abspath(a.report)
-    if not os.path.isfile(path):
-        print("FAIL: %s does not exist" % path)
-        print("0 passed, 1 failed")
-        return 1
-    if not os.path.exists(CHROMEDRIVER):
-        print("skip: %s is not installed (apt-get install chromium-driver)" % CHROMEDRIVER)
-        print("0 passed, 0 failed")
-        return 77
-    url = "file://" + urllib.parse.quote(path)
+    driver, url = bc.start(a.report)
+    if url is None:
+        return driver
     if a.screenshot_dir:
         os.makedirs(a.screenshot_dir, exist_ok=True)
 
-    opts = webdriver.ChromeOptions()
-    for arg in ("--headless=new", "--no-sandbox", "--disable-dev-shm-usage", "--window-size=1400,1000",
-                "--hide-scrollbars", "--force-device-scale-factor=1", "--no-first-run", "--disable-extensions",
-                "--disable-background-networking", "--disable-component-update", "--disable-sync"):
-        opts.add_argument(arg)
-    opts.set_capability("goog:loggingPrefs", {"browser": "ALL", "performance": "ALL"})
+    c = bc.Checks()
     try:
-        driver = webdriver.Chrome(service=Service(CHROMEDRIVER), options=opts)
-    except WebDriverException as e:
-        print("FAIL: could not start headless Chromium: %s" % str(e).strip().splitlines()[0])
-        print("0 passed, 1 failed")
-        return 1
-
-    c = Checks()
-    browser_log = []
-    try:
-        driver.set_page_load_timeout(90)
-        driver.set_script_timeout(60)
-        t0 = time.time()
-        driver.get(url)
-        try:
-            WebDriverWait(driver, 60, poll_frequency=0.05).until(
-                lambda d: d.execute_script("return document.body && document.body.dataset.ready === '1'"))
-            ready = True
-        except TimeoutException:
-            ready = False
-        wall_ms = (time.time() - t0) * 1000
+        ready, wall_ms = bc.load(driver, url)
         c.check(ready, "the page is ready (body[data-ready=1])", "not ready after 60 s")
         # smooth scrolling makes chromedriver's element screenshots wait for the renderer
         driver.execute_script("document.documentElement.style.scrollBehavior = 'auto'")
         if not ready:
             for e in driver.get_log("browser"):
                 print("  console %s: %s" % (e.get("level"), e.get("message")))
-            return finish(c)
+            return bc.finish(c)
 
         report = driver.execute_script("return window.nnclReport ? {frames: window.nnclReport.frames, "
                                        "readyAt: window.nnclReport.readyAt, buildMs: window.nnclReport.buildMs, "
@@ -202,7 +128,7 @@ def main():
             c.check(play, "the play button #play is there")
             driver.execute_script("window.nnclReport.setFrame(0)")
             if a.screenshot_dir:
-                full_page_png(driver, os.path.join(a.screenshot_dir, "first.png"))
+                bc.full_page_png(driver, os.path.join(a.screenshot_dir, "first.png"))
             png0 = network_png(driver)
             moved = driver.execute_script("""
                 const s = document.getElementById('frame');
@@ -211,14 +137,14 @@ def main():
                 return window.nnclReport.frame;""")
             c.check(moved == frames - 1, "moving the slider to its end shows the last frame", "frame is %s" % moved)
             if a.screenshot_dir:
-                full_page_png(driver, os.path.join(a.screenshot_dir, "last.png"))
+                bc.full_page_png(driver, os.path.join(a.screenshot_dir, "last.png"))
             png1 = network_png(driver)
             c.check(png0 != png1, "the network drawing changes between the first and the last frame")
         else:
             c.check(True, "%s: no time slider to move" % ("one frame" if frames == 1 else "no frames"))
             if a.screenshot_dir:
-                full_page_png(driver, os.path.join(a.screenshot_dir, "first.png"))
-                full_page_png(driver, os.path.join(a.screenshot_dir, "last.png"))
+                bc.full_page_png(driver, os.path.join(a.screenshot_dir, "first.png"))
+                bc.full_page_png(driver, os.path.join(a.screenshot_dir, "last.png"))
 
         if a.timing:
             ready_ms = report["readyAt"] if report else None
@@ -246,34 +172,12 @@ def main():
                         "%.1f ms" % redraw["mean"])
 
         # the console and the network, after everything above ran
-        browser_log = driver.get_log("browser")
-        bad = [e for e in browser_log if e.get("level") in ("SEVERE", "WARNING")]
-        c.check(not bad, "no console errors or warnings",
-                "; ".join("%s %s" % (e.get("level"), e.get("message", "")[:300]) for e in bad[:5]))
-        requests = []
-        for e in driver.get_log("performance"):
-            try:
-                m = json.loads(e["message"])["message"]
-            except (KeyError, ValueError):
-                continue
-            if m.get("method") in ("Network.requestWillBeSent", "Network.webSocketCreated"):
-                u = (m.get("params", {}).get("request") or {}).get("url") or m.get("params", {}).get("url", "")
-                requests.append(u)
-        page = url.split("#")[0]
-        foreign = sorted(set(u for u in requests
-                             if u.split("#")[0] != page and not u.startswith(("data:", "blob:"))))
-        c.check(not foreign, "no network request but the file itself (%d requests seen)" % len(requests),
-                ", ".join(foreign[:5]))
+        bc.check_console_and_network(driver, c, url)
     except WebDriverException as e:
         c.check(False, "the browser session ran to the end", str(e).strip().splitlines()[0])
     finally:
         driver.quit()
-    return finish(c)
-
-
-def finish(c):
-    print("%d passed, %d failed" % (c.passed, c.failed))
-    return 0 if c.failed == 0 else 1
+    return bc.finish(c)
 
 
 if __name__ == "__main__":
