@@ -146,6 +146,21 @@ wait "$pid"
 rc=$?
 expect "an interrupted run exits 130 (got $rc)" test $rc -eq 130
 expect "...records status interrupted" test "$(json "$tmp/int/summary.json" "d['status']")" = interrupted
+# SIGTERM (what a scheduler or `kill` sends) stops the same way, exiting 143.
+"$nncl" train --device host --epochs 1000 --layers 32 --quiet --out "$tmp/term" >/dev/null 2>&1 &
+pid=$!
+i=0
+while [ $i -lt 300 ] && ! { [ -s "$tmp/term/metrics.csv" ] && [ "$(wc -l <"$tmp/term/metrics.csv")" -ge 2 ]; } &&
+    kill -0 "$pid" 2>/dev/null; do
+    sleep 0.2
+    i=$((i + 1))
+done
+kill -TERM "$pid"
+wait "$pid"
+rc=$?
+expect "a run stopped by SIGTERM exits 143 (got $rc)" test $rc -eq 143
+expect "...records status interrupted and keeps its model" sh -c \
+    "test \"\$(python3 -c \"import json; print(json.load(open('$tmp/term/summary.json'))['status'])\")\" = interrupted && test -s '$tmp/term/model.safetensors'"
 # metrics.csv is rewritten at most once a second while training: the end
 # of the run, however it ends, must still leave every finished epoch in it.
 expect "...and metrics.csv holds every epoch it finished" python3 -c "

@@ -223,8 +223,7 @@ static nncl_status check_existing(const sweep_plan *p, const char *sweep_dir, bo
 
 static void on_signal(int sig)
 {
-    (void)sig;
-    *train_stop_flag() = 1;
+    *train_stop_flag() = sig;
 }
 
 static void print_trial(const sweep_plan *p, size_t i, const char *sweep_dir, int worker)
@@ -330,7 +329,7 @@ static int run_trials(const sweep_plan *p, const char *sweep_dir, int worker, in
     }
     nncl_data_source_free(&cache.src);
     nncl_device_close(dev);
-    return rc == CLI_OK && *stop ? 130 : rc;
+    return rc == CLI_OK && *stop ? 128 + (int)*stop : rc;
 }
 
 /* --jobs J: J worker processes, each with 1/J of the CPU threads. */
@@ -366,7 +365,7 @@ static int run_jobs(const sweep_plan *p, const char *sweep_dir, int argc, char *
         if (done > 0) {
             running--;
             int code = WIFEXITED(status) ? WEXITSTATUS(status) : 1;
-            if (code != CLI_OK && (rc == CLI_OK || code == 130))
+            if (code != CLI_OK && (rc == CLI_OK || code == 128 + SIGINT || code == 128 + SIGTERM))
                 rc = code;
             continue;
         }
@@ -460,7 +459,7 @@ int cmd_sweep(const cli_globals *g, int argc, char **argv)
         ok += strcmp(status, "ok") == 0;
         json_decref(summary);
     }
-    if (rc == 130)
+    if (rc == 128 + SIGINT || rc == 128 + SIGTERM)
         printf("sweep interrupted: %zu of %zu trials finished; the same command resumes it\n", fin, p.n_trials);
     else
         printf("sweep: %zu of %zu trials finished (%zu ok); compare them: nncl compare %s\n", fin, p.n_trials, ok, out);

@@ -26,12 +26,13 @@
 
 /* ---- interruption ---------------------------------------------------------- */
 
+/* The signal that asked training to stop (SIGINT or SIGTERM), or 0: the
+ * exit status is then 128 + it, as a shell reports a process it killed. */
 static volatile sig_atomic_t interrupted;
 
 static void on_sigint(int sig)
 {
-    (void)sig;
-    interrupted = 1;
+    interrupted = sig;
 }
 
 /* ---- scripted interruptions, for the tests ----------------------------------------
@@ -726,7 +727,7 @@ static int run_training(nncl_device *dev, const train_options *op, splits *sp, i
                    out.result.seconds, run->path);
         if (out.result.status == NNCL_RUN_INTERRUPTED && !o.silent)
             fprintf(stderr, "nncl: continue it with: nncl train --resume %s\n", run->path);
-        rc = out.result.status == NNCL_RUN_INTERRUPTED ? 130 : CLI_OK;
+        rc = out.result.status == NNCL_RUN_INTERRUPTED ? 128 + (interrupted ? (int)interrupted : SIGINT) : CLI_OK;
     }
     goto done;
 

@@ -15,7 +15,7 @@
 /* Train on dev with o on s (whose datasets it borrows; the caller frees
  * them), write the run directory, print as o says. argv (argv[0] "train")
  * is recorded in config.json. Returns the exit code: 0, 1 (failed or
- * diverged), 2 (bad input), 130 (interrupted). */
+ * diverged), 2 (bad input), 130 or 143 (stopped by SIGINT or SIGTERM). */
 int train_run(nncl_device *dev, const train_options *o, splits *s, int argc, char **argv);
 
 /* A run to continue: its directory (open and locked, run_dir_open), its
@@ -42,8 +42,8 @@ void train_net_config(const train_options *o, const splits *s, nncl_net_config *
 json_t *train_config_json(const train_options *o, const nncl_device_info *dev, const splits *s, int argc,
                           char **argv);
 
-/* Set by SIGINT / SIGTERM while a run is training: training stops after the
- * current step. Stays set, so a sweep stops too. */
+/* Set to the signal (SIGINT, SIGTERM) that asked a training run to stop:
+ * training stops after the current step. Stays set, so a sweep stops too. */
 volatile sig_atomic_t *train_stop_flag(void);
 
 #endif
