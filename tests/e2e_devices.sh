@@ -12,6 +12,10 @@ expect "--version prints the version" grep -q '^nncl [0-9]' "$tmp/v"
 "$nncl" --help >"$tmp/h" 2>&1
 expect "--help exits 0" test $? -eq 0
 expect "--help shows usage" grep -q 'usage: nncl' "$tmp/h"
+"$nncl" help >"$tmp/h2" 2>&1
+expect "nncl help shows the same usage" sh -c "test $? -eq 0 && cmp -s '$tmp/h' '$tmp/h2'"
+"$nncl" version >"$tmp/v2" 2>&1
+expect "nncl version prints the version" sh -c "test $? -eq 0 && cmp -s '$tmp/v' '$tmp/v2'"
 
 # The table: a header, host last, one default.
 "$nncl" --device list >"$tmp/list" 2>&1

@@ -250,4 +250,20 @@ bad --preset --preset fast
 bad --frobnicate --frobnicate
 bad "missing.csv" --data "$tmp/missing.csv"
 
+
+# A model whose weights are not numbers is refused (it would predict class 0
+# for everything), naming the file and the tensor.
+mkdir -p "$tmp/nanmodel"
+python3 - "$tmp/run-host/model.safetensors" "$tmp/nanmodel/model.safetensors" <<'PY'
+import json, struct, sys
+b = bytearray(open(sys.argv[1], 'rb').read())
+n = struct.unpack('<Q', b[:8])[0]
+lo, hi = json.loads(b[8:8 + n])['layers.1.weight']['data_offsets']
+b[8 + n + lo + 4 * 3:8 + n + lo + 4 * 4] = struct.pack('<f', float('nan'))
+open(sys.argv[2], 'wb').write(b)
+PY
+"$nncl" eval "$tmp/nanmodel/model.safetensors" --device host --data "$src/datasets/mnist" >/dev/null 2>"$tmp/nan.err"
+expect "a model with a NaN weight is refused with exit 2 (got $?)" test $? -eq 2
+expect "...naming the file, the tensor and the element" grep -q "nanmodel/model.safetensors.*layers.1.weight.*NaN at element 3" "$tmp/nan.err"
+
 finish

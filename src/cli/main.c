@@ -28,8 +28,9 @@ static void usage(FILE *out)
             "                   platform name ('pocl', 'nvidia'); 'list' lists them.\n"
             "                   Default: NNCL_DEVICE, else 0, the best device present.\n"
             "  --json           machine-readable output where a command has it\n"
-            "  --help, -h       this text; 'nncl COMMAND --help' for a command's options\n"
-            "  --version        the version\n"
+            "  --help, -h       this text (also: nncl help); 'nncl COMMAND --help' for a\n"
+            "                   command's options\n"
+            "  --version        the version (also: nncl version)\n"
             "\n"
             "environment:\n"
             "  NNCL_DEVICE       the default device\n"
@@ -102,6 +103,15 @@ int main(int argc, char **argv)
     if (i >= argc) {
         usage(stderr);
         return CLI_USAGE;
+    }
+    /* The words people try first. */
+    if (strcmp(argv[i], "help") == 0) {
+        usage(stdout);
+        return CLI_OK;
+    }
+    if (strcmp(argv[i], "version") == 0) {
+        printf("nncl %s\n", nncl_version());
+        return CLI_OK;
     }
     for (size_t c = 0; c < sizeof commands / sizeof commands[0]; c++)
         if (strcmp(argv[i], commands[c].name) == 0)

@@ -3,6 +3,7 @@
  * endian), a JSON header {name: {dtype, shape, data_offsets}, __metadata__},
  * padded with spaces to a multiple of 8, then the data. */
 #include <jansson.h>
+#include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -285,6 +286,14 @@ static nncl_status get_tensor(const char *path, json_t *head, const unsigned cha
         return bad(path, msg);
     }
     memcpy(dst, data + json_integer_value(b), count * 4);
+    /* A NaN or infinite weight makes every prediction meaningless (a NaN
+     * row argmaxes to class 0): refuse the file instead. */
+    for (size_t i = 0; i < count; i++)
+        if (!isfinite(dst[i])) {
+            snprintf(msg, sizeof msg, "tensor '%s' holds %s at element %zu: the weights are not numbers", name,
+                     isnan(dst[i]) ? "NaN" : "an infinity", i);
+            return bad(path, msg);
+        }
     return NNCL_OK;
 }
 
