@@ -74,4 +74,18 @@ expect "an unknown command exits 2" test $? -eq 2
 NNCL_DEVICE=host "$nncl" --device list >"$tmp/envhost" 2>&1
 expect "NNCL_DEVICE=host makes host the default" grep -q -E '^\*[0-9]+ +host ' "$tmp/envhost"
 
+# Words for a kind of device: a type or a platform's usual name.
+if grep -q 'Portable Computing Language' "$tmp/list"; then
+    for w in pocl PoCL cpu; do
+        NNCL_DEVICE=$w "$nncl" --device list >"$tmp/word" 2>&1
+        expect "the word '$w' picks PoCL's CPU device" grep -q -E '^\*[0-9]+ +opencl +cpu .*Portable Computing Language' "$tmp/word"
+    done
+fi
+for w in gpu accelerator nvidia; do
+    if ! grep -q -i -E " $w " "$tmp/list" && ! { [ $w = nvidia ] && grep -q -i nvidia "$tmp/list"; }; then
+        NNCL_DEVICE=$w "$nncl" --device list >"$tmp/word" 2>&1
+        expect "the word '$w' with no such device exits 2 naming it" sh -c "test $? -eq 2 && grep -q \"'$w'\" '$tmp/word'"
+    fi
+done
+
 finish

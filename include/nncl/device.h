@@ -69,8 +69,10 @@ typedef struct nncl_device_list {
 nncl_status nncl_device_list_get(nncl_device_list *out);
 void nncl_device_list_free(nncl_device_list *list);
 
-/* Resolve a user's choice: an index ("0"), "host", or a case-insensitive
- * substring of a device or platform name ("pocl", "nvidia"). NULL or ""
+/* Resolve a user's choice: an index ("0"), "host", a word for a kind of
+ * OpenCL device ("gpu", "cpu", "accelerator", or a platform: "pocl",
+ * "nvidia", "amd", "intel"), or a case-insensitive substring of a device or
+ * platform name. NULL or ""
  * means the default. Unknown and ambiguous choices fail with
  * NNCL_E_NOT_FOUND / NNCL_E_INVALID and a message listing what exists. */
 nncl_status nncl_device_select(const nncl_device_list *list, const char *choice,

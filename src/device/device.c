@@ -117,6 +117,45 @@ static void append_listing(const nncl_device_list *list, char *buf, size_t len)
     }
 }
 
+/* Words people type for a kind of device: a type, or a platform by its
+ * usual name (PoCL calls itself "Portable Computing Language"). They match
+ * OpenCL devices only: the host backend is "host". */
+typedef struct device_word {
+    const char *word;
+    int type;                   /* an nncl_device_type, or -1 */
+    const char *platforms[2];   /* platform name substrings, or NULL */
+} device_word;
+
+static const device_word device_words[] = {
+    {"gpu", NNCL_DEVICE_GPU, {NULL, NULL}},
+    {"accelerator", NNCL_DEVICE_ACCELERATOR, {NULL, NULL}},
+    {"cpu", NNCL_DEVICE_CPU, {NULL, NULL}},
+    {"pocl", -1, {"Portable Computing Language", "PoCL"}},
+    {"nvidia", -1, {"NVIDIA", NULL}},
+    {"amd", -1, {"AMD", "Advanced Micro Devices"}},
+    {"intel", -1, {"Intel", NULL}},
+};
+
+static const device_word *find_device_word(const char *choice)
+{
+    for (size_t i = 0; i < sizeof device_words / sizeof device_words[0]; i++)
+        if (strcasecmp(choice, device_words[i].word) == 0)
+            return &device_words[i];
+    return NULL;
+}
+
+static bool word_matches(const device_word *w, const nncl_device_info *d)
+{
+    if (d->backend != NNCL_BACKEND_OPENCL)
+        return false;
+    if (w->type >= 0)
+        return (int)d->type == w->type;
+    for (int k = 0; k < 2; k++)
+        if (w->platforms[k] && contains_nocase(d->platform, w->platforms[k]))
+            return true;
+    return false;
+}
+
 nncl_status nncl_device_select(const nncl_device_list *list, const char *choice, int *index_out)
 {
     char msg[4096];
@@ -142,12 +181,17 @@ nncl_status nncl_device_select(const nncl_device_list *list, const char *choice,
         *index_out = list->count - 1;
         return NNCL_OK;
     }
-    /* A substring of the device or platform name; must match exactly one. */
+    /* A word for a kind of OpenCL device (its type, or its platform by the
+     * name people call it), else a substring of the device or platform
+     * name; either must match exactly one device. */
     int found = -1, matches = 0;
+    const device_word *w = find_device_word(choice);
     for (int i = 0; i < list->count; i++) {
         const nncl_device_info *d = &list->items[i];
-        if (contains_nocase(d->name, choice) ||
-            (d->backend == NNCL_BACKEND_OPENCL && contains_nocase(d->platform, choice))) {
+        bool hit = w ? word_matches(w, d)
+                     : contains_nocase(d->name, choice) ||
+                           (d->backend == NNCL_BACKEND_OPENCL && contains_nocase(d->platform, choice));
+        if (hit) {
             if (found < 0)
                 found = i;
             matches++;
