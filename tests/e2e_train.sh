@@ -266,4 +266,18 @@ PY
 expect "a model with a NaN weight is refused with exit 2 (got $?)" test $? -eq 2
 expect "...naming the file, the tensor and the element" grep -q "nanmodel/model.safetensors.*layers.1.weight.*NaN at element 3" "$tmp/nan.err"
 
+
+# Flags that do not apply are not silently ignored: a warning names them.
+tiny="--limit 300 --epochs 1 --layers 4 --quiet --snapshots 0 --no-report"
+"$nncl" train --device host $tiny --opt adam --momentum 0.5 --out "$tmp/w1" >/dev/null 2>"$tmp/w1.err"
+expect "--momentum with adam trains (exit $?) and warns" sh -c "test $? -eq 0 && grep -q 'warning: --momentum and --nesterov apply to --opt momentum; with --opt adam' '$tmp/w1.err'"
+"$nncl" train --device host $tiny --opt sgd --beta1 0.8 --out "$tmp/w2" >/dev/null 2>"$tmp/w2.err"
+expect "--beta1 with sgd warns" grep -q 'warning: --beta1, --beta2 and --eps apply to --opt adam and adamw; with --opt sgd' "$tmp/w2.err"
+"$nncl" train --device host $tiny --early-stop 2 --val 0 --out "$tmp/w3" >/dev/null 2>"$tmp/w3.err"
+expect "--early-stop with --val 0 warns" grep -q 'warning: --early-stop needs a validation set' "$tmp/w3.err"
+"$nncl" train --device host $tiny --label digit --out "$tmp/w4" >/dev/null 2>"$tmp/w4.err"
+expect "--label on MNIST warns" grep -q 'warning: --label names a CSV column; IDX data' "$tmp/w4.err"
+"$nncl" train --device host $tiny --opt momentum --momentum 0.5 --out "$tmp/w5" >/dev/null 2>"$tmp/w5.err"
+expect "flags that apply give no warning" sh -c "! grep -q warning '$tmp/w5.err'"
+
 finish

@@ -5,13 +5,26 @@
 
 #include "cli/cli.h"
 
+static void say(const char *what, const char *fmt, va_list ap)
+{
+    fprintf(stderr, "nncl: %s: ", what);
+    vfprintf(stderr, fmt, ap);
+    fputc('\n', stderr);
+}
+
 void cli_error(const char *fmt, ...)
 {
     va_list ap;
     va_start(ap, fmt);
-    fputs("nncl: error: ", stderr);
-    vfprintf(stderr, fmt, ap);
-    fputc('\n', stderr);
+    say("error", fmt, ap);
+    va_end(ap);
+}
+
+void cli_warning(const char *fmt, ...)
+{
+    va_list ap;
+    va_start(ap, fmt);
+    say("warning", fmt, ap);
     va_end(ap);
 }
 

@@ -18,6 +18,8 @@ typedef struct cli_globals {
 
 /* "nncl: error: ..." on stderr. */
 void cli_error(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+/* "nncl: warning: ..." on stderr. */
+void cli_warning(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 
 /* Exit code for a failed library call: 2 for bad input, 1 otherwise. */
 int cli_exit_code(nncl_status st);

@@ -402,7 +402,10 @@ int cmd_sweep(const cli_globals *g, int argc, char **argv)
         int targc = sweep_trial_argv(&p, i, out, &targv);
         train_options o;
         cli_globals tg = {0};
-        if (targc < 0 || train_options_parse(&o, &tg, targc, targv) != CLI_OK) {
+        bool parsed = targc >= 0 && train_options_parse(&o, &tg, targc, targv) == CLI_OK;
+        if (parsed && i == 0)
+            train_options_warn(&o, false);      /* once: the flags that do not vary are every trial's */
+        if (!parsed) {
             char label[512];
             sweep_trial_label(&p, i, label, sizeof label);
             cli_error("in trial %zu (%s); nothing was run", i + 1, label);

@@ -431,6 +431,8 @@ int cmd_train(const cli_globals *g, int argc, char **argv)
         nncl_device_set_profile(dev, true);
     splits s;
     nncl_status st = load_splits(&o, &s);
+    if (st == NNCL_OK)
+        train_options_warn(&o, s.src.dir != NULL);
     rc = st == NNCL_OK ? train_run(dev, &o, &s, argc, argv) : cli_fail(st);
     cli_print_profile(dev);
     splits_free(&s);

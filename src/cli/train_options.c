@@ -353,6 +353,8 @@ int train_options_parse(train_options *o, const cli_globals *g, int argc, char *
     size_t sz = 0;
     while ((c = getopt_long(argc, argv, ":h", opts, NULL)) != -1) {
         bool ok = true;
+        if (c >= O_DATA && c - O_DATA < 64)
+            o->given |= 1ULL << (c - O_DATA);
         switch (c) {
         case O_DATA: o->data = optarg; break;
         case O_LABEL: o->label = optarg; break;
@@ -422,4 +424,24 @@ int train_options_parse(train_options *o, const cli_globals *g, int argc, char *
         return CLI_USAGE;
     }
     return CLI_OK;
+}
+
+static bool given(const train_options *o, int opt) { return (o->given >> (opt - O_DATA)) & 1; }
+
+void train_options_warn(const train_options *o, bool idx_data)
+{
+    const char *opt = optim_name(o->optim.kind);
+    bool momentum = o->optim.kind == NNCL_OPTIM_MOMENTUM;
+    bool adam = o->optim.kind == NNCL_OPTIM_ADAM || o->optim.kind == NNCL_OPTIM_ADAMW;
+    if ((given(o, O_MOMENTUM) || given(o, O_NESTEROV)) && !momentum)
+        cli_warning("--momentum and --nesterov apply to --opt momentum; with --opt %s they are ignored", opt);
+    if ((given(o, O_BETA1) || given(o, O_BETA2) || given(o, O_EPS)) && !adam)
+        cli_warning("--beta1, --beta2 and --eps apply to --opt adam and adamw; with --opt %s they are ignored", opt);
+    if (given(o, O_SLOPE) && o->act != NNCL_ACT_LEAKY_RELU)
+        cli_warning("--leaky-slope applies to --act leaky_relu; with --act %s it is ignored", nncl_act_name(o->act));
+    if (given(o, O_EARLY) && o->early_stop > 0 && o->val == 0)
+        cli_warning("--early-stop needs a validation set, and --val 0 leaves none: it is ignored");
+    if (given(o, O_LABEL) && idx_data)
+        cli_warning("--label names a CSV column; IDX data (%s) has its own labels, so it is ignored",
+                    o->data ? o->data : "mnist");
 }

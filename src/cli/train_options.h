@@ -44,11 +44,17 @@ typedef struct train_options {
     bool no_report;             /* do not write report.html at the end */
     int checkpoint_every;       /* checkpoint.bin every N epochs (0: only on Ctrl-C) */
     bool silent;                /* not a flag: print nothing but errors (a sweep's trials) */
+    unsigned long long given;   /* not a flag: which flags the command line gave (bit per option) */
 } train_options;
 
 /* Parse argv (argv[0] = "train"). Prints its own errors; returns CLI_OK, or
  * CLI_USAGE, or -1 after printing --help (exit 0). */
 int train_options_parse(train_options *o, const cli_globals *g, int argc, char **argv);
+
+/* Warn on stderr about flags given that do not apply (--momentum with
+ * adam, --early-stop without validation, --label on IDX data, ...): they
+ * would otherwise be silently ignored. */
+void train_options_warn(const train_options *o, bool idx_data);
 
 /* Whether `nncl train --NAME` takes a value: 1, 0 (a switch), or -1 (no
  * such flag). NAME without the dashes. */
