@@ -105,9 +105,14 @@ assert len(t) == 1 and t[0]['samples_per_second'] > 0, d"
 
 # Early stopping keeps the best epoch's weights: the saved model scores what
 # summary.json says, and training stops once validation stops improving.
-"$nncl" train --device host --limit 2000 --epochs 30 --layers 64 --lr 0.02 --early-stop 2 --quiet \
-    --out "$tmp/early" >/dev/null 2>&1
+"$nncl" train --device host --limit 2000 --epochs 30 --layers 64 --lr 0.02 --early-stop 2 \
+    --out "$tmp/early" >"$tmp/early.log" 2>&1
 expect "early stopping run exits 0" test $? -eq 0
+expect "...and says so, naming the epoch whose weights it kept" python3 -c "
+import json, re
+d = json.load(open('$tmp/early/summary.json')); log = open('$tmp/early.log').read()
+m = re.search(r'early stopping: no better validation loss in the (\d+) epochs after epoch (\d+); stopped after epoch (\d+) and kept epoch (\d+)', log)
+assert m and int(m.group(2)) == int(m.group(4)) == d['best_epoch'] and int(m.group(3)) == d['epochs'], (log, d)"
 expect "early stopping stopped before 30 epochs" python3 -c "
 import json; d=json.load(open('$tmp/early/summary.json')); assert d['epochs'] < 30 and d['best_epoch'] <= d['epochs'] - 2, d"
 # Patience counts epochs whatever --log-every says (validation is then

@@ -716,6 +716,13 @@ static int run_training(nncl_device *dev, const train_options *op, splits *sp, i
         rc = CLI_FAILED;
     } else {
         const char *how = out.result.status == NNCL_RUN_INTERRUPTED ? "interrupted; " : "";
+        /* Early stopping is said, with the epoch whose weights the model keeps. */
+        if (!o.quiet && o.early_stop > 0 && out.result.status == NNCL_RUN_OK && out.result.epochs < o.epochs &&
+            out.result.best_epoch > 0)
+            printf("early stopping: no better validation loss in the %d epochs after epoch %d; stopped after epoch "
+                   "%d and kept epoch %d's weights\n",
+                   out.result.epochs - out.result.best_epoch, out.result.best_epoch, out.result.epochs,
+                   out.result.best_epoch);
         if (o.silent)
             ;
         else if (out.tested && classify)
