@@ -54,6 +54,11 @@ expect "no-OpenCL list says how to get PoCL" grep -q 'pocl-opencl-icd' "$tmp/non
 OCL_ICD_VENDORS=/nonexistent "$nncl" --device list --json >"$tmp/none.json" 2>/dev/null
 expect "no-OpenCL JSON is host only" python3 -c "import json,sys; d=json.load(open('$tmp/none.json')); sys.exit(not (len(d)==1 and d[0]['backend']=='host'))"
 
+"$nncl" devices --json >"$tmp/json2" 2>&1
+expect "nncl devices --json prints the same JSON as --device list --json" cmp -s "$tmp/json" "$tmp/json2"
+"$nncl" devices --frob >/dev/null 2>&1
+expect "nncl devices with another argument exits 2" test $? -eq 2
+
 # Bad choices: exit 2 and the listing.
 "$nncl" train --device 99 >"$tmp/bad" 2>&1
 expect "train --device 99 exits 2" test $? -eq 2

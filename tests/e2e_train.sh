@@ -285,4 +285,11 @@ expect "--label on MNIST warns" grep -q 'warning: --label names a CSV column; ID
 "$nncl" train --device host $tiny --opt momentum --momentum 0.5 --out "$tmp/w5" >/dev/null 2>"$tmp/w5.err"
 expect "flags that apply give no warning" sh -c "! grep -q warning '$tmp/w5.err'"
 
+
+# --out: an empty path is refused by name; missing parent folders are made.
+"$nncl" train --device host $tiny --out "" >/dev/null 2>"$tmp/o1.err"
+expect "--out \"\" exits 2 saying the path is empty" sh -c "test $? -eq 2 && grep -q -- '--out: an empty path' '$tmp/o1.err'"
+"$nncl" train --device host $tiny --out "$tmp/deep/er/run" >/dev/null 2>&1
+expect "--out with missing parent folders makes them" sh -c "test $? -eq 0 && test -s '$tmp/deep/er/run/summary.json'"
+
 finish

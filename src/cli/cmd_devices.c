@@ -129,8 +129,17 @@ static void print_table(const nncl_device_list *list)
 
 int cmd_devices(const cli_globals *g, int argc, char **argv)
 {
-    (void)argc;
-    (void)argv;
+    /* `nncl devices --json` as well as `nncl --json devices`. */
+    cli_globals mine = *g;
+    for (int i = 1; i < argc; i++) {
+        if (strcmp(argv[i], "--json") == 0) {
+            mine.json = true;
+        } else {
+            cli_error("unexpected '%s' after devices (only --json)", argv[i]);
+            return CLI_USAGE;
+        }
+    }
+    g = &mine;
     nncl_device_list list;
     nncl_status st = nncl_device_list_get(&list);
     if (st != NNCL_OK)
@@ -140,8 +149,8 @@ int cmd_devices(const cli_globals *g, int argc, char **argv)
         rc = print_json(&list);
     } else {
         print_table(&list);
-        printf("* is the default (--device, or NNCL_DEVICE); --device takes an index, 'host', "
-               "or part of a device or platform name.\n");
+        printf("* is the default (--device, or NNCL_DEVICE); --device takes an index, 'host', a kind "
+               "(gpu, cpu, pocl, nvidia, ...), or part of a device or platform name.\n");
         if (list.opencl_note[0])
             printf("note: %s\n", list.opencl_note);
     }

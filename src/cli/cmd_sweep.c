@@ -21,6 +21,7 @@
 #include "cli/train_run.h"
 #include "report/run_record.h"
 #include "util/atomic_file.h"
+#include "util/mkdir_p.h"
 
 /* ---- the trial directories ---------------------------------------------------------- */
 
@@ -87,24 +88,6 @@ static nncl_status remove_trial(const char *sweep_dir, const sweep_trial *t)
     if (st == NNCL_OK && rmdir(dir) != 0)
         st = nncl_fail(NNCL_E_IO, "%s: cannot remove: %s", dir, strerror(errno));
     return st;
-}
-
-/* mkdir -p: the sweep directory and any missing parents. */
-static nncl_status make_dirs(const char *path)
-{
-    char buf[4096];
-    snprintf(buf, sizeof buf, "%s", path);
-    for (char *p = buf + 1;; p++) {
-        if (*p == '/' || *p == '\0') {
-            char c = *p;
-            *p = '\0';
-            if (mkdir(buf, 0755) != 0 && errno != EEXIST)
-                return nncl_fail(NNCL_E_IO, "%s: cannot create: %s", buf, strerror(errno));
-            *p = c;
-            if (!c)
-                return NNCL_OK;
-        }
-    }
 }
 
 /* ---- sweep.json --------------------------------------------------------------------- */
@@ -415,7 +398,7 @@ int cmd_sweep(const cli_globals *g, int argc, char **argv)
     }
     bool exists = false;
     nncl_status st = rc == CLI_OK ? check_existing(&p, out, &exists) : NNCL_OK;
-    if (st == NNCL_OK && rc == CLI_OK && !exists && (st = make_dirs(out)) != NNCL_OK)
+    if (st == NNCL_OK && rc == CLI_OK && !exists && (st = nncl_mkdir_p(out)) != NNCL_OK)
         rc = cli_fail(st);
     else if (st != NNCL_OK)
         rc = cli_fail(st);

@@ -15,6 +15,7 @@
 
 #include "util/atomic_file.h"
 #include "util/clock.h"
+#include "util/mkdir_p.h"
 
 static bool dir_is_empty(const char *path)
 {
@@ -85,7 +86,20 @@ static nncl_status create_dir(run_dir *r, const char *out_dir, const char *name)
     memset(r, 0, sizeof *r);
     r->lock_fd = -1;
     if (out_dir) {
-        snprintf(r->path, sizeof r->path, "%s", out_dir);
+        if (!*out_dir)
+            return nncl_fail(NNCL_E_INVALID, "--out: an empty path; name the run directory to create");
+        if (snprintf(r->path, sizeof r->path, "%s", out_dir) >= (int)sizeof r->path)
+            return nncl_fail(NNCL_E_INVALID, "--out %s: the path is too long", out_dir);
+        /* The folders above it are made as needed (--out runs/kaggle/first). */
+        char parent[sizeof r->path];
+        snprintf(parent, sizeof parent, "%s", out_dir);
+        char *slash = strrchr(parent, '/');
+        if (slash && slash != parent) {
+            *slash = '\0';
+            nncl_status pst = nncl_mkdir_p(parent);
+            if (pst != NNCL_OK)
+                return nncl_fail_context(pst, "--out %s", out_dir);
+        }
         nncl_status st = make_dir(r->path);
         if (st == NNCL_E_INVALID) {
             struct stat sb;
