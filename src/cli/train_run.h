@@ -41,6 +41,9 @@ int train_resume_command(const cli_globals *g, int argc, char **argv);
 void train_net_config(const train_options *o, const splits *s, nncl_net_config *cfg, size_t *batch);
 json_t *train_config_json(const train_options *o, const nncl_device_info *dev, const splits *s, int argc,
                           char **argv);
+/* The same, for the network cfg and batch already made (train_config.c). */
+json_t *train_config_record(const train_options *o, const nncl_device_info *dev, const splits *s,
+                            const nncl_net_config *cfg, size_t batch, int argc, char **argv);
 
 /* Set to the signal (SIGINT, SIGTERM) that asked a training run to stop:
  * training stops after the current step. Stays set, so a sweep stops too. */
