@@ -94,6 +94,17 @@ nncl_status nncl_device_prepare(nncl_device *dev, bool *from_cache);
 /* Wait until all queued work is done; reports errors that surfaced late. */
 nncl_status nncl_device_finish(nncl_device *dev);
 
+/* A mark in the device's queue after everything queued so far, so that the
+ * host can wait for part of the queue rather than all of it (the training
+ * loop keeps a bounded amount of work queued, so that Ctrl-C is quick).
+ * *out is NULL on a device that runs each op as it is called (the host):
+ * waiting for it returns at once. */
+typedef struct nncl_fence nncl_fence;
+nncl_status nncl_device_fence(nncl_device *dev, nncl_fence **out);
+/* Wait until the work before f has run; f stays to be freed. */
+nncl_status nncl_fence_wait(nncl_fence *f);
+void nncl_fence_free(nncl_fence *f);
+
 /* When on, every op waits for its kernel to finish and checks the status, so
  * an error is reported by the op that caused it (NNCL_SYNC=1 sets it). */
 void nncl_device_set_debug_sync(nncl_device *dev, bool on);

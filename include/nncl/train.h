@@ -123,7 +123,7 @@ typedef struct nncl_train_state {
 
 typedef enum nncl_run_status {
     NNCL_RUN_OK = 0,
-    NNCL_RUN_DIVERGED,          /* the loss became NaN or infinite */
+    NNCL_RUN_DIVERGED,          /* the loss became NaN or infinite, or exploded */
     NNCL_RUN_INTERRUPTED,       /* *stop was set (SIGINT) */
     NNCL_RUN_FAILED,            /* an error; see the status and message */
 } nncl_run_status;
@@ -151,10 +151,30 @@ typedef struct nncl_train_hooks {
     volatile sig_atomic_t *stop;
 } nncl_train_hooks;
 
+/* A run has diverged when its mean training loss is not finite or passes
+ * this many times what guessing scores (ln K for K classes, 1 for a
+ * standardised regression target; at least 1). */
+#define NNCL_DIVERGE_FACTOR 100.0
+
+/* Where and how a diverged run went wrong. */
+typedef struct nncl_divergence {
+    unsigned long step;         /* the step at which it was seen */
+    int epoch;                  /* the epoch (from 1) of that step */
+    double loss;                /* the mean training loss that showed it (NaN, inf, or past limit) */
+    double lr;                  /* the learning rate of that step */
+    double limit;               /* the largest mean loss taken as training */
+    int layer;                  /* from 1: the layer whose weights grew the most */
+    double max_before, max_after;   /* that layer's largest |w| at the start and then */
+} nncl_divergence;
+
 typedef struct nncl_train_result {
     nncl_run_status status;
     int epochs;                 /* completed */
-    unsigned long steps;
+    unsigned long steps;        /* taken, also when interrupted inside an epoch */
+    nncl_divergence diverged;   /* when status is NNCL_RUN_DIVERGED */
+    /* When interrupted: the monotonic time (nncl_seconds_now) at which the
+     * last step had run and training stopped, to measure how quickly. */
+    double stopped_at;
     int best_epoch;             /* by validation loss (0 without validation) */
     double best_val_loss, best_val_accuracy;
     double seconds;

@@ -29,10 +29,32 @@
 /* The signal that asked training to stop (SIGINT or SIGTERM), or 0: the
  * exit status is then 128 + it, as a shell reports a process it killed. */
 static volatile sig_atomic_t interrupted;
+/* When the first signal came (CLOCK_MONOTONIC): how quickly training
+ * stopped is said, and tested. */
+static struct timespec signal_time;
 
+/* The first signal asks training to stop after the step it is in (the
+ * loop keeps a fraction of a second of work queued) and save; a second
+ * one quits at once. The files a run writes are replaced atomically, so
+ * quitting leaves the last checkpoint whole (the run then reads as
+ * crashed, and resumes from it). Only async-signal-safe calls here. */
 static void on_sigint(int sig)
 {
+    static const char stopping[] = "\nnncl: stopping after this step, saving (Ctrl-C again to quit now)\n";
+    static const char terminating[] = "\nnncl: SIGTERM: stopping after this step, saving\n";
+    static const char quitting[] = "\nnncl: quitting now; the run resumes from its last checkpoint\n";
+    ssize_t unused;
+    if (interrupted) {
+        unused = write(2, quitting, sizeof quitting - 1);
+        _exit(128 + sig);
+    }
+    clock_gettime(CLOCK_MONOTONIC, &signal_time);  /* async-signal-safe */
     interrupted = sig;
+    if (sig == SIGTERM)
+        unused = write(2, terminating, sizeof terminating - 1);
+    else
+        unused = write(2, stopping, sizeof stopping - 1);
+    (void)unused;
 }
 
 /* ---- scripted interruptions, for the tests ----------------------------------------
@@ -244,6 +266,35 @@ static nncl_status on_checkpoint(void *ctx, const nncl_net *net, const nncl_trai
     return st;
 }
 
+static bool run_has_checkpoint(const run_dir *run)
+{
+    char path[4200];
+    run_dir_file(run, "checkpoint.bin", path, sizeof path);
+    return access(path, F_OK) == 0;
+}
+
+/* Where the run diverged, what blew up, and what to try. */
+static void print_divergence(const nncl_divergence *d, const train_options *o, const char *run, bool checkpoint)
+{
+    char what[96];
+    if (isfinite(d->loss))
+        snprintf(what, sizeof what, "reached %.3g, past %.3g (%g times what guessing scores)", d->loss, d->limit,
+                 NNCL_DIVERGE_FACTOR);
+    else
+        snprintf(what, sizeof what, "became %s", isnan(d->loss) ? "NaN" : "infinite");
+    cli_error("training diverged at step %lu (epoch %d): the training loss %s.", d->step, d->epoch, what);
+    if (d->layer > 0)
+        fprintf(stderr, "  layer %d's weights grew the most: largest |w| %.3g at the start, %.3g then\n", d->layer,
+                d->max_before, d->max_after);
+    if (d->lr != o->schedule.lr)
+        fprintf(stderr, "  the learning rate was %g at that step (--lr %g, --schedule %s%s)\n", d->lr, o->schedule.lr,
+                schedule_name(o->schedule.kind), o->schedule.warmup_epochs > 0 ? ", with warm-up" : "");
+    fprintf(stderr, "  try a smaller --lr (a tenth is a start)%s\n",
+            o->optim.kind == NNCL_OPTIM_SGD ? ", or --opt adam, which is less sensitive to it" : "");
+    fprintf(stderr, "  no model was saved; %s. Run: %s\n",
+            checkpoint ? "the last good checkpoint is kept" : "there was no checkpoint yet", run);
+}
+
 /* ---- the record ------------------------------------------------------------------ */
 
 typedef struct outcome {
@@ -283,6 +334,15 @@ static nncl_status write_summary(const run_dir *run, const char *status, const n
     }
     if (out->error)
         json_object_set_new(j, "error", json_string(out->error));
+    if (r->status == NNCL_RUN_DIVERGED) {
+        const nncl_divergence *d = &r->diverged;
+        json_object_set_new(j, "diverged",
+                            json_pack("{s:I, s:i, s:o, s:f, s:f, s:i, s:f, s:o}", "step", (json_int_t)d->step,
+                                      "epoch", d->epoch, "loss", isfinite(d->loss) ? json_real(d->loss) : json_null(),
+                                      "lr", d->lr,
+                                      "limit", d->limit, "layer", d->layer, "layer_max_abs_start", d->max_before,
+                                      "layer_max_abs", isfinite(d->max_after) ? json_real(d->max_after) : json_null()));
+    }
     /* While it trains, who trains it: a reader can tell a crashed run. */
     if (strcmp(status, "running") == 0)
         run_liveness_add(j);
@@ -510,6 +570,11 @@ static int run_training(nncl_device *dev, const train_options *op, splits *sp, i
         goto fail;
 
     short_name(&o, &s, &cfg, name, sizeof name);
+    /* Build the kernels (or load them from the cache) before Ctrl-C is
+     * caught: a compiler cannot be stopped half-way, and until the run
+     * directory exists there is nothing to save, so Ctrl-C then quits. */
+    if ((st = nncl_device_prepare(dev, NULL)) != NNCL_OK)
+        goto fail;
     sa.sa_handler = on_sigint;
     sigaction(SIGINT, &sa, &old_int);
     sigaction(SIGTERM, &sa, &old_term);
@@ -589,7 +654,9 @@ static int run_training(nncl_device *dev, const train_options *op, splits *sp, i
     if (st != NNCL_OK)
         goto fail;
 
-    if (out.result.status != NNCL_RUN_DIVERGED && s.has_test) {
+    /* An interrupted run is saved as it is, without the test pass (which
+     * can take long): `nncl eval RUN_DIR` scores it. */
+    if (out.result.status == NNCL_RUN_OK && s.has_test) {
         float *pred = classify ? NULL : malloc(s.test.rows * sizeof(float));
         st = classify || pred ? nncl_net_evaluate(net, &dtest, NULL, pred, &out.test)
                               : nncl_fail(NNCL_E_NOMEM, "out of memory for %zu test predictions", s.test.rows);
@@ -637,11 +704,9 @@ static int run_training(nncl_device *dev, const train_options *op, splits *sp, i
     if (out.result.status == NNCL_RUN_DIVERGED && o.silent) {
         rc = CLI_FAILED;
     } else if (out.result.status == NNCL_RUN_DIVERGED) {
-        cli_error("training diverged (the loss became NaN or infinite) at epoch %d; try a smaller --lr. "
-                  "Run: %s", out.result.epochs, run->path);
+        print_divergence(&out.result.diverged, &o, run->path, run_has_checkpoint(run));
         rc = CLI_FAILED;
     } else {
-        const char *how = out.result.status == NNCL_RUN_INTERRUPTED ? "interrupted; " : "";
         /* Early stopping is said, with the epoch whose weights the model keeps. */
         if (!o.quiet && o.early_stop > 0 && out.result.status == NNCL_RUN_OK && out.result.epochs < o.epochs &&
             out.result.best_epoch > 0)
@@ -651,17 +716,24 @@ static int run_training(nncl_device *dev, const train_options *op, splits *sp, i
                    out.result.best_epoch);
         if (o.silent)
             ;
+        else if (out.result.status == NNCL_RUN_INTERRUPTED)
+            printf("interrupted after %d epochs and %llu steps, %.1f s (stopped %.2f s after the signal); the model "
+                   "and a checkpoint are saved in %s\n",
+                   out.result.epochs, (unsigned long long)out.result.steps, out.result.seconds,
+                   out.result.stopped_at - ((double)signal_time.tv_sec + 1e-9 * (double)signal_time.tv_nsec),
+                   run->path);
         else if (out.tested && classify)
-            printf("%stest accuracy %.2f%% (loss %.4f) after %d epochs, %.1f s; run saved in %s\n", how,
+            printf("test accuracy %.2f%% (loss %.4f) after %d epochs, %.1f s; run saved in %s\n",
                    100 * out.test.accuracy, out.test.loss, out.result.epochs, out.result.seconds, run->path);
         else if (out.tested)
-            printf("%stest RMSE %.6g, MAE %.6g, R2 %.4f after %d epochs, %.1f s; run saved in %s\n", how,
+            printf("test RMSE %.6g, MAE %.6g, R2 %.4f after %d epochs, %.1f s; run saved in %s\n",
                    out.test_rmse, out.test_mae, out.test_r2, out.result.epochs, out.result.seconds, run->path);
         else
-            printf("%sno test set; %d epochs, %.1f s; run saved in %s\n", how, out.result.epochs,
+            printf("no test set; %d epochs, %.1f s; run saved in %s\n", out.result.epochs,
                    out.result.seconds, run->path);
         if (out.result.status == NNCL_RUN_INTERRUPTED && !o.silent)
-            fprintf(stderr, "nncl: continue it with: nncl train --resume %s\n", run->path);
+            fprintf(stderr, "nncl: continue it with: nncl train --resume %s%s%s\n", run->path,
+                    s.has_test ? "\n      or score it now with: nncl eval " : "", s.has_test ? run->path : "");
         rc = out.result.status == NNCL_RUN_INTERRUPTED ? 128 + (interrupted ? (int)interrupted : SIGINT) : CLI_OK;
     }
     goto done;

@@ -12,6 +12,11 @@ typedef struct nncl_backend_iface {
     void (*close)(nncl_device *dev);
     nncl_status (*prepare)(nncl_device *dev, bool *from_cache);
     nncl_status (*finish)(nncl_device *dev);
+    /* A marker after the work queued so far (*handle NULL: none needed),
+     * waited for and released; NULL members: ops run as they are called. */
+    nncl_status (*fence)(nncl_device *dev, void **handle);
+    nncl_status (*fence_wait)(void *handle);
+    void (*fence_release)(void *handle);
     nncl_status (*buffer_alloc)(nncl_buffer *buf);
     void (*buffer_free)(nncl_buffer *buf);
     nncl_status (*buffer_write)(nncl_buffer *buf, size_t offset, const void *src, size_t bytes);

@@ -250,6 +250,40 @@ nncl_status nncl_device_prepare(nncl_device *dev, bool *from_cache)
 
 nncl_status nncl_device_finish(nncl_device *dev) { return dev->iface->finish(dev); }
 
+struct nncl_fence {
+    const nncl_backend_iface *iface;
+    void *handle;
+};
+
+nncl_status nncl_device_fence(nncl_device *dev, nncl_fence **out)
+{
+    *out = NULL;
+    if (!dev->iface->fence)
+        return NNCL_OK;
+    void *handle = NULL;
+    nncl_status st = dev->iface->fence(dev, &handle);
+    if (st != NNCL_OK || !handle)
+        return st;
+    nncl_fence *f = malloc(sizeof *f);
+    if (!f) {
+        dev->iface->fence_release(handle);
+        return nncl_fail(NNCL_E_NOMEM, "out of memory for a fence");
+    }
+    *f = (nncl_fence){.iface = dev->iface, .handle = handle};
+    *out = f;
+    return NNCL_OK;
+}
+
+nncl_status nncl_fence_wait(nncl_fence *f) { return f ? f->iface->fence_wait(f->handle) : NNCL_OK; }
+
+void nncl_fence_free(nncl_fence *f)
+{
+    if (!f)
+        return;
+    f->iface->fence_release(f->handle);
+    free(f);
+}
+
 void nncl_device_set_debug_sync(nncl_device *dev, bool on) { dev->debug_sync = on; }
 
 void nncl_device_set_profile(nncl_device *dev, bool on) { dev->profile = on; }

@@ -228,6 +228,31 @@ static nncl_status cl_finish(nncl_device *dev)
     return err == CL_SUCCESS ? NNCL_OK : nncl_cl_fail(err, "clFinish", NULL);
 }
 
+/* A marker event, flushed so that the work before it is submitted now. */
+static nncl_status cl_fence(nncl_device *dev, void **handle)
+{
+    cl_command_queue q = nncl_cl_of(dev)->queue;
+    cl_event ev;
+    cl_int err = clEnqueueMarkerWithWaitList(q, 0, NULL, &ev);
+    if (err != CL_SUCCESS)
+        return nncl_cl_fail(err, "clEnqueueMarkerWithWaitList", NULL);
+    if ((err = clFlush(q)) != CL_SUCCESS) {
+        clReleaseEvent(ev);
+        return nncl_cl_fail(err, "clFlush", NULL);
+    }
+    *handle = ev;
+    return NNCL_OK;
+}
+
+static nncl_status cl_fence_wait(void *handle)
+{
+    cl_event ev = handle;
+    cl_int err = clWaitForEvents(1, &ev);
+    return err == CL_SUCCESS ? NNCL_OK : nncl_cl_fail(err, "clWaitForEvents", NULL);
+}
+
+static void cl_fence_release(void *handle) { clReleaseEvent((cl_event)handle); }
+
 static nncl_status cl_prepare(nncl_device *dev, bool *from_cache)
 {
     return nncl_cl_program_ensure(dev, from_cache);
@@ -329,6 +354,9 @@ const nncl_backend_iface nncl_opencl_backend = {
     .close = cl_close,
     .prepare = cl_prepare,
     .finish = cl_finish,
+    .fence = cl_fence,
+    .fence_wait = cl_fence_wait,
+    .fence_release = cl_fence_release,
     .buffer_alloc = cl_buffer_alloc,
     .buffer_free = cl_buffer_free,
     .buffer_write = cl_buffer_write,

@@ -6,6 +6,8 @@
 #include <time.h>
 
 #include "nncl/train.h"
+#include "train/divergence.h"
+#include "train/step_window.h"
 #include "util/clock.h"
 
 static nncl_status validate(const nncl_net *net, const nncl_train_config *cfg,
@@ -333,6 +335,11 @@ nncl_status nncl_train(nncl_net *net, const nncl_train_config *cfg, nncl_device_
         st = nncl_device_data_set_order(train, v.order);
 
     snapshots sn = {.last = UINT64_MAX};
+    step_window win;
+    step_window_init(&win);
+    divergence_watch dw;
+    if (st == NNCL_OK)
+        st = divergence_watch_init(&dw, net);
     if (st == NNCL_OK && hooks->on_snapshot)
         st = snapshots_init(&sn, net, cfg, (uint64_t)cfg->epochs * steps_per_epoch);
     v.t0 = nncl_seconds_now() - (from ? from->seconds : 0.0);
@@ -370,6 +377,7 @@ nncl_status nncl_train(nncl_net *net, const nncl_train_config *cfg, nncl_device_
         double e0 = nncl_seconds_now();
         const bool resumed = from && from->in_epoch && epoch == from->epochs_done;
         size_t seen = resumed ? from->seen : 0, seen0 = seen;
+        divergence_watch_epoch(&dw, resumed ? from->acc[0] : 0.0, seen);
         if (resumed) {
             st = nncl_net_acc_set(net, from->acc[0], from->acc[1]);
             sn.acc0 = from->snap_acc[0];
@@ -389,6 +397,11 @@ nncl_status nncl_train(nncl_net *net, const nncl_train_config *cfg, nncl_device_
         for (size_t s = resumed ? from->step_in_epoch : 0; s < steps_per_epoch && st == NNCL_OK; s++) {
             if (hooks->stop && *hooks->stop) {
                 result->status = NNCL_RUN_INTERRUPTED;
+                result->steps = v.t;    /* the steps the weights have taken */
+                st = nncl_device_finish(nncl_net_device(net));
+                result->stopped_at = nncl_seconds_now();
+                if (st != NNCL_OK)
+                    break;
                 st = record_snapshot(net, cfg, hooks, &sn);
                 if (st == NNCL_OK && hooks->on_checkpoint)
                     st = checkpoint(net, cfg, hooks, &v, &sn, result, n, batch, epoch, true, s, seen);
@@ -406,6 +419,20 @@ nncl_status nncl_train(nncl_net *net, const nncl_train_config *cfg, nncl_device_
             /* The device has a step to run: record the last snapshot meanwhile. */
             if (st == NNCL_OK)
                 st = record_snapshot(net, cfg, hooks, &sn);
+            if (st == NNCL_OK)
+                st = step_window_after_step(&win, nncl_net_device(net));
+            bool diverged = false;
+            double loss;
+            if (st == NNCL_OK && (st = divergence_poll(&dw, net, seen + rows, &diverged, &loss)) == NNCL_OK &&
+                diverged) {
+                result->status = NNCL_RUN_DIVERGED;
+                result->steps = v.t;
+                result->diverged = (nncl_divergence){.step = v.t, .epoch = epoch + 1, .loss = loss, .lr = lr};
+                seen += rows;
+                epoch_seen = seen;
+                v.progress = epoch + (double)(s + 1) / (double)steps_per_epoch;
+                break;
+            }
             seen += rows;
             if (st == NNCL_OK && snap)
                 st = take_snapshot(net, cfg, hooks, &sn, v.t, epoch + (double)(s + 1) / (double)steps_per_epoch, lr,
@@ -424,7 +451,7 @@ nncl_status nncl_train(nncl_net *net, const nncl_train_config *cfg, nncl_device_
         }
         if (st == NNCL_OK)
             st = record_snapshot(net, cfg, hooks, &sn);
-        if (st != NNCL_OK || result->status == NNCL_RUN_INTERRUPTED)
+        if (st != NNCL_OK || result->status == NNCL_RUN_INTERRUPTED || result->status == NNCL_RUN_DIVERGED)
             break;
 
         nncl_epoch_metrics m = {.epoch = epoch + 1, .step = v.t, .lr = lr};
@@ -453,8 +480,10 @@ nncl_status nncl_train(nncl_net *net, const nncl_train_config *cfg, nncl_device_
         result->steps = v.t;
         if ((st = history_add(&v, &m)) != NNCL_OK)
             break;
-        if (!isfinite(m.train_loss) || (eval_now && !isfinite(m.val_loss))) {
+        if (divergence_exploded(&dw, m.train_loss) || (eval_now && !isfinite(m.val_loss))) {
             result->status = NNCL_RUN_DIVERGED;
+            result->diverged = (nncl_divergence){.step = v.t, .epoch = epoch + 1, .lr = m.lr,
+                                                 .loss = isfinite(m.train_loss) ? m.train_loss : m.val_loss};
             if (hooks->on_epoch)
                 st = hooks->on_epoch(hooks->ctx, &m);
             break;
@@ -489,6 +518,9 @@ nncl_status nncl_train(nncl_net *net, const nncl_train_config *cfg, nncl_device_
     if (st == NNCL_OK)
         st = record_snapshot(net, cfg, hooks, &sn);
     snapshots_free(&sn);
+    step_window_clear(&win);
+    if (st == NNCL_OK && result->status == NNCL_RUN_DIVERGED)
+        st = divergence_describe(&dw, net, &result->diverged);
     /* Early stopping keeps the best epoch's weights, not the last. */
     if (st == NNCL_OK && v.have_best && result->status == NNCL_RUN_OK && result->best_epoch != result->epochs)
         st = nncl_net_restore(net);
