@@ -163,6 +163,21 @@ typedef enum nncl_csv_label_mode {
 #define NNCL_CSV_AUTO_MAX_CLASSES 1024
 #define NNCL_CSV_MAX_CLASSES 65536
 
+/* Input limits, so that no file can make a reader run without bound:
+ *  - the header line may be at most NNCL_CSV_MAX_LINE bytes; a data row
+ *    (line breaks inside quotes included) at most the larger of
+ *    NNCL_CSV_MAX_LINE and NNCL_CSV_LINE_BYTES_PER_COLUMN bytes per column;
+ *  - a column name or a class label at most NNCL_CSV_MAX_NAME bytes;
+ *  - a control byte other than tab, LF, VT, FF and CR (0x00-0x08,
+ *    0x0e-0x1f, 0x7f) means the file is not text: it is refused, naming the
+ *    byte and its offset;
+ *  - the rows may take at most the memory budget (nncl_data_memory_budget).
+ * A line past its limit is refused after reading at most the limit, so a
+ * file without line breaks (/dev/zero) fails at once with bounded memory. */
+#define NNCL_CSV_MAX_LINE ((size_t)1 << 20)
+#define NNCL_CSV_LINE_BYTES_PER_COLUMN 64
+#define NNCL_CSV_MAX_NAME 4096
+
 /* All-zero options are the defaults. */
 typedef struct nncl_csv_options {
     /* The label column: a header name, or else (if no column has that name) a
@@ -180,7 +195,10 @@ typedef struct nncl_csv_options {
     int expect_num_classes;             /* a label not among them is an error */
 } nncl_csv_options;
 
-/* Reads a CSV file (or a gzip-compressed one) into out.
+/* Reads a CSV file (or a gzip-compressed one) into out. The file is read
+ * in a window of a few MiB, so the peak memory is about the size of the
+ * result; pipes (FIFOs, /dev/stdin) and device files are read the same way,
+ * within the limits above.
  *
  * Format: the first row is the header; the delimiter is the most frequent of
  * ',' ';' and tab in the header line (ties: that order). RFC 4180 quoting
@@ -254,7 +272,8 @@ typedef struct nncl_data_source {
  *    train-labels-idx1-ubyte, t10k-images-idx3-ubyte, t10k-labels-idx1-ubyte,
  *    each raw or with .gz (raw preferred when both exist); the test pair is
  *    optional (both or neither).
- *  - An existing file: a CSV (nncl_csv_read), no test set.
+ *  - An existing file: a CSV (nncl_csv_read), no test set. A pipe or a
+ *    device file is read as a stream, once: its sha256 is left "".
  *  - A name (no '/'): the directory <name> under, in order, $NNCL_DATA, the
  *    installed data directory (NNCL_DATADIR), the source tree's datasets/, and
  *    for fashion-mnist /usr/share/datasets/fashion-mnist (Debian's
@@ -268,6 +287,36 @@ void nncl_data_source_free(nncl_data_source *src);
 /* The class names of the built-in datasets (10 entries each). */
 extern const char *const nncl_mnist_class_names[10];
 extern const char *const nncl_fashion_mnist_class_names[10];
+
+/* ------------------------------------------------------- memory budget */
+
+/* The most bytes one file's rows may take in memory: every reader checks
+ * what a file would need against it before allocating, and refuses the file
+ * (NNCL_E_FORMAT, naming the file and the budget) when it would not fit.
+ * NNCL_MEMORY_LIMIT sets it (bytes, or with K, M, G or T: powers of 1024);
+ * by default it is half the memory the process may use (the physical RAM,
+ * or the cgroup's memory.max when that is lower). why, if not NULL, gets a
+ * short account of where the figure came from. NNCL_E_INVALID for a
+ * malformed NNCL_MEMORY_LIMIT. */
+nncl_status nncl_data_memory_budget(size_t *bytes, char *why, size_t why_len);
+
+/* ------------------------------------------------------- label advice */
+
+typedef enum nncl_label_advice_kind {
+    NNCL_LABEL_ADVICE_NONE = 0,
+    NNCL_LABEL_ADVICE_REGRESSION,   /* numeric labels that look like a regression target */
+    NNCL_LABEL_ADVICE_FEW_ROWS,     /* too few rows per class to learn the classes */
+} nncl_label_advice_kind;
+
+/* Looks at a classification dataset's labels for signs that classifying
+ * them is a mistake: more than 10 classes and either numeric class names
+ * with more distinct values than half the rows, or fewer than 5 rows per
+ * class on average. Writes one sentence to text (when not NULL) naming the
+ * label column and the counts, e.g. "column 'price' has 200 distinct values
+ * for 200 rows; is it a regression target?", and says which case it is;
+ * NNCL_LABEL_ADVICE_NONE (and "") when nothing looks wrong, or for a
+ * regression dataset. */
+nncl_label_advice_kind nncl_label_advice(const nncl_dataset *ds, char *text, size_t cap);
 
 /* Hex SHA-256 (OpenSSL EVP) of the concatenated bytes of n files. */
 nncl_status nncl_sha256_files(const char *const *paths, int n, char hex[65]);

@@ -50,6 +50,20 @@ static nncl_status copy_source_record(const nncl_data_source *from, nncl_data_so
 
 static nncl_status split_source(const train_options *o, splits *s);
 
+/* When the task was guessed (no --task) and the labels look like a
+ * regression target, or like too many classes for the rows, say so. */
+static void warn_about_labels(const train_options *o, const splits *s)
+{
+    if (o->task != NNCL_CSV_TASK_AUTO || o->silent)
+        return;
+    char advice[256];
+    nncl_label_advice_kind k = nncl_label_advice(&s->train, advice, sizeof advice);
+    if (k == NNCL_LABEL_ADVICE_REGRESSION)
+        cli_warning("%s: %s Use --task regress to train it as one", o->data, advice);
+    else if (k == NNCL_LABEL_ADVICE_FEW_ROWS)
+        cli_warning("%s: %s", o->data, advice);
+}
+
 nncl_status load_splits(const train_options *o, splits *s)
 {
     memset(s, 0, sizeof *s);
@@ -59,6 +73,7 @@ nncl_status load_splits(const train_options *o, splits *s)
     /* The source keeps its name and hash; its rows move (the dataset is
      * held once, not twice, for the whole run). */
     nncl_dataset_move(&s->src.train, &s->train);
+    warn_about_labels(o, s);
     if (s->src.has_test)
         nncl_dataset_move(&s->src.test, &s->test);
     return split_source(o, s);
@@ -86,6 +101,10 @@ static nncl_status split_source(const train_options *o, splits *s)
         nncl_dataset_free(&s->test);        /* --test replaces the dataset's own */
         /* The test file must have the training data's columns and classes. */
         nncl_csv_options tcsv = csv;
+        /* The label column by the name it has in the training file, so that
+         * a test file without it is told so (not miscounted). */
+        if (s->train.label_name)
+            tcsv.label = s->train.label_name;
         tcsv.expect_features = (const char *const *)s->train.feature_names;
         tcsv.expect_cols = s->train.cols;
         tcsv.expect_classes = (const char *const *)s->train.class_names;

@@ -1,13 +1,18 @@
 /* The CSV reader: header, delimiter, Kaggle digit files, tables, labels.
  *
- * One pass over the bytes (a read-only mapping of the file, or a buffer):
- * fields are slices of the input, numbers are parsed straight into the
- * output matrix, and no per-cell strings are made. Rows are counted as they
- * come; the matrix is allocated for the most rows the remaining bytes could
- * hold (2 bytes per cell at least) and trimmed at the end, so untouched pages
- * cost address space only. On a mapped file, the pages already parsed are
- * dropped as the cursor moves on, which keeps the peak near the size of the
- * result. */
+ * One pass over the bytes (a buffer in memory, or a stream pulled through a
+ * window): fields are slices of the input, numbers are parsed straight into
+ * the output matrix, and no per-cell strings are made. Rows are counted as
+ * they come; the matrix is allocated for the most rows the remaining bytes
+ * could hold (2 bytes per cell at least) and trimmed at the end, so untouched
+ * pages cost address space only. A stream's window holds a record's limit
+ * plus a read's worth of bytes, so the peak stays near the size of the
+ * result, and no record can be longer than its limit (data.h): before each
+ * record the window is topped up to hold the limit, and the tokenizer never
+ * scans past it. Control bytes (a binary file) are refused: the first
+ * WINDOW_READ bytes are searched for them before the header is read, and
+ * the tokenizer, which every later byte passes, refuses them where it meets
+ * them. */
 #include "nncl/data.h"
 #include "data/csv_internal.h"
 #include "data/data_internal.h"
@@ -22,7 +27,11 @@
 
 #define KAGGLE_SIDE 28
 #define KAGGLE_PIXELS (KAGGLE_SIDE * KAGGLE_SIDE)
-#define RELEASE_STEP ((size_t)4 << 20)
+/* A stream's window holds the current record's limit plus this much. */
+#define WINDOW_READ ((size_t)4 << 20)
+
+/* Byte classes for the tokenizer: plain bytes are 0. */
+enum { BYTE_PLAIN = 0, BYTE_STOP = 1 /* delimiter, \n, \r */, BYTE_BINARY = 2 };
 
 typedef struct field {
     const char *s;
@@ -36,12 +45,26 @@ enum { LAB_NONE, LAB_EXPECT, LAB_COLLECT, LAB_REGRESS };
 
 typedef struct parser {
     const char *name;
+    /* The input window: b[0..n) are the input's bytes at offsets off.. on;
+     * more come from src until eof. A buffer in memory is one window with
+     * eof set. */
     const char *b;
     size_t n, pos, line;
+    uint64_t off;
+    bool eof;
+    const nncl_csv_source *src;
+    char *win;
+    size_t win_cap;
+    unsigned char head[8];  /* the input's first bytes, for hints on binary files */
+    size_t head_n;
+    /* The current record: scanning stops at rec_end (its start + limit + 1);
+     * rec_cut says the input goes on past it, so reaching it means the
+     * record is too long. */
+    size_t limit, rec_end;
+    bool rec_cut;
     char delim;
-    nncl_csv_release_fn release;
-    void *release_ctx;
-    size_t released;
+    unsigned char cls[256]; /* BYTE_* per byte value */
+    size_t budget_rows;     /* the most rows the memory budget allows */
 
     const nncl_csv_options *opt;
     size_t ncols;
@@ -109,6 +132,62 @@ static nncl_status fail_cell(const parser *p, size_t line, size_t col, const cha
                      col + 1, show(cn, strlen(cn), nm), msg);
 }
 
+/* "1048576 bytes (1 MiB)". */
+static const char *show_size(size_t n, char out[64])
+{
+    char h[32];
+    nncl_format_bytes((double)n, h, sizeof h);
+    if (n < 1024) snprintf(out, 64, "%zu bytes", n);
+    else snprintf(out, 64, "%zu bytes (%s)", n, h);
+    return out;
+}
+
+static nncl_status too_long(const parser *p, size_t line)
+{
+    char lim[64], least[64];
+    if (line == 1)
+        return fail_line(p, line, "the header line is longer than %s, the limit for a header; "
+                         "expected a line break (is this a CSV file?)", show_size(p->limit, lim));
+    return fail_line(p, line, "the row is longer than %s, the limit for a row of %zu columns "
+                     "(%d bytes per column, at least %s); expected a line break, or a closing "
+                     "quote", show_size(p->limit, lim), p->ncols, NNCL_CSV_LINE_BYTES_PER_COLUMN,
+                     show_size(NNCL_CSV_MAX_LINE, least));
+}
+
+/* What a binary file's first bytes say it is. */
+static const char *binary_hint(const unsigned char *h, size_t n)
+{
+    if (n >= 2 && ((h[0] == 0xff && h[1] == 0xfe) || (h[0] == 0xfe && h[1] == 0xff)))
+        return "; it looks like UTF-16 text: save it as UTF-8";
+    if (n >= 4 && h[0] == 0 && h[1] == 0 && h[2] == 8 && (h[3] == 1 || h[3] == 3))
+        return "; it is an IDX file: pass the folder that holds the IDX files instead";
+    if (n >= 4 && memcmp(h, "\x7f" "ELF", 4) == 0)
+        return "; it is a program (ELF), not data";
+    if (n >= 2 && h[0] == 0x1f && h[1] == 0x8b)
+        return "; it is gzip data (inside gzip data?)";
+    if (n >= 4 && memcmp(h, "PK\x03\x04", 4) == 0)
+        return "; it is a zip archive: extract the CSV file first";
+    if (n >= 6 && memcmp(h, "\xfd" "7zXZ\x00", 6) == 0)
+        return "; it is xz data: decompress it first (nncl reads gzip)";
+    if (n >= 4 && memcmp(h, "\x28\xb5\x2f\xfd", 4) == 0)
+        return "; it is zstd data: decompress it first (nncl reads gzip)";
+    if (n >= 3 && memcmp(h, "BZh", 3) == 0)
+        return "; it is bzip2 data: decompress it first (nncl reads gzip)";
+    return "; expected a CSV text file";
+}
+
+/* b[i], on the given line, is a control byte that no text file holds. */
+static nncl_status binary_on_line(const parser *p, size_t i, size_t line)
+{
+    return nncl_fail(NNCL_E_FORMAT, "%s: not a text file: byte 0x%02x at offset %llu%s (line "
+                     "%zu) is a control character that no CSV holds%s", p->name,
+                     (unsigned char)p->b[i], (unsigned long long)(p->off + i),
+                     p->src && p->src->compressed ? " of the decompressed data" : "", line,
+                     binary_hint(p->head, p->head_n));
+}
+
+static nncl_status binary_byte(const parser *p, size_t i) { return binary_on_line(p, i, p->line); }
+
 static nncl_status nomem(const parser *p)
 {
     return nncl_fail(NNCL_E_NOMEM, "%s: out of memory reading %zu rows x %zu columns", p->name,
@@ -117,12 +196,61 @@ static nncl_status nomem(const parser *p)
 
 /* ------------------------------------------------------------ tokenizer */
 
+/* ------------------------------------------------------------- the window */
+
+/* Tops the window up so that it holds at least need bytes from p->pos, or
+ * everything up to the end of the input. Pointers into the window are
+ * invalid afterwards; it is called only between records. */
+static nncl_status fill(parser *p, size_t need)
+{
+    if (p->eof || p->n - p->pos >= need) return NNCL_OK;
+    size_t keep = p->n - p->pos;
+    if (p->pos) {
+        memmove(p->win, p->win + p->pos, keep);
+        p->off += p->pos;
+        p->pos = 0;
+        p->n = keep;
+    }
+    size_t cap = need + WINDOW_READ;
+    if (p->win_cap < cap) {
+        char *w = realloc(p->win, cap);
+        if (!w) return nncl_fail(NNCL_E_NOMEM, "%s: out of memory for a %zu-byte read window",
+                                 p->name, cap);
+        p->win = w;
+        p->win_cap = cap;
+    }
+    p->b = p->win;
+    while (!p->eof && p->n < need) {
+        size_t want = p->win_cap - p->n, got = 0;
+        nncl_status st = p->src->read(p->src->ctx, p->win + p->n, want, &got);
+        if (st) return st;
+        p->n += got;
+        if (got < want) p->eof = true;
+    }
+    return NNCL_OK;
+}
+
+/* Starts a record at p->pos that may be at most limit bytes long. */
+static nncl_status begin_record(parser *p, size_t limit)
+{
+    /* + 2: the line end after a record of exactly limit bytes, CRLF included */
+    nncl_status st = fill(p, limit + 2);
+    if (st) return st;
+    p->limit = limit;
+    size_t room = p->n - p->pos;
+    p->rec_end = room > limit + 1 ? p->pos + limit + 1 : p->n;
+    p->rec_cut = p->rec_end < p->n || !p->eof;
+    return NNCL_OK;
+}
+
+/* ------------------------------------------------------------ tokenizer */
+
 /* The next field at p->pos; *eor is set when it ends the record (line end or
- * end of input). */
+ * end of input). Never scans past the record's limit. */
 static nncl_status next_field(parser *p, field *f, bool *eor)
 {
     const char *b = p->b;
-    size_t i = p->pos, n = p->n;
+    size_t i = p->pos, n = p->rec_end;
     char d = p->delim;
     f->line = p->line;
     f->quoted = f->escaped = false;
@@ -130,15 +258,20 @@ static nncl_status next_field(parser *p, field *f, bool *eor)
         size_t start = ++i;
         for (;;) {
             const char *q = memchr(b + i, '"', n - i);
-            /* count the line breaks inside the quotes */
-            const char *stop = q ? q : b + n;
-            for (const char *nl = memchr(b + i, '\n', (size_t)(stop - (b + i))); nl;
-                 nl = memchr(nl + 1, '\n', (size_t)(stop - (nl + 1))))
-                p->line++;
-            if (!q)
+            /* count the line breaks inside the quotes, and look for binary bytes */
+            size_t stop = q ? (size_t)(q - b) : n;
+            for (size_t k = i; k < stop; k++) {
+                unsigned char c = (unsigned char)b[k];
+                if (c == '\n') p->line++;
+                else if (p->cls[c] == BYTE_BINARY) return binary_byte(p, k);
+            }
+            if (!q) {
+                if (p->rec_cut) return too_long(p, f->line);
                 return fail_line(p, f->line, "a quoted field is never closed (no matching '\"' "
                                  "before the end of the file)");
-            i = (size_t)(q - b);
+            }
+            i = stop;
+            if (i + 1 >= n && p->rec_cut) return too_long(p, f->line);
             if (i + 1 < n && b[i + 1] == '"') {
                 f->escaped = true;
                 i += 2;
@@ -151,6 +284,7 @@ static nncl_status next_field(parser *p, field *f, bool *eor)
         f->quoted = true;
         i++;
         while (i < n && b[i] == ' ') i++;
+        if (i < n && p->cls[(unsigned char)b[i]] == BYTE_BINARY) return binary_byte(p, i);
         if (i < n && b[i] != d && b[i] != '\n' && b[i] != '\r') {
             char ex[64];
             return fail_line(p, p->line, "unexpected '%s' after the closing quote of a field, "
@@ -159,22 +293,22 @@ static nncl_status next_field(parser *p, field *f, bool *eor)
         }
     } else {
         size_t start = i;
-        while (i < n) {
-            char c = b[i];
-            if (c == d || c == '\n' || c == '\r') break;
-            i++;
-        }
+        while (i < n && p->cls[(unsigned char)b[i]] == BYTE_PLAIN) i++;
+        if (i < n && p->cls[(unsigned char)b[i]] == BYTE_BINARY) return binary_byte(p, i);
         f->s = b + start;
         f->n = i - start;
     }
     if (i >= n) {
+        if (p->rec_cut) return too_long(p, f->line);
         p->pos = n;
         *eor = true;
     } else if (b[i] == d) {
         p->pos = i + 1;
         *eor = false;
     } else {
-        if (b[i] == '\r' && i + 1 < n && b[i + 1] == '\n') i++;
+        /* the window holds limit + 2 bytes from the record's start: a CR
+         * ending the record has its LF here */
+        if (b[i] == '\r' && i + 1 < p->n && b[i + 1] == '\n') i++;
         p->pos = i + 1;
         p->line++;
         *eor = true;
@@ -207,13 +341,29 @@ static nncl_status field_text(parser *p, const field *f, const char **s, size_t 
     return NNCL_OK;
 }
 
-static bool blank_rest(const parser *p, size_t i)
+static bool is_blank(char c) { return c == '\n' || c == '\r' || c == ' ' || c == '\t'; }
+
+/* Whether the window from p->pos on holds only blank space (it may not
+ * reach the end of the input). */
+static bool blank_window(const parser *p)
 {
-    for (; i < p->n; i++) {
-        char c = p->b[i];
-        if (c != '\n' && c != '\r' && c != ' ' && c != '\t') return false;
-    }
+    for (size_t i = p->pos; i < p->n; i++)
+        if (!is_blank(p->b[i])) return false;
     return true;
+}
+
+/* Consumes blank space to the end of the input: *blank is set when there is
+ * nothing else; else p->pos is at the first other byte. */
+static nncl_status skip_blank_to_end(parser *p, bool *blank)
+{
+    for (;;) {
+        while (p->pos < p->n && is_blank(p->b[p->pos])) p->pos++;
+        if (p->pos < p->n || p->eof) break;
+        nncl_status st = fill(p, 1);
+        if (st) return st;
+    }
+    *blank = p->pos >= p->n;
+    return NNCL_OK;
 }
 
 /* --------------------------------------------------------------- header */
@@ -273,8 +423,11 @@ static nncl_status read_header(parser *p)
             while (n && (*s == ' ' || *s == '\t')) { s++; n--; }
             while (n && (s[n - 1] == ' ' || s[n - 1] == '\t')) n--;
         }
-        if (memchr(s, '\0', n))
-            return fail_line(p, 1, "column %zu's name holds a NUL byte", p->ncols + 1);
+        if (n > NNCL_CSV_MAX_NAME) {
+            char ex[64];
+            return fail_line(p, 1, "column %zu's name '%s' is %zu bytes long, more than the "
+                             "limit of %d", p->ncols + 1, show(s, n, ex), n, NNCL_CSV_MAX_NAME);
+        }
         if (p->ncols == cap) {
             cap = cap ? cap * 2 : 64;
             char **t = realloc(p->names, cap * sizeof *t);
@@ -389,6 +542,11 @@ static nncl_status plan_columns(parser *p)
                                      p->ncols, p->ncols - 1);
                 p->label_col = (long)k;
             }
+            if (p->label_col < 0 && o->label_mode == NNCL_CSV_LABEL_REQUIRED &&
+                (o->expect_cols || o->expect_features))
+                return fail_line(p, 1, "the file lacks the label column '%s' that the training "
+                                 "data has; its columns are: %s", o->label,
+                                 name_list(p, list, sizeof list));
             if (p->label_col < 0 && o->label_mode == NNCL_CSV_LABEL_REQUIRED)
                 return fail_line(p, 1, "no label column '%s' in the header; its columns are: %s",
                                  o->label, name_list(p, list, sizeof list));
@@ -461,6 +619,24 @@ static nncl_status setup_labels(parser *p)
 
 static bool integral(double v) { return v == floor(v) && fabs(v) <= 9007199254740992.0; }
 
+/* nan, inf, infinity (any case, signed, spaces around): what programs write
+ * for a missing or non-finite number. Never a class. */
+static bool non_finite_word(const char *s, size_t n)
+{
+    while (n && (*s == ' ' || *s == '\t')) { s++; n--; }
+    while (n && (s[n - 1] == ' ' || s[n - 1] == '\t')) n--;
+    if (n && (*s == '+' || *s == '-')) { s++; n--; }
+    static const char *const words[] = {"nan", "inf", "infinity"};
+    for (size_t w = 0; w < sizeof words / sizeof *words; w++) {
+        size_t k = strlen(words[w]);
+        if (n != k) continue;
+        size_t i = 0;
+        while (i < k && (s[i] | 0x20) == words[w][i]) i++;
+        if (i == k) return true;
+    }
+    return false;
+}
+
 static nncl_status take_label(parser *p, const field *f, size_t col)
 {
     const char *s = NULL;
@@ -501,6 +677,14 @@ static nncl_status take_label(parser *p, const field *f, size_t col)
         p->lab[r] = (int32_t)k;
         return NNCL_OK;
     }
+    if (non_finite_word(s, n))
+        return fail_cell(p, f->line, col, "the label '%s' is a missing or non-finite value, "
+                         "expected %s; remove the row or fill in its label", show(s, n, ex),
+                         p->lmode == LAB_REGRESS ? "a finite number" : "a class name or number");
+    if (n > NNCL_CSV_MAX_NAME)
+        return fail_cell(p, f->line, col, "the label '%s' is %zu bytes long, more than the "
+                         "limit of %d for a class name or number", show(s, n, ex), n,
+                         NNCL_CSV_MAX_NAME);
     double v;
     int rc = nncl_parse_f64(s, n, &v);
     if (rc == NNCL_NUM_EMPTY)
@@ -669,10 +853,26 @@ static nncl_status finish_labels(parser *p, nncl_dataset *out)
 
 /* ----------------------------------------------------------------- rows */
 
-static nncl_status ensure_rows(parser *p)
+/* Bytes of memory a row takes: its features, and its label while reading
+ * (a number and a dictionary id) and after (a class or a target). */
+static size_t row_bytes(const parser *p)
 {
-    if (p->rows < p->cap) return NNCL_OK;
-    size_t nc = p->cap ? p->cap * 2 : 64;
+    return p->nfeat * (p->images ? 1 : sizeof(float)) + (p->label_col >= 0 ? 16 : 0);
+}
+
+/* Row p->rows (the one on line p->line) would not fit in the memory budget. */
+static nncl_status over_budget(const parser *p)
+{
+    char where[600], what[128];
+    snprintf(where, sizeof where, "%s: line %zu", p->name, p->line);
+    snprintf(what, sizeof what, "%zu rows of %zu features", p->rows + 1, p->nfeat);
+    nncl_status st = nncl_check_budget(where, what, (double)(p->rows + 1) * (double)row_bytes(p));
+    return st ? st : nomem(p);
+}
+
+/* Room for nc rows (nc > p->cap). */
+static nncl_status reserve_rows(parser *p, size_t nc)
+{
     size_t cells = nncl_mul_size(nc, p->nfeat);
     if (cells == SIZE_MAX || nncl_mul_size(cells, sizeof(float)) == SIZE_MAX) return nomem(p);
     if (p->images) {
@@ -701,6 +901,16 @@ static nncl_status ensure_rows(parser *p)
     }
     p->cap = nc;
     return NNCL_OK;
+}
+
+/* Room for one more row: doubling, within the memory budget. */
+static nncl_status ensure_rows(parser *p)
+{
+    if (p->rows < p->cap) return NNCL_OK;
+    if (p->rows >= p->budget_rows) return over_budget(p);
+    size_t nc = p->cap ? p->cap * 2 : 64;
+    if (nc > p->budget_rows) nc = p->budget_rows;
+    return reserve_rows(p, nc);
 }
 
 /* The number of fields in the current record, given that field col (0-based)
@@ -741,36 +951,38 @@ static nncl_status cell_problem(parser *p, size_t rec_line, size_t col, const fi
 
 static nncl_status read_rows(parser *p)
 {
-    /* No row of n cells is shorter than 2n - 1 bytes: reserve for the most rows
-     * the rest could hold (untouched pages stay virtual). */
-    size_t rest = p->n - p->pos;
-    size_t most = rest / (2 * p->ncols - 1) + 1;
+    /* No row of n cells is shorter than 2n - 1 bytes: when the length of the
+     * rest is known, reserve for the most rows it could hold (untouched pages
+     * stay virtual); else start small and double. */
+    uint64_t rest = p->eof ? p->n - p->pos : 0;
+    if (p->src && p->src->size > p->off + p->pos) rest = p->src->size - (p->off + p->pos);
+    uint64_t most = rest / (2 * p->ncols - 1) + 1;
     size_t elem = p->images ? 1 : sizeof(float);
     size_t limit = ((size_t)1 << 30) / (p->nfeat * elem) + 1; /* then grow by doubling */
     if (most > limit) most = limit;
+    if (most > p->budget_rows) most = p->budget_rows;
     p->cap = 0;
-    if (most > 64) {
-        size_t save = p->rows;
-        p->rows = p->cap = most / 2; /* ensure_rows doubles */
-        nncl_status st = ensure_rows(p);
-        p->rows = save;
-        if (st) return st;
-    }
+    nncl_status st;
+    if (most > 64 && (st = reserve_rows(p, (size_t)most))) return st;
     const size_t nc = p->ncols;
+    /* The longest row allowed: NNCL_CSV_LINE_BYTES_PER_COLUMN a column, and
+     * at least NNCL_CSV_MAX_LINE. */
+    size_t row_limit = nncl_mul_size(nc, NNCL_CSV_LINE_BYTES_PER_COLUMN);
+    if (row_limit < NNCL_CSV_MAX_LINE) row_limit = NNCL_CSV_MAX_LINE;
     for (;;) {
-        if (p->release && p->pos - p->released >= RELEASE_STEP) {
-            p->release(p->release_ctx, p->pos);
-            p->released = p->pos;
-        }
+        if ((st = begin_record(p, row_limit))) return st;
         if (p->pos >= p->n) break;
         char c0 = p->b[p->pos];
         if (c0 == '\n' || c0 == '\r') {
-            if (blank_rest(p, p->pos)) break;
-            return fail_line(p, p->line, "empty line, expected %zu fields as in the header "
+            size_t at = p->line;
+            bool blank;
+            if ((st = skip_blank_to_end(p, &blank))) return st;
+            if (blank) break;
+            if (p->cls[(unsigned char)p->b[p->pos]] == BYTE_BINARY) return binary_byte(p, p->pos);
+            return fail_line(p, at, "empty line, expected %zu fields as in the header "
                              "(blank lines are allowed only at the end)", nc);
         }
-        nncl_status st = ensure_rows(p);
-        if (st) return st;
+        if ((st = ensure_rows(p))) return st;
         size_t rec_line = p->line, r = p->rows;
         uint8_t *xu = p->images ? p->xu8 + r * p->nfeat : NULL;
         float *xf = p->images ? NULL : p->xf32 + r * p->nfeat;
@@ -813,27 +1025,65 @@ static void parser_free(parser *p)
     free(p->num);
     free(p->ids);
     free(p->scratch);
+    free(p->win);
     nncl_strtab_free(&p->expect);
     nncl_strtab_free(&p->dict);
 }
 
+/* The bytes that are not text: C0 controls but tab, LF, VT, FF and CR; DEL. */
+static void classify_bytes(parser *p)
+{
+    memset(p->cls, BYTE_PLAIN, sizeof p->cls);
+    for (int c = 0; c < 0x20; c++)
+        if (c < '\t' || c > '\r') p->cls[c] = BYTE_BINARY;
+    p->cls[0x7f] = BYTE_BINARY;
+}
+
+/* A binary file is told as such, not by whatever its first "line" breaks
+ * first: the first WINDOW_READ bytes (of a stream or of a buffer alike) are
+ * searched for a binary byte before the header is read. The tokenizer
+ * finds those further on. */
+static nncl_status sniff_binary(const parser *p)
+{
+    size_t line = 1, end = p->n < WINDOW_READ ? p->n : WINDOW_READ;
+    for (size_t i = 0; i < end; i++) {
+        unsigned char c = (unsigned char)p->b[i];
+        if (c == '\n') line++;
+        else if (p->cls[c] == BYTE_BINARY) return binary_on_line(p, i, line);
+    }
+    return NNCL_OK;
+}
+
 static nncl_status parse(parser *p, nncl_dataset *out)
 {
-    if (p->n >= 3 && memcmp(p->b, "\xEF\xBB\xBF", 3) == 0) p->pos = 3;
-    if (blank_rest(p, p->pos))
+    nncl_status st;
+    if ((st = begin_record(p, NNCL_CSV_MAX_LINE))) return st;
+    p->head_n = p->n < sizeof p->head ? p->n : sizeof p->head;
+    memcpy(p->head, p->b, p->head_n);
+    classify_bytes(p);
+    if ((st = sniff_binary(p))) return st;
+    if (p->n >= 3 && memcmp(p->b, "\xEF\xBB\xBF", 3) == 0) {
+        p->pos = 3;
+        if ((st = begin_record(p, NNCL_CSV_MAX_LINE))) return st;
+    }
+    if (p->eof && blank_window(p))
         return nncl_fail(NNCL_E_FORMAT, "%s: empty file, expected a header line and data rows",
                          p->name);
     if (p->b[p->pos] == '\n' || p->b[p->pos] == '\r')
         return fail_line(p, 1, "the header line is empty, expected column names");
-    p->delim = detect_delimiter(p->b, p->pos, p->n);
-    nncl_status st;
+    p->delim = detect_delimiter(p->b, p->pos, p->rec_end);
+    p->cls['\n'] = p->cls['\r'] = BYTE_STOP;
+    p->cls[(unsigned char)p->delim] = BYTE_STOP;
     if ((st = read_header(p))) return st;
     if ((st = plan_columns(p))) return st;
     if ((st = setup_labels(p))) return st;
-    if (blank_rest(p, p->pos))
+    size_t budget;
+    if ((st = nncl_data_memory_budget(&budget, NULL, 0))) return st;
+    p->budget_rows = budget / row_bytes(p);
+    if ((st = read_rows(p))) return st;
+    if (p->rows == 0)
         return nncl_fail(NNCL_E_FORMAT, "%s: header only: no data rows after line 1, expected "
                          "at least one", p->name);
-    if ((st = read_rows(p))) return st;
 
     /* Hand the arrays over, trimmed to size. */
     size_t cells = p->rows * p->nfeat;
@@ -849,6 +1099,9 @@ static nncl_status parse(parser *p, nncl_dataset *out)
         if (!out->x_f32) return nomem(p);
         p->xf32 = NULL;
     }
+    /* The window is no longer needed: free it before the labels' arrays. */
+    free(p->win);
+    p->win = NULL;
     if ((st = finish_labels(p, out))) return st;
     out->feature_names = calloc(p->nfeat, sizeof *out->feature_names);
     if (!out->feature_names) return nomem(p);
@@ -861,30 +1114,39 @@ static nncl_status parse(parser *p, nncl_dataset *out)
     return NNCL_OK;
 }
 
-nncl_status nncl_csv_parse_buffer(const char *name, const char *buf, size_t len,
-                                  const nncl_csv_options *opt, nncl_csv_release_fn release,
-                                  void *release_ctx, nncl_dataset *out)
+/* Parses with p's input set up; out is zeroed on failure. */
+static nncl_status run(parser *p, const char *name, const nncl_csv_options *opt, nncl_dataset *out)
+{
+    nncl_csv_options defaults = {0};
+    p->name = name ? name : "<memory>";
+    p->line = 1;
+    p->opt = opt ? opt : &defaults;
+    nncl_status st = parse(p, out);
+    parser_free(p);
+    if (st) nncl_dataset_free(out);
+    return st;
+}
+
+nncl_status nncl_csv_parse_stream(const char *name, const nncl_csv_source *src,
+                                  const nncl_csv_options *opt, nncl_dataset *out)
 {
     if (!out) return nncl_fail(NNCL_E_INVALID, "nncl_csv_read: NULL output");
     memset(out, 0, sizeof *out);
-    if (!buf && len) return nncl_fail(NNCL_E_INVALID, "nncl_csv_read_mem: NULL buffer");
-    nncl_csv_options defaults = {0};
     parser p = {0};
-    p.name = name ? name : "<memory>";
-    p.b = buf ? buf : "";
-    p.n = len;
-    p.line = 1;
-    p.opt = opt ? opt : &defaults;
-    p.release = release;
-    p.release_ctx = release_ctx;
-    nncl_status st = parse(&p, out);
-    parser_free(&p);
-    if (st) nncl_dataset_free(out);
-    return st;
+    p.b = "";
+    p.src = src;
+    return run(&p, name, opt, out);
 }
 
 nncl_status nncl_csv_read_mem(const char *name, const char *buf, size_t len,
                               const nncl_csv_options *opt, nncl_dataset *out)
 {
-    return nncl_csv_parse_buffer(name, buf, len, opt, NULL, NULL, out);
+    if (!out) return nncl_fail(NNCL_E_INVALID, "nncl_csv_read_mem: NULL output");
+    memset(out, 0, sizeof *out);
+    if (!buf && len) return nncl_fail(NNCL_E_INVALID, "nncl_csv_read_mem: NULL buffer");
+    parser p = {0};
+    p.b = buf ? buf : "";
+    p.n = len;
+    p.eof = true;
+    return run(&p, name, opt, out);
 }

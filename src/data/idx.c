@@ -4,7 +4,7 @@
  * unsigned bytes; DD = number of dimensions), then DD big-endian uint32
  * sizes, then the elements. Images are 0x00000803 (count, rows, cols),
  * labels 0x00000801 (count). Everything the header claims is checked against
- * the bytes actually there before it is used. */
+ * the bytes actually there, and against the memory budget, before it is used. */
 #include "nncl/data.h"
 #include "data/data_internal.h"
 #include "data/fileio.h"
@@ -65,7 +65,7 @@ static nncl_status parse_header(const char *name, const uint8_t *hdr, size_t len
     h->payload = nncl_mul_size(nncl_mul_size(h->count, h->h), h->w);
     if (h->payload == SIZE_MAX || h->payload > SIZE_MAX - h->header_len)
         return nncl_fail(NNCL_E_FORMAT, "%s: the header declares %zu images of %zux%zu, "
-                         "too large", name, h->count, h->h, h->w);
+                         "more bytes than memory can address", name, h->count, h->h, h->w);
     return NNCL_OK;
 }
 
@@ -135,6 +135,14 @@ static nncl_status load(const char *path, int dims, uint8_t **data, size_t *coun
         st = size_mismatch(path, &hd, dims, f.size, false);
         goto out;
     }
+    /* Before any allocation: what the header claims must fit the memory
+     * budget (a pipe or a gzip stream cannot be measured beforehand). */
+    char what[128];
+    if (dims == 3)
+        snprintf(what, sizeof what, "the header's %zu images of %zux%zu", hd.count, hd.h, hd.w);
+    else
+        snprintf(what, sizeof what, "the header's %zu labels", hd.count);
+    if ((st = nncl_check_budget(path, what, (double)hd.payload))) goto out;
     if (gz && f.regular && f.size < SIZE_MAX / GZ_MAX_RATIO &&
         hd.payload > f.size * GZ_MAX_RATIO) {
         st = nncl_fail(NNCL_E_FORMAT, "%s: truncated: the header declares %zu bytes of data, "

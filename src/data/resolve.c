@@ -116,10 +116,13 @@ out:
     return st;
 }
 
-static nncl_status finish(nncl_data_source *out, const nncl_resolve_options *o, const char *name)
+/* hash: false for a pipe or a device, whose bytes cannot be read twice (a
+ * FIFO would block, waiting for a new writer): its sha256 stays "". */
+static nncl_status finish(nncl_data_source *out, const nncl_resolve_options *o, const char *name,
+                          bool hash)
 {
     if (!(out->name = nncl_strdup(name))) return nncl_fail(NNCL_E_NOMEM, "out of memory");
-    if (o->no_hash) return NNCL_OK;
+    if (o->no_hash || !hash) return NNCL_OK;
     return nncl_sha256_files((const char *const *)out->files, out->num_files, out->sha256);
 }
 
@@ -143,7 +146,7 @@ nncl_status nncl_data_resolve(const char *what, const nncl_resolve_options *opt,
             if (st == NNCL_OK && !(out->files[out->num_files++] = nncl_strdup(what)))
                 st = nncl_fail(NNCL_E_NOMEM, "out of memory");
         }
-        if (st == NNCL_OK) st = finish(out, o, what);
+        if (st == NNCL_OK) st = finish(out, o, what, S_ISDIR(sb.st_mode) || S_ISREG(sb.st_mode));
         if (st) nncl_data_source_free(out);
         return st;
     }
@@ -176,7 +179,7 @@ nncl_status nncl_data_resolve(const char *what, const nncl_resolve_options *opt,
         free(b);
         if (!has) continue;
         st = load_dir(tried[i], kind, o, out);
-        if (st == NNCL_OK) st = finish(out, o, name);
+        if (st == NNCL_OK) st = finish(out, o, name, true);
         if (st) nncl_data_source_free(out);
         break;
     }

@@ -2,8 +2,11 @@
 #include "testutil.h"
 
 #include <dirent.h>
+#include <fcntl.h>
 #include <math.h>
+#include <signal.h>
 #include <sys/stat.h>
+#include <sys/wait.h>
 
 static nncl_status rd(const char *text, const nncl_csv_options *o, nncl_dataset *ds)
 {
@@ -439,7 +442,7 @@ END_TEST
 
 START_TEST(big_file_mapped)
 {
-    /* enough rows to cross the page-dropping step of the mapped reader */
+    /* enough rows to slide the reader's window many times */
     const char *p = tu_path("big.csv");
     FILE *f = fopen(p, "w");
     ck_assert_ptr_nonnull(f);
@@ -518,6 +521,278 @@ START_TEST(predictions)
 }
 END_TEST
 
+/* ---- bounded input: line and name limits, binary bytes, the memory budget */
+
+START_TEST(line_limits)
+{
+    nncl_dataset ds;
+    size_t big = NNCL_CSV_MAX_LINE + 10;
+    char *t = malloc(big + 64);
+    ck_assert_ptr_nonnull(t);
+    /* a header line past the limit: refused after reading the limit */
+    memset(t, 'a', big);
+    strcpy(t + big, "\n1\n");
+    ck_assert_int_eq(nncl_csv_read_mem("t.csv", t, strlen(t), NULL, &ds), NNCL_E_FORMAT);
+    ck_error_has("t.csv: line 1: the header line is longer than 1048576 bytes (1 MiB)");
+    /* no line break at all (what /dev/zero or a single 100 MB line gives) */
+    t[big] = '\0';
+    ck_assert_int_eq(nncl_csv_read_mem("t.csv", t, big, NULL, &ds), NNCL_E_FORMAT);
+    ck_error_has("t.csv: line 1:", "longer than 1048576 bytes");
+    /* a data row past the limit: 2 columns, so the limit is NNCL_CSV_MAX_LINE */
+    strcpy(t, "a,y\n1,0\n");
+    memset(t + 8, '1', big);
+    strcpy(t + 8 + big, ",0\n");
+    ck_assert_int_eq(nncl_csv_read_mem("t.csv", t, strlen(t), NULL, &ds), NNCL_E_FORMAT);
+    ck_error_has("t.csv: line 3: the row is longer than 1048576 bytes", "2 columns");
+    /* a quote never closed: past the limit it is the row's length that is wrong */
+    strcpy(t, "a,y\n1,\"");
+    memset(t + 7, 'x', big);
+    t[7 + big] = '\0';
+    ck_assert_int_eq(nncl_csv_read_mem("t.csv", t, strlen(t), NULL, &ds), NNCL_E_FORMAT);
+    ck_error_has("t.csv: line 2: the row is longer than");
+    /* names and labels longer than NNCL_CSV_MAX_NAME */
+    memset(t, 'n', NNCL_CSV_MAX_NAME + 1);
+    strcpy(t + NNCL_CSV_MAX_NAME + 1, ",y\n1,0\n");
+    ck_assert_int_eq(nncl_csv_read_mem("t.csv", t, strlen(t), NULL, &ds), NNCL_E_FORMAT);
+    ck_error_has("t.csv: line 1: column 1's name", "4097 bytes long", "limit of 4096");
+    strcpy(t, "a,y\n1,");
+    memset(t + 6, 'c', NNCL_CSV_MAX_NAME + 1);
+    strcpy(t + 6 + NNCL_CSV_MAX_NAME + 1, "\n");
+    ck_assert_int_eq(nncl_csv_read_mem("t.csv", t, strlen(t), NULL, &ds), NNCL_E_FORMAT);
+    ck_error_has("t.csv: line 2, column 2 ('y'): the label", "4097 bytes long");
+    free(t);
+}
+END_TEST
+
+START_TEST(wide_rows)
+{
+    /* 20000 columns: a row may take 64 bytes a column, 1.28 MB, past the
+     * 1 MiB that a narrow table's row may take */
+    size_t cols = 20000, cell = 56;
+    char *t = malloc(cols * (cell + 8) * 3);
+    ck_assert_ptr_nonnull(t);
+    size_t n = 0;
+    for (size_t j = 0; j < cols; j++) n += (size_t)sprintf(t + n, "%sc%zu", j ? "," : "", j);
+    t[n++] = '\n';
+    for (int r = 0; r < 2; r++) {
+        for (size_t j = 0; j < cols; j++) {
+            n += (size_t)sprintf(t + n, "%s%d.", j ? "," : "", r);
+            memset(t + n, '0', cell - 2);
+            n += cell - 2;
+        }
+        t[n++] = '\n';
+    }
+    ck_assert_uint_gt(cols * cell, NNCL_CSV_MAX_LINE);   /* each row is past 1 MiB */
+    nncl_dataset ds;
+    ck_assert_msg(nncl_csv_read_mem("w.csv", t, n, NULL, &ds) == NNCL_OK, "%s", nncl_last_error());
+    ck_assert_uint_eq(ds.rows, 2);
+    ck_assert_uint_eq(ds.cols, cols - 1);
+    nncl_dataset_free(&ds);
+    free(t);
+}
+END_TEST
+
+START_TEST(binary_files)
+{
+    nncl_dataset ds;
+    static const char nul[] = "a,b,y\n1,2,0\n3,4,1\n5,\0,1\n";   /* the NUL is byte 20 */
+    ck_assert_int_eq(nncl_csv_read_mem("t.csv", nul, sizeof nul - 1, NULL, &ds), NNCL_E_FORMAT);
+    ck_error_has("t.csv: not a text file: byte 0x00 at offset 20 (line 4)");
+    ck_assert_int_eq(rd("a,y\n1,\"x\001y\"\n", NULL, &ds), NNCL_E_FORMAT);   /* quoted */
+    ck_error_has("byte 0x01 at offset 8 (line 2)");
+    ck_assert_int_eq(rd("a\002,y\n1,0\n", NULL, &ds), NNCL_E_FORMAT);       /* header */
+    ck_error_has("byte 0x02 at offset 1 (line 1)");
+    ck_assert_int_eq(rd("a,y\n1,0\n\n\n\033\n", NULL, &ds), NNCL_E_FORMAT);  /* after blank lines */
+    ck_error_has("byte 0x1b at offset 10");
+    ck_assert_int_eq(rd("a,y\n1,0\n2,1\177\n", NULL, &ds), NNCL_E_FORMAT);  /* DEL */
+    ck_error_has("byte 0x7f at offset 11");
+    /* tab, vertical tab and form feed are text */
+    ck_assert_int_eq(rd("a,y\n1,x\vy\n2,x\fy\n3,x\ty\n", NULL, &ds), NNCL_OK);
+    ck_assert_int_eq(ds.num_classes, 3);
+    nncl_dataset_free(&ds);
+    /* hints from the first bytes */
+    static const char utf16[] = "\xff\xfe" "a\0,\0y\0\n\0";
+    ck_assert_int_eq(nncl_csv_read_mem("u.csv", utf16, sizeof utf16 - 1, NULL, &ds), NNCL_E_FORMAT);
+    ck_error_has("u.csv: not a text file", "UTF-16");
+    static const char idx[] = "\0\0\010\003\0\0\0\001";
+    ck_assert_int_eq(nncl_csv_read_mem("i.csv", idx, sizeof idx - 1, NULL, &ds), NNCL_E_FORMAT);
+    ck_error_has("byte 0x00 at offset 0", "an IDX file");
+    /* gzip: the offset is in the decompressed bytes */
+    const char *p = tu_write_gz("bin.csv.gz", nul, sizeof nul - 1);
+    ck_assert_int_eq(nncl_csv_read(p, NULL, &ds), NNCL_E_FORMAT);
+    ck_error_has(p, "byte 0x00 at offset 20 of the decompressed data (line 4)");
+}
+END_TEST
+
+START_TEST(non_finite_labels)
+{
+    nncl_dataset ds;
+    const char *words[] = {"nan", "NaN", "-nan", "inf", "-Inf", "+infinity", " NAN "};
+    for (size_t i = 0; i < sizeof words / sizeof *words; i++) {
+        char t[128];
+        snprintf(t, sizeof t, "a,y\n1,0\n2,%s\n3,1\n", words[i]);
+        for (int task = NNCL_CSV_TASK_AUTO; task <= NNCL_CSV_TASK_REGRESS; task++) {
+            nncl_csv_options o = {.task = (nncl_csv_task)task};
+            ck_assert_int_eq(rd(t, &o, &ds), NNCL_E_FORMAT);
+            ck_error_has("t.csv: line 3, column 2 ('y'): the label", "missing or non-finite");
+        }
+    }
+    /* words that only start like them are class names */
+    ck_assert_int_eq(rd("a,y\n1,nana\n2,information\n", NULL, &ds), NNCL_OK);
+    ck_assert_int_eq(ds.num_classes, 2);
+    nncl_dataset_free(&ds);
+}
+END_TEST
+
+START_TEST(memory_budget)
+{
+    nncl_dataset ds;
+    char *t = malloc(8192);
+    size_t n = (size_t)sprintf(t, "a,b,y\n");
+    for (int i = 0; i < 100; i++) n += (size_t)sprintf(t + n, "%d,%d,%d\n", i, i + 1, i % 2);
+    /* a row takes 2 floats and 16 bytes of label: 24 bytes, so 1 KiB holds 42 */
+    setenv("NNCL_MEMORY_LIMIT", "1K", 1);
+    ck_assert_int_eq(nncl_csv_read_mem("t.csv", t, n, NULL, &ds), NNCL_E_FORMAT);
+    ck_error_has("t.csv: line 44: 43 rows of 2 features", "memory budget of 1 KiB",
+                 "NNCL_MEMORY_LIMIT=1K");
+    setenv("NNCL_MEMORY_LIMIT", "3K", 1);
+    ck_assert_int_eq(nncl_csv_read_mem("t.csv", t, n, NULL, &ds), NNCL_OK);
+    ck_assert_uint_eq(ds.rows, 100);
+    nncl_dataset_free(&ds);
+    setenv("NNCL_MEMORY_LIMIT", "a lot", 1);
+    ck_assert_int_eq(nncl_csv_read_mem("t.csv", t, n, NULL, &ds), NNCL_E_INVALID);
+    ck_error_has("NNCL_MEMORY_LIMIT='a lot'", "512M");
+    size_t b;
+    setenv("NNCL_MEMORY_LIMIT", "1.5G", 1);
+    ck_assert_int_eq(nncl_data_memory_budget(&b, NULL, 0), NNCL_OK);
+    ck_assert_uint_eq(b, (size_t)3 << 29);
+    unsetenv("NNCL_MEMORY_LIMIT");
+    char why[160];
+    ck_assert_int_eq(nncl_data_memory_budget(&b, why, sizeof why), NNCL_OK);
+    ck_assert_uint_gt(b, 0);
+    ck_assert_ptr_nonnull(strstr(why, "half of the"));
+    free(t);
+}
+END_TEST
+
+/* Writes n bytes of text to the FIFO at path from a child process (or, with
+ * text NULL, digits without a line break until the reader goes away). */
+static pid_t fifo_writer(const char *path, const char *text, size_t n)
+{
+    pid_t pid = fork();
+    ck_assert_int_ge(pid, 0);
+    if (pid == 0) {
+        signal(SIGPIPE, SIG_IGN);
+        int fd = open(path, O_WRONLY);
+        if (fd < 0) _exit(1);
+        if (text) {
+            for (size_t k = 0; k < n;) {
+                ssize_t w = write(fd, text + k, n - k);
+                if (w <= 0) _exit(1);
+                k += (size_t)w;
+            }
+        } else {
+            static char digits[65536];
+            memset(digits, '7', sizeof digits);
+            while (write(fd, digits, sizeof digits) > 0) {}
+        }
+        _exit(0);
+    }
+    return pid;
+}
+
+START_TEST(streams)
+{
+    nncl_dataset ds;
+    const char *fifo = tu_path("fifo");
+    ck_assert_int_eq(mkfifo(fifo, 0600), 0);
+    /* a pipe is read as a stream */
+    const char *text = "a,b,y\n1,2,u\n3,4,v\n5,6,u\n";
+    pid_t w = fifo_writer(fifo, text, strlen(text));
+    ck_assert_msg(nncl_csv_read(fifo, NULL, &ds) == NNCL_OK, "%s", nncl_last_error());
+    ck_assert_uint_eq(ds.rows, 3);
+    nncl_dataset_free(&ds);
+    waitpid(w, NULL, 0);
+    /* a pipe without line breaks is refused after the limit */
+    w = fifo_writer(fifo, NULL, 0);
+    ck_assert_int_eq(nncl_csv_read(fifo, NULL, &ds), NNCL_E_FORMAT);
+    ck_error_has(fifo, "line 1: the header line is longer than 1048576 bytes");
+    waitpid(w, NULL, 0);
+
+    /* rows with a line break inside quotes, over several windows: the rows
+     * and the line numbers come out right wherever a window ends */
+    const char *p = tu_path("quoted.csv");
+    FILE *f = fopen(p, "w");
+    ck_assert_ptr_nonnull(f);
+    fprintf(f, "a,y\n");
+    size_t rows = 700000;
+    for (size_t i = 0; i < rows; i++) fprintf(f, "%zu,\"x\n%c\"\n", i, i % 3 ? 'y' : 'z');
+    fclose(f);
+    ck_assert_msg(nncl_csv_read(p, NULL, &ds) == NNCL_OK, "%s", nncl_last_error());
+    ck_assert_uint_eq(ds.rows, rows);
+    ck_assert_int_eq(ds.labels[rows - 1], (rows - 1) % 3 ? 0 : 1);
+    ck_assert_float_eq(ds.x_f32[rows - 1], (float)(rows - 1));
+    nncl_dataset_free(&ds);
+    f = fopen(p, "a");
+    fprintf(f, "7\n");
+    fclose(f);
+    ck_assert_int_eq(nncl_csv_read(p, NULL, &ds), NNCL_E_FORMAT);
+    char want[64];
+    snprintf(want, sizeof want, "line %zu: 1 field, expected 2", 2 + 2 * rows);
+    ck_error_has(p, want);
+}
+END_TEST
+
+START_TEST(test_file_without_label)
+{
+    nncl_dataset ds;
+    const char *const feats[] = {"a", "b"};
+    nncl_csv_options o = {.label = "y", .expect_features = feats, .expect_cols = 2};
+    ck_assert_int_eq(rd("a,b\n1,2\n", &o, &ds), NNCL_E_FORMAT);
+    ck_error_has("t.csv: line 1: the file lacks the label column 'y' that the training data has",
+                 "a, b");
+}
+END_TEST
+
+START_TEST(label_advice)
+{
+    nncl_dataset ds;
+    char text[256], t[16384];
+    /* one integer value per row: a regression target, guessed as classes */
+    size_t n = (size_t)sprintf(t, "a,price\n");
+    for (int i = 0; i < 200; i++) n += (size_t)sprintf(t + n, "%d,%d\n", i, 3 * i + 1);
+    ck_assert_int_eq(rd(t, NULL, &ds), NNCL_OK);
+    ck_assert_int_eq(ds.task, NNCL_TASK_CLASSIFY);
+    ck_assert_int_eq(nncl_label_advice(&ds, text, sizeof text), NNCL_LABEL_ADVICE_REGRESSION);
+    ck_assert_ptr_nonnull(strstr(text, "column 'price' has 200 distinct values for 200 rows"));
+    ck_assert_ptr_nonnull(strstr(text, "regression target?"));
+    nncl_dataset_free(&ds);
+    /* 20 named classes in 60 rows */
+    n = (size_t)sprintf(t, "a,kind\n");
+    for (int i = 0; i < 60; i++) n += (size_t)sprintf(t + n, "%d,k%d\n", i, i % 20);
+    ck_assert_int_eq(rd(t, NULL, &ds), NNCL_OK);
+    ck_assert_int_eq(nncl_label_advice(&ds, text, sizeof text), NNCL_LABEL_ADVICE_FEW_ROWS);
+    ck_assert_ptr_nonnull(strstr(text, "column 'kind' has 20 classes for 60 rows"));
+    nncl_dataset_free(&ds);
+    /* fine: 20 integer classes with 5 rows each; 10 classes with 2 */
+    n = (size_t)sprintf(t, "a,y\n");
+    for (int i = 0; i < 100; i++) n += (size_t)sprintf(t + n, "%d,%d\n", i, i % 20);
+    ck_assert_int_eq(rd(t, NULL, &ds), NNCL_OK);
+    ck_assert_int_eq(nncl_label_advice(&ds, text, sizeof text), NNCL_LABEL_ADVICE_NONE);
+    ck_assert_str_eq(text, "");
+    nncl_dataset_free(&ds);
+    n = (size_t)sprintf(t, "a,y\n");
+    for (int i = 0; i < 20; i++) n += (size_t)sprintf(t + n, "%d,%d\n", i, i % 10);
+    ck_assert_int_eq(rd(t, NULL, &ds), NNCL_OK);
+    ck_assert_int_eq(nncl_label_advice(&ds, NULL, 0), NNCL_LABEL_ADVICE_NONE);
+    nncl_dataset_free(&ds);
+    /* regression data gets none */
+    ck_assert_int_eq(rd("a,y\n1,0.5\n2,1.5\n", NULL, &ds), NNCL_OK);
+    ck_assert_int_eq(nncl_label_advice(&ds, text, sizeof text), NNCL_LABEL_ADVICE_NONE);
+    nncl_dataset_free(&ds);
+}
+END_TEST
+
 int main(void)
 {
     Suite *s = suite_create("csv");
@@ -538,6 +813,14 @@ int main(void)
     tcase_add_test(tc, files);
     tcase_add_test(tc, big_file_mapped);
     tcase_add_test(tc, predictions);
+    tcase_add_test(tc, line_limits);
+    tcase_add_test(tc, wide_rows);
+    tcase_add_test(tc, binary_files);
+    tcase_add_test(tc, non_finite_labels);
+    tcase_add_test(tc, memory_budget);
+    tcase_add_test(tc, streams);
+    tcase_add_test(tc, test_file_without_label);
+    tcase_add_test(tc, label_advice);
     suite_add_tcase(s, tc);
     return test_run_suite(s);
 }

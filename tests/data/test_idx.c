@@ -224,6 +224,35 @@ START_TEST(from_memory)
 }
 END_TEST
 
+START_TEST(memory_budget)
+{
+    uint8_t *d;
+    size_t count;
+    int h, w;
+    /* a small gzip file whose header claims 2^32 - 1 images of 1000x1000:
+     * refused before any allocation, naming the budget */
+    unsigned char hdr[16];
+    put_be32(hdr, 0x803);
+    put_be32(hdr + 4, 0xffffffffu);
+    put_be32(hdr + 8, 1000);
+    put_be32(hdr + 12, 1000);
+    const char *p = tu_write_gz("huge.gz", hdr, sizeof hdr);
+    ck_assert_int_eq(nncl_idx_load_images(p, &d, &count, &h, &w), NNCL_E_FORMAT);
+    ck_error_has(p, "4294967295 images of 1000x1000", "more than the data memory budget");
+    ck_assert_ptr_null(d);
+    /* NNCL_MEMORY_LIMIT: 60 bytes of pixels fit in 60 bytes, not in 59 */
+    size_t ni = make_images(img, 0x803, 5, 4, 3);
+    p = tu_write("small", img, ni);
+    setenv("NNCL_MEMORY_LIMIT", "59", 1);
+    ck_assert_int_eq(nncl_idx_load_images(p, &d, &count, &h, &w), NNCL_E_FORMAT);
+    ck_error_has(p, "5 images of 4x3 would take 60 bytes", "budget of 59 bytes (NNCL_MEMORY_LIMIT=59)");
+    setenv("NNCL_MEMORY_LIMIT", "60", 1);
+    ck_assert_int_eq(nncl_idx_load_images(p, &d, &count, &h, &w), NNCL_OK);
+    free(d);
+    unsetenv("NNCL_MEMORY_LIMIT");
+}
+END_TEST
+
 int main(void)
 {
     Suite *s = suite_create("idx");
@@ -237,6 +266,7 @@ int main(void)
     tcase_add_test(tc, pair_mismatch);
     tcase_add_test(tc, missing_and_directory);
     tcase_add_test(tc, from_memory);
+    tcase_add_test(tc, memory_budget);
     suite_add_tcase(s, tc);
     return test_run_suite(s);
 }
