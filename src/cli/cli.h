@@ -16,6 +16,12 @@ typedef struct cli_globals {
     bool json;              /* --json */
 } cli_globals;
 
+/* The whole command line (command_line.c): main() keeps it, so a run can
+ * record the global options given before its subcommand. argv[0] is the
+ * program, argv[command_at] the subcommand. Returns argc, 0 when unset. */
+void cli_command_line_set(int argc, char **argv, int command_at);
+int cli_command_line(char ***argv, int *command_at);
+
 /* "nncl: error: ..." on stderr. */
 void cli_error(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 /* "nncl: warning: ..." on stderr. */
@@ -45,5 +51,6 @@ int cmd_sweep(const cli_globals *g, int argc, char **argv);
 int cmd_compare(const cli_globals *g, int argc, char **argv);
 int cmd_predict(const cli_globals *g, int argc, char **argv);
 int cmd_bench(const cli_globals *g, int argc, char **argv);
+int cmd_check(const cli_globals *g, int argc, char **argv);
 
 #endif

@@ -1,4 +1,5 @@
-/* `nncl predict RUN_DIR|MODEL --data FILE`: one prediction per input row. */
+/* `nncl predict RUN_DIR|MODEL --data FILE`: one prediction per input row,
+ * with --proba each class's probability too. */
 #include <getopt.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -7,12 +8,13 @@
 
 #include "cli/cli.h"
 #include "cli/model_arg.h"
+#include "cli/predict_proba.h"
 
 static void usage(FILE *out)
 {
     fprintf(out,
             "usage: nncl predict RUN_DIR|MODEL --data FILE|DIR|NAME [--out FILE] [--format plain|kaggle]\n"
-            "                    [--device DEVICE]\n"
+            "                    [--proba] [--device DEVICE]\n"
             "\n"
             "Writes one prediction per input: a class name (classification) or a number\n"
             "(regression). FILE is a CSV table with the model's feature columns (a label\n"
@@ -20,6 +22,9 @@ static void usage(FILE *out)
             "a directory or dataset name predicts its test images.\n"
             "  --format plain   a header 'prediction', then one value per line (default)\n"
             "  --format kaggle  Kaggle's submission file: ImageId,Label with ImageId from 1\n"
+            "  --proba          classifiers: the header 'prediction' then one column per class\n"
+            "                   (named by its class name), each row the predicted class and\n"
+            "                   every class's probability (they sum to 1)\n"
             "  --out FILE       write there (atomically) instead of to standard output\n");
 }
 
@@ -64,10 +69,11 @@ int cmd_predict(const cli_globals *g, int argc, char **argv)
 {
     const char *device = g->device, *data = NULL, *out_path = NULL;
     nncl_pred_format fmt = NNCL_PRED_PLAIN;
+    bool with_proba = false;
     static const struct option opts[] = {
         {"data", required_argument, NULL, 'D'}, {"out", required_argument, NULL, 'o'},
         {"format", required_argument, NULL, 'f'}, {"device", required_argument, NULL, 'd'},
-        {"help", no_argument, NULL, 'h'}, {NULL, 0, NULL, 0},
+        {"proba", no_argument, NULL, 'p'}, {"help", no_argument, NULL, 'h'}, {NULL, 0, NULL, 0},
     };
     optind = 1;
     opterr = 0;
@@ -77,6 +83,7 @@ int cmd_predict(const cli_globals *g, int argc, char **argv)
         case 'D': data = optarg; break;
         case 'o': out_path = optarg; break;
         case 'd': device = optarg; break;
+        case 'p': with_proba = true; break;
         case 'f':
             if (strcmp(optarg, "plain") == 0) {
                 fmt = NNCL_PRED_PLAIN;
@@ -109,6 +116,18 @@ int cmd_predict(const cli_globals *g, int argc, char **argv)
         cli_error("--format kaggle is for classifiers; this model does regression");
         return CLI_USAGE;
     }
+    if (with_proba && !classify) {
+        model_arg_free(&m);
+        cli_error("--proba is for classifiers; %s does regression (it predicts numbers, without classes)",
+                  m.model_path);
+        return CLI_USAGE;
+    }
+    if (with_proba && fmt == NNCL_PRED_KAGGLE) {
+        model_arg_free(&m);
+        cli_error("--proba writes its own table (prediction, then one column per class); it does not go with "
+                  "--format kaggle, whose submission file holds the label alone");
+        return CLI_USAGE;
+    }
     nncl_dataset ds = {0};
     st = load_inputs(&m, data, &ds);
     if (st == NNCL_OK && ds.cols != md->cfg.sizes[0])
@@ -135,10 +154,16 @@ int cmd_predict(const cli_globals *g, int argc, char **argv)
         return rc;
     }
     int32_t *pred = NULL;
-    float *values = NULL;
+    float *values = NULL, *proba = NULL;
     nncl_eval_result r;
-    st = model_arg_run(&m, dev, &ds, &pred, &values, &r);
-    if (st == NNCL_OK && out_path)
+    int k = (int)md->cfg.sizes[md->cfg.layers];
+    const char *const *names = md->num_classes == k ? (const char *const *)md->class_names : NULL;
+    st = model_arg_run(&m, dev, &ds, &pred, &values, with_proba ? &proba : NULL, &r);
+    if (st == NNCL_OK && with_proba && out_path)
+        st = proba_csv_write(out_path, ds.rows, pred, k, names, proba);
+    else if (st == NNCL_OK && with_proba)
+        st = proba_csv_print(stdout, "standard output", ds.rows, pred, k, names, proba);
+    else if (st == NNCL_OK && out_path)
         st = nncl_csv_write_predictions(out_path, fmt, ds.rows, pred, md->num_classes,
                                         (const char *const *)md->class_names, values);
     else if (st == NNCL_OK)
@@ -149,6 +174,7 @@ int cmd_predict(const cli_globals *g, int argc, char **argv)
     rc = st == NNCL_OK ? CLI_OK : cli_fail(st);
     free(pred);
     free(values);
+    free(proba);
     nncl_device_close(dev);
     nncl_dataset_free(&ds);
     model_arg_free(&m);

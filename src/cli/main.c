@@ -21,6 +21,8 @@ static void usage(FILE *out)
             "  sweep       train over a grid of hyper-parameters, one run per point\n"
             "  compare     runs and sweeps side by side: differing flags and results\n"
             "  bench       GEMM GFLOP/s and a training step's time on every device\n"
+            "  check       every op, gradients, training and determinism against host,\n"
+            "              on every device: run it first on a new GPU or driver\n"
             "  devices     list devices (the same as --device list)\n"
             "\n"
             "global options:\n"
@@ -54,6 +56,7 @@ static const struct {
     {"sweep", cmd_sweep},
     {"compare", cmd_compare},
     {"bench", cmd_bench},
+    {"check", cmd_check},
     {"devices", cmd_devices},
 };
 
@@ -113,6 +116,7 @@ int main(int argc, char **argv)
         printf("nncl %s\n", nncl_version());
         return CLI_OK;
     }
+    cli_command_line_set(argc, argv, i);
     for (size_t c = 0; c < sizeof commands / sizeof commands[0]; c++)
         if (strcmp(argv[i], commands[c].name) == 0)
             return commands[c].run(&g, argc - i, argv + i);

@@ -14,6 +14,7 @@ nncl_status model_arg_load(const char *arg, model_arg *out)
     if (stat(arg, &sb) != 0)
         return nncl_fail(NNCL_E_IO, "%s: no such run directory or model file", arg);
     if (S_ISDIR(sb.st_mode)) {
+        snprintf(out->run_dir, sizeof out->run_dir, "%s", arg);
         snprintf(out->model_path, sizeof out->model_path, "%s/model.safetensors", arg);
         if (stat(out->model_path, &sb) != 0)
             return nncl_fail(NNCL_E_IO, "%s: a directory without model.safetensors (not a finished run?)", arg);
@@ -42,7 +43,7 @@ static const char *str(json_t *obj, const char *key)
     return json_is_string(v) ? json_string_value(v) : NULL;
 }
 
-nncl_status model_arg_train_options(const model_arg *m, const cli_globals *g, train_options *o)
+nncl_status model_arg_train_options(model_arg *m, const cli_globals *g, train_options *o)
 {
     char *argv[] = {"train", NULL};
     if (train_options_parse(o, g, 1, argv) != CLI_OK)
@@ -54,7 +55,11 @@ nncl_status model_arg_train_options(const model_arg *m, const cli_globals *g, tr
     json_t *data = json_object_get(m->config, "data");
     if (!json_is_object(data) || !str(data, "name"))
         return nncl_fail(NNCL_E_FORMAT, "%s: config.json has no data.name", m->model_path);
-    o->data = str(data, "name");
+    nncl_status st = run_data_locate(m->config, m->run_dir, &m->data);
+    if (st != NNCL_OK)
+        return st;
+    o->data = m->data.data;
+    o->test_file = m->data.test[0] ? m->data.test : NULL;
     o->label = str(data, "label");
     const char *task = str(data, "task");
     o->task = task && strcmp(task, "regress") == 0 ? NNCL_CSV_TASK_REGRESS : NNCL_CSV_TASK_CLASSIFY;
@@ -67,9 +72,6 @@ nncl_status model_arg_train_options(const model_arg *m, const cli_globals *g, tr
         o->limit = (size_t)json_integer_value(v);
     if (json_is_integer(v = json_object_get(m->config, "seed")))
         o->seed = (uint64_t)json_integer_value(v);
-    const char *from = str(data, "test_from");
-    if (from && strncmp(from, "--test ", 7) == 0)
-        o->test_file = from + 7;
     return NNCL_OK;
 }
 
@@ -87,13 +89,37 @@ nncl_csv_options model_arg_csv_options(const model_arg *m, nncl_csv_label_mode m
     return c;
 }
 
+/* Softmax of each row of logits (rows x k), in place, in double precision. */
+static void softmax_rows(float *x, size_t rows, size_t k)
+{
+    for (size_t i = 0; i < rows; i++) {
+        float *row = x + i * k;
+        double max = row[0], sum = 0;
+        for (size_t c = 1; c < k; c++)
+            max = row[c] > max ? row[c] : max;
+        for (size_t c = 0; c < k; c++)
+            sum += exp((double)row[c] - max);
+        for (size_t c = 0; c < k; c++)
+            row[c] = (float)(exp((double)row[c] - max) / sum);
+    }
+}
+
 nncl_status model_arg_run(const model_arg *m, nncl_device *dev, const nncl_dataset *ds, int32_t **pred,
-                          float **values, nncl_eval_result *r)
+                          float **values, float **proba, nncl_eval_result *r)
 {
     bool classify = m->model.cfg.task == NNCL_TASK_CLASSIFY;
+    size_t k = m->model.cfg.sizes[m->model.cfg.layers];
+    if (proba)
+        *proba = NULL;
+    if (ds->rows == 0)
+        return nncl_fail(NNCL_E_INVALID, "no rows to run the model on");
+    if (proba && !classify)
+        return nncl_fail(NNCL_E_INVALID, "class probabilities: the model does regression");
     *pred = classify ? malloc(ds->rows * sizeof **pred) : NULL;
     *values = classify ? NULL : malloc(ds->rows * sizeof **values);
-    if (!*pred && !*values)
+    if (proba)
+        *proba = malloc(ds->rows * k * sizeof **proba);
+    if ((!*pred && !*values) || (proba && !*proba))
         return nncl_fail(NNCL_E_NOMEM, "out of memory for %zu predictions", ds->rows);
     nncl_net *net = NULL;
     nncl_device_data dd = {0};
@@ -102,6 +128,12 @@ nncl_status model_arg_run(const model_arg *m, nncl_device *dev, const nncl_datas
         st = nncl_device_data_upload(dev, ds, &dd);
     if (st == NNCL_OK)
         st = nncl_net_evaluate(net, &dd, *pred, *values, r);
+    /* A second pass for the outputs themselves: the classes stay exactly
+     * those of the pass above (the device's argmax). */
+    if (st == NNCL_OK && proba)
+        st = nncl_net_outputs(net, &dd, *proba);
+    if (st == NNCL_OK && proba)
+        softmax_rows(*proba, ds->rows, k);
     nncl_device_data_free(&dd);
     nncl_net_free(net);
     return st;

@@ -1,5 +1,6 @@
 /* config.json: everything a run was made of (the command, the data, the
  * network, the optimiser), written when the run starts. */
+#include "cli/run_data.h"
 #include "cli/train_options.h"
 #include "cli/train_run.h"
 #include "nncl/model.h"
@@ -13,12 +14,27 @@ static json_t *names_array(char **names, int n)
     return a;
 }
 
+/* The command that made the run, without the program's name (the report
+ * page prefixes "nncl"): the global options given before the subcommand
+ * (`--device host`: they decide the run too), then argv ("train ..."; a
+ * sweep's trial gets its own, after the sweep's globals). */
+static json_t *command_record(int argc, char **argv)
+{
+    json_t *cmd = json_array();
+    char **line;
+    int at;
+    int line_argc = cli_command_line(&line, &at);
+    for (int i = 1; i < at && i < line_argc && argc > 0; i++)
+        json_array_append_new(cmd, json_string(line[i]));
+    for (int i = 0; i < argc; i++)
+        json_array_append_new(cmd, json_string(argv[i]));
+    return cmd;
+}
+
 json_t *train_config_record(const train_options *o, const nncl_device_info *dev, const splits *s,
                             const nncl_net_config *cfg, size_t batch, int argc, char **argv)
 {
-    json_t *cmd = json_array();
-    for (int i = 0; i < argc; i++)
-        json_array_append_new(cmd, json_string(argv[i]));
+    json_t *cmd = command_record(argc, argv);
     json_t *layers = json_array();
     for (int l = 0; l <= cfg->layers; l++)
         json_array_append_new(layers, json_integer((json_int_t)cfg->sizes[l]));
@@ -50,6 +66,10 @@ json_t *train_config_record(const train_options *o, const nncl_device_info *dev,
                         s->train.image_h > 0 ? json_pack("[i, i]", s->train.image_h, s->train.image_w) : json_null());
     json_object_set_new(data, "feature_names",
                         s->train.feature_names ? names_array(s->train.feature_names, (int)s->train.cols) : json_null());
+    /* Where the data lies, for `nncl eval RUN_DIR` from any directory (kept
+     * out of "data", which a resume compares with what it rebuilds). */
+    json_t *paths = run_data_record(o, s);
+    json_object_set_new(j, "data_paths", paths ? paths : json_null());
     json_object_set_new(j, "model",
                         json_pack("{s:o, s:s, s:f, s:s, s:f, s:f, s:s}", "layers", layers, "activation",
                                   nncl_act_name(cfg->act), "leaky_slope", (double)cfg->act_param, "init",
