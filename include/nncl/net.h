@@ -170,7 +170,8 @@ nncl_status nncl_net_read_argmax(nncl_net *net, size_t rows, int32_t *out);
 
 /* Evaluate a whole device dataset in batches (its order must be set): fills
  * the mean loss and accuracy (classification) or mean squared error and mean
- * absolute error (regression), in units of the standardised target. If
+ * absolute error (regression), in the target's own units (not the
+ * standardised ones the network trains on). If
  * predictions is not NULL it receives argmax classes (classify, int32) for
  * every row in order; for regression, values (float) via pred_values. */
 typedef struct nncl_eval_result {

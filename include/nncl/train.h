@@ -160,7 +160,8 @@ typedef struct nncl_train_hooks {
 typedef struct nncl_divergence {
     unsigned long step;         /* the step at which it was seen */
     int epoch;                  /* the epoch (from 1) of that step */
-    double loss;                /* the mean training loss that showed it (NaN, inf, or past limit) */
+    double loss;                /* the mean training loss that showed it (NaN, inf, or past limit;
+                                   for regression, over the standardised target, as limit) */
     double lr;                  /* the learning rate of that step */
     double limit;               /* the largest mean loss taken as training */
     int layer;                  /* from 1: the layer whose weights grew the most */

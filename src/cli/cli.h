@@ -21,6 +21,10 @@ typedef struct cli_globals {
  * program, argv[command_at] the subcommand. Returns argc, 0 when unset. */
 void cli_command_line_set(int argc, char **argv, int command_at);
 int cli_command_line(char ***argv, int *command_at);
+/* As a JSON array of strings, for a record: the global options of the
+ * command line, then argv (the subcommand's: "train ..."). */
+struct json_t;
+struct json_t *cli_command_json(int argc, char **argv);
 
 /* "nncl: error: ..." on stderr. */
 void cli_error(const char *fmt, ...) __attribute__((format(printf, 1, 2)));

@@ -117,9 +117,7 @@ static json_t *trial_json(const sweep_plan *p, size_t i, const char *sweep_dir)
 
 static nncl_status write_sweep_json(const sweep_plan *p, const char *sweep_dir, int argc, char **argv)
 {
-    json_t *cmd = json_array(), *trials = json_array(), *counts = json_object();
-    for (int i = 0; i < argc; i++)
-        json_array_append_new(cmd, json_string(argv[i]));
+    json_t *cmd = cli_command_json(argc, argv), *trials = json_array(), *counts = json_object();
     for (size_t i = 0; i < p->n_trials; i++) {
         json_t *t = trial_json(p, i, sweep_dir);
         const char *s = json_string_value(json_object_get(t, "status"));

@@ -124,6 +124,12 @@ typedef struct train_view {
     double checkpoint_at;       /* when checkpoint.bin was last written (monotonic), 0: never */
     bool tty, classify, full_batch;
     int epochs;
+    /* For the progress bar's rate and ETA: when training started, at which
+     * step (a resumed run's), the steps it will take, the rows a step. */
+    double t0;
+    unsigned long step0, total_steps;
+    size_t batch;
+    double last_train_loss;     /* the last finished epoch's, or NaN */
     bool progress_shown;
     test_point test[2];
 } train_view;
@@ -190,15 +196,26 @@ static void on_progress(void *ctx, int epoch, size_t step, size_t steps, double 
     test_reached(v->test, AT_STEP, (unsigned long)(epoch - 1) * steps + step);
     if (!v->tty || v->o->quiet)
         return;
-    int width = 30, done = (int)((double)width * (double)step / (double)steps);
-    char bar[64];
+    int width = 24, done = (int)((double)width * (double)step / (double)steps);
+    char bar[64], rate[32], eta[32] = "";
     for (int i = 0; i < width; i++)
         bar[i] = i < done ? '=' : (i == done ? '>' : ' ');
     bar[width] = '\0';
-    fprintf(stderr, "\r\033[Kepoch %d/%d [%s] %3.0f%%  loss %.4f", epoch, v->epochs, bar,
-            100.0 * (double)step / (double)steps, loss);
+    /* The rate and the time left, from the steps taken since training began. */
+    unsigned long now_step = (unsigned long)(epoch - 1) * steps + step;
+    double elapsed = nncl_seconds_now() - v->t0;
+    double per_step = now_step > v->step0 ? elapsed / (double)(now_step - v->step0) : 0;
+    count(per_step > 0 ? (size_t)((double)v->batch / per_step) : 0, rate);
+    if (per_step > 0 && v->total_steps >= now_step) {
+        unsigned long left = (unsigned long)(per_step * (double)(v->total_steps - now_step) + 0.5);
+        snprintf(eta, sizeof eta, "ETA %lu:%02lu", left / 60, left % 60);
+    }
+    fprintf(stderr, "\r\033[Kepoch %d/%d [%s] %zu/%zu  %s samples/s  %s  loss %.4g", epoch, v->epochs, bar, step,
+            steps, rate, eta, loss);
     if (v->classify)
         fprintf(stderr, "  acc %.2f%%", 100 * acc);
+    else
+        fprintf(stderr, "  mae %.4g", acc);
     fflush(stderr);
     v->progress_shown = true;
 }
@@ -209,6 +226,7 @@ static nncl_status on_epoch(void *ctx, const nncl_epoch_metrics *m)
     nncl_status st = run_dir_add_metrics(v->run, m);
     if (st != NNCL_OK)
         return st;
+    v->last_train_loss = m->train_loss;
     bool show = m->epoch % v->o->log_every == 0 || m->epoch == v->epochs || m->epoch == 1;
     if (v->o->quiet || !show) {
         test_reached(v->test, AT_EPOCH, (unsigned long)m->epoch);
@@ -218,19 +236,19 @@ static nncl_status on_epoch(void *ctx, const nncl_epoch_metrics *m)
     char sps[32];
     const char *word = v->full_batch ? "iteration" : "epoch";
     int digits = snprintf(NULL, 0, "%d", v->epochs);
-    printf("%s %*d/%d  train loss %.4f ", word, digits, m->epoch, v->epochs, m->train_loss);
+    /* A regression's loss is the mean squared error, in the target's units
+     * squared, and its MAE in the target's units (as the final line). */
     if (v->classify)
-        printf("acc %6.2f%%", 100 * m->train_accuracy);
+        printf("%s %*d/%d  train loss %.4f acc %6.2f%%", word, digits, m->epoch, v->epochs, m->train_loss,
+               100 * m->train_accuracy);
     else
-        printf("mae %.4f", m->train_accuracy);
-    if (!isnan(m->val_loss)) {
-        printf("  val loss %.4f ", m->val_loss);
-        if (v->classify)
-            printf("acc %6.2f%%", 100 * m->val_accuracy);
-        else
-            printf("mae %.4f", m->val_accuracy);
-    }
-    printf("  lr %.3g  %.1f s  %s samples/s\n", m->lr, m->seconds, count((size_t)m->samples_per_second, sps));
+        printf("%s %*d/%d  train mse %.4g mae %.4g", word, digits, m->epoch, v->epochs, m->train_loss,
+               m->train_accuracy);
+    if (!isnan(m->val_loss) && v->classify)
+        printf("  val loss %.4f acc %6.2f%%", m->val_loss, 100 * m->val_accuracy);
+    else if (!isnan(m->val_loss))
+        printf("  val mse %.4g mae %.4g", m->val_loss, m->val_accuracy);
+    printf("  lr %.3g  %.1f s elapsed  %s samples/s\n", m->lr, m->seconds, count((size_t)m->samples_per_second, sps));
     fflush(stdout);
     test_reached(v->test, AT_EPOCH, (unsigned long)m->epoch);
     return NNCL_OK;
@@ -287,7 +305,7 @@ static void print_divergence(const nncl_divergence *d, const train_options *o, c
         fprintf(stderr, "  layer %d's weights grew the most: largest |w| %.3g at the start, %.3g then\n", d->layer,
                 d->max_before, d->max_after);
     if (d->lr != o->schedule.lr)
-        fprintf(stderr, "  the learning rate was %g at that step (--lr %g, --schedule %s%s)\n", d->lr, o->schedule.lr,
+        fprintf(stderr, "  the learning rate was %.3g at that step (--lr %g, --schedule %s%s)\n", d->lr, o->schedule.lr,
                 schedule_name(o->schedule.kind), o->schedule.warmup_epochs > 0 ? ", with warm-up" : "");
     fprintf(stderr, "  try a smaller --lr (a tenth is a start)%s\n",
             o->optim.kind == NNCL_OPTIM_SGD ? ", or --opt adam, which is less sensitive to it" : "");
@@ -549,11 +567,15 @@ static int run_training(nncl_device *dev, const train_options *op, splits *sp, i
         (st = nncl_net_init(net, o.init, o.init_param, o.seed)) != NNCL_OK ||
         (st = nncl_net_set_transform(net, shift, scale)) != NNCL_OK)
         goto fail;
+    /* What guessing scores: ln K for K classes; for a regression, predicting
+     * the mean, whose squared error is the target's variance. */
+    double guess_loss = classify ? log((double)s.train.num_classes) : 1.0;
     if (!classify) {
         double mean, sd;
         if ((st = nncl_dataset_target_stats(&s.train, &mean, &sd)) != NNCL_OK)
             goto fail;
         nncl_net_set_target_transform(net, (float)mean, (float)(1.0 / sd));
+        guess_loss = sd * sd;
     }
     if (o.faithful)
         nncl_net_set_tutorial_quirks(net, o.faithful_rows, true);
@@ -590,6 +612,7 @@ static int run_training(nncl_device *dev, const train_options *op, splits *sp, i
         config = json_incref(resume->config);
     }
     run_made = true;
+    run->regress = !classify;
     if ((st = run_dir_write_json(run, "config.json", config)) != NNCL_OK ||
         (st = write_summary(run, "running", info, &out, classify)) != NNCL_OK)
         goto fail;
@@ -630,6 +653,11 @@ static int run_training(nncl_device *dev, const train_options *op, splits *sp, i
     nncl_train_config tc = {.batch = batch, .epochs = o.epochs, .early_stop = o.early_stop, .seed = o.seed,
                             .shuffle = batch < s.train.rows, .schedule = o.schedule, .optim = o.optim};
     tc.progress_every = view.tty && !o.quiet ? 20 : 0;
+    view.t0 = nncl_seconds_now();
+    view.step0 = ckpt ? (unsigned long)ckpt->state.step : 0;
+    view.batch = batch;
+    view.total_steps = (unsigned long)o.epochs * ((s.train.rows + batch - 1) / batch);
+    view.last_train_loss = NAN;
     if (view.test[0].at == AT_STEP || view.test[1].at == AT_STEP)
         tc.progress_every = 1;
     /* Validation costs a pass over its rows (and, at full batch, a re-gather of
@@ -714,6 +742,13 @@ static int run_training(nncl_device *dev, const train_options *op, splits *sp, i
                    "%d and kept epoch %d's weights\n",
                    out.result.epochs - out.result.best_epoch, out.result.best_epoch, out.result.epochs,
                    out.result.best_epoch);
+        /* A run that ends far worse than guessing learned nothing: say so.
+         * (Twice: an untrained network starts about at guessing, a little
+         * above or below, so one short epoch must not trip it.) */
+        if (!o.silent && out.result.status == NNCL_RUN_OK && view.last_train_loss > 2 * guess_loss)
+            cli_warning("the training loss ended at %.4g, more than twice what guessing scores (%.4g, %s): the "
+                        "network learned nothing; try a smaller --lr (this run: %g)", view.last_train_loss, guess_loss,
+                        classify ? "ln of the number of classes" : "the target's variance", o.schedule.lr);
         if (o.silent)
             ;
         else if (out.result.status == NNCL_RUN_INTERRUPTED)

@@ -235,7 +235,8 @@ static void number(char *out, size_t len, double v)
 nncl_status run_dir_add_metrics(run_dir *r, const nncl_epoch_metrics *m)
 {
     if (r->metrics_len == 0 &&
-        !append(r, "epoch,step,train_loss,train_accuracy,val_loss,val_accuracy,lr,seconds\n"))
+        !append(r, r->regress ? "epoch,step,train_loss,train_mae,val_loss,val_mae,lr,seconds\n"
+                              : "epoch,step,train_loss,train_accuracy,val_loss,val_accuracy,lr,seconds\n"))
         return nncl_fail(NNCL_E_NOMEM, "out of memory for metrics");
     char tl[32], ta[32], vl[32], va[32], lr[32], line[256];
     number(tl, sizeof tl, m->train_loss);

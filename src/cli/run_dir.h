@@ -16,6 +16,7 @@ typedef struct run_dir {
     double metrics_written_at;  /* when (monotonic seconds), 0 = never */
     int lock_fd;                /* the directory, held under flock while training */
     bool locked;
+    bool regress;               /* metrics.csv's columns are a regression's (train_mae, val_mae) */
 } run_dir;
 
 /* Create out_dir (which must not exist, or be an empty directory), or, with

@@ -14,27 +14,10 @@ static json_t *names_array(char **names, int n)
     return a;
 }
 
-/* The command that made the run, without the program's name (the report
- * page prefixes "nncl"): the global options given before the subcommand
- * (`--device host`: they decide the run too), then argv ("train ..."; a
- * sweep's trial gets its own, after the sweep's globals). */
-static json_t *command_record(int argc, char **argv)
-{
-    json_t *cmd = json_array();
-    char **line;
-    int at;
-    int line_argc = cli_command_line(&line, &at);
-    for (int i = 1; i < at && i < line_argc && argc > 0; i++)
-        json_array_append_new(cmd, json_string(line[i]));
-    for (int i = 0; i < argc; i++)
-        json_array_append_new(cmd, json_string(argv[i]));
-    return cmd;
-}
-
 json_t *train_config_record(const train_options *o, const nncl_device_info *dev, const splits *s,
                             const nncl_net_config *cfg, size_t batch, int argc, char **argv)
 {
-    json_t *cmd = command_record(argc, argv);
+    json_t *cmd = cli_command_json(argc, argv);
     json_t *layers = json_array();
     for (int l = 0; l <= cfg->layers; l++)
         json_array_append_new(layers, json_integer((json_int_t)cfg->sizes[l]));

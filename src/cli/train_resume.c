@@ -13,6 +13,7 @@
 
 #include "cli/cli.h"
 #include "report/run_liveness.h"
+#include "cli/run_data.h"
 #include "cli/train_run.h"
 #include "nncl/model.h"
 
@@ -294,9 +295,7 @@ static bool file_exists(const char *path)
 static json_t *resume_record(const nncl_checkpoint *c, int epochs, const nncl_device_info *dev, int argc,
                              char **argv)
 {
-    json_t *cmd = json_array();
-    for (int i = 0; i < argc; i++)
-        json_array_append_new(cmd, json_string(argv[i]));
+    json_t *cmd = cli_command_json(argc, argv);
     char when[32];
     time_t now = time(NULL);
     struct tm tm;
@@ -424,6 +423,17 @@ int train_resume_command(const cli_globals *g, int argc, char **argv)
     if ((rc = open_device(config, o.device, &dev)) != CLI_OK)
         goto done;
     const nncl_device_info *info = nncl_device_get_info(dev);
+    /* The data from any directory, as eval finds it (relative to the run
+     * directory first); its hash is checked below. */
+    run_data_found found;
+    if ((st = run_data_locate(config, a.dir, &found)) != NNCL_OK) {
+        rc = cli_fail(st);
+        goto done;
+    }
+    o.data = found.data;
+    o.test_file = found.test[0] ? found.test : NULL;
+    if (found.note[0] && !o.quiet)
+        fprintf(stderr, "%s", found.note);
     if ((st = load_splits(&o, &s)) != NNCL_OK) {
         rc = cli_fail(st);
         goto done;
@@ -440,6 +450,12 @@ int train_resume_command(const cli_globals *g, int argc, char **argv)
         goto done;
     }
     json_t *rebuilt = train_config_json(&o, info, &s, 0, NULL);
+    /* Found elsewhere, the same bytes (checked above) keep the names the run
+     * recorded for them. */
+    json_t *rdata = json_object_get(rebuilt, "data");
+    json_object_set(rdata, "name", json_object_get(data, "name"));
+    json_object_set(rdata, "files", json_object_get(data, "files"));
+    json_object_set(rdata, "test_from", json_object_get(data, "test_from"));
     run_dir_file(&run, "config.json", path, sizeof path);
     st = check_rebuilt(config, rebuilt, path);
     json_decref(rebuilt);

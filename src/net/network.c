@@ -766,9 +766,14 @@ nncl_status nncl_net_evaluate(nncl_net *net, const nncl_device_data *dd, int32_t
         return st;
     out->rows = dd->rows;
     out->loss = s0 / (double)dd->rows;
-    if (classify)
+    if (classify) {
         out->accuracy = s1 / (double)dd->rows;
-    else
-        out->mae = s1 / (double)dd->rows;
+    } else {
+        /* Trained on standardised targets t' = (t - shift) * scale: the
+         * loss and MAE are given in the target's own units. */
+        double sd = 1.0 / (double)net->t_scale;
+        out->loss *= sd * sd;
+        out->mae = s1 / (double)dd->rows * sd;
+    }
     return NNCL_OK;
 }

@@ -63,10 +63,13 @@ nncl_status nncl_net_probe(nncl_net *net, const nncl_device_data *dd, nncl_eval_
     if (st == NNCL_OK && dd->rows > 0) {
         ev->rows = dd->rows;
         ev->loss = s0 / (double)dd->rows;
-        if (cfg->task == NNCL_TASK_CLASSIFY)
+        if (cfg->task == NNCL_TASK_CLASSIFY) {
             ev->accuracy = s1 / (double)dd->rows;
-        else
-            ev->mae = s1 / (double)dd->rows;
+        } else {
+            double sd = 1.0 / (double)net->t_scale;     /* in the target's units */
+            ev->loss *= sd * sd;
+            ev->mae = s1 / (double)dd->rows * sd;
+        }
         const unsigned char *al = alive;
         for (int l = 1; alive && l < L; l++) {
             size_t w = cfg->sizes[l], dead = 0;

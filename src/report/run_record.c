@@ -16,6 +16,7 @@
 #define MAX_JSON_FILE ((size_t)256 << 20)
 #define MAX_METRICS_FILE ((size_t)256 << 20)
 #define METRICS_HEADER "epoch,step,train_loss,train_accuracy,val_loss,val_accuracy,lr,seconds"
+#define METRICS_HEADER_REGRESS "epoch,step,train_loss,train_mae,val_loss,val_mae,lr,seconds"
 
 static void note_missing(run_record *r, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 
@@ -131,8 +132,10 @@ nncl_status run_metrics_read(const char *path, nncl_epoch_metrics **out, size_t 
         *nl = '\0';
         lineno++;
         if (lineno == 1) {
-            if (strcmp(line, METRICS_HEADER) != 0)
-                st = nncl_fail(NNCL_E_FORMAT, "%s: line 1: expected the header %s", path, METRICS_HEADER);
+            /* A regression's MAE comes in the accuracy's place. */
+            if (strcmp(line, METRICS_HEADER) != 0 && strcmp(line, METRICS_HEADER_REGRESS) != 0)
+                st = nncl_fail(NNCL_E_FORMAT, "%s: line 1: expected the header %s (or, for a regression, %s)", path,
+                               METRICS_HEADER, METRICS_HEADER_REGRESS);
             line = nl + 1;
             continue;
         }

@@ -108,6 +108,20 @@ static nncl_status record_snapshot(const nncl_net *net, const nncl_train_config 
     return hooks->on_snapshot(hooks->ctx, &sn->info, sn->params);
 }
 
+/* The factors that turn the accumulator's training loss and MAE (over the
+ * standardised targets a regression trains on) into the target's units,
+ * as the evaluations report them; 1 for classification. */
+static void metric_units(const nncl_net *net, double *loss_unit, double *mae_unit)
+{
+    *loss_unit = *mae_unit = 1.0;
+    if (nncl_net_get_config(net)->task == NNCL_TASK_CLASSIFY)
+        return;
+    float shift, scale;
+    nncl_net_get_target_transform(net, &shift, &scale);
+    *mae_unit = 1.0 / (double)scale;
+    *loss_unit = *mae_unit * *mae_unit;
+}
+
 /* Take a snapshot after step t: read what it needs from the device now
  * (the training loss, the probe, the parameters), and record it now, or,
  * with defer, at the next record_snapshot. seen: the rows trained this
@@ -133,8 +147,10 @@ static nncl_status take_snapshot(nncl_net *net, const nncl_train_config *cfg, co
         if ((st = nncl_net_acc_read(net, &s0, &s1)) != NNCL_OK)
             return st;
         size_t rows = seen > sn->acc_seen ? seen - sn->acc_seen : 0;
-        info->train_loss = rows ? (float)((s0 - sn->acc0) / (double)rows) : NAN;
-        info->train_accuracy = rows ? (float)((s1 - sn->acc1) / (double)rows) : NAN;
+        double lu, mu;
+        metric_units(net, &lu, &mu);
+        info->train_loss = rows ? (float)((s0 - sn->acc0) / (double)rows * lu) : NAN;
+        info->train_accuracy = rows ? (float)((s1 - sn->acc1) / (double)rows * mu) : NAN;
         sn->acc0 = s0;
         sn->acc1 = s1;
         sn->acc_seen = seen;
@@ -340,6 +356,8 @@ nncl_status nncl_train(nncl_net *net, const nncl_train_config *cfg, nncl_device_
     divergence_watch dw;
     if (st == NNCL_OK)
         st = divergence_watch_init(&dw, net);
+    double loss_unit, mae_unit;
+    metric_units(net, &loss_unit, &mae_unit);
     if (st == NNCL_OK && hooks->on_snapshot)
         st = snapshots_init(&sn, net, cfg, (uint64_t)cfg->epochs * steps_per_epoch);
     v.t0 = nncl_seconds_now() - (from ? from->seconds : 0.0);
@@ -445,8 +463,8 @@ nncl_status nncl_train(nncl_net *net, const nncl_train_config *cfg, nncl_device_
                 double s0, s1;
                 st = nncl_net_acc_read(net, &s0, &s1);
                 if (st == NNCL_OK)
-                    hooks->on_progress(hooks->ctx, epoch + 1, s + 1, steps_per_epoch, s0 / (double)seen,
-                                       s1 / (double)seen);
+                    hooks->on_progress(hooks->ctx, epoch + 1, s + 1, steps_per_epoch, s0 / (double)seen * loss_unit,
+                                       s1 / (double)seen * mae_unit);
             }
         }
         if (st == NNCL_OK)
@@ -458,8 +476,11 @@ nncl_status nncl_train(nncl_net *net, const nncl_train_config *cfg, nncl_device_
         double s0, s1;
         if ((st = nncl_net_acc_read(net, &s0, &s1)) != NNCL_OK)
             break;
-        m.train_loss = s0 / (double)seen;
-        m.train_accuracy = s1 / (double)seen;
+        /* Divergence is judged on the loss the network trains on. */
+        double trained_loss = s0 / (double)seen;
+        bool exploded = divergence_exploded(&dw, trained_loss);
+        m.train_loss = s0 / (double)seen * loss_unit;
+        m.train_accuracy = s1 / (double)seen * mae_unit;
         double train_seconds = nncl_seconds_now() - e0;
         m.samples_per_second = (double)(seen - seen0) / (train_seconds > 0 ? train_seconds : 1e-9);
         m.val_loss = m.val_accuracy = NAN;
@@ -480,10 +501,10 @@ nncl_status nncl_train(nncl_net *net, const nncl_train_config *cfg, nncl_device_
         result->steps = v.t;
         if ((st = history_add(&v, &m)) != NNCL_OK)
             break;
-        if (divergence_exploded(&dw, m.train_loss) || (eval_now && !isfinite(m.val_loss))) {
+        if (exploded || (eval_now && !isfinite(m.val_loss))) {
             result->status = NNCL_RUN_DIVERGED;
             result->diverged = (nncl_divergence){.step = v.t, .epoch = epoch + 1, .lr = m.lr,
-                                                 .loss = isfinite(m.train_loss) ? m.train_loss : m.val_loss};
+                                                 .loss = isfinite(trained_loss) ? trained_loss : m.val_loss};
             if (hooks->on_epoch)
                 st = hooks->on_epoch(hooks->ctx, &m);
             break;
