@@ -242,7 +242,12 @@ measure 120 big "$nncl" train --device host --data "$tmp/kaggle/train.csv.gz" --
 expect "30000 gzipped Kaggle rows train (exit $rc)" test "$rc" -eq 0
 data_kb=$((30000 * 784 / 1024))
 echo "30000 gzipped Kaggle rows: peak RSS $kb KiB; 100 rows: $small_kb KiB; the pixels: $data_kb KiB"
-expect "loading them peaks at $((kb - small_kb)) KiB over the baseline, within 2.5 x $data_kb KiB" \
-    test $((kb - small_kb)) -le $((data_kb * 5 / 2))
+# Under AddressSanitizer (the sanitizer job sets NNCL_SANITIZED) every
+# allocation carries shadow memory and a quarantine: the bound is not
+# measurable there.
+if [ -z "${NNCL_SANITIZED:-}" ]; then
+    expect "loading them peaks at $((kb - small_kb)) KiB over the baseline, within 2.5 x $data_kb KiB" \
+        test $((kb - small_kb)) -le $((data_kb * 5 / 2))
+fi
 
 finish

@@ -151,7 +151,9 @@ START_TEST(buffer_bounds_are_checked)
         ck_assert_ok(nncl_buffer_alloc(dev, 16, &b));
         ck_assert_int_eq(nncl_buffer_write(b, 4, x, 16), NNCL_E_INVALID);
         ck_assert_int_eq(nncl_buffer_read(b, 17, x, 0), NNCL_E_INVALID);
-        ck_assert_int_eq(nncl_buffer_alloc(dev, 0, &b), NNCL_E_INVALID);
+        nncl_buffer *none;
+        ck_assert_int_eq(nncl_buffer_alloc(dev, 0, &none), NNCL_E_INVALID);
+        ck_assert_ptr_null(none);
         nncl_buffer *huge;
         ck_assert_int_eq(nncl_buffer_alloc(dev, (size_t)list->items[d].max_alloc_bytes + 1, &huge),
                          NNCL_E_UNSUPPORTED);

@@ -5,6 +5,9 @@
 #   tools/setup.sh train    set up, then train on the shipped MNIST (`nncl train --device 0`)
 #   tools/setup.sh test     set up, then run the whole test suite
 #   tools/setup.sh list     set up, then list the devices
+#   tools/setup.sh sanitize set up, then run the whole suite again on a build
+#                           under AddressSanitizer and UndefinedBehaviorSanitizer
+#                           (build-san/; host and PoCL), as CI does after `test`
 # Extra arguments after the action go to that command.
 set -eu
 cd "$(dirname "$0")/.."
@@ -39,5 +42,20 @@ test)
     # rather than quietly testing the host backend alone.
     export NNCL_REQUIRE_OPENCL="${NNCL_REQUIRE_OPENCL:-1}"
     exec meson test -C build --print-errorlogs "$@" ;;
-*) echo "usage: tools/setup.sh [setup|train|test|list] [args...]" >&2; exit 2 ;;
+sanitize)
+    ensure_packages setup dataset-fashion-mnist chromium chromium-driver python3-selenium python3-pil ffmpeg
+    # Leaks are errors, but for what the libraries keep for the process's
+    # life (tests/lsan.supp); any undefined behaviour stops the test.
+    if [ -f build-san/build.ninja ]; then
+        meson setup --reconfigure build-san >/dev/null
+    else
+        meson setup build-san --buildtype=debugoptimized -Db_sanitize=address,undefined -Db_lundef=false >/dev/null
+    fi
+    ninja -C build-san
+    export ASAN_OPTIONS=detect_leaks=1 UBSAN_OPTIONS=halt_on_error=1:print_stacktrace=1
+    export LSAN_OPTIONS="suppressions=$PWD/tests/lsan.supp:print_suppressions=0"
+    # NNCL_SANITIZED: tests skip what ASan's shadow memory makes unmeasurable (peak RSS bounds).
+    export NNCL_SANITIZED=1 NNCL_REQUIRE_OPENCL="${NNCL_REQUIRE_OPENCL:-1}"
+    exec meson test -C build-san --print-errorlogs --timeout-multiplier 3 "$@" ;;
+*) echo "usage: tools/setup.sh [setup|train|test|list|sanitize] [args...]" >&2; exit 2 ;;
 esac
