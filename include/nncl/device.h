@@ -48,6 +48,9 @@ typedef struct nncl_device_info {
     uint64_t max_alloc_bytes;
     uint64_t local_mem_bytes;
     size_t max_work_group_size;
+    bool local_mem_dedicated;       /* CL_LOCAL: on-chip (GPUs); false: ordinary memory (CPUs) */
+    unsigned native_vector_float;   /* CL_DEVICE_NATIVE_VECTOR_WIDTH_FLOAT (16 on AVX-512, 8 on AVX2) */
+    unsigned preferred_vector_float;
     bool fp64;
     bool fp16;
     bool is_default;                /* what `--device` picks when not given */
@@ -153,6 +156,19 @@ static inline nncl_view nncl_view_of(nncl_buffer *buf, size_t off)
     nncl_view v = {buf, off};
     return v;
 }
+
+/* Messages the library has for a person but cannot print itself (only the
+ * CLI prints): what a slow first use is doing ("compiling kernels for ...",
+ * "tuning ..."), a cache entry ignored, and the OpenCL compiler's own output
+ * (NNCL_NOTICE_VERBOSE, which a CLI shows only when asked). Without a
+ * handler they are dropped. Process-wide. */
+typedef enum nncl_notice_level {
+    NNCL_NOTICE_INFO = 0,
+    NNCL_NOTICE_WARNING = 1,
+    NNCL_NOTICE_VERBOSE = 2,
+} nncl_notice_level;
+typedef void (*nncl_notice_fn)(void *ctx, nncl_notice_level level, const char *text);
+void nncl_set_notice_handler(nncl_notice_fn fn, void *ctx);
 
 /* Names for printing. */
 const char *nncl_backend_name(nncl_backend_kind kind);

@@ -6,6 +6,7 @@
 #include "nncl/status.h"
 #include "nncl/device.h"
 #include "nncl/ops.h"
+#include "nncl/tune.h"
 
 /* The library's version, "MAJOR.MINOR.PATCH". */
 const char *nncl_version(void);

@@ -2,6 +2,7 @@
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
+#include <string.h>
 
 #include "cli/cli.h"
 
@@ -26,6 +27,22 @@ void cli_warning(const char *fmt, ...)
     va_start(ap, fmt);
     say("warning", fmt, ap);
     va_end(ap);
+}
+
+void cli_notice(void *ctx, nncl_notice_level level, const char *text)
+{
+    (void)ctx;
+    if (level == NNCL_NOTICE_VERBOSE) {
+        const char *v = getenv("NNCL_VERBOSE");
+        if (!v || !*v || strcmp(v, "0") == 0)
+            return;
+        fprintf(stderr, "nncl: %s\n", text);
+    } else if (level == NNCL_NOTICE_WARNING) {
+        cli_warning("%s", text);
+    } else {
+        fprintf(stderr, "nncl: %s\n", text);
+    }
+    fflush(stderr);
 }
 
 int cli_exit_code(nncl_status st)

@@ -56,5 +56,10 @@ int cmd_compare(const cli_globals *g, int argc, char **argv);
 int cmd_predict(const cli_globals *g, int argc, char **argv);
 int cmd_bench(const cli_globals *g, int argc, char **argv);
 int cmd_check(const cli_globals *g, int argc, char **argv);
+int cmd_tune(const cli_globals *g, int argc, char **argv);
+
+/* The library's notices on stderr (main.c installs it): what a first use
+ * is doing, warnings; the compiler's own output only with NNCL_VERBOSE=1. */
+void cli_notice(void *ctx, nncl_notice_level level, const char *text);
 
 #endif

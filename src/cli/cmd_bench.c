@@ -182,11 +182,25 @@ static int bench_device(const nncl_device_info *info, bool json, json_t *rows)
     if (st != NNCL_OK)
         return cli_fail(st);
     double peak = peak_gflops(info);
+    /* whether the GEMM runs tuned parameters (nncl tune) or the defaults */
+    nncl_tuning_info ti;
+    if (nncl_tuning_lookup(info, &ti) != NNCL_OK) {
+        nncl_clear_error();
+        ti.state = NNCL_TUNING_DEFAULT;
+        ti.params[0] = '\0';
+    }
     if (!json) {
         printf("device %d: %s (%s)", info->index, info->name, nncl_backend_name(info->backend));
         if (peak > 0)
             printf(", FP32 peak %.0f GFLOP/s (estimated from %u cores x %u MHz)", peak, info->compute_units,
                    info->max_clock_mhz);
+        if (ti.state != NNCL_TUNING_NONE) {
+            if (ti.state == NNCL_TUNING_TUNED)
+                printf("\n  tuned (%s search, %s): %s", ti.mode, ti.when, ti.params);
+            else
+                printf("\n  not tuned (%s; %s): %s", nncl_tuning_state_name(ti.state),
+                       ti.state == NNCL_TUNING_OFF ? "NNCL_TUNE=off" : "nncl tune searches", ti.params);
+        }
         printf("\n  %-14s %5s %5s %5s  %-2s  %9s  %10s  %s\n", "gemm", "m", "n", "k", "op", "GFLOP/s", "ms",
                peak > 0 ? "of peak" : "");
         fflush(stdout);
@@ -207,6 +221,8 @@ static int bench_device(const nncl_device_info *info, bool json, json_t *rows)
                                                   (json_int_t)s->k, "transa", s->ta, "transb", s->tb, "gflops",
                                                   gf, "seconds", sec, "peak_fraction",
                                                   peak > 0 ? json_real(gf / peak) : NULL));
+            json_object_set_new(json_array_get(rows, json_array_size(rows) - 1), "tuned",
+                                json_string(nncl_tuning_state_name(ti.state)));
         } else {
             printf("  %-14s %5zu %5zu %5zu  %c%c  %9.1f  %10.3f", s->what, s->m, s->n, s->k, s->ta ? 'T' : 'N',
                    s->tb ? 'T' : 'N', gf, sec * 1e3);

@@ -49,7 +49,13 @@ static void opencl_c_number(const char *s, char *out, size_t len)
 
 static json_t *device_json(const nncl_device_info *d)
 {
-    return json_pack("{s:i, s:s, s:s, s:s, s:s, s:s, s:s, s:s, s:s, s:s, s:I, s:I, s:I, s:I, s:I, s:I, s:b, s:b, s:b}",
+    nncl_tuning_info ti;
+    if (nncl_tuning_lookup(d, &ti) != NNCL_OK) {
+        nncl_clear_error();
+        ti.state = NNCL_TUNING_DEFAULT;
+        ti.params[0] = '\0';
+    }
+    json_t *o = json_pack("{s:i, s:s, s:s, s:s, s:s, s:s, s:s, s:s, s:s, s:s, s:I, s:I, s:I, s:I, s:I, s:I, s:b, s:b, s:b}",
                      "index", d->index, "backend", nncl_backend_name(d->backend),
                      "type", nncl_device_type_name(d->type), "name", d->name, "vendor", d->vendor,
                      "platform", d->platform, "platform_version", d->platform_version,
@@ -61,6 +67,13 @@ static json_t *device_json(const nncl_device_info *d)
                      "local_mem_bytes", (json_int_t)d->local_mem_bytes,
                      "max_work_group_size", (json_int_t)d->max_work_group_size,
                      "fp64", d->fp64, "fp16", d->fp16, "default", d->is_default);
+    json_object_set_new(o, "native_vector_width_float", json_integer(d->native_vector_float));
+    json_object_set_new(o, "tuned", json_string(nncl_tuning_state_name(ti.state)));
+    if (ti.params[0])
+        json_object_set_new(o, "gemm_params", json_string(ti.params));
+    if (ti.when[0])
+        json_object_set_new(o, "tuned_at", json_string(ti.when));
+    return o;
 }
 
 static int print_json(const nncl_device_list *list)
@@ -79,13 +92,13 @@ static int print_json(const nncl_device_list *list)
     return CLI_OK;
 }
 
-enum { COLS = 14 };
+enum { COLS = 15 };
 
 static void print_table(const nncl_device_list *list)
 {
     static const char *head[COLS] = {"#", "backend", "type", "name", "platform", "version",
                                      "CUs", "MHz", "memory", "max alloc", "local", "OpenCL C",
-                                     "fp64/16", "driver"};
+                                     "fp64/16", "driver", "tuned"};
     static char cell[64][COLS][256];
     int rows = list->count < 64 ? list->count : 64;
     int width[COLS];
@@ -114,6 +127,12 @@ static void print_table(const nncl_device_list *list)
             opencl_c_number(d->opencl_c_version, cell[r][11], 256);
         snprintf(cell[r][12], 256, "%s/%s", d->fp64 ? "yes" : "no", d->fp16 ? "yes" : "no");
         snprintf(cell[r][13], 256, "%s", d->driver_version);
+        nncl_tuning_info ti;
+        if (nncl_tuning_lookup(d, &ti) != NNCL_OK) {
+            nncl_clear_error();
+            ti.state = NNCL_TUNING_DEFAULT;
+        }
+        snprintf(cell[r][14], 256, "%s", nncl_tuning_state_name(ti.state));
         for (int c = 0; c < COLS; c++) {
             int w = (int)strlen(cell[r][c]);
             if (w > width[c])
@@ -151,6 +170,9 @@ int cmd_devices(const cli_globals *g, int argc, char **argv)
         print_table(&list);
         printf("* is the default (--device, or NNCL_DEVICE); --device takes an index, 'host', a kind "
                "(gpu, cpu, pocl, nvidia, ...), or part of a device or platform name.\n");
+        printf("tuned: yes = GEMM parameters searched on this device (nncl tune); no = not yet "
+               "(first use tunes, about 20 s, unless NNCL_TUNE=off); stale = for another driver or "
+               "kernel source.\n");
         if (list.opencl_note[0])
             printf("note: %s\n", list.opencl_note);
     }

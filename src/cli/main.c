@@ -21,6 +21,7 @@ static void usage(FILE *out)
             "  sweep       train over a grid of hyper-parameters, one run per point\n"
             "  compare     runs and sweeps side by side: differing flags and results\n"
             "  bench       GEMM GFLOP/s and a training step's time on every device\n"
+            "  tune        search the GEMM kernel's parameters for a device, keep the best\n"
             "  check       every op, gradients, training and determinism against host,\n"
             "              on every device: run it first on a new GPU or driver\n"
             "  devices     list devices (the same as --device list)\n"
@@ -39,7 +40,10 @@ static void usage(FILE *out)
             "  NNCL_DATA         a folder searched first for datasets by name (NNCL_DATA/mnist)\n"
             "  NNCL_KERNEL_PATH  load cl/*.cl from this folder instead of the built-in copy\n"
             "  NNCL_NO_CACHE=1   do not use the compiled-kernel cache (~/.cache/nncl)\n"
-            "  NNCL_SYNC=1       wait for every kernel (errors point at the kernel at fault)\n",
+            "  NNCL_SYNC=1       wait for every kernel (errors point at the kernel at fault)\n"
+            "  NNCL_TUNE         auto (default: tune a device on first use, ~20 s once),\n"
+            "                    cached (use tuning results, never search), off (neither)\n"
+            "  NNCL_VERBOSE=1    show the OpenCL compiler's own output\n",
             nncl_version());
 }
 
@@ -57,6 +61,7 @@ static const struct {
     {"compare", cmd_compare},
     {"bench", cmd_bench},
     {"check", cmd_check},
+    {"tune", cmd_tune},
     {"devices", cmd_devices},
 };
 
@@ -64,6 +69,7 @@ int main(int argc, char **argv)
 {
     cli_globals g = {0};
     int i = 1;
+    nncl_set_notice_handler(cli_notice, NULL);
     bool list = false;
     /* Global options come before the command. */
     for (; i < argc && argv[i][0] == '-'; i++) {

@@ -18,21 +18,14 @@
 #include <unistd.h>
 
 #include "device/kernels_embedded.h"
+#include "device/notice.h"
 #include "device/opencl_impl.h"
+#include "util/fnv1a.h"
 
 /* ---- small helpers -------------------------------------------------------- */
 
-/* FNV-1a, 64 bit: a cache key and a checksum, not a defence against attack. */
-static uint64_t fnv1a(uint64_t h, const void *data, size_t n)
-{
-    const unsigned char *p = data;
-    for (size_t i = 0; i < n; i++) {
-        h ^= p[i];
-        h *= 0x100000001b3ULL;
-    }
-    return h;
-}
-#define FNV_SEED 0xcbf29ce484222325ULL
+#define fnv1a nncl_fnv1a
+#define FNV_SEED NNCL_FNV_SEED
 
 static nncl_status read_file(const char *path, char **data, size_t *size)
 {
@@ -93,13 +86,26 @@ static bool text_append(text *t, const char *s, size_t n)
     return true;
 }
 
-/* All kernel files, in build order, as one source string. */
-static nncl_status assemble_source(text *src)
+static bool wanted(const char *name, const char *const *names, int n)
+{
+    if (!names)
+        return true;
+    for (int i = 0; i < n; i++)
+        if (strcmp(names[i], name) == 0)
+            return true;
+    return false;
+}
+
+/* The kernel files (all of them, or those named), in build order, as one
+ * source string. */
+static nncl_status assemble_source(text *src, const char *const *names, int count)
 {
     const char *dir = getenv("NNCL_KERNEL_PATH");
     bool from_disk = dir && *dir;
     for (int i = 0; i < nncl_embedded_source_count; i++) {
         const nncl_embedded_source *e = &nncl_embedded_sources[i];
+        if (!wanted(e->name, names, count))
+            continue;
         char line[600];
         int n = snprintf(line, sizeof line, "#line 1 \"%s\"\n", e->name);
         if (!text_append(src, line, (size_t)n))
@@ -123,6 +129,73 @@ static nncl_status assemble_source(text *src)
             return nncl_fail(NNCL_E_NOMEM, "out of memory assembling kernels");
     }
     return NNCL_OK;
+}
+
+nncl_status nncl_cl_source(const char *const *names, int count, char **out, size_t *len)
+{
+    text src = {0};
+    nncl_status st = assemble_source(&src, names, count);
+    if (st != NNCL_OK) {
+        free(src.data);
+        return st;
+    }
+    if (!src.data && !text_append(&src, "", 0))
+        return nncl_fail(NNCL_E_NOMEM, "out of memory assembling kernels");
+    *out = src.data;
+    *len = src.len;
+    return NNCL_OK;
+}
+
+/* ---- building quietly ----------------------------------------------------------- */
+
+/* The compiler's log of a build, "" when none (malloc'd; NULL without memory). */
+static char *build_log(cl_program prog, cl_device_id device)
+{
+    size_t n = 0;
+    clGetProgramBuildInfo(prog, device, CL_PROGRAM_BUILD_LOG, 0, NULL, &n);
+    char *log = malloc(n + 1);
+    if (!log)
+        return NULL;
+    log[0] = '\0';
+    if (n)
+        clGetProgramBuildInfo(prog, device, CL_PROGRAM_BUILD_LOG, n, log, NULL);
+    log[n] = '\0';
+    return log;
+}
+
+/* clBuildProgram with the driver's own writes to stderr caught. Some
+ * drivers print the compiler's diagnostics themselves (PoCL: "112 warnings
+ * generated."), which would land on the user's terminal: while the build
+ * runs, file descriptor 2 points at a temporary file, and what was caught
+ * goes, with the build log, to the verbose notices (NNCL_VERBOSE=1 in the
+ * CLI). If the descriptor cannot be redirected the build simply runs. */
+cl_int nncl_cl_build_quietly(cl_program prog, cl_device_id device, const char *options)
+{
+    fflush(stderr);
+    FILE *catch = tmpfile();
+    int saved = catch ? dup(2) : -1;
+    bool redirected = saved >= 0 && dup2(fileno(catch), 2) >= 0;
+    cl_int err = clBuildProgram(prog, 1, &device, options, NULL, NULL);
+    if (redirected) {
+        fflush(stderr);
+        dup2(saved, 2);
+    }
+    if (saved >= 0)
+        close(saved);
+    char said[4096] = "";
+    if (catch) {
+        rewind(catch);
+        size_t got = fread(said, 1, sizeof said - 1, catch);
+        said[got] = '\0';
+        fclose(catch);
+    }
+    char *log = build_log(prog, device);
+    bool has_log = log && log[strspn(log, " \t\r\n")];
+    if (said[0] || has_log)
+        nncl_notice(NNCL_NOTICE_VERBOSE, "OpenCL compiler output (options %s):\n%s%s", options, said,
+                    has_log ? log : "");
+    free(log);
+    return err;
 }
 
 /* ---- the cache ------------------------------------------------------------- */
@@ -218,7 +291,7 @@ static void cache_store(const char *dir, const char *path, const char *key, cons
 static void build_options(const nncl_device *dev, char *out, size_t len)
 {
     char tuning[768];
-    nncl_cl_tuning_options(&dev->info, tuning, sizeof tuning);
+    nncl_cl_tuning_options(&((const nncl_cl_device *)dev->impl)->gemm, tuning, sizeof tuning);
     snprintf(out, len, "-cl-std=CL1.2 %s", tuning);
 }
 
@@ -288,7 +361,7 @@ static cl_program try_cached(nncl_device *dev, const char *path, const char *key
             clReleaseProgram(prog);
         return NULL;
     }
-    if (clBuildProgram(prog, 1, &cl->device, cl->build_options, NULL, NULL) != CL_SUCCESS) {
+    if (nncl_cl_build_quietly(prog, cl->device, cl->build_options) != CL_SUCCESS) {
         clReleaseProgram(prog);
         return NULL;
     }
@@ -319,8 +392,15 @@ nncl_status nncl_cl_program_ensure(nncl_device *dev, bool *from_cache)
     if (cl->program)
         return NNCL_OK;
 
+    /* The GEMM's parameters first: the build options depend on them, and
+     * without a tuning entry this may run the first-use search. */
+    if (!cl->tuning_resolved) {
+        nncl_cl_tuning_resolve(dev, true);
+        cl->tuning_resolved = true;
+    }
+
     text src = {0};
-    nncl_status st = assemble_source(&src);
+    nncl_status st = assemble_source(&src, NULL, 0);
     if (st != NNCL_OK) {
         free(src.data);
         return st;
@@ -343,6 +423,7 @@ nncl_status nncl_cl_program_ensure(nncl_device *dev, bool *from_cache)
     }
 
     if (!cl->program) {
+        nncl_notice(NNCL_NOTICE_INFO, "compiling kernels for %s...", dev->info.name);
         cl_int err;
         const char *s = src.data;
         cl_program prog = clCreateProgramWithSource(cl->context, 1, &s, &src.len, &err);
@@ -350,7 +431,7 @@ nncl_status nncl_cl_program_ensure(nncl_device *dev, bool *from_cache)
             free(src.data);
             return nncl_cl_fail(err, "clCreateProgramWithSource", NULL);
         }
-        err = clBuildProgram(prog, 1, &cl->device, cl->build_options, NULL, NULL);
+        err = nncl_cl_build_quietly(prog, cl->device, cl->build_options);
         if (err != CL_SUCCESS) {
             st = build_failed(dev, prog, err, "clBuildProgram");
             clReleaseProgram(prog);

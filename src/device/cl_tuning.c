@@ -1,40 +1,133 @@
 /* Per-device kernel parameters, passed to the compiler as -D defines. The
- * kernels carry defaults (#ifndef); this table overrides them per device.
- * Decided on capabilities (device type, local memory), never on vendor
- * names: a CPU device (PoCL, Intel's CPU runtime) gets register blocks over
- * wide vectors, since its "local memory" is ordinary memory and values held
- * across barriers are spilled; a GPU gets local-memory tiles. */
+ * kernels carry defaults (#ifndef); this file decides what a device gets:
+ * a tuning cache entry when there is one (src/device/tune_cache.c; searched
+ * by src/device/tuner.c), else the capability table below.
+ *
+ * The table decides on capabilities, never on vendor names: a device whose
+ * local memory is ordinary memory (CPUs: PoCL, Intel's CPU runtime) gets
+ * register blocks over vectors of its native width, since values held
+ * across barriers are spilled there; a device with on-chip local memory
+ * (GPUs) gets local-memory tiles sized to its local memory and work-group
+ * limit. The register blocks are sized to the register file the native
+ * width implies: AVX-512 (16 floats) has 32 vector registers, AVX2 and
+ * 128-bit SIMD have 16, and a 12x32 block of float16 accumulators (24
+ * registers) spills on the latter. */
 #include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
 
+#include "device/notice.h"
 #include "device/opencl_impl.h"
+#include "device/tune_cache.h"
+#include "device/tuner.h"
 #include "ops/gemm_impl.h"
 #include "ops/kernel_consts.h"
 
+/* The first row a device satisfies gives its parameters. */
+typedef struct capability_row {
+    bool dedicated_local;       /* needs on-chip local memory */
+    unsigned min_native_float;  /* native float vector width at least this */
+    nncl_gemm_params p;         /* (the local path's tiles must also fit: nncl_gemm_params_check) */
+} capability_row;
+
+#define REG(VW, TM, TNV, DM, DN)                                                                                \
+    {.use_local = 0, .vw = VW, .tm = TM, .tnv = TNV, .dm = DM, .dn = DN, .lx = 1, .ly = 4, .tsm = 64, .tsn = 64, \
+     .tsk = 16, .wptm = 4, .wptn = 4}
+#define LOC(TSM, TSN, TSK, WPTM, WPTN)                                                                      \
+    {.use_local = 1, .vw = 16, .tm = 12, .tnv = 2, .dm = 5, .dn = 5, .lx = 1, .ly = 4, .tsm = TSM, .tsn = TSN, \
+     .tsk = TSK, .wptm = WPTM, .wptn = WPTN}
+
+static const capability_row capability_table[] = {
+    /* GPUs: 64x64 tiles, 16x16 work-items of 4x4 outputs (CLBlast's shape),
+     * else smaller tiles for small work-groups or local memories */
+    {true, 0, LOC(64, 64, 16, 4, 4)},
+    {true, 0, LOC(32, 32, 16, 4, 4)},
+    {true, 0, LOC(16, 16, 8, 4, 4)},
+    /* 16-float vectors, 32 registers (AVX-512): 12 rows x 2 vectors = 24
+     * accumulators; NT: 5x5 (measured in tools/gemmlab/REPORT.md) */
+    {false, 16, REG(16, 12, 2, 5, 5)},
+    /* 8-float vectors, 16 registers (AVX2): 6 x 2 vectors = 12
+     * accumulators + 2 B vectors + 1 broadcast (OpenBLAS's Haswell block);
+     * NT: 4x3 accumulators + 3 B vectors + 1 */
+    {false, 8, REG(8, 6, 2, 4, 3)},
+    /* 4-float vectors (SSE, NEON), 16 registers */
+    {false, 0, REG(4, 6, 2, 4, 3)},
+};
+#undef REG
+#undef LOC
+
 void nncl_gemm_params_for(const nncl_device_info *info, nncl_gemm_params *p)
 {
-    bool cpu = info->type == NNCL_DEVICE_CPU;
-    *p = (nncl_gemm_params){
-        .use_local = cpu ? 0 : 1,
-        .vw = 16, .tm = 12, .tnv = 2, .dm = 5, .dn = 5, .lx = 1, .ly = 4,
-        .tsm = 64, .tsn = 64, .tsk = 16, .wptm = 4, .wptn = 4,
-    };
-    /* A device with little local memory or small work-groups gets small tiles. */
-    if (!cpu && (info->local_mem_bytes < 16384 || info->max_work_group_size < 256)) {
-        p->tsm = p->tsn = 32;
-        p->wptm = p->wptn = 4;
+    size_t n = sizeof capability_table / sizeof capability_table[0];
+    for (size_t i = 0; i < n; i++) {
+        const capability_row *r = &capability_table[i];
+        if (r->dedicated_local != info->local_mem_dedicated || info->native_vector_float < r->min_native_float)
+            continue;
+        if (nncl_gemm_params_check(&r->p, info->max_work_group_size ? info->max_work_group_size : 1,
+                                   info->local_mem_bytes) != NNCL_OK) {
+            nncl_clear_error();
+            continue;
+        }
+        *p = r->p;
+        return;
     }
+    *p = capability_table[n - 1].p; /* the smallest register block runs anywhere */
 }
 
-void nncl_cl_tuning_options(const nncl_device_info *info, char *out, size_t len)
+void nncl_cl_tuning_options(const nncl_gemm_params *p, char *out, size_t len)
 {
-    nncl_gemm_params p;
-    nncl_gemm_params_for(info, &p);
+    char gemm[384];
+    nncl_gemm_params_defines(p, gemm, sizeof gemm);
     snprintf(out, len,
-             "-DUSE_LOCAL=%d -DVW=%d -DTM=%d -DTNV=%d -DDM=%d -DDN=%d -DLX=%d -DLY=%d "
-             "-DTSM=%d -DTSN=%d -DTSK=%d -DWPTM=%d -DWPTN=%d "
-             "-DU8_DM=%d -DU8_DN=%d -DU8_TM=%d -DU8H_BLOCK=%d -DHEAD_MAX=%d -DCOLSUM_TILE=%d "
+             "%s -DU8_DM=%d -DU8_DN=%d -DU8_TM=%d -DU8H_BLOCK=%d -DHEAD_MAX=%d -DCOLSUM_TILE=%d "
              "-DREDUCE_GROUP_MAX=%d",
-             p.use_local, p.vw, p.tm, p.tnv, p.dm, p.dn, p.lx, p.ly, p.tsm, p.tsn, p.tsk, p.wptm, p.wptn,
-             (int)NNCL_U8_DM, (int)NNCL_U8_DN, (int)NNCL_U8_TM, (int)NNCL_U8H_BLOCK, (int)NNCL_HEAD_MAX,
+             gemm, (int)NNCL_U8_DM, (int)NNCL_U8_DN, (int)NNCL_U8_TM, (int)NNCL_U8H_BLOCK, (int)NNCL_HEAD_MAX,
              (int)NNCL_COLSUM_TILE, (int)NNCL_REDUCE_GROUP_MAX);
+}
+
+nncl_tune_policy nncl_tune_policy_get(void)
+{
+    const char *v = getenv("NNCL_TUNE");
+    if (!v || !*v || strcmp(v, "auto") == 0 || strcmp(v, "on") == 0 || strcmp(v, "1") == 0)
+        return NNCL_TUNE_POLICY_AUTO;
+    if (strcmp(v, "cached") == 0)
+        return NNCL_TUNE_POLICY_CACHED;
+    return NNCL_TUNE_POLICY_OFF; /* "off", "0", anything else: the safe choice */
+}
+
+void nncl_cl_tuning_resolve(nncl_device *dev, bool allow_search)
+{
+    nncl_cl_device *cl = nncl_cl_of(dev);
+    nncl_gemm_params_for(&dev->info, &cl->gemm);
+    nncl_tune_policy policy = nncl_tune_policy_get();
+    if (policy == NNCL_TUNE_POLICY_OFF)
+        return;
+    nncl_tuning_info ti;
+    nncl_gemm_params cached;
+    nncl_status st = nncl_tune_cache_load(&dev->info, &cached, &ti);
+    if (st != NNCL_OK) {
+        nncl_clear_error();
+        return;
+    }
+    if (ti.state == NNCL_TUNING_TUNED) {
+        cl->gemm = cached;
+        return;
+    }
+    if (ti.state == NNCL_TUNING_CORRUPT)
+        nncl_notice(NNCL_NOTICE_WARNING, "%s; using the defaults", ti.note);
+    if (!allow_search || policy != NNCL_TUNE_POLICY_AUTO || !ti.path[0])
+        return;
+    nncl_notice(NNCL_NOTICE_INFO,
+                "tuning %s, about 20 s, once (NNCL_TUNE=off skips it; `nncl tune --full` searches more)",
+                dev->info.name);
+    nncl_tune_report rep;
+    st = nncl_gemm_tune_run(dev, NNCL_TUNE_QUICK, NULL, NULL, &rep);
+    if (st != NNCL_OK) {
+        nncl_notice(NNCL_NOTICE_WARNING, "tuning %s failed, using the defaults: %s", dev->info.name,
+                    nncl_last_error());
+        nncl_clear_error();
+        nncl_gemm_params_for(&dev->info, &cl->gemm);
+        return;
+    }
+    nncl_notice(NNCL_NOTICE_INFO, "tuned %s in %.0f s: %s", dev->info.name, rep.seconds, rep.new_params);
 }

@@ -77,6 +77,13 @@ static void describe(cl_platform_id p, cl_device_id d, int pi, int di, nncl_devi
         info->local_mem_bytes = ul;
     if (clGetDeviceInfo(d, CL_DEVICE_MAX_WORK_GROUP_SIZE, sizeof sz, &sz, NULL) == CL_SUCCESS)
         info->max_work_group_size = sz;
+    cl_device_local_mem_type lmt = CL_GLOBAL;
+    if (clGetDeviceInfo(d, CL_DEVICE_LOCAL_MEM_TYPE, sizeof lmt, &lmt, NULL) == CL_SUCCESS)
+        info->local_mem_dedicated = lmt == CL_LOCAL;
+    if (clGetDeviceInfo(d, CL_DEVICE_NATIVE_VECTOR_WIDTH_FLOAT, sizeof u, &u, NULL) == CL_SUCCESS)
+        info->native_vector_float = u;
+    if (clGetDeviceInfo(d, CL_DEVICE_PREFERRED_VECTOR_WIDTH_FLOAT, sizeof u, &u, NULL) == CL_SUCCESS)
+        info->preferred_vector_float = u;
     cl_device_fp_config fp64 = 0;
     clGetDeviceInfo(d, CL_DEVICE_DOUBLE_FP_CONFIG, sizeof fp64, &fp64, NULL);
     info->fp64 = fp64 != 0 || has_extension(d, "cl_khr_fp64");
@@ -204,6 +211,9 @@ static nncl_status cl_open(nncl_device *dev)
         free(cl);
         return nncl_cl_fail(err, "clCreateCommandQueue", NULL);
     }
+    /* The GEMM's parameters are settled when the program is first built
+     * (nncl_cl_tuning_resolve): a cache entry, a first-use search, or the
+     * capability table. Until then, the table's. */
     nncl_gemm_params_for(&dev->info, &cl->gemm);
     dev->impl = cl;
     return NNCL_OK;

@@ -93,6 +93,11 @@ nncl_status nncl_host_gemm(nncl_device *dev, const nncl_gemm_args *g)
 nncl_status nncl_cl_gemm(nncl_device *dev, const nncl_gemm_args *g)
 {
     static const char *names[2][2] = {{"gemm_nn", "gemm_nt"}, {"gemm_tn", "gemm_tt"}};
+    /* The launch geometry depends on the parameters the program is built
+     * with, settled (tuning cache, first-use search) when it is built. */
+    nncl_status st = nncl_cl_program_ensure(dev, NULL);
+    if (st != NNCL_OK)
+        return st;
     const nncl_gemm_params *p = &nncl_cl_of(dev)->gemm;
     size_t global[2], local[2];
     nncl_gemm_ndrange(p, g->trans_a, g->trans_b, g->m, g->n, global, local);

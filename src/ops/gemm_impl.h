@@ -7,6 +7,7 @@
 #include <stddef.h>
 
 #include "nncl/ops.h"
+#include "nncl/status.h"
 
 /* See cl/gemm.cl for what each parameter shapes. */
 typedef struct nncl_gemm_params {
@@ -50,8 +51,23 @@ static inline void nncl_gemm_ndrange(const nncl_gemm_params *p, bool ta, bool tb
     global[1] = (m + rows - 1) / rows;
 }
 
-/* The parameters for a device (from the table in cl_tuning.c). */
+/* The parameters for a device without a tuning entry: the capability
+ * table in src/device/cl_tuning.c. */
 void nncl_gemm_params_for(const nncl_device_info *info, nncl_gemm_params *p);
+
+/* The parameters as text, "USE_LOCAL=0 VW=16 TM=12 ..." (every field, in
+ * the kernel's define names; gemm_params.c), and back. Parsing fails on an
+ * unknown or missing name or a value out of range. */
+void nncl_gemm_params_format(const nncl_gemm_params *p, char *out, size_t len);
+/* The same, only the fields the chosen path reads (for people). */
+void nncl_gemm_params_describe(const nncl_gemm_params *p, char *out, size_t len);
+nncl_status nncl_gemm_params_parse(const char *text, nncl_gemm_params *p);
+/* NNCL_OK when the kernel can be built and launched with p on a device
+ * with this work-group size and local memory; the reason otherwise. */
+nncl_status nncl_gemm_params_check(const nncl_gemm_params *p, size_t max_work_group, uint64_t local_mem);
+bool nncl_gemm_params_equal(const nncl_gemm_params *a, const nncl_gemm_params *b);
+/* The -D defines for p ("-DUSE_LOCAL=0 -DVW=16 ..."). */
+void nncl_gemm_params_defines(const nncl_gemm_params *p, char *out, size_t len);
 
 /* The plain-loop oracle: C = act(alpha op(A) op(B) + beta C + bias), with
  * A, B, C, bias pointing at the first element of each view. */

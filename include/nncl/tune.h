@@ -1,0 +1,86 @@
+/* nncl/tune.h: kernel parameters tuned per device.
+ *
+ * The GEMM kernel's shape (vector width, register block, local-memory tiles)
+ * is a set of -D defines. Without tuning, a capability table picks them from
+ * the device's properties (native vector width, kind of local memory). The
+ * tuner searches a table of candidates on the device at hand: each candidate
+ * is compiled, checked against the host oracle on awkward shapes, and only
+ * then timed on the training shapes and 1024^3; the winner is kept in a cache
+ * under $XDG_CACHE_HOME/nncl, keyed by device, driver and kernel source.
+ *
+ * NNCL_TUNE: "auto" (unset): use a cache entry; without one, a quick search
+ * on the device's first use. "cached": use an entry, never search. "off":
+ * neither (the capability table only; what the tests use). */
+#ifndef NNCL_TUNE_H
+#define NNCL_TUNE_H
+
+#include "nncl/device.h"
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+typedef enum nncl_tune_mode {
+    NNCL_TUNE_QUICK = 0,        /* a handful of candidates, about 20 s on a CPU */
+    NNCL_TUNE_FULL = 1,         /* every candidate the device can run */
+} nncl_tune_mode;
+
+/* What a device runs with now, as `--device list` shows it. */
+typedef enum nncl_tuning_state {
+    NNCL_TUNING_NONE = 0,       /* nothing to tune (host backend) */
+    NNCL_TUNING_DEFAULT,        /* no cache entry: the capability table */
+    NNCL_TUNING_TUNED,          /* a valid cache entry */
+    NNCL_TUNING_STALE,          /* an entry for another driver or kernel source: ignored */
+    NNCL_TUNING_CORRUPT,        /* an unreadable entry: ignored */
+    NNCL_TUNING_OFF,            /* NNCL_TUNE=off */
+} nncl_tuning_state;
+
+const char *nncl_tuning_state_name(nncl_tuning_state s);
+
+typedef struct nncl_tuning_info {
+    nncl_tuning_state state;
+    char params[256];           /* the GEMM defines in use ("VW=16 TM=12 ...") */
+    char path[4096];            /* the cache entry's file ("" without a cache) */
+    char note[1024];            /* why an entry was ignored */
+    char when[32];              /* when the entry was written (UTC), if tuned */
+    char mode[8];               /* "quick" or "full", if tuned */
+} nncl_tuning_info;
+
+/* The tuning a device would run with, from its description alone (reads
+ * the cache; compiles nothing). */
+nncl_status nncl_tuning_lookup(const nncl_device_info *info, nncl_tuning_info *out);
+
+/* Progress: `done` of `total` steps, and what is being done. */
+typedef void (*nncl_tune_progress_fn)(void *ctx, int done, int total, const char *what);
+
+enum { NNCL_TUNE_MAX_SHAPES = 8 };
+
+typedef struct nncl_tune_shape {
+    char what[24];
+    size_t m, n, k;
+    bool ta, tb;
+    double old_gflops, new_gflops;
+} nncl_tune_shape;
+
+typedef struct nncl_tune_report {
+    char old_params[256], new_params[256];
+    int candidates;             /* considered */
+    int rejected;               /* failed to build or to match the oracle */
+    int timed;
+    int n_shapes;
+    nncl_tune_shape shapes[NNCL_TUNE_MAX_SHAPES];
+    double seconds;
+    char cache_path[4096];      /* where the winner was written ("" if nowhere) */
+    char rejections[1024];      /* the first rejections' reasons, one a line */
+} nncl_tune_report;
+
+/* Search the GEMM parameters on an opened OpenCL device, store the winner
+ * in the cache and make the device use it (its program is rebuilt on next
+ * use). The old and new GFLOP/s come from the same process, interleaved. */
+nncl_status nncl_device_tune(nncl_device *dev, nncl_tune_mode mode, nncl_tune_progress_fn progress, void *ctx,
+                             nncl_tune_report *report);
+
+#ifdef __cplusplus
+}
+#endif
+#endif

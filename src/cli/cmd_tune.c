@@ -1,0 +1,118 @@
+/* `nncl tune [--device DEVICE] [--quick|--full]`: search the GEMM kernel's
+ * parameters on a device (src/device/tuner.c), keep the winner in the
+ * tuning cache, and print the old and the new GFLOP/s per shape, measured
+ * in this process, interleaved. */
+#include <getopt.h>
+#include <stdio.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "cli/cli.h"
+
+typedef struct progress_state {
+    bool tty;
+    int last_len;
+} progress_state;
+
+/* A bar redrawn in place on a terminal; one plain line per step otherwise. */
+static void on_progress(void *ctx, int done, int total, const char *what)
+{
+    progress_state *ps = ctx;
+    if (!ps->tty) {
+        fprintf(stderr, "tune: [%d/%d] %s\n", done, total, what);
+        return;
+    }
+    enum { WIDTH = 24 };
+    int fill = total > 0 ? done * WIDTH / total : 0;
+    char bar[WIDTH + 1];
+    for (int i = 0; i < WIDTH; i++)
+        bar[i] = i < fill ? '#' : '.';
+    bar[WIDTH] = '\0';
+    int len = fprintf(stderr, "\r[%s] %d/%d %.60s", bar, done, total, what);
+    for (int i = len; i < ps->last_len; i++)
+        fputc(' ', stderr);
+    ps->last_len = len;
+    if (done >= total)
+        fputc('\n', stderr);
+    fflush(stderr);
+}
+
+static void usage(FILE *out)
+{
+    fprintf(out,
+            "usage: nncl tune [--device DEVICE] [--quick|--full]\n\n"
+            "Search the GEMM kernel's parameters (vector width, register block, local-memory\n"
+            "tiles) on an OpenCL device: every candidate is compiled, checked against the host\n"
+            "oracle, then timed on the training shapes and 1024^3. The winner is kept in\n"
+            "$XDG_CACHE_HOME/nncl (~/.cache/nncl), keyed by device, driver and kernel source,\n"
+            "and used from then on. Prints the old and new GFLOP/s per shape.\n\n"
+            "  --quick   a handful of candidates, about 20 s on a CPU (what first use runs)\n"
+            "  --full    every candidate the device can run (the default here)\n\n"
+            "NNCL_TUNE=off: never search nor read the cache; NNCL_TUNE=cached: read, never\n"
+            "search on first use.\n");
+}
+
+int cmd_tune(const cli_globals *g, int argc, char **argv)
+{
+    const char *device = g->device;
+    nncl_tune_mode mode = NNCL_TUNE_FULL;
+    static const struct option opts[] = {
+        {"device", required_argument, NULL, 'd'}, {"quick", no_argument, NULL, 'q'},
+        {"full", no_argument, NULL, 'f'},         {"help", no_argument, NULL, 'h'},
+        {NULL, 0, NULL, 0},
+    };
+    optind = 1;
+    opterr = 0;
+    int c;
+    while ((c = getopt_long(argc, argv, ":h", opts, NULL)) != -1) {
+        switch (c) {
+        case 'd': device = optarg; break;
+        case 'q': mode = NNCL_TUNE_QUICK; break;
+        case 'f': mode = NNCL_TUNE_FULL; break;
+        case 'h': usage(stdout); return CLI_OK;
+        case ':': cli_error("%s needs a value", argv[optind - 1]); return CLI_USAGE;
+        default: cli_error("unknown option '%s' (see nncl tune --help)", argv[optind - 1]); return CLI_USAGE;
+        }
+    }
+    if (optind < argc) {
+        cli_error("unexpected '%s' (see nncl tune --help)", argv[optind]);
+        return CLI_USAGE;
+    }
+    nncl_device *dev;
+    int rc = cli_open_device(device, &dev);
+    if (rc != CLI_OK)
+        return rc;
+    const nncl_device_info *info = nncl_device_get_info(dev);
+    if (info->backend != NNCL_BACKEND_OPENCL) {
+        cli_error("%s runs no OpenCL kernels: nothing to tune (pick an OpenCL device with --device)", info->name);
+        nncl_device_close(dev);
+        return CLI_USAGE;
+    }
+    fprintf(stderr, "tuning %s (%s search)...\n", info->name, mode == NNCL_TUNE_FULL ? "full" : "quick");
+    progress_state ps = {.tty = isatty(2)};
+    nncl_tune_report rep;
+    nncl_status st = nncl_device_tune(dev, mode, on_progress, &ps, &rep);
+    if (st != NNCL_OK) {
+        if (ps.tty)
+            fputc('\n', stderr);
+        nncl_device_close(dev);
+        return cli_fail(st);
+    }
+    printf("device %d: %s\n", info->index, info->name);
+    printf("  %d candidates, %d rejected by the check, %d timed, %.1f s\n", rep.candidates, rep.rejected, rep.timed,
+           rep.seconds);
+    printf("  old: %s\n  new: %s%s\n", rep.old_params, rep.new_params,
+           strcmp(rep.old_params, rep.new_params) == 0 ? " (unchanged)" : "");
+    printf("\n  %-14s %5s %5s %5s  %-2s  %9s  %9s  %7s\n", "gemm", "m", "n", "k", "op", "old GF/s", "new GF/s",
+           "new/old");
+    for (int i = 0; i < rep.n_shapes; i++) {
+        const nncl_tune_shape *s = &rep.shapes[i];
+        printf("  %-14s %5zu %5zu %5zu  %c%c  %9.1f  %9.1f  %6.2fx\n", s->what, s->m, s->n, s->k, s->ta ? 'T' : 'N',
+               s->tb ? 'T' : 'N', s->old_gflops, s->new_gflops, s->new_gflops / s->old_gflops);
+    }
+    if (rep.rejections[0])
+        printf("\n  rejected:\n    %.*s\n", (int)strcspn(rep.rejections, "\0"), rep.rejections);
+    printf("\n  saved in %s\n", rep.cache_path[0] ? rep.cache_path : "(nowhere: no cache folder)");
+    nncl_device_close(dev);
+    return CLI_OK;
+}

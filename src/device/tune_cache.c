@@ -1,0 +1,250 @@
+/* The tuning cache (see tune_cache.h for the rules). An entry:
+ *
+ *   nncl-tuning 1
+ *   device=pthread-skylake-avx512-Intel(R) Xeon(R) Processor
+ *   vendor=...
+ *   platform=Portable Computing Language OpenCL 3.0 PoCL ...
+ *   driver=3.1+debian
+ *   source=0123456789abcdef
+ *   mode=quick
+ *   when=2026-12-02T05:08:00Z
+ *   gemm=USE_LOCAL=0 VW=16 TM=12 ...
+ *   gflops=784->128 fwd:181.4 ...          (informative)
+ *   sum=0123456789abcdef                   (FNV-1a of every byte above)
+ */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "device/opencl_impl.h"
+#include "device/tune_cache.h"
+#include "util/atomic_file.h"
+#include "util/fnv1a.h"
+#include "util/mkdir_p.h"
+
+#define MAGIC "nncl-tuning 1\n"
+#define MAX_ENTRY 65536
+
+static bool cache_folder(char *out, size_t len)
+{
+    const char *xdg = getenv("XDG_CACHE_HOME");
+    const char *home = getenv("HOME");
+    if (xdg && *xdg)
+        snprintf(out, len, "%s/nncl", xdg);
+    else if (home && *home)
+        snprintf(out, len, "%s/.cache/nncl", home);
+    else
+        return false;
+    return true;
+}
+
+bool nncl_tune_cache_path(const nncl_device_info *info, char *out, size_t len)
+{
+    char dir[4000];
+    if (!cache_folder(dir, sizeof dir))
+        return false;
+    uint64_t h = nncl_fnv1a(NNCL_FNV_SEED, info->name, strlen(info->name));
+    h = nncl_fnv1a(h, info->vendor, strlen(info->vendor));
+    h = nncl_fnv1a(h, info->platform, strlen(info->platform));
+    snprintf(out, len, "%s/tune-%016llx.txt", dir, (unsigned long long)h);
+    return true;
+}
+
+nncl_status nncl_tune_source_hash(uint64_t *hash)
+{
+    static const char *const files[] = {"common.cl", "gemm.cl"};
+    char *src;
+    size_t len;
+    nncl_status st = nncl_cl_source(files, 2, &src, &len);
+    if (st != NNCL_OK)
+        return st;
+    *hash = nncl_fnv1a(NNCL_FNV_SEED, src, len);
+    free(src);
+    return NNCL_OK;
+}
+
+/* The key lines, in order; a value's newlines (none expected) would break
+ * the format, so they become spaces. */
+static void key_text(const nncl_device_info *info, uint64_t source_hash, char *out, size_t len)
+{
+    snprintf(out, len, "device=%s\nvendor=%s\nplatform=%s %s\ndriver=%s\nsource=%016llx\n", info->name,
+             info->vendor, info->platform, info->platform_version, info->driver_version,
+             (unsigned long long)source_hash);
+    for (char *p = out; *p; p++)
+        if (*p == '\r')
+            *p = ' ';
+}
+
+/* The value of "name=" on its own line within [text, text+len), copied. */
+static bool line_value(const char *text, const char *name, char *out, size_t len)
+{
+    size_t n = strlen(name);
+    for (const char *p = text; p && *p; p = strchr(p, '\n'), p = p ? p + 1 : NULL) {
+        if (strncmp(p, name, n) == 0 && p[n] == '=') {
+            size_t v = strcspn(p + n + 1, "\n");
+            snprintf(out, len, "%.*s", (int)(v < len ? v : len - 1), p + n + 1);
+            return true;
+        }
+    }
+    return false;
+}
+
+static void corrupt(nncl_tuning_info *ti, const char *why)
+{
+    ti->state = NNCL_TUNING_CORRUPT;
+    snprintf(ti->note, sizeof ti->note, "ignored the tuning cache entry %.300s: %.180s", ti->path, why);
+}
+
+nncl_status nncl_tune_cache_load_hash(const nncl_device_info *info, uint64_t source_hash, nncl_gemm_params *p,
+                                      nncl_tuning_info *ti)
+{
+    memset(ti, 0, sizeof *ti);
+    ti->state = NNCL_TUNING_DEFAULT;
+    if (!nncl_tune_cache_path(info, ti->path, sizeof ti->path))
+        return NNCL_OK;
+    if (access(ti->path, F_OK) != 0)
+        return NNCL_OK; /* not tuned yet: the common case */
+    char *data;
+    size_t size;
+    if (nncl_read_file(ti->path, MAX_ENTRY, &data, &size) != NNCL_OK) {
+        char why[600];
+        snprintf(why, sizeof why, "cannot be read (%s)", nncl_last_error());
+        nncl_clear_error();
+        corrupt(ti, why);
+        return NNCL_OK;
+    }
+    /* The checksum line last: a truncated or edited file fails here. */
+    const char *sum_line = NULL;
+    for (const char *q = data; (q = strstr(q, "sum=")) != NULL; q++)
+        if (q == data || q[-1] == '\n')
+            sum_line = q;
+    unsigned long long want = 0;
+    char tail;
+    if (size < strlen(MAGIC) || memcmp(data, MAGIC, strlen(MAGIC)) != 0) {
+        corrupt(ti, "not a tuning entry");
+    } else if (!sum_line || sscanf(sum_line, "sum=%16llx%c", &want, &tail) != 2 || tail != '\n' ||
+               (size_t)(sum_line - data) + 21 != size) {
+        corrupt(ti, "truncated (no checksum at its end)");
+    } else if (nncl_fnv1a(NNCL_FNV_SEED, data, (size_t)(sum_line - data)) != want) {
+        corrupt(ti, "checksum mismatch");
+    } else {
+        char key[2048], stored[2048];
+        key_text(info, source_hash, key, sizeof key);
+        size_t klen = strlen(key);
+        snprintf(stored, sizeof stored, "%.*s", (int)(size - strlen(MAGIC)), data + strlen(MAGIC));
+        char gemm[512] = "", mode[16] = "", when[40] = "";
+        if (strncmp(stored, key, klen) != 0) {
+            char was[256] = "?";
+            const char *what = "another device";
+            if (line_value(stored, "driver", was, sizeof was) && strcmp(was, info->driver_version) != 0)
+                what = "another driver version";
+            else if (line_value(stored, "source", was, sizeof was))
+                what = "another kernel source";
+            ti->state = NNCL_TUNING_STALE;
+            snprintf(ti->note, sizeof ti->note, "the tuning cache entry %.300s is for %s (%.100s); ignored", ti->path,
+                     what, was);
+        } else if (!line_value(stored + klen, "gemm", gemm, sizeof gemm) ||
+                   nncl_gemm_params_parse(gemm, p) != NNCL_OK) {
+            nncl_clear_error();
+            corrupt(ti, "bad gemm parameters");
+        } else if (nncl_gemm_params_check(p, info->max_work_group_size ? info->max_work_group_size : 1,
+                                          info->local_mem_bytes) != NNCL_OK) {
+            char why[300];
+            snprintf(why, sizeof why, "parameters this device cannot run (%s)", nncl_last_error());
+            nncl_clear_error();
+            corrupt(ti, why);
+        } else {
+            ti->state = NNCL_TUNING_TUNED;
+            line_value(stored + klen, "mode", mode, sizeof mode);
+            line_value(stored + klen, "when", when, sizeof when);
+            snprintf(ti->mode, sizeof ti->mode, "%s", mode);
+            snprintf(ti->when, sizeof ti->when, "%s", when);
+            nncl_gemm_params_describe(p, ti->params, sizeof ti->params);
+        }
+    }
+    free(data);
+    return NNCL_OK;
+}
+
+nncl_status nncl_tune_cache_load(const nncl_device_info *info, nncl_gemm_params *p, nncl_tuning_info *ti)
+{
+    uint64_t h;
+    nncl_status st = nncl_tune_source_hash(&h);
+    return st == NNCL_OK ? nncl_tune_cache_load_hash(info, h, p, ti) : st;
+}
+
+nncl_status nncl_tune_cache_store_hash(const nncl_device_info *info, uint64_t source_hash,
+                                       const nncl_gemm_params *p, const char *mode, const nncl_tune_report *rep)
+{
+    char path[4096], dir[4096];
+    if (!nncl_tune_cache_path(info, path, sizeof path))
+        return nncl_fail(NNCL_E_IO, "no cache folder: neither XDG_CACHE_HOME nor HOME is set");
+    snprintf(dir, sizeof dir, "%s", path);
+    *strrchr(dir, '/') = '\0';
+    nncl_status st = nncl_mkdir_p(dir);
+    if (st != NNCL_OK)
+        return st;
+    char key[2048], gemm[512], when[40];
+    key_text(info, source_hash, key, sizeof key);
+    nncl_gemm_params_format(p, gemm, sizeof gemm);
+    time_t now = time(NULL);
+    struct tm tm;
+    gmtime_r(&now, &tm);
+    strftime(when, sizeof when, "%Y-%m-%dT%H:%M:%SZ", &tm);
+    char text[8192];
+    int n = snprintf(text, sizeof text, MAGIC "%smode=%s\nwhen=%s\ngemm=%s\ngflops=", key, mode, when, gemm);
+    for (int i = 0; rep && i < rep->n_shapes && n < (int)sizeof text - 100; i++)
+        n += snprintf(text + n, sizeof text - (size_t)n, "%s%s:%.1f", i ? ", " : "", rep->shapes[i].what,
+                      rep->shapes[i].new_gflops);
+    n += snprintf(text + n, sizeof text - (size_t)n, "\n");
+    if (n >= (int)sizeof text - 24)
+        return nncl_fail(NNCL_E_INVALID, "tuning entry too long");
+    n += snprintf(text + n, sizeof text - (size_t)n, "sum=%016llx\n",
+                  (unsigned long long)nncl_fnv1a(NNCL_FNV_SEED, text, (size_t)n));
+    return nncl_write_file_atomic(path, text, (size_t)n);
+}
+
+nncl_status nncl_tune_cache_store(const nncl_device_info *info, const nncl_gemm_params *p, const char *mode,
+                                  const nncl_tune_report *rep)
+{
+    uint64_t h;
+    nncl_status st = nncl_tune_source_hash(&h);
+    return st == NNCL_OK ? nncl_tune_cache_store_hash(info, h, p, mode, rep) : st;
+}
+
+const char *nncl_tuning_state_name(nncl_tuning_state s)
+{
+    switch (s) {
+    case NNCL_TUNING_NONE: return "-";
+    case NNCL_TUNING_DEFAULT: return "no";
+    case NNCL_TUNING_TUNED: return "yes";
+    case NNCL_TUNING_STALE: return "stale";
+    case NNCL_TUNING_CORRUPT: return "corrupt";
+    case NNCL_TUNING_OFF: return "off";
+    }
+    return "?";
+}
+
+nncl_status nncl_tuning_lookup(const nncl_device_info *info, nncl_tuning_info *out)
+{
+    memset(out, 0, sizeof *out);
+    if (info->backend != NNCL_BACKEND_OPENCL) {
+        out->state = NNCL_TUNING_NONE;
+        return NNCL_OK;
+    }
+    nncl_gemm_params p;
+    if (nncl_tune_policy_get() == NNCL_TUNE_POLICY_OFF) {
+        out->state = NNCL_TUNING_OFF;
+        nncl_gemm_params_for(info, &p);
+        nncl_gemm_params_describe(&p, out->params, sizeof out->params);
+        return NNCL_OK;
+    }
+    nncl_status st = nncl_tune_cache_load(info, &p, out);
+    if (st == NNCL_OK && out->state != NNCL_TUNING_TUNED) {
+        nncl_gemm_params_for(info, &p);
+        nncl_gemm_params_describe(&p, out->params, sizeof out->params);
+    }
+    return st;
+}

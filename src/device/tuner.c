@@ -1,0 +1,713 @@
+/* The GEMM tuner (see tuner.h). A candidate is its own program built from
+ * cl/common.cl and cl/gemm.cl alone (the other kernels do not depend on the
+ * GEMM's defines), launched here directly with the candidate's geometry,
+ * not through the device's program. */
+#include <float.h>
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "device/opencl_impl.h"
+#include "device/tune_cache.h"
+#include "device/tuner.h"
+#include "ops/op_util.h"
+#include "util/clock.h"
+
+/* ---- the candidates ---------------------------------------------------------- */
+
+/* Register-blocked sets (devices whose local memory is ordinary memory).
+ * Sized by vector registers: a row-form block holds TM x TNV accumulators
+ * plus TNV vectors of B and a broadcast, a dot-form block DM x DN
+ * accumulators plus DN vectors; a float16 takes two registers where the
+ * native width is 8. Most promising first: the quick search takes the
+ * first few that fit the device. */
+typedef struct reg_row {
+    int vw, tm, tnv, dm, dn, ly;
+} reg_row;
+
+static const reg_row reg_table[] = {
+    {16, 12, 2, 5, 5, 4},       /* AVX-512: 24 accumulators (tools/gemmlab) */
+    {16, 8, 3, 4, 6, 4},        /* 24 accumulators, three B vectors */
+    {16, 14, 2, 5, 5, 8},
+    {16, 8, 2, 4, 4, 4},
+    {16, 12, 2, 6, 4, 8},
+    {8, 6, 2, 4, 3, 4},         /* AVX2: 12 accumulators (OpenBLAS's Haswell block) */
+    {16, 6, 1, 3, 3, 4},        /* AVX2 through float16: the same 6x16 in pairs of registers */
+    {8, 4, 3, 3, 4, 4},
+    {8, 8, 1, 4, 3, 4},
+    {8, 3, 4, 3, 3, 4},
+    {8, 6, 2, 3, 3, 8},
+    {8, 12, 2, 5, 5, 4},        /* AVX-512 registers, 8 lanes */
+    {16, 4, 2, 2, 4, 4},
+    {4, 6, 2, 4, 3, 4},         /* 128-bit SIMD */
+    {4, 4, 3, 3, 3, 4},
+    {4, 8, 2, 4, 4, 4},
+};
+
+/* Local-memory sets (devices with on-chip local memory): C tile, K depth,
+ * outputs per work-item. */
+typedef struct local_row {
+    int tsm, tsn, tsk, wptm, wptn;
+} local_row;
+
+static const local_row local_table[] = {
+    {64, 64, 16, 4, 4},         /* 16x16 work-items (CLBlast's shape) */
+    {128, 128, 16, 8, 8},
+    {64, 64, 32, 4, 4},
+    {32, 32, 16, 4, 4},
+    {128, 64, 16, 8, 4},
+    {64, 64, 16, 8, 8},
+    {32, 32, 8, 2, 2},
+    {16, 16, 8, 4, 4},
+};
+
+static int vector_registers(const nncl_device_info *info)
+{
+    return info->native_vector_float >= 16 ? 32 : 16;
+}
+
+/* Registers a register-blocked set needs, in the worse of its two forms. */
+static int registers_needed(const reg_row *r, unsigned native)
+{
+    int f = native && (unsigned)r->vw > native ? r->vw / (int)native : 1;
+    int row = f * (r->tm * r->tnv + r->tnv) + 1;
+    int dot = f * (r->dm * r->dn + r->dn) + 1;
+    return row > dot ? row : dot;
+}
+
+int nncl_gemm_candidates(const nncl_device_info *info, nncl_tune_mode mode, nncl_gemm_candidate *out, int max)
+{
+    int n = 0;
+    int quick_max = 6;
+    size_t wg = info->max_work_group_size ? info->max_work_group_size : 1;
+    if (info->local_mem_dedicated) {
+        for (size_t i = 0; i < sizeof local_table / sizeof local_table[0] && n < max; i++) {
+            const local_row *r = &local_table[i];
+            nncl_gemm_params p;
+            nncl_gemm_params_for(info, &p);
+            p.use_local = 1;
+            p.tsm = r->tsm, p.tsn = r->tsn, p.tsk = r->tsk, p.wptm = r->wptm, p.wptn = r->wptn;
+            if (nncl_gemm_params_check(&p, wg, info->local_mem_bytes) != NNCL_OK) {
+                nncl_clear_error();
+                continue;
+            }
+            if (mode == NNCL_TUNE_QUICK && n >= quick_max)
+                break;
+            out[n++] = (nncl_gemm_candidate){p, NULL};
+        }
+        return n;
+    }
+    unsigned native = info->native_vector_float ? info->native_vector_float : 1;
+    for (size_t i = 0; i < sizeof reg_table / sizeof reg_table[0] && n < max; i++) {
+        const reg_row *r = &reg_table[i];
+        /* vectors from half to twice the native width */
+        if ((unsigned)r->vw * 2 < native || (unsigned)r->vw > native * 2)
+            continue;
+        if (mode == NNCL_TUNE_QUICK && registers_needed(r, native) > vector_registers(info))
+            continue;
+        nncl_gemm_params p = {.use_local = 0, .vw = r->vw, .tm = r->tm, .tnv = r->tnv, .dm = r->dm, .dn = r->dn,
+                              .lx = 1, .ly = r->ly, .tsm = 64, .tsn = 64, .tsk = 16, .wptm = 4, .wptn = 4};
+        if (nncl_gemm_params_check(&p, wg, info->local_mem_bytes) != NNCL_OK) {
+            nncl_clear_error();
+            continue;
+        }
+        if (mode == NNCL_TUNE_QUICK && n >= quick_max)
+            break;
+        out[n++] = (nncl_gemm_candidate){p, NULL};
+    }
+    return n;
+}
+
+/* ---- one candidate's program ---------------------------------------------------- */
+
+static const char *const kernel_names[4] = {"gemm_nn", "gemm_nt", "gemm_tn", "gemm_tt"};
+
+typedef struct built {
+    nncl_gemm_candidate c;
+    cl_program prog;
+    cl_kernel k[4];             /* [ta * 2 + tb] */
+    bool ok;                    /* built and checked */
+    double best[NNCL_TUNE_MAX_SHAPES]; /* seconds per call, best of the rounds */
+} built;
+
+static void built_release(built *b)
+{
+    for (int i = 0; i < 4; i++)
+        if (b->k[i])
+            clReleaseKernel(b->k[i]);
+    if (b->prog)
+        clReleaseProgram(b->prog);
+    b->prog = NULL;
+    memset(b->k, 0, sizeof b->k);
+}
+
+/* Build; false with the reason in why when the compiler refuses. */
+static nncl_status build(nncl_device *dev, const char *src, size_t src_len, built *b, bool *ok, char *why,
+                         size_t why_len)
+{
+    nncl_cl_device *cl = nncl_cl_of(dev);
+    char defines[512], options[1024];
+    nncl_gemm_params_defines(&b->c.p, defines, sizeof defines);
+    snprintf(options, sizeof options, "-cl-std=CL1.2 %s%s%s", defines, b->c.extra ? " " : "",
+             b->c.extra ? b->c.extra : "");
+    cl_int err;
+    b->prog = clCreateProgramWithSource(cl->context, 1, &src, &src_len, &err);
+    if (err != CL_SUCCESS)
+        return nncl_cl_fail(err, "clCreateProgramWithSource", NULL);
+    *ok = false;
+    err = nncl_cl_build_quietly(b->prog, cl->device, options);
+    if (err != CL_SUCCESS) {
+        snprintf(why, why_len, "does not build (%s)", nncl_cl_error_name(err));
+        return NNCL_OK;
+    }
+    for (int i = 0; i < 4; i++) {
+        b->k[i] = clCreateKernel(b->prog, kernel_names[i], &err);
+        if (err != CL_SUCCESS) {
+            snprintf(why, why_len, "no kernel %s (%s)", kernel_names[i], nncl_cl_error_name(err));
+            return NNCL_OK;
+        }
+    }
+    *ok = true;
+    return NNCL_OK;
+}
+
+/* One GEMM with the candidate's kernel and geometry (as nncl_cl_gemm). */
+static cl_int launch(nncl_device *dev, const built *b, const nncl_gemm_args *g)
+{
+    nncl_cl_device *cl = nncl_cl_of(dev);
+    cl_kernel k = b->k[(g->trans_a ? 2 : 0) + (g->trans_b ? 1 : 0)];
+    size_t global[2], local[2];
+    nncl_gemm_ndrange(&b->c.p, g->trans_a, g->trans_b, g->m, g->n, global, local);
+    for (int d = 0; d < 2; d++)
+        global[d] = (global[d] + local[d] - 1) / local[d] * local[d];
+    bool has_bias = g->bias.buf != NULL;
+    cl_mem A = (cl_mem)g->a.buf->mem, B = (cl_mem)g->b.buf->mem, C = (cl_mem)g->c.buf->mem;
+    cl_mem bias = has_bias ? (cl_mem)g->bias.buf->mem : C;
+    cl_int m = (cl_int)g->m, n = (cl_int)g->n, kk = (cl_int)g->k, lda = (cl_int)g->lda, ldb = (cl_int)g->ldb,
+           ldc = (cl_int)g->ldc, hb = has_bias, act = (cl_int)g->act;
+    cl_ulong oa = g->a.off, ob = g->b.off, oc = g->c.off, obias = has_bias ? g->bias.off : 0;
+    cl_float alpha = g->alpha, beta = g->beta, ap = g->act_param;
+    struct {
+        size_t size;
+        const void *v;
+    } args[] = {{4, &m},     {4, &n},    {4, &kk},  {4, &alpha},     {4, &beta}, {sizeof A, &A},
+                {8, &oa},    {4, &lda},  {sizeof B, &B}, {8, &ob},   {4, &ldb},  {sizeof C, &C},
+                {8, &oc},    {4, &ldc},  {sizeof bias, &bias}, {8, &obias}, {4, &hb}, {4, &act},
+                {4, &ap}};
+    for (cl_uint i = 0; i < sizeof args / sizeof args[0]; i++) {
+        cl_int err = clSetKernelArg(k, i, args[i].size, args[i].v);
+        if (err != CL_SUCCESS)
+            return err;
+    }
+    return clEnqueueNDRangeKernel(cl->queue, k, 2, NULL, global, local, 0, NULL, NULL);
+}
+
+/* ---- the check against the oracle ------------------------------------------------- */
+
+typedef struct check_case {
+    size_t m, n, k, pad, off;
+    float alpha, beta;
+    bool bias;
+    nncl_act act;
+} check_case;
+
+/* Shapes awkward for every block: 1, primes, more than one tile of 64 or
+ * 128 on each side; padded leading dimensions, view offsets, beta, bias and
+ * each activation. */
+static const check_case check_cases[] = {
+    {1, 1, 1, 0, 0, 1.0f, 0.0f, false, NNCL_ACT_IDENTITY},
+    {13, 71, 37, 3, 5, -0.5f, 0.75f, true, NNCL_ACT_RELU},
+    {131, 67, 129, 1, 3, 1.0f, 0.0f, true, NNCL_ACT_LEAKY_RELU},
+    {67, 131, 7, 0, 0, 1.0f, -1.0f, false, NNCL_ACT_SIGMOID},
+    {2, 257, 61, 2, 1, 0.5f, 0.0f, true, NNCL_ACT_TANH},
+    {149, 1, 17, 0, 2, 1.0f, 0.0f, true, NNCL_ACT_IDENTITY},
+};
+
+static uint64_t mix(uint64_t *s)
+{
+    uint64_t z = (*s += 0x9e3779b97f4a7c15ULL);
+    z = (z ^ (z >> 30)) * 0xbf58476d1ce4e5b9ULL;
+    z = (z ^ (z >> 27)) * 0x94d049bb133111ebULL;
+    return z ^ (z >> 31);
+}
+
+static void fill_uniform(float *x, size_t n, uint64_t *s)
+{
+    for (size_t i = 0; i < n; i++)
+        x[i] = (float)((mix(s) >> 40) * (1.0 / 16777216.0)) * 2.0f - 1.0f;
+}
+
+static float max_abs(const float *x, size_t n)
+{
+    float m = 0;
+    for (size_t i = 0; i < n; i++)
+        m = fabsf(x[i]) > m ? fabsf(x[i]) : m;
+    return m;
+}
+
+/* One case in one transpose form. *ok false with the first disagreement in
+ * why. C starts as NaN where beta is 0 (it must not be read); every element
+ * of C's buffer outside the M x N result (padding, offset, a tail) must
+ * come back untouched. */
+static nncl_status check_one(nncl_device *dev, const built *b, const check_case *c, bool ta, bool tb,
+                             uint64_t seed, bool *ok, char *why, size_t why_len)
+{
+    size_t a_rows = ta ? c->k : c->m, a_cols = ta ? c->m : c->k;
+    size_t b_rows = tb ? c->n : c->k, b_cols = tb ? c->k : c->n;
+    size_t lda = a_cols + c->pad, ldb = b_cols + c->pad, ldc = c->n + c->pad;
+    size_t na = c->off + a_rows * lda, nb = c->off + b_rows * ldb, nc = c->off + c->m * ldc + 37;
+    size_t nbias = c->off + c->n;
+    float *A = malloc(na * 4), *B = malloc(nb * 4), *C0 = malloc(nc * 4), *ref = malloc(nc * 4),
+          *got = malloc(nc * 4), *bias = malloc(nbias * 4);
+    nncl_buffer *da = NULL, *db = NULL, *dc = NULL, *dbias = NULL;
+    nncl_status st = NNCL_OK;
+    if (!A || !B || !C0 || !ref || !got || !bias) {
+        st = nncl_fail(NNCL_E_NOMEM, "out of memory checking a candidate");
+        goto done;
+    }
+    fill_uniform(A, na, &seed);
+    fill_uniform(B, nb, &seed);
+    fill_uniform(bias, nbias, &seed);
+    for (size_t i = 0; i < nc; i++)
+        C0[i] = NAN; /* outside the result, and the whole of C when beta is 0 */
+    if (c->beta != 0.0f)
+        for (size_t i = 0; i < c->m; i++)
+            fill_uniform(C0 + c->off + i * ldc, c->n, &seed);
+    memcpy(ref, C0, nc * 4);
+    nncl_gemm_args g = {.trans_a = ta, .trans_b = tb, .m = c->m, .n = c->n, .k = c->k, .alpha = c->alpha,
+                        .beta = c->beta, .lda = lda, .ldb = ldb, .ldc = ldc, .act = c->act,
+                        .act_param = c->act == NNCL_ACT_LEAKY_RELU ? 0.1f : 0.0f};
+    nncl_gemm_reference(&g, A + c->off, B + c->off, ref + c->off, c->bias ? bias + c->off : NULL);
+
+    if ((st = nncl_buffer_alloc(dev, na * 4, &da)) != NNCL_OK || (st = nncl_buffer_alloc(dev, nb * 4, &db)) != NNCL_OK ||
+        (st = nncl_buffer_alloc(dev, nc * 4, &dc)) != NNCL_OK ||
+        (st = nncl_buffer_alloc(dev, nbias * 4, &dbias)) != NNCL_OK ||
+        (st = nncl_buffer_write(da, 0, A, na * 4)) != NNCL_OK || (st = nncl_buffer_write(db, 0, B, nb * 4)) != NNCL_OK ||
+        (st = nncl_buffer_write(dc, 0, C0, nc * 4)) != NNCL_OK ||
+        (st = nncl_buffer_write(dbias, 0, bias, nbias * 4)) != NNCL_OK)
+        goto done;
+    g.a = nncl_view_of(da, c->off);
+    g.b = nncl_view_of(db, c->off);
+    g.c = nncl_view_of(dc, c->off);
+    g.bias = c->bias ? nncl_view_of(dbias, c->off) : (nncl_view){0};
+    cl_int err = launch(dev, b, &g);
+    if (err == CL_SUCCESS)
+        err = clFinish(nncl_cl_of(dev)->queue);
+    if (err != CL_SUCCESS) {
+        /* a launch the device refuses (resources) rejects the candidate */
+        snprintf(why, why_len, "%s %zux%zux%zu: launch failed (%s)", kernel_names[ta * 2 + tb], c->m, c->n, c->k,
+                 nncl_cl_error_name(err));
+        *ok = false;
+        goto done;
+    }
+    if ((st = nncl_buffer_read(dc, 0, got, nc * 4)) != NNCL_OK)
+        goto done;
+    /* |c - ref| <= 8 eps (K max|a| max|b| |alpha| + |beta| max|c| + max|bias|):
+     * the forward error bound of a K-term dot product in any order; a
+     * skipped or doubled term is off by about max|a||b|, far more. */
+    double tol = 8.0 * FLT_EPSILON *
+                 ((double)c->k * max_abs(A, na) * max_abs(B, nb) * fabs(c->alpha) + fabs(c->beta) + max_abs(bias, nbias)) +
+                 1e-30;
+    *ok = true;
+    for (size_t i = 0; i < nc && *ok; i++) {
+        size_t r = (i - c->off) / ldc, col = (i - c->off) % ldc;
+        bool inside = i >= c->off && r < c->m && col < c->n;
+        if (!inside) {
+            if (!isnan(got[i])) {
+                snprintf(why, why_len, "%s %zux%zux%zu: wrote outside C (element %zu)", kernel_names[ta * 2 + tb],
+                         c->m, c->n, c->k, i);
+                *ok = false;
+            }
+        } else if (!(fabs((double)got[i] - (double)ref[i]) <= tol)) {
+            snprintf(why, why_len, "%s %zux%zux%zu: C[%zu][%zu] = %.9g, oracle %.9g", kernel_names[ta * 2 + tb], c->m,
+                     c->n, c->k, r, col, got[i], ref[i]);
+            *ok = false;
+        }
+    }
+done:
+    nncl_buffer_free(da);
+    nncl_buffer_free(db);
+    nncl_buffer_free(dc);
+    nncl_buffer_free(dbias);
+    free(A), free(B), free(C0), free(ref), free(got), free(bias);
+    return st;
+}
+
+static nncl_status check_built(nncl_device *dev, const built *b, bool *ok, char *why, size_t why_len)
+{
+    *ok = true;
+    uint64_t seed = 0x5eed;
+    for (size_t i = 0; i < sizeof check_cases / sizeof check_cases[0] && *ok; i++)
+        for (int form = 0; form < 4 && *ok; form++) {
+            nncl_status st = check_one(dev, b, &check_cases[i], form >> 1, form & 1, seed + i * 4 + (uint64_t)form,
+                                       ok, why, why_len);
+            if (st != NNCL_OK)
+                return st;
+        }
+    return NNCL_OK;
+}
+
+static nncl_status gemm_source(char **src, size_t *len)
+{
+    static const char *const files[] = {"common.cl", "gemm.cl"};
+    return nncl_cl_source(files, 2, src, len);
+}
+
+/* Build and check one entry; b->ok says whether it may be timed. */
+static nncl_status prepare(nncl_device *dev, const char *src, size_t len, built *b, char *why, size_t why_len)
+{
+    bool ok = false;
+    nncl_status st = build(dev, src, len, b, &ok, why, why_len);
+    if (st == NNCL_OK && ok)
+        st = check_built(dev, b, &ok, why, why_len);
+    b->ok = st == NNCL_OK && ok;
+    if (!b->ok)
+        built_release(b);
+    return st;
+}
+
+nncl_status nncl_gemm_candidate_check(nncl_device *dev, const nncl_gemm_candidate *c, bool *ok, char *why,
+                                      size_t why_len)
+{
+    if (dev->info.backend != NNCL_BACKEND_OPENCL)
+        return nncl_fail(NNCL_E_UNSUPPORTED, "%s: only OpenCL devices are tuned", dev->info.name);
+    char *src;
+    size_t len;
+    nncl_status st = gemm_source(&src, &len);
+    if (st != NNCL_OK)
+        return st;
+    built b = {.c = *c};
+    why[0] = '\0';
+    st = prepare(dev, src, len, &b, why, why_len);
+    *ok = b.ok;
+    built_release(&b);
+    free(src);
+    return st;
+}
+
+/* ---- timing ------------------------------------------------------------------------ */
+
+typedef struct tune_shape {
+    const char *what;
+    size_t m, n, k;
+    bool ta, tb;
+} tune_shape;
+
+/* The three GEMMs of 784 -> 128 at batch 128 and of 784 -> 512 at 256 (the
+ * rows of `nncl bench`, src/cli/bench_shapes.h), and square 1024. */
+static const tune_shape shapes[] = {
+    {"784->128 fwd", 128, 128, 784, false, true}, {"784->128 dX", 128, 784, 128, false, false},
+    {"784->128 dW", 128, 784, 128, true, false},  {"784->512 fwd", 256, 512, 784, false, true},
+    {"784->512 dX", 256, 784, 512, false, false}, {"784->512 dW", 512, 784, 256, true, false},
+    {"square 1024", 1024, 1024, 1024, false, false},
+};
+enum { NSHAPES = sizeof shapes / sizeof shapes[0] };
+
+typedef struct bench_buffers {
+    nncl_buffer *a, *b, *c;
+} bench_buffers;
+
+static nncl_status bench_alloc(nncl_device *dev, bench_buffers *bb)
+{
+    size_t most = 0;
+    for (int i = 0; i < NSHAPES; i++) {
+        size_t s[3] = {shapes[i].m * shapes[i].k, shapes[i].k * shapes[i].n, shapes[i].m * shapes[i].n};
+        for (int j = 0; j < 3; j++)
+            most = s[j] > most ? s[j] : most;
+    }
+    float *x = malloc(most * 4);
+    if (!x)
+        return nncl_fail(NNCL_E_NOMEM, "out of memory for the tuning inputs");
+    uint64_t seed = 7;
+    fill_uniform(x, most, &seed);
+    nncl_status st = nncl_buffer_alloc(dev, most * 4, &bb->a);
+    if (st == NNCL_OK)
+        st = nncl_buffer_alloc(dev, most * 4, &bb->b);
+    if (st == NNCL_OK)
+        st = nncl_buffer_alloc(dev, most * 4, &bb->c);
+    if (st == NNCL_OK)
+        st = nncl_buffer_write(bb->a, 0, x, most * 4);
+    if (st == NNCL_OK)
+        st = nncl_buffer_write(bb->b, 0, x, most * 4);
+    free(x);
+    return st;
+}
+
+static void bench_free(bench_buffers *bb)
+{
+    nncl_buffer_free(bb->a);
+    nncl_buffer_free(bb->b);
+    nncl_buffer_free(bb->c);
+}
+
+/* Seconds per call of one shape: one call to warm up, then calls until
+ * min_time has passed. */
+static nncl_status time_shape(nncl_device *dev, const built *b, const bench_buffers *bb, const tune_shape *s,
+                              double min_time, double *seconds)
+{
+    cl_command_queue q = nncl_cl_of(dev)->queue;
+    nncl_gemm_args g = {.trans_a = s->ta, .trans_b = s->tb, .m = s->m, .n = s->n, .k = s->k, .alpha = 1, .beta = 0,
+                        .a = nncl_view_of(bb->a, 0), .lda = s->ta ? s->m : s->k,
+                        .b = nncl_view_of(bb->b, 0), .ldb = s->tb ? s->k : s->n,
+                        .c = nncl_view_of(bb->c, 0), .ldc = s->n};
+    cl_int err = launch(dev, b, &g);
+    if (err == CL_SUCCESS)
+        err = clFinish(q);
+    int reps = 0;
+    double t0 = nncl_seconds_now(), t = 0;
+    while (err == CL_SUCCESS && t < min_time) {
+        err = launch(dev, b, &g);
+        if (err == CL_SUCCESS)
+            err = clFinish(q);
+        reps++;
+        t = nncl_seconds_now() - t0;
+    }
+    if (err != CL_SUCCESS)
+        return nncl_cl_fail(err, "timing a GEMM candidate", kernel_names[s->ta * 2 + s->tb]);
+    *seconds = t / reps;
+    return NNCL_OK;
+}
+
+/* Rounds over every shape and every checked entry, the order of the entries
+ * rotated each round so that none always runs first after a shape change;
+ * each (entry, shape) keeps its best time. */
+static nncl_status time_rounds(nncl_device *dev, built *bs, int nb, const bench_buffers *bb, int rounds,
+                               double min_time, nncl_tune_progress_fn progress, void *ctx, int *done, int total)
+{
+    for (int r = 0; r < rounds; r++) {
+        if (progress) {
+            char what[64];
+            snprintf(what, sizeof what, "timing, round %d of %d", r + 1, rounds);
+            progress(ctx, *done, total, what);
+        }
+        for (int s = 0; s < NSHAPES; s++)
+            for (int j = 0; j < nb; j++) {
+                built *b = &bs[(j + r) % nb];
+                if (!b->ok)
+                    continue;
+                double sec = 0;
+                nncl_status st = time_shape(dev, b, bb, &shapes[s], min_time, &sec);
+                if (st != NNCL_OK)
+                    return st;
+                if (b->best[s] == 0 || sec < b->best[s])
+                    b->best[s] = sec;
+            }
+        (*done)++;
+    }
+    return NNCL_OK;
+}
+
+static double gflops(const tune_shape *s, double sec) { return 2.0 * (double)s->m * (double)s->n * (double)s->k / sec * 1e-9; }
+
+/* Geometric mean GFLOP/s over the shapes of one form: dot (NT) or the
+ * others (NN, TN), or all (form < 0). */
+static double score(const built *b, int form)
+{
+    double sum = 0;
+    int n = 0;
+    for (int s = 0; s < NSHAPES; s++) {
+        bool dot = !shapes[s].ta && shapes[s].tb;
+        if (form >= 0 && dot != (form == 1))
+            continue;
+        sum += log(gflops(&shapes[s], b->best[s]));
+        n++;
+    }
+    return n ? exp(sum / n) : 0;
+}
+
+/* ---- the search ------------------------------------------------------------------------ */
+
+static void note_rejection(nncl_tune_report *rep, const nncl_gemm_params *p, const char *why)
+{
+    char d[256];
+    nncl_gemm_params_describe(p, d, sizeof d);
+    size_t used = strlen(rep->rejections);
+    if (used + 2 < sizeof rep->rejections)
+        snprintf(rep->rejections + used, sizeof rep->rejections - used, "%s: %s\n", d, why);
+}
+
+nncl_status nncl_gemm_tune_search(nncl_device *dev, const nncl_gemm_candidate *cands, int n, nncl_tune_mode mode,
+                                  double budget_s, nncl_tune_progress_fn progress, void *ctx,
+                                  nncl_gemm_params *winner, nncl_tune_report *rep)
+{
+    if (n < 1 || n > NNCL_TUNE_MAX_CANDIDATES)
+        return nncl_fail(NNCL_E_INVALID, "tuning: %d candidates (1 to %d)", n, NNCL_TUNE_MAX_CANDIDATES);
+    double t0 = nncl_seconds_now();
+    memset(rep, 0, sizeof *rep);
+    rep->candidates = n;
+    char *src;
+    size_t len;
+    nncl_status st = gemm_source(&src, &len);
+    if (st != NNCL_OK)
+        return st;
+    /* +1: the combination of the best row form and the best dot form */
+    built *bs = calloc((size_t)n + 1, sizeof *bs);
+    bench_buffers bb = {0};
+    if (!bs) {
+        free(src);
+        return nncl_fail(NNCL_E_NOMEM, "out of memory tuning");
+    }
+    int rounds = mode == NNCL_TUNE_FULL ? 3 : 2;
+    double min_time = mode == NNCL_TUNE_FULL ? 0.1 : 0.03;
+    int total = n + 2 * rounds + 1, done = 0, nb = 0;
+
+    /* Build and check, while the budget lasts (the old set always). */
+    for (int i = 0; i < n && st == NNCL_OK; i++) {
+        if (i > 1 && budget_s > 0 && nncl_seconds_now() - t0 > budget_s)
+            break;
+        if (progress) {
+            char d[256], what[300];
+            nncl_gemm_params_describe(&cands[i].p, d, sizeof d);
+            snprintf(what, sizeof what, "building and checking %s", d);
+            progress(ctx, done, total, what);
+        }
+        built *b = &bs[nb++];
+        b->c = cands[i];
+        char why[512] = "";
+        st = prepare(dev, src, len, b, why, sizeof why);
+        if (st == NNCL_OK && !b->ok) {
+            rep->rejected++;
+            note_rejection(rep, &cands[i].p, why);
+        }
+        done++;
+    }
+    if (st == NNCL_OK && !bs[0].ok)
+        st = nncl_fail(NNCL_E_DEVICE, "tuning %s: the current GEMM parameters fail their check: %s",
+                       dev->info.name, rep->rejections);
+    if (st == NNCL_OK)
+        st = bench_alloc(dev, &bb);
+    done = n;
+    if (st == NNCL_OK)
+        st = time_rounds(dev, bs, nb, &bb, rounds, min_time, progress, ctx, &done, total);
+
+    /* The winner: on the register path the row form (NN, TN) and the dot
+     * form (NT) are separate kernels that share only VW, so the best of each
+     * among sets of the winner's VW combine; on the local path one set. */
+    int best = 0;
+    for (int i = 0; i < nb && st == NNCL_OK; i++)
+        if (bs[i].ok && score(&bs[i], -1) > score(&bs[best], -1))
+            best = i;
+    nncl_gemm_params pick = bs[best].c.p;
+    if (st == NNCL_OK && !pick.use_local) {
+        int row = best, dot = -1;
+        for (int i = 0; i < nb; i++)
+            if (bs[i].ok && !bs[i].c.p.use_local && !bs[i].c.extra && score(&bs[i], 0) > score(&bs[row], 0))
+                row = i;
+        for (int i = 0; i < nb; i++)
+            if (bs[i].ok && !bs[i].c.p.use_local && !bs[i].c.extra && bs[i].c.p.vw == bs[row].c.p.vw &&
+                (dot < 0 || score(&bs[i], 1) > score(&bs[dot], 1)))
+                dot = i;
+        pick = bs[row].c.p;
+        if (dot >= 0) {
+            pick.dm = bs[dot].c.p.dm;
+            pick.dn = bs[dot].c.p.dn;
+        }
+    }
+    /* The final round: the old set against the pick, both timed afresh and
+     * interleaved; the pick (checked first if it is a new combination) must
+     * beat the old set there to replace it. */
+    int pi = -1;
+    for (int i = 0; i < nb && st == NNCL_OK; i++)
+        if (bs[i].ok && !bs[i].c.extra && nncl_gemm_params_equal(&bs[i].c.p, &pick))
+            pi = i;
+    if (st == NNCL_OK && pi < 0) {
+        if (progress)
+            progress(ctx, done, total, "checking the combination of the best forms");
+        built *b = &bs[nb];
+        b->c = (nncl_gemm_candidate){pick, NULL};
+        char why[512] = "";
+        st = prepare(dev, src, len, b, why, sizeof why);
+        if (st == NNCL_OK && b->ok)
+            pi = nb++;
+        else if (st == NNCL_OK) {
+            rep->rejected++;
+            note_rejection(rep, &pick, why);
+            pi = best;
+        }
+    }
+    done = n + rounds + 1;
+    if (st == NNCL_OK) {
+        built final[2] = {bs[0], bs[pi]};
+        memset(final[0].best, 0, sizeof final[0].best);
+        memset(final[1].best, 0, sizeof final[1].best);
+        st = time_rounds(dev, final, pi == 0 ? 1 : 2, &bb, rounds, min_time, progress, ctx, &done, total);
+        if (pi == 0)
+            final[1] = final[0];
+        bool better = score(&final[1], -1) > score(&final[0], -1);
+        const built *won = better ? &final[1] : &final[0];
+        *winner = won->c.p;
+        nncl_gemm_params_describe(&bs[0].c.p, rep->old_params, sizeof rep->old_params);
+        nncl_gemm_params_describe(winner, rep->new_params, sizeof rep->new_params);
+        rep->n_shapes = NSHAPES;
+        for (int s = 0; s < NSHAPES; s++) {
+            nncl_tune_shape *o = &rep->shapes[s];
+            snprintf(o->what, sizeof o->what, "%s", shapes[s].what);
+            o->m = shapes[s].m, o->n = shapes[s].n, o->k = shapes[s].k, o->ta = shapes[s].ta, o->tb = shapes[s].tb;
+            o->old_gflops = gflops(&shapes[s], final[0].best[s]);
+            o->new_gflops = gflops(&shapes[s], won->best[s]);
+        }
+    }
+    for (int i = 0; i < nb; i++)
+        if (bs[i].ok)
+            rep->timed++;
+    for (int i = 0; i < nb; i++)
+        built_release(&bs[i]);
+    bench_free(&bb);
+    free(bs);
+    free(src);
+    rep->seconds = nncl_seconds_now() - t0;
+    if (progress && st == NNCL_OK)
+        progress(ctx, total, total, "done");
+    return st;
+}
+
+nncl_status nncl_gemm_tune_run(nncl_device *dev, nncl_tune_mode mode, nncl_tune_progress_fn progress, void *ctx,
+                               nncl_tune_report *rep)
+{
+    if (dev->info.backend != NNCL_BACKEND_OPENCL)
+        return nncl_fail(NNCL_E_UNSUPPORTED, "%s: only OpenCL devices are tuned", dev->info.name);
+    nncl_cl_device *cl = nncl_cl_of(dev);
+    /* The old set: what the device would run without this search (a cache
+     * entry, else the capability table), whatever NNCL_TUNE says. */
+    nncl_gemm_candidate cands[NNCL_TUNE_MAX_CANDIDATES];
+    nncl_tuning_info ti;
+    nncl_gemm_params cached;
+    nncl_gemm_params_for(&dev->info, &cands[0].p);
+    cands[0].extra = NULL;
+    if (nncl_tune_cache_load(&dev->info, &cached, &ti) == NNCL_OK && ti.state == NNCL_TUNING_TUNED)
+        cands[0].p = cached;
+    nncl_clear_error();
+    nncl_gemm_candidate table[NNCL_TUNE_MAX_CANDIDATES];
+    int nt = nncl_gemm_candidates(&dev->info, mode, table, NNCL_TUNE_MAX_CANDIDATES);
+    int n = 1;
+    for (int i = 0; i < nt && n < NNCL_TUNE_MAX_CANDIDATES; i++) {
+        bool dup = false;
+        for (int j = 0; j < n; j++)
+            dup = dup || nncl_gemm_params_equal(&table[i].p, &cands[j].p);
+        if (!dup)
+            cands[n++] = table[i];
+    }
+    /* The quick search stops building new candidates after 13 s: the
+     * timing rounds and the final comparison take the rest of its ~20 s. */
+    nncl_gemm_params winner;
+    nncl_status st = nncl_gemm_tune_search(dev, cands, n, mode, mode == NNCL_TUNE_QUICK ? 13.0 : 0.0, progress,
+                                           ctx, &winner, rep);
+    if (st != NNCL_OK)
+        return st;
+    st = nncl_tune_cache_store(&dev->info, &winner, mode == NNCL_TUNE_FULL ? "full" : "quick", rep);
+    if (st == NNCL_OK)
+        nncl_tune_cache_path(&dev->info, rep->cache_path, sizeof rep->cache_path);
+    /* Use it from now on: the device's program is rebuilt on next use. */
+    if (!nncl_gemm_params_equal(&cl->gemm, &winner))
+        nncl_cl_program_release(cl);
+    cl->gemm = winner;
+    cl->tuning_resolved = true;
+    return st;
+}
+
+nncl_status nncl_device_tune(nncl_device *dev, nncl_tune_mode mode, nncl_tune_progress_fn progress, void *ctx,
+                             nncl_tune_report *report)
+{
+    return nncl_gemm_tune_run(dev, mode, progress, ctx, report);
+}

@@ -1,0 +1,45 @@
+/* The GEMM tuner (src/device/tuner.c): a table of candidate parameter sets,
+ * filtered by the device's capabilities; each candidate built as its own
+ * small program (cl/common.cl + cl/gemm.cl with its -D defines), checked
+ * against the host oracle on awkward shapes in all four transpose forms,
+ * and only then timed on the training shapes and 1024^3, interleaved and
+ * best-of-rounds. */
+#ifndef NNCL_TUNER_H
+#define NNCL_TUNER_H
+
+#include "nncl/tune.h"
+#include "ops/gemm_impl.h"
+
+typedef struct nncl_gemm_candidate {
+    nncl_gemm_params p;
+    /* Defines appended after the parameters' own; NULL for every real
+     * candidate. The tests use it to build a deliberately broken one
+     * ("-DTM=4" under a launch geometry for TM=12 leaves rows unwritten). */
+    const char *extra;
+} nncl_gemm_candidate;
+
+enum { NNCL_TUNE_MAX_CANDIDATES = 32 };
+
+/* The candidates the tuner may choose for this device in this mode
+ * (table order, the most promising first); returns how many. */
+int nncl_gemm_candidates(const nncl_device_info *info, nncl_tune_mode mode, nncl_gemm_candidate *out, int max);
+
+/* Build c on dev and check it against the oracle. *ok false with the
+ * reason in why when it fails to build or to agree; the status is for
+ * failures of the device itself (out of memory, a lost device). */
+nncl_status nncl_gemm_candidate_check(nncl_device *dev, const nncl_gemm_candidate *c, bool *ok, char *why,
+                                      size_t why_len);
+
+/* Search cands[0..n) (cands[0] is the "old" set, the one reported against)
+ * within about budget_s seconds of building (0: no limit), and put the
+ * fastest checked set in *winner. Stores nothing. */
+nncl_status nncl_gemm_tune_search(nncl_device *dev, const nncl_gemm_candidate *cands, int n, nncl_tune_mode mode,
+                                  double budget_s, nncl_tune_progress_fn progress, void *ctx,
+                                  nncl_gemm_params *winner, nncl_tune_report *report);
+
+/* The whole tuning of an opened OpenCL device: its current parameters
+ * against the table, the winner written to the cache and put to use. */
+nncl_status nncl_gemm_tune_run(nncl_device *dev, nncl_tune_mode mode, nncl_tune_progress_fn progress, void *ctx,
+                               nncl_tune_report *report);
+
+#endif

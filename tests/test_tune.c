@@ -1,0 +1,338 @@
+/* The GEMM tuner and its cache (src/device/tuner.c, tune_cache.c):
+ *   - an entry round-trips, and is keyed: another driver version or kernel
+ *     source hash is stale, another device misses;
+ *   - a corrupt, truncated or nonsensical entry is ignored (the capability
+ *     table applies) with a warning, never trusted nor crashed on;
+ *   - a writer killed mid-write leaves its temporary file, not a half entry;
+ *   - NNCL_TUNE=cached uses an entry, NNCL_TUNE=off ignores it;
+ *   - every candidate the tuner can choose on the first OpenCL device passes
+ *     the GEMM check against the host oracle (1, primes, tiles and a half);
+ *   - a deliberately broken candidate is rejected by the check and never
+ *     chosen by a search.
+ * Each test runs in its own forked process (check's default), so setenv
+ * stays within it. */
+#include <stdio.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "device/opencl_impl.h"
+#include "device/tune_cache.h"
+#include "device/tuner.h"
+#include "util/fnv1a.h"
+#include "test_util.h"
+
+/* A device description of our own: the cache never needs a device. */
+static nncl_device_info fake_info(void)
+{
+    nncl_device_info d = {0};
+    d.backend = NNCL_BACKEND_OPENCL;
+    d.type = NNCL_DEVICE_CPU;
+    snprintf(d.name, sizeof d.name, "test-device-avx512");
+    snprintf(d.vendor, sizeof d.vendor, "nobody");
+    snprintf(d.platform, sizeof d.platform, "Test Platform");
+    snprintf(d.platform_version, sizeof d.platform_version, "OpenCL 1.2 test");
+    snprintf(d.driver_version, sizeof d.driver_version, "1.0");
+    d.max_work_group_size = 4096;
+    d.local_mem_bytes = 1 << 20;
+    d.native_vector_float = 16;
+    return d;
+}
+
+/* A fresh cache folder for this test's process. PoCL keeps its compiled
+ * kernels under XDG_CACHE_HOME too: they stay where they were. */
+static void fresh_cache(void)
+{
+    const char *xdg = getenv("XDG_CACHE_HOME");
+    if (xdg && *xdg && !getenv("POCL_CACHE_DIR")) {
+        char pocl[4096];
+        snprintf(pocl, sizeof pocl, "%s/pocl", xdg);
+        setenv("POCL_CACHE_DIR", pocl, 1);
+    }
+    char dir[] = "/tmp/nncl-test-tune-XXXXXX";
+    ck_assert_ptr_nonnull(mkdtemp(dir));
+    setenv("XDG_CACHE_HOME", dir, 1);
+}
+
+static const nncl_gemm_params tuned_params = {.use_local = 0, .vw = 8, .tm = 6, .tnv = 2, .dm = 4, .dn = 3,
+                                              .lx = 1, .ly = 8, .tsm = 64, .tsn = 64, .tsk = 16, .wptm = 4,
+                                              .wptn = 4};
+
+static char *slurp(const char *path, size_t *len)
+{
+    FILE *f = fopen(path, "rb");
+    ck_assert_ptr_nonnull(f);
+    char *buf = malloc(65536);
+    *len = fread(buf, 1, 65536, f);
+    fclose(f);
+    return buf;
+}
+
+static void spit(const char *path, const char *data, size_t len)
+{
+    FILE *f = fopen(path, "wb");
+    ck_assert_ptr_nonnull(f);
+    ck_assert_uint_eq(fwrite(data, 1, len, f), len);
+    fclose(f);
+}
+
+static nncl_tuning_state load_state(const nncl_device_info *d, uint64_t hash, nncl_gemm_params *p,
+                                    nncl_tuning_info *ti)
+{
+    ck_assert_ok(nncl_tune_cache_load_hash(d, hash, p, ti));
+    return ti->state;
+}
+
+START_TEST(cache_round_trip_and_key)
+{
+    fresh_cache();
+    nncl_device_info d = fake_info();
+    nncl_gemm_params p;
+    nncl_tuning_info ti;
+    ck_assert_int_eq(load_state(&d, 42, &p, &ti), NNCL_TUNING_DEFAULT);
+    ck_assert_ok(nncl_tune_cache_store_hash(&d, 42, &tuned_params, "quick", NULL));
+    ck_assert_int_eq(load_state(&d, 42, &p, &ti), NNCL_TUNING_TUNED);
+    ck_assert(nncl_gemm_params_equal(&p, &tuned_params));
+    ck_assert_str_eq(ti.mode, "quick");
+    ck_assert(strstr(ti.params, "VW=8 TM=6") != NULL);
+
+    /* another kernel source */
+    ck_assert_int_eq(load_state(&d, 43, &p, &ti), NNCL_TUNING_STALE);
+    ck_assert_msg(strstr(ti.note, "kernel source") != NULL, "%s", ti.note);
+    /* another driver version */
+    nncl_device_info d2 = d;
+    snprintf(d2.driver_version, sizeof d2.driver_version, "1.1");
+    ck_assert_int_eq(load_state(&d2, 42, &p, &ti), NNCL_TUNING_STALE);
+    ck_assert_msg(strstr(ti.note, "driver") != NULL, "%s", ti.note);
+    /* another device: another file */
+    nncl_device_info d3 = d;
+    snprintf(d3.name, sizeof d3.name, "another-device");
+    ck_assert_int_eq(load_state(&d3, 42, &p, &ti), NNCL_TUNING_DEFAULT);
+    /* storing again for the new driver replaces the stale entry */
+    ck_assert_ok(nncl_tune_cache_store_hash(&d2, 42, &tuned_params, "full", NULL));
+    ck_assert_int_eq(load_state(&d2, 42, &p, &ti), NNCL_TUNING_TUNED);
+    ck_assert_int_eq(load_state(&d, 42, &p, &ti), NNCL_TUNING_STALE);
+}
+END_TEST
+
+/* Every way an entry can be damaged reads as CORRUPT with a note. */
+START_TEST(cache_refuses_damage)
+{
+    fresh_cache();
+    nncl_device_info d = fake_info();
+    nncl_gemm_params p;
+    nncl_tuning_info ti;
+    ck_assert_ok(nncl_tune_cache_store_hash(&d, 7, &tuned_params, "quick", NULL));
+    char path[4096];
+    ck_assert(nncl_tune_cache_path(&d, path, sizeof path));
+    size_t len;
+    char *good = slurp(path, &len);
+    char *bad = malloc(len + 1);
+
+    /* a flipped digit in the parameters */
+    memcpy(bad, good, len);
+    char *vw = strstr(bad, "VW=8");
+    ck_assert_ptr_nonnull(vw);
+    vw[3] = '4';
+    spit(path, bad, len);
+    ck_assert_int_eq(load_state(&d, 7, &p, &ti), NNCL_TUNING_CORRUPT);
+    ck_assert_msg(strstr(ti.note, "checksum") != NULL, "%s", ti.note);
+    /* truncated at every length */
+    for (size_t cut = 0; cut < len; cut += 7) {
+        spit(path, good, cut);
+        ck_assert_msg(load_state(&d, 7, &p, &ti) == NNCL_TUNING_CORRUPT, "cut at %zu: state %d", cut, ti.state);
+    }
+    /* bytes after the checksum */
+    memcpy(bad, good, len);
+    bad[len] = 'x';
+    spit(path, bad, len + 1);
+    ck_assert_int_eq(load_state(&d, 7, &p, &ti), NNCL_TUNING_CORRUPT);
+    /* a consistent checksum over parameters no kernel can take (VW=3) */
+    {
+        char text[8192];
+        const char *gemm = strstr(good, "gemm=");
+        int head = (int)(gemm - good);
+        int n = snprintf(text, sizeof text, "%.*sgemm=USE_LOCAL=0 VW=3 TM=6 TNV=2 DM=4 DN=3 LX=1 LY=8 TSM=64 "
+                         "TSN=64 TSK=16 WPTM=4 WPTN=4\n", head, good);
+        n += snprintf(text + n, sizeof text - (size_t)n, "sum=%016llx\n",
+                      (unsigned long long)nncl_fnv1a(NNCL_FNV_SEED, text, (size_t)n));
+        spit(path, text, (size_t)n);
+        ck_assert_int_eq(load_state(&d, 7, &p, &ti), NNCL_TUNING_CORRUPT);
+        ck_assert_msg(strstr(ti.note, "cannot run") != NULL, "%s", ti.note);
+    }
+    /* not a file at all */
+    unlink(path);
+    ck_assert_int_eq(mkdir(path, 0755), 0);
+    ck_assert_int_eq(load_state(&d, 7, &p, &ti), NNCL_TUNING_CORRUPT);
+    rmdir(path);
+    free(good);
+    free(bad);
+}
+END_TEST
+
+/* A writer killed between writing its temporary file and the rename leaves
+ * the temporary behind: the entry itself is the old one, whole. */
+START_TEST(cache_survives_killed_writer)
+{
+    fresh_cache();
+    nncl_device_info d = fake_info();
+    nncl_gemm_params p;
+    nncl_tuning_info ti;
+    char path[4096], tmp[4200];
+    ck_assert(nncl_tune_cache_path(&d, path, sizeof path));
+    snprintf(tmp, sizeof tmp, "%s.tmp-99999", path);
+    ck_assert_ok(nncl_tune_cache_store_hash(&d, 9, &tuned_params, "quick", NULL));
+    spit(tmp, "nncl-tuning 1\ndevice=half", 25);
+    ck_assert_int_eq(load_state(&d, 9, &p, &ti), NNCL_TUNING_TUNED);
+    unlink(path);
+    ck_assert_int_eq(load_state(&d, 9, &p, &ti), NNCL_TUNING_DEFAULT);
+}
+END_TEST
+
+/* ---- on a real device ------------------------------------------------------------ */
+
+static int first_opencl(void)
+{
+    nncl_device_list *list = test_devices();
+    return list->count > 1 && list->items[0].backend == NNCL_BACKEND_OPENCL ? 0 : -1;
+}
+
+typedef struct notices {
+    int warnings;
+    char last[1024];
+} notices;
+
+static void catch_notice(void *ctx, nncl_notice_level level, const char *text)
+{
+    notices *n = ctx;
+    if (level == NNCL_NOTICE_WARNING) {
+        n->warnings++;
+        snprintf(n->last, sizeof n->last, "%s", text);
+    }
+}
+
+/* What a device runs with: an entry under NNCL_TUNE=cached, the table
+ * under NNCL_TUNE=off, and the table with a warning for a corrupt entry. */
+START_TEST(device_uses_entry_or_defaults)
+{
+    int idx = first_opencl();
+    if (idx < 0)
+        return;
+    fresh_cache();
+    nncl_device *dev = test_open(idx);
+    const nncl_device_info *info = nncl_device_get_info(dev);
+    nncl_gemm_params defaults;
+    nncl_gemm_params_for(info, &defaults);
+    nncl_gemm_params mine = defaults;
+    mine.ly = defaults.ly == 8 ? 4 : 8; /* valid, and not the default */
+    ck_assert_ok(nncl_tune_cache_store(info, &mine, "quick", NULL));
+
+    setenv("NNCL_TUNE", "cached", 1);
+    nncl_cl_tuning_resolve(dev, false);
+    ck_assert(nncl_gemm_params_equal(&nncl_cl_of(dev)->gemm, &mine));
+    nncl_tuning_info ti;
+    ck_assert_ok(nncl_tuning_lookup(info, &ti));
+    ck_assert_int_eq(ti.state, NNCL_TUNING_TUNED);
+
+    setenv("NNCL_TUNE", "off", 1);
+    nncl_cl_tuning_resolve(dev, true);
+    ck_assert(nncl_gemm_params_equal(&nncl_cl_of(dev)->gemm, &defaults));
+    ck_assert_ok(nncl_tuning_lookup(info, &ti));
+    ck_assert_int_eq(ti.state, NNCL_TUNING_OFF);
+
+    /* corrupt it: defaults, and a warning naming the file */
+    char path[4096];
+    ck_assert(nncl_tune_cache_path(info, path, sizeof path));
+    ck_assert_int_eq(truncate(path, 40), 0);
+    notices got = {0};
+    nncl_set_notice_handler(catch_notice, &got);
+    setenv("NNCL_TUNE", "cached", 1);
+    nncl_cl_tuning_resolve(dev, true);
+    nncl_set_notice_handler(NULL, NULL);
+    ck_assert(nncl_gemm_params_equal(&nncl_cl_of(dev)->gemm, &defaults));
+    ck_assert_int_eq(got.warnings, 1);
+    ck_assert_msg(strstr(got.last, path) != NULL && strstr(got.last, "truncated") != NULL, "%s", got.last);
+    /* and the ops still run, with the defaults (NNCL_NO_CACHE: no binary
+     * fetch, which on PoCL compiles every kernel up front) */
+    setenv("NNCL_NO_CACHE", "1", 1);
+    ck_assert_ok(nncl_device_prepare(dev, NULL));
+    nncl_device_close(dev);
+}
+END_TEST
+
+/* Every candidate the tuner may choose here (its full list) agrees with the
+ * oracle in all four transpose forms. */
+START_TEST(every_candidate_passes_the_check)
+{
+    int idx = first_opencl();
+    if (idx < 0)
+        return;
+    nncl_device *dev = test_open(idx);
+    nncl_gemm_candidate c[NNCL_TUNE_MAX_CANDIDATES];
+    int n = nncl_gemm_candidates(nncl_device_get_info(dev), NNCL_TUNE_FULL, c, NNCL_TUNE_MAX_CANDIDATES);
+    ck_assert_int_ge(n, 4);
+    for (int i = 0; i < n; i++) {
+        bool ok = false;
+        char why[512] = "", d[256];
+        nncl_gemm_params_describe(&c[i].p, d, sizeof d);
+        ck_assert_ok(nncl_gemm_candidate_check(dev, &c[i], &ok, why, sizeof why));
+        ck_assert_msg(ok, "candidate %s: %s", d, why);
+    }
+    nncl_device_close(dev);
+}
+END_TEST
+
+/* A candidate whose kernel computes 4 rows per work-item while its launch
+ * geometry assumes 12 leaves rows unwritten: rejected, never chosen. */
+START_TEST(broken_candidate_rejected)
+{
+    int idx = first_opencl();
+    if (idx < 0)
+        return;
+    fresh_cache();
+    nncl_device *dev = test_open(idx);
+    nncl_gemm_candidate good = {.extra = NULL}, broken;
+    nncl_gemm_params_for(nncl_device_get_info(dev), &good.p);
+    broken = good;
+    if (good.p.use_local)
+        broken.extra = "-DWPTM=1";  /* tiles launched for WPTM=4: rows skipped */
+    else
+        broken.extra = good.p.tm > 2 ? "-DTM=2" : "-DTM=1";
+    bool ok = true;
+    char why[512] = "";
+    ck_assert_ok(nncl_gemm_candidate_check(dev, &broken, &ok, why, sizeof why));
+    ck_assert_msg(!ok, "a broken candidate passed the check");
+    ck_assert_msg(strstr(why, "oracle") != NULL || strstr(why, "launch") != NULL || strstr(why, "build") != NULL,
+                  "%s", why);
+
+    nncl_gemm_candidate cands[2] = {good, broken};
+    nncl_gemm_params winner;
+    nncl_tune_report rep;
+    ck_assert_ok(nncl_gemm_tune_search(dev, cands, 2, NNCL_TUNE_QUICK, 0, NULL, NULL, &winner, &rep));
+    ck_assert_int_eq(rep.rejected, 1);
+    ck_assert_int_eq(rep.timed, 1);
+    ck_assert(nncl_gemm_params_equal(&winner, &good.p));
+    ck_assert_int_eq(rep.n_shapes, 7);
+    for (int i = 0; i < rep.n_shapes; i++)
+        ck_assert(rep.shapes[i].new_gflops > 0);
+    nncl_device_close(dev);
+}
+END_TEST
+
+static Suite *suite(void)
+{
+    Suite *s = suite_create("tune");
+    TCase *tc = tcase_create("cache");
+    tcase_add_test(tc, cache_round_trip_and_key);
+    tcase_add_test(tc, cache_refuses_damage);
+    tcase_add_test(tc, cache_survives_killed_writer);
+    suite_add_tcase(s, tc);
+    TCase *td = tcase_create("device");
+    tcase_set_timeout(td, 300);
+    tcase_add_test(td, device_uses_entry_or_defaults);
+    tcase_add_test(td, every_candidate_passes_the_check);
+    tcase_add_test(td, broken_candidate_rejected);
+    suite_add_tcase(s, td);
+    return s;
+}
+
+int main(void) { return test_run_suite(suite()); }
