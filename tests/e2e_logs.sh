@@ -83,4 +83,12 @@ r = c['resumed'][-1]['command']; assert r[:3] == ['--device', 'host', 'train'] a
 "$nncl" --device host sweep --lr 0.01,0.02 --data "$tmp/y1.csv" --epochs 1 --layers 4 --quiet --out "$tmp/sw" >/dev/null 2>&1
 expect "a sweep's record keeps the global --device host" python3 -c "
 import json; c = json.load(open('$tmp/sw/sweep.json'))['command']; assert c[:3] == ['--device', 'host', 'sweep'], c"
+# ---- a bad --out is said before the data loads: the data here is a FIFO
+# nobody writes, so loading it first would wait for ever
+mkfifo "$tmp/never.csv"
+mkdir -p "$tmp/taken" && touch "$tmp/taken/x"
+timeout 20 "$nncl" train --device host --data "$tmp/never.csv" --out "$tmp/taken" >/dev/null 2>"$tmp/taken.err"
+rc=$?
+expect "--out onto a folder in use exits 2 before loading the data (got $rc)" test $rc -eq 2
+expect "...saying so" grep -q -- "--out $tmp/taken: already exists and is not an empty directory" "$tmp/taken.err"
 finish

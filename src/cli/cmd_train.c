@@ -428,6 +428,11 @@ int cmd_train(const cli_globals *g, int argc, char **argv)
     if (o.device && strcmp(o.device, "list") == 0)
         return cmd_devices(g, 0, NULL);
 
+    /* A bad --out is said before the device opens and the data loads
+     * (each may take long: a first use tunes, a big file loads). */
+    nncl_status pre = run_dir_precheck(o.out_dir);
+    if (pre != NNCL_OK)
+        return cli_fail(pre);
     nncl_device *dev = NULL;
     if ((rc = cli_open_device(o.device, &dev)) != CLI_OK)
         return rc;

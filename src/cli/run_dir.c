@@ -132,6 +132,41 @@ static nncl_status create_dir(run_dir *r, const char *out_dir, const char *name)
     return nncl_fail(NNCL_E_IO, "runs/%s-%s: too many runs with this name in one second", stamp, name);
 }
 
+nncl_status run_dir_precheck(const char *out_dir)
+{
+    if (!out_dir)
+        return NNCL_OK;
+    if (!*out_dir)
+        return nncl_fail(NNCL_E_INVALID, "--out: an empty path; name the run directory to create");
+    struct stat sb;
+    if (stat(out_dir, &sb) == 0 && (!S_ISDIR(sb.st_mode) || !dir_is_empty(out_dir)))
+        return nncl_fail(NNCL_E_INVALID,
+                         "--out %s: already exists and is not an empty directory; nncl never overwrites a run "
+                         "(choose another --out)", out_dir);
+    /* The nearest folder that exists above it must be one we may write in. */
+    char up[4096];
+    if (snprintf(up, sizeof up, "%s", out_dir) >= (int)sizeof up)
+        return nncl_fail(NNCL_E_INVALID, "--out %s: the path is too long", out_dir);
+    for (;;) {
+        char *slash = strrchr(up, '/');
+        if (!slash) {
+            snprintf(up, sizeof up, ".");
+        } else if (slash == up) {
+            up[1] = '\0';
+        } else {
+            *slash = '\0';
+        }
+        if (stat(up, &sb) == 0)
+            break;
+        if (strcmp(up, ".") == 0 || strcmp(up, "/") == 0)
+            break;
+    }
+    if (stat(up, &sb) == 0 && (!S_ISDIR(sb.st_mode) || access(up, W_OK | X_OK) != 0))
+        return nncl_fail(NNCL_E_IO, "--out %s: cannot create it in %s: %s", out_dir, up,
+                         S_ISDIR(sb.st_mode) ? "not writable" : "not a directory");
+    return NNCL_OK;
+}
+
 void run_dir_close(run_dir *r)
 {
     free(r->metrics);

@@ -27,6 +27,11 @@ nncl_status run_dir_create(run_dir *r, const char *out_dir, const char *name);
  * NNCL_E_INVALID when another process holds it (that run is training). */
 nncl_status run_dir_open(run_dir *r, const char *path);
 void run_dir_close(run_dir *r);
+/* Whether run_dir_create(out_dir) could succeed, checked before anything
+ * slow (loading the data): not "", not a non-empty directory, and the
+ * nearest existing folder above it writable. NULL (the default runs/...) is
+ * fine. */
+nncl_status run_dir_precheck(const char *out_dir);
 
 /* Replace metrics.csv's rows by these epochs (those of a checkpoint), and
  * write it (none: remove it). */
