@@ -319,6 +319,133 @@ typedef struct nncl_linear_u8_head_args {
  * classes is above NNCL_HEAD_MAX, or in is too large. */
 size_t nncl_linear_u8_head_scratch_len(size_t rows, size_t in, size_t hidden, size_t classes);
 
+/* ---- convolution and pooling ------------------------------------------------
+ * Images are NCHW: x[n, c, h, w] at ((n*C + c)*H + h)*W + w, as PyTorch.
+ * Filters are [K, C, KH, KW] (PyTorch's Conv2d weight), the bias is [K].
+ * One shape describes a convolution for every op that takes part in it. */
+typedef struct nncl_conv2d_shape {
+    size_t n, c, h, w;          /* input [n, c, h, w] */
+    size_t k, kh, kw;           /* filters [k, c, kh, kw] (im2col and col2im ignore k) */
+    size_t stride_h, stride_w;  /* >= 1 */
+    size_t pad_h, pad_w;        /* zero rows above and columns left of the input */
+    size_t oh, ow;              /* output [n, k, oh, ow] */
+} nncl_conv2d_shape;
+
+/* Padding for nncl_conv2d_shape_make: "same" (an output of ceil(in / stride),
+ * the zeros split with any odd one after, as TensorFlow, and PyTorch's
+ * padding='same' for stride 1), "valid" (none), or a count >= 0 on every side. */
+enum { NNCL_PAD_SAME = -1, NNCL_PAD_VALID = 0 };
+
+/* Fill *s for input [n, c, h, w], k filters of kh x kw, one stride for both
+ * dimensions and a padding as above. Fails (NNCL_E_INVALID, saying why) when
+ * a size is 0 or the filter does not fit the padded input. */
+nncl_status nncl_conv2d_shape_make(size_t n, size_t c, size_t h, size_t w, size_t k, size_t kh, size_t kw,
+                                   size_t stride, int padding, nncl_conv2d_shape *s);
+
+/* Floats of scratch conv2d_fwd and conv2d_bwd need for shape s: the patch
+ * matrix (c*kh*kw x n*oh*ow) and one output-sized matrix (k x n*oh*ow).
+ * 0 if that overflows. */
+size_t nncl_conv2d_scratch_len(const nncl_conv2d_shape *s);
+
+/* ---- im2col: the patch matrix ------------------------------------------------
+ * col[(c*KH + a)*KW + e, (n*OH + i)*OW + j] = x[n, c, i*SH - PH + a, j*SW - PW + e],
+ * 0 where that lies in the padding: one row per filter tap, one column per
+ * output position (c*kh*kw rows of n*oh*ow), so a convolution is the
+ * product W col, W seen as a k x c*kh*kw matrix. */
+typedef struct nncl_im2col_args {
+    nncl_conv2d_shape s;
+    nncl_view x;                /* float[n*c*h*w] */
+    nncl_view col;              /* float[n*oh*ow * c*kh*kw] */
+} nncl_im2col_args;
+
+/* ---- col2im: the adjoint of im2col (an input gradient from a patch gradient)
+ * x[n, c, y, z] = the sum of col[(c*KH + a)*KW + e, (n*OH + i)*OW + j] over
+ * every (i, j, a, e) with i*SH - PH + a = y and j*SW - PW + e = z. x is
+ * overwritten; each element sums its taps in a fixed order (no atomics). */
+typedef struct nncl_col2im_args {
+    nncl_conv2d_shape s;
+    nncl_view col;              /* float[n*oh*ow * c*kh*kw] */
+    nncl_view x;                /* float[n*c*h*w] (overwritten) */
+} nncl_col2im_args;
+
+/* ---- conv2d_fwd ----------------------------------------------------------------
+ * y[n, k, i, j] = act(b[k] + sum_{c,a,e} w[k, c, a, e] x[n, c, i*SH - PH + a, j*SW - PW + e])
+ * with x zero outside the input. Every backend runs it as im2col and gemm
+ * (per chunk of images on CPUs) and a reordering to NCHW that adds the bias
+ * and applies the activation (scratch: float[nncl_conv2d_scratch_len(&s)]).
+ * y may not alias x. */
+typedef struct nncl_conv2d_fwd_args {
+    nncl_conv2d_shape s;
+    nncl_view x;                /* float[n*c*h*w] */
+    nncl_view w;                /* float[k*c*kh*kw] */
+    nncl_view b;                /* float[k], or {NULL} for none */
+    nncl_view y;                /* float[n*k*oh*ow] */
+    nncl_act act;
+    float act_param;
+    nncl_view scratch;          /* float[nncl_conv2d_scratch_len(&s)] */
+} nncl_conv2d_fwd_args;
+
+/* ---- conv2d_bwd: the gradients of conv2d_fwd before its activation (dy is
+ * dL/d(pre-activation): act_bwd's output when there is an activation) ---------
+ *   dw[k, c, a, e] = sum_{n,i,j} dy[n, k, i, j] x[n, c, i*SH - PH + a, j*SW - PW + e]
+ *   db[k]          = sum_{n,i,j} dy[n, k, i, j]
+ *   dx[n, c, y, z] = sum of dy[n, k, i, j] w[k, c, a, e] over the (k, i, j, a, e)
+ *                    with i*SH - PH + a = y and j*SW - PW + e = z
+ * dw, db and dx are overwritten; db and dx are optional ({NULL}: a first
+ * layer needs no dx). scratch as conv2d_fwd. */
+typedef struct nncl_conv2d_bwd_args {
+    nncl_conv2d_shape s;
+    nncl_view x;                /* float[n*c*h*w] */
+    nncl_view w;                /* float[k*c*kh*kw] */
+    nncl_view dy;               /* float[n*k*oh*ow] */
+    nncl_view dx;               /* float[n*c*h*w], or {NULL} */
+    nncl_view dw;               /* float[k*c*kh*kw] */
+    nncl_view db;               /* float[k], or {NULL} */
+    nncl_view scratch;          /* float[nncl_conv2d_scratch_len(&s)] */
+} nncl_conv2d_bwd_args;
+
+/* ---- pool2d_fwd, pool2d_bwd: max and average pooling ---------------------------
+ * Square windows of `window` pixels, `stride` apart, no padding: an output of
+ * oh = (h - window) / stride + 1 (floor: the last rows and columns of an odd
+ * input that no window covers are dropped, as PyTorch does). Per plane (n, c):
+ *   max: y[i, j] = the maximum over the window at (i*S, j*S) (NaN counts as
+ *        maximal); idx[i, j] = r*w + q of its first maximum (r, q) in the plane
+ *   avg: y[i, j] = (1/window^2) * the sum over the window
+ * Backward, for every input pixel (r, q) (all written, each in a fixed order):
+ *   max: dx[r, q] = the sum of dy[i, j] over the windows whose idx[i, j] is (r, q)
+ *   avg: dx[r, q] = (1/window^2) * the sum of dy[i, j] over the windows holding (r, q) */
+typedef enum nncl_pool {
+    NNCL_POOL_MAX = 0,
+    NNCL_POOL_AVG = 1,
+} nncl_pool;
+
+typedef struct nncl_pool2d_shape {
+    size_t n, c, h, w;          /* input [n, c, h, w] */
+    size_t window, stride;      /* >= 1 */
+    size_t oh, ow;              /* output [n, c, oh, ow] */
+} nncl_pool2d_shape;
+
+/* Fill *s for input [n, c, h, w]; stride 0 means stride = window. Fails
+ * when a size is 0 or the window is larger than the input. */
+nncl_status nncl_pool2d_shape_make(size_t n, size_t c, size_t h, size_t w, size_t window, size_t stride,
+                                   nncl_pool2d_shape *s);
+
+typedef struct nncl_pool2d_fwd_args {
+    nncl_pool kind;
+    nncl_pool2d_shape s;
+    nncl_view x;                /* float[n*c*h*w] */
+    nncl_view y;                /* float[n*c*oh*ow] */
+    nncl_view idx;              /* int32[n*c*oh*ow] for max (its backward needs it), or {NULL} */
+} nncl_pool2d_fwd_args;
+
+typedef struct nncl_pool2d_bwd_args {
+    nncl_pool kind;
+    nncl_pool2d_shape s;
+    nncl_view dy;               /* float[n*c*oh*ow] */
+    nncl_view idx;              /* int32[n*c*oh*ow] from pool2d_fwd (max); unused for avg */
+    nncl_view dx;               /* float[n*c*h*w] (overwritten) */
+} nncl_pool2d_bwd_args;
+
 #define NNCL_OPS(X) \
     X(fill)         \
     X(gemm)         \
@@ -334,7 +461,13 @@ size_t nncl_linear_u8_head_scratch_len(size_t rows, size_t in, size_t hidden, si
     X(linear_u8_fwd) \
     X(linear_u8_wgrad) \
     X(head_xent) \
-    X(linear_u8_head)
+    X(linear_u8_head) \
+    X(im2col) \
+    X(col2im) \
+    X(conv2d_fwd) \
+    X(conv2d_bwd) \
+    X(pool2d_fwd) \
+    X(pool2d_bwd)
 
 #define NNCL_DECLARE_OP(name) \
     nncl_status nncl_##name(nncl_device *dev, const nncl_##name##_args *args);

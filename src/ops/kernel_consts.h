@@ -26,6 +26,9 @@ enum {
     /* the largest work-group of the one-group reductions and of colsum's
      * tiles (REDUCE_GROUP_MAX; nncl_reduce_group picks it or 64) */
     NNCL_REDUCE_GROUP_MAX = 256,
+    /* conv2d on CPUs: floats of patch matrix per chunk of images (see
+     * images_per_chunk in src/ops/conv2d.c) */
+    NNCL_CONV_CHUNK_FLOATS = 1 << 18,
 };
 
 #endif

@@ -1,0 +1,160 @@
+/* pool2d_fwd, pool2d_bwd: max and average pooling over square windows.
+ * Kernels: cl/pool.cl. The host twins are the formulas of ops.h as loops,
+ * in the kernels' order (averages summed in double: the oracle should be
+ * the more accurate side). */
+#include <math.h>
+#include <stdint.h>
+
+#include "device/opencl_impl.h"
+#include "ops/op_util.h"
+
+static nncl_status check_shape(const nncl_pool2d_shape *s, nncl_pool kind, const char *op)
+{
+    if (kind != NNCL_POOL_MAX && kind != NNCL_POOL_AVG)
+        return nncl_fail(NNCL_E_INVALID, "%s: unknown pooling %d", op, (int)kind);
+    if (!s->n || !s->c || !s->h || !s->w || !s->window || !s->stride || !s->oh || !s->ow)
+        return nncl_fail(NNCL_E_INVALID, "%s: sizes must be >= 1 (input %zux%zux%zux%zu, window %zu, stride %zu, "
+                         "output %zux%zu)", op, s->n, s->c, s->h, s->w, s->window, s->stride, s->oh, s->ow);
+    /* The kernels divide within a plane through float (cl/pool.cl): planes
+     * below 2^20 pixels (1024 x 1024), the whole input below 2^31. */
+    if (s->h > 65535 || s->w > 65535 || s->h * s->w >= (1u << 20) || s->window > 65535 || s->stride > 65535 ||
+        s->c > INT32_MAX || s->n > INT32_MAX || s->n * s->c > INT32_MAX / (s->h * s->w))
+        return nncl_fail(NNCL_E_UNSUPPORTED, "%s: an input of %zux%zux%zux%zu is too large (planes of up to 2^20 "
+                         "pixels, 2^31 elements in all)", op, s->n, s->c, s->h, s->w);
+    /* Every window lies inside the input (no padding). */
+    if ((s->oh - 1) * s->stride + s->window > s->h || (s->ow - 1) * s->stride + s->window > s->w)
+        return nncl_fail(NNCL_E_INVALID, "%s: an output of %zux%zu windows of %zu, stride %zu, does not fit the "
+                         "%zux%zu input", op, s->oh, s->ow, s->window, s->stride, s->h, s->w);
+    return NNCL_OK;
+}
+
+static size_t in_len(const nncl_pool2d_shape *s) { return s->n * s->c * s->h * s->w; }
+static size_t out_len(const nncl_pool2d_shape *s) { return s->n * s->c * s->oh * s->ow; }
+
+nncl_status nncl_check_pool2d_fwd(const nncl_device *dev, const nncl_pool2d_fwd_args *a)
+{
+    nncl_status st = check_shape(&a->s, a->kind, "pool2d_fwd");
+    if (st == NNCL_OK)
+        st = nncl_view_check(dev, a->x, sizeof(float), in_len(&a->s), "pool2d_fwd: x");
+    if (st == NNCL_OK)
+        st = nncl_view_check(dev, a->y, sizeof(float), out_len(&a->s), "pool2d_fwd: y");
+    if (st == NNCL_OK && a->idx.buf)
+        st = nncl_view_check(dev, a->idx, sizeof(int32_t), out_len(&a->s), "pool2d_fwd: idx");
+    return st;
+}
+
+nncl_status nncl_check_pool2d_bwd(const nncl_device *dev, const nncl_pool2d_bwd_args *a)
+{
+    nncl_status st = check_shape(&a->s, a->kind, "pool2d_bwd");
+    if (st == NNCL_OK && a->kind == NNCL_POOL_MAX && !a->idx.buf)
+        st = nncl_fail(NNCL_E_INVALID, "pool2d_bwd: max pooling needs the forward pass's idx");
+    if (st == NNCL_OK)
+        st = nncl_view_check(dev, a->dy, sizeof(float), out_len(&a->s), "pool2d_bwd: dy");
+    if (st == NNCL_OK && a->kind == NNCL_POOL_MAX)
+        st = nncl_view_check(dev, a->idx, sizeof(int32_t), out_len(&a->s), "pool2d_bwd: idx");
+    if (st == NNCL_OK)
+        st = nncl_view_check(dev, a->dx, sizeof(float), in_len(&a->s), "pool2d_bwd: dx");
+    return st;
+}
+
+/* ---- host twins ---------------------------------------------------------------------- */
+
+nncl_status nncl_host_pool2d_fwd(nncl_device *dev, const nncl_pool2d_fwd_args *a)
+{
+    (void)dev;
+    const nncl_pool2d_shape *s = &a->s;
+    const float *x = nncl_host_f32(a->x);
+    float *y = nncl_host_f32(a->y);
+    int32_t *idx = a->idx.buf ? nncl_host_i32(a->idx) : NULL;
+    size_t S = s->stride, win = s->window;
+    for (size_t p = 0; p < s->n * s->c; p++) {
+        const float *plane = x + p * s->h * s->w;
+        for (size_t i = 0; i < s->oh; i++)
+            for (size_t j = 0; j < s->ow; j++) {
+                size_t o = (p * s->oh + i) * s->ow + j, first = i * S * s->w + j * S;
+                if (a->kind == NNCL_POOL_MAX) {
+                    /* the first maximum in row-major order; a NaN, once met, wins */
+                    float best = plane[first];
+                    size_t arg = first;
+                    for (size_t r = i * S; r < i * S + win && !isnan(best); r++)
+                        for (size_t q = j * S; q < j * S + win && !isnan(best); q++) {
+                            float v = plane[r * s->w + q];
+                            if (v > best || isnan(v)) {
+                                best = v;
+                                arg = r * s->w + q;
+                            }
+                        }
+                    y[o] = best;
+                    if (idx)
+                        idx[o] = (int32_t)arg;
+                } else {
+                    double sum = 0;
+                    for (size_t r = i * S; r < i * S + win; r++)
+                        for (size_t q = j * S; q < j * S + win; q++)
+                            sum += plane[r * s->w + q];
+                    y[o] = (float)(sum / (double)(win * win));
+                }
+            }
+    }
+    return NNCL_OK;
+}
+
+nncl_status nncl_host_pool2d_bwd(nncl_device *dev, const nncl_pool2d_bwd_args *a)
+{
+    (void)dev;
+    const nncl_pool2d_shape *s = &a->s;
+    const float *dy = nncl_host_f32(a->dy);
+    const int32_t *idx = a->kind == NNCL_POOL_MAX ? nncl_host_i32(a->idx) : NULL;
+    float *dx = nncl_host_f32(a->dx);
+    size_t S = s->stride, win = s->window;
+    for (size_t p = 0; p < s->n * s->c; p++)
+        for (size_t r = 0; r < s->h; r++)
+            for (size_t q = 0; q < s->w; q++) {
+                /* the windows (i, j) with i*S <= r < i*S + win, likewise j, in the
+                 * kernel's order (decreasing i, then j) */
+                size_t i_hi = r / S < s->oh - 1 ? r / S : s->oh - 1, j_hi = q / S < s->ow - 1 ? q / S : s->ow - 1;
+                double sum = 0;
+                for (size_t i = i_hi + 1; i > 0 && (i - 1) * S + win > r; i--)
+                    for (size_t j = j_hi + 1; j > 0 && (j - 1) * S + win > q; j--) {
+                        size_t o = (p * s->oh + i - 1) * s->ow + j - 1;
+                        if (!idx || (size_t)idx[o] == r * s->w + q)
+                            sum += dy[o];
+                    }
+                dx[(p * s->h + r) * s->w + q] = (float)(idx ? sum : sum / (double)(win * win));
+            }
+    return NNCL_OK;
+}
+
+/* ---- OpenCL dispatchers ------------------------------------------------------------------ */
+
+#define POOL_SHAPE_ARGS(s)                                                                                  \
+    nncl_arg_int((int)((s)->n * (s)->c)), nncl_arg_int((int)(s)->h), nncl_arg_int((int)(s)->w),             \
+        nncl_arg_int((int)(s)->window), nncl_arg_int((int)(s)->stride), nncl_arg_int((int)(s)->oh),        \
+        nncl_arg_int((int)(s)->ow)
+
+nncl_status nncl_cl_pool2d_fwd(nncl_device *dev, const nncl_pool2d_fwd_args *a)
+{
+    size_t global[2] = {a->s.oh * a->s.ow, a->s.n * a->s.c};
+    bool has_idx = a->idx.buf != NULL;
+    /* Without idx a valid buffer (never written) still goes to the kernel. */
+    return nncl_cl_launch(dev, "pool2d_fwd", 2, global, NULL,
+                          NNCL_CL_ARGS(nncl_arg_buf(a->x.buf), nncl_arg_ulong(a->x.off), nncl_arg_buf(a->y.buf),
+                                       nncl_arg_ulong(a->y.off), nncl_arg_buf(has_idx ? a->idx.buf : a->y.buf),
+                                       nncl_arg_ulong(has_idx ? a->idx.off : 0), nncl_arg_int(has_idx),
+                                       nncl_arg_int((int)a->kind), POOL_SHAPE_ARGS(&a->s)));
+}
+
+nncl_status nncl_cl_pool2d_bwd(nncl_device *dev, const nncl_pool2d_bwd_args *a)
+{
+    size_t global[2] = {a->s.h * a->s.w, a->s.n * a->s.c};
+    bool has_idx = a->kind == NNCL_POOL_MAX;
+    /* Windows that do not overlap (the usual stride = window) have a kernel
+     * without loops: each pixel has at most one window to read. */
+    const char *kernel = a->s.stride >= a->s.window ? "pool2d_bwd_disjoint" : "pool2d_bwd";
+    return nncl_cl_launch(dev, kernel, 2, global, NULL,
+                          NNCL_CL_ARGS(nncl_arg_buf(a->dy.buf), nncl_arg_ulong(a->dy.off),
+                                       nncl_arg_buf(has_idx ? a->idx.buf : a->dy.buf),
+                                       nncl_arg_ulong(has_idx ? a->idx.off : 0), nncl_arg_buf(a->dx.buf),
+                                       nncl_arg_ulong(a->dx.off), nncl_arg_int((int)a->kind),
+                                       POOL_SHAPE_ARGS(&a->s)));
+}
