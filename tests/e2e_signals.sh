@@ -34,7 +34,7 @@ for dev in $devices; do
     # tens of ms on PoCL here: without a bound on the queue, the host is a
     # whole epoch ahead and a stop waits for all of it)
     run="$tmp/int-$dev"
-    "$nncl" train --device "$dev" --limit 20000 --layers 2048 --epochs 50 --snapshots 0 --no-report --quiet \
+    "$nncl" train --device "$dev" --limit 10000 --layers 2048 --epochs 50 --snapshots 0 --no-report --quiet \
         --out "$run" >"$tmp/int.out" 2>"$tmp/int.err" &
     pid=$!
     # Once an epoch is done: PoCL compiles each kernel for its work-group
@@ -61,12 +61,12 @@ for dev in $devices; do
     expect "$dev: ...the test pass is skipped and eval suggested" grep -q "score it now with: nncl eval $run" "$tmp/int.err"
 
     # ---- two Ctrl-C: quit at once; the run resumes from its last
-    # checkpoint. Steps of 4096x4096 units on 300 rows take long enough
+    # checkpoint. Steps of 2048x2048 units on 200 rows take long enough
     # (0.1 s and more) that the second signal comes while the first is
     # still stopping; the second is sent once the first was answered (two
     # signals sent at once may arrive as one).
     run="$tmp/twice-$dev"
-    "$nncl" train --device "$dev" --limit 400 --val 0.25 --layers 4096,4096 --batch 300 --epochs 30 --no-report \
+    "$nncl" train --device "$dev" --limit 300 --val 0.25 --layers 2048,2048 --batch 200 --epochs 30 --no-report \
         --snapshots 0 --quiet --out "$run" >/dev/null 2>"$tmp/twice.err" &
     pid=$!
     wait_for "$run/checkpoint.bin" $pid
