@@ -29,7 +29,10 @@ start=$(date +%s)
 rc=$?
 took=$(($(date +%s) - start))
 expect "nncl tune --quick exits 0" test $rc -eq 0
-expect "...within 40 s on a busy 2-core machine (took $took s)" test "$took" -le 40
+# (Not under the sanitizers, NNCL_SANITIZED: they slow the host side 2-3x.)
+if [ -z "${NNCL_SANITIZED:-}" ]; then
+    expect "...within 40 s on a busy 2-core machine (took $took s)" test "$took" -le 40
+fi
 expect "...printing old and new GFLOP/s per shape" sh -c "grep -q 'old GF/s *new GF/s' '$tmp/tune.out' && test \$(grep -c -E '^  (784->|square)' '$tmp/tune.out') -eq 7"
 expect "...and the progress on stderr" grep -q 'building and checking' "$tmp/tune.err"
 entry=$(ls "$XDG_CACHE_HOME"/nncl/tune-*.txt 2>/dev/null | head -1)
