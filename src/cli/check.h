@@ -56,6 +56,11 @@ nncl_status check_nomem(void);
 /* A size in [lo, hi] that kernels find awkward: lo itself (often 1), a
  * prime, one off a power of two (a tile edge), or any. */
 size_t check_awkward(nncl_rng *r, size_t lo, size_t hi);
+/* An awkward size up to `full`, or up to `quick` with --quick. */
+size_t check_size_up_to(check_ctx *c, size_t full, size_t quick);
+/* The largest finite |x[i]| (0 for none, or x NULL). */
+float check_max_abs(const float *x, size_t n);
+
 float check_uniform(nncl_rng *r, float lo, float hi);
 const char *check_act_name(nncl_act act);
 /* f(z) in float, as a layer's forward pass gives it (slope: leaky relu's). */
@@ -143,6 +148,8 @@ extern const size_t check_ops_count;
  * a nonzero offset), [1] host. */
 void check_sides_open(check_ctx *c, check_side s[2]);
 void check_sides_free(check_side s[2]);
+/* A row's end: free both sides' buffers; the error if memory ran out. */
+nncl_status check_done(check_ctx *c, check_side s[2]);
 
 /* The network's backward pass on the device against central differences of
  * a double-precision forward pass on the host. */

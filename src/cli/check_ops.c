@@ -11,37 +11,16 @@
 
 #include "cli/check.h"
 
-/* Sizes up to `full`, or up to `quick` with --quick. */
-static size_t size_up_to(check_ctx *c, size_t full, size_t quick)
-{
-    return check_awkward(&c->rng, 1, c->quick ? quick : full);
-}
-
-static float max_abs(const float *x, size_t n)
-{
-    float m = 0;
-    for (size_t i = 0; x && i < n; i++)
-        if (isfinite(x[i]) && fabsf(x[i]) > m)
-            m = fabsf(x[i]);
-    return m;
-}
-
 static bool transcendental(nncl_act act)
 {
     return act == NNCL_ACT_SIGMOID || act == NNCL_ACT_TANH;
-}
-
-static nncl_status done(check_ctx *c, check_side s[2])
-{
-    check_sides_free(s);
-    return c->nomem ? check_nomem() : NNCL_OK;
 }
 
 /* ---- fill: exact ------------------------------------------------------------ */
 
 nncl_status check_op_fill(check_ctx *c, check_row *r)
 {
-    size_t n = size_up_to(c, 100003, 4099);
+    size_t n = check_size_up_to(c, 100003, 4099);
     float value = check_uniform(&c->rng, -10, 10);
     snprintf(r->shape, sizeof r->shape, "n=%zu", n);
     check_side s[2];
@@ -54,7 +33,7 @@ nncl_status check_op_fill(check_ctx *c, check_row *r)
     }
     if (check_sides_ok(r, &s[0], &s[1]))
         check_compare(c, r, "y", out[0], out[1], n, 0, 0);
-    return done(c, s);
+    return check_done(c, s);
 }
 
 /* ---- gemm ---------------------------------------------------------------------
@@ -65,7 +44,7 @@ nncl_status check_op_fill(check_ctx *c, check_row *r)
 
 nncl_status check_op_gemm(check_ctx *c, check_row *r)
 {
-    size_t m = size_up_to(c, 512, 67), n = size_up_to(c, 512, 67), k = size_up_to(c, 1000, 67);
+    size_t m = check_size_up_to(c, 512, 67), n = check_size_up_to(c, 512, 67), k = check_size_up_to(c, 1000, 67);
     bool ta = nncl_rng_below(&c->rng, 2), tb = nncl_rng_below(&c->rng, 2), bias = nncl_rng_below(&c->rng, 2);
     nncl_act act = (nncl_act)nncl_rng_below(&c->rng, 5);
     static const float alphas[] = {1.0f, -0.75f, 2.0f}, betas[] = {0.0f, 0.0f, 0.5f};
@@ -94,11 +73,11 @@ nncl_status check_op_gemm(check_ctx *c, check_row *r)
         out[d] = check_side_floats(c, &s[d], g.c, c_n);
     }
     double atol = 8.0 * FLT_EPSILON *
-                  ((double)k * max_abs(A, a_n) * max_abs(B, b_n) * fabs(alpha) + fabs(beta) * max_abs(C0, c_n) +
-                   (bias ? max_abs(bv, n) : 0.0));
+                  ((double)k * check_max_abs(A, a_n) * check_max_abs(B, b_n) * fabs(alpha) + fabs(beta) * check_max_abs(C0, c_n) +
+                   (bias ? check_max_abs(bv, n) : 0.0));
     if (check_sides_ok(r, &s[0], &s[1]))
         check_compare(c, r, "C", out[0], out[1], c_n, atol, transcendental(act) ? 2e-6 : 0);
-    return done(c, s);
+    return check_done(c, s);
 }
 
 /* ---- act_fwd, act_bwd, every activation ------------------------------------------
@@ -115,7 +94,7 @@ static void sprinkle_specials(float *x, size_t n)
 
 nncl_status check_op_act_fwd(check_ctx *c, check_row *r)
 {
-    size_t n = size_up_to(c, 10007, 1000);
+    size_t n = check_size_up_to(c, 10007, 1000);
     snprintf(r->shape, sizeof r->shape, "n=%zu, 5 activations, NaN/Inf", n);
     float *x = check_random(c, n, -8, 8);
     if (c->nomem)
@@ -135,12 +114,12 @@ nncl_status check_op_act_fwd(check_ctx *c, check_row *r)
         if (check_sides_ok(r, &s[0], &s[1]))
             check_compare(c, r, check_act_name((nncl_act)act), out[0], out[1], n, t ? 1e-30 : 0, t ? 2e-6 : 0);
     }
-    return done(c, s);
+    return check_done(c, s);
 }
 
 nncl_status check_op_act_bwd(check_ctx *c, check_row *r)
 {
-    size_t n = size_up_to(c, 10007, 1000);
+    size_t n = check_size_up_to(c, 10007, 1000);
     snprintf(r->shape, sizeof r->shape, "n=%zu, 5 activations", n);
     float *z = check_random(c, n, -4, 4), *dy = check_random(c, n, -1, 1), *y = check_alloc(c, n * sizeof *y);
     if (c->nomem)
@@ -162,7 +141,7 @@ nncl_status check_op_act_bwd(check_ctx *c, check_row *r)
         if (check_sides_ok(r, &s[0], &s[1]))
             check_compare(c, r, check_act_name((nncl_act)act), out[0], out[1], n, 1e-7, 1e-6);
     }
-    return done(c, s);
+    return check_done(c, s);
 }
 
 /* ---- softmax_xent ------------------------------------------------------------------
@@ -172,7 +151,7 @@ nncl_status check_op_act_bwd(check_ctx *c, check_row *r)
 
 nncl_status check_op_softmax_xent(check_ctx *c, check_row *r)
 {
-    size_t rows = size_up_to(c, 1000, 129), classes = size_up_to(c, 1000, 37), n = rows * classes;
+    size_t rows = check_size_up_to(c, 1000, 129), classes = check_size_up_to(c, 1000, 37), n = rows * classes;
     snprintf(r->shape, sizeof r->shape, "%zu rows x %zu classes", rows, classes);
     float *z = check_random(c, n, -10, 10), scale = 1.0f / (float)rows, acc0[2] = {1.5f, 2.0f};
     int32_t *labels = check_random_ints(c, rows, classes);
@@ -196,7 +175,7 @@ nncl_status check_op_softmax_xent(check_ctx *c, check_row *r)
         check_compare(c, r, "loss sum", acc[0], acc[1], 1, 1e-6, 1e-5);
         check_compare(c, r, "correct", acc[0] + 1, acc[1] + 1, 1, 0, 0);
     }
-    return done(c, s);
+    return check_done(c, s);
 }
 
 /* ---- mse -----------------------------------------------------------------------------
@@ -205,7 +184,7 @@ nncl_status check_op_softmax_xent(check_ctx *c, check_row *r)
 
 nncl_status check_op_mse(check_ctx *c, check_row *r)
 {
-    size_t rows = size_up_to(c, 1000, 129), outs = size_up_to(c, 37, 11), n = rows * outs;
+    size_t rows = check_size_up_to(c, 1000, 129), outs = check_size_up_to(c, 37, 11), n = rows * outs;
     snprintf(r->shape, sizeof r->shape, "%zu rows x %zu outputs", rows, outs);
     float *y = check_random(c, n, -3, 3), *t = check_random(c, n, -3, 3), acc0[2] = {0.25f, -1.0f};
     if (c->nomem)
@@ -226,7 +205,7 @@ nncl_status check_op_mse(check_ctx *c, check_row *r)
         check_compare(c, r, "dy", dy[0], dy[1], n, 0, 1e-6);
         check_compare(c, r, "sums", acc[0], acc[1], 2, 1e-6, 1e-5);
     }
-    return done(c, s);
+    return check_done(c, s);
 }
 
 /* ---- colsum ---------------------------------------------------------------------------
@@ -236,7 +215,7 @@ nncl_status check_op_mse(check_ctx *c, check_row *r)
 nncl_status check_op_colsum(check_ctx *c, check_row *r)
 {
     static const float ab[][2] = {{1.0f, 0.0f}, {0.5f, 1.0f}, {-2.0f, 0.25f}};
-    size_t rows = size_up_to(c, 5000, 300), cols = size_up_to(c, 300, 41);
+    size_t rows = check_size_up_to(c, 5000, 300), cols = check_size_up_to(c, 300, 41);
     size_t ldx = cols + nncl_rng_below(&c->rng, 3), nx = (rows - 1) * ldx + cols;
     const float *albe = ab[nncl_rng_below(&c->rng, 3)];
     float alpha = albe[0], beta = albe[1];
@@ -263,14 +242,14 @@ nncl_status check_op_colsum(check_ctx *c, check_row *r)
     }
     if (check_sides_ok(r, &s[0], &s[1]))
         check_compare(c, r, "y", out[0], out[1], cols, 1e-5 * mag, 0);
-    return done(c, s);
+    return check_done(c, s);
 }
 
 /* ---- argmax_rows: exact, with ties, NaN and infinities ---------------------------------- */
 
 nncl_status check_op_argmax_rows(check_ctx *c, check_row *r)
 {
-    size_t rows = size_up_to(c, 1000, 129), cols = size_up_to(c, 1000, 64), n = rows * cols;
+    size_t rows = check_size_up_to(c, 1000, 129), cols = check_size_up_to(c, 1000, 64), n = rows * cols;
     snprintf(r->shape, sizeof r->shape, "%zux%zu, ties, NaN/Inf", rows, cols);
     float *x = check_random(c, n, 0, 4);
     if (c->nomem)
@@ -293,7 +272,7 @@ nncl_status check_op_argmax_rows(check_ctx *c, check_row *r)
     }
     if (check_sides_ok(r, &s[0], &s[1]))
         check_compare(c, r, "idx", out[0], out[1], rows, 0, 0);
-    return done(c, s);
+    return check_done(c, s);
 }
 
 /* ---- optim_step: three steps of every optimiser, state carried on each side ------------
@@ -303,7 +282,7 @@ nncl_status check_op_argmax_rows(check_ctx *c, check_row *r)
 nncl_status check_op_optim_step(check_ctx *c, check_row *r)
 {
     static const char *const kinds[] = {"sgd", "momentum", "adam", "adamw"};
-    size_t n = size_up_to(c, 10007, 1000);
+    size_t n = check_size_up_to(c, 10007, 1000);
     snprintf(r->shape, sizeof r->shape, "n=%zu, sgd/momentum/adam/adamw, 3 steps", n);
     float *w = check_random(c, n, -1, 1), *zero = check_alloc(c, n * sizeof *zero);
     if (c->nomem)
@@ -347,14 +326,14 @@ nncl_status check_op_optim_step(check_ctx *c, check_row *r)
         /* free this optimiser's buffers before the next one's */
         check_sides_free(s);
     }
-    return done(c, s);
+    return check_done(c, s);
 }
 
 /* ---- gather: exact (a subtraction and a multiplication on both sides) ---------------------- */
 
 nncl_status check_op_gather(check_ctx *c, check_row *r)
 {
-    size_t data_rows = size_up_to(c, 300, 50), cols = size_up_to(c, 784, 50), rows = size_up_to(c, 300, 40);
+    size_t data_rows = check_size_up_to(c, 300, 50), cols = check_size_up_to(c, 784, 50), rows = check_size_up_to(c, 300, 40);
     size_t outs = 1 + nncl_rng_below(&c->rng, 3), nd = data_rows * cols;
     bool u8 = nncl_rng_below(&c->rng, 2);
     snprintf(r->shape, sizeof r->shape, "%zu of %zu rows x %zu %s, %zu targets", rows, data_rows, cols,
@@ -390,7 +369,7 @@ nncl_status check_op_gather(check_ctx *c, check_row *r)
         check_compare(c, r, "labels", res[1][0], res[1][1], rows, 0, 0);
         check_compare(c, r, "targets", res[2][0], res[2][1], rows * outs, 0, 0);
     }
-    return done(c, s);
+    return check_done(c, s);
 }
 
 /* ---- dropout: exact (the same Philox bits on every device) -------------------------------- */
@@ -398,7 +377,7 @@ nncl_status check_op_gather(check_ctx *c, check_row *r)
 nncl_status check_op_dropout(check_ctx *c, check_row *r)
 {
     static const float ps[] = {0.0f, 0.1f, 0.5f, 0.9f};
-    size_t n = size_up_to(c, 100003, 4099);
+    size_t n = check_size_up_to(c, 100003, 4099);
     float p = ps[nncl_rng_below(&c->rng, 4)];
     uint64_t seed = nncl_rng_next(&c->rng), step = nncl_rng_next(&c->rng) >> 20;
     snprintf(r->shape, sizeof r->shape, "n=%zu p=%g", n, (double)p);
@@ -415,7 +394,7 @@ nncl_status check_op_dropout(check_ctx *c, check_row *r)
     }
     if (check_sides_ok(r, &s[0], &s[1]))
         check_compare(c, r, "y", out[0], out[1], n, 0, 0);
-    return done(c, s);
+    return check_done(c, s);
 }
 
 /* ---- the table: one row per op, in the order of NNCL_OPS -------------------------------- */

@@ -10,21 +10,6 @@
 
 #include "cli/check.h"
 
-static float max_abs(const float *x, size_t n)
-{
-    float m = 0;
-    for (size_t i = 0; x && i < n; i++)
-        if (isfinite(x[i]) && fabsf(x[i]) > m)
-            m = fabsf(x[i]);
-    return m;
-}
-
-static nncl_status done(check_ctx *c, check_side s[2])
-{
-    check_sides_free(s);
-    return c->nomem ? check_nomem() : NNCL_OK;
-}
-
 /* A random convolution: n 1..9 (1..3 quick), c 1..6, k 1..9, square
  * filters 1..5, images from the filter's size to 23 (13 quick), stride
  * 1..3, and same, valid or explicit (< filter) padding. */
@@ -77,7 +62,7 @@ nncl_status check_op_im2col(check_ctx *c, check_row *r)
     }
     if (check_sides_ok(r, &sd[0], &sd[1]))
         check_compare(c, r, "col", out[0], out[1], col_len(&s), 0, 0);
-    return done(c, sd);
+    return check_done(c, sd);
 }
 
 nncl_status check_op_col2im(check_ctx *c, check_row *r)
@@ -98,7 +83,7 @@ nncl_status check_op_col2im(check_ctx *c, check_row *r)
     }
     if (check_sides_ok(r, &sd[0], &sd[1]))
         check_compare(c, r, "x", out[0], out[1], x_len(&s), 8.0 * FLT_EPSILON * s.kh * s.kw, 0);
-    return done(c, sd);
+    return check_done(c, sd);
 }
 
 /* ---- conv2d_fwd: gemm's bound with K = c kh kw taps,
@@ -131,11 +116,11 @@ nncl_status check_op_conv2d_fwd(check_ctx *c, check_row *r)
         out[d] = check_side_floats(c, &sd[d], a.y, y_len(&s));
     }
     double taps = (double)(s.c * s.kh * s.kw);
-    double atol = 8.0 * FLT_EPSILON * (taps * max_abs(x, x_len(&s)) * max_abs(w, w_len(&s)) + (bias ? 0.5 : 0));
+    double atol = 8.0 * FLT_EPSILON * (taps * check_max_abs(x, x_len(&s)) * check_max_abs(w, w_len(&s)) + (bias ? 0.5 : 0));
     bool t = act == NNCL_ACT_SIGMOID || act == NNCL_ACT_TANH;
     if (check_sides_ok(r, &sd[0], &sd[1]))
         check_compare(c, r, "y", out[0], out[1], y_len(&s), atol, t ? 2e-6 : 0);
-    return done(c, sd);
+    return check_done(c, sd);
 }
 
 /* ---- conv2d_bwd: the same bound for each sum: dw and db over n oh ow terms
@@ -168,15 +153,15 @@ nncl_status check_op_conv2d_bwd(check_ctx *c, check_row *r)
         dw[d] = check_side_floats(c, &sd[d], a.dw, w_len(&s));
         db[d] = check_side_floats(c, &sd[d], a.db, s.k);
     }
-    double rows = (double)(s.n * s.oh * s.ow), mdy = max_abs(dy, y_len(&s));
+    double rows = (double)(s.n * s.oh * s.ow), mdy = check_max_abs(dy, y_len(&s));
     if (check_sides_ok(r, &sd[0], &sd[1])) {
-        check_compare(c, r, "dw", dw[0], dw[1], w_len(&s), 8.0 * FLT_EPSILON * rows * mdy * max_abs(x, x_len(&s)), 0);
+        check_compare(c, r, "dw", dw[0], dw[1], w_len(&s), 8.0 * FLT_EPSILON * rows * mdy * check_max_abs(x, x_len(&s)), 0);
         check_compare(c, r, "db", db[0], db[1], s.k, 8.0 * FLT_EPSILON * rows * mdy, 0);
         if (with_dx)
             check_compare(c, r, "dx", dx[0], dx[1], x_len(&s),
-                          8.0 * FLT_EPSILON * (double)(s.k * s.kh * s.kw) * mdy * max_abs(w, w_len(&s)), 0);
+                          8.0 * FLT_EPSILON * (double)(s.k * s.kh * s.kw) * mdy * check_max_abs(w, w_len(&s)), 0);
     }
-    return done(c, sd);
+    return check_done(c, sd);
 }
 
 /* ---- pool2d_fwd, pool2d_bwd, max and average ---------------------------------------
@@ -233,7 +218,7 @@ nncl_status check_op_pool2d_fwd(check_ctx *c, check_row *r)
             check_compare(c, r, "avg y", y[0], y[1], ny, 2.0 * FLT_EPSILON * 4.0 * (double)(s.window * s.window), 0);
         }
     }
-    return done(c, sd);
+    return check_done(c, sd);
 }
 
 nncl_status check_op_pool2d_bwd(check_ctx *c, check_row *r)
@@ -267,5 +252,5 @@ nncl_status check_op_pool2d_bwd(check_ctx *c, check_row *r)
         check_compare(c, r, kind == NNCL_POOL_MAX ? "max dx" : "avg dx", dx[0], dx[1], nx,
                       2.0 * FLT_EPSILON * (double)(per * per), 0);
     }
-    return done(c, sd);
+    return check_done(c, sd);
 }

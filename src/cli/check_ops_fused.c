@@ -11,26 +11,6 @@
 
 static const double U = 0x1p-24;   /* float's unit roundoff */
 
-static size_t size_up_to(check_ctx *c, size_t full, size_t quick)
-{
-    return check_awkward(&c->rng, 1, c->quick ? quick : full);
-}
-
-static float max_abs(const float *x, size_t n)
-{
-    float m = 0;
-    for (size_t i = 0; x && i < n; i++)
-        if (isfinite(x[i]) && fabsf(x[i]) > m)
-            m = fabsf(x[i]);
-    return m;
-}
-
-static nncl_status done(check_ctx *c, check_side s[2])
-{
-    check_sides_free(s);
-    return c->nomem ? check_nomem() : NNCL_OK;
-}
-
 /* ---- linear_u8_fwd, linear_u8_wgrad ----------------------------------------------
  * Inputs as a dataset's bytes through an optional index (with repeats), a
  * per-feature shift in [0, 100] and scale in [0.001, 0.01], so |x'| <= 2.55;
@@ -47,9 +27,9 @@ typedef struct u8_input {
 
 static bool u8_input_make(check_ctx *c, u8_input *u, size_t max_rows, size_t max_in, size_t max_out)
 {
-    u->rows = size_up_to(c, max_rows, 40);
-    u->in = size_up_to(c, max_in, 60);
-    u->out = size_up_to(c, max_out, 20);
+    u->rows = check_size_up_to(c, max_rows, 40);
+    u->in = check_size_up_to(c, max_in, 60);
+    u->out = check_size_up_to(c, max_out, 20);
     u->indexed = nncl_rng_below(&c->rng, 2);
     u->x_rows = u->indexed ? u->rows + nncl_rng_below(&c->rng, 7) : u->rows;
     u->x = check_random_bytes(c, u->x_rows * u->in);
@@ -100,7 +80,7 @@ nncl_status check_op_linear_u8_fwd(check_ctx *c, check_row *r)
     if (check_sides_ok(r, &s[0], &s[1]))
         check_compare(c, r, "y", out[0], out[1], u.rows * ldy, 8.0 * FLT_EPSILON * ((double)u.in * 2.55 + 1.0),
                       smooth ? 2e-6 : 0);
-    return done(c, s);
+    return check_done(c, s);
 }
 
 nncl_status check_op_linear_u8_wgrad(check_ctx *c, check_row *r)
@@ -131,7 +111,7 @@ nncl_status check_op_linear_u8_wgrad(check_ctx *c, check_row *r)
     }
     if (check_sides_ok(r, &s[0], &s[1]))
         check_compare(c, r, "dW", out[0], out[1], u.out * u.in, 8.0 * FLT_EPSILON * (double)u.rows * 2.55, 0);
-    return done(c, s);
+    return check_done(c, s);
 }
 
 /* ---- head_xent ----------------------------------------------------------------------
@@ -146,7 +126,7 @@ nncl_status check_op_linear_u8_wgrad(check_ctx *c, check_row *r)
 
 nncl_status check_op_head_xent(check_ctx *c, check_row *r)
 {
-    size_t rows = size_up_to(c, 3001, 200), in = check_awkward(&c->rng, 1, NNCL_HEAD_MAX);
+    size_t rows = check_size_up_to(c, 3001, 200), in = check_awkward(&c->rng, 1, NNCL_HEAD_MAX);
     size_t classes = check_awkward(&c->rng, 1, NNCL_HEAD_MAX), n = rows * in, nw = classes * in;
     nncl_act act = (nncl_act)nncl_rng_below(&c->rng, 5);
     snprintf(r->shape, sizeof r->shape, "%zu rows, %zu -> %zu classes, %s", rows, in, classes,
@@ -179,7 +159,7 @@ nncl_status check_op_head_xent(check_ctx *c, check_row *r)
         res[3][d] = check_side_floats(c, &s[d], h.da_sum, in);
         res[4][d] = check_side_floats(c, &s[d], h.acc, 2);
     }
-    double amax = max_abs(a, n), wmax = max_abs(w, nw);
+    double amax = check_max_abs(a, n), wmax = check_max_abs(w, nw);
     if (check_sides_ok(r, &s[0], &s[1])) {
         check_compare(c, r, "dW", res[0][0], res[0][1], nw, 4e-6 * amax, 1e-4);
         check_compare(c, r, "db", res[1][0], res[1][1], classes, 4e-6, 1e-4);
@@ -188,7 +168,7 @@ nncl_status check_op_head_xent(check_ctx *c, check_row *r)
         check_compare(c, r, "loss sum", res[4][0], res[4][1], 1, 1e-4, 1e-5);
         check_compare(c, r, "correct", res[4][0] + 1, res[4][1] + 1, 1, 1.0 + (double)(rows / 500), 0);
     }
-    return done(c, s);
+    return check_done(c, s);
 }
 
 /* ---- linear_u8_head ---------------------------------------------------------------
@@ -213,7 +193,7 @@ nncl_status check_op_head_xent(check_ctx *c, check_row *r)
 
 nncl_status check_op_linear_u8_head(check_ctx *c, check_row *r)
 {
-    size_t rows = size_up_to(c, 1000, 100), in = size_up_to(c, 300, 40);
+    size_t rows = check_size_up_to(c, 1000, 100), in = check_size_up_to(c, 300, 40);
     size_t hidden = check_awkward(&c->rng, 1, NNCL_HEAD_MAX), classes = check_awkward(&c->rng, 2, NNCL_HEAD_MAX);
     bool indexed = nncl_rng_below(&c->rng, 2);
     size_t x_rows = indexed ? rows + nncl_rng_below(&c->rng, 7) : rows;
@@ -273,7 +253,7 @@ nncl_status check_op_linear_u8_head(check_ctx *c, check_row *r)
             row += fabs(w2[k * hidden + o]);
         W2r = fmax(W2r, row);
     }
-    double B2 = max_abs(b2, classes), R = (double)rows;
+    double B2 = check_max_abs(b2, classes), R = (double)rows;
     double dh = 6 * sqrt((double)in + 3) * U * S + 4 * U;
     double dz = W2r * dh + (double)(hidden + 2) * U * (W2r + B2);
     double dd = 2 * dz + 8 * U;
@@ -288,5 +268,5 @@ nncl_status check_op_linear_u8_head(check_ctx *c, check_row *r)
         check_compare(c, r, "loss sum", res[4][0], res[4][1], 1, R * (2 * dz + 8 * U * L) + er * R * L, 4 * U);
         check_compare(c, r, "correct", res[4][0] + 1, res[4][1] + 1, 1, 1.0 + (double)(rows / 500), 0);
     }
-    return done(c, s);
+    return check_done(c, s);
 }

@@ -366,3 +366,23 @@ void check_sides_free(check_side s[2])
     check_side_free(&s[0]);
     check_side_free(&s[1]);
 }
+
+size_t check_size_up_to(check_ctx *c, size_t full, size_t quick)
+{
+    return check_awkward(&c->rng, 1, c->quick ? quick : full);
+}
+
+float check_max_abs(const float *x, size_t n)
+{
+    float m = 0;
+    for (size_t i = 0; x && i < n; i++)
+        if (isfinite(x[i]) && fabsf(x[i]) > m)
+            m = fabsf(x[i]);
+    return m;
+}
+
+nncl_status check_done(check_ctx *c, check_side s[2])
+{
+    check_sides_free(s);
+    return c->nomem ? check_nomem() : NNCL_OK;
+}

@@ -17,6 +17,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "util/cache_dir.h"
 #include "device/kernels_embedded.h"
 #include "device/notice.h"
 #include "device/opencl_impl.h"
@@ -207,15 +208,7 @@ static bool cache_dir(char *out, size_t len)
     const char *off = getenv("NNCL_NO_CACHE");
     if (off && *off && strcmp(off, "0") != 0)
         return false;
-    const char *xdg = getenv("XDG_CACHE_HOME");
-    const char *home = getenv("HOME");
-    if (xdg && *xdg)
-        snprintf(out, len, "%s/nncl", xdg);
-    else if (home && *home)
-        snprintf(out, len, "%s/.cache/nncl", home);
-    else
-        return false;
-    return true;
+    return nncl_cache_folder(out, len);
 }
 
 static void mkdir_p(const char *path)

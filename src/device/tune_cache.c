@@ -22,23 +22,13 @@
 #include "device/tune_cache.h"
 #include "util/atomic_file.h"
 #include "util/fnv1a.h"
+#include "util/cache_dir.h"
 #include "util/mkdir_p.h"
 
 #define MAGIC "nncl-tuning 1\n"
 #define MAX_ENTRY 65536
 
-static bool cache_folder(char *out, size_t len)
-{
-    const char *xdg = getenv("XDG_CACHE_HOME");
-    const char *home = getenv("HOME");
-    if (xdg && *xdg)
-        snprintf(out, len, "%s/nncl", xdg);
-    else if (home && *home)
-        snprintf(out, len, "%s/.cache/nncl", home);
-    else
-        return false;
-    return true;
-}
+static bool cache_folder(char *out, size_t len) { return nncl_cache_folder(out, len); }
 
 bool nncl_tune_cache_path(const nncl_device_info *info, char *out, size_t len)
 {
