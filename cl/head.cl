@@ -29,9 +29,17 @@ INLINE float16 head_exp16(const float16 x)
     p = fma(p, r, (float16)1.6666665459e-1f);
     p = fma(p, r, (float16)5.0000001201e-1f);
     const float16 er = fma(p, r * r, r + 1.0f);
-    /* 2^n as n + 127 in the exponent field; n is within [-126, 128] */
+    /* 2^n as n + 127 in the exponent field; n is within [-126, 128].
+     * The bound is an int16, not the scalar 127: min(int16, int) is valid
+     * OpenCL C 1.2, but Oclgrind (21.10, Debian's) reads lanes 1..15 of a
+     * scalar integer argument of min/max/clamp from beyond the scalar, so
+     * some lanes got min(n, garbage): a wrong e^x in random lanes, which
+     * made head_xent's dW, db and da wrong on the simulated GPU (test_grad's
+     * byte network off by 7.6%, or NaN, from run to run: its "network" case
+     * under tools/oclgrind_check.sh). Float min/clamp with scalars are not
+     * affected. */
     const int16 ni = convert_int16(n);
-    float16 y = er * as_float16((min(ni, 127) + 127) << 23);
+    float16 y = er * as_float16((min(ni, (int16)127) + 127) << 23);
     y = select(y, y * 2.0f, ni > 127);
     y = select(y, (float16)0.0f, x < -87.3f);
     y = select(y, (float16)INFINITY, x > 88.7f);

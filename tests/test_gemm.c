@@ -125,6 +125,9 @@ START_TEST(gemm_matches_reference_on_awkward_shapes)
         nncl_device *dev = test_open(d);
         for (size_t s = 0; s < sizeof sizes / sizeof sizes[0]; s++)
             for (int t = 0; t < 4; t++) {
+                size_t m = sizes[s][0], n = sizes[s][1], k = sizes[s][2];
+                if (test_too_big(m * k) || test_too_big(k * n) || test_too_big(m * n))
+                    continue;
                 gemm_case c = {sizes[s][0], sizes[s][1], sizes[s][2], t & 1, (t >> 1) & 1, (s % 3), (s % 2) * 5,
                                1.0f, 0.0f, false, NNCL_ACT_IDENTITY};
                 run_case(dev, &c, seed++, list->items[d].name);
@@ -147,7 +150,7 @@ START_TEST(gemm_matches_reference_on_training_shapes)
     nncl_device_list *list = test_devices();
     for (int d = 0; d < list->count; d++) {
         nncl_device *dev = test_open(d);
-        for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++)
+        for (size_t i = 0; i < sizeof cases / sizeof cases[0] && !test_small(); i++)
             run_case(dev, &cases[i], 100 + i, list->items[d].name);
         nncl_device_close(dev);
     }
@@ -352,7 +355,7 @@ START_TEST(linear_u8_matches_host)
     for (int d = 0; d < list->count - 1; d++) {
         nncl_device *dev = test_open(d);
         for (size_t s = 0; s < sizeof shapes / sizeof shapes[0]; s++)
-            for (int indexed = 0; indexed < 2; indexed++)
+            for (int indexed = 0; indexed < 2 && !test_too_big(shapes[s][0] * shapes[s][1]); indexed++)
                 check_linear_u8(dev, host, shapes[s][0], shapes[s][1], shapes[s][2], (nncl_act)(s % 5),
                                 indexed, indexed ? 64 : (s % 3) + 1, list->items[d].name);
         nncl_device_close(dev);

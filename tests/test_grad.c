@@ -421,6 +421,12 @@ START_TEST(network_gradients_by_finite_differences)
         nncl_device *dev = test_open(d);
         for (size_t k = 0; k < sizeof cases / sizeof cases[0]; k++) {
             const net_case *c = &cases[k];
+            /* Small (the simulator): the byte networks, whose first layer
+             * reads through linear_u8 and whose head is head_xent or
+             * linear_u8_head; their head_exp16 was wrong on Oclgrind (see
+             * cl/head.cl), which this case caught. */
+            if (test_small() && !c->bytes)
+                continue;
             const int L = c->cfg.layers;
             bool classify = c->cfg.task == NNCL_TASK_CLASSIFY;
             for (size_t r = 0; r < ROWS; r++)
@@ -478,7 +484,11 @@ int main(void)
     tcase_add_test(t, softmax_xent_gradient);
     tcase_add_test(t, mse_gradient);
     tcase_add_test(t, dense_layer_gradients);
-    tcase_add_test(t, network_gradients_by_finite_differences);
     suite_add_tcase(s, t);
+    /* Its own case, so that CK_RUN_CASE=network runs it alone: on every
+     * device, where the others are the host's. */
+    TCase *n = tcase_create("network");
+    tcase_add_test(n, network_gradients_by_finite_differences);
+    suite_add_tcase(s, n);
     return test_run_suite(s);
 }

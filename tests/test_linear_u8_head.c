@@ -519,6 +519,10 @@ START_TEST(linear_u8_head_matches_host)
             for (size_t ri = 0; ri < N_ROWS; ri++) {
                 /* (act, index) pairs follow k = si + ri: all ten appear */
                 size_t k = si + ri;
+                /* Small (the simulator runs a chunk's rows one by one):
+                 * several chunks only for one shape */
+                if (test_small() && row_counts[ri] > (si == 1 ? 1000 : 129))
+                    continue;
                 bool standardize = (si + ri / 2) % 2;
                 u8h_case c;
                 make_case(&c, &s, row_counts[ri], shapes[si][0], shapes[si][1], shapes[si][2], (nncl_act)(k % 5),
@@ -530,6 +534,10 @@ START_TEST(linear_u8_head_matches_host)
          * and chunks of 272 rows (two blocks) through the lane-by-lane
          * weight-gradient path (33 inputs) and a second block of units
          * (16 hidden). */
+        if (test_small()) {
+            nncl_device_close(dev);
+            continue;
+        }
         u8h_case big;
         make_case(&big, &s, 41000, 784, 10, 10, NNCL_ACT_RELU, true, false, 1);
         match_one(dev, host, list->items[d].name, &big, false);

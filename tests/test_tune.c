@@ -281,6 +281,44 @@ START_TEST(every_candidate_passes_the_check)
 }
 END_TEST
 
+/* The GPU form of the GEMM (local-memory tiles, barriers, the capability
+ * table's and the tuner's GPU shapes) built and checked on whatever OpenCL
+ * device is first, a CPU included: PoCL runs local memory and barriers too,
+ * so every CI run checks the tiles that otherwise run only on a GPU or under
+ * Oclgrind (tools/oclgrind_check.sh), in a second instead of minutes. */
+START_TEST(local_memory_tiles_pass_the_check)
+{
+    int idx = first_opencl();
+    if (idx < 0)
+        return;
+    nncl_device *dev = test_open(idx);
+    const nncl_device_info *info = nncl_device_get_info(dev);
+    static const int tiles[][5] = {{64, 64, 16, 4, 4}, {32, 32, 16, 4, 4}, {16, 16, 8, 4, 4}, {32, 32, 8, 2, 2}};
+    int ran = 0;
+    for (size_t i = 0; i < sizeof tiles / sizeof tiles[0]; i++) {
+        nncl_gemm_candidate c = {.extra = NULL};
+        nncl_gemm_params_for(info, &c.p);
+        c.p.use_local = 1;
+        c.p.tsm = tiles[i][0], c.p.tsn = tiles[i][1], c.p.tsk = tiles[i][2];
+        c.p.wptm = tiles[i][3], c.p.wptn = tiles[i][4];
+        char d[256];
+        nncl_gemm_params_describe(&c.p, d, sizeof d);
+        if (nncl_gemm_params_check(&c.p, info->max_work_group_size, info->local_mem_bytes) != NNCL_OK) {
+            nncl_clear_error();     /* too large a work-group or local memory for this device */
+            continue;
+        }
+        bool ok = false;
+        char why[512] = "";
+        ck_assert_ok(nncl_gemm_candidate_check(dev, &c, &ok, why, sizeof why));
+        ck_assert_msg(ok, "%s: local-memory GEMM %s: %s", info->name, d, why);
+        ran++;
+    }
+    ck_assert_msg(ran > 0, "%s: no local-memory tile fits (work-group %zu, local memory %llu)", info->name,
+                  (size_t)info->max_work_group_size, (unsigned long long)info->local_mem_bytes);
+    nncl_device_close(dev);
+}
+END_TEST
+
 /* A candidate whose kernel computes 4 rows per work-item while its launch
  * geometry assumes 12 leaves rows unwritten: rejected, never chosen. */
 START_TEST(broken_candidate_rejected)
@@ -330,6 +368,7 @@ static Suite *suite(void)
     tcase_set_timeout(td, 300);
     tcase_add_test(td, device_uses_entry_or_defaults);
     tcase_add_test(td, every_candidate_passes_the_check);
+    tcase_add_test(td, local_memory_tiles_pass_the_check);
     tcase_add_test(td, broken_candidate_rejected);
     suite_add_tcase(s, td);
     return s;

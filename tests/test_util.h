@@ -56,6 +56,18 @@ static inline int test_train_devices(int *idx)
     return n;
 }
 
+/* NNCL_TEST_SMALL=1: the device tests keep to small shapes, so that they
+ * run in minutes under a simulator about 1,000 times slower than PoCL
+ * (tools/oclgrind_check.sh). test_too_big(n) says to skip a case one of
+ * whose operands has more than n elements. */
+static inline bool test_small(void)
+{
+    const char *v = getenv("NNCL_TEST_SMALL");
+    return v && strcmp(v, "1") == 0;
+}
+
+static inline bool test_too_big(size_t elements) { return test_small() && elements > 20000; }
+
 /* Run a suite and turn its failures into the process's exit status. */
 static inline int test_run_suite(Suite *s)
 {

@@ -36,8 +36,10 @@ list) exec ./build/nncl --device list "$@" ;;
 test)
     # Debian's Fashion-MNIST, for the test that finds it (31 MB); a real
     # headless browser for the report's page, PIL to decode its GIF, ffmpeg
-    # for its MP4 and WebM.
-    ensure_packages setup dataset-fashion-mnist chromium chromium-driver python3-selenium python3-pil ffmpeg
+    # for its MP4 and WebM; Oclgrind, the simulated GPU the oclgrind-kernels
+    # test runs the kernels on (tools/oclgrind_check.sh).
+    ensure_packages setup dataset-fashion-mnist chromium chromium-driver python3-selenium python3-pil ffmpeg \
+        oclgrind
     # PoCL was just installed, so an OpenCL device must exist: the suite fails
     # rather than quietly testing the host backend alone.
     export NNCL_REQUIRE_OPENCL="${NNCL_REQUIRE_OPENCL:-1}"
