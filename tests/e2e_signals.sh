@@ -50,8 +50,12 @@ for dev in $devices; do
     expect "$dev: ...says it is stopping, and how to quit at once" \
         grep -q "stopping after this step, saving (Ctrl-C again to quit now)" "$tmp/int.err"
     lat=$(sed -n 's/.*(stopped \([0-9.]*\) s after the signal).*/\1/p' "$tmp/int.out")
-    expect "$dev: ...training stopped ${lat:-?} s after the signal (at most 0.5 s)" \
-        python3 -c "import sys; sys.exit(not 0 <= float('${lat:-9}') <= 0.5)"
+    # 0.5 s is the promise; under the sanitizers (NNCL_SANITIZED: the host
+    # side runs 2-3x slower) 2 s, still far below a queued epoch.
+    bound=0.5
+    [ -n "${NNCL_SANITIZED:-}" ] && bound=2
+    expect "$dev: ...training stopped ${lat:-?} s after the signal (at most $bound s)" \
+        python3 -c "import sys; sys.exit(not 0 <= float('${lat:-9}') <= $bound)"
     expect "$dev: ...and the process ended $(python3 -c "print('%.2f' % ($t1 - $t0))") s after it (at most 10 s)" \
         python3 -c "import sys; sys.exit(not $t1 - $t0 < 10)"
     steps=$(json "$run/summary.json" "d['steps']")
