@@ -439,18 +439,6 @@ nncl_status nncl_train(nncl_net *net, const nncl_train_config *cfg, nncl_device_
                 st = record_snapshot(net, cfg, hooks, &sn);
             if (st == NNCL_OK)
                 st = step_window_after_step(&win, nncl_net_device(net));
-            bool diverged = false;
-            double loss;
-            if (st == NNCL_OK && (st = divergence_poll(&dw, net, seen + rows, &diverged, &loss)) == NNCL_OK &&
-                diverged) {
-                result->status = NNCL_RUN_DIVERGED;
-                result->steps = v.t;
-                result->diverged = (nncl_divergence){.step = v.t, .epoch = epoch + 1, .loss = loss, .lr = lr};
-                seen += rows;
-                epoch_seen = seen;
-                v.progress = epoch + (double)(s + 1) / (double)steps_per_epoch;
-                break;
-            }
             seen += rows;
             if (st == NNCL_OK && snap)
                 st = take_snapshot(net, cfg, hooks, &sn, v.t, epoch + (double)(s + 1) / (double)steps_per_epoch, lr,
@@ -458,6 +446,15 @@ nncl_status nncl_train(nncl_net *net, const nncl_train_config *cfg, nncl_device_
             v.progress = epoch + (double)(s + 1) / (double)steps_per_epoch;
             v.last_lr = lr;
             epoch_seen = seen;
+            /* The running loss, read at most every DIVERGE_POLL_SECONDS. */
+            bool diverged = false;
+            double loss;
+            if (st == NNCL_OK && (st = divergence_poll(&dw, net, seen, &diverged, &loss)) == NNCL_OK && diverged) {
+                result->status = NNCL_RUN_DIVERGED;
+                result->steps = v.t;
+                result->diverged = (nncl_divergence){.step = v.t, .epoch = epoch + 1, .loss = loss, .lr = lr};
+                break;
+            }
             if (st == NNCL_OK && hooks->on_progress && cfg->progress_every &&
                 (s + 1) % cfg->progress_every == 0 && s + 1 < steps_per_epoch) {
                 double s0, s1;
