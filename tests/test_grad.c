@@ -353,9 +353,14 @@ START_TEST(dense_layer_gradients)
 END_TEST
 
 /* ---- the network, end to end --------------------------------------------------
- * The network's own backward (whichever path the device takes: separate ops,
- * head_xent, linear_u8_head) against central differences of its own mean
- * loss, on every device. The loss is the network's float forward (so the
+ * The network's own training step (whichever plan the device gets: separate
+ * ops, head_xent, linear_u8_head) against central differences of its own
+ * mean loss, on every device, for dense networks and for layer lists with
+ * convolutions (same and valid padding, stride 2), both poolings, dropout
+ * (the loss forward uses the step's seed and step, so the same mask), batch
+ * normalisation after a convolution and after a dense layer (training
+ * statistics in both forwards) and a narrow dense head fused over
+ * convolutions. The loss is the network's float forward (so the
  * differences are in float: step 1e-2 on weights of order 0.3, smooth
  * activations); the gradient is read with SGD at learning rate 1 (p - lr g).
  * Tolerance: |g - fd| <= 3e-4 + 3e-2 |fd| (float rounding of a loss of
@@ -371,7 +376,7 @@ static double net_mean_loss(nncl_net *net, const nncl_device_data *dd, size_t ro
     double s0, s1;
     ck_assert_ok(nncl_net_acc_reset(net));
     ck_assert_ok(nncl_net_load_batch(net, dd, 0, rows));
-    ck_assert_ok(nncl_net_forward(net, rows, false, 1, 1));
+    ck_assert_ok(nncl_net_forward(net, rows, true, 1, 1));
     ck_assert_ok(nncl_net_loss(net, rows, false, 1, 1));
     ck_assert_ok(nncl_net_acc_read(net, &s0, &s1));
     return s0 / (double)rows;
@@ -382,8 +387,7 @@ static void net_gradient(nncl_net *net, const nncl_device_data *dd, size_t rows,
 {
     ck_assert_ok(nncl_net_set_params(net, p0));
     ck_assert_ok(nncl_net_load_batch(net, dd, 0, rows));
-    ck_assert_ok(nncl_net_forward(net, rows, true, 1, 1));
-    ck_assert_ok(nncl_net_loss(net, rows, true, 1, 1));
+    ck_assert_ok(nncl_net_forward_backward(net, rows, 1, 1));
     nncl_optim_config sgd = {.kind = NNCL_OPTIM_SGD};
     ck_assert_ok(nncl_net_optim_step(net, &sgd, 1.0f, 1));
     float *p1 = malloc(n * sizeof(float));
@@ -395,7 +399,9 @@ static void net_gradient(nncl_net *net, const nncl_device_data *dd, size_t rows,
 
 START_TEST(network_gradients_by_finite_differences)
 {
-    enum { ROWS = 23, COLS = 7 };
+    enum { ROWS = 23, COLS = 16 };
+#define SPEC_CONV(k, s, st, pad) {.kind = NNCL_LAYER_CONV2D, .units = (k), .kernel = (s), .stride = (st), .padding = (pad)}
+#define SPEC_DENSE(n) {.kind = NNCL_LAYER_DENSE, .units = (n)}
     const net_case cases[] = {
         {"bytes, two hidden layers (head fused)",
          {.layers = 3, .sizes = {COLS, 20, 6, 4}, .act = NNCL_ACT_TANH, .task = NNCL_TASK_CLASSIFY}, true},
@@ -405,6 +411,25 @@ START_TEST(network_gradients_by_finite_differences)
          {.layers = 2, .sizes = {COLS, 5, 3}, .act = NNCL_ACT_TANH, .task = NNCL_TASK_CLASSIFY}, true},
         {"floats, regression, two hidden layers",
          {.layers = 3, .sizes = {COLS, 9, 5, 1}, .act = NNCL_ACT_TANH, .task = NNCL_TASK_REGRESS}, false},
+        {"conv 3x3 same, avgpool, dense",
+         {.n_specs = 3, .in_c = 1, .in_h = 4, .in_w = 4, .act = NNCL_ACT_TANH, .task = NNCL_TASK_CLASSIFY,
+          .specs = {SPEC_CONV(3, 3, 1, -1), {.kind = NNCL_LAYER_AVGPOOL, .kernel = 2}, SPEC_DENSE(4)}}, false},
+        {"conv 3x3 valid on 4 channels, maxpool, dense",
+         {.n_specs = 3, .in_c = 4, .in_h = 2, .in_w = 2, .act = NNCL_ACT_TANH, .task = NNCL_TASK_CLASSIFY,
+          .specs = {SPEC_CONV(3, 1, 1, 0), {.kind = NNCL_LAYER_MAXPOOL, .kernel = 2}, SPEC_DENSE(3)}}, false},
+        {"conv 2x2 stride 2, flatten, dropout, a narrow head fused",
+         {.n_specs = 5, .in_c = 1, .in_h = 4, .in_w = 4, .act = NNCL_ACT_TANH, .task = NNCL_TASK_CLASSIFY,
+          .specs = {SPEC_CONV(3, 2, 2, -1), {.kind = NNCL_LAYER_FLATTEN}, {.kind = NNCL_LAYER_DROPOUT, .rate = 0.3f},
+                    SPEC_DENSE(5), SPEC_DENSE(3)}}, false},
+        /* average pooling: a step of 1e-2 through batch normalisation can
+         * change which value a 2x2 max picks, a kink the differences see */
+        {"conv, batchnorm, avgpool, dense, batchnorm, dense",
+         {.n_specs = 6, .in_c = 1, .in_h = 4, .in_w = 4, .act = NNCL_ACT_TANH, .task = NNCL_TASK_CLASSIFY,
+          .specs = {SPEC_CONV(3, 3, 1, -1), {.kind = NNCL_LAYER_BATCHNORM}, {.kind = NNCL_LAYER_AVGPOOL, .kernel = 2},
+                    SPEC_DENSE(6), {.kind = NNCL_LAYER_BATCHNORM}, SPEC_DENSE(3)}}, false},
+        {"conv 3x3 regression",
+         {.n_specs = 2, .in_c = 1, .in_h = 4, .in_w = 4, .act = NNCL_ACT_SIGMOID, .task = NNCL_TASK_REGRESS,
+          .specs = {SPEC_CONV(2, 3, 1, -1), SPEC_DENSE(1)}}, false},
     };
     nncl_device_list *list = test_devices();
     uint8_t xb[ROWS * COLS];
@@ -420,7 +445,9 @@ START_TEST(network_gradients_by_finite_differences)
     for (int d = 0; d < list->count; d++) {
         nncl_device *dev = test_open(d);
         for (size_t k = 0; k < sizeof cases / sizeof cases[0]; k++) {
-            const net_case *c = &cases[k];
+            net_case resolved = cases[k];
+            const net_case *c = &resolved;
+            ck_assert_ok(nncl_net_config_resolve(&resolved.cfg));
             /* Small (the simulator): the byte networks, whose first layer
              * reads through linear_u8 and whose head is head_xent or
              * linear_u8_head; their head_exp16 was wrong on Oclgrind (see
@@ -450,8 +477,11 @@ START_TEST(network_gradients_by_finite_differences)
             float *p0 = malloc(n * sizeof(float)), *g = malloc(n * sizeof(float)), *p = malloc(n * sizeof(float));
             ck_assert_ok(nncl_net_get_params(net, p0));
             net_gradient(net, &dd, ROWS, p0, g, n);
-            /* every 7th parameter and the last: weights and biases of every layer */
-            for (size_t i = 0; i < n; i += (i + 7 < n ? 7 : (i + 1 < n ? n - 1 - i : 1))) {
+            /* every 7th trained parameter and the last: weights and biases
+             * of every layer (the running statistics after them are not
+             * trained: a training forward moves them) */
+            size_t trained = nncl_net_trained_count(net);
+            for (size_t i = 0; i < trained; i += (i + 7 < trained ? 7 : (i + 1 < trained ? trained - 1 - i : 1))) {
                 const float eps = 1e-2f;
                 memcpy(p, p0, n * sizeof(float));
                 p[i] = p0[i] + eps;

@@ -460,10 +460,10 @@ START_TEST(head_xent_refuses_bad_arguments)
 END_TEST
 
 /* ---- in the network -----------------------------------------------------------
- * A training forward leaves a narrow output layer to nncl_net_loss, which runs
- * head_xent; with one hidden layer on byte data and a CPU OpenCL device it
- * leaves the whole network, which runs as one linear_u8_head. A forward
- * without training computes every layer and the loss runs the separate ops.
+ * A training step (nncl_net_forward_backward) runs a narrow output layer and
+ * its loss as head_xent (the step plan's rule); with one hidden layer on
+ * byte data and a CPU OpenCL device the whole network as one
+ * linear_u8_head. nncl_net_forward then nncl_net_loss run the separate ops.
  * Both must give one step: compare the parameters after an SGD step with
  * learning rate 1 (params - grads) and the accumulated loss, on every device,
  * for byte inputs with one hidden layer (linear_u8_head on PoCL), as a whole
@@ -490,8 +490,12 @@ static void net_step(nncl_device *dev, const nncl_net_config *cfg, const nncl_da
     nncl_device_data dd;
     ck_assert_ok(nncl_device_data_upload(dev, ds, &dd));
     ck_assert_ok(nncl_net_load_batch(net, &dd, first, rows));
-    ck_assert_ok(nncl_net_forward(net, rows, train, 1, 1));
-    ck_assert_ok(nncl_net_loss(net, rows, true, 1, 1));
+    if (train) {
+        ck_assert_ok(nncl_net_forward_backward(net, rows, 1, 1));
+    } else {
+        ck_assert_ok(nncl_net_forward(net, rows, true, 1, 1));
+        ck_assert_ok(nncl_net_loss(net, rows, true, 1, 1));
+    }
     nncl_optim_config sgd = {.kind = NNCL_OPTIM_SGD};
     ck_assert_ok(nncl_net_optim_step(net, &sgd, 1.0f, 1));
     ck_assert_ok(nncl_net_get_params(net, params));

@@ -1,6 +1,7 @@
 #!/bin/sh
-# The kernels on a simulated GPU: the op, head, GEMM and gradient tests, on
-# small shapes (NNCL_TEST_SMALL=1), under Oclgrind (Debian's `oclgrind`).
+# The kernels on a simulated GPU: the op, head, GEMM, gradient and batch-norm
+# tests, on small shapes (NNCL_TEST_SMALL=1), under Oclgrind (Debian's
+# `oclgrind`).
 # Oclgrind reports itself as an OpenCL 1.2 GPU with on-chip local memory, so
 # nncl builds the GPU form of the kernels there (the capability table's
 # local-memory GEMM tiles, launches with the driver's work-group sizes), a
@@ -12,7 +13,8 @@
 #   tools/oclgrind_check.sh BUILD_DIR [TEST ...]
 #
 # TEST names test binaries in BUILD_DIR/tests (default: test_ops test_head
-# test_gemm test_linear_u8_head test_grad). A few minutes on 2 cores.
+# test_gemm test_linear_u8_head test_grad test_batchnorm). A few minutes on
+# 2 cores (test_batchnorm: 95 s).
 #
 # --uninitialized is not used: Oclgrind 21.10's plugin crashes (SIGSEGV in
 # Uninitialized::instructionExecuted) on linear_u8_fwd and head_xent.
@@ -28,7 +30,7 @@ if ! command -v oclgrind >/dev/null 2>&1; then
     echo "oclgrind-kernels: oclgrind is not installed (apt-get install oclgrind): skipped"
     exit 77
 fi
-[ $# -gt 0 ] || set -- test_ops test_head test_gemm test_linear_u8_head test_grad
+[ $# -gt 0 ] || set -- test_ops test_head test_gemm test_linear_u8_head test_grad test_batchnorm
 logs=$(mktemp -d "${TMPDIR:-/tmp}/nncl-oclgrind.XXXXXX")
 # The tests' own settings (tests/meson.build), plus: the simulator must be
 # there (NNCL_REQUIRE_OPENCL), small shapes, and check's per-test timeout

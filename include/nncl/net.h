@@ -15,22 +15,64 @@
 
 #include "nncl/data.h"
 #include "nncl/device.h"
+#include "nncl/layers.h"
 #include "nncl/ops.h"
 
 #ifdef __cplusplus
 extern "C" {
 #endif
 
-#define NNCL_MAX_LAYERS 16
+#define NNCL_MAX_LAYERS 16     /* in the dense form; a layer list may hold NNCL_MAX_LAYERS too */
 
+/* Two forms. A dense network (n_specs 0) is given by layers and sizes alone.
+ * Any other network lists its layers in specs (the output layer included,
+ * see nncl/layers.h) with its input shape in_c x in_h x in_w; for it,
+ * nncl_net_config_resolve fills layers (= n_specs) and sizes (sizes[0] the
+ * inputs, sizes[l] the values layer l puts out per row). Either way sizes[0]
+ * is the inputs and sizes[layers] the outputs. */
 typedef struct nncl_net_config {
     int layers;                         /* dense layers (hidden + output), >= 1 */
     size_t sizes[NNCL_MAX_LAYERS + 1];  /* sizes[0] inputs ... sizes[layers] outputs */
-    nncl_act act;                       /* on every hidden layer */
+    nncl_act act;                       /* on every hidden dense or conv layer */
     float act_param;                    /* leaky ReLU slope */
     nncl_task task;                     /* classify: softmax + xent; regress: MSE */
-    float dropout;                      /* on hidden activations while training, [0, 1) */
+    float dropout;                      /* after hidden dense layers while training, [0, 1) */
+    int n_specs;                        /* 0: the dense network of sizes */
+    nncl_layer_spec specs[NNCL_MAX_SPECS];
+    size_t in_c, in_h, in_w;            /* the input's shape, with specs */
 } nncl_net_config;
+
+/* Check a config with specs and fill its layers and sizes; a list of plain
+ * dense layers becomes the dense form (n_specs 0), so it trains and saves
+ * exactly as before. Fails (NNCL_E_INVALID) naming the layer and why: an
+ * odd shape, a pool larger than its input, a last layer that is not dense. */
+nncl_status nncl_net_config_resolve(nncl_net_config *cfg);
+/* True for the dense form: every layer dense, W_l of sizes[l] x sizes[l-1]. */
+static inline bool nncl_net_config_is_dense(const nncl_net_config *cfg) { return cfg->n_specs == 0; }
+
+/* The tensors of the flat parameter vector, in order, as the model file
+ * names them ("layers.0.weight" [out, in] or [k, c, kh, kw], "layers.2.bias",
+ * "layers.3.running_mean", PyTorch's names and layouts). */
+typedef struct nncl_tensor_info {
+    char name[48];
+    int layer;                  /* its layer, 0-based */
+    int ndim;
+    size_t dims[4];
+    size_t offset, len;         /* in the flat parameter vector */
+    bool trained;               /* false: kept but not trained (running statistics) */
+} nncl_tensor_info;
+
+#define NNCL_MAX_TENSORS (4 * NNCL_MAX_SPECS)
+
+/* Every parameter cfg's network holds (trained and kept), without creating it. */
+nncl_status nncl_net_config_param_count(const nncl_net_config *cfg, size_t *count);
+
+/* Fill t (NNCL_MAX_TENSORS entries) with cfg's tensors; *count of them. */
+nncl_status nncl_net_config_tensors(const nncl_net_config *cfg, nncl_tensor_info *t, int *count);
+
+/* A line per layer for people: "conv 5x5, 32 filters, same  [1,28,28] -> [32,28,28]  832 params".
+ * Fills out (len bytes) with the lines. */
+nncl_status nncl_net_config_describe(const nncl_net_config *cfg, char *out, size_t len);
 
 typedef enum nncl_init_kind {
     NNCL_INIT_HE = 0,       /* W ~ N(0, 2/fan_in), b = 0 */
@@ -46,11 +88,17 @@ nncl_status nncl_net_create(nncl_device *dev, const nncl_net_config *cfg, size_t
 void nncl_net_free(nncl_net *net);
 const nncl_net_config *nncl_net_get_config(const nncl_net *net);
 nncl_device *nncl_net_device(const nncl_net *net);
+/* Every parameter (the trained ones, then kept state such as running
+ * statistics), and the trained ones alone (the optimiser's share). */
 size_t nncl_net_param_count(const nncl_net *net);
+size_t nncl_net_trained_count(const nncl_net *net);
 size_t nncl_net_max_batch(const nncl_net *net);
-/* Element offsets of W_l and b_l (l = 0 .. layers-1) in the flat vector. */
+/* Element offsets of W_l and b_l (l = 0 .. layers-1) in the flat vector
+ * (any layer with a weight; 0 for the others). */
 size_t nncl_net_weight_offset(const nncl_net *net, int layer);
 size_t nncl_net_bias_offset(const nncl_net *net, int layer);
+/* How many weights layer l has (0 for a layer without: pooling, dropout). */
+size_t nncl_net_weight_count(const nncl_net *net, int layer);
 
 /* Draw parameters on the host from a seeded generator (the same numbers on
  * every device) and upload them. param: A for NNCL_INIT_UNIFORM. */
@@ -99,23 +147,28 @@ nncl_status nncl_device_data_set_order(nncl_device_data *dd, const int32_t *orde
 nncl_status nncl_net_load_batch(nncl_net *net, const nncl_device_data *dd, size_t first,
                                 size_t rows);
 
-/* Forward pass on the loaded batch. train: apply dropout keyed by (seed, step).
- * A narrow classifier (last hidden layer and classes both at most
- * NNCL_HEAD_MAX, no dropout) leaves layers to nncl_net_loss when training,
- * which runs them fused with the loss and its backward: its output layer
- * (head_xent), or, with one hidden layer on byte data on a CPU OpenCL
- * device, every layer (linear_u8_head). nncl_net_loss without backward,
- * nncl_net_read_output and nncl_net_read_argmax run the deferred layers
- * first, so they see the same results; after nncl_net_loss with backward
- * has run them fused, the layers' outputs are not stored (read them after a
- * forward without training). Loading a batch drops what is deferred. */
+/* Forward pass on the loaded batch, every layer. train: dropout keyed by
+ * (seed, step) and batch statistics in batch normalisation. */
 nncl_status nncl_net_forward(nncl_net *net, size_t rows, bool train, uint64_t seed, uint64_t step);
 
-/* Loss of the loaded batch: adds (loss sum, correct count) to the device
- * accumulator (classification) or (squared-error sum, absolute-error sum)
- * (regression). With backward, also the gradient of the mean loss w.r.t.
- * every parameter, into the gradient buffer. */
+/* Loss of the loaded batch after nncl_net_forward: adds (loss sum, correct
+ * count) to the device accumulator (classification) or (squared-error sum,
+ * absolute-error sum) (regression). With backward, also the gradient of the
+ * mean loss w.r.t. every trained parameter, into the gradient buffer. */
 nncl_status nncl_net_loss(nncl_net *net, size_t rows, bool backward, uint64_t seed, uint64_t step);
+
+/* Forward, loss and backward of a training step on the loaded batch, as the
+ * network's step plan runs them: the same results as nncl_net_forward(train)
+ * then nncl_net_loss(backward), with the fusion rules applied (a narrow
+ * output layer runs with its loss as head_xent; a byte-input network with
+ * one narrow hidden layer as one linear_u8_head where the device prefers
+ * it). The layers' outputs a fused step does not store are not readable
+ * afterwards (run nncl_net_forward to read them). */
+nncl_status nncl_net_forward_backward(nncl_net *net, size_t rows, uint64_t seed, uint64_t step);
+
+/* The step plan for the loaded batch's data, one line per op call ("fused"
+ * steps say which rule made them), for --profile. */
+nncl_status nncl_net_describe_plan(nncl_net *net, char *out, size_t len);
 
 /* Backward quirks of the numpy tutorial (--preset tutorial-faithful): divide
  * by grad_rows instead of the batch size, and one scalar bias gradient per

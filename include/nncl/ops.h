@@ -446,6 +446,45 @@ typedef struct nncl_pool2d_bwd_args {
     nncl_view dx;               /* float[n*c*h*w] (overwritten) */
 } nncl_pool2d_bwd_args;
 
+/* ---- batchnorm_fwd, batchnorm_bwd: batch normalisation per channel ------------
+ * x is [n, c, hw] row-major: x[(i*c + ch)*hw + p] (NCHW images with hw = h*w,
+ * or dense features [n, c] with hw = 1). Per channel ch, over its
+ * M = n*hw values, summed in a fixed order (no atomics, the same bits every
+ * run), the variance by two passes (the mean first):
+ * Forward, training (train = true):
+ *   mean = (1/M) sum x;  var = (1/M) sum (x - mean)^2  (biased, to normalise)
+ *   invstd = 1/sqrt(var + eps);  y = gamma * (x - mean) * invstd + beta
+ *   save[ch] = mean, save[c + ch] = invstd  (for the backward pass)
+ *   run_mean = (1 - momentum) run_mean + momentum mean
+ *   run_var  = (1 - momentum) run_var + momentum var M/(M - 1)  (unbiased;
+ *              var itself when M = 1), as PyTorch's BatchNorm
+ * Forward, eval (train = false): y = gamma * (x - run_mean) / sqrt(run_var + eps)
+ *   + beta; save and the running statistics are not touched (save may be {NULL}).
+ * Backward, from the training forward's save (mean, invstd), with
+ * xhat = (x - mean) * invstd:
+ *   dbeta = sum dy;  dgamma = sum dy xhat
+ *   dx = gamma invstd / M * (M dy - dbeta - xhat dgamma)
+ * dgamma, dbeta and dx are overwritten; dx is optional ({NULL}). No view may
+ * alias another (y not x, dx not dy). eps >= 0, momentum in [0, 1]. */
+typedef struct nncl_batchnorm_fwd_args {
+    size_t n, c, hw;            /* x, y: float[n*c*hw], x[(i*c + ch)*hw + p] */
+    nncl_view x, y;
+    nncl_view gamma, beta;      /* float[c] */
+    nncl_view run_mean, run_var; /* float[c]: read in eval, updated in training */
+    nncl_view save;             /* float[2c]: mean, invstd (written in training) */
+    bool train;
+    float momentum, eps;        /* 0.1, 1e-5 as PyTorch */
+} nncl_batchnorm_fwd_args;
+
+typedef struct nncl_batchnorm_bwd_args {
+    size_t n, c, hw;
+    nncl_view x, dy;            /* float[n*c*hw] */
+    nncl_view gamma;            /* float[c] */
+    nncl_view save;             /* float[2c] from the training forward */
+    nncl_view dx;               /* float[n*c*hw] or {NULL} */
+    nncl_view dgamma, dbeta;    /* float[c] (overwritten) */
+} nncl_batchnorm_bwd_args;
+
 #define NNCL_OPS(X) \
     X(fill)         \
     X(gemm)         \
@@ -467,12 +506,25 @@ typedef struct nncl_pool2d_bwd_args {
     X(conv2d_fwd) \
     X(conv2d_bwd) \
     X(pool2d_fwd) \
-    X(pool2d_bwd)
+    X(pool2d_bwd) \
+    X(batchnorm_fwd) \
+    X(batchnorm_bwd)
 
 #define NNCL_DECLARE_OP(name) \
     nncl_status nncl_##name(nncl_device *dev, const nncl_##name##_args *args);
 NNCL_OPS(NNCL_DECLARE_OP)
 #undef NNCL_DECLARE_OP
+
+/* Every op by name: NNCL_OP_gemm, NNCL_OP_head_xent, ... */
+#define NNCL_OP_ID(name) NNCL_OP_##name,
+typedef enum nncl_op_id { NNCL_OPS(NNCL_OP_ID) NNCL_OP_COUNT } nncl_op_id;
+#undef NNCL_OP_ID
+
+/* Whether dev runs op and prefers it where the network could compose the
+ * same result from other ops (the fused ops, the byte-input layers): the
+ * way ggml's backends answer supports_op. The step plan's fusion rules ask
+ * this; nothing tests a device's type or vendor. */
+bool nncl_device_prefers(const nncl_device *dev, nncl_op_id op);
 
 #ifdef __cplusplus
 }

@@ -1,6 +1,7 @@
-/* `nncl check`: the convolution and pooling ops on the device against their
- * host twins (im2col, col2im, conv2d_fwd, conv2d_bwd, pool2d_fwd,
- * pool2d_bwd), as check_ops.c does for the others. Shapes are drawn awkward:
+/* `nncl check`: the convolution, pooling and batch-norm ops on the device
+ * against their host twins (im2col, col2im, conv2d_fwd, conv2d_bwd,
+ * pool2d_fwd, pool2d_bwd, batchnorm_fwd, batchnorm_bwd), as check_ops.c
+ * does for the others. Shapes are drawn awkward:
  * primes, 1x1 filters, strides of 1 to 3, same, valid and explicit padding,
  * one image or one channel. Each tolerance is stated beside its op; eps is
  * float's machine epsilon. */
@@ -251,6 +252,135 @@ nncl_status check_op_pool2d_bwd(check_ctx *c, check_row *r)
             break;
         check_compare(c, r, kind == NNCL_POOL_MAX ? "max dx" : "avg dx", dx[0], dx[1], nx,
                       2.0 * FLT_EPSILON * (double)(per * per), 0);
+    }
+    return check_done(c, sd);
+}
+
+/* ---- batchnorm_fwd, batchnorm_bwd -----------------------------------------------------
+ * The device sums each channel's M values in float (lanes of at least 64,
+ * then a tree: at most d = ceil(M/64) + 8 additions deep), the host in
+ * double. Bounds, from the case's own values:
+ *   mean: (d+1) eps max|x|; invstd: (d/2 + 8) eps relative (the variance's
+ *   sum, sqrt and division); y: max|gamma| times the mean's error times
+ *   max invstd, plus the invstd's relative error on max|gamma xhat|, plus
+ *   2 eps (max|y| + max|beta|); running statistics: (d+8) eps (the old
+ *   value and the new). Eval: 8 eps (max|y| + 2 max|beta|) (no sums).
+ *   bwd: dbeta (d eps) and dgamma ((d+2) eps) times the largest channel sum
+ *   of |dy| and |dy xhat|; dx: those errors through gamma invstd / M, plus
+ *   6 eps of its terms' magnitudes. */
+
+static double bn_depth(size_t m) { return (double)((m + 63) / 64) + 8.0; }
+
+/* A channel count, image size and batch, awkward; half the rows dense (hw = 1). */
+static void random_bn(check_ctx *c, size_t *n, size_t *ch, size_t *hw)
+{
+    *n = check_awkward(&c->rng, 1, c->quick ? 9 : 67);
+    *ch = check_awkward(&c->rng, 1, c->quick ? 7 : 37);
+    *hw = nncl_rng_below(&c->rng, 2) ? 1 : check_awkward(&c->rng, 1, c->quick ? 49 : 197);
+}
+
+static double max_abs_d(const float *x, size_t n) { return (double)check_max_abs(x, n); }
+
+nncl_status check_op_batchnorm_fwd(check_ctx *c, check_row *r)
+{
+    size_t n, ch, hw;
+    random_bn(c, &n, &ch, &hw);
+    size_t total = n * ch * hw, M = n * hw;
+    snprintf(r->shape, sizeof r->shape, "n=%zu c=%zu hw=%zu, train and eval", n, ch, hw);
+    float *x = check_random(c, total, -1, 3), *gamma = check_random(c, ch, 0.5f, 1.5f);
+    float *beta = check_random(c, ch, -0.5f, 0.5f), *rm = check_random(c, ch, -1, 1);
+    float *rv = check_random(c, ch, 0.5f, 2);
+    if (c->nomem)
+        return check_nomem();
+    check_side sd[2];
+    check_sides_open(c, sd);
+    float *y[2][2], *save[2], *rmo[2], *rvo[2];
+    for (int d = 0; d < 2; d++)
+        for (int train = 1; train >= 0; train--) {
+            nncl_batchnorm_fwd_args a = {
+                .n = n, .c = ch, .hw = hw, .x = check_side_put(&sd[d], x, total, 4),
+                .y = check_side_put(&sd[d], NULL, total, 4), .gamma = check_side_put(&sd[d], gamma, ch, 4),
+                .beta = check_side_put(&sd[d], beta, ch, 4), .run_mean = check_side_put(&sd[d], rm, ch, 4),
+                .run_var = check_side_put(&sd[d], rv, ch, 4),
+                .save = train ? check_side_put(&sd[d], NULL, 2 * ch, 4) : (nncl_view){0},
+                .train = train, .momentum = 0.1f, .eps = 1e-5f,
+            };
+            CHECK_RUN(&sd[d], batchnorm_fwd, a);
+            y[d][train] = check_side_floats(c, &sd[d], a.y, total);
+            if (train) {
+                save[d] = check_side_floats(c, &sd[d], a.save, 2 * ch);
+                rmo[d] = check_side_floats(c, &sd[d], a.run_mean, ch);
+                rvo[d] = check_side_floats(c, &sd[d], a.run_var, ch);
+            }
+        }
+    if (!check_sides_ok(r, &sd[0], &sd[1]))
+        return check_done(c, sd);
+    const double eps = FLT_EPSILON, dep = bn_depth(M), mx = max_abs_d(x, total), mg = max_abs_d(gamma, ch);
+    const double mb = max_abs_d(beta, ch), inv = max_abs_d(save[1] + ch, ch);
+    double my = max_abs_d(y[1][1], total);
+    double tol_y = mg * (dep + 1) * eps * mx * inv + (dep / 2 + 10) * eps * (my + mb) + 2 * eps * (my + mb);
+    check_compare(c, r, "train y", y[0][1], y[1][1], total, tol_y, 0);
+    check_compare(c, r, "mean", save[0], save[1], ch, (dep + 1) * eps * mx, 0);
+    check_compare(c, r, "invstd", save[0] + ch, save[1] + ch, ch, 0, (dep / 2 + 8) * eps);
+    check_compare(c, r, "run_mean", rmo[0], rmo[1], ch, (dep + 8) * eps * (mx + max_abs_d(rm, ch)), 0);
+    check_compare(c, r, "run_var", rvo[0], rvo[1], ch,
+                  (dep + 8) * eps * (max_abs_d(rv, ch) + max_abs_d(rvo[1], ch)), 0);
+    my = max_abs_d(y[1][0], total);
+    check_compare(c, r, "eval y", y[0][0], y[1][0], total, 8 * eps * (my + 2 * mb), 0);
+    return check_done(c, sd);
+}
+
+nncl_status check_op_batchnorm_bwd(check_ctx *c, check_row *r)
+{
+    size_t n, ch, hw;
+    random_bn(c, &n, &ch, &hw);
+    bool with_dx = nncl_rng_below(&c->rng, 4) != 0;
+    size_t total = n * ch * hw, M = n * hw;
+    snprintf(r->shape, sizeof r->shape, "n=%zu c=%zu hw=%zu%s", n, ch, hw, with_dx ? "" : " no dx");
+    float *x = check_random(c, total, -1, 3), *dy = check_random(c, total, -1, 1);
+    float *gamma = check_random(c, ch, 0.5f, 1.5f), *save = check_random(c, 2 * ch, 0, 2);
+    if (c->nomem)
+        return check_nomem();
+    for (size_t k = 0; k < ch; k++)
+        save[ch + k] = 0.5f + save[ch + k];     /* invstd in [0.5, 2.5) */
+    check_side sd[2];
+    check_sides_open(c, sd);
+    float *dx[2], *dg[2], *db[2];
+    for (int d = 0; d < 2; d++) {
+        nncl_batchnorm_bwd_args a = {
+            .n = n, .c = ch, .hw = hw, .x = check_side_put(&sd[d], x, total, 4),
+            .dy = check_side_put(&sd[d], dy, total, 4), .gamma = check_side_put(&sd[d], gamma, ch, 4),
+            .save = check_side_put(&sd[d], save, 2 * ch, 4),
+            .dx = with_dx ? check_side_put(&sd[d], NULL, total, 4) : (nncl_view){0},
+            .dgamma = check_side_put(&sd[d], NULL, ch, 4), .dbeta = check_side_put(&sd[d], NULL, ch, 4),
+        };
+        CHECK_RUN(&sd[d], batchnorm_bwd, a);
+        dx[d] = with_dx ? check_side_floats(c, &sd[d], a.dx, total) : NULL;
+        dg[d] = check_side_floats(c, &sd[d], a.dgamma, ch);
+        db[d] = check_side_floats(c, &sd[d], a.dbeta, ch);
+    }
+    if (!check_sides_ok(r, &sd[0], &sd[1]))
+        return check_done(c, sd);
+    /* the largest channel sums of |dy| and |dy xhat|, and max |xhat| */
+    double s0 = 0, s1 = 0, X = 0;
+    for (size_t k = 0; k < ch; k++) {
+        double a0 = 0, a1 = 0;
+        for (size_t i = 0; i < n; i++)
+            for (size_t p = 0; p < hw; p++) {
+                size_t t = (i * ch + k) * hw + p;
+                double xh = fabs(((double)x[t] - save[k]) * save[ch + k]);
+                a0 += fabs(dy[t]), a1 += fabs(dy[t]) * xh, X = xh > X ? xh : X;
+            }
+        s0 = a0 > s0 ? a0 : s0, s1 = a1 > s1 ? a1 : s1;
+    }
+    const double eps = FLT_EPSILON, dep = bn_depth(M);
+    double e_db = dep * eps * s0, e_dg = (dep + 2) * eps * s1;
+    check_compare(c, r, "dbeta", db[0], db[1], ch, e_db, 0);
+    check_compare(c, r, "dgamma", dg[0], dg[1], ch, e_dg, 0);
+    if (with_dx) {
+        double K = max_abs_d(gamma, ch) * max_abs_d(save + ch, ch) / (double)M;
+        double terms = (double)M * max_abs_d(dy, total) + max_abs_d(db[1], ch) + X * max_abs_d(dg[1], ch);
+        check_compare(c, r, "dx", dx[0], dx[1], total, K * (e_db + X * e_dg) + 6 * eps * K * terms, 0);
     }
     return check_done(c, sd);
 }

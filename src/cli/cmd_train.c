@@ -148,8 +148,17 @@ static void print_header(const train_options *o, const nncl_device_info *dev, co
         printf(", %d classes\n", s->train.num_classes);
     else
         printf(", regression\n");
-    printf("network    layer  shape          activation  parameters\n");
-    for (int l = 1; l <= cfg->layers; l++) {
+    if (!nncl_net_config_is_dense(cfg)) {
+        char lines[4096];
+        printf("network    layer                 shape                       parameters\n");
+        if (nncl_net_config_describe(cfg, lines, sizeof lines) == NNCL_OK) {
+            for (char *line = strtok(lines, "\n"); line; line = strtok(NULL, "\n"))
+                printf("         %s\n", line);
+        }
+        printf("           total                                              %s%s\n", count(params, a),
+               cfg->task == NNCL_TASK_CLASSIFY ? " (softmax on the outputs)" : "");
+    }
+    for (int l = 1; nncl_net_config_is_dense(cfg) && l <= cfg->layers; l++) {
         char shape[64];
         snprintf(shape, sizeof shape, "%zu -> %zu", cfg->sizes[l - 1], cfg->sizes[l]);
         const char *act = l < cfg->layers ? nncl_act_name(cfg->act)
@@ -158,7 +167,8 @@ static void print_header(const train_options *o, const nncl_device_info *dev, co
                count(cfg->sizes[l] * (cfg->sizes[l - 1] + 1), a),
                l < cfg->layers && cfg->dropout > 0 ? " (dropout)" : "");
     }
-    printf("           total                             %s\n", count(params, a));
+    if (nncl_net_config_is_dense(cfg))
+        printf("           total                             %s\n", count(params, a));
     printf("optimiser  %s, lr %g (%s", optim_name(o->optim.kind), o->schedule.lr,
            schedule_name(o->schedule.kind));
     if (o->schedule.kind == NNCL_SCHEDULE_STEP)
@@ -451,16 +461,53 @@ int cmd_train(const cli_globals *g, int argc, char **argv)
 
 volatile sig_atomic_t *train_stop_flag(void) { return &interrupted; }
 
-void train_net_config(const train_options *o, const splits *s, nncl_net_config *cfg, size_t *batch)
+/* Whether a layer needs a picture ([c, h, w]) to work on. */
+static bool spatial(const nncl_layer_spec *s)
+{
+    return s->kind == NNCL_LAYER_CONV2D || s->kind == NNCL_LAYER_MAXPOOL || s->kind == NNCL_LAYER_AVGPOOL;
+}
+
+nncl_status train_net_config(const train_options *o, const splits *s, nncl_net_config *cfg, size_t *batch)
 {
     bool classify = s->train.task == NNCL_TASK_CLASSIFY;
-    *cfg = (nncl_net_config){.layers = o->hidden_count + 1, .act = o->act, .act_param = o->act_param,
-                             .task = s->train.task, .dropout = o->dropout};
-    cfg->sizes[0] = s->train.cols;
-    for (int i = 0; i < o->hidden_count; i++)
-        cfg->sizes[i + 1] = o->hidden[i];
-    cfg->sizes[cfg->layers] = classify ? (size_t)s->train.num_classes : 1;
+    size_t outputs = classify ? (size_t)s->train.num_classes : 1;
+    *cfg = (nncl_net_config){.act = o->act, .act_param = o->act_param, .task = s->train.task,
+                             .dropout = o->dropout};
     *batch = o->batch == 0 || o->batch > s->train.rows ? s->train.rows : o->batch;
+    bool all_dense = true, pictures = false;
+    for (int i = 0; i < o->hidden_count; i++) {
+        all_dense = all_dense && o->hidden[i].kind == NNCL_LAYER_DENSE;
+        pictures = pictures || spatial(&o->hidden[i]);
+    }
+    if (all_dense) {
+        cfg->layers = o->hidden_count + 1;
+        cfg->sizes[0] = s->train.cols;
+        for (int i = 0; i < o->hidden_count; i++)
+            cfg->sizes[i + 1] = o->hidden[i].units;
+        cfg->sizes[cfg->layers] = outputs;
+        return NNCL_OK;
+    }
+    /* A layer list: the pictures' shape (one channel), or a row of features. */
+    cfg->in_c = s->train.cols;
+    cfg->in_h = cfg->in_w = 1;
+    if (pictures) {
+        if (s->train.image_h <= 0 || (size_t)s->train.image_h * (size_t)s->train.image_w != s->train.cols)
+            return nncl_fail(NNCL_E_INVALID,
+                             "--layers: convolution and pooling layers need pictures, and %s has %zu features "
+                             "with no picture shape (IDX images and Kaggle-style pixel0..pixelN files have one)",
+                             s->src.name, s->train.cols);
+        cfg->in_c = 1;
+        cfg->in_h = (size_t)s->train.image_h;
+        cfg->in_w = (size_t)s->train.image_w;
+    }
+    cfg->n_specs = o->hidden_count + 1;
+    for (int i = 0; i < o->hidden_count; i++)
+        cfg->specs[i] = o->hidden[i];
+    cfg->specs[o->hidden_count] = (nncl_layer_spec){.kind = NNCL_LAYER_DENSE, .units = outputs};
+    nncl_status st = nncl_net_config_resolve(cfg);
+    if (st != NNCL_OK)
+        return nncl_fail_context(st, "--layers");
+    return NNCL_OK;
 }
 
 json_t *train_config_json(const train_options *o, const nncl_device_info *dev, const splits *s, int argc,
@@ -468,7 +515,8 @@ json_t *train_config_json(const train_options *o, const nncl_device_info *dev, c
 {
     nncl_net_config cfg;
     size_t batch;
-    train_net_config(o, s, &cfg, &batch);
+    if (train_net_config(o, s, &cfg, &batch) != NNCL_OK)
+        return NULL;
     return train_config_record(o, dev, s, &cfg, batch, argc, argv);
 }
 
@@ -527,7 +575,7 @@ static nncl_status reset_outputs(train_resume *r, const train_options *o)
 static int run_training(nncl_device *dev, const train_options *op, splits *sp, int argc, char **argv,
                         train_resume *resume)
 {
-    const train_options o = *op;
+    train_options o = *op;
     splits s = *sp;     /* borrowed: the caller frees it (written back at the end) */
     const nncl_device_info *info = nncl_device_get_info(dev);
     int rc;
@@ -535,7 +583,13 @@ static int run_training(nncl_device *dev, const train_options *op, splits *sp, i
     bool classify = s.train.task == NNCL_TASK_CLASSIFY;
     nncl_net_config cfg;
     size_t batch;
-    train_net_config(&o, &s, &cfg, &batch);
+    if ((st = train_net_config(&o, &s, &cfg, &batch)) != NNCL_OK)
+        return cli_fail(st);
+    /* Snapshots (the report's weight pictures and video) draw dense layers
+     * only so far: a network with other layers records none. */
+    bool no_snapshots = !nncl_net_config_is_dense(&cfg) && o.snapshots > 0;
+    if (no_snapshots)
+        o.snapshots = 0;
     /* Evaluation runs in batches of up to 1024 rows, training in `batch`. */
     size_t eval_rows = s.val.rows > s.test.rows ? s.val.rows : s.test.rows;
     size_t eval_batch = eval_rows < 1024 ? eval_rows : 1024;
@@ -649,6 +703,8 @@ static int run_training(nncl_device *dev, const train_options *op, splits *sp, i
         print_header(&o, info, &s, &cfg, nncl_net_param_count(net), batch, run->path);
         if (resume && resume->note)
             printf("%s", resume->note);
+        if (no_snapshots)
+            printf("note       no snapshots: the report draws the weights of dense networks only so far\n");
         fflush(stdout);
     }
 
@@ -679,6 +735,11 @@ static int run_training(nncl_device *dev, const train_options *op, splits *sp, i
                               .stop = &interrupted};
     st = nncl_train(net, &tc, &dtrain, s.has_val ? &dval : NULL, &hooks, &out.result);
     clear_progress(&view);
+    if (o.profile && st == NNCL_OK && nncl_net_load_batch(net, &dtrain, 0, batch) == NNCL_OK) {
+        char plan[4096];
+        if (nncl_net_describe_plan(net, plan, sizeof plan) == NNCL_OK)
+            fprintf(stderr, "step plan (one training step, in order):\n%s", plan);
+    }
     nncl_status closed = nncl_snapshot_writer_close(snaps);
     snaps = NULL;
     st = st ? st : closed;

@@ -58,6 +58,16 @@ json_t *train_config_record(const train_options *o, const nncl_device_info *dev,
                                   nncl_act_name(cfg->act), "leaky_slope", (double)cfg->act_param, "init",
                                   init_name(o->init), "init_param", (double)o->init_param, "dropout",
                                   (double)cfg->dropout, "output", classify ? "softmax" : "identity"));
+    /* The layers as --layers gives them (the output layer follows), and the
+     * input's shape when they are a list with pictures in it. */
+    char specs[1024];
+    json_t *model = json_object_get(j, "model");
+    if (nncl_layers_format(o->hidden, o->hidden_count, specs, sizeof specs) == NNCL_OK)
+        json_object_set_new(model, "layer_specs", json_string(specs));
+    json_object_set_new(model, "input_shape",
+                        nncl_net_config_is_dense(cfg)
+                            ? json_null()
+                            : json_pack("[I, I, I]", (json_int_t)cfg->in_c, (json_int_t)cfg->in_h, (json_int_t)cfg->in_w));
     json_object_set_new(j, "optimiser",
                         json_pack("{s:s, s:f, s:f, s:b, s:f, s:f, s:f, s:f}", "kind", optim_name(o->optim.kind),
                                   "lr", (double)o->schedule.lr, "momentum", (double)o->optim.momentum,

@@ -55,11 +55,14 @@ static void usage(FILE *out)
             "  --limit N              train on N rows of the training set only (seeded)\n"
             "\n"
             "model:\n"
-            "  --layers 256           hidden layer sizes, comma separated (\"\" for none)\n"
+            "  --layers 256           the layers before the output, comma separated (\"\" for\n"
+            "                         none): a number is a dense layer; conv:32:5 (32 filters\n"
+            "                         of 5x5, same padding; options valid, pN, sN), maxpool:2,\n"
+            "                         avgpool:2, batchnorm, dropout:0.25, flatten\n"
             "  --act relu             relu, leaky_relu, sigmoid, tanh\n"
             "  --leaky-slope 0.01     the slope of leaky_relu below zero\n"
             "  --init he              he, xavier, uniform:A (weights and biases in [-A, A])\n"
-            "  --dropout 0            dropout on hidden layers while training, in [0, 1)\n"
+            "  --dropout 0            dropout after hidden dense layers while training, [0, 1)\n"
             "\n"
             "optimisation:\n"
             "  --opt adam             sgd, momentum, adam, adamw\n"
@@ -75,7 +78,10 @@ static void usage(FILE *out)
             "  --seed 1\n"
             "  --preset NAME          tutorial: the numpy-from-scratch network (784-10-10,\n"
             "                         full-batch gradient descent, alpha 0.1, 500 iterations);\n"
-            "                         tutorial-faithful: the same with the original's quirks\n"
+            "                         tutorial-faithful: the same with the original's quirks;\n"
+            "                         cnn: a small convolutional network for 28x28 pictures\n"
+            "                         (conv:32:3,maxpool:2,conv:64:3,maxpool:2,128,\n"
+            "                         dropout:0.3; Adam, 15 epochs)\n"
             "\n"
             "output:\n"
             "  --out DIR              the run directory (must not exist yet)\n"
@@ -144,35 +150,17 @@ static bool parse_int(const char *flag, const char *s, int lo, int hi, int *out)
     return true;
 }
 
-/* "128,64" -> hidden sizes; "" -> none. Rejects "12,,3", "0", "-1". */
+/* "conv:32:3,maxpool:2,128" -> the layer list (nncl/layers.h); "" -> none. */
 static bool parse_layers(const char *s, train_options *o)
 {
-    o->hidden_count = 0;
-    if (!*s)
-        return true;
-    const char *p = s;
-    for (;;) {
-        char *end;
-        errno = 0;
-        unsigned long long v = strtoull(p, &end, 10);
-        if (end == p || *p == '-' || *p == '+' || errno || v == 0 || v > 65536) {
-            cli_error("--layers: '%s' is not a list of sizes 1..65536 like 128,64 (at '%s')", s, p);
-            return false;
-        }
-        if (o->hidden_count == NNCL_MAX_LAYERS - 1) {
-            cli_error("--layers: at most %d hidden layers", NNCL_MAX_LAYERS - 1);
-            return false;
-        }
-        o->hidden[o->hidden_count++] = (size_t)v;
-        if (*end == '\0')
-            return true;
-        if (*end != ',') {
-            cli_error("--layers: '%s' is not a list of sizes like 128,64 (at '%s')", s, end);
-            return false;
-        }
-        p = end + 1;
+    if (nncl_layers_parse(s, o->hidden, NNCL_MAX_LAYERS - 1, &o->hidden_count) != NNCL_OK) {
+        cli_error("--layers: %s", nncl_last_error());
+        return false;
     }
+    return true;
 }
+
+static nncl_layer_spec dense(size_t units) { return (nncl_layer_spec){.kind = NNCL_LAYER_DENSE, .units = units}; }
 
 static bool parse_init(const char *s, train_options *o)
 {
@@ -251,7 +239,7 @@ static void set_defaults(train_options *o, const cli_globals *g)
     o->test_split = 0.2;
     o->val = 0.1;
     o->hidden_count = 1;
-    o->hidden[0] = DEFAULT_HIDDEN;
+    o->hidden[0] = dense(DEFAULT_HIDDEN);
     o->act = NNCL_ACT_RELU;
     o->act_param = 0.01f;
     o->init = NNCL_INIT_HE;
@@ -273,7 +261,7 @@ static void set_defaults(train_options *o, const cli_globals *g)
 static void apply_preset(train_options *o, bool faithful)
 {
     o->hidden_count = 1;
-    o->hidden[0] = 10;
+    o->hidden[0] = dense(10);
     o->act = NNCL_ACT_RELU;
     o->init = NNCL_INIT_UNIFORM;
     o->init_param = 0.5f;
@@ -288,6 +276,25 @@ static void apply_preset(train_options *o, bool faithful)
     o->faithful = faithful;
     /* The original divides by m = 42,000, set before it split off the dev set. */
     o->faithful_rows = faithful ? 42000 : 0;
+}
+
+/* A small convolutional network for 28x28 pictures (MNIST, Fashion-MNIST):
+ * two 3x3 convolutions with 2x2 max pooling, a dense layer of 128 with
+ * dropout, trained with Adam for 15 epochs: the classic Keras MNIST example's
+ * shape, which reaches about 99.2% on MNIST. */
+#define CNN_PRESET_LAYERS "conv:32:3,maxpool:2,conv:64:3,maxpool:2,128,dropout:0.3"
+
+static void apply_cnn_preset(train_options *o)
+{
+    if (nncl_layers_parse(CNN_PRESET_LAYERS, o->hidden, NNCL_MAX_LAYERS - 1, &o->hidden_count) != NNCL_OK)
+        o->hidden_count = 0;    /* cannot happen: the text is fixed, and tested */
+    o->act = NNCL_ACT_RELU;
+    o->init = NNCL_INIT_HE;
+    o->optim.kind = NNCL_OPTIM_ADAM;
+    o->schedule.kind = NNCL_SCHEDULE_COSINE;
+    o->schedule.lr = 1e-3f;
+    o->batch = 128;
+    o->epochs = 15;
 }
 
 /* Every flag of `nncl train`. */
@@ -342,8 +349,11 @@ int train_options_parse(train_options *o, const cli_globals *g, int argc, char *
         if (strcmp(v, "tutorial") == 0 || strcmp(v, "tutorial-faithful") == 0) {
             o->preset = v;
             apply_preset(o, strcmp(v, "tutorial-faithful") == 0);
+        } else if (strcmp(v, "cnn") == 0) {
+            o->preset = v;
+            apply_cnn_preset(o);
         } else {
-            cli_error("--preset: '%s' is not tutorial or tutorial-faithful", v);
+            cli_error("--preset: '%s' is not tutorial, tutorial-faithful or cnn", v);
             return CLI_USAGE;
         }
     }

@@ -4,10 +4,11 @@
 
 #include "cli/cli.h"
 #include "nncl/data.h"
+#include "nncl/layers.h"
 #include "nncl/train.h"
 
 typedef struct train_options {
-    const char *preset;         /* NULL, "tutorial" or "tutorial-faithful" */
+    const char *preset;         /* NULL, "tutorial", "tutorial-faithful" or "cnn" */
     const char *device;
     /* data */
     const char *data;           /* "mnist", a directory of IDX files, or a CSV */
@@ -18,8 +19,8 @@ typedef struct train_options {
     double val;                 /* fraction (< 1) or count (>= 1) */
     size_t limit;               /* use this many training rows (0 = all) */
     /* model */
-    int hidden_count;
-    size_t hidden[NNCL_MAX_LAYERS];
+    int hidden_count;           /* the layers before the output layer */
+    nncl_layer_spec hidden[NNCL_MAX_LAYERS];
     nncl_act act;
     float act_param;
     nncl_init_kind init;

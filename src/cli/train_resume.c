@@ -185,9 +185,18 @@ static nncl_status options_from_config(json_t *config, const char *path, const c
     size_t n = json_array_size(layers);
     if (layers && (n < 2 || n > NNCL_MAX_LAYERS + 1) && r.st == NNCL_OK)
         r.st = nncl_fail(NNCL_E_FORMAT, "%s: model.layers has %zu sizes", path, n);
-    o->hidden_count = n >= 2 ? (int)n - 2 : 0;
-    for (int i = 0; i < o->hidden_count; i++)
-        o->hidden[i] = (size_t)json_integer_value(json_array_get(layers, (size_t)i + 1));
+    /* A layer list (conv, pooling, ...) is kept as its --layers text; the
+     * dense form as the sizes alone (runs before layer lists). */
+    json_t *specs = json_object_get(model, "layer_specs");
+    if (json_is_string(specs) && r.st == NNCL_OK) {
+        if (nncl_layers_parse(json_string_value(specs), o->hidden, NNCL_MAX_LAYERS - 1, &o->hidden_count) != NNCL_OK)
+            r.st = nncl_fail(NNCL_E_FORMAT, "%s: model.layer_specs: %s", path, nncl_last_error());
+    } else {
+        o->hidden_count = n >= 2 ? (int)n - 2 : 0;
+        for (int i = 0; i < o->hidden_count; i++)
+            o->hidden[i] = (nncl_layer_spec){
+                .kind = NNCL_LAYER_DENSE, .units = (size_t)json_integer_value(json_array_get(layers, (size_t)i + 1))};
+    }
     const char *act = str(&r, model, "activation");
     if (r.st == NNCL_OK && nncl_act_parse(act, &o->act) != NNCL_OK)
         r.st = nncl_fail(NNCL_E_FORMAT, "%s: unknown activation '%s'", path, act);
@@ -239,6 +248,11 @@ static nncl_status check_rebuilt(json_t *had, json_t *now, const char *path)
                                        "early_stop", "seed", "snapshots", "tutorial_quirks"};
     for (size_t k = 0; k < sizeof keys / sizeof keys[0]; k++) {
         json_t *a = json_object_get(had, keys[k]), *b = json_object_get(now, keys[k]);
+        /* Runs from before layer lists record the dense sizes alone. */
+        if (json_is_object(a) && json_is_object(b) && !json_object_get(a, "layer_specs")) {
+            json_object_del(b, "layer_specs");
+            json_object_del(b, "input_shape");
+        }
         if (json_equal(a, b))
             continue;
         char *sa = json_dumps(a, JSON_COMPACT | JSON_ENCODE_ANY), *sb = json_dumps(b, JSON_COMPACT | JSON_ENCODE_ANY);
@@ -450,6 +464,10 @@ int train_resume_command(const cli_globals *g, int argc, char **argv)
         goto done;
     }
     json_t *rebuilt = train_config_json(&o, info, &s, 0, NULL);
+    if (!rebuilt) {
+        rc = cli_fail(nncl_fail(NNCL_E_FORMAT, "%s/config.json: its network does not fit its data", a.dir));
+        goto done;
+    }
     /* Found elsewhere, the same bytes (checked above) keep the names the run
      * recorded for them. */
     json_t *rdata = json_object_get(rebuilt, "data");

@@ -38,7 +38,9 @@ int train_resume_command(const cli_globals *g, int argc, char **argv);
 
 /* The network and batch o makes of s, and the config.json a run of them
  * on dev records. */
-void train_net_config(const train_options *o, const splits *s, nncl_net_config *cfg, size_t *batch);
+/* The network the options and the data make (fails saying why: a layer
+ * list that does not fit the data). */
+nncl_status train_net_config(const train_options *o, const splits *s, nncl_net_config *cfg, size_t *batch);
 json_t *train_config_json(const train_options *o, const nncl_device_info *dev, const splits *s, int argc,
                           char **argv);
 /* The same, for the network cfg and batch already made (train_config.c). */

@@ -23,6 +23,8 @@ typedef struct nncl_backend_iface {
     nncl_status (*buffer_read)(const nncl_buffer *buf, size_t offset, void *dst, size_t bytes);
     nncl_status (*buffer_copy)(nncl_buffer *dst, size_t dst_offset, const nncl_buffer *src,
                                size_t src_offset, size_t bytes);
+    /* Whether the backend prefers an op it supports (NULL: every one). */
+    bool (*prefers)(const nncl_device *dev, nncl_op_id op);
     /* The ops; a NULL entry means "not supported on this backend". */
 #define NNCL_IFACE_MEMBER(name) \
     nncl_status (*name)(nncl_device *dev, const nncl_##name##_args *args);

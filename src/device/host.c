@@ -103,6 +103,14 @@ static nncl_status host_buffer_copy(nncl_buffer *dst, size_t dst_offset, const n
 }
 
 #define NNCL_HOST_ENTRY(name) .name = nncl_host_##name,
+/* The host trains byte data through a float copy and BLAS: the byte-input
+ * layers exist here only as the OpenCL kernels' oracles. */
+static bool host_prefers(const nncl_device *dev, nncl_op_id op)
+{
+    (void)dev;
+    return op != NNCL_OP_linear_u8_fwd && op != NNCL_OP_linear_u8_wgrad && op != NNCL_OP_linear_u8_head;
+}
+
 const nncl_backend_iface nncl_host_backend = {
     .name = "host",
     .open = host_open,
@@ -114,6 +122,7 @@ const nncl_backend_iface nncl_host_backend = {
     .buffer_write = host_buffer_write,
     .buffer_read = host_buffer_read,
     .buffer_copy = host_buffer_copy,
+    .prefers = host_prefers,
     NNCL_OPS(NNCL_HOST_ENTRY)
 };
 #undef NNCL_HOST_ENTRY

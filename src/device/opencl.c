@@ -358,6 +358,14 @@ nncl_status nncl_cl_launch(nncl_device *dev, const char *name, cl_uint dims, con
 }
 
 #define NNCL_CL_ENTRY(name) .name = nncl_cl_##name,
+/* linear_u8_head gives each compute unit a chunk of rows with ~35 KB of
+ * private arrays per work-item: a CPU's shape, correct but slow on a GPU,
+ * where the separate ops run. */
+static bool cl_prefers(const nncl_device *dev, nncl_op_id op)
+{
+    return op != NNCL_OP_linear_u8_head || dev->info.type == NNCL_DEVICE_CPU;
+}
+
 const nncl_backend_iface nncl_opencl_backend = {
     .name = "opencl",
     .open = cl_open,
@@ -367,6 +375,7 @@ const nncl_backend_iface nncl_opencl_backend = {
     .fence = cl_fence,
     .fence_wait = cl_fence_wait,
     .fence_release = cl_fence_release,
+    .prefers = cl_prefers,
     .buffer_alloc = cl_buffer_alloc,
     .buffer_free = cl_buffer_free,
     .buffer_write = cl_buffer_write,

@@ -93,9 +93,17 @@ nncl_status nncl_model_to_net(const nncl_model *m, nncl_device *dev, size_t max_
 typedef struct tensor {
     char name[64];
     const float *data;
-    size_t shape[2];
+    size_t shape[4];
     int dims;
 } tensor;
+
+static size_t tensor_count(const tensor *t)
+{
+    size_t n = 1;
+    for (int d = 0; d < t->dims; d++)
+        n *= t->shape[d];
+    return n;
+}
 
 static json_t *names_json(char **names, int n)
 {
@@ -118,17 +126,20 @@ static json_t *as_string(json_t *v)
 nncl_status nncl_model_save(const char *path, const nncl_model *m)
 {
     const int L = m->cfg.layers;
-    tensor t[2 * NNCL_MAX_LAYERS + 4];
+    nncl_tensor_info info[NNCL_MAX_TENSORS];
+    int n_info = 0;
+    nncl_status lst = nncl_net_config_tensors(&m->cfg, info, &n_info);
+    if (lst != NNCL_OK)
+        return lst;
+    tensor t[NNCL_MAX_TENSORS + 4];
     int nt = 0;
-    size_t off = 0;
-    for (int l = 0; l < L; l++) {
-        size_t out = m->cfg.sizes[l + 1], in = m->cfg.sizes[l];
-        t[nt] = (tensor){.data = m->params + off, .shape = {out, in}, .dims = 2};
-        snprintf(t[nt++].name, 64, "layers.%d.weight", l);
-        off += out * in;
-        t[nt] = (tensor){.data = m->params + off, .shape = {out}, .dims = 1};
-        snprintf(t[nt++].name, 64, "layers.%d.bias", l);
-        off += out;
+    /* Every layer's tensors in PyTorch's names and layouts ([out, in] for a
+     * dense layer, [k, c, kh, kw] for a convolution, batch normalisation's
+     * weight, bias, running_mean and running_var). */
+    for (int i = 0; i < n_info; i++) {
+        t[nt] = (tensor){.data = m->params + info[i].offset, .dims = info[i].ndim};
+        memcpy(t[nt].shape, info[i].dims, sizeof t[nt].shape);
+        snprintf(t[nt++].name, 64, "%.47s", info[i].name);
     }
     t[nt] = (tensor){"input.shift", m->shift, {m->cfg.sizes[0]}, 1};
     nt++;
@@ -144,7 +155,7 @@ nncl_status nncl_model_save(const char *path, const nncl_model *m)
     json_t *head = json_object();
     size_t data_off = 0;
     for (int i = 0; i < nt; i++) {
-        size_t count = t[i].shape[0] * (t[i].dims == 2 ? t[i].shape[1] : 1);
+        size_t count = tensor_count(&t[i]);
         json_t *shape = json_array();
         for (int d = 0; d < t[i].dims; d++)
             json_array_append_new(shape, json_integer((json_int_t)t[i].shape[d]));
@@ -153,10 +164,18 @@ nncl_status nncl_model_save(const char *path, const nncl_model *m)
                                       (json_int_t)data_off, (json_int_t)(data_off + count * 4)));
         data_off += count * 4;
     }
-    char layers[512] = "", buf[64];
-    for (int l = 0; l <= L; l++) {
-        snprintf(buf, sizeof buf, "%s%zu", l ? "," : "", m->cfg.sizes[l]);
-        strncat(layers, buf, sizeof layers - strlen(layers) - 1);
+    /* The dense form: its sizes ("784,128,10"); a layer list: its specs
+     * ("conv:16:5,maxpool:2,128,10") and the input's shape. */
+    char layers[1024] = "", buf[64], input_shape[64] = "";
+    if (nncl_net_config_is_dense(&m->cfg)) {
+        for (int l = 0; l <= L; l++) {
+            snprintf(buf, sizeof buf, "%s%zu", l ? "," : "", m->cfg.sizes[l]);
+            strncat(layers, buf, sizeof layers - strlen(layers) - 1);
+        }
+    } else {
+        if ((lst = nncl_layers_format(m->cfg.specs, m->cfg.n_specs, layers, sizeof layers)) != NNCL_OK)
+            return lst;
+        snprintf(input_shape, sizeof input_shape, "%zu,%zu,%zu", m->cfg.in_c, m->cfg.in_h, m->cfg.in_w);
     }
     char act_param[32], image[32] = "";
     snprintf(act_param, sizeof act_param, "%.9g", m->cfg.act_param);
@@ -167,6 +186,8 @@ nncl_status nncl_model_save(const char *path, const nncl_model *m)
                              "activation_param", act_param, "task",
                              m->cfg.task == NNCL_TASK_REGRESS ? "regress" : "classify", "image_shape", image,
                              "dataset", m->dataset ? m->dataset : "");
+    if (*input_shape)
+        json_object_set_new(meta, "input_shape", json_string(input_shape));
     json_object_set_new(meta, "class_names", as_string(names_json(m->class_names, m->num_classes)));
     json_object_set_new(meta, "feature_names",
                         as_string(names_json(m->feature_names, m->feature_names ? (int)m->cfg.sizes[0] : 0)));
@@ -190,7 +211,7 @@ nncl_status nncl_model_save(const char *path, const nncl_model *m)
     free(header);
     unsigned char *p = file + 8 + padded;
     for (int i = 0; i < nt; i++) {
-        size_t count = t[i].shape[0] * (t[i].dims == 2 ? t[i].shape[1] : 1);
+        size_t count = tensor_count(&t[i]);
         /* Little endian on disk; every platform nncl targets is little endian. */
         memcpy(p, t[i].data, count * 4);
         p += count * 4;
@@ -248,8 +269,8 @@ static nncl_status parse_names(const char *path, const char *text, const char *k
 }
 
 /* Copy tensor `name` of the expected shape into dst. */
-static nncl_status get_tensor(const char *path, json_t *head, const unsigned char *data, size_t data_len,
-                              const char *name, size_t d0, size_t d1, int dims, float *dst)
+static nncl_status get_tensor_nd(const char *path, json_t *head, const unsigned char *data, size_t data_len,
+                                 const char *name, const size_t *want, int dims, float *dst)
 {
     char msg[256];
     json_t *t = json_object_get(head, name);
@@ -263,21 +284,23 @@ static nncl_status get_tensor(const char *path, json_t *head, const unsigned cha
         snprintf(msg, sizeof msg, "tensor '%s' has dtype %s, expected F32", name, dtype ? dtype : "(none)");
         return bad(path, msg);
     }
-    size_t want[2] = {d0, d1};
     bool shape_ok = json_is_array(shape) && json_array_size(shape) == (size_t)dims;
     for (int d = 0; shape_ok && d < dims; d++) {
         json_t *v = json_array_get(shape, (size_t)d);
         shape_ok = json_is_integer(v) && json_integer_value(v) == (json_int_t)want[d];
     }
     if (!shape_ok) {
-        if (dims == 2)
-            snprintf(msg, sizeof msg, "tensor '%s' has the wrong shape, expected [%zu, %zu]", name, d0, d1);
-        else
-            snprintf(msg, sizeof msg, "tensor '%s' has the wrong shape, expected [%zu]", name, d0);
+        char expected[96] = "";
+        size_t used = 0;
+        for (int d = 0; d < dims && used < sizeof expected; d++)
+            used += (size_t)snprintf(expected + used, sizeof expected - used, "%s%zu", d ? ", " : "", want[d]);
+        snprintf(msg, sizeof msg, "tensor '%s' has the wrong shape, expected [%s]", name, expected);
         return bad(path, msg);
     }
     json_t *b = json_array_get(offs, 0), *e = json_array_get(offs, 1);
-    size_t count = d0 * (dims == 2 ? d1 : 1);
+    size_t count = 1;
+    for (int d = 0; d < dims; d++)
+        count *= want[d];
     if (!json_is_array(offs) || json_array_size(offs) != 2 || !json_is_integer(b) || !json_is_integer(e) ||
         json_integer_value(b) < 0 || json_integer_value(e) < json_integer_value(b) ||
         (size_t)json_integer_value(e) > data_len ||
@@ -294,6 +317,36 @@ static nncl_status get_tensor(const char *path, json_t *head, const unsigned cha
                      isnan(dst[i]) ? "NaN" : "an infinity", i);
             return bad(path, msg);
         }
+    return NNCL_OK;
+}
+
+static nncl_status get_tensor(const char *path, json_t *head, const unsigned char *data, size_t data_len,
+                              const char *name, size_t d0, size_t d1, int dims, float *dst)
+{
+    size_t want[2] = {d0, d1};
+    return get_tensor_nd(path, head, data, data_len, name, want, dims, dst);
+}
+
+/* A layer list ("conv:16:5,maxpool:2,128,10") on an input of shape C,H,W. */
+static nncl_status parse_specs(const char *path, const char *text, const char *shape, nncl_net_config *cfg)
+{
+    char msg[400];
+    unsigned long long c, h, w;
+    char tail;
+    if (sscanf(shape, "%llu,%llu,%llu%c", &c, &h, &w, &tail) != 3 || c == 0 || h == 0 || w == 0 ||
+        c > 65536 || h > 65536 || w > 65536)
+        return bad(path, "metadata 'input_shape' is not C,H,W");
+    cfg->in_c = (size_t)c;
+    cfg->in_h = (size_t)h;
+    cfg->in_w = (size_t)w;
+    if (!text || nncl_layers_parse(text, cfg->specs, NNCL_MAX_LAYERS, &cfg->n_specs) != NNCL_OK) {
+        snprintf(msg, sizeof msg, "metadata 'layers' is not a layer list: %s", text ? nncl_last_error() : "missing");
+        return bad(path, msg);
+    }
+    if (nncl_net_config_resolve(cfg) != NNCL_OK) {
+        snprintf(msg, sizeof msg, "the layer list does not fit its input: %s", nncl_last_error());
+        return bad(path, msg);
+    }
     return NNCL_OK;
 }
 
@@ -352,7 +405,10 @@ nncl_status nncl_model_load(const char *path, nncl_model *m)
         st = bad(path, "__metadata__.format is not \"nncl\"");
         goto done;
     }
-    if ((st = parse_layers(path, meta_string(meta, "layers"), &m->cfg)) != NNCL_OK)
+    const char *input_shape = meta_string(meta, "input_shape");
+    st = input_shape ? parse_specs(path, meta_string(meta, "layers"), input_shape, &m->cfg)
+                     : parse_layers(path, meta_string(meta, "layers"), &m->cfg);
+    if (st != NNCL_OK)
         goto done;
     const char *act = meta_string(meta, "activation"), *task = meta_string(meta, "task");
     if (!act || nncl_act_parse(act, &m->cfg.act) != NNCL_OK) {
@@ -387,9 +443,12 @@ nncl_status nncl_model_load(const char *path, nncl_model *m)
         goto done;
     }
 
-    for (int l = 0; l < L; l++)
-        m->n_params += m->cfg.sizes[l + 1] * (m->cfg.sizes[l] + 1);
-    m->params = malloc(m->n_params * sizeof(float));
+    nncl_tensor_info info[NNCL_MAX_TENSORS];
+    int n_info = 0;
+    if ((st = nncl_net_config_tensors(&m->cfg, info, &n_info)) != NNCL_OK ||
+        (st = nncl_net_config_param_count(&m->cfg, &m->n_params)) != NNCL_OK)
+        goto done;
+    m->params = malloc((m->n_params ? m->n_params : 1) * sizeof(float));
     m->shift = malloc(m->cfg.sizes[0] * sizeof(float));
     m->scale = malloc(m->cfg.sizes[0] * sizeof(float));
     if (!m->params || !m->shift || !m->scale) {
@@ -397,18 +456,10 @@ nncl_status nncl_model_load(const char *path, nncl_model *m)
         goto done;
     }
     const unsigned char *data = u + 8 + hlen;
-    size_t data_len = len - 8 - (size_t)hlen, off = 0;
-    char name[64];
-    for (int l = 0; l < L && st == NNCL_OK; l++) {
-        size_t out = m->cfg.sizes[l + 1], in = m->cfg.sizes[l];
-        snprintf(name, sizeof name, "layers.%d.weight", l);
-        st = get_tensor(path, head, data, data_len, name, out, in, 2, m->params + off);
-        off += out * in;
-        snprintf(name, sizeof name, "layers.%d.bias", l);
-        if (st == NNCL_OK)
-            st = get_tensor(path, head, data, data_len, name, out, 0, 1, m->params + off);
-        off += out;
-    }
+    size_t data_len = len - 8 - (size_t)hlen;
+    for (int i = 0; i < n_info && st == NNCL_OK; i++)
+        st = get_tensor_nd(path, head, data, data_len, info[i].name, info[i].dims, info[i].ndim,
+                           m->params + info[i].offset);
     if (st == NNCL_OK)
         st = get_tensor(path, head, data, data_len, "input.shift", m->cfg.sizes[0], 0, 1, m->shift);
     if (st == NNCL_OK)

@@ -6,16 +6,24 @@
 
 #include "net/network_impl.h"
 
+/* Whether layer i's units can die: a hidden dense or convolution layer with
+ * a plain ReLU. A convolution's unit is a filter: dead when it is 0 at every
+ * position of every row. */
+static bool can_die(const net_layer *l)
+{
+    return l->pos >= 0 && l->act == NNCL_ACT_RELU &&
+           (l->spec.kind == NNCL_LAYER_DENSE || l->spec.kind == NNCL_LAYER_CONV2D);
+}
+
 nncl_status nncl_net_probe(nncl_net *net, const nncl_device_data *dd, nncl_eval_result *ev,
                            float *dead_fraction)
 {
     const nncl_net_config *cfg = &net->cfg;
-    const int L = cfg->layers;
+    const net_layout *lay = &net->lay;
     /* A ReLU unit is dead when no row makes it positive: then it passes no
      * gradient and never recovers. Only plain ReLUs die that way (a leaky
      * one still passes its slope). */
-    bool relu = cfg->act == NNCL_ACT_RELU;
-    for (int l = 0; l < L; l++)
+    for (int l = 0; l < cfg->layers; l++)
         dead_fraction[l] = NAN;
     /* The running training sums live in the accumulator the evaluation
      * uses: keep them, and put them back exactly. */
@@ -24,14 +32,16 @@ nncl_status nncl_net_probe(nncl_net *net, const nncl_device_data *dd, nncl_eval_
     if (st != NNCL_OK)
         return st;
     size_t widest = 0, alive_len = 0;
-    for (int l = 1; l < L; l++) {
-        widest = cfg->sizes[l] > widest ? cfg->sizes[l] : widest;
-        alive_len += cfg->sizes[l];
-    }
+    for (int i = 0; i < lay->n; i++)
+        if (can_die(&lay->layers[i])) {
+            size_t len = shape3_len(lay->layers[i].out);
+            widest = len > widest ? len : widest;
+            alive_len += lay->layers[i].out.c;
+        }
     size_t chunk = net->max_batch;
-    float *a = relu && L > 1 ? malloc(chunk * widest * sizeof *a) : NULL;
-    unsigned char *alive = relu && L > 1 ? calloc(alive_len, 1) : NULL;
-    if (relu && L > 1 && (!a || !alive)) {
+    float *a = alive_len ? malloc(chunk * widest * sizeof *a) : NULL;
+    unsigned char *alive = alive_len ? calloc(alive_len, 1) : NULL;
+    if (alive_len && (!a || !alive)) {
         free(a);
         free(alive);
         return nncl_fail(NNCL_E_NOMEM, "out of memory probing the network");
@@ -46,13 +56,16 @@ nncl_status nncl_net_probe(nncl_net *net, const nncl_device_data *dd, nncl_eval_
         if (st == NNCL_OK && dd->has_y)
             st = nncl_net_loss(net, rows, false, 0, 0);
         unsigned char *al = alive;
-        for (int l = 1; a && l < L && st == NNCL_OK; l++) {
-            size_t w = cfg->sizes[l];
-            st = nncl_buffer_read(net->acts, net->act_off[l] * sizeof(float), a, rows * w * sizeof(float));
+        for (int i = 0; alive && i < lay->n && st == NNCL_OK; i++) {
+            const net_layer *l = &lay->layers[i];
+            if (!can_die(l))
+                continue;
+            size_t units = l->out.c, area = l->out.h * l->out.w, len = shape3_len(l->out);
+            st = nncl_buffer_read(net->acts, l->y_off * sizeof(float), a, rows * len * sizeof(float));
             for (size_t r = 0; st == NNCL_OK && r < rows; r++)
-                for (size_t j = 0; j < w; j++)
-                    al[j] |= a[r * w + j] > 0.0f;
-            al += w;
+                for (size_t j = 0; j < len; j++)
+                    al[j / area] |= a[r * len + j] > 0.0f;
+            al += units;
         }
     }
     double s0 = 0, s1 = 0;
@@ -71,12 +84,16 @@ nncl_status nncl_net_probe(nncl_net *net, const nncl_device_data *dd, nncl_eval_
             ev->mae = s1 / (double)dd->rows * sd;
         }
         const unsigned char *al = alive;
-        for (int l = 1; alive && l < L; l++) {
-            size_t w = cfg->sizes[l], dead = 0;
-            for (size_t j = 0; j < w; j++)
+        for (int i = 0; alive && i < lay->n; i++) {
+            const net_layer *l = &lay->layers[i];
+            if (!can_die(l))
+                continue;
+            size_t dead = 0;
+            for (size_t j = 0; j < l->out.c; j++)
                 dead += !al[j];
-            dead_fraction[l - 1] = (float)dead / (float)w;
-            al += w;
+            if (l->pos < cfg->layers)
+                dead_fraction[l->pos] = (float)dead / (float)l->out.c;
+            al += l->out.c;
         }
     }
     free(a);

@@ -37,3 +37,16 @@
     }
 NNCL_OPS(NNCL_DEFINE_OP)
 #undef NNCL_DEFINE_OP
+
+bool nncl_device_prefers(const nncl_device *dev, nncl_op_id op)
+{
+    bool supported = false;
+    switch (op) {
+#define NNCL_SUPPORTED_CASE(name) \
+    case NNCL_OP_##name: supported = dev->iface->name != NULL; break;
+        NNCL_OPS(NNCL_SUPPORTED_CASE)
+#undef NNCL_SUPPORTED_CASE
+    default: break;
+    }
+    return supported && (!dev->iface->prefers || dev->iface->prefers(dev, op));
+}

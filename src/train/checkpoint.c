@@ -31,12 +31,25 @@ enum { S_STAT, S_NETC, S_ORDR, S_PARM, S_OPTM, S_OPTV, S_BEST, S_METR };
 static size_t count_params(const nncl_net_config *c)
 {
     size_t p = 0;
+    if (!nncl_net_config_is_dense(c)) {
+        if (nncl_net_config_param_count(c, &p) != NNCL_OK)
+            nncl_clear_error();
+        return p;
+    }
     for (int l = 0; l < c->layers; l++)
         p += c->sizes[l + 1] * (c->sizes[l] + 1);
     return p;
 }
 
-static size_t netc_bytes(int layers) { return 28 + 8 * (size_t)(layers + 1); }
+/* The network section: the dense form's fields, then, for a network with a
+ * layer list, its input shape, the count and each spec (SPEC_BYTES). */
+#define SPEC_BYTES 36
+static size_t netc_dense_bytes(int layers) { return 28 + 8 * (size_t)(layers + 1); }
+static size_t netc_bytes(const nncl_net_config *n)
+{
+    size_t b = netc_dense_bytes(n->layers);
+    return nncl_net_config_is_dense(n) ? b : b + 24 + 4 + SPEC_BYTES * (size_t)n->n_specs;
+}
 
 /* ---- writing ------------------------------------------------------------------------ */
 
@@ -46,7 +59,7 @@ static void section_lengths(const nncl_checkpoint *c, uint64_t *len)
     const nncl_train_state *s = &c->state;
     uint64_t p4 = 4 * (uint64_t)c->n_params;
     len[S_STAT] = STAT_BYTES;
-    len[S_NETC] = netc_bytes(c->net.layers);
+    len[S_NETC] = netc_bytes(&c->net);
     len[S_ORDR] = 4 * (uint64_t)s->rows;
     len[S_PARM] = len[S_OPTM] = len[S_OPTV] = p4;
     len[S_BEST] = s->have_best ? p4 : 0;
@@ -92,6 +105,21 @@ static void pack_netc(unsigned char **p, const nncl_net_config *n, size_t n_para
     le_put_u64(p, n_params);
     for (int l = 0; l <= n->layers; l++)
         le_put_u64(p, n->sizes[l]);
+    if (nncl_net_config_is_dense(n))
+        return;
+    le_put_u64(p, n->in_c);
+    le_put_u64(p, n->in_h);
+    le_put_u64(p, n->in_w);
+    le_put_u32(p, (uint32_t)n->n_specs);
+    for (int i = 0; i < n->n_specs; i++) {
+        const nncl_layer_spec *s = &n->specs[i];
+        le_put_u32(p, (uint32_t)s->kind);
+        le_put_u64(p, s->units);
+        le_put_u64(p, s->kernel);
+        le_put_u64(p, s->stride);
+        le_put_u32(p, (uint32_t)(int32_t)s->padding);
+        le_put_f32(p, s->rate);
+    }
 }
 
 static void pack_metrics(unsigned char **p, const nncl_epoch_metrics *m)
@@ -286,13 +314,46 @@ static nncl_status parse_netc_head(const char *path, const unsigned char *p, uin
     uint32_t layers = le_get_u32(p);
     if (layers < 1 || layers > NNCL_MAX_LAYERS)
         return bad(path, "the network has %u layers (1..%d)", layers, NNCL_MAX_LAYERS);
-    if (len != netc_bytes((int)layers))
-        return bad(path, "the network section is %llu bytes, %u layers take %zu", (unsigned long long)len, layers,
-                   netc_bytes((int)layers));
+    size_t dense = netc_dense_bytes((int)layers);
+    if (len == dense)
+        return NNCL_OK;
+    if (len >= dense + 28) {
+        uint32_t n_specs = le_get_u32(p + dense + 24);
+        if (n_specs == layers && len == dense + 28 + SPEC_BYTES * (uint64_t)n_specs)
+            return NNCL_OK;
+    }
+    return bad(path, "the network section is %llu bytes, %u layers take %zu (or a layer list after them)",
+               (unsigned long long)len, layers, dense);
+}
+
+/* A layer list, each field in range; the layout then checks the shapes. */
+static nncl_status parse_specs(const char *path, const unsigned char *p, nncl_net_config *n)
+{
+    n->in_c = (size_t)le_get_u64(p);
+    n->in_h = (size_t)le_get_u64(p + 8);
+    n->in_w = (size_t)le_get_u64(p + 16);
+    n->n_specs = (int)le_get_u32(p + 24);
+    if (n->in_c == 0 || n->in_h == 0 || n->in_w == 0 || n->in_c > MAX_SIZE || n->in_h > MAX_SIZE ||
+        n->in_w > MAX_SIZE || n->in_c * n->in_h * n->in_w != n->sizes[0])
+        return bad(path, "the network's input shape %zux%zux%zu does not make its %zu inputs", n->in_c, n->in_h,
+                   n->in_w, n->sizes[0]);
+    p += 28;
+    for (int i = 0; i < n->n_specs; i++, p += SPEC_BYTES) {
+        nncl_layer_spec *s = &n->specs[i];
+        uint32_t kind = le_get_u32(p);
+        uint64_t units = le_get_u64(p + 4), kernel = le_get_u64(p + 12), stride = le_get_u64(p + 20);
+        int32_t pad = (int32_t)le_get_u32(p + 28);
+        float rate = le_get_f32(p + 32);
+        if (kind > NNCL_LAYER_FLATTEN || units > MAX_SIZE || kernel > 4096 || stride > 4096 || pad < -1 ||
+            pad > 4096 || !(rate >= 0.0f && rate < 1.0f))
+            return bad(path, "layer %d of the network's list is out of range", i + 1);
+        *s = (nncl_layer_spec){.kind = (nncl_layer_kind)kind, .units = (size_t)units, .kernel = (size_t)kernel,
+                               .stride = (size_t)stride, .padding = pad, .rate = rate};
+    }
     return NNCL_OK;
 }
 
-static nncl_status parse_netc(const char *path, const unsigned char *p, nncl_checkpoint *c)
+static nncl_status parse_netc(const char *path, const unsigned char *p, uint64_t len, nncl_checkpoint *c)
 {
     nncl_net_config *n = &c->net;
     n->layers = (int)le_get_u32(p);
@@ -317,6 +378,15 @@ static nncl_status parse_netc(const char *path, const unsigned char *p, nncl_che
         n->sizes[l] = (size_t)v;
         if (l > 0)
             want += v * (n->sizes[l - 1] + 1);
+    }
+    if (len > netc_dense_bytes(n->layers)) {
+        nncl_status st = parse_specs(path, p + netc_dense_bytes(n->layers), n);
+        if (st != NNCL_OK)
+            return st;
+        size_t count = 0;
+        if (nncl_net_config_param_count(n, &count) != NNCL_OK)
+            return bad(path, "the network's layer list does not fit together: %s", nncl_last_error());
+        want = count;
     }
     if (n_params != want || n_params > MAX_PARAMS)
         return bad(path, "the network says %llu parameters, its layer sizes make %llu", (unsigned long long)n_params,
@@ -425,7 +495,7 @@ static nncl_status parse(const char *path, const unsigned char *b, size_t size, 
         switch (i) {
         case S_STAT: st = parse_stat(path, p, s); break;
         case S_NETC:
-            st = parse_netc(path, p, c);
+            st = parse_netc(path, p, len, c);
             for (int l = 0; st == NNCL_OK && s->snapshots > 0 && l < c->net.layers; l++)
                 if (!(s->hist_range[l] > 0) || !isfinite(s->hist_range[l]))
                     st = bad(path, "layer %d's histogram range is not a positive number", l + 1);
@@ -467,6 +537,12 @@ nncl_status nncl_checkpoint_load(const char *path, nncl_checkpoint *out)
     return st;
 }
 
+static bool same_spec(const nncl_layer_spec *a, const nncl_layer_spec *b)
+{
+    return a->kind == b->kind && a->units == b->units && a->kernel == b->kernel && a->stride == b->stride &&
+           a->padding == b->padding && memcmp(&a->rate, &b->rate, sizeof a->rate) == 0;
+}
+
 nncl_status nncl_checkpoint_apply(const nncl_checkpoint *c, nncl_net *net)
 {
     const nncl_net_config *n = nncl_net_get_config(net);
@@ -476,6 +552,10 @@ nncl_status nncl_checkpoint_apply(const nncl_checkpoint *c, nncl_net *net)
                 nncl_net_param_count(net) == c->n_params;
     for (int l = 0; same && l <= n->layers; l++)
         same = n->sizes[l] == c->net.sizes[l];
+    same = same && n->n_specs == c->net.n_specs && n->in_c == c->net.in_c && n->in_h == c->net.in_h &&
+           n->in_w == c->net.in_w;
+    for (int i = 0; same && i < n->n_specs; i++)
+        same = same_spec(&n->specs[i], &c->net.specs[i]);
     if (!same)
         return nncl_fail(NNCL_E_INVALID, "the checkpoint is of another network (%d layers, %zu parameters) than "
                                          "this one (%d layers, %zu parameters)",

@@ -17,7 +17,7 @@ static nncl_status layer_max(const nncl_net *net, float *out)
     nncl_status st = nncl_net_get_params(net, p);
     for (int l = 0; st == NNCL_OK && l < c->layers; l++) {
         const float *w = p + nncl_net_weight_offset(net, l);
-        size_t count = c->sizes[l] * c->sizes[l + 1];
+        size_t count = nncl_net_weight_count(net, l);
         float m = 0;
         for (size_t i = 0; i < count; i++) {
             float a = fabsf(w[i]);

@@ -1,0 +1,89 @@
+#!/bin/sh
+# End to end: a convolutional network as a learner meets it. On 1,500 rows of
+# the shipped MNIST, on host and the first OpenCL device: a small CNN
+# (conv:4:5,maxpool:2,16) trains well above chance (>= 50% test accuracy
+# against 10% for guessing) and the same on both devices (within a point),
+# twice the same (bit for bit, but time), its model file holds the filters
+# as [4, 1, 5, 5] with the layer list in the metadata, eval scores it as the
+# run did, a stopped run resumes to the same metrics as one that never
+# stopped, --profile prints the step plan, and --preset cnn runs. Layer lists
+# that do not fit are refused with exit 2, naming the layer and why.
+# usage: e2e_cnn.sh PATH/TO/nncl SOURCE_DIR
+set -u
+nncl=$(cd "$(dirname "$1")" && pwd)/$(basename "$1")
+src=$2
+. "$(dirname "$0")/e2e_lib.sh"
+
+mnist="$src/datasets/mnist"
+cnn="--data $mnist --limit 1500 --layers conv:4:5,maxpool:2,16 --epochs 2 --batch 32 --seed 4 --quiet --no-report"
+pick_devices
+
+test_acc() { json "$1/summary.json" "d['test_accuracy']"; }
+for dev in $devices; do
+    "$nncl" train --device "$dev" $cnn --out "$tmp/cnn-$dev" >"$tmp/cnn-$dev.log" 2>&1
+    expect "$dev: a small CNN trains (exit $?)" test -s "$tmp/cnn-$dev/model.safetensors"
+    acc=$(test_acc "$tmp/cnn-$dev" 2>/dev/null || echo 0)
+    expect "$dev: test accuracy $acc is at least 0.50 (chance: 0.10)" python3 -c "import sys; sys.exit(not $acc >= 0.50)"
+    "$nncl" train --device "$dev" $cnn --out "$tmp/again-$dev" >/dev/null 2>&1
+    expect "$dev: the same run twice gives the same metrics" same_metrics "$tmp/cnn-$dev" "$tmp/again-$dev"
+    "$nncl" eval "$tmp/cnn-$dev" --device "$dev" --json >"$tmp/eval-$dev.json" 2>"$tmp/eval-$dev.err"
+    expect "$dev: eval exits 0 ($(head -c 300 "$tmp/eval-$dev.err"))" test $? -eq 0
+    expect "$dev: eval scores the run's test accuracy" python3 -c "
+import json; e = json.load(open('$tmp/eval-$dev.json')); s = json.load(open('$tmp/cnn-$dev/summary.json'))
+assert abs(e['accuracy'] - s['test_accuracy']) < 1e-4, (e['accuracy'], s['test_accuracy'])"
+done
+if [ "$devices" = "0 host" ]; then
+    expect "host and OpenCL agree within a point" python3 -c "
+import sys; sys.exit(not abs($(test_acc "$tmp/cnn-0") - $(test_acc "$tmp/cnn-host")) <= 0.01)"
+fi
+
+expect "the model file holds the filters as [4, 1, 5, 5], PyTorch's Conv2d layout, and the layer list" python3 -c "
+import json, struct
+f = open('$tmp/cnn-host/model.safetensors', 'rb'); n = struct.unpack('<Q', f.read(8))[0]; h = json.loads(f.read(n))
+assert h['layers.0.weight']['shape'] == [4, 1, 5, 5], h['layers.0.weight']
+assert h['layers.0.bias']['shape'] == [4]
+assert h['layers.2.weight']['shape'] == [16, 4 * 14 * 14], h['layers.2.weight']
+assert h['layers.3.weight']['shape'] == [10, 16]
+m = h['__metadata__']; assert m['layers'] == 'conv:4:5,maxpool:2,16,10' and m['input_shape'] == '1,28,28', m"
+expect "config.json records the layer list and the input shape" python3 -c "
+import json; m = json.load(open('$tmp/cnn-host/config.json'))['model']
+assert m['layer_specs'] == 'conv:4:5,maxpool:2,16' and m['input_shape'] == [1, 28, 28], m"
+
+# ---- a stopped CNN run resumes as if it never stopped ---------------------------------
+"$nncl" train --device host $cnn --out "$tmp/whole" >/dev/null 2>&1
+# killed (SIGKILL, scripted) in its second epoch, after the first's checkpoint
+NNCL_TEST_KILL=step:60 "$nncl" train --device host $cnn --out "$tmp/stopped" >/dev/null 2>&1
+rc=$?
+expect "a CNN run killed at step 60 (exit $rc, 137 expected)" test $rc -eq 137
+"$nncl" train --resume "$tmp/stopped" --quiet >"$tmp/resume.log" 2>&1
+expect "train --resume of a CNN run exits 0 ($(head -c 300 "$tmp/resume.log"))" test $? -eq 0
+expect "...and ends with the metrics of the run that never stopped" same_metrics "$tmp/whole" "$tmp/stopped"
+
+# ---- the step plan, the preset ----------------------------------------------------------
+"$nncl" train --device host $cnn --epochs 1 --limit 300 --profile --out "$tmp/prof" >/dev/null 2>"$tmp/prof.err"
+expect "--profile prints the step plan, a line per op call" \
+    sh -c "grep -q 'step plan' '$tmp/prof.err' && grep -q 'forward .*layer 1 (conv:4:5)' '$tmp/prof.err' &&
+           grep -q 'backward .*layer 2 (maxpool:2)' '$tmp/prof.err'"
+"$nncl" train --device host --data "$mnist" --preset cnn --epochs 1 --limit 300 --quiet --no-report \
+    --out "$tmp/preset" >"$tmp/preset.log" 2>&1
+expect "--preset cnn trains ($(head -c 300 "$tmp/preset.log"))" test -s "$tmp/preset/model.safetensors"
+expect "...with its layer list" python3 -c "
+import json; m = json.load(open('$tmp/preset/config.json'))['model']
+assert m['layer_specs'].startswith('conv:32:3,maxpool:2,conv:64:3'), m"
+
+# ---- layer lists that do not fit ---------------------------------------------------------
+printf 'a,b,c,label\n1,2,3,x\n2,3,4,y\n3,4,5,x\n4,5,6,y\n5,6,7,x\n6,7,8,y\n' >"$tmp/table.csv"
+bad() {  # bad DESCRIPTION EXPECTED-TEXT ARGS...
+    d=$1; want=$2; shift 2
+    "$nncl" train --device host --quiet --no-report --out "$tmp/bad" "$@" >"$tmp/bad.log" 2>&1
+    rc=$?
+    expect "$d: exit 2 (got $rc)" test $rc -eq 2
+    expect "$d: says '$want' ($(head -c 300 "$tmp/bad.log"))" grep -q -- "$want" "$tmp/bad.log"
+    expect "$d: leaves no run directory" test ! -e "$tmp/bad"
+}
+bad "a pool larger than its input" "layer 3 (maxpool:8) on input \[8,7,7\]: a 8x8 window is larger than its 7x7 input" \
+    --data "$mnist" --limit 100 --layers conv:8:3,maxpool:4,maxpool:8
+bad "a misspelt layer" "layer 2 'conf:3'" --data "$mnist" --limit 100 --layers 16,conf:3
+bad "a filter size that is not a number" "layer 1 'conv:4:x'" --data "$mnist" --limit 100 --layers conv:4:x
+bad "a convolution on a table" "need pictures" --data "$tmp/table.csv" --layers conv:4:3
+finish
