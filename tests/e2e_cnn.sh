@@ -27,12 +27,28 @@ for dev in $devices; do
     "$nncl" train --device "$dev" $cnn --out "$tmp/again-$dev" >/dev/null 2>&1
     expect "$dev: the same run twice gives the same metrics" same_metrics "$tmp/cnn-$dev" "$tmp/again-$dev"
     "$nncl" eval "$tmp/cnn-$dev" --device "$dev" --json >"$tmp/eval-$dev.json" 2>"$tmp/eval-$dev.err"
-    expect "$dev: eval exits 0 ($(head -c 300 "$tmp/eval-$dev.err"))" test $? -eq 0
+    rc=$?
+    expect "$dev: eval exits 0 (got $rc: $(head -c 300 "$tmp/eval-$dev.err"))" test $rc -eq 0
     expect "$dev: eval scores the run's test accuracy" python3 -c "
 import json; e = json.load(open('$tmp/eval-$dev.json')); s = json.load(open('$tmp/cnn-$dev/summary.json'))
 assert abs(e['accuracy'] - s['test_accuracy']) < 1e-4, (e['accuracy'], s['test_accuracy'])"
 done
+# predict on pictures the run never saw (a Kaggle-style file of 300 images):
+# one digit a line, the same on every device
+python3 "$src/tools/mnist_to_kaggle_csv.py" --mnist-dir "$mnist" --out-dir "$tmp/kaggle" --train-rows 10 \
+    --test-rows 300 >/dev/null 2>&1
+for dev in $devices; do
+    "$nncl" predict "$tmp/cnn-$dev" --device "$dev" --data "$tmp/kaggle/test.csv" >"$tmp/pred-$dev.csv" 2>"$tmp/pred.err"
+    rc=$?
+    expect "$dev: predict on 300 new pictures exits 0 (got $rc: $(head -c 200 "$tmp/pred.err"))" test $rc -eq 0
+    expect "$dev: ...a header and 300 digits" python3 -c "
+rows = open('$tmp/pred-$dev.csv').read().split()
+assert len(rows) == 301 and all(r in '0123456789' and len(r) == 1 for r in rows[1:]), rows[:3]"
+done
 if [ "$devices" = "0 host" ]; then
+    expect "host and OpenCL predict the same digits for all but at most 3 of 300" python3 -c "
+a = open('$tmp/pred-0.csv').read().split(); b = open('$tmp/pred-host.csv').read().split()
+assert sum(x != y for x, y in zip(a, b)) <= 3"
     expect "host and OpenCL agree within a point" python3 -c "
 import sys; sys.exit(not abs($(test_acc "$tmp/cnn-0") - $(test_acc "$tmp/cnn-host")) <= 0.01)"
 fi
@@ -56,7 +72,8 @@ NNCL_TEST_KILL=step:60 "$nncl" train --device host $cnn --out "$tmp/stopped" >/d
 rc=$?
 expect "a CNN run killed at step 60 (exit $rc, 137 expected)" test $rc -eq 137
 "$nncl" train --resume "$tmp/stopped" --quiet >"$tmp/resume.log" 2>&1
-expect "train --resume of a CNN run exits 0 ($(head -c 300 "$tmp/resume.log"))" test $? -eq 0
+rc=$?
+expect "train --resume of a CNN run exits 0 (got $rc: $(head -c 300 "$tmp/resume.log"))" test $rc -eq 0
 expect "...and ends with the metrics of the run that never stopped" same_metrics "$tmp/whole" "$tmp/stopped"
 
 # ---- the step plan, the preset ----------------------------------------------------------
