@@ -47,7 +47,7 @@ expect "host: grad row" grep -q "^$host  *grad .* PASS$" "$tmp/all"
 expect "host: determinism row" grep -q "^$host  *determinism .* bits .* PASS$" "$tmp/all"
 expect "host is not compared with itself op by op" sh -c "! grep -q '^$host  *gemm ' '$tmp/all'"
 if [ -n "$ocl" ]; then
-    for op in $ops grad train determinism; do
+    for op in $ops grad train train-cnn determinism; do
         expect "device $ocl: a passing $op row" grep -q "^$ocl  *$op  .* PASS$" "$tmp/all"
     done
 fi
@@ -72,7 +72,7 @@ for c in d["checks"]:
     assert c["result"] == "pass" and c["bad"] == 0 and not c["error"], c
     assert c["error_over_tolerance"] <= 1, c
 names = [c["check"] for c in d["checks"]]
-assert names[-2:] == ["train", "determinism"] or names == ["grad", "determinism"], names
+assert names[-3:] == ["train", "train-cnn", "determinism"] or names == ["grad", "determinism"], names
 assert d["passed"] == len(d["checks"])
 PY
     # The same seed gives the same shapes as the table's run.

@@ -169,7 +169,7 @@ typedef struct check_train_run {
 
 void check_train_run_free(check_train_run *run);
 /* One run of the short training on dev (seed: the check's seed). */
-nncl_status check_train_once(nncl_device *dev, uint64_t seed, bool quick, check_train_run *out);
+nncl_status check_train_once(nncl_device *dev, uint64_t seed, bool quick, bool cnn, check_train_run *out);
 /* Rows "train" (against `reference`, host's run) and "determinism" (run
  * against a second run on the same device). */
 nncl_status check_train_vs_host(check_ctx *c, check_row *r, const check_train_run *run,
@@ -177,6 +177,6 @@ nncl_status check_train_vs_host(check_ctx *c, check_row *r, const check_train_ru
 nncl_status check_determinism(check_ctx *c, check_row *r, const check_train_run *first,
                               const check_train_run *second);
 /* The training's shape, for the table. */
-void check_train_describe(bool quick, char *buf, size_t n);
+void check_train_describe(bool quick, bool cnn, char *buf, size_t n);
 
 #endif

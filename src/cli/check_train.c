@@ -9,6 +9,10 @@
  * Adam with a cosine schedule, batches of 37 rows (the last one short),
  * reshuffled every epoch, a validation set evaluated after each.
  *
+ * The CNN form (train-cnn) trains conv:6:3, maxpool:2, batchnorm, dense 12
+ * and the output on the same pictures: convolution, pooling and batch
+ * normalisation forward and backward, and head_xent over them.
+ *
  * Tolerance, device against host: every epoch's train and validation loss
  * within 1e-4 + 1e-3 relative. Float sums in another order change the
  * parameters by ~1e-6 relative per step; over a few hundred steps of Adam
@@ -27,10 +31,27 @@ enum { SIDE = 7, COLS = SIDE * SIDE, CLASSES = 5, EPOCHS = 3, BATCH = 37 };
 static size_t train_rows(bool quick) { return quick ? 400 : 1500; }
 static size_t val_rows(bool quick) { return quick ? 100 : 300; }
 
-void check_train_describe(bool quick, char *buf, size_t n)
+void check_train_describe(bool quick, bool cnn, char *buf, size_t n)
 {
-    snprintf(buf, n, "%zu rows %d-24-12-%d, adam, batch %d, %d epochs", train_rows(quick), COLS, CLASSES,
-             BATCH, EPOCHS);
+    if (cnn)
+        snprintf(buf, n, "%zu rows %dx%d, conv:6:3,maxpool:2,batchnorm,12,%d, adam, batch %d, %d epochs",
+                 train_rows(quick), SIDE, SIDE, CLASSES, BATCH, EPOCHS);
+    else
+        snprintf(buf, n, "%zu rows %d-24-12-%d, adam, batch %d, %d epochs", train_rows(quick), COLS, CLASSES,
+                 BATCH, EPOCHS);
+}
+
+/* The CNN form's network: every spatial layer kind but average pooling. */
+static nncl_status cnn_config(nncl_net_config *cfg)
+{
+    *cfg = (nncl_net_config){.n_specs = 5, .in_c = 1, .in_h = SIDE, .in_w = SIDE, .act = NNCL_ACT_TANH,
+                             .task = NNCL_TASK_CLASSIFY};
+    cfg->specs[0] = (nncl_layer_spec){.kind = NNCL_LAYER_CONV2D, .units = 6, .kernel = 3, .stride = 1, .padding = -1};
+    cfg->specs[1] = (nncl_layer_spec){.kind = NNCL_LAYER_MAXPOOL, .kernel = 2};
+    cfg->specs[2] = (nncl_layer_spec){.kind = NNCL_LAYER_BATCHNORM};
+    cfg->specs[3] = (nncl_layer_spec){.kind = NNCL_LAYER_DENSE, .units = 12};
+    cfg->specs[4] = (nncl_layer_spec){.kind = NNCL_LAYER_DENSE, .units = CLASSES};
+    return nncl_net_config_resolve(cfg);
 }
 
 void check_train_run_free(check_train_run *run)
@@ -75,8 +96,8 @@ static nncl_status on_epoch(void *ctx, const nncl_epoch_metrics *m)
     return NNCL_OK;
 }
 
-static nncl_status train(nncl_device *dev, uint64_t seed, bool quick, check_train_run *out, nncl_dataset *tr,
-                         nncl_dataset *va)
+static nncl_status train(nncl_device *dev, uint64_t seed, bool quick, bool cnn, check_train_run *out,
+                         nncl_dataset *tr, nncl_dataset *va)
 {
     nncl_rng rng;
     nncl_rng_seed(&rng, seed);
@@ -91,6 +112,8 @@ static nncl_status train(nncl_device *dev, uint64_t seed, bool quick, check_trai
         st = nncl_dataset_feature_transform(tr, shift, scale);
     nncl_net_config cfg = {.layers = 3, .sizes = {COLS, 24, 12, CLASSES}, .act = NNCL_ACT_TANH,
                            .task = NNCL_TASK_CLASSIFY};
+    if (st == NNCL_OK && cnn)
+        st = cnn_config(&cfg);
     nncl_train_config tc = {
         .batch = BATCH, .epochs = EPOCHS, .seed = seed, .shuffle = true,
         .schedule = {.kind = NNCL_SCHEDULE_COSINE, .lr = 0.01f},
@@ -133,11 +156,11 @@ static nncl_status train(nncl_device *dev, uint64_t seed, bool quick, check_trai
     return st;
 }
 
-nncl_status check_train_once(nncl_device *dev, uint64_t seed, bool quick, check_train_run *out)
+nncl_status check_train_once(nncl_device *dev, uint64_t seed, bool quick, bool cnn, check_train_run *out)
 {
     memset(out, 0, sizeof *out);
     nncl_dataset tr = {0}, va = {0};
-    out->st = train(dev, seed, quick, out, &tr, &va);
+    out->st = train(dev, seed, quick, cnn, out, &tr, &va);
     nncl_dataset_free(&tr);
     nncl_dataset_free(&va);
     out->done = true;

@@ -26,12 +26,13 @@ typedef struct check_run {
     const char *inject;         /* NNCL_CHECK_INJECT, or NULL */
     nncl_device *host;
     check_train_run host_train; /* the oracle's training, made once */
+    check_train_run host_cnn;   /* and its CNN's */
     check_row *rows;
     int *row_device;            /* the device index of each row */
     size_t n_rows, cap_rows;
 } check_run;
 
-static const char *const extra_checks[] = {"grad", "train", "determinism"};
+static const char *const extra_checks[] = {"grad", "train", "train-cnn", "determinism"};
 
 static bool known_check(const char *name)
 {
@@ -164,7 +165,12 @@ static nncl_status run_fn(check_run *run, nncl_device *dev, int device, const ch
 static nncl_status run_training(check_run *run, nncl_device *dev, int device, bool is_host)
 {
     if (!run->host_train.done) {
-        nncl_status st = check_train_once(run->host, run->seed, run->quick, &run->host_train);
+        nncl_status st = check_train_once(run->host, run->seed, run->quick, false, &run->host_train);
+        if (st != NNCL_OK)
+            return st;
+    }
+    if (!is_host && !run->host_cnn.done) {
+        nncl_status st = check_train_once(run->host, run->seed, run->quick, true, &run->host_cnn);
         if (st != NNCL_OK)
             return st;
     }
@@ -174,18 +180,29 @@ static nncl_status run_training(check_run *run, nncl_device *dev, int device, bo
     nncl_status st = NNCL_OK;
     if (!is_host) {
         row_begin(run, &c, &r, dev, "train");
-        check_train_describe(run->quick, r.shape, sizeof r.shape);
+        check_train_describe(run->quick, false, r.shape, sizeof r.shape);
         double t0 = nncl_seconds_now();
-        st = check_train_once(dev, run->seed, run->quick, &first);
+        st = check_train_once(dev, run->seed, run->quick, false, &first);
         if (st == NNCL_OK)
             st = check_train_vs_host(&c, &r, &first, &run->host_train);
         st = row_end(run, &c, &r, device, t0, st);
+    }
+    if (!is_host && st == NNCL_OK) {
+        check_train_run cnn = {0};
+        row_begin(run, &c, &r, dev, "train-cnn");
+        check_train_describe(run->quick, true, r.shape, sizeof r.shape);
+        double t0 = nncl_seconds_now();
+        st = check_train_once(dev, run->seed, run->quick, true, &cnn);
+        if (st == NNCL_OK)
+            st = check_train_vs_host(&c, &r, &cnn, &run->host_cnn);
+        st = row_end(run, &c, &r, device, t0, st);
+        check_train_run_free(&cnn);
     }
     if (st == NNCL_OK) {
         row_begin(run, &c, &r, dev, "determinism");
         snprintf(r.shape, sizeof r.shape, "the training twice: parameters, losses");
         double t0 = nncl_seconds_now();
-        st = check_train_once(dev, run->seed, run->quick, &second);
+        st = check_train_once(dev, run->seed, run->quick, false, &second);
         if (st == NNCL_OK)
             st = check_determinism(&c, &r, is_host ? &run->host_train : &first, &second);
         st = row_end(run, &c, &r, device, t0, st);
@@ -377,6 +394,7 @@ int cmd_check(const cli_globals *g, int argc, char **argv)
         st = check_device(&run, &list.items[d]);
     int rc = st == NNCL_OK ? report(&run, &list, first, last, nncl_seconds_now() - t0) : cli_fail(st);
     check_train_run_free(&run.host_train);
+    check_train_run_free(&run.host_cnn);
     nncl_device_close(run.host);
     nncl_device_list_free(&list);
     free(run.rows);
