@@ -93,4 +93,52 @@ for w in gpu accelerator nvidia; do
     fi
 done
 
+# ---- the default follows the measured training speed ------------------------------------
+# nncl bench keeps each device's training speed in the cache folder; once two
+# or more devices are measured, the fastest is the default (an unmeasured
+# device ranked before it keeps the first place); entries for another driver,
+# or that do not add up, are ignored; NNCL_DEVICE still wins.
+speed="$tmp/speed-cache"
+XDG_CACHE_HOME="$speed" NNCL_TUNE=off "$nncl" bench --device host >"$tmp/bench.log" 2>&1
+expect "bench --device host exits 0" test $? -eq 0
+expect "...and keeps its training speed" sh -c "grep -q '^train_samples_per_second=' '$speed'/nncl/speed-*.txt"
+XDG_CACHE_HOME="$speed" "$nncl" --device list --json >"$tmp/speed.json" 2>&1
+expect "--device list --json gives host's train_samples_per_second" python3 -c "
+import json; d = json.load(open('$tmp/speed.json'))
+assert d[-1]['train_samples_per_second'] > 0 and all(r['train_samples_per_second'] is None for r in d[:-1]), d"
+if grep -q -E '^[ *]0 +opencl ' "$tmp/list"; then
+    # bench's own entries, then chosen speeds written into them (keeping
+    # their names and keys, with a checksum that adds up unless broken)
+    XDG_CACHE_HOME="$speed" NNCL_TUNE=off "$nncl" bench --device 0 >/dev/null 2>&1
+    names=$(ls "$speed"/nncl/speed-*.txt)
+    default_of() { XDG_CACHE_HOME="$speed" "$nncl" --device list 2>&1 | grep -E '^\*[0-9]+ ' | awk '{print $2}'; }
+    # keep bench's file names: write the chosen speeds into them in place
+    set_speed() {  # set_speed FILE SPEED [BREAK]
+        python3 - "$1" "$2" "${3:-}" <<'PY'
+import sys, zlib
+p, sps, brk = sys.argv[1:4]
+t = open(p).read().split('crc=')[0]
+lines = [l for l in t.splitlines() if not l.startswith('train_samples_per_second=')]
+if brk == 'driver':
+    lines = [('driver=older ' + l[7:]) if l.startswith('driver=') else l for l in lines]
+t = '\n'.join(lines) + '\ntrain_samples_per_second=%s\n' % sps
+crc = zlib.crc32(t.encode()) ^ (1 if brk == 'crc' else 0)
+open(p, 'w').write(t + 'crc=%08x\n' % crc)
+PY
+    }
+    host_file=$(grep -l '^device=host' $names)
+    other_file=$(grep -L '^device=host' $names | head -n 1)
+    set_speed "$host_file" 99999.0
+    set_speed "$other_file" 1000.0
+    expect "host measured fastest: host is the default" test "$(default_of)" = host
+    expect "...and the listing says why" sh -c "XDG_CACHE_HOME='$speed' '$nncl' --device list | grep -q 'the fastest for training that nncl bench measured'"
+    expect "...and NNCL_DEVICE=0 still wins" sh -c "XDG_CACHE_HOME='$speed' NNCL_DEVICE=0 '$nncl' --device list | grep -q -E '^\*0 '"
+    set_speed "$host_file" 99999.0 crc
+    expect "an entry that does not add up is ignored: the first device is the default" test "$(default_of)" = opencl
+    set_speed "$host_file" 99999.0 driver
+    expect "an entry for another driver is ignored" test "$(default_of)" = opencl
+    set_speed "$host_file" 500.0
+    expect "the OpenCL device measured faster stays the default" test "$(default_of)" = opencl
+fi
+
 finish

@@ -54,6 +54,7 @@ typedef struct nncl_device_info {
     bool fp64;
     bool fp16;
     bool is_default;                /* what `--device` picks when not given */
+    double train_speed;             /* samples/s nncl bench measured here (0: never) */
     int platform_index;             /* OpenCL platform / device numbers (-1 on host) */
     int device_index;
 } nncl_device_info;
@@ -62,15 +63,26 @@ typedef struct nncl_device_list {
     nncl_device_info *items;
     int count;
     int default_index;
+    bool default_by_speed;          /* the default is the fastest measured, not the first */
     int opencl_platforms;           /* 0 when the loader found none */
     char opencl_note[512];          /* why OpenCL gave no devices, if it did not */
 } nncl_device_list;
 
 /* Enumerate every OpenCL platform and device, then host. Finding no OpenCL
  * platform is not an error: the list then holds host only. The default is
- * index 0 unless NNCL_DEVICE names another. */
+ * index 0 (GPUs first, then accelerators, CPUs, host), unless NNCL_DEVICE
+ * names another, or `nncl bench` measured at least two devices and one
+ * ranked after the first trains faster than every device before it (each
+ * of which must have been measured): then that one. */
 nncl_status nncl_device_list_get(nncl_device_list *out);
 void nncl_device_list_free(nncl_device_list *list);
+
+/* The training speed measured on a device (nncl bench: samples/s of a
+ * 784-128-10 step at batch 128), kept in the cache folder for choosing the
+ * default device. Storing needs a cache folder (else it does nothing);
+ * known returns 0 for none, or for an entry of another driver or a broken one. */
+nncl_status nncl_device_speed_store(const nncl_device_info *info, double samples_per_second);
+double nncl_device_speed_known(const nncl_device_info *info);
 
 /* Resolve a user's choice: an index ("0"), "host", a word for a kind of
  * OpenCL device ("gpu", "cpu", "accelerator", or a platform: "pocl",

@@ -234,7 +234,13 @@ static int bench_device(const nncl_device_info *info, bool json, json_t *rows)
     }
     if (rc == CLI_OK) {
         double sec = 0, flops = 0;
-        if ((st = bench_train_step(dev, &sec, &flops)) != NNCL_OK) {
+        if ((st = bench_train_step(dev, &sec, &flops)) == NNCL_OK &&
+            nncl_device_speed_store(info, 128 / sec) != NNCL_OK) {
+            /* the default device is chosen from these: say so, but the figure stands */
+            cli_warning("could not keep the training speed for choosing the default device: %s", nncl_last_error());
+            nncl_clear_error();
+        }
+        if (st != NNCL_OK) {
             rc = cli_fail(st);
         } else if (json) {
             json_array_append_new(rows, json_pack("{s:s, s:s, s:s, s:i, s:i, s:i, s:b, s:b, s:f, s:f, s:f}",

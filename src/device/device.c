@@ -63,8 +63,24 @@ nncl_status nncl_device_list_get(nncl_device_list *out)
     for (int i = 0; i < out->count; i++)
         out->items[i].index = i;
 
-    /* NNCL_DEVICE moves the default; a bad value is reported, not ignored. */
+    /* The fastest device for training, where nncl bench measured enough:
+     * a device beats the first only when it and every device before it
+     * were measured (an unmeasured GPU may well be faster than all). */
     out->default_index = 0;
+    int measured = 0;
+    for (int i = 0; i < out->count; i++) {
+        out->items[i].train_speed = nncl_device_speed_known(&out->items[i]);
+        measured += out->items[i].train_speed > 0;
+    }
+    for (int i = 1; measured >= 2 && i < out->count; i++) {
+        if (!(out->items[i - 1].train_speed > 0))
+            break;
+        if (out->items[i].train_speed > out->items[out->default_index].train_speed) {
+            out->default_index = i;
+            out->default_by_speed = true;
+        }
+    }
+    /* NNCL_DEVICE moves the default; a bad value is reported, not ignored. */
     const char *env = getenv("NNCL_DEVICE");
     if (env && *env) {
         int idx;
@@ -75,6 +91,7 @@ nncl_status nncl_device_list_get(nncl_device_list *out)
             return st;
         }
         out->default_index = idx;
+        out->default_by_speed = false;
     }
     out->items[out->default_index].is_default = true;
     return NNCL_OK;
