@@ -2,7 +2,8 @@
 """Check an nncl compare.html in a real headless Chromium.
 
 usage: compare_browser.py COMPARE.html --runs N [--rows R] [--tiles T]
-           [--networks K] [--regress] [--screenshot FILE]
+           [--networks K] [--filters F] [--layer-tables T] [--regress]
+           [--screenshot FILE]
 
 --runs N: the page compares N runs: window.nnclCompare.runs is N, every
 validation chart in #curves draws one curve per run (nnclCompare.curves, and
@@ -10,7 +11,11 @@ the charts' own datasets), and svg.parallel has one path.run per run.
 --curves C instead when only C of the runs have curves (a failed trial).
 --rows R: table.runs has R rows (its groups, folded). --tiles T: the
 weights panel has T canvas.tile, each with data-run. --networks K: K
-network drawings. --regress: the table shows R² and no accuracy.
+network drawings. --filters F: the weights panel has F canvas.filter (the
+first convolution's filters of the layer-list runs), each with data-run and
+drawn in more than one colour. --layer-tables T: the networks panel has T
+layer tables (table.layer-list), one per layer-list run, in place of a
+drawing. --regress: the table shows R² and no accuracy.
 
 Also: no console error or warning, no network request, sorting by a click
 on a heading, unfolding a group of seeds, and a drag on the parallel plot's
@@ -47,6 +52,8 @@ def main():
     ap.add_argument("--rows", type=int, help="expected rows of table.runs (folded)")
     ap.add_argument("--tiles", type=int, help="expected canvas.tile in the weights panel")
     ap.add_argument("--networks", type=int, help="expected network drawings")
+    ap.add_argument("--filters", type=int, help="expected canvas.filter (first convolutions) in the weights panel")
+    ap.add_argument("--layer-tables", type=int, help="expected table.layer-list in the networks panel")
     ap.add_argument("--regress", action="store_true", help="regression runs: R² in the table, no accuracy")
     ap.add_argument("--screenshot", help="save a full-page PNG here")
     ap.add_argument("--width", type=int, default=1400, help="window width (default 1400)")
@@ -162,6 +169,26 @@ def main():
                   return false;
                 });""")
             c.check(bool(drawn) or a.networks == 0, "every network drawing has its weights drawn")
+
+        if a.filters is not None:
+            f = driver.execute_script("""
+                const t = Array.from(document.querySelectorAll('#weights canvas.filter'));
+                return {n: t.length, tagged: t.filter(c => c.dataset.run != null && c.dataset.run !== '').length,
+                        flat: t.filter(cv => {
+                          const d = cv.getContext('2d').getImageData(0, 0, cv.width, cv.height).data, seen = new Set();
+                          for (let i = 0; i < d.length; i += 4) seen.add(d[i] + ',' + d[i + 1] + ',' + d[i + 2]);
+                          return seen.size < 2; }).length,
+                        scales: document.querySelectorAll('#weights .filters .scale-bar').length};""")
+            c.check(f["n"] == a.filters and f["tagged"] == f["n"],
+                    "the weights panel has %d canvas.filter, each with data-run" % a.filters, "found %s" % f)
+            c.check(f["flat"] == 0 and (f["n"] == 0 or f["scales"] >= 1),
+                    "every filter is drawn in more than one colour, with its colour scale", "found %s" % f)
+        if a.layer_tables is not None:
+            t = driver.execute_script("""
+                return Array.from(document.querySelectorAll('#networks table.layer-list')).map(t =>
+                  t.querySelectorAll('tbody tr:not(.total)').length);""")
+            c.check(len(t) == a.layer_tables and all(n >= 2 for n in t),
+                    "%d layer tables (table.layer-list) in the networks panel" % a.layer_tables, "found %s" % t)
 
         if a.screenshot:
             os.makedirs(os.path.dirname(os.path.abspath(a.screenshot)), exist_ok=True)

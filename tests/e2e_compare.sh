@@ -8,7 +8,8 @@
 # with exit 2 naming the path; and nothing in any run directory changes.
 # Then compare.html: a real sweep's page in headless Chromium
 # (tests/compare_browser.py), where pages go, and the pages of folded seeds,
-# a failed trial, regression runs and a single run.
+# a failed trial, regression runs, a single run, and a dense run with a CNN
+# (NNCL_SHOTS=DIR keeps that page's screenshot).
 # usage: e2e_compare.sh PATH/TO/nncl SOURCE_DIR
 set -u
 nncl=$1
@@ -333,6 +334,39 @@ if [ $have_browser -eq 1 ]; then
     expect "regression: the page passes" test $? -eq 0
     browser "$pg/out/one.html" --runs 1 --rows 1 --tiles 16 --networks 1
     expect "one run: the page passes" test $? -eq 0
+fi
+
+# A dense run and a CNN: the CNN's --layers as given (not its flattened sizes), its
+# first convolution's filters and its layer table where a dense run has its
+# tiles and drawing, and the dense run's weights as ever.
+"$nncl" train --device host --limit 600 --layers conv:4:5,maxpool:2,16 --epochs 1 --batch 32 --quiet --no-report \
+    --out "$pg/cnn" >/dev/null 2>&1
+expect "a CNN run (conv:4:5,maxpool:2,16) trains" test -s "$pg/cnn/model.safetensors"
+"$nncl" compare --no-html "$r/grid/lr0.002-s1" "$pg/cnn" --format json >"$tmp/cnn.json" 2>&1
+expect "dense and CNN: --layers is each run's own (conv:4:5,maxpool:2,16, not flattened sizes)" python3 -c "
+import json
+d = json.load(open('$tmp/cnn.json'))
+v = sorted(g['values']['--layers'] for g in d)
+assert v == ['16', 'conv:4:5,maxpool:2,16'], v"
+"$nncl" compare "$r/grid/lr0.002-s1" "$pg/cnn" --html "$pg/out/cnn.html" >/dev/null 2>&1
+expect "dense and CNN: the page is written" test -s "$pg/out/cnn.html"
+expect "...the CNN's weights are its layers and the model's filters, the dense run's codes as ever" python3 -c "
+import json, re
+t = open('$pg/out/cnn.html').read()
+d = json.loads(re.search(r'<script id=\"nncl-data\" type=\"application/json\">(.*?)</script>', t, re.S).group(1))
+codes = re.search(r'<script id=\"nncl-weights\" type=\"text/plain\">(.*?)</script>', t, re.S).group(1)
+dense, cnn = sorted(d['runs'], key=lambda r: r['dir'].endswith('/cnn'))
+assert dense['weights']['count'] == 16 * 785 + 10 * 17 == len(codes), (dense['weights']['count'], len(codes))
+w = cnn['weights']
+assert w['form'] == 'layers' and 'offset' not in w and cnn['weights_note'] is None, w
+assert [r['layer'] for r in w['layer_list']['rows']] == ['conv:4:5', 'maxpool:2', '16', '10'], w['layer_list']['rows']
+F = w['layer_list']['filters']
+assert F['dims'] == [4, 1, 5, 5] and len(F['codes']) == 100 and len(F['bias']) == 4, F
+assert cnn['net']['layer_specs'] == 'conv:4:5,maxpool:2,16', cnn['net']"
+if [ $have_browser -eq 1 ]; then
+    browser "$pg/out/cnn.html" --runs 2 --rows 2 --tiles 16 --networks 1 --filters 4 --layer-tables 1 \
+        --screenshot "${NNCL_SHOTS:-$tmp}/compare-cnn.png"
+    expect "dense and CNN: the page passes (16 tiles and a drawing, 4 filters and a layer table)" test $? -eq 0
 fi
 
 runs_listing >"$tmp/runs-after.txt"

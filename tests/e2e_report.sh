@@ -5,7 +5,10 @@
 # Chromium (tests/report_browser.py: no console error, no network request,
 # the expected elements, a slider that changes the drawing); the video as
 # GIF (decoded with PIL), MP4 and WebM (counted with ffprobe), the still;
-# and bad input, which exits 2 naming the file and changes nothing.
+# bad input, which exits 2 naming the file and changes nothing; and a small
+# CNN, whose page shows its layer table and its first convolution's filters
+# (the model file's own numbers) instead of the dense pictures, with or
+# without its model file. NNCL_SHOTS=DIR keeps the CNN page's screenshots.
 # usage: e2e_report.sh PATH/TO/nncl SOURCE_DIR
 set -u
 nncl=$1
@@ -141,6 +144,67 @@ expect "a run killed with -9 gets a report" test -s "$tmp/crashed/report.html"
 expect "...which says it crashed and how to resume it" grep -q "crashed: its process (pid [0-9]* on .*) is gone; continue it with: nncl train --resume" "$tmp/crashed/report.html"
 "$nncl" compare "$tmp/crashed" "$run" --no-html --force >"$tmp/cmp.txt" 2>&1
 expect "...and nncl compare lists it as crashed" grep -q crashed "$tmp/cmp.txt"
+
+# ---- a convolutional network: its layers and first filters, no dense pictures -------------------
+cnn="--device host --data $src/datasets/mnist --limit 600 --layers conv:4:5,maxpool:2,16 --epochs 1 --batch 32 --quiet"
+"$nncl" train $cnn --out "$tmp/cnn" >"$tmp/cnn.log" 2>&1
+expect "a CNN (conv:4:5,maxpool:2,16) trains and gets a report" sh -c "test $? -eq 0 && test -s '$tmp/cnn/report.html'"
+# The page's filters must be the model file's layers.0 tensors, read here
+# straight from the safetensors bytes: a filter read at a dense-form offset
+# (sizes[1] x sizes[0]) would not match.
+expect "...whose page holds its 4 layers and the model's own 4x1x5x5 filters and biases, no frames" python3 -c "
+import json, re, struct
+t = open('$tmp/cnn/report.html').read()
+d = json.loads(re.search(r'<script id=\"nncl-data\" type=\"application/json\">(.*?)</script>', t, re.S).group(1))
+assert re.search(r'<script id=\"nncl-weights\" type=\"text/plain\"></script>', t), 'weight codes for a CNN'
+n = d['net']; L = n['layer_list']
+assert n['form'] == 'layers' and n['layers'] == [] and d['frames'] is None, n
+assert [r['layer'] for r in L['rows']] == ['conv:4:5', 'maxpool:2', '16', '10'], L['rows']
+assert L['rows'][0]['in'] == [1, 28, 28] and L['rows'][0]['out'] == [4, 28, 28] and L['rows'][0]['params'] == 104, L['rows'][0]
+assert L['rows'][2]['in'] == [4, 14, 14] and L['rows'][2]['out'] == [16, 1, 1], L['rows'][2]
+assert n['n_params'] == L['n_params'] == 104 + 4 * 14 * 14 * 16 + 16 + 170, n['n_params']
+b = open('$tmp/cnn/model.safetensors', 'rb').read()
+hl, = struct.unpack('<Q', b[:8]); head = json.loads(b[8:8 + hl]); body = b[8 + hl:]
+def tensor(name):
+    s, e = head[name]['data_offsets']; return head[name]['shape'], struct.unpack('<%df' % ((e - s) // 4), body[s:e])
+shape, w = tensor('layers.0.weight'); _, bias = tensor('layers.0.bias')
+F = L['filters']
+assert F['dims'] == shape == [4, 1, 5, 5] and F['name'] == 'layers.0.weight', (F['dims'], shape)
+A = 'ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/'
+v = [(A.index(ch) - 32) * F['scale'] for ch in F['codes']]
+assert len(v) == len(w) == 100
+top = 31 * F['scale']
+for x, y in zip(v, w):
+    want = max(-top, min(top, y))
+    assert abs(x - want) <= F['scale'] / 2 + 1e-6, (x, y, F['scale'])
+assert all(abs(x - y) <= 1e-6 * max(1, abs(y)) for x, y in zip(F['bias'], bias)), (F['bias'], bias)
+assert 0 < F['clamp'] <= max(map(abs, w)), F['clamp']"
+expect "...and it says why there are no snapshots" grep -q 'No snapshots: nncl records the weights through time for dense networks only' "$tmp/cnn/report.html"
+cp "$tmp/cnn/report.html" "$tmp/cnn-first.html"
+"$nncl" report "$tmp/cnn" >/dev/null 2>&1
+expect "nncl report rebuilds the CNN's page the same" sh -c "test $? -eq 0 && cmp -s '$tmp/cnn/report.html' '$tmp/cnn-first.html'"
+"$nncl" report "$tmp/cnn" --no-html --png "$tmp/cnn.png" >/dev/null 2>"$tmp/err"
+expect "--png of a CNN exits non-zero saying the pictures draw dense networks only, writing nothing" \
+    sh -c "test $? -ne 0 && grep -q 'dense networks only' '$tmp/err' && test ! -e '$tmp/cnn.png'"
+# Without its model file the network comes from config.json: the same layers, no filters.
+rm -rf "$tmp/cnn-nomodel"; cp -r "$tmp/cnn" "$tmp/cnn-nomodel"; rm "$tmp/cnn-nomodel/model.safetensors" "$tmp/cnn-nomodel/report.html"
+"$nncl" report "$tmp/cnn-nomodel" >/dev/null 2>"$tmp/err"
+expect "a CNN run without its model gets a report" sh -c "test $? -eq 0 && test -s '$tmp/cnn-nomodel/report.html'"
+expect "...with its layers from config.json and a note instead of filters" python3 -c "
+import json, re
+t = open('$tmp/cnn-nomodel/report.html').read()
+d = json.loads(re.search(r'<script id=\"nncl-data\" type=\"application/json\">(.*?)</script>', t, re.S).group(1))
+n = d['net']; L = n['layer_list']
+assert n['sizes'] == [784, 3136, 784, 16, 10] and n['form'] == 'layers', n['sizes']
+assert [r['layer'] for r in L['rows']] == ['conv:4:5', 'maxpool:2', '16', '10'] and n['n_params'] == 12834, L
+assert L['filters'] is None and 'no model' in L['filters_note'], L['filters_note']"
+if [ $have_browser -eq 1 ]; then
+    browser "$tmp/cnn/report.html" --filters 4 --layer-rows 4 --classes 10 --test-rows 10000 --frames 0 \
+        --screenshot-dir "${NNCL_SHOTS:-$tmp}/shots-cnn"
+    expect "the CNN's page passes in headless Chromium (4 filter tiles, the layer table)" test $? -eq 0
+    browser "$tmp/cnn-nomodel/report.html" --filters 0 --layer-rows 4 --classes 10 --test-rows 10000 --frames 0
+    expect "the page of a CNN without its model passes" test $? -eq 0
+fi
 
 # ---- a table, a regression, the tutorial ------------------------------------------------------
 python3 - "$tmp" <<'EOF'

@@ -3,6 +3,7 @@
 
 usage: report_browser.py REPORT.html [--layers L] [--tiles N] [--classes C]
            [--test-rows N] [--frames S] [--regress] [--screenshot-dir DIR]
+           [--filters K --layer-rows R]
            [--timing] [--max-ready-ms MS] [--max-redraw-ms MS]
 
 --layers L is the number of weight layers (784-256-10 has L = 2): the page
@@ -11,6 +12,13 @@ must have L + 1 columns marked [data-layer], numbered 0 (inputs) to L
 image input). --classes C: table.confusion is C x C and, with --test-rows,
 its cells sum to N. --regress: no confusion table, two charts of the test
 predictions instead. --frames S: nnclReport.frames is S.
+
+A layer-list network (a CNN): --filters K, the "First convolution's filters"
+panel has K canvas.filter tiles (filters x input channels), each drawn (not
+blank, not one colour) and a scale stated; --layer-rows R, the layer table
+(table.layer-list) has R layer rows, each with a shape "in → out". With
+--filters the page must have no dense drawing (no [data-layer] column, no
+canvas.tile) instead of --layers' columns.
 
 Each check prints `ok: ...` or `FAIL: ...`; the last line is
 `N passed, N failed`. Exit status 0 when every check passed, 1 when one
@@ -40,6 +48,46 @@ def network_png(driver):
     return png
 
 
+def check_filters(driver, c, want):
+    """The filters panel: its heading, want tiles each showing more than one
+    colour (a filter of 25 random weights is never flat), and its scale."""
+    f = driver.execute_script("""
+        const sec = document.getElementById('tiles-section');
+        const tiles = Array.from(sec.querySelectorAll('canvas.filter'));
+        const colours = tiles.map(cv => {
+          const d = cv.getContext('2d').getImageData(0, 0, cv.width, cv.height).data, seen = new Set();
+          for (let i = 0; i < d.length; i += 4) seen.add(d[i] + ',' + d[i + 1] + ',' + d[i + 2] + ',' + d[i + 3]);
+          return seen.size;
+        });
+        return {h2: sec.querySelector('h2').textContent, n: tiles.length, colours: colours,
+                shown: tiles.every(cv => cv.getBoundingClientRect().width >= 20),
+                scale: Array.from(sec.querySelectorAll('.scale-ticks span')).map(s => s.textContent),
+                dense: document.querySelectorAll('canvas.tile').length};""")
+    c.check(f["h2"] == "First convolution's filters", "the panel is headed First convolution's filters", f["h2"])
+    c.check(f["n"] == want, "the filters panel has %d tiles (canvas.filter)" % want, "found %d" % f["n"])
+    if want == 0:
+        note = driver.execute_script("const e = document.querySelector('#tiles .empty'); return e ? e.textContent : ''")
+        c.check(note.startswith("No filters to draw: "), "without filters, the panel says why", "it says %r" % note)
+        return
+    c.check(f["n"] > 0 and all(k > 1 for k in f["colours"]), "every filter tile is drawn in more than one colour",
+            "colours per tile %s" % f["colours"])
+    c.check(f["shown"], "the tiles are drawn at least 20 px wide")
+    c.check(len(f["scale"]) == 3 and f["scale"][0].startswith("-") and "or more" in f["scale"][2],
+            "the filters' colour scale is stated (-x or less, 0, +x or more)", "%s" % f["scale"])
+    c.check(f["dense"] == 0, "no first-layer tiles of a dense network (canvas.tile)", "found %d" % f["dense"])
+
+
+def check_layer_table(driver, c, want):
+    t = driver.execute_script("""
+        const t = document.querySelector('#network-section table.layer-list');
+        if (!t) return null;
+        return Array.from(t.querySelectorAll('tbody tr:not(.total)')).map(r => Array.from(r.children).map(td => td.textContent));""")
+    if c.check(t is not None, "the layer table (table.layer-list) is in the network section"):
+        rows = [r for r in t if len(r) == 5 and r[0].isdigit()]
+        c.check(len(rows) == want and all("→" in r[2] for r in rows),
+                "the layer table has %d layer rows, each with its shape in → out" % want, "rows %s" % t)
+
+
 def main():
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("report")
@@ -49,6 +97,8 @@ def main():
     ap.add_argument("--test-rows", type=int, help="expected sum of the confusion table's cells")
     ap.add_argument("--frames", type=int, help="expected nnclReport.frames")
     ap.add_argument("--regress", action="store_true", help="a regression run: scatter charts, no confusion table")
+    ap.add_argument("--filters", type=int, help="a layer list: expected canvas.filter tiles of the first convolution")
+    ap.add_argument("--layer-rows", type=int, help="a layer list: expected layer rows of table.layer-list")
     ap.add_argument("--screenshot-dir", help="save first.png and last.png (full page) here")
     ap.add_argument("--timing", action="store_true", help="print the time to ready and the mean redraw time")
     ap.add_argument("--max-ready-ms", type=float, help="with --timing: fail when ready takes longer")
@@ -88,8 +138,14 @@ def main():
             c.check(sorted(cols, key=lambda x: int(x) if x.isdigit() else -1) == want,
                     "the network drawing has %d columns [data-layer] 0..%d" % (a.layers + 1, a.layers),
                     "found %s" % cols)
+        elif a.filters is not None:
+            c.check(not cols, "a layer list: no dense network drawing ([data-layer] columns)", "found %s" % cols)
         else:
             c.check(len(cols) >= 2, "the network drawing has [data-layer] columns", "found %d" % len(cols))
+        if a.filters is not None:
+            check_filters(driver, c, a.filters)
+        if a.layer_rows is not None:
+            check_layer_table(driver, c, a.layer_rows)
 
         if a.tiles is not None:
             n = driver.execute_script("return document.querySelectorAll('canvas.tile').length")

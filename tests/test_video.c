@@ -3,7 +3,9 @@
  * size and frame count expected, the frames are not blank and change, the
  * colour scale hits its stops exactly, and every failure leaves nothing
  * behind and any existing file untouched. MP4 and WebM are checked with
- * ffprobe when ffmpeg is installed. */
+ * ffprobe when ffmpeg is installed. A layer list (a CNN): the report's data
+ * holds its layers and its first convolution's filters read at the offsets
+ * of its tensors, no dense frames, and the pictures refuse it. */
 #include <dirent.h>
 #include <errno.h>
 #include <gif_lib.h>
@@ -13,8 +15,10 @@
 
 #include "report/frame_draw.h"
 #include "report/gif_writer.h"
+#include "report/report_json.h"
 #include "report/video.h"
 #include "test_util.h"
+#include "util/base64.h"
 
 /* ---- synthetic runs ------------------------------------------------------------- */
 
@@ -698,6 +702,113 @@ START_TEST(mp4_and_webm_with_ffmpeg)
 }
 END_TEST
 
+/* ---- a layer list (a CNN): its filters from its tensors, no dense frames ------------------ */
+
+/* conv:4:5, maxpool:2, 16 and the output 10 on 1x28x28 pictures, its model's
+ * parameter i being a value of i alone, so a filter read at any other offset
+ * (the dense form's sizes[1] x sizes[0], say) shows different numbers. */
+static void build_cnn(run_record *r)
+{
+    memset(r, 0, sizeof *r);
+    snprintf(r->dir, sizeof r->dir, "/runs/cnn");
+    nncl_net_config *c = &r->cfg;
+    c->act = NNCL_ACT_RELU;
+    c->task = NNCL_TASK_CLASSIFY;
+    c->in_c = 1;
+    c->in_h = c->in_w = 28;
+    int n = 0;
+    ck_assert_ok(nncl_layers_parse("conv:4:5,maxpool:2,16,10", c->specs, NNCL_MAX_SPECS, &n));
+    c->n_specs = n;
+    ck_assert_ok(nncl_net_config_resolve(c));
+    ck_assert(!nncl_net_config_is_dense(c));
+    r->image_h = r->image_w = 28;
+    r->num_classes = 10;
+    r->class_names = names(DIGITS, 10);
+    size_t count = 0;
+    ck_assert_ok(nncl_net_config_param_count(c, &count));
+    r->model.params = malloc(count * sizeof *r->model.params);
+    for (size_t i = 0; i < count; i++)
+        r->model.params[i] = (float)noise(i + 11);
+    r->model.n_params = count;
+    r->model.cfg = *c;
+    r->has_model = true;
+}
+
+static int code_of(char ch) { return (int)(strchr(BASE64_DIGITS, ch) - BASE64_DIGITS); }
+
+START_TEST(layer_list_filters_come_from_its_tensors)
+{
+    run_record r;
+    build_cnn(&r);
+    nncl_tensor_info t[NNCL_MAX_TENSORS];
+    int nt = 0;
+    ck_assert_ok(nncl_net_config_tensors(&r.cfg, t, &nt));
+    ck_assert_str_eq(t[0].name, "layers.0.weight");
+    ck_assert_str_eq(t[1].name, "layers.0.bias");
+
+    json_t *data = NULL;
+    char *codes = NULL;
+    size_t codes_len = 1;
+    ck_assert_ok(report_data(&r, &data, &codes, &codes_len));
+    /* no frames: nothing drawn as dense layers, no codes */
+    ck_assert_uint_eq(codes_len, 0);
+    ck_assert(json_is_null(json_object_get(data, "frames")));
+    json_t *net = json_object_get(data, "net"), *list = json_object_get(net, "layer_list");
+    ck_assert_str_eq(json_string_value(json_object_get(net, "form")), "layers");
+    ck_assert_uint_eq(json_array_size(json_object_get(net, "layers")), 0);
+    ck_assert_int_eq(json_integer_value(json_object_get(net, "n_params")), (json_int_t)r.model.n_params);
+
+    json_t *rows = json_object_get(list, "rows");
+    ck_assert_uint_eq(json_array_size(rows), 4);
+    const char *want_layers[] = {"conv:4:5", "maxpool:2", "16", "10"};
+    const json_int_t want_params[] = {104, 0, 4 * 14 * 14 * 16 + 16, 170}, want_out[] = {4, 4, 16, 10};
+    for (size_t i = 0; i < 4; i++) {
+        json_t *row = json_array_get(rows, i);
+        ck_assert_str_eq(json_string_value(json_object_get(row, "layer")), want_layers[i]);
+        ck_assert_int_eq(json_integer_value(json_object_get(row, "params")), want_params[i]);
+        ck_assert_int_eq(json_integer_value(json_array_get(json_object_get(row, "out"), 0)), want_out[i]);
+    }
+
+    json_t *f = json_object_get(list, "filters");
+    ck_assert_msg(json_is_object(f), "no filters: %s", json_string_value(json_object_get(list, "filters_note")));
+    const char *fc = json_string_value(json_object_get(f, "codes"));
+    double scale = json_real_value(json_object_get(f, "scale"));
+    ck_assert_uint_eq(strlen(fc), 100);
+    ck_assert(scale > 0);
+    const float *w = r.model.params + t[0].offset;
+    for (size_t i = 0; i < 100; i++) {
+        double want = fmax(-31 * scale, fmin(31 * scale, w[i]));
+        ck_assert_msg(fabs((code_of(fc[i]) - 32) * scale - want) <= scale / 2 + 1e-7, "filter weight %zu", i);
+    }
+    json_t *bias = json_object_get(f, "bias");
+    for (size_t k = 0; k < 4; k++)
+        ck_assert_float_eq(json_real_value(json_array_get(bias, k)), r.model.params[t[1].offset + k]);
+    json_decref(data);
+    free(codes);
+
+    /* a vector shorter than its tensors say: no filters, never a read past it */
+    json_t *short_list = report_layer_list_json(&r.cfg, r.model.params, t[0].offset + t[0].len - 1);
+    ck_assert(json_is_null(json_object_get(short_list, "filters")));
+    ck_assert(strstr(json_string_value(json_object_get(short_list, "filters_note")), "do not match"));
+    json_decref(short_list);
+    /* no model: the layers still, and a note */
+    json_t *no_model = report_layer_list_json(&r.cfg, NULL, 0);
+    ck_assert_uint_eq(json_array_size(json_object_get(no_model, "rows")), 4);
+    ck_assert(strstr(json_string_value(json_object_get(no_model, "filters_note")), "no model"));
+    json_decref(no_model);
+
+    /* the video and the still draw dense networks only, and say so */
+    make_tmpdir();
+    char path[512];
+    path_in(path, sizeof path, "cnn.png");
+    ck_assert_int_eq(report_write_png(&r, path, NULL), NNCL_E_UNSUPPORTED);
+    ck_assert_msg(strstr(nncl_last_error(), "dense networks only"), "message: %s", nncl_last_error());
+    ck_assert_int_eq(count_entries(tmpdir), 0);
+    cleanup();
+    release(&r);
+}
+END_TEST
+
 int main(void)
 {
     Suite *s = suite_create("video");
@@ -712,6 +823,7 @@ int main(void)
     tcase_add_test(tc, failures_leave_nothing_behind);
     tcase_add_test(tc, mp4_and_webm_need_ffmpeg);
     tcase_add_test(tc, mp4_and_webm_with_ffmpeg);
+    tcase_add_test(tc, layer_list_filters_come_from_its_tensors);
     suite_add_tcase(s, tc);
     return test_run_suite(s);
 }

@@ -704,7 +704,8 @@ static int run_training(nncl_device *dev, const train_options *op, splits *sp, i
         if (resume && resume->note)
             printf("%s", resume->note);
         if (no_snapshots)
-            printf("note       no snapshots: the report draws the weights of dense networks only so far\n");
+            printf("note       no snapshots (they record dense networks only): the report shows the layers "
+                   "and the first convolution's filters\n");
         fflush(stdout);
     }
 

@@ -100,6 +100,11 @@ static char *value_text(json_t *v)
 
 static char *v_layers(json_t *c)
 {
+    /* A layer list's model.layers are its layers' flattened outputs, not
+     * what --layers said: it has the text itself. */
+    const char *specs = json_string_value(get_path(c, "model.layer_specs"));
+    if (specs && json_is_array(get_path(c, "model.input_shape")))
+        return strdup(specs);
     json_t *l = get_path(c, "model.layers");
     size_t n = json_array_size(l);
     if (!json_is_array(l) || n < 2)
@@ -1006,9 +1011,14 @@ static json_t *net_json(const compare_run *r)
     if (!c)
         return json_null();
     json_t *shape = get_path(c, "data.image_shape"), *layers = get_path(c, "model.layers");
-    return json_pack("{s:O, s:O, s:O}", "sizes", json_is_array(layers) ? layers : json_null(), "activation",
-                     get_path(c, "model.activation") ? get_path(c, "model.activation") : json_null(), "image",
-                     json_is_array(shape) ? shape : json_null());
+    json_t *o = json_pack("{s:O, s:O, s:O}", "sizes", json_is_array(layers) ? layers : json_null(), "activation",
+                          get_path(c, "model.activation") ? get_path(c, "model.activation") : json_null(), "image",
+                          json_is_array(shape) ? shape : json_null());
+    /* a layer list: its sizes are flattened outputs, so the page names its layers instead */
+    const char *specs = json_string_value(get_path(c, "model.layer_specs"));
+    if (o && specs && json_is_array(get_path(c, "model.input_shape")))
+        json_object_set_new(o, "layer_specs", json_string(specs));
+    return o;
 }
 
 static json_t *run_json(const compare_set *s, const compare_run *r)
@@ -1099,6 +1109,20 @@ json_t *compare_json(const compare_set *s)
 
 #define ALL_LAYERS_UP_TO 100000   /* parameters: larger networks keep their first and last layers */
 
+/* A layer-list network's model: its layers and first convolution's filters
+ * (report_layer_list_json, the codes inline), nothing in the shared codes. */
+static json_t *layer_list_weights(const nncl_model *m)
+{
+    const nncl_net_config *c = &m->cfg;
+    json_t *list = report_layer_list_json(c, m->params, m->n_params);
+    json_t *w = json_pack("{s:s, s:o, s:s, s:s, s:I, s:o}", "form", "layers", "layer_list", list, "activation",
+                          nncl_act_name(c->act), "task", c->task == NNCL_TASK_REGRESS ? "regress" : "classify",
+                          "n_params", (json_int_t)m->n_params, "class_names",
+                          report_names_json(m->class_names,
+                                            c->task == NNCL_TASK_CLASSIFY ? (size_t)m->num_classes : 0));
+    return w;
+}
+
 /* One run's model.safetensors: its weights appended to *codes (grown as
  * needed), described in the returned object. NULL with *why set when the
  * run has none or it cannot be read. */
@@ -1123,6 +1147,13 @@ static json_t *run_weights(const compare_run *r, char **codes, size_t *len, size
         return NULL;
     }
     const nncl_net_config *c = &m.cfg;
+    if (!nncl_net_config_is_dense(c)) {
+        json_t *w = layer_list_weights(&m);
+        nncl_model_free(&m);
+        if (!w)
+            snprintf(why, why_len, "out of memory for its layers");
+        return w;
+    }
     bool keep[NNCL_MAX_LAYERS];
     size_t kept = 0;
     for (int l = 0; l < c->layers; l++) {

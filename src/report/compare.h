@@ -116,6 +116,10 @@ json_t *compare_json(const compare_set *s);
  * report_json.c's encoding) or null and "weights_note" saying why (no
  * model, a failed trial, an unreadable file: noted, never an error).
  * Networks over 100,000 parameters keep only their first and output layers.
+ * A layer-list network (a CNN) gets {form "layers", layer_list (see
+ * report_layer_list_json: its layers and first convolution's filters, their
+ * codes inline), activation, task, n_params, class_names} and nothing in
+ * *codes.
  * *codes: every run's codes one after another, NUL-terminated, *codes_len
  * of them. Reads each model.safetensors once, one at a time. */
 nncl_status compare_weights(const compare_set *s, json_t *data, char **codes, size_t *codes_len);

@@ -999,6 +999,14 @@ nncl_status frame_drawer_create(const run_record *r, int width, int height, fram
     if (width < 320 || height < 180 || width > 8192 || height > 8192)
         return nncl_fail(NNCL_E_INVALID, "frame size %dx%d: expected 320x180 to 8192x8192", width, height);
     const nncl_net_config *cfg = &r->cfg;
+    /* The frame is a dense network's picture (W_l of sizes[l] x sizes[l-1]);
+     * a layer list's sizes are flattened outputs, and drawing them so would
+     * read its parameters at the wrong offsets. */
+    if (!nncl_net_config_is_dense(cfg))
+        return nncl_fail(NNCL_E_UNSUPPORTED,
+                         "%s: the video and the still draw dense networks only, and this run's network has "
+                         "convolution or other layers (its report.html shows its layers and first filters)",
+                         r->dir);
     if (cfg->layers < 1 || cfg->layers > NNCL_MAX_LAYERS)
         return nncl_fail(NNCL_E_INVALID, "%s: a network of %d layers cannot be drawn", r->dir, cfg->layers);
     frame_drawer *d = calloc(1, sizeof *d);

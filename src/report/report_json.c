@@ -9,6 +9,7 @@
  * plenty (a colour scale has fewer distinguishable steps), and it keeps the
  * default run's page (60 frames of 203,530 weights) near 12 MB. */
 #include <math.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -94,6 +95,140 @@ size_t report_encode_params(const nncl_net_config *c, const float *params, const
 
 static json_t *copy_or_null(json_t *v) { return v ? json_deep_copy(v) : json_null(); }
 
+/* ---- layer-list networks ------------------------------------------------------------- */
+
+#define MAX_FILTER_PARAMS ((size_t)1 << 18)   /* the first convolution's weights the pages carry */
+
+/* One line of nncl_net_config_describe ("  1  conv:4:5  [1,28,28] -> [4,28,28], relu  104 params")
+ * as {index, layer, in, out, activation, params}. The text is nncl's own, so
+ * a line that does not read is a bug: it is kept as {text} to show as it is
+ * rather than dropped. */
+static json_t *describe_row(const char *line)
+{
+    int index, used = 0;
+    char layer[64], act[32] = "";
+    size_t in[3], out[3], params;
+    if (sscanf(line, " %d %63s [%zu,%zu,%zu] -> [%zu,%zu,%zu]%n", &index, layer, &in[0], &in[1], &in[2], &out[0],
+               &out[1], &out[2], &used) != 8 ||
+        used == 0)
+        return json_pack("{s:s}", "text", line);
+    const char *rest = line + used;
+    if (rest[0] == ',' && sscanf(rest, ", %31s", act) != 1)
+        return json_pack("{s:s}", "text", line);
+    const char *count = strstr(rest, "  ");
+    if (!count || sscanf(count, " %zu params", &params) != 1)
+        return json_pack("{s:s}", "text", line);
+    return json_pack("{s:i, s:s, s:[I, I, I], s:[I, I, I], s:o, s:I}", "index", index, "layer", layer, "in",
+                     (json_int_t)in[0], (json_int_t)in[1], (json_int_t)in[2], "out", (json_int_t)out[0],
+                     (json_int_t)out[1], (json_int_t)out[2], "activation", act[0] ? json_string(act) : json_null(),
+                     "params", (json_int_t)params);
+}
+
+static json_t *describe_rows(const nncl_net_config *c)
+{
+    char text[8192];
+    json_t *rows = json_array();
+    if (nncl_net_config_describe(c, text, sizeof text) != NNCL_OK)
+        return rows;
+    for (char *line = text, *nl; *line; line = nl + 1) {
+        nl = strchr(line, '\n');
+        if (!nl)
+            break;
+        *nl = '\0';
+        json_array_append_new(rows, describe_row(line));
+    }
+    return rows;
+}
+
+/* Whether tensor t lies inside a vector of n floats and holds what its dims say. */
+static bool tensor_fits(const nncl_tensor_info *t, size_t n)
+{
+    size_t want = 1;
+    for (int d = 0; d < t->ndim; d++)
+        want *= t->dims[d];
+    return t->len == want && t->offset <= n && t->len <= n - t->offset;
+}
+
+/* The bias of the weight tensor t[w] ([k] in the same layer), or -1. */
+static int bias_of(const nncl_tensor_info *t, int count, int w)
+{
+    for (int i = 0; i < count; i++) {
+        size_t len = strlen(t[i].name);
+        if (i != w && t[i].layer == t[w].layer && t[i].ndim == 1 && t[i].dims[0] == t[w].dims[0] && len > 5 &&
+            strcmp(t[i].name + len - 5, ".bias") == 0)
+            return i;
+    }
+    return -1;
+}
+
+/* The first convolution's filters [k, c, kh, kw] as 6-bit codes (encode()'s,
+ * value = (code - 32) * scale), their colour clamp and biases; NULL with
+ * why set when there is nothing to draw. Offsets come from the tensor table
+ * and are checked against n_params: a model whose layers and vector disagree
+ * draws nothing rather than reading past the vector. */
+static json_t *first_conv_json(const nncl_net_config *c, const float *params, size_t n_params, char *why,
+                               size_t why_len)
+{
+    nncl_tensor_info t[NNCL_MAX_TENSORS];
+    int count = 0, w = -1;
+    if (nncl_net_config_tensors(c, t, &count) != NNCL_OK) {
+        snprintf(why, why_len, "its layers could not be laid out: %s", nncl_last_error());
+        return NULL;
+    }
+    for (int i = 0; i < count && w < 0; i++)
+        if (t[i].ndim == 4)
+            w = i;
+    if (w < 0) {
+        snprintf(why, why_len, "the network has no convolution layer");
+        return NULL;
+    }
+    if (!params) {
+        snprintf(why, why_len, "the run saved no model, so there are no filters to draw");
+        return NULL;
+    }
+    int b = bias_of(t, count, w);
+    if (!tensor_fits(&t[w], n_params) || (b >= 0 && !tensor_fits(&t[b], n_params))) {
+        snprintf(why, why_len, "the model's parameters do not match its layers");
+        return NULL;
+    }
+    if (t[w].len > MAX_FILTER_PARAMS) {
+        snprintf(why, why_len, "the first convolution has %zu weights, more than the page draws", t[w].len);
+        return NULL;
+    }
+    char *codes = malloc(t[w].len + 1);
+    if (!codes) {
+        snprintf(why, why_len, "out of memory for the filters");
+        return NULL;
+    }
+    const float *x = params + t[w].offset;
+    float scale = encode(x, t[w].len, codes);
+    codes[t[w].len] = '\0';
+    float clamp = abs_quantile(x, t[w].len, COLOUR_PERCENTILE);
+    json_t *bias = json_array();
+    for (size_t i = 0; b >= 0 && i < t[b].len; i++)
+        json_array_append_new(bias, num(params[t[b].offset + i]));
+    json_t *o = json_pack("{s:s, s:i, s:[I, I, I, I], s:s, s:f, s:f, s:o}", "name", t[w].name, "layer", t[w].layer,
+                          "dims", (json_int_t)t[w].dims[0], (json_int_t)t[w].dims[1], (json_int_t)t[w].dims[2],
+                          (json_int_t)t[w].dims[3], "codes", codes, "scale", (double)scale, "clamp",
+                          clamp > 0 ? (double)clamp : 1.0, "bias", b >= 0 ? bias : json_null());
+    if (b < 0)
+        json_decref(bias);
+    free(codes);
+    return o;
+}
+
+json_t *report_layer_list_json(const nncl_net_config *c, const float *params, size_t n_params)
+{
+    char why[256] = "";
+    size_t count = 0;
+    if (nncl_net_config_param_count(c, &count) != NNCL_OK)
+        count = 0;
+    json_t *filters = first_conv_json(c, params, n_params, why, sizeof why);
+    return json_pack("{s:[I, I, I], s:o, s:I, s:o, s:o}", "input_shape", (json_int_t)c->in_c, (json_int_t)c->in_h,
+                     (json_int_t)c->in_w, "rows", describe_rows(c), "n_params", (json_int_t)count, "filters",
+                     filters ? filters : json_null(), "filters_note", filters ? json_null() : json_string(why));
+}
+
 json_t *report_names_json(char **names, size_t n)
 {
     if (!names)
@@ -107,22 +242,36 @@ json_t *report_names_json(char **names, size_t n)
 static json_t *net_json(const run_record *r)
 {
     const nncl_net_config *c = &r->cfg;
+    /* Only the dense form has W_l [sizes[l], sizes[l-1]]: a layer list's
+     * sizes are its layers' flattened outputs, and its weights are told
+     * by layer_list (every offset from nncl_net_config_tensors). */
+    const bool dense = nncl_net_config_is_dense(c);
     json_t *sizes = json_array(), *layers = json_array();
     size_t off = 0;
     for (int l = 0; l <= c->layers; l++)
         json_array_append_new(sizes, json_integer((json_int_t)c->sizes[l]));
-    for (int l = 0; l < c->layers; l++) {
+    for (int l = 0; dense && l < c->layers; l++) {
         size_t in = c->sizes[l], out = c->sizes[l + 1];
         json_array_append_new(layers, json_pack("{s:I, s:I, s:I, s:I}", "in", (json_int_t)in, "out", (json_int_t)out,
                                                 "w_offset", (json_int_t)off, "b_offset", (json_int_t)(off + in * out)));
         off += out * (in + 1);
     }
-    return json_pack("{s:o, s:s, s:s, s:o, s:o, s:o, s:I, s:o}", "sizes", sizes, "activation", nncl_act_name(c->act),
-                     "task", c->task == NNCL_TASK_CLASSIFY ? "classify" : "regress", "image",
-                     r->image_h > 0 ? json_pack("[i, i]", r->image_h, r->image_w) : json_null(), "feature_names",
-                     report_names_json(r->feature_names, c->sizes[0]), "class_names",
-                     report_names_json(r->class_names, (size_t)r->num_classes), "n_params", (json_int_t)off, "layers",
-                     layers);
+    json_t *list = dense ? NULL : report_layer_list_json(c, r->has_model ? r->model.params : NULL, r->model.n_params);
+    if (list)
+        off = (size_t)json_integer_value(json_object_get(list, "n_params"));
+    json_t *o = json_pack("{s:o, s:s, s:s, s:o, s:o, s:o, s:I, s:o}", "sizes", sizes, "activation", nncl_act_name(c->act),
+                          "task", c->task == NNCL_TASK_CLASSIFY ? "classify" : "regress", "image",
+                          r->image_h > 0 ? json_pack("[i, i]", r->image_h, r->image_w) : json_null(), "feature_names",
+                          report_names_json(r->feature_names, c->sizes[0]), "class_names",
+                          report_names_json(r->class_names, (size_t)r->num_classes), "n_params", (json_int_t)off,
+                          "layers", layers);
+    if (o && list) {
+        json_object_set_new(o, "form", json_string("layers"));
+        json_object_set_new(o, "layer_list", list);
+    } else {
+        json_decref(list);
+    }
+    return o;
 }
 
 static json_t *metrics_json(const run_record *r)
@@ -214,9 +363,16 @@ nncl_status report_data(const run_record *r, json_t **data_out, char **codes_out
     *codes_out = NULL;
     *codes_len = 0;
     const int L = r->cfg.layers;
-    size_t frames = run_record_frames(r), P = 0;
-    for (int l = 0; l < L; l++)
+    /* Frames (snapshots, or the final model) are drawn as dense layers: a
+     * layer list has none here, and shows its filters from net_json. */
+    const bool dense = nncl_net_config_is_dense(&r->cfg);
+    size_t frames = dense ? run_record_frames(r) : 0, P = 0;
+    for (int l = 0; dense && l < L; l++)
         P += r->cfg.sizes[l + 1] * (r->cfg.sizes[l] + 1);
+    size_t stored = r->snaps.count > 0 ? r->snaps.n_params : r->model.n_params;
+    if (frames > 0 && stored != P)
+        return nncl_fail(NNCL_E_FORMAT, "%s: the %s hold %zu parameters, the network %zu", r->dir,
+                         r->snaps.count > 0 ? "snapshots" : "model", stored, P);
     float *params = malloc((P ? P : 1) * sizeof *params);
     char *codes = malloc(frames * P + 1);
     if (!params || !codes) {

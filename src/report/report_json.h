@@ -22,6 +22,17 @@ size_t report_encode_params(const nncl_net_config *c, const float *params, const
  * when there are none; shared by both pages. */
 json_t *report_names_json(char **names, size_t n);
 
+/* A network given as a layer list (cfg->n_specs > 0), for both pages:
+ * {input_shape [c, h, w], rows: one per layer from nncl_net_config_describe
+ * ({index, layer, in, out, activation, params}, or {text} for a line that
+ * does not read), n_params, filters, filters_note}. filters is the first
+ * convolution's: {name, layer, dims [k, c, kh, kw], codes (one base64 digit
+ * per weight, value = (code - 32) * scale), scale, clamp (the 99th
+ * percentile of |w|: the colour range), bias [k] or null}; null, with
+ * filters_note saying why, when params is NULL (n_params floats, the flat
+ * vector) or the network has no convolution. */
+json_t *report_layer_list_json(const nncl_net_config *c, const float *params, size_t n_params);
+
 nncl_status report_data(const run_record *r, json_t **data, char **codes, size_t *codes_len);
 
 #endif

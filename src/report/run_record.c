@@ -208,6 +208,41 @@ static void free_names(char **names, size_t n)
     free(names);
 }
 
+/* A layer list from config.json (model.layer_specs before the output layer,
+ * on model.input_shape), resolved as training resolved it: its sizes must be
+ * model.layers, already in r->cfg. Without this a CNN run without a model
+ * would read as a dense network of its layers' flattened sizes. */
+static nncl_status layer_list_from_config(run_record *r, json_t *model, const char *path)
+{
+    nncl_net_config *c = &r->cfg, want = *c;
+    json_t *shape = json_object_get(model, "input_shape");
+    const char *text = json_string_value(json_object_get(model, "layer_specs"));
+    int n = 0;
+    bool ok = text && json_array_size(shape) == 3 &&
+              nncl_layers_parse(text, c->specs, NNCL_MAX_SPECS - 1, &n) == NNCL_OK;
+    size_t dims[3] = {0, 0, 0};
+    for (int i = 0; ok && i < 3; i++) {
+        json_t *v = json_array_get(shape, (size_t)i);
+        ok = json_is_integer(v) && json_integer_value(v) >= 1 && json_integer_value(v) <= (1 << 24);
+        dims[i] = ok ? (size_t)json_integer_value(v) : 0;
+    }
+    if (ok) {
+        c->in_c = dims[0];
+        c->in_h = dims[1];
+        c->in_w = dims[2];
+        c->specs[n] = (nncl_layer_spec){.kind = NNCL_LAYER_DENSE, .units = want.sizes[want.layers]};
+        c->n_specs = n + 1;
+        c->dropout = (float)json_number_value(json_object_get(model, "dropout"));
+        ok = nncl_net_config_resolve(c) == NNCL_OK && c->layers == want.layers &&
+             memcmp(c->sizes, want.sizes, sizeof want.sizes) == 0;
+    }
+    if (!ok)
+        return nncl_fail(NNCL_E_FORMAT, "%s: model.layer_specs and model.input_shape do not give the network of "
+                                        "model.layers",
+                         path);
+    return NNCL_OK;
+}
+
 /* The network from config.json, for a run without a model file. */
 static nncl_status network_from_config(run_record *r)
 {
@@ -231,6 +266,9 @@ static nncl_status network_from_config(run_record *r)
         return nncl_fail(NNCL_E_FORMAT, "%s: model.activation is missing or unknown", path);
     const char *task = json_string_value(json_object_get(data, "task"));
     r->cfg.task = task && strcmp(task, "regress") == 0 ? NNCL_TASK_REGRESS : NNCL_TASK_CLASSIFY;
+    nncl_status st;
+    if (json_is_array(json_object_get(model, "input_shape")) && (st = layer_list_from_config(r, model, path)) != NNCL_OK)
+        return st;
     json_t *shape = json_object_get(data, "image_shape");
     if (json_is_array(shape) && json_array_size(shape) == 2) {
         r->image_h = (int)json_integer_value(json_array_get(shape, 0));
@@ -289,7 +327,11 @@ static nncl_status load_snapshots(run_record *r)
     path_of(r, "snapshots.bin", path, sizeof path);
     if (!exists(path)) {
         json_t *n = json_object_get(r->config, "snapshots");
-        if (json_is_integer(n) && json_integer_value(n) == 0)
+        if (!nncl_net_config_is_dense(&r->cfg))
+            note_missing(r, "No snapshots: nncl records the weights through time for dense networks only, so this "
+                            "network's page has no time slider; it shows its layers and its first convolution's "
+                            "final filters.");
+        else if (json_is_integer(n) && json_integer_value(n) == 0)
             note_missing(r, "No snapshots: the run was made with --snapshots 0, so there is no time slider; "
                             "the drawings show the final weights.");
         else

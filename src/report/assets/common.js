@@ -210,6 +210,85 @@ var nnclCommon = (function () {
     return M;
   }
 
+  /* ------------------------------------------------------------- layer lists */
+  /* A network given as a layer list (a CNN) comes as report_json.c's
+   * report_layer_list_json: rows from nncl's own layer description, and the
+   * first convolution's filters. Its sizes are flattened outputs, so none of
+   * the dense drawing above applies to it. */
+  /* [c, h, w] as "4×28×28"; a dense layer's [n, 1, 1] as "n" */
+  function shapeText(sh) {
+    sh = arr(sh);
+    return sh.length === 3 && sh[1] === 1 && sh[2] === 1 ? int(sh[0]) : sh.map(int).join("×");
+  }
+  const layerNames = (list) => arr(obj(list).rows).map((r) => String(obj(r).layer || obj(r).text || "?"));
+  /* The layers as a table: #, layer, shape in → out, activation, parameters. */
+  function layerTable(list, classify) {
+    const rows = arr(obj(list).rows);
+    const t = h("table", { class: "layers layer-list" });
+    t.appendChild(h("thead", null, h("tr", null, [h("th", { text: "#" }), h("th", { text: "layer" }), h("th", { text: "shape in → out" }),
+      h("th", { text: "activation" }), h("th", { class: "r", text: "parameters" })])));
+    const tb = h("tbody");
+    let total = 0;
+    rows.forEach((r, k) => {
+      r = obj(r);
+      if (!Array.isArray(r.in) || !Array.isArray(r.out)) {   /* a line that did not read: shown as it is */
+        tb.appendChild(h("tr", null, h("td", { colspan: 5, class: "mono", text: String(r.text || "") })));
+        return;
+      }
+      const last = k === rows.length - 1;
+      total += isNum(r.params) ? r.params : 0;
+      tb.appendChild(h("tr", null, [h("td", { text: String(r.index) }), h("td", { class: "mono", text: String(r.layer) }),
+        h("td", { text: shapeText(r.in) + " → " + shapeText(r.out) }),
+        h("td", { text: r.activation ? String(r.activation) : last ? (classify ? "softmax" : "identity") : "–" }),
+        h("td", { class: "r", text: int(r.params) })]));
+    });
+    tb.appendChild(h("tr", { class: "total" }, [h("td", { text: "total" }), h("td"), h("td"), h("td"), h("td", { class: "r", text: int(total) })]));
+    const kept = isNum(obj(list).n_params) ? list.n_params - total : 0;
+    if (kept > 0)   /* batch normalisation's running statistics: saved, never trained */
+      tb.appendChild(h("tr", null, [h("td"), h("td", { colspan: 3, text: "kept, not trained (running statistics)" }), h("td", { class: "r", text: int(kept) })]));
+    t.appendChild(tb);
+    return t;
+  }
+  /* The first convolution's filters F ([k, c, kh, kw] as codes): one tile of
+   * kh × kw per filter and input channel (a filter's channels side by side),
+   * on the weights' diverging scale, ±F.clamp, with its scale bar.
+   * opts.run: data-run on every canvas (compare); opts.size: a tile's side
+   * in CSS pixels; opts.max: filters drawn at most. */
+  function filterView(F, opts) {
+    opts = opts || {};
+    const d = arr(F.dims).map(Number), K = d[0], Cn = d[1], kh = d[2], kw = d[3], n = K * Cn * kh * kw;
+    const box = h("div", { class: "filters" });
+    const codes = n > 0 ? decodeCodes(String(F.codes || ""), n) : null;
+    if (!codes) {
+      box.appendChild(h("div", { class: "empty", text: "The filters in this file could not be read." }));
+      return box;
+    }
+    const range = isNum(F.clamp) && F.clamp > 0 ? F.clamp : 1, sc = isNum(F.scale) ? F.scale : 0;
+    const lut = new Uint32Array(64);
+    for (let c = 0; c < 64; c++) lut[c] = LUT32[cidx(((c - 32) * sc) / range)];
+    const z = Math.max(2, Math.round((opts.size || 56) / Math.max(kh, kw)));
+    const shown = Math.min(K, opts.max || 256), bias = arr(F.bias);
+    const grid = h("div", { class: "filter-grid" });
+    for (let k = 0; k < shown; k++) {
+      const row = h("div", { class: "filter-row" });
+      for (let c = 0; c < Cn; c++) {
+        const cv = h("canvas", { class: "filter", width: kw, height: kh, "data-filter": k, "data-channel": c, "data-run": opts.run,
+          style: "width:" + kw * z + "px;height:" + kh * z + "px" });
+        const ctx = cv.getContext("2d"), im = ctx.createImageData(kw, kh), px = new Uint32Array(im.data.buffer);
+        const o = (k * Cn + c) * kh * kw;
+        for (let i = 0; i < kh * kw; i++) px[i] = lut[codes[o + i]];
+        ctx.putImageData(im, 0, 0);
+        row.appendChild(cv);
+      }
+      const tip = "filter " + (k + 1) + (Cn > 1 ? ", input channels 1 to " + Cn + " left to right" : "") + (isNum(bias[k]) ? "; bias " + fmt(bias[k], 3) : "");
+      grid.appendChild(h("figure", { class: "filter-fig", title: tip }, [row, h("figcaption", { text: String(k + 1) })]));
+    }
+    box.appendChild(grid);
+    if (shown < K) box.appendChild(h("p", { class: "note", text: "The first " + shown + " of " + int(K) + " filters." }));
+    box.appendChild(h("div", { class: "legend-row filter-scale" }, [h("span", { class: "legend-name", text: kh + "×" + kw + " weights" }), scaleBar(range)]));
+    return box;
+  }
+
   /* ----------------------------------------------------------------- tooltip */
   const TIP = { el: null, make: null };
   function showTip(e, make) {
@@ -804,7 +883,8 @@ var nnclCommon = (function () {
     decodeCodes: decodeCodes, netModel: netModel, networkView: networkView, networkNotes: networkNotes,
     networkLegend: networkLegend,
     showTip: showTip, refreshTip: refreshTip, moveTip: moveTip, hideTip: hideTip, chip: chip, barList: barList,
-    weightImage: weightImage, nodeTip: nodeTip,
+    weightImage: weightImage, nodeTip: nodeTip, shapeText: shapeText, layerNames: layerNames, layerTable: layerTable,
+    filterView: filterView,
     logTick: logTick, xy: xy, hasY: hasY, chartCard: chartCard, emptyCard: emptyCard, lineOptions: lineOptions,
     line: line, xMaxOf: xMaxOf, chartDefaults: chartDefaults,
   };

@@ -165,7 +165,8 @@
     else if (groups.length < N) parts.push(plural(groups.length, "row") + " (seeds folded)");
     if (flags.length) parts.push("differing: " + flags.join(", "));
     else if (N > 1) parts.push("no setting differs");
-    const shapes = new Set(runs.map((r) => arr(obj(r.net).sizes).join(" → ")).filter(Boolean));
+    /* a layer list's sizes are flattened outputs: name its layers instead */
+    const shapes = new Set(runs.map((r) => (obj(r.net).layer_specs ? String(r.net.layer_specs) : arr(obj(r.net).sizes).join(" → "))).filter(Boolean));
     if (shapes.size === 1) parts.push([...shapes][0]);
     $("subtitle").textContent = parts.join(" · ");
 
@@ -954,9 +955,11 @@
         scale: (k, t) => (isNum(scale[t]) ? scale[t] : 0), clamp: w.clamp, biasClamp: w.bias_clamp, partial: !!w.partial });
     }
   }
+  /* a layer-list run (a CNN): no dense weights, its layers and first filters instead */
+  const isList = (i) => { const w = runs[i].weights; return !!(w && w.form === "layers"); };
   function withoutWeights() {
     const out = [];
-    for (let i = 0; i < N; i++) if (!MODELS[i]) out.push(runs[i].name + " (" + (runs[i].weights_note || "no weights") + ")");
+    for (let i = 0; i < N; i++) if (!MODELS[i] && !isList(i)) out.push(runs[i].name + " (" + (runs[i].weights_note || "no weights") + ")");
     return out;
   }
 
@@ -970,8 +973,15 @@
   function buildWeights() {
     const box = $("weights"), lead = $("weights-lead");
     const have = runOrder().filter((i) => MODELS[i] && MODELS[i].has(0));
+    const lists = runOrder().filter(isList);
     const missing = withoutWeights();
     if (missing.length) $("weights-note").textContent = "Not shown: " + missing.join("; ") + ".";
+    if (lists.length) buildFilterCards(box, lists);
+    if (!have.length && lists.length) {
+      lead.textContent = FILTERS_LEAD;
+      $("weights-bar").hidden = true;
+      return;
+    }
     if (!have.length) {
       lead.textContent = "Each run's first-layer weights, side by side.";
       $("weights-bar").hidden = true;
@@ -983,7 +993,7 @@
       "blue pixels push it off. Side by side, they show what each setting made the network look for: strokes and blobs where it learned, " +
       "noise where it barely moved from its random start. " : "") +
       (anyTable ? "For tables, each column is one unit of the first layer and each row an input feature (the last row the unit's bias): a feature whose row stays pale is one that run ignores. " : "") +
-      "Hover a unit for its weights.";
+      "Hover a unit for its weights." + (lists.length ? " " + FILTERS_LEAD : "");
     if (have.some((i) => MODELS[i].layers[0].out > 64)) box.classList.add("wide");
     /* one grid for every run, so that the tiles of two runs are the same size */
     const Umax = Math.max(...have.map((i) => Math.min(MODELS[i].layers[0].out, 256)));
@@ -1054,6 +1064,22 @@
     if (have.length < 2) $("weights-bar").hidden = true;
     set(false);
   }
+  const FILTERS_LEAD = "A convolutional run shows its first convolution's filters instead, each filter as small squares of its weights " +
+    "(one per input channel), blue negative and red positive, on its own colour range.";
+  /* a card per layer-list run: its first convolution's filters (from report_layer_list_json) */
+  function buildFilterCards(box, lists) {
+    for (const i of lists) {
+      const list = obj(runs[i].weights.layer_list), F = list.filters && typeof list.filters === "object" ? list.filters : null;
+      const card = runCard(box, i, "filters-card");
+      card.appendChild(h("div", { class: "card-sub mono", text: C.layerNames(list).join(", ") }));
+      if (!F) {
+        card.appendChild(h("p", { class: "note", text: "No filters to draw: " + String(list.filters_note || "none in the page") + "." }));
+        continue;
+      }
+      card.appendChild(h("div", { class: "card-sub", text: "First convolution's filters (" + arr(F.dims).join("×") + ")" }));
+      card.appendChild(C.filterView(F, { run: i, size: 56, max: 64 }));
+    }
+  }
   function drawTiles() {
     const shared = state.shared ? sharedClamp() : 0;
     for (const T of TILES) {
@@ -1088,13 +1114,21 @@
   function buildNetworks() {
     const box = $("networks");
     const have = runOrder().filter((i) => MODELS[i]);
+    const lists = runOrder().filter(isList);
     const missing = withoutWeights();
     if (missing.length) $("networks-note").textContent = "Not drawn: " + missing.join("; ") + ".";
+    /* a layer-list run is not drawn as units and lines: its layers as a table */
+    for (const i of lists) {
+      const w = runs[i].weights, card = runCard(box, i, "layers-card");
+      card.appendChild(C.layerTable(w.layer_list, w.task !== "regress"));
+      card.appendChild(h("p", { class: "note", text: "A network with convolution or other layers: its layers as a list, not drawn as units and weights." }));
+    }
+    if (!have.length && lists.length) return;
     if (!have.length) {
       box.appendChild(h("div", { class: "empty", text: "No run has a model to draw (model.safetensors)." }));
       return;
     }
-    if (have.length === 1) box.style.gridTemplateColumns = "1fr";
+    if (have.length + lists.length === 1) box.style.gridTemplateColumns = "1fr";
     const general = new Set();
     for (const i of have) for (const n of C.networkNotes(MODELS[i])) general.add(n);
     if (general.size) $("networks-lead").appendChild(doc.createTextNode(" " + [...general].join(" ")));

@@ -23,7 +23,10 @@
   const cfg = obj(D.config), sum = obj(D.summary), net = obj(D.net), M = obj(D.metrics);
   const sizes = arr(net.sizes).map(Number);
   const layers = arr(net.layers);
-  const L = layers.length;
+  /* A layer list (a CNN): its sizes are its layers' flattened outputs and
+   * layers is empty; its layers and first filters come in layer_list. */
+  const LIST = net.form === "layers" ? obj(net.layer_list) : null;
+  const L = LIST ? Math.max(0, sizes.length - 1) : layers.length;
   const P = net.n_params | 0;
   const classify = net.task !== "regress";
   const F = D.frames && typeof D.frames === "object" && D.frames.count > 0 ? D.frames : null;
@@ -104,7 +107,8 @@
     const data = obj(cfg.data), opt = obj(cfg.optimiser), dev = obj(cfg.device);
     const parts = [];
     if (data.name) parts.push(String(data.name));
-    if (sizes.length) parts.push(sizes.join(" → ") + (L > 1 ? " (" + actOf(0) + ")" : ""));
+    if (LIST) parts.push(C.shapeText(LIST.input_shape) + " → " + C.layerNames(LIST).join(" → ") + " (" + actOf(0) + ")");
+    else if (sizes.length) parts.push(sizes.join(" → ") + (L > 1 ? " (" + actOf(0) + ")" : ""));
     if (opt.kind) parts.push(opt.kind + (isNum(opt.lr) ? ", lr " + fmt(opt.lr) : ""));
     if (isNum(sum.epochs)) parts.push(plural(sum.epochs, "epoch") + (isNum(sum.seconds) ? " in " + secs(sum.seconds) : ""));
     const devName = dev.name || sum.device;
@@ -160,6 +164,30 @@
   /* ------------------------------------------------------------ at a glance */
   function card(title, body, cls) { return h("div", { class: "card" + (cls ? " " + cls : "") }, [h("h3", { text: title }), body]); }
 
+  /* The Network card: the dense layers as a table, or a layer list in brief (its table is in The layers) */
+  function glanceDense() {
+    const t = h("table", { class: "layers" });
+    t.appendChild(h("thead", null, h("tr", null, [h("th", { text: "layer" }), h("th", { text: "shape" }), h("th", { text: "activation" }), h("th", { class: "r", text: "parameters" })])));
+    const tb = h("tbody");
+    let total = 0;
+    for (let l = 0; l < L; l++) {
+      const lay = layers[l], n = lay.in * lay.out + lay.out;
+      total += n;
+      tb.appendChild(h("tr", null, [h("td", { text: String(l + 1) }), h("td", { text: lay.in + " → " + lay.out }), h("td", { text: actOf(l) }), h("td", { class: "r", text: int(n) })]));
+    }
+    tb.appendChild(h("tr", { class: "total" }, [h("td", { text: "total" }), h("td"), h("td"), h("td", { class: "r", text: int(P || total) })]));
+    t.appendChild(tb);
+    return h("div", null, [t]);
+  }
+  function glanceLayerList() {
+    return h("div", null, [kv([
+      ["input", C.shapeText(LIST.input_shape)],
+      ["layers", h("span", { class: "mono", text: C.layerNames(LIST).join(", ") })],
+      ["activation", actOf(0)],
+      ["parameters", int(P)],
+    ])]);
+  }
+
   function buildGlance() {
     const box = $("glance-cards");
     const data = obj(cfg.data), model = obj(cfg.model), opt = obj(cfg.optimiser), sch = obj(cfg.schedule), dev = obj(cfg.device);
@@ -208,18 +236,7 @@
     ])));
 
     /* network */
-    const t = h("table", { class: "layers" });
-    t.appendChild(h("thead", null, h("tr", null, [h("th", { text: "layer" }), h("th", { text: "shape" }), h("th", { text: "activation" }), h("th", { class: "r", text: "parameters" })])));
-    const tb = h("tbody");
-    let total = 0;
-    for (let l = 0; l < L; l++) {
-      const lay = layers[l], n = lay.in * lay.out + lay.out;
-      total += n;
-      tb.appendChild(h("tr", null, [h("td", { text: String(l + 1) }), h("td", { text: lay.in + " → " + lay.out }), h("td", { text: actOf(l) }), h("td", { class: "r", text: int(n) })]));
-    }
-    tb.appendChild(h("tr", { class: "total" }, [h("td", { text: "total" }), h("td"), h("td"), h("td", { class: "r", text: int(P || total) })]));
-    t.appendChild(tb);
-    const netBody = h("div", null, [t]);
+    const netBody = LIST ? glanceLayerList() : glanceDense();
     const extra = [];
     if (model.init) extra.push("init " + model.init + (isNum(model.init_param) && model.init_param > 0 ? ":" + model.init_param : ""));
     if (isNum(model.dropout) && model.dropout > 0) extra.push("dropout " + model.dropout);
@@ -465,6 +482,7 @@
   /* ----------------------------------------------------------------- network */
   let NETV = null;
   function buildNetwork() {
+    if (LIST) { buildLayerList(); return; }
     const Wm = netOf();
     NETV = C.networkView(Wm, $("network"), { maxUnits: MAX_UNITS, topK: TOP_K });
     const note = [];
@@ -488,10 +506,25 @@
   }
 
 
+  /* A layer list in place of the network drawing: the layers as a table. */
+  function buildLayerList() {
+    const sec = $("network-section");
+    sec.querySelector("h2").textContent = "The layers";
+    const toc = doc.querySelector('.toc a[href="#network-section"]');
+    if (toc) toc.textContent = "The layers";
+    sec.querySelector(".lead").textContent = "The network as a list of layers, read from the input down: what each layer does, the shape it " +
+      "takes and gives (channels × height × width; a dense layer's outputs as one number), and how many parameters it learns. " +
+      "Convolution layers slide small filters over the picture; pooling keeps the largest (or mean) value of each window.";
+    $("network").replaceWith(h("div", { id: "layer-list", class: "layer-list-box" }, [C.layerTable(LIST, classify)]));
+    $("net-note").textContent = "The drawing of units and weights is made for dense networks; this one has " +
+      "convolution or other layers, so its layers are listed instead, and its first convolution's filters are drawn below.";
+  }
+
   /* ------------------------------------------------------------------- tiles */
   const TILES = {};
   function buildTiles() {
     const box = $("tiles"), lead = $("tiles-lead");
+    if (LIST) { buildFilters(box, lead); return; }
     if (!L) return;
     const lay = layers[0];
     const unitWord = L === 1 ? "output class" : "unit of the first hidden layer";
@@ -585,6 +618,29 @@
       frameHooks.push(drawTiles);
     }
   }
+  /* A layer list's first convolution: each filter as small tiles, one per input channel. */
+  function buildFilters(box, lead) {
+    const sec = $("tiles-section");
+    sec.querySelector("h2").textContent = "First convolution's filters";
+    const toc = doc.querySelector('.toc a[href="#tiles-section"]');
+    if (toc) toc.textContent = "Filters";
+    const F = LIST.filters && typeof LIST.filters === "object" ? LIST.filters : null;
+    if (!F) {
+      lead.textContent = "The first convolution layer's filters, as the network ended.";
+      box.appendChild(h("div", { class: "empty", text: "No filters to draw: " + String(LIST.filters_note || "the page holds none") + "." }));
+      return;
+    }
+    const d = arr(F.dims);
+    lead.textContent = "Each square is one of the " + int(d[0]) + " filters of the first convolution layer (" + F.name + "), drawn " +
+      "pixel for pixel: its " + d[2] + "×" + d[3] + " weights" + (d[1] > 1 ? ", one square per input channel, side by side" : "") +
+      ". The filter slides over the picture and responds where the picture looks like its red pixels and not its blue ones; " +
+      "trained filters become edges, strokes and spots. These are the final weights. Hover a filter for its bias.";
+    /* few filters drawn large, many smaller, so that a row holds a good number */
+    const n = (d[0] | 0) * (d[1] | 0);
+    box.appendChild(C.filterView(F, { size: n <= 16 ? 96 : n <= 64 ? 72 : 48 }));
+    box.appendChild(h("p", { class: "note", text: "Blue is negative, red positive, white near zero; the colour range is ±" + fmt(F.clamp, 3) +
+      ", the 99th percentile of the layer's |weights| (larger ones take the end colours)." }));
+  }
   /* a colour range for the change of layer 1's weights since frame 0: a high percentile at the last frame */
   function deltaClamp() {
     if (TILES.dclamp) return TILES.dclamp;
@@ -631,6 +687,12 @@
   const HISTS = [];
   function buildInside() {
     const hb = $("hists");
+    if (LIST) {
+      for (const e of $("inside-section").querySelectorAll("h3, .explain")) e.hidden = true;
+      hb.appendChild(h("div", { class: "empty", text: "Weight histograms and per-layer statistics come from snapshots, which nncl records " +
+        "for dense networks only: this network has convolution or other layers." }));
+      return;
+    }
     const FL = F ? arr(F.layers) : [];
     if (!F || !FL.length) {
       hb.appendChild(h("div", { class: "empty", text: "This run has no snapshots or model to measure." }));
