@@ -52,6 +52,58 @@ __kernel void im2col(__global const float *x, const ulong x_off, __global float 
     }
 }
 
+/* The output columns j whose tap column e lands inside a row of width W:
+ * z = j*SW + e - PW in [0, W) for j in [*lo, *hi), lo <= hi <= OW. */
+INLINE void conv_tap_span(const int W, const int OW, const int SW, const int PW, const int e, int *lo, int *hi)
+{
+    const int z0 = e - PW;
+    const int h = W - z0 > 0 ? min(OW, (W - z0 + SW - 1) / SW) : 0;
+    *lo = min(z0 >= 0 ? 0 : (SW - 1 - z0) / SW, h);
+    *hi = h;
+}
+
+/* im2col's col, the form for CPU devices (nncl_conv_cpu_form): one
+ * work-item per tap q (dimension 1) and image b (dimension 0), writing
+ * col[q, b*OH*OW ...], the tap's OH x OW plane for that image, row by row:
+ * zeros left and right of the span of j that lands inside the image, a copy
+ * of the image row (SW = 1: contiguous) in between. On PoCL im2col's
+ * work-item per (n, c, i, j), with its divisions and KH*KW strided stores,
+ * took a quarter of the convolutions' time, and so did a work-item per
+ * output row (OW = 14 floats per 4 divisions); the copies vectorise only
+ * with restrict (without it PoCL's LLVM kept them scalar, for fear of
+ * aliasing). Neighbouring work-items write planes OH*OW floats apart,
+ * which a GPU would not coalesce: GPUs keep im2col. */
+__kernel void im2col_rows(__global const float *restrict x, const ulong x_off, __global float *restrict col,
+                          const ulong col_off, const int N, const int C, const int H, const int W, const int KH,
+                          const int KW, const int SH, const int SW, const int PH, const int PW, const int OH,
+                          const int OW)
+{
+    const int b = (int)get_global_id(0), q = (int)get_global_id(1);
+    if (b >= N || q >= C * KH * KW)
+        return;
+    const int e = q % KW, ca = q / KW, a = ca % KH, c = ca / KH;
+    __global float *out = col + col_off + (uint)q * (uint)(N * OH * OW) + (uint)(b * OH * OW);
+    __global const float *plane = x + x_off + (uint)(b * C + c) * H * W + e - PW;
+    int lo, hi;
+    conv_tap_span(W, OW, SW, PW, e, &lo, &hi);
+    for (int i = 0; i < OH; i++, out += OW) {
+        const int y = i * SH - PH + a;
+        const bool in = y >= 0 && y < H;
+        const int l = in ? lo : 0, h = in ? hi : 0;
+        __global const float *src = plane + (in ? y : 0) * W;
+        for (int j = 0; j < l; j++)
+            out[j] = 0.0f;
+        if (SW == 1)
+            for (int j = l; j < h; j++)
+                out[j] = src[j];
+        else
+            for (int j = l; j < h; j++)
+                out[j] = src[j * SW];
+        for (int j = h; j < OW; j++)
+            out[j] = 0.0f;
+    }
+}
+
 /* x[n, c, y, z] = sum of col[q, r] over the taps (i, j, a, e) that read
  * (y, z): i*SH - PH + a = y, j*SW - PW + e = z. One work-item per pixel
  * (dimension 0 the pixel within its plane, 1 the plane n*C + c), a fixed
@@ -81,6 +133,45 @@ __kernel void col2im(__global const float *col, const ulong col_off, __global fl
     x[x_off + (uint)plane * H * W + s_] = s;
 }
 
+/* col2im's x, the form for CPU devices: one work-item per image row
+ * (dimension 0 = (n*C + c)*H + y), which zeroes the row and then adds to it,
+ * tap row a ascending (output row i = (y + PH - a)/SH when that divides),
+ * tap column e ascending, the span of col's row i that lands in it. Each
+ * pixel thus sums its terms in col2im's order (i descending is a ascending,
+ * j descending is e ascending), from 0: the same bits. The row is the
+ * work-item's own, so the read-modify-writes race with nothing. */
+__kernel void col2im_rows(__global const float *restrict col, const ulong col_off, __global float *restrict x,
+                          const ulong x_off,
+                          const int N, const int C, const int H, const int W, const int KH, const int KW,
+                          const int SH, const int SW, const int PH, const int PW, const int OH, const int OW)
+{
+    const int t = (int)get_global_id(0);
+    if (t >= N * C * H)
+        return;
+    const int plane = t / H, y = t - plane * H, c = plane % C, n = plane / C;
+    __global float *dst = x + x_off + (uint)t * W;
+    for (int z = 0; z < W; z++)
+        dst[z] = 0.0f;
+    const uint R = N * OH * OW;
+    for (int a = 0; a < KH; a++) {
+        const int yi = y + PH - a, i = yi / SH;
+        if (yi < 0 || i * SH != yi || i >= OH)
+            continue;
+        for (int e = 0; e < KW; e++) {
+            __global const float *in = col + col_off + (uint)((c * KH + a) * KW + e) * R + (uint)(n * OH + i) * OW;
+            int lo, hi;
+            conv_tap_span(W, OW, SW, PW, e, &lo, &hi);
+            __global float *d = dst + e - PW;
+            if (SW == 1)
+                for (int j = lo; j < hi; j++)
+                    d[j] += in[j];
+            else
+                for (int j = lo; j < hi; j++)
+                    d[j * SW] += in[j];
+        }
+    }
+}
+
 /* y[b, a, p] = f(x[a, b, p] + bias[a]) for a < A, b < B, p < P (f = act; no
  * bias when has_bias is 0): the GEMM's [K, N, P] output to NCHW [N, K, P]
  * with the bias and activation, and (A = N, B = K, identity) dy back to
@@ -98,6 +189,31 @@ __kernel void swap_outer(__global const float *x, const ulong x_off, __global fl
     if (has_bias)
         v += bias[bias_off + a];
     y[y_off + ba * P + p] = act_forward(act, act_param, v);
+}
+
+/* swap_outer's y, the form for CPU devices: one work-item per row (b, a),
+ * dimension 0 = b*A + a, a loop over its P contiguous floats (a
+ * vectorisable copy with the bias and activation, and no division per
+ * element: swap_outer's per-element work-items took 12% of a step there). */
+__kernel void swap_outer_rows(__global const float *restrict x, const ulong x_off, __global float *restrict y,
+                              const ulong y_off,
+                              __global const float *bias, const ulong bias_off, const int has_bias, const int A,
+                              const int B, const int P, const int act, const float act_param)
+{
+    const uint ba = get_global_id(0);
+    if (ba >= (uint)(A * B))
+        return;
+    const uint b = ba / A, a = ba % A;
+    __global const float *src = x + x_off + (a * B + b) * P;
+    __global float *dst = y + y_off + ba * P;
+    if (!has_bias) {
+        for (int p = 0; p < P; p++)
+            dst[p] = act_forward(act, act_param, src[p]);
+        return;
+    }
+    const float add = bias[bias_off + a];
+    for (int p = 0; p < P; p++)
+        dst[p] = act_forward(act, act_param, src[p] + add);
 }
 
 /* y[i] = sum_t x[i, t] for t < cols (row stride ldx): the bias gradient from

@@ -59,6 +59,75 @@ __kernel void pool2d_fwd(__global const float *x, const ulong x_off, __global fl
     }
 }
 
+/* pool2d_fwd, the form for CPU devices (src/ops/pool.c): one work-item
+ * per output row (dimension 0 = p*OH + i) looping over its OW windows, the
+ * same comparisons in the same order (the early exits of pool2d_fwd made
+ * selects). PoCL runs pool2d_fwd's work-items one by one (its window loops
+ * defeat the vectorisation across work-items), each paying its divisions;
+ * here they are paid once per row. (The loop over j stays scalar: a perf
+ * profile shows scalar compares, also with the stride 2 as a literal.) */
+__kernel void pool2d_fwd_rows(__global const float *restrict x, const ulong x_off, __global float *restrict y,
+                              const ulong y_off, __global int *idx, const ulong idx_off, const int has_idx,
+                              const int kind, const int P, const int H, const int W, const int WIN, const int ST,
+                              const int OH, const int OW)
+{
+    const int pi = (int)get_global_id(0);
+    if (pi >= P * OH)
+        return;
+    const int p = pi / OH, i = pi - p * OH, r0 = i * ST;
+    __global const float *plane = x + x_off + (uint)p * H * W;
+    __global float *yr = y + y_off + (uint)pi * OW;
+    __global int *ir = idx + idx_off + (uint)pi * OW;
+    if (kind == POOL_MAX && WIN == 2) {
+        __global const float *a0 = plane + r0 * W, *a1 = a0 + W;
+        for (int j = 0; j < OW; j++) {
+            const int q = j * ST;
+            float best = a0[q];
+            int arg = r0 * W + q;
+            float v = a0[q + 1];
+            bool take = !isnan(best) && (v > best || isnan(v));
+            best = take ? v : best;
+            arg = take ? r0 * W + q + 1 : arg;
+            v = a1[q];
+            take = !isnan(best) && (v > best || isnan(v));
+            best = take ? v : best;
+            arg = take ? (r0 + 1) * W + q : arg;
+            v = a1[q + 1];
+            take = !isnan(best) && (v > best || isnan(v));
+            best = take ? v : best;
+            arg = take ? (r0 + 1) * W + q + 1 : arg;
+            yr[j] = best;
+            if (has_idx)
+                ir[j] = arg;
+        }
+        return;
+    }
+    for (int j = 0; j < OW; j++) {
+        const int q0 = j * ST;
+        if (kind == POOL_MAX) {
+            float best = plane[r0 * W + q0];
+            int arg = r0 * W + q0;
+            for (int a = 0; a < WIN; a++)
+                for (int e = 0; e < WIN; e++) {
+                    const int at = (r0 + a) * W + q0 + e;
+                    const float v = plane[at];
+                    const bool take = !isnan(best) && (v > best || isnan(v));
+                    best = take ? v : best;
+                    arg = take ? at : arg;
+                }
+            yr[j] = best;
+            if (has_idx)
+                ir[j] = arg;
+        } else {
+            float s = 0.0f;
+            for (int a = 0; a < WIN; a++)
+                for (int e = 0; e < WIN; e++)
+                    s += plane[(r0 + a) * W + q0 + e];
+            yr[j] = s / (float)(WIN * WIN);
+        }
+    }
+}
+
 /* dx[r, q] = the sum over the windows (i, j) holding (r, q), in decreasing i
  * from min(OH - 1, r/ST) while i*ST + WIN > r, then j likewise (no division
  * per window), of: max: dy[i, j] if idx[i, j] == r*W + q; avg: dy[i, j],
@@ -104,4 +173,37 @@ __kernel void pool2d_bwd_disjoint(__global const float *dy, const ulong dy_off, 
     const bool hit = inside && (kind == POOL_AVG || idx[idx_off + at] == at_r);
     const float g = hit ? dy[dy_off + at] : 0.0f;
     dx[dx_off + p * H * W + at_r] = kind == POOL_AVG ? g / (float)(WIN * WIN) : g;
+}
+
+/* pool2d_bwd_disjoint, the form for CPU devices: one work-item per output
+ * row i of a plane (dimension 0 = p*OH + i), which owns input rows
+ * [i*ST, i*ST + ST) (the last one also the rows below OH*ST): it zeroes
+ * them, then writes each window's WIN x WIN pixels, dy[i, j] where
+ * pool2d_bwd_disjoint would (max: the pixel idx names; avg: all of them,
+ * divided by WIN^2) and 0 elsewhere. The same values, with a division per
+ * row instead of per pixel, and contiguous, vectorisable row writes. */
+__kernel void pool2d_bwd_rows(__global const float *restrict dy, const ulong dy_off,
+                              __global const int *restrict idx, const ulong idx_off, __global float *restrict dx,
+                              const ulong dx_off, const int kind, const int P, const int H, const int W,
+                              const int WIN, const int ST, const int OH, const int OW)
+{
+    const int pi = (int)get_global_id(0);
+    if (pi >= P * OH)
+        return;
+    const int p = pi / OH, i = pi - p * OH, r0 = i * ST, r1 = i == OH - 1 ? H : r0 + ST;
+    __global float *plane = dx + dx_off + (uint)p * H * W;
+    __global const float *g = dy + dy_off + (uint)pi * OW;
+    __global const int *ix = idx + idx_off + (uint)pi * OW;
+    for (int r = r0; r < r1; r++)
+        for (int q = 0; q < W; q++)
+            plane[r * W + q] = 0.0f;
+    for (int j = 0; j < OW; j++) {
+        const int at = kind == POOL_AVG ? -1 : ix[j];
+        const float v = g[j];
+        for (int a = 0; a < WIN; a++)
+            for (int e = 0; e < WIN; e++) {
+                const int pos = (r0 + a) * W + j * ST + e;
+                plane[pos] = kind == POOL_AVG ? v / (float)(WIN * WIN) : (at == pos ? v : 0.0f);
+            }
+    }
 }

@@ -28,15 +28,19 @@
  * against 1.6-2.6 and 1.4-2.4 ms here; and im2col and col2im wrote and read
  * Q floats apart between neighbouring work-items.
  * On CPUs the batch goes through im2col and the GEMMs in chunks of images
- * whose patch matrix fits the cache (images_per_chunk). Scratch holds col
- * (Q*R floats: enough for any chunking) then Y or G (K*R). The backward pass
- * forms col again rather than keeping the forward's: the op has no hidden
- * state, and im2col costs a fraction of the GEMMs.
- * The host backend runs the same composition with its own twins (OpenBLAS
- * for the products when built with it); the tests compare both with the
- * direct double-precision loops of conv_reference.c. */
+ * whose patch matrix fits the cache (images_per_chunk), and the forward's
+ * reordering follows each chunk's GEMM while Y is in the cache. Scratch
+ * holds col (Q*R floats: enough for any chunking) then Y or G (K*R). The
+ * backward pass forms col again rather than keeping the forward's: the op
+ * has no hidden state, and im2col costs a fraction of the GEMMs. CPU devices
+ * run the data-moving kernels in their row-per-work-item form
+ * (nncl_conv_cpu_form).
+ * The host backend runs the same products (OpenBLAS when built with it) in
+ * its own loop, nncl_host_conv2d_fwd/bwd below; the tests compare both with
+ * the direct double-precision loops of conv_reference.c. */
 #include <stdio.h>
 #include <stdlib.h>
+#include <string.h>
 
 #include "device/opencl_impl.h"
 #include "ops/conv_impl.h"
@@ -118,7 +122,7 @@ static nncl_view view_at(nncl_view v, size_t elements) { return nncl_view_of(v.b
  * budget (a tuning knob for benchmarks). */
 static size_t images_per_chunk(const nncl_device *dev, const nncl_conv2d_shape *s)
 {
-    if (dev->info.type == NNCL_DEVICE_GPU || dev->info.type == NNCL_DEVICE_ACCELERATOR)
+    if (!nncl_conv_cpu_form(dev))
         return s->n;
     size_t budget = NNCL_CONV_CHUNK_FLOATS;
     const char *env = getenv("NNCL_CONV_CHUNK_FLOATS");
@@ -146,15 +150,16 @@ static nncl_status conv2d_fwd_with(const conv_pieces *p, nncl_device *dev, const
         size_t count = s->n - n0 < chunk ? s->n - n0 : chunk, Rc = count * P;
         nncl_im2col_args im = {chunk_of(s, count), view_at(a->x, n0 * s->c * s->h * s->w), col};
         st = p->im2col(dev, &im);
-        /* Y[:, n0*P ...] = W col_chunk: the chunk's columns of Y */
+        /* Yc = W col_chunk (K x Rc), then the chunk's images of y from it
+         * while it is in the cache (one chunk on GPUs: the whole batch) */
         nncl_gemm_args g = {.trans_a = false, .trans_b = false, .m = s->k, .n = Rc, .k = Q, .alpha = 1.0f,
-                            .beta = 0.0f, .a = a->w, .lda = Q, .b = col, .ldb = Rc, .c = view_at(Y, n0 * P),
-                            .ldc = R};
+                            .beta = 0.0f, .a = a->w, .lda = Q, .b = col, .ldb = Rc, .c = Y, .ldc = Rc};
         if (st == NNCL_OK)
             st = p->gemm(dev, &g);
+        if (st == NNCL_OK)
+            st = p->swap_outer(dev, Y, view_at(a->y, n0 * s->k * P), a->b, s->k, count, P, a->act,
+                               a->act_param);
     }
-    if (st == NNCL_OK)
-        st = p->swap_outer(dev, Y, a->y, a->b, s->k, s->n, P, a->act, a->act_param);
     return st;
 }
 
@@ -194,48 +199,184 @@ static nncl_status conv2d_bwd_with(const conv_pieces *p, nncl_device *dev, const
 
 /* ---- host ---------------------------------------------------------------------------- */
 
-static nncl_status swap_outer_host(nncl_device *dev, nncl_view xv, nncl_view yv, nncl_view bv, size_t A, size_t B,
-                                   size_t P, nncl_act act, float act_param)
+/* The host backend's own path: the same products through OpenBLAS, but
+ * with every other pass done per chunk while the chunk is in the cache, and
+ * no whole-batch copies. Per chunk of images [n0, n0 + count), Rc = count*P:
+ *   forward   col = im2col(chunk); Yc = W col (K x Rc, in scratch after col);
+ *             y[n0 + b, k, :] = act(Yc[k, b*P ...] + bias[k]) straight away
+ *   backward  Gc[k, b*P + p] = dy[n0 + b, k, p] (a copy of P floats per
+ *             (b, k)); dW (+)= Gc col^T; col = W^T Gc; dx chunk = col2im(col)
+ *   db        summed from dy in G's order (n, then p), in double.
+ * im2col copies whole rows (memcpy of the in-image span, zeros around it)
+ * rather than testing the padding per element, and col2im adds whole rows of
+ * a tap into an image plane kept in L1, tap by tap: the same sums as
+ * nncl_host_col2im, in another order (within float rounding of it).
+ * With the products in OpenBLAS, these passes took most of the time before
+ * (the per-element im2col and col2im, and the swap over the whole batch). */
+
+/* The output columns j whose tap e lands inside a row of width w: z = j*sw
+ * + e - pw in [0, w) for j in [*lo, *hi). */
+static void tap_span(size_t w, size_t ow, size_t sw, size_t pw, size_t e, size_t *lo, size_t *hi)
 {
-    (void)dev;
-    const float *x = nncl_host_f32(xv), *bias = bv.buf ? nncl_host_f32(bv) : NULL;
-    float *y = nncl_host_f32(yv);
-    for (size_t b = 0; b < B; b++)
-        for (size_t a = 0; a < A; a++) {
-            const float *src = x + (a * B + b) * P;
-            float *dst = y + (b * A + a) * P, add = bias ? bias[a] : 0.0f;
-            for (size_t q = 0; q < P; q++)
-                dst[q] = nncl_act_apply(act, act_param, bias ? src[q] + add : src[q]);
-        }
-    return NNCL_OK;
+    size_t l = e >= pw ? 0 : (pw - e + sw - 1) / sw;
+    size_t h = w + pw > e ? (w + pw - e + sw - 1) / sw : 0;
+    h = h < ow ? h : ow;
+    *lo = l < h ? l : h;
+    *hi = h;
 }
 
-/* In double, in order: the oracle side of the kernel's float tree. */
-static nncl_status rowsum_host(nncl_device *dev, nncl_view xv, size_t ldx, nncl_view yv, size_t rows, size_t cols)
+/* col[q, b*P + i*OW + j] for images x[0 .. count) (x at the first one). */
+static void im2col_rows(const nncl_conv2d_shape *s, const float *x, size_t count, float *col)
 {
-    (void)dev;
-    const float *x = nncl_host_f32(xv);
-    float *y = nncl_host_f32(yv);
-    for (size_t i = 0; i < rows; i++) {
-        double sum = 0;
-        for (size_t t = 0; t < cols; t++)
-            sum += x[i * ldx + t];
-        y[i] = (float)sum;
+    size_t P = s->oh * s->ow, Rc = count * P, hw = s->h * s->w;
+    for (size_t c = 0; c < s->c; c++)
+        for (size_t ka = 0; ka < s->kh; ka++)
+            for (size_t ke = 0; ke < s->kw; ke++) {
+                float *row = col + ((c * s->kh + ka) * s->kw + ke) * Rc;
+                size_t lo, hi;
+                tap_span(s->w, s->ow, s->stride_w, s->pad_w, ke, &lo, &hi);
+                for (size_t b = 0; b < count; b++) {
+                    const float *plane = x + (b * s->c + c) * hw;
+                    for (size_t i = 0; i < s->oh; i++) {
+                        float *out = row + (b * s->oh + i) * s->ow;
+                        size_t y = i * s->stride_h + ka - s->pad_h; /* "negative" wraps past h */
+                        if (y >= s->h) {
+                            memset(out, 0, s->ow * sizeof *out);
+                            continue;
+                        }
+                        const float *src = plane + y * s->w + ke - s->pad_w; /* src[j*sw], j in [lo, hi) */
+                        for (size_t j = 0; j < lo; j++)
+                            out[j] = 0.0f;
+                        if (s->stride_w == 1)
+                            memcpy(out + lo, src + lo, (hi - lo) * sizeof *out);
+                        else
+                            for (size_t j = lo; j < hi; j++)
+                                out[j] = src[j * s->stride_w];
+                        for (size_t j = hi; j < s->ow; j++)
+                            out[j] = 0.0f;
+                    }
+                }
+            }
+}
+
+/* dx[b, c] = sum over the taps of col's rows, for images [0, count): each
+ * plane zeroed, then each tap's rows added into it (the plane stays in L1). */
+static void col2im_rows(const nncl_conv2d_shape *s, const float *col, size_t count, float *dx)
+{
+    size_t P = s->oh * s->ow, Rc = count * P, hw = s->h * s->w;
+    for (size_t b = 0; b < count; b++)
+        for (size_t c = 0; c < s->c; c++) {
+            float *plane = dx + (b * s->c + c) * hw;
+            memset(plane, 0, hw * sizeof *plane);
+            for (size_t ka = 0; ka < s->kh; ka++)
+                for (size_t ke = 0; ke < s->kw; ke++) {
+                    const float *row = col + ((c * s->kh + ka) * s->kw + ke) * Rc + b * P;
+                    size_t lo, hi;
+                    tap_span(s->w, s->ow, s->stride_w, s->pad_w, ke, &lo, &hi);
+                    for (size_t i = 0; i < s->oh; i++) {
+                        size_t y = i * s->stride_h + ka - s->pad_h;
+                        if (y >= s->h)
+                            continue;
+                        const float *in = row + i * s->ow;
+                        float *dst = plane + y * s->w + ke - s->pad_w;
+                        if (s->stride_w == 1)
+                            for (size_t j = lo; j < hi; j++)
+                                dst[j] += in[j];
+                        else
+                            for (size_t j = lo; j < hi; j++)
+                                dst[j * s->stride_w] += in[j];
+                    }
+                }
+        }
+}
+
+static size_t host_images_per_chunk(const nncl_conv2d_shape *s)
+{
+    size_t budget = NNCL_CONV_HOST_CHUNK_FLOATS;
+    const char *env = getenv("NNCL_CONV_CHUNK_FLOATS");
+    if (env && *env)
+        budget = (size_t)strtoull(env, NULL, 10);
+    size_t per_image = s->c * s->kh * s->kw * s->oh * s->ow, n = per_image ? budget / per_image : s->n;
+    return n < 1 ? 1 : n > s->n ? s->n : n;
+}
+
+nncl_status nncl_host_conv2d_fwd(nncl_device *dev, const nncl_conv2d_fwd_args *a)
+{
+    const nncl_conv2d_shape *s = &a->s;
+    size_t P = s->oh * s->ow, R = s->n * P, Q = s->c * s->kh * s->kw, chunk = host_images_per_chunk(s);
+    size_t img = s->c * s->h * s->w;
+    const float *x = nncl_host_f32(a->x), *bias = a->b.buf ? nncl_host_f32(a->b) : NULL;
+    float *y = nncl_host_f32(a->y), *col = nncl_host_f32(a->scratch), *Y = col + Q * R;
+    for (size_t n0 = 0; n0 < s->n; n0 += chunk) {
+        size_t count = s->n - n0 < chunk ? s->n - n0 : chunk, Rc = count * P;
+        im2col_rows(s, x + n0 * img, count, col);
+        nncl_gemm_args g = {.trans_a = false, .trans_b = false, .m = s->k, .n = Rc, .k = Q, .alpha = 1.0f,
+                            .beta = 0.0f, .a = a->w, .lda = Q, .b = a->scratch, .ldb = Rc,
+                            .c = view_at(a->scratch, Q * R), .ldc = Rc};
+        nncl_status st = nncl_host_gemm(dev, &g);
+        if (st != NNCL_OK)
+            return st;
+        for (size_t b = 0; b < count; b++)
+            for (size_t k = 0; k < s->k; k++) {
+                const float *src = Y + k * Rc + b * P;
+                float *dst = y + ((n0 + b) * s->k + k) * P, add = bias ? bias[k] : 0.0f;
+                if (a->act == NNCL_ACT_RELU)
+                    for (size_t p = 0; p < P; p++) {
+                        float v = src[p] + add;
+                        dst[p] = v < 0.0f ? 0.0f : v;
+                    }
+                else
+                    for (size_t p = 0; p < P; p++)
+                        dst[p] = nncl_act_apply(a->act, a->act_param, src[p] + add);
+            }
     }
     return NNCL_OK;
 }
 
-static const conv_pieces host_pieces = {nncl_host_im2col, nncl_host_col2im, nncl_host_gemm, swap_outer_host,
-                                        rowsum_host};
-
-nncl_status nncl_host_conv2d_fwd(nncl_device *dev, const nncl_conv2d_fwd_args *a)
-{
-    return conv2d_fwd_with(&host_pieces, dev, a);
-}
-
 nncl_status nncl_host_conv2d_bwd(nncl_device *dev, const nncl_conv2d_bwd_args *a)
 {
-    return conv2d_bwd_with(&host_pieces, dev, a);
+    const nncl_conv2d_shape *s = &a->s;
+    size_t P = s->oh * s->ow, R = s->n * P, Q = s->c * s->kh * s->kw, chunk = host_images_per_chunk(s);
+    size_t img = s->c * s->h * s->w;
+    const float *x = nncl_host_f32(a->x), *dy = nncl_host_f32(a->dy);
+    float *col = nncl_host_f32(a->scratch), *G = col + Q * R;
+    if (a->db.buf) {
+        float *db = nncl_host_f32(a->db);
+        for (size_t k = 0; k < s->k; k++) {
+            double sum = 0;
+            for (size_t n = 0; n < s->n; n++) {
+                const float *row = dy + (n * s->k + k) * P;
+                for (size_t p = 0; p < P; p++)
+                    sum += row[p];
+            }
+            db[k] = (float)sum;
+        }
+    }
+    for (size_t n0 = 0; n0 < s->n; n0 += chunk) {
+        size_t count = s->n - n0 < chunk ? s->n - n0 : chunk, Rc = count * P;
+        for (size_t b = 0; b < count; b++)
+            for (size_t k = 0; k < s->k; k++)
+                memcpy(G + k * Rc + b * P, dy + ((n0 + b) * s->k + k) * P, P * sizeof *G);
+        im2col_rows(s, x + n0 * img, count, col);
+        nncl_view Gv = view_at(a->scratch, Q * R);
+        /* dW (+)= Gc col^T, the chunks added in order */
+        nncl_gemm_args gw = {.trans_a = false, .trans_b = true, .m = s->k, .n = Q, .k = Rc, .alpha = 1.0f,
+                             .beta = n0 == 0 ? 0.0f : 1.0f, .a = Gv, .lda = Rc, .b = a->scratch, .ldb = Rc,
+                             .c = a->dw, .ldc = Q};
+        nncl_status st = nncl_host_gemm(dev, &gw);
+        if (st != NNCL_OK || !a->dx.buf) {
+            if (st != NNCL_OK)
+                return st;
+            continue;
+        }
+        nncl_gemm_args gx = {.trans_a = true, .trans_b = false, .m = Q, .n = Rc, .k = s->k, .alpha = 1.0f,
+                             .beta = 0.0f, .a = a->w, .lda = Q, .b = Gv, .ldb = Rc, .c = a->scratch, .ldc = Rc};
+        st = nncl_host_gemm(dev, &gx);
+        if (st != NNCL_OK)
+            return st;
+        col2im_rows(s, col, count, nncl_host_f32(a->dx) + n0 * img);
+    }
+    return NNCL_OK;
 }
 
 /* ---- OpenCL ---------------------------------------------------------------------------- */
@@ -243,10 +384,10 @@ nncl_status nncl_host_conv2d_bwd(nncl_device *dev, const nncl_conv2d_bwd_args *a
 static nncl_status swap_outer_cl(nncl_device *dev, nncl_view x, nncl_view y, nncl_view bias, size_t A, size_t B,
                                  size_t P, nncl_act act, float act_param)
 {
-    size_t global[2] = {P, A * B};
-    bool has_bias = bias.buf != NULL;
+    size_t global[2] = {P, A * B}, rows = A * B;
+    bool has_bias = bias.buf != NULL, cpu = nncl_conv_cpu_form(dev);
     /* Without a bias, a valid buffer (never read) still goes to the kernel. */
-    return nncl_cl_launch(dev, "swap_outer", 2, global, NULL,
+    return nncl_cl_launch(dev, cpu ? "swap_outer_rows" : "swap_outer", cpu ? 1 : 2, cpu ? &rows : global, NULL,
                           NNCL_CL_ARGS(nncl_arg_buf(x.buf), nncl_arg_ulong(x.off), nncl_arg_buf(y.buf),
                                        nncl_arg_ulong(y.off), nncl_arg_buf(has_bias ? bias.buf : x.buf),
                                        nncl_arg_ulong(has_bias ? bias.off : 0), nncl_arg_int(has_bias),

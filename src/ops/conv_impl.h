@@ -11,6 +11,14 @@
  * With `need_k`, k too (im2col and col2im do not use it). `op` names the op. */
 nncl_status nncl_check_conv2d_shape(const nncl_conv2d_shape *s, bool need_k, const char *op);
 
+/* Whether conv2d, im2col and col2im run their CPU form on this OpenCL
+ * device: the batch in chunks of images that fit the cache, and the
+ * data-moving kernels with a row per work-item (cl/conv.cl, *_rows). GPUs
+ * and accelerators get one chunk and a pixel per work-item (coalesced).
+ * NNCL_CONV_FORM=cpu or gpu overrides it (the tests run both forms on
+ * every device, Oclgrind included). */
+bool nncl_conv_cpu_form(const nncl_device *dev);
+
 /* Element counts: the input, the patch matrix, the output, the filters. */
 static inline size_t nncl_conv2d_x_len(const nncl_conv2d_shape *s) { return s->n * s->c * s->h * s->w; }
 static inline size_t nncl_conv2d_col_len(const nncl_conv2d_shape *s)

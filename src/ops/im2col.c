@@ -1,5 +1,8 @@
 /* im2col and col2im: a convolution's patch matrix and its adjoint.
  * Kernels: cl/conv.cl. conv2d.c builds the convolution from them and gemm. */
+#include <stdlib.h>
+#include <string.h>
+
 #include "device/opencl_impl.h"
 #include "ops/conv_impl.h"
 #include "ops/op_util.h"
@@ -85,6 +88,16 @@ nncl_status nncl_host_col2im(nncl_device *dev, const nncl_col2im_args *a)
 
 /* ---- OpenCL dispatchers ---------------------------------------------------------- */
 
+bool nncl_conv_cpu_form(const nncl_device *dev)
+{
+    const char *env = getenv("NNCL_CONV_FORM");
+    if (env && strcmp(env, "cpu") == 0)
+        return true;
+    if (env && strcmp(env, "gpu") == 0)
+        return false;
+    return dev->info.type != NNCL_DEVICE_GPU && dev->info.type != NNCL_DEVICE_ACCELERATOR;
+}
+
 #define CONV_SHAPE_ARGS(s)                                                                                    \
     nncl_arg_int((int)(s)->n), nncl_arg_int((int)(s)->c), nncl_arg_int((int)(s)->h), nncl_arg_int((int)(s)->w), \
         nncl_arg_int((int)(s)->kh), nncl_arg_int((int)(s)->kw), nncl_arg_int((int)(s)->stride_h),              \
@@ -93,6 +106,13 @@ nncl_status nncl_host_col2im(nncl_device *dev, const nncl_col2im_args *a)
 
 nncl_status nncl_cl_im2col(nncl_device *dev, const nncl_im2col_args *a)
 {
+    if (nncl_conv_cpu_form(dev)) {
+        size_t global[2] = {a->s.n, a->s.c * a->s.kh * a->s.kw};
+        return nncl_cl_launch(dev, "im2col_rows", 2, global, NULL,
+                              NNCL_CL_ARGS(nncl_arg_buf(a->x.buf), nncl_arg_ulong(a->x.off),
+                                           nncl_arg_buf(a->col.buf), nncl_arg_ulong(a->col.off),
+                                           CONV_SHAPE_ARGS(&a->s)));
+    }
     size_t global = a->s.n * a->s.c * a->s.oh * a->s.ow;
     return nncl_cl_launch(dev, "im2col", 1, &global, NULL,
                           NNCL_CL_ARGS(nncl_arg_buf(a->x.buf), nncl_arg_ulong(a->x.off), nncl_arg_buf(a->col.buf),
@@ -101,6 +121,13 @@ nncl_status nncl_cl_im2col(nncl_device *dev, const nncl_im2col_args *a)
 
 nncl_status nncl_cl_col2im(nncl_device *dev, const nncl_col2im_args *a)
 {
+    if (nncl_conv_cpu_form(dev)) {
+        size_t rows = a->s.n * a->s.c * a->s.h;
+        return nncl_cl_launch(dev, "col2im_rows", 1, &rows, NULL,
+                              NNCL_CL_ARGS(nncl_arg_buf(a->col.buf), nncl_arg_ulong(a->col.off),
+                                           nncl_arg_buf(a->x.buf), nncl_arg_ulong(a->x.off),
+                                           CONV_SHAPE_ARGS(&a->s)));
+    }
     size_t global[2] = {a->s.h * a->s.w, a->s.n * a->s.c};
     return nncl_cl_launch(dev, "col2im", 2, global, NULL,
                           NNCL_CL_ARGS(nncl_arg_buf(a->col.buf), nncl_arg_ulong(a->col.off), nncl_arg_buf(a->x.buf),

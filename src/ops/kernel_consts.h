@@ -29,6 +29,8 @@ enum {
     /* conv2d on CPUs: floats of patch matrix per chunk of images (see
      * images_per_chunk in src/ops/conv2d.c) */
     NNCL_CONV_CHUNK_FLOATS = 1 << 18,
+    /* the host backend's conv2d: the same, for its own path (src/ops/conv2d.c) */
+    NNCL_CONV_HOST_CHUNK_FLOATS = 1 << 18,
 };
 
 #endif
