@@ -16,7 +16,7 @@ action=${1:-setup}
 
 packages="gcc libc6-dev pkg-config meson ninja-build python3 ocl-icd-opencl-dev opencl-c-headers
 pocl-opencl-icd clinfo check zlib1g-dev libjansson-dev libssl-dev libopenblas-dev
-libcairo2-dev libgif-dev libjs-chart.js fonts-dejavu-core"
+libcairo2-dev libgif-dev libjs-chart.js fonts-dejavu-core libopenmpi-dev openmpi-bin"
 
 . tools/packages.sh
 # shellcheck disable=SC2086

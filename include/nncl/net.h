@@ -111,6 +111,10 @@ nncl_status nncl_net_copy_params(const nncl_net *net, nncl_buffer *dst);
 nncl_status nncl_net_set_params(nncl_net *net, const float *in);
 /* The gradient buffer as the last backward pass left it (same layout). */
 nncl_status nncl_net_get_grads(const nncl_net *net, float *out);
+/* Replace the first n floats of the gradient buffer (n <= the parameter
+ * count): data-parallel training puts the ranks' summed gradients back
+ * before the optimiser step. */
+nncl_status nncl_net_set_grads(nncl_net *net, const float *in, size_t n);
 
 /* The input transform x' = (x - shift) * scale, float[inputs] each. */
 nncl_status nncl_net_set_transform(nncl_net *net, const float *shift, const float *scale);

@@ -37,6 +37,28 @@ typedef struct nncl_schedule {
  * first epoch) of a run of `epochs` epochs (cosine decays over them). */
 float nncl_schedule_lr(const nncl_schedule *s, double epoch, int epochs);
 
+/* Data-parallel training (nncl train --distributed): R processes ("ranks")
+ * each hold the whole network and run nncl_train with the same config and
+ * the same data; each trains on rows [r*B/R, (r+1)*B/R) of every batch of B
+ * rows of the shared, identically seeded order. After each backward pass
+ * the gradients (each rank's the mean over its rows, weighted by its share
+ * of the batch) are summed over ranks before the optimiser step, so every
+ * rank takes the same step: that of one process on the whole batch, up to
+ * the order of the additions (and batch normalisation, whose statistics
+ * are each rank's own). Rank 0's parameters are broadcast at the start;
+ * the metrics' sums are summed over ranks; a stop (*hooks->stop) on any
+ * rank stops all at the same step. The loop calls no MPI itself: these
+ * two collectives are the caller's (src/dist). Every rank calls the hooks;
+ * which of them write is the caller's choice. */
+typedef struct nncl_train_comm {
+    int rank, size;             /* this process's rank, of size */
+    void *ctx;
+    /* Sum buf (n floats) over ranks in place, the same bits on every rank. */
+    nncl_status (*sum)(void *ctx, float *buf, size_t n);
+    /* Rank 0's n floats to every rank, in place. */
+    nncl_status (*bcast)(void *ctx, float *buf, size_t n);
+} nncl_train_comm;
+
 typedef struct nncl_train_config {
     size_t batch;               /* rows per step; >= 1 (the CLI maps 0 to the whole set) */
     int epochs;                 /* >= 1 */
@@ -62,6 +84,7 @@ typedef struct nncl_train_config {
                                    when *stop stops training */
     const struct nncl_train_state *resume;  /* continue from this state (a checkpoint's,
                                    nncl/checkpoint.h), or NULL to start afresh */
+    const nncl_train_comm *comm;    /* data-parallel over ranks, or NULL: one process */
 } nncl_train_config;
 
 typedef struct nncl_epoch_metrics {

@@ -12,6 +12,7 @@
 #include "cli/data_splits.h"
 #include "cli/model_arg.h"
 #include "cli/run_dir.h"
+#include "cli/train_dist.h"
 #include "report/run_liveness.h"
 #include "cli/train_options.h"
 #include "cli/train_run.h"
@@ -19,6 +20,7 @@
 #include "nncl/model.h"
 #include "report/report.h"
 #include "report/test_results.h"
+#include "dist/dist.h"
 #include "util/clock.h"
 
 /* Validation rows the snapshots evaluate. */
@@ -93,6 +95,10 @@ static void test_points(test_point *p)
 
 static void test_reached(const test_point *p, test_at at, unsigned long n)
 {
+    /* NNCL_TEST_RANK=R: under mpirun, only rank R acts (one rank killed). */
+    const char *only = getenv("NNCL_TEST_RANK");
+    if (only && atoi(only) != train_dist_get()->rank)
+        return;
     for (int v = 0; v < 2; v++)
         if (p[v].at == at && p[v].n == n) {
             fflush(stdout);
@@ -258,7 +264,13 @@ static nncl_status on_epoch(void *ctx, const nncl_epoch_metrics *m)
         printf("  val loss %.4f acc %6.2f%%", m->val_loss, 100 * m->val_accuracy);
     else if (!isnan(m->val_loss))
         printf("  val mse %.4g mae %.4g", m->val_loss, m->val_accuracy);
-    printf("  lr %.3g  %.1f s elapsed  %s samples/s\n", m->lr, m->seconds, count((size_t)m->samples_per_second, sps));
+    printf("  lr %.3g  %.1f s elapsed  %s samples/s", m->lr, m->seconds, count((size_t)m->samples_per_second, sps));
+    /* Distributed: rank 0's time in collectives since the last line shown
+     * (the gradients' sums, and the metrics'), part of the elapsed time. */
+    double comm;
+    if (train_dist_get()->on && nncl_dist_comm_seconds(&comm, true) == NNCL_OK)
+        printf("  comm %.2f s", comm);
+    printf("\n");
     fflush(stdout);
     test_reached(v->test, AT_EPOCH, (unsigned long)m->epoch);
     return NNCL_OK;
@@ -267,6 +279,8 @@ static nncl_status on_epoch(void *ctx, const nncl_epoch_metrics *m)
 static nncl_status on_snapshot(void *ctx, const nncl_snapshot_info *info, const float *params)
 {
     train_view *v = ctx;
+    if (!v->snaps)
+        return NNCL_OK;     /* a distributed run's rank but 0: it takes the snapshots' sums with rank 0, writes none */
     nncl_status st = nncl_snapshot_writer_append(v->snaps, info, params);
     if (st == NNCL_OK)
         test_reached(v->test, AT_SNAPSHOT, (unsigned long)++v->snaps_written);
@@ -280,6 +294,8 @@ static nncl_status on_snapshot(void *ctx, const nncl_snapshot_info *info, const 
 static nncl_status on_checkpoint(void *ctx, const nncl_net *net, const nncl_train_state *state)
 {
     train_view *v = ctx;
+    if (v->run->dry)
+        return NNCL_OK;
     double now = nncl_seconds_now();
     if (!state->in_epoch && state->epochs_done < v->epochs && v->checkpoint_at > 0 && now - v->checkpoint_at < 1.0)
         return NNCL_OK;
@@ -426,7 +442,17 @@ static nncl_status upload(nncl_device *dev, const nncl_dataset *ds, nncl_device_
     return ds->rows ? nncl_device_data_upload(dev, ds, dd) : NNCL_OK;
 }
 
+static int train_command(const cli_globals *g, int argc, char **argv);
+
 int cmd_train(const cli_globals *g, int argc, char **argv)
+{
+    int rc = train_dist_start(argc, argv);
+    if (rc != CLI_OK)
+        return rc;
+    return train_dist_finish(train_command(g, argc, argv));
+}
+
+static int train_command(const cli_globals *g, int argc, char **argv)
 {
     for (int i = 1; i < argc; i++)
         if (strcmp(argv[i], "--resume") == 0 || strncmp(argv[i], "--resume=", 9) == 0)
@@ -440,7 +466,13 @@ int cmd_train(const cli_globals *g, int argc, char **argv)
 
     /* A bad --out is said before the device opens and the data loads
      * (each may take long: a first use tunes, a big file loads). */
-    nncl_status pre = run_dir_precheck(o.out_dir);
+    if (o.distributed && o.faithful) {
+        cli_error("--distributed: --preset tutorial-faithful divides every gradient by 42,000 whatever the batch; "
+                  "its quirk does not split over ranks");
+        return CLI_USAGE;
+    }
+    /* Rank 0 creates the run directory: the others would find it made. */
+    nncl_status pre = train_dist_leads() ? run_dir_precheck(o.out_dir) : NNCL_OK;
     if (pre != NNCL_OK)
         return cli_fail(pre);
     nncl_device *dev = NULL;
@@ -450,7 +482,7 @@ int cmd_train(const cli_globals *g, int argc, char **argv)
         nncl_device_set_profile(dev, true);
     splits s;
     nncl_status st = load_splits(&o, &s);
-    if (st == NNCL_OK)
+    if (st == NNCL_OK && train_dist_leads())
         train_options_warn(&o, s.src.dir != NULL);
     rc = st == NNCL_OK ? train_run(dev, &o, &s, argc, argv) : cli_fail(st);
     cli_print_profile(dev);
@@ -550,6 +582,8 @@ static nncl_status reopen_snapshots(train_resume *r, const train_options *o, con
     char path[4200];
     run_dir_file(r->run, "snapshots.bin", path, sizeof path);
     *kept = c->state.snapshots;
+    if (r->run->dry)
+        return NNCL_OK;     /* rank 0 keeps the file */
     return nncl_snapshot_writer_reopen(path, cfg, c->state.snapshots, hist_range, snaps);
 }
 
@@ -577,6 +611,11 @@ static int run_training(nncl_device *dev, const train_options *op, splits *sp, i
 {
     train_options o = *op;
     splits s = *sp;     /* borrowed: the caller frees it (written back at the end) */
+    const train_dist *dist = train_dist_get();
+    if (dist->rank != 0) {
+        /* Only rank 0 speaks and writes; the others train in step with it. */
+        o.quiet = o.silent = o.no_report = true;
+    }
     const nncl_device_info *info = nncl_device_get_info(dev);
     int rc;
     nncl_status st;
@@ -661,9 +700,13 @@ static int run_training(nncl_device *dev, const train_options *op, splits *sp, i
     sigaction(SIGTERM, &sa, &old_term);
     handling = true;
     if (!resume) {
-        if ((st = run_dir_create(run, o.out_dir, name)) != NNCL_OK)
+        char rank_name[64];
+        snprintf(rank_name, sizeof rank_name, "(rank %d: writes nothing)", dist->rank);
+        if ((st = dist->rank == 0 ? run_dir_create(run, o.out_dir, name) : run_dir_dry(run, rank_name)) != NNCL_OK)
             goto fail;
         config = train_config_record(&o, info, &s, &cfg, batch, argc, argv);
+        if (config && dist->on)
+            json_object_set_new(config, "ranks", json_integer(dist->size));
     } else {
         /* A refusal here leaves the run as it was. */
         if ((st = reopen_snapshots(resume, &o, &cfg, hist_range, &snaps, &snaps_kept)) != NNCL_OK)
@@ -693,7 +736,8 @@ static int run_training(nncl_device *dev, const train_options *op, splits *sp, i
         nncl_net_free(fresh);
         if (st == NNCL_OK) {
             nncl_snapshot_hist_range(&cfg, init, hist_range);
-            st = nncl_snapshot_writer_open(path, &cfg, hist_range, &snaps);
+            if (!run->dry)
+                st = nncl_snapshot_writer_open(path, &cfg, hist_range, &snaps);
         }
         free(init);
         if (st != NNCL_OK)
@@ -706,6 +750,9 @@ static int run_training(nncl_device *dev, const train_options *op, splits *sp, i
         if (no_snapshots)
             printf("note       no snapshots (they record dense networks only): the report shows the layers "
                    "and the first convolution's filters\n");
+        if (dist->on)
+            printf("ranks      %d over MPI: each trains on 1/%d of every batch of %zu rows (--batch is the "
+                   "global batch; the learning rate is not scaled)\n", dist->size, dist->size, batch);
         fflush(stdout);
     }
 
@@ -731,9 +778,25 @@ static int run_training(nncl_device *dev, const train_options *op, splits *sp, i
     tc.hist_range = hist_range;
     tc.checkpoint_every = o.checkpoint_every;
     tc.resume = ckpt ? &ckpt->state : NULL;
+    if (dist->on) {
+        tc.comm = &dist->comm;
+        /* Progress reads sum over ranks: every rank at the same steps, tty or not. */
+        if (tc.progress_every != 1)
+            tc.progress_every = 20;
+    }
+    /* Every rank of a distributed run takes the snapshots (their sums are
+     * collective); only rank 0 has a file to write them to. */
     nncl_train_hooks hooks = {.ctx = &view, .on_epoch = on_epoch, .on_progress = on_progress,
-                              .on_snapshot = snaps ? on_snapshot : NULL, .on_checkpoint = on_checkpoint,
-                              .stop = &interrupted};
+                              .on_snapshot = snaps || (run->dry && o.snapshots > 0) ? on_snapshot : NULL,
+                              .on_checkpoint = on_checkpoint, .stop = &interrupted};
+    if (dist->on) {
+        /* Start together, and count from here: the ranks' start-up (loading
+         * the data) is not communication. A sum waits for every rank. */
+        float ready = 0;
+        double before;
+        if ((st = nncl_dist_sum(&ready, 1)) != NNCL_OK || (st = nncl_dist_comm_seconds(&before, true)) != NNCL_OK)
+            goto fail;
+    }
     st = nncl_train(net, &tc, &dtrain, s.has_val ? &dval : NULL, &hooks, &out.result);
     clear_progress(&view);
     if (o.profile && st == NNCL_OK && nncl_net_load_batch(net, &dtrain, 0, batch) == NNCL_OK) {
@@ -751,7 +814,7 @@ static int run_training(nncl_device *dev, const train_options *op, splits *sp, i
 
     /* An interrupted run is saved as it is, without the test pass (which
      * can take long): `nncl eval RUN_DIR` scores it. */
-    if (out.result.status == NNCL_RUN_OK && s.has_test) {
+    if (out.result.status == NNCL_RUN_OK && s.has_test && !run->dry) {
         float *pred = classify ? NULL : malloc(s.test.rows * sizeof(float));
         st = classify || pred ? nncl_net_evaluate(net, &dtest, NULL, pred, &out.test)
                               : nncl_fail(NNCL_E_NOMEM, "out of memory for %zu test predictions", s.test.rows);
@@ -763,7 +826,7 @@ static int run_training(nncl_device *dev, const train_options *op, splits *sp, i
         out.tested = true;
     }
     /* The model is saved unless training diverged (its weights are NaN). */
-    if (out.result.status != NNCL_RUN_DIVERGED) {
+    if (out.result.status != NNCL_RUN_DIVERGED && !run->dry) {
         char path[4200];
         run_dir_file(run, "model.safetensors", path, sizeof path);
         if ((st = nncl_model_from_net(net, &model)) != NNCL_OK)

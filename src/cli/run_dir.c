@@ -81,6 +81,15 @@ nncl_status run_dir_open(run_dir *r, const char *path)
     return lock_dir(r);
 }
 
+nncl_status run_dir_dry(run_dir *r, const char *path)
+{
+    memset(r, 0, sizeof *r);
+    r->lock_fd = -1;
+    r->dry = true;
+    snprintf(r->path, sizeof r->path, "%s", path);
+    return NNCL_OK;
+}
+
 static nncl_status create_dir(run_dir *r, const char *out_dir, const char *name)
 {
     memset(r, 0, sizeof *r);
@@ -180,6 +189,8 @@ void run_dir_close(run_dir *r)
 
 nncl_status run_dir_remove(const run_dir *r, const char *file)
 {
+    if (r->dry)
+        return NNCL_OK;
     char path[4200];
     run_dir_file(r, file, path, sizeof path);
     if (unlink(path) != 0 && errno != ENOENT)
@@ -191,7 +202,7 @@ void run_dir_remove_temporaries(const run_dir *r)
 {
     static const char *const ours[] = {"config.json", "metrics.csv", "summary.json", "model.safetensors",
                                        "evaluation.json", "report.html", "checkpoint.bin"};
-    DIR *d = opendir(r->path);
+    DIR *d = r->dry ? NULL : opendir(r->path);
     if (!d)
         return;
     struct dirent *e;
@@ -228,6 +239,8 @@ void run_dir_file(const run_dir *r, const char *file, char *out, size_t len)
 
 nncl_status run_dir_write_json(const run_dir *r, const char *file, json_t *value)
 {
+    if (r->dry)
+        return NNCL_OK;
     char path[4200];
     run_dir_file(r, file, path, sizeof path);
     char *text = json_dumps(value, JSON_INDENT(2) | JSON_PRESERVE_ORDER);
@@ -290,7 +303,7 @@ nncl_status run_dir_add_metrics(run_dir *r, const nncl_epoch_metrics *m)
 
 nncl_status run_dir_flush_metrics(run_dir *r)
 {
-    if (r->metrics_len == r->metrics_written)
+    if (r->metrics_len == r->metrics_written || r->dry)
         return NNCL_OK;
     char path[4200];
     run_dir_file(r, "metrics.csv", path, sizeof path);

@@ -17,6 +17,8 @@ typedef struct run_dir {
     int lock_fd;                /* the directory, held under flock while training */
     bool locked;
     bool regress;               /* metrics.csv's columns are a regression's (train_mae, val_mae) */
+    bool dry;                   /* writes nothing (a distributed run's ranks but 0): every
+                                   write and removal below succeeds doing nothing */
 } run_dir;
 
 /* Create out_dir (which must not exist, or be an empty directory), or, with
@@ -27,6 +29,10 @@ nncl_status run_dir_create(run_dir *r, const char *out_dir, const char *name);
  * NNCL_E_INVALID when another process holds it (that run is training). */
 nncl_status run_dir_open(run_dir *r, const char *path);
 void run_dir_close(run_dir *r);
+/* A run directory that writes nothing, for a rank other than 0 of a
+ * distributed run: path (the run's, if known) is only named, not touched
+ * or locked. */
+nncl_status run_dir_dry(run_dir *r, const char *path);
 /* Whether run_dir_create(out_dir) could succeed, checked before anything
  * slow (loading the data): not "", not a non-empty directory, and the
  * nearest existing folder above it writable. NULL (the default runs/...) is

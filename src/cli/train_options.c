@@ -97,8 +97,15 @@ static void usage(FILE *out)
             "                         table on stderr (also NNCL_PROFILE=1)\n"
             "  --device DEVICE        see nncl --device list\n"
             "\n"
+            "distributed (a build with MPI):\n"
+            "  mpirun -np R nncl train --distributed ...\n"
+            "                         data-parallel: every rank holds the network and trains\n"
+            "                         on 1/R of each batch; --batch stays the global batch (the\n"
+            "                         learning rate is not scaled); rank 0 prints and writes\n"
+            "\n"
             "continuing a run:\n"
             "  nncl train --resume RUN_DIR [--epochs N] [--device DEVICE] [--quiet] [--log-every N]\n"
+            "                         [--distributed] (under mpirun)\n"
             "                         continue a stopped or crashed run from its checkpoint.bin,\n"
             "                         with every other option as the run had it (its config.json);\n"
             "                         a larger --epochs trains a finished run further\n");
@@ -303,6 +310,7 @@ enum {
     O_INIT, O_DROPOUT, O_OPT, O_LR, O_MOMENTUM, O_NESTEROV, O_BETA1, O_BETA2, O_EPS, O_WD,
     O_SCHEDULE, O_WARMUP, O_BATCH, O_EPOCHS, O_EARLY, O_SEED, O_PRESET, O_OUT, O_LOG_EVERY,
     O_QUIET, O_DEVICE, O_HELP, O_PROFILE, O_SNAPSHOTS, O_NO_REPORT, O_CHECKPOINT_EVERY,
+    O_DISTRIBUTED,
 };
 static const struct option opts[] = {
     {"data", required_argument, NULL, O_DATA}, {"label", required_argument, NULL, O_LABEL},
@@ -324,6 +332,7 @@ static const struct option opts[] = {
     {"profile", no_argument, NULL, O_PROFILE}, {"snapshots", required_argument, NULL, O_SNAPSHOTS},
     {"no-report", no_argument, NULL, O_NO_REPORT},
     {"checkpoint-every", required_argument, NULL, O_CHECKPOINT_EVERY},
+    {"distributed", no_argument, NULL, O_DISTRIBUTED},
     {NULL, 0, NULL, 0},
 };
 int train_option_arity(const char *name)
@@ -413,6 +422,7 @@ int train_options_parse(train_options *o, const cli_globals *g, int argc, char *
             }
             break;
         case O_NO_REPORT: o->no_report = true; break;
+        case O_DISTRIBUTED: o->distributed = true; break;
         case O_CHECKPOINT_EVERY:
             ok = parse_int("--checkpoint-every", optarg, 0, 1000000, &o->checkpoint_every);
             break;

@@ -44,6 +44,7 @@ typedef struct train_options {
     int snapshots;              /* snapshots.bin: how many (0 = none) */
     bool no_report;             /* do not write report.html at the end */
     int checkpoint_every;       /* checkpoint.bin every N epochs (0: only on Ctrl-C) */
+    bool distributed;           /* --distributed: data-parallel over MPI ranks (cli/train_dist.h) */
     bool silent;                /* not a flag: print nothing but errors (a sweep's trials) */
     unsigned long long given;   /* not a flag: which flags the command line gave (bit per option) */
 } train_options;

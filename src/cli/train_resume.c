@@ -14,6 +14,7 @@
 #include "cli/cli.h"
 #include "report/run_liveness.h"
 #include "cli/run_data.h"
+#include "cli/train_dist.h"
 #include "cli/train_run.h"
 #include "nncl/model.h"
 
@@ -54,7 +55,7 @@ static int parse_args(int argc, char **argv, resume_args *a)
         snprintf(name, sizeof name, "%.*s", (int)(eq ? (size_t)(eq - arg - 2) : strlen(arg + 2)), arg + 2);
         bool takes = strcmp(name, "resume") == 0 || strcmp(name, "epochs") == 0 || strcmp(name, "device") == 0 ||
                      strcmp(name, "log-every") == 0;
-        bool flag = strcmp(name, "quiet") == 0 || strcmp(name, "help") == 0;
+        bool flag = strcmp(name, "quiet") == 0 || strcmp(name, "help") == 0 || strcmp(name, "distributed") == 0;
         if (!takes && !flag) {
             if (train_option_arity(name) >= 0)
                 cli_error("--%s: with --resume, every option but --epochs, --device, --quiet and --log-every "
@@ -330,9 +331,11 @@ int train_resume_command(const cli_globals *g, int argc, char **argv)
     char path[4200], note[2048] = "";
     int nn = 0;
 
-    /* The lock first: no other process may change the run from here on. */
+    /* The lock first: no other process may change the run from here on.
+     * A distributed run's other ranks only read it (rank 0 holds the lock). */
     run_dir run;
-    nncl_status st = run_dir_open(&run, a.dir);
+    const bool lead = train_dist_leads();
+    nncl_status st = lead ? run_dir_open(&run, a.dir) : run_dir_dry(&run, a.dir);
     if (st != NNCL_OK) {
         run_dir_close(&run);
         return cli_fail(st);
@@ -499,7 +502,8 @@ int train_resume_command(const cli_globals *g, int argc, char **argv)
                        "the snapshots' spacing follow the new length, so the result is not that of an "
                        "uninterrupted run of either length\n",
                        o.epochs, run_epochs, schedule_name(o.schedule.kind));
-    fputs(note, stderr);
+    if (lead)
+        fputs(note, stderr);
     char line[512];
     if (!c)
         snprintf(line, sizeof line, "resumed    from the start (no checkpoint yet; seed %llu starts it the same)\n",

@@ -299,6 +299,13 @@ nncl_status nncl_net_get_grads(const nncl_net *net, float *out)
     return nncl_buffer_read(net->grads, 0, out, net->n_params * sizeof(float));
 }
 
+nncl_status nncl_net_set_grads(nncl_net *net, const float *in, size_t n)
+{
+    if (n > net->n_params)
+        return nncl_fail(NNCL_E_INVALID, "%zu gradients for a network of %zu parameters", n, net->n_params);
+    return nncl_buffer_write(net->grads, 0, in, n * sizeof(float));
+}
+
 nncl_status nncl_net_set_params(nncl_net *net, const float *in)
 {
     return nncl_buffer_write(net->params, 0, in, net->n_params * sizeof(float));

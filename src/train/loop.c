@@ -6,6 +6,7 @@
 #include <time.h>
 
 #include "nncl/train.h"
+#include "train/data_parallel.h"
 #include "train/divergence.h"
 #include "train/step_window.h"
 #include "util/clock.h"
@@ -130,7 +131,7 @@ static void metric_units(const nncl_net *net, double *loss_unit, double *mae_uni
  * Or seen is 0, and `done` (the last finished epoch's metrics, or NULL)
  * gives them. after_step: the gradient buffer holds step t's. */
 static nncl_status take_snapshot(nncl_net *net, const nncl_train_config *cfg, const nncl_train_hooks *hooks,
-                                 snapshots *sn, uint64_t t, double epoch, float lr, size_t seen,
+                                 data_parallel *dp, snapshots *sn, uint64_t t, double epoch, float lr, size_t seen,
                                  const nncl_epoch_metrics *done, bool after_step, double t0, bool defer)
 {
     nncl_status st = record_snapshot(net, cfg, hooks, sn);
@@ -144,7 +145,7 @@ static nncl_status take_snapshot(nncl_net *net, const nncl_train_config *cfg, co
     info->train_loss = info->train_accuracy = info->val_loss = info->val_accuracy = NAN;
     if (seen > 0) {
         double s0, s1;
-        if ((st = nncl_net_acc_read(net, &s0, &s1)) != NNCL_OK)
+        if ((st = dp_acc_read(dp, net, &s0, &s1)) != NNCL_OK)
             return st;
         size_t rows = seen > sn->acc_seen ? seen - sn->acc_seen : 0;
         double lu, mu;
@@ -267,7 +268,7 @@ static nncl_status history_add(loop_vars *v, const nncl_epoch_metrics *m)
 /* Hand the loop's state to on_checkpoint: after `epochs_done` epochs, or
  * (in_epoch) `s` steps and `seen` rows into the next one. */
 static nncl_status checkpoint(nncl_net *net, const nncl_train_config *cfg, const nncl_train_hooks *hooks,
-                              const loop_vars *v, const snapshots *sn, const nncl_train_result *result, size_t n,
+                              data_parallel *dp, const loop_vars *v, const snapshots *sn, const nncl_train_result *result, size_t n,
                               size_t batch, int epochs_done, bool in_epoch, size_t s, size_t seen)
 {
     nncl_train_state state;
@@ -285,7 +286,7 @@ static nncl_status checkpoint(nncl_net *net, const nncl_train_config *cfg, const
     state.order = v->order;
     if (in_epoch) {
         double s0, s1;
-        nncl_status st = nncl_net_acc_read(net, &s0, &s1);
+        nncl_status st = dp_acc_read(dp, net, &s0, &s1);
         if (st != NNCL_OK)
             return st;
         state.acc[0] = (float)s0;   /* read from floats: exact */
@@ -331,10 +332,17 @@ nncl_status nncl_train(nncl_net *net, const nncl_train_config *cfg, nncl_device_
     const nncl_train_state *from = cfg->resume;
     if (from && (st = validate_resume(from, cfg, net, n, batch, steps_per_epoch, val != NULL)) != NNCL_OK)
         return st;
+    data_parallel dp;
+    if ((st = dp_init(&dp, cfg->comm, net)) != NNCL_OK)
+        return st;
     loop_vars v = {0};
     v.order = malloc(n * sizeof *v.order);
-    if (!v.order)
+    if (!v.order) {
+        dp_free(&dp);
         return nncl_fail(NNCL_E_NOMEM, "out of memory for the row order");
+    }
+    /* Every rank starts from rank 0's weights (and, resuming, optimiser state). */
+    st = dp_start(&dp, net, from != NULL);
     if (from) {
         memcpy(v.order, from->order, n * sizeof *v.order);
         v.rng.state = from->rng;
@@ -380,7 +388,7 @@ nncl_status nncl_train(nncl_net *net, const nncl_train_config *cfg, nncl_device_
         result->epochs = from->epochs_done;
         result->steps = v.t;
     } else if (st == NNCL_OK && sn.count > 0 && sn.steps[0] == 0) {
-        st = take_snapshot(net, cfg, hooks, &sn, 0, 0.0, v.last_lr, 0, NULL, false, v.t0, true);
+        st = take_snapshot(net, cfg, hooks, &dp, &sn, 0, 0.0, v.last_lr, 0, NULL, false, v.t0, true);
     }
     size_t epoch_seen = from && from->in_epoch ? from->seen : 0;
     /* The gradient buffer holds step t's gradients (not after resuming,
@@ -397,7 +405,7 @@ nncl_status nncl_train(nncl_net *net, const nncl_train_config *cfg, nncl_device_
         size_t seen = resumed ? from->seen : 0, seen0 = seen;
         divergence_watch_epoch(&dw, resumed ? from->acc[0] : 0.0, seen);
         if (resumed) {
-            st = nncl_net_acc_set(net, from->acc[0], from->acc[1]);
+            st = dp_acc_set(&dp, net, from->acc[0], from->acc[1]);
             sn.acc0 = from->snap_acc[0];
             sn.acc1 = from->snap_acc[1];
             sn.acc_seen = from->snap_seen;
@@ -413,7 +421,9 @@ nncl_status nncl_train(nncl_net *net, const nncl_train_config *cfg, nncl_device_
         }
         float lr = 0;
         for (size_t s = resumed ? from->step_in_epoch : 0; s < steps_per_epoch && st == NNCL_OK; s++) {
-            if (hooks->stop && *hooks->stop) {
+            /* Ranks stop together: at the step after any of them was asked to. */
+            bool stop_here = hooks->stop && *hooks->stop;
+            if (cfg->comm ? dp.stop : stop_here) {
                 result->status = NNCL_RUN_INTERRUPTED;
                 result->steps = v.t;    /* the steps the weights have taken */
                 st = nncl_device_finish(nncl_net_device(net));
@@ -422,7 +432,7 @@ nncl_status nncl_train(nncl_net *net, const nncl_train_config *cfg, nncl_device_
                     break;
                 st = record_snapshot(net, cfg, hooks, &sn);
                 if (st == NNCL_OK && hooks->on_checkpoint)
-                    st = checkpoint(net, cfg, hooks, &v, &sn, result, n, batch, epoch, true, s, seen);
+                    st = checkpoint(net, cfg, hooks, &dp, &v, &sn, result, n, batch, epoch, true, s, seen);
                 break;
             }
             size_t first = s * batch, rows = n - first < batch ? n - first : batch;
@@ -432,7 +442,7 @@ nncl_status nncl_train(nncl_net *net, const nncl_train_config *cfg, nncl_device_
             if (snap && (st = nncl_net_copy_params(net, sn.prev_dev)) != NNCL_OK)
                 break;
             sn.have_prev = snap;
-            st = nncl_net_train_step(net, train, first, rows, &cfg->optim, lr, cfg->seed, v.t);
+            st = dp_train_step(&dp, net, train, first, rows, &cfg->optim, lr, cfg->seed, v.t, stop_here);
             stepped = true;
             /* The device has a step to run: record the last snapshot meanwhile. */
             if (st == NNCL_OK)
@@ -441,15 +451,17 @@ nncl_status nncl_train(nncl_net *net, const nncl_train_config *cfg, nncl_device_
                 st = step_window_after_step(&win, nncl_net_device(net));
             seen += rows;
             if (st == NNCL_OK && snap)
-                st = take_snapshot(net, cfg, hooks, &sn, v.t, epoch + (double)(s + 1) / (double)steps_per_epoch, lr,
+                st = take_snapshot(net, cfg, hooks, &dp, &sn, v.t, epoch + (double)(s + 1) / (double)steps_per_epoch, lr,
                                    seen, NULL, true, v.t0, true);
             v.progress = epoch + (double)(s + 1) / (double)steps_per_epoch;
             v.last_lr = lr;
             epoch_seen = seen;
-            /* The running loss, read at most every DIVERGE_POLL_SECONDS. */
+            /* The running loss, read at most every DIVERGE_POLL_SECONDS (a
+             * clock each rank reads for itself: ranks see divergence at the
+             * epoch's end, where they agree). */
             bool diverged = false;
             double loss;
-            if (st == NNCL_OK && (st = divergence_poll(&dw, net, seen, &diverged, &loss)) == NNCL_OK && diverged) {
+            if (st == NNCL_OK && !cfg->comm && (st = divergence_poll(&dw, net, seen, &diverged, &loss)) == NNCL_OK && diverged) {
                 result->status = NNCL_RUN_DIVERGED;
                 result->steps = v.t;
                 result->diverged = (nncl_divergence){.step = v.t, .epoch = epoch + 1, .loss = loss, .lr = lr};
@@ -458,7 +470,7 @@ nncl_status nncl_train(nncl_net *net, const nncl_train_config *cfg, nncl_device_
             if (st == NNCL_OK && hooks->on_progress && cfg->progress_every &&
                 (s + 1) % cfg->progress_every == 0 && s + 1 < steps_per_epoch) {
                 double s0, s1;
-                st = nncl_net_acc_read(net, &s0, &s1);
+                st = dp_acc_read(&dp, net, &s0, &s1);
                 if (st == NNCL_OK)
                     hooks->on_progress(hooks->ctx, epoch + 1, s + 1, steps_per_epoch, s0 / (double)seen * loss_unit,
                                        s1 / (double)seen * mae_unit);
@@ -471,7 +483,7 @@ nncl_status nncl_train(nncl_net *net, const nncl_train_config *cfg, nncl_device_
 
         nncl_epoch_metrics m = {.epoch = epoch + 1, .step = v.t, .lr = lr};
         double s0, s1;
-        if ((st = nncl_net_acc_read(net, &s0, &s1)) != NNCL_OK)
+        if ((st = dp_acc_read(&dp, net, &s0, &s1)) != NNCL_OK || (st = dp_sync_kept(&dp, net)) != NNCL_OK)
             break;
         /* Divergence is judged on the loss the network trains on. */
         double trained_loss = s0 / (double)seen;
@@ -526,12 +538,12 @@ nncl_status nncl_train(nncl_net *net, const nncl_train_config *cfg, nncl_device_
          * A run resumed from the checkpoint before repeats the epoch. */
         if (st == NNCL_OK && hooks->on_checkpoint && cfg->checkpoint_every > 0 && !stopped &&
             ((epoch + 1) % cfg->checkpoint_every == 0 || epoch + 1 == cfg->epochs))
-            st = checkpoint(net, cfg, hooks, &v, &sn, result, n, batch, epoch + 1, false, 0, 0);
+            st = checkpoint(net, cfg, hooks, &dp, &v, &sn, result, n, batch, epoch + 1, false, 0, 0);
     }
     /* Training stopped before the last scheduled snapshot (early stopping,
      * Ctrl-C, divergence): one more where it stopped. */
     if (st == NNCL_OK && sn.count > 0 && sn.last != v.t)
-        st = take_snapshot(net, cfg, hooks, &sn, v.t, v.progress, v.last_lr, epoch_seen,
+        st = take_snapshot(net, cfg, hooks, &dp, &sn, v.t, v.progress, v.last_lr, epoch_seen,
                            last_m.epoch ? &last_m : NULL, stepped, v.t0, false);
     if (st == NNCL_OK)
         st = record_snapshot(net, cfg, hooks, &sn);
@@ -548,6 +560,7 @@ nncl_status nncl_train(nncl_net *net, const nncl_train_config *cfg, nncl_device_
     result->samples_per_second = result->seconds > 0 ? (double)result->epochs * (double)n / result->seconds : 0;
     free(v.order);
     free(v.history);
+    dp_free(&dp);
     if (st != NNCL_OK)
         result->status = NNCL_RUN_FAILED;
     return st;
