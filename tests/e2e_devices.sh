@@ -141,4 +141,19 @@ PY
     expect "the OpenCL device measured faster stays the default" test "$(default_of)" = opencl
 fi
 
+# ---- OpenBLAS's kernels: the host row names them, and a wrong choice is said --------------
+# (OpenBLAS takes its kernels from CPUID when it loads, or from
+# OPENBLAS_CORETYPE; on some VMs it has taken an AVX-512 Xeon for a Prescott)
+if "$nncl" --device list --json | python3 -c "import json,sys; sys.exit(0 if 'openblas' in json.load(sys.stdin)[-1]['driver_version'] else 1)"; then
+    if grep -q -E ' avx512f| avx2' /proc/cpuinfo; then
+        OPENBLAS_CORETYPE=Prescott "$nncl" --device list >"$tmp/blas-bad" 2>&1
+        expect "OpenBLAS on Prescott kernels on this CPU: --device list says so and names OPENBLAS_CORETYPE" \
+            grep -q "note: host: OpenBLAS runs its Prescott kernels on this CPU.*OPENBLAS_CORETYPE=" "$tmp/blas-bad"
+        expect "...and the host row's driver names them" grep -q "openblas Prescott" "$tmp/blas-bad"
+        right=$(grep -q ' avx512f' /proc/cpuinfo && echo SkylakeX || echo Haswell)
+        OPENBLAS_CORETYPE=$right "$nncl" --device list >"$tmp/blas-good" 2>&1
+        expect "with OPENBLAS_CORETYPE=$right: no note" sh -c "! grep -q 'note: host: OpenBLAS' '$tmp/blas-good'"
+    fi
+fi
+
 finish

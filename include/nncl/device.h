@@ -81,6 +81,13 @@ void nncl_device_list_free(nncl_device_list *list);
  * 784-128-10 step at batch 128), kept in the cache folder for choosing the
  * default device. Storing needs a cache folder (else it does nothing);
  * known returns 0 for none, or for an entry of another driver or a broken one. */
+/* The host backend's BLAS: OpenBLAS's name for the kernels it chose ("" without
+ * OpenBLAS), and, when they are not this CPU's own kind (OpenBLAS has taken an
+ * AVX-512 machine for a "Prescott"), a note naming OPENBLAS_CORETYPE to set:
+ * true with the note in out. */
+const char *nncl_host_blas_core(void);
+bool nncl_host_blas_note(char *out, size_t len);
+
 nncl_status nncl_device_speed_store(const nncl_device_info *info, double samples_per_second);
 double nncl_device_speed_known(const nncl_device_info *info);
 

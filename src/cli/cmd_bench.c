@@ -194,6 +194,9 @@ static int bench_device(const nncl_device_info *info, bool json, json_t *rows)
         if (peak > 0)
             printf(", FP32 peak %.0f GFLOP/s (estimated from %u cores x %u MHz)", peak, info->compute_units,
                    info->max_clock_mhz);
+        char blas[400];
+        if (info->backend == NNCL_BACKEND_HOST && nncl_host_blas_note(blas, sizeof blas))
+            printf("\n  note: %s", blas);
         if (ti.state != NNCL_TUNING_NONE) {
             if (ti.state == NNCL_TUNING_TUNED)
                 printf("\n  tuned (%s search, %s): %s", ti.mode, ti.when, ti.params);

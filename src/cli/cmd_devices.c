@@ -183,6 +183,9 @@ int cmd_devices(const cli_globals *g, int argc, char **argv)
                "kernel source.\n");
         if (list.opencl_note[0])
             printf("note: %s\n", list.opencl_note);
+        char blas[400];
+        if (nncl_host_blas_note(blas, sizeof blas))
+            printf("note: host: %s.\n", blas);
     }
     nncl_device_list_free(&list);
     return rc;

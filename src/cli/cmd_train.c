@@ -148,6 +148,9 @@ static void print_header(const train_options *o, const nncl_device_info *dev, co
     printf("device     %d: %s (%s%s%s)\n", dev->index, dev->name, nncl_backend_name(dev->backend),
            dev->backend == NNCL_BACKEND_OPENCL ? ", " : "",
            dev->backend == NNCL_BACKEND_OPENCL ? dev->platform : "");
+    char blas[400];
+    if (dev->backend == NNCL_BACKEND_HOST && nncl_host_blas_note(blas, sizeof blas))
+        printf("note       %s\n", blas);
     printf("data       %s: %s train, %s validation, %s test (%s); %zu features", s->src.name,
            count(s->train.rows, a), count(s->val.rows, b), count(s->test.rows, c), s->test_origin, s->train.cols);
     if (s->train.task == NNCL_TASK_CLASSIFY)

@@ -47,8 +47,11 @@ void nncl_host_describe(nncl_device_info *info)
     snprintf(info->vendor, sizeof info->vendor, "nncl");
     snprintf(info->platform, sizeof info->platform, "nncl host backend");
     snprintf(info->platform_version, sizeof info->platform_version, "nncl %s", NNCL_VERSION);
-    snprintf(info->driver_version, sizeof info->driver_version, "%s%s", NNCL_VERSION,
-             NNCL_HAVE_CBLAS ? " +openblas" : "");
+    /* the kernels OpenBLAS chose are part of the driver: a measured speed or
+     * tuning under one set is stale under another */
+    const char *core = nncl_host_blas_core();
+    snprintf(info->driver_version, sizeof info->driver_version, "%s%s%s%s", NNCL_VERSION,
+             NNCL_HAVE_CBLAS ? " +openblas" : "", *core ? " " : "", core);
     long cpus = sysconf(_SC_NPROCESSORS_ONLN);
     long pages = sysconf(_SC_PHYS_PAGES), page = sysconf(_SC_PAGESIZE);
     info->compute_units = cpus > 0 ? (unsigned)cpus : 1;
