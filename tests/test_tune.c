@@ -16,8 +16,9 @@
 #include <unistd.h>
 
 #include "device/opencl_impl.h"
-#include "device/tune_cache.h"
-#include "device/tuner.h"
+#include "ops/gemm_tune_cache.h"
+#include "ops/gemm_tuner.h"
+#include "ops/kernel_params.h"
 #include "util/fnv1a.h"
 #include "test_util.h"
 
@@ -227,15 +228,15 @@ START_TEST(device_uses_entry_or_defaults)
     ck_assert_ok(nncl_tune_cache_store(info, &mine, "quick", NULL));
 
     setenv("NNCL_TUNE", "cached", 1);
-    nncl_cl_tuning_resolve(dev, false);
-    ck_assert(nncl_gemm_params_equal(&nncl_cl_of(dev)->gemm, &mine));
+    nncl_op_params_resolve(dev, false);
+    ck_assert(nncl_gemm_params_equal(nncl_gemm_params_on(dev), &mine));
     nncl_tuning_info ti;
     ck_assert_ok(nncl_tuning_lookup(info, &ti));
     ck_assert_int_eq(ti.state, NNCL_TUNING_TUNED);
 
     setenv("NNCL_TUNE", "off", 1);
-    nncl_cl_tuning_resolve(dev, true);
-    ck_assert(nncl_gemm_params_equal(&nncl_cl_of(dev)->gemm, &defaults));
+    nncl_op_params_resolve(dev, true);
+    ck_assert(nncl_gemm_params_equal(nncl_gemm_params_on(dev), &defaults));
     ck_assert_ok(nncl_tuning_lookup(info, &ti));
     ck_assert_int_eq(ti.state, NNCL_TUNING_OFF);
 
@@ -246,9 +247,9 @@ START_TEST(device_uses_entry_or_defaults)
     notices got = {0};
     nncl_set_notice_handler(catch_notice, &got);
     setenv("NNCL_TUNE", "cached", 1);
-    nncl_cl_tuning_resolve(dev, true);
+    nncl_op_params_resolve(dev, true);
     nncl_set_notice_handler(NULL, NULL);
-    ck_assert(nncl_gemm_params_equal(&nncl_cl_of(dev)->gemm, &defaults));
+    ck_assert(nncl_gemm_params_equal(nncl_gemm_params_on(dev), &defaults));
     ck_assert_int_eq(got.warnings, 1);
     ck_assert_msg(strstr(got.last, path) != NULL && strstr(got.last, "truncated") != NULL, "%s", got.last);
     /* and the ops still run, with the defaults (NNCL_NO_CACHE: no binary

@@ -99,7 +99,7 @@ static void print_table(const nncl_device_list *list)
 {
     static const char *head[COLS] = {"#", "backend", "type", "name", "platform", "version",
                                      "CUs", "MHz", "memory", "max alloc", "local", "OpenCL C",
-                                     "fp64/16", "driver", "tuned", "train/s"};
+                                     "fp64/16", "driver", "train/s", "tuned"};
     static char cell[64][COLS][256];
     int rows = list->count < 64 ? list->count : 64;
     int width[COLS];
@@ -133,11 +133,11 @@ static void print_table(const nncl_device_list *list)
             nncl_clear_error();
             ti.state = NNCL_TUNING_DEFAULT;
         }
-        snprintf(cell[r][14], 256, "%s", nncl_tuning_state_name(ti.state));
         if (d->train_speed > 0)
-            snprintf(cell[r][15], 256, "%.0f", d->train_speed);
+            snprintf(cell[r][14], 256, "%.0f", d->train_speed);
         else
-            snprintf(cell[r][15], 256, "-");
+            snprintf(cell[r][14], 256, "-");
+        snprintf(cell[r][15], 256, "%s", nncl_tuning_state_name(ti.state));
         for (int c = 0; c < COLS; c++) {
             int w = (int)strlen(cell[r][c]);
             if (w > width[c])

@@ -284,7 +284,7 @@ static void cache_store(const char *dir, const char *path, const char *key, cons
 static void build_options(const nncl_device *dev, char *out, size_t len)
 {
     char tuning[768];
-    nncl_cl_tuning_options(&((const nncl_cl_device *)dev->impl)->gemm, tuning, sizeof tuning);
+    nncl_op_params_build_options(dev, tuning, sizeof tuning);
     snprintf(out, len, "-cl-std=CL1.2 %s", tuning);
 }
 
@@ -387,9 +387,9 @@ nncl_status nncl_cl_program_ensure(nncl_device *dev, bool *from_cache)
 
     /* The GEMM's parameters first: the build options depend on them, and
      * without a tuning entry this may run the first-use search. */
-    if (!cl->tuning_resolved) {
-        nncl_cl_tuning_resolve(dev, true);
-        cl->tuning_resolved = true;
+    if (!cl->params_resolved) {
+        nncl_op_params_resolve(dev, true);
+        cl->params_resolved = true;
     }
 
     text src = {0};

@@ -211,10 +211,16 @@ static nncl_status cl_open(nncl_device *dev)
         free(cl);
         return nncl_cl_fail(err, "clCreateCommandQueue", NULL);
     }
-    /* The GEMM's parameters are settled when the program is first built
-     * (nncl_cl_tuning_resolve): a cache entry, a first-use search, or the
+    /* The kernels' parameters are settled when the program is first built
+     * (nncl_op_params_resolve): a cache entry, a first-use search, or the
      * capability table. Until then, the table's. */
-    nncl_gemm_params_for(&dev->info, &cl->gemm);
+    st = nncl_op_params_create(&dev->info, &cl->op_params);
+    if (st != NNCL_OK) {
+        clReleaseCommandQueue(cl->queue);
+        clReleaseContext(cl->context);
+        free(cl);
+        return st;
+    }
     dev->impl = cl;
     return NNCL_OK;
 }
@@ -228,6 +234,7 @@ static void cl_close(nncl_device *dev)
     nncl_cl_program_release(cl);
     clReleaseCommandQueue(cl->queue);
     clReleaseContext(cl->context);
+    nncl_op_params_free(cl->op_params);
     free(cl);
     dev->impl = NULL;
 }

@@ -7,7 +7,7 @@
 #include <CL/cl.h>
 
 #include "device/backend.h"
-#include "ops/gemm_impl.h"
+#include "device/op_params.h"
 
 typedef struct nncl_cl_kernel {
     char name[64];
@@ -23,8 +23,8 @@ typedef struct nncl_cl_device {
     nncl_cl_kernel *kernels;
     int kernel_count;
     char build_options[1024];
-    nncl_gemm_params gemm;      /* the GEMM kernel's shape on this device */
-    bool tuning_resolved;       /* gemm settled (cache, search or table) */
+    nncl_op_params *op_params;  /* the kernels' parameters (src/ops owns them) */
+    bool params_resolved;       /* settled (cache, search or table) */
 } nncl_cl_device;
 
 static inline nncl_cl_device *nncl_cl_of(nncl_device *dev) { return (nncl_cl_device *)dev->impl; }
@@ -39,22 +39,6 @@ nncl_status nncl_cl_fail(cl_int err, const char *call, const char *kernel);
 /* Build the program (or load it from the cache) if not yet done. */
 nncl_status nncl_cl_program_ensure(nncl_device *dev, bool *from_cache);
 void nncl_cl_program_release(nncl_cl_device *cl);
-
-/* The kernel parameters as -D options (the GEMM's from p, the fused ops'
- * constants), appended to the build options; src/device/cl_tuning.c. */
-void nncl_cl_tuning_options(const nncl_gemm_params *p, char *out, size_t len);
-
-/* Settle dev's GEMM parameters: NNCL_TUNE=off: the capability table; else
- * a valid tuning cache entry, or (auto, allow_search) a quick search now,
- * or the table. Never fails: a failed search falls back with a warning. */
-void nncl_cl_tuning_resolve(nncl_device *dev, bool allow_search);
-
-typedef enum nncl_tune_policy {
-    NNCL_TUNE_POLICY_AUTO,      /* NNCL_TUNE unset or "auto" */
-    NNCL_TUNE_POLICY_CACHED,    /* "cached": use an entry, never search */
-    NNCL_TUNE_POLICY_OFF,       /* "off" */
-} nncl_tune_policy;
-nncl_tune_policy nncl_tune_policy_get(void);
 
 /* The named kernel files (names NULL: all), assembled as for a build, with
  * #line directives (malloc'd). */

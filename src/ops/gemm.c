@@ -1,6 +1,6 @@
 /* gemm: C = act(alpha * op(A) * op(B) + beta * C + bias[j]), row-major.
  * Kernels: cl/gemm.cl (four entry points gemm_nn, gemm_nt, gemm_tn, gemm_tt,
- * shaped by per-device -D parameters from src/device/cl_tuning.c).
+ * shaped by per-device -D parameters from src/ops/kernel_params.c).
  *
  * The host twin uses CBLAS (OpenBLAS) when nncl was built with it, since it
  * is the fallback users train on without OpenCL; nncl_gemm_reference is the
@@ -13,6 +13,7 @@
 #include "ops/op_util.h"
 #include "nncl_config.h"
 #include "ops/gemm_impl.h"
+#include "ops/kernel_params.h"
 
 #if NNCL_HAVE_CBLAS
 #include <cblas.h>
@@ -98,7 +99,7 @@ nncl_status nncl_cl_gemm(nncl_device *dev, const nncl_gemm_args *g)
     nncl_status st = nncl_cl_program_ensure(dev, NULL);
     if (st != NNCL_OK)
         return st;
-    const nncl_gemm_params *p = &nncl_cl_of(dev)->gemm;
+    const nncl_gemm_params *p = nncl_gemm_params_on(dev);
     size_t global[2], local[2];
     nncl_gemm_ndrange(p, g->trans_a, g->trans_b, g->m, g->n, global, local);
     bool has_bias = g->bias.buf != NULL;

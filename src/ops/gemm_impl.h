@@ -1,5 +1,5 @@
 /* The GEMM kernel's compile-time parameters and launch geometry, shared by
- * the tuning table (src/device/cl_tuning.c) and the dispatcher (gemm.c). */
+ * the tuning table (src/ops/kernel_params.c) and the dispatcher (gemm.c). */
 #ifndef NNCL_GEMM_IMPL_H
 #define NNCL_GEMM_IMPL_H
 
@@ -52,7 +52,7 @@ static inline void nncl_gemm_ndrange(const nncl_gemm_params *p, bool ta, bool tb
 }
 
 /* The parameters for a device without a tuning entry: the capability
- * table in src/device/cl_tuning.c. */
+ * table in src/ops/kernel_params.c. */
 void nncl_gemm_params_for(const nncl_device_info *info, nncl_gemm_params *p);
 
 /* The parameters as text, "USE_LOCAL=0 VW=16 TM=12 ..." (every field, in

@@ -1,6 +1,6 @@
 /* Compile-time constants that a kernel and its dispatcher must agree on: the
  * dispatchers size their launches and buffers with them, and the tuning table
- * (src/device/cl_tuning.c) passes them to the kernels as -D defines, which
+ * (src/ops/kernel_params.c) passes them to the kernels as -D defines, which
  * the kernels require (#error without them). One definition each, so the two
  * sides can never disagree. */
 #ifndef NNCL_KERNEL_CONSTS_H

@@ -1,7 +1,9 @@
 /* Per-device kernel parameters, passed to the compiler as -D defines. The
  * kernels carry defaults (#ifndef); this file decides what a device gets:
- * a tuning cache entry when there is one (src/device/tune_cache.c; searched
- * by src/device/tuner.c), else the capability table below.
+ * a tuning cache entry when there is one (src/ops/gemm_tune_cache.c;
+ * searched by src/ops/gemm_tuner.c), else the capability table below. The
+ * OpenCL device keeps them as an opaque nncl_op_params (device/op_params.h):
+ * they belong to the ops that use them.
  *
  * The table decides on capabilities, never on vendor names: a device whose
  * local memory is ordinary memory (CPUs: PoCL, Intel's CPU runtime) gets
@@ -18,10 +20,15 @@
 
 #include "device/notice.h"
 #include "device/opencl_impl.h"
-#include "device/tune_cache.h"
-#include "device/tuner.h"
 #include "ops/gemm_impl.h"
+#include "ops/gemm_tune_cache.h"
+#include "ops/gemm_tuner.h"
 #include "ops/kernel_consts.h"
+#include "ops/kernel_params.h"
+
+struct nncl_op_params {
+    nncl_gemm_params gemm;      /* the GEMM kernel's shape on this device */
+};
 
 /* The first row a device satisfies gives its parameters. */
 typedef struct capability_row {
@@ -74,7 +81,30 @@ void nncl_gemm_params_for(const nncl_device_info *info, nncl_gemm_params *p)
     *p = capability_table[n - 1].p; /* the smallest register block runs anywhere */
 }
 
-void nncl_cl_tuning_options(const nncl_gemm_params *p, char *out, size_t len)
+nncl_status nncl_op_params_create(const nncl_device_info *info, nncl_op_params **out)
+{
+    *out = calloc(1, sizeof **out);
+    if (!*out)
+        return nncl_fail(NNCL_E_NOMEM, "out of memory");
+    nncl_gemm_params_for(info, &(*out)->gemm);
+    return NNCL_OK;
+}
+
+void nncl_op_params_free(nncl_op_params *p) { free(p); }
+
+const nncl_gemm_params *nncl_gemm_params_on(const nncl_device *dev)
+{
+    return &((const nncl_cl_device *)dev->impl)->op_params->gemm;
+}
+
+void nncl_gemm_params_set(nncl_device *dev, const nncl_gemm_params *p)
+{
+    nncl_cl_of(dev)->op_params->gemm = *p;
+}
+
+/* The kernel parameters as -D options: the GEMM's, and the constants the
+ * fused ops' kernels and dispatchers share. */
+static void tuning_options(const nncl_gemm_params *p, char *out, size_t len)
 {
     char gemm[384];
     nncl_gemm_params_defines(p, gemm, sizeof gemm);
@@ -95,10 +125,16 @@ nncl_tune_policy nncl_tune_policy_get(void)
     return NNCL_TUNE_POLICY_OFF; /* "off", "0", anything else: the safe choice */
 }
 
-void nncl_cl_tuning_resolve(nncl_device *dev, bool allow_search)
+void nncl_op_params_build_options(const nncl_device *dev, char *out, size_t len)
 {
-    nncl_cl_device *cl = nncl_cl_of(dev);
-    nncl_gemm_params_for(&dev->info, &cl->gemm);
+    tuning_options(nncl_gemm_params_on(dev), out, len);
+}
+
+void nncl_op_params_resolve(nncl_device *dev, bool allow_search)
+{
+    nncl_gemm_params table;
+    nncl_gemm_params_for(&dev->info, &table);
+    nncl_gemm_params_set(dev, &table);
     nncl_tune_policy policy = nncl_tune_policy_get();
     if (policy == NNCL_TUNE_POLICY_OFF)
         return;
@@ -110,7 +146,7 @@ void nncl_cl_tuning_resolve(nncl_device *dev, bool allow_search)
         return;
     }
     if (ti.state == NNCL_TUNING_TUNED) {
-        cl->gemm = cached;
+        nncl_gemm_params_set(dev, &cached);
         return;
     }
     if (ti.state == NNCL_TUNING_CORRUPT)
@@ -126,7 +162,7 @@ void nncl_cl_tuning_resolve(nncl_device *dev, bool allow_search)
         nncl_notice(NNCL_NOTICE_WARNING, "tuning %s failed, using the defaults: %s", dev->info.name,
                     nncl_last_error());
         nncl_clear_error();
-        nncl_gemm_params_for(&dev->info, &cl->gemm);
+        nncl_gemm_params_set(dev, &table);
         return;
     }
     nncl_notice(NNCL_NOTICE_INFO, "tuned %s in %.0f s: %s", dev->info.name, rep.seconds, rep.new_params);

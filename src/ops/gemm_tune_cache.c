@@ -19,7 +19,8 @@
 #include <unistd.h>
 
 #include "device/opencl_impl.h"
-#include "device/tune_cache.h"
+#include "ops/gemm_tune_cache.h"
+#include "ops/kernel_params.h"
 #include "util/atomic_file.h"
 #include "util/fnv1a.h"
 #include "util/cache_dir.h"

@@ -9,8 +9,9 @@
 #include <string.h>
 
 #include "device/opencl_impl.h"
-#include "device/tune_cache.h"
-#include "device/tuner.h"
+#include "ops/gemm_tune_cache.h"
+#include "ops/gemm_tuner.h"
+#include "ops/kernel_params.h"
 #include "ops/op_util.h"
 #include "util/clock.h"
 
@@ -699,10 +700,10 @@ nncl_status nncl_gemm_tune_run(nncl_device *dev, nncl_tune_mode mode, nncl_tune_
     if (st == NNCL_OK)
         nncl_tune_cache_path(&dev->info, rep->cache_path, sizeof rep->cache_path);
     /* Use it from now on: the device's program is rebuilt on next use. */
-    if (!nncl_gemm_params_equal(&cl->gemm, &winner))
+    if (!nncl_gemm_params_equal(nncl_gemm_params_on(dev), &winner))
         nncl_cl_program_release(cl);
-    cl->gemm = winner;
-    cl->tuning_resolved = true;
+    nncl_gemm_params_set(dev, &winner);
+    cl->params_resolved = true;
     return st;
 }
 

@@ -1,4 +1,4 @@
-/* The GEMM tuner (src/device/tuner.c): a table of candidate parameter sets,
+/* The GEMM tuner (src/ops/gemm_tuner.c): a table of candidate parameter sets,
  * filtered by the device's capabilities; each candidate built as its own
  * small program (cl/common.cl + cl/gemm.cl with its -D defines), checked
  * against the host oracle on awkward shapes in all four transpose forms,
