@@ -4,7 +4,9 @@
  * the loaded dataset; --jobs J runs J worker processes that claim trials by
  * creating their directories (mkdir is atomic), so no two run the same one.
  * sweep.json is always derived from the trial directories' summary.json
- * files, so whatever happened to a worker, the record says what exists. */
+ * files, so whatever happened to a worker, the record says what exists.
+ * Under mpirun with 2 or more ranks, rank 0 hands the trials out to the
+ * others instead (sweep_ranks.c). */
 #include <errno.h>
 #include <signal.h>
 #include <stdio.h>
@@ -18,6 +20,7 @@
 
 #include "cli/cli.h"
 #include "cli/sweep_plan.h"
+#include "cli/sweep_run.h"
 #include "cli/train_run.h"
 #include "report/run_record.h"
 #include "util/atomic_file.h"
@@ -92,7 +95,9 @@ static nncl_status remove_trial(const char *sweep_dir, const sweep_trial *t)
 
 /* ---- sweep.json --------------------------------------------------------------------- */
 
-static json_t *trial_json(const sweep_plan *p, size_t i, const char *sweep_dir)
+/* lost: the trial was running on a rank that is gone (or going), so an
+ * unfinished record reads "interrupted" (the next run reruns it). */
+static json_t *trial_json(const sweep_plan *p, size_t i, const char *sweep_dir, bool lost)
 {
     const sweep_trial *t = &p->trials[i];
     json_t *values = json_object();
@@ -102,8 +107,11 @@ static json_t *trial_json(const sweep_plan *p, size_t i, const char *sweep_dir)
         json_object_set_new(values, flag, json_string(t->values[a]));
     }
     json_t *summary = trial_summary(sweep_dir, t);
+    const char *status = trial_status(sweep_dir, t, summary);
+    if (lost && !finished(status))
+        status = "interrupted";
     json_t *o = json_pack("{s:I, s:s, s:o, s:s}", "index", (json_int_t)(i + 1), "dir", t->dir, "values", values,
-                          "status", trial_status(sweep_dir, t, summary));
+                          "status", status);
     static const char *const keep[] = {"best_val_accuracy", "best_val_mae", "test_accuracy", "test_rmse", "test_r2",
                                        "epochs", "seconds", "error"};
     for (size_t k = 0; summary && k < sizeof keep / sizeof keep[0]; k++) {
@@ -115,11 +123,11 @@ static json_t *trial_json(const sweep_plan *p, size_t i, const char *sweep_dir)
     return o;
 }
 
-static nncl_status write_sweep_json(const sweep_plan *p, const char *sweep_dir, int argc, char **argv)
+nncl_status sweep_write_json(const sweep_plan *p, const char *sweep_dir, int argc, char **argv, const bool *lost)
 {
     json_t *cmd = cli_command_json(argc, argv), *trials = json_array(), *counts = json_object();
     for (size_t i = 0; i < p->n_trials; i++) {
-        json_t *t = trial_json(p, i, sweep_dir);
+        json_t *t = trial_json(p, i, sweep_dir, lost && lost[i]);
         const char *s = json_string_value(json_object_get(t, "status"));
         json_object_set_new(counts, s, json_integer(json_integer_value(json_object_get(counts, s)) + 1));
         json_array_append_new(trials, t);
@@ -207,9 +215,14 @@ static void on_signal(int sig)
     *train_stop_flag() = sig;
 }
 
-static void print_trial(const sweep_plan *p, size_t i, const char *sweep_dir, int worker)
+static nncl_status write_sweep_json(const sweep_plan *p, const char *sweep_dir, int argc, char **argv)
 {
-    json_t *t = trial_json(p, i, sweep_dir);
+    return sweep_write_json(p, sweep_dir, argc, argv, NULL);
+}
+
+void sweep_print_trial(const sweep_plan *p, size_t i, const char *sweep_dir, const char *who)
+{
+    json_t *t = trial_json(p, i, sweep_dir, false);
     char label[512], result[160] = "";
     sweep_trial_label(p, i, label, sizeof label);
     json_t *acc = json_object_get(t, "test_accuracy"), *val = json_object_get(t, "best_val_accuracy");
@@ -224,25 +237,72 @@ static void print_trial(const sweep_plan *p, size_t i, const char *sweep_dir, in
                       json_number_value(r2));
     if (json_is_number(json_object_get(t, "seconds")))
         snprintf(result + n, sizeof result - (size_t)n, ", %.1f s", json_number_value(json_object_get(t, "seconds")));
-    char who[32] = "";
-    if (worker >= 0)
-        snprintf(who, sizeof who, " (job %d)", worker + 1);
-    printf("trial %zu/%zu%s  %s: %s%s\n", i + 1, p->n_trials, who, label,
+    printf("trial %zu/%zu%s%s%s  %s: %s%s\n", i + 1, p->n_trials, who ? " (" : "", who ? who : "", who ? ")" : "", label,
            json_string_value(json_object_get(t, "status")), result);
     fflush(stdout);
     json_decref(t);
 }
 
-typedef struct data_cache {
-    nncl_data_source src;
-    bool loaded;
-    char key[4200];
-} data_cache;
+void sweep_data_cache_free(sweep_data_cache *c)
+{
+    nncl_data_source_free(&c->src);
+    c->loaded = false;
+}
 
 /* The data options that decide what is read (not how it is split). */
 static void data_key(const train_options *o, char *out, size_t len)
 {
     snprintf(out, len, "%s|%s|%d", o->data ? o->data : "mnist", o->label ? o->label : "", (int)o->task);
+}
+
+int sweep_run_trial(const sweep_plan *p, const char *sweep_dir, size_t i, nncl_device *dev, sweep_data_cache *cache,
+                    bool *claimed)
+{
+    char dir[4400];
+    *claimed = false;
+    join(dir, sizeof dir, sweep_dir, p->trials[i].dir);
+    if (mkdir(dir, 0755) != 0)
+        return errno == EEXIST ? CLI_OK     /* finished, or claimed by another job */
+                               : cli_fail(nncl_fail(NNCL_E_IO, "%s: cannot create: %s", dir, strerror(errno)));
+    *claimed = true;
+    char **targv;
+    int targc = sweep_trial_argv(p, i, sweep_dir, &targv);
+    train_options o;
+    cli_globals g = {0};
+    if (targc < 0 || train_options_parse(&o, &g, targc, targv) != CLI_OK) {
+        free(targv);
+        rmdir(dir);
+        return CLI_USAGE;
+    }
+    o.quiet = o.silent = true;
+    char key[4200];
+    data_key(&o, key, sizeof key);
+    nncl_status st = NNCL_OK;
+    if (!cache->loaded || strcmp(key, cache->key) != 0) {
+        sweep_data_cache_free(cache);
+        if ((st = load_source(&o, &cache->src)) == NNCL_OK) {
+            cache->loaded = true;
+            snprintf(cache->key, sizeof cache->key, "%s", key);
+        }
+    }
+    splits s;
+    memset(&s, 0, sizeof s);
+    if (st == NNCL_OK)
+        st = load_splits_from(&o, &cache->src, &s);
+    if (st != NNCL_OK) {
+        /* Bad data fails every trial alike: stop, leaving this one to rerun. */
+        int rc = cli_fail(st);
+        splits_free(&s);
+        free(targv);
+        rmdir(dir);
+        return rc;
+    }
+    /* A diverged or failed trial is a result, recorded in its directory:
+     * the sweep goes on, so train_run's exit code is not the sweep's. */
+    (void)train_run(dev, &o, &s, targc, targv);
+    splits_free(&s);
+    free(targv);
+    return CLI_OK;
 }
 
 /* Run every unfinished trial this process can claim. worker < 0: the only
@@ -253,62 +313,23 @@ static int run_trials(const sweep_plan *p, const char *sweep_dir, int worker, in
     int rc = cli_open_device(p->device, &dev);
     if (rc != CLI_OK)
         return rc;
-    data_cache cache = {0};
+    sweep_data_cache cache = {0};
     volatile sig_atomic_t *stop = train_stop_flag();
+    char who[32];
+    snprintf(who, sizeof who, "job %d", worker + 1);
     for (size_t i = 0; i < p->n_trials && rc == CLI_OK && !*stop; i++) {
-        char dir[4400];
-        join(dir, sizeof dir, sweep_dir, p->trials[i].dir);
-        if (mkdir(dir, 0755) != 0) {
-            if (errno == EEXIST)
-                continue;       /* finished, or claimed by another job */
-            rc = cli_fail(nncl_fail(NNCL_E_IO, "%s: cannot create: %s", dir, strerror(errno)));
-            break;
-        }
-        char **targv;
-        int targc = sweep_trial_argv(p, i, sweep_dir, &targv);
-        train_options o;
-        cli_globals g = {0};
-        if (targc < 0 || train_options_parse(&o, &g, targc, targv) != CLI_OK) {
-            free(targv);
-            rc = CLI_USAGE;
-            break;
-        }
-        o.quiet = o.silent = true;
-        char key[4200];
-        data_key(&o, key, sizeof key);
-        nncl_status st = NNCL_OK;
-        if (!cache.loaded || strcmp(key, cache.key) != 0) {
-            nncl_data_source_free(&cache.src);
-            cache.loaded = false;
-            if ((st = load_source(&o, &cache.src)) == NNCL_OK) {
-                cache.loaded = true;
-                snprintf(cache.key, sizeof cache.key, "%s", key);
-            }
-        }
-        splits s;
-        memset(&s, 0, sizeof s);
-        if (st == NNCL_OK)
-            st = load_splits_from(&o, &cache.src, &s);
-        if (st != NNCL_OK) {
-            /* Bad data fails every trial alike: stop, leaving this one to rerun. */
-            rc = cli_fail(st);
-            splits_free(&s);
-            free(targv);
-            rmdir(dir);
-            break;
-        }
-        int trc = train_run(dev, &o, &s, targc, targv);
-        splits_free(&s);
-        free(targv);
-        print_trial(p, i, sweep_dir, worker);
+        bool claimed;
+        rc = sweep_run_trial(p, sweep_dir, i, dev, &cache, &claimed);
+        if (rc != CLI_OK || !claimed)
+            continue;
+        sweep_print_trial(p, i, sweep_dir, worker >= 0 ? who : NULL);
         if (worker < 0) {
             nncl_status w = write_sweep_json(p, sweep_dir, argc, argv);
             if (w != NNCL_OK)
                 rc = cli_fail(w);
         }
-        (void)trc;      /* a diverged or failed trial is a result; the sweep goes on */
     }
-    nncl_data_source_free(&cache.src);
+    sweep_data_cache_free(&cache);
     nncl_device_close(dev);
     return rc == CLI_OK && *stop ? 128 + (int)*stop : rc;
 }
@@ -360,13 +381,125 @@ static int run_jobs(const sweep_plan *p, const char *sweep_dir, int argc, char *
     return st == NNCL_OK ? rc : cli_fail(st);
 }
 
+/* Rank 0's (or the only process's) part: check the plan, make or resume
+ * the sweep directory, run or hand out the trials, say how it went. */
+static int lead_sweep(const sweep_plan *p, const char *out, int size, int argc, char **argv)
+{
+    int rc = CLI_OK;
+    if (size > 1 && p->jobs > 1) {
+        cli_error("--jobs %d under mpirun: every rank trains one trial at a time; start more ranks instead", p->jobs);
+        rc = CLI_USAGE;
+    }
+    /* Every trial's flags are checked before anything runs. */
+    for (size_t i = 0; i < p->n_trials && rc == CLI_OK; i++) {
+        char **targv;
+        int targc = sweep_trial_argv(p, i, out, &targv);
+        train_options o;
+        cli_globals tg = {0};
+        bool parsed = targc >= 0 && train_options_parse(&o, &tg, targc, targv) == CLI_OK;
+        if (parsed && i == 0)
+            train_options_warn(&o, false);      /* once: the flags that do not vary are every trial's */
+        if (!parsed) {
+            char label[512];
+            sweep_trial_label(p, i, label, sizeof label);
+            cli_error("in trial %zu (%s); nothing was run", i + 1, label);
+            rc = CLI_USAGE;
+        }
+        free(targv);
+    }
+    bool exists = false;
+    nncl_status st = rc == CLI_OK ? check_existing(p, out, &exists) : NNCL_OK;
+    if (st == NNCL_OK && rc == CLI_OK && !exists && (st = nncl_mkdir_p(out)) != NNCL_OK)
+        rc = cli_fail(st);
+    else if (st != NNCL_OK)
+        rc = cli_fail(st);
+    /* Resuming: finished trials stay, unfinished ones run again. */
+    size_t done = 0;
+    bool *todo = calloc(p->n_trials ? p->n_trials : 1, sizeof *todo);
+    if (!todo && rc == CLI_OK)
+        rc = cli_fail(nncl_fail(NNCL_E_NOMEM, "out of memory"));
+    for (size_t i = 0; i < p->n_trials && rc == CLI_OK; i++) {
+        json_t *summary = trial_summary(out, &p->trials[i]);
+        const char *status = trial_status(out, &p->trials[i], summary);
+        todo[i] = !finished(status);
+        if (!todo[i])
+            done++;
+        else if (strcmp(status, "pending") != 0 && (st = remove_trial(out, &p->trials[i])) != NNCL_OK)
+            rc = cli_fail(st);
+        json_decref(summary);
+    }
+    if (rc == CLI_OK && (st = write_sweep_json(p, out, argc, argv)) != NNCL_OK)
+        rc = cli_fail(st);
+    if (rc != CLI_OK) {
+        if (size > 1)
+            sweep_ranks_lead(p, out, todo, rc, argc, argv);   /* tells the other ranks to leave */
+        free(todo);
+        return rc;
+    }
+    printf("sweep: %zu trials in %s", p->n_trials, out);
+    if (done)
+        printf(" (%zu finished before, kept)", done);
+    if (p->jobs > 1)
+        printf(", %d at a time", p->jobs);
+    if (size > 1)
+        printf(", handed out to %d ranks", size - 1);
+    printf("\n");
+    fflush(stdout);
+
+    struct sigaction sa = {0}, old_int, old_term;
+    sa.sa_handler = on_signal;
+    sigaction(SIGINT, &sa, &old_int);
+    sigaction(SIGTERM, &sa, &old_term);
+    rc = size > 1 ? sweep_ranks_lead(p, out, todo, CLI_OK, argc, argv)
+         : p->jobs > 1 ? run_jobs(p, out, argc, argv)
+                      : run_trials(p, out, -1, argc, argv);
+    sigaction(SIGINT, &old_int, NULL);
+    sigaction(SIGTERM, &old_term, NULL);
+    free(todo);
+    if (size == 1 && (st = write_sweep_json(p, out, argc, argv)) != NNCL_OK && rc == CLI_OK)
+        rc = cli_fail(st);
+
+    size_t ok = 0, fin = 0;
+    for (size_t i = 0; i < p->n_trials; i++) {
+        json_t *summary = trial_summary(out, &p->trials[i]);
+        const char *status = trial_status(out, &p->trials[i], summary);
+        fin += finished(status);
+        ok += strcmp(status, "ok") == 0;
+        json_decref(summary);
+    }
+    if (rc == 128 + SIGINT || rc == 128 + SIGTERM)
+        printf("sweep interrupted: %zu of %zu trials finished; the same command resumes it\n", fin, p->n_trials);
+    else
+        printf("sweep: %zu of %zu trials finished (%zu ok); compare them: nncl compare %s\n", fin, p->n_trials, ok, out);
+    return rc;
+}
+
+/* Another rank under mpirun: train what rank 0 hands out. */
+static int follow_sweep(const sweep_plan *p, const char *out)
+{
+    struct sigaction sa = {0}, old_int, old_term;
+    sa.sa_handler = on_signal;
+    sigaction(SIGINT, &sa, &old_int);
+    sigaction(SIGTERM, &sa, &old_term);
+    int rc = sweep_ranks_follow(p, out);
+    sigaction(SIGINT, &old_int, NULL);
+    sigaction(SIGTERM, &old_term, NULL);
+    return rc;
+}
+
 int cmd_sweep(const cli_globals *g, int argc, char **argv)
 {
+    int rank = 0, size = 1;
+    int rc = sweep_ranks_start(&rank, &size);
+    if (rc != CLI_OK)
+        return rc;
     sweep_plan p;
-    int rc = sweep_plan_parse(&p, g->device, argc, argv);
+    sweep_ranks_hush(rank != 0);
+    rc = sweep_plan_parse(&p, g->device, argc, argv);
+    sweep_ranks_hush(false);
     if (rc != CLI_OK) {
         sweep_plan_free(&p);
-        return rc < 0 ? CLI_OK : rc;
+        return sweep_ranks_finish(rc < 0 ? CLI_OK : rc);
     }
     char out[4096];
     if (p.out) {
@@ -377,76 +510,10 @@ int cmd_sweep(const cli_globals *g, int argc, char **argv)
         gmtime_r(&now, &tm);
         strftime(out, sizeof out, "sweeps/%Y%m%d-%H%M%SZ", &tm);
     }
-    /* Every trial's flags are checked before anything runs. */
-    for (size_t i = 0; i < p.n_trials && rc == CLI_OK; i++) {
-        char **targv;
-        int targc = sweep_trial_argv(&p, i, out, &targv);
-        train_options o;
-        cli_globals tg = {0};
-        bool parsed = targc >= 0 && train_options_parse(&o, &tg, targc, targv) == CLI_OK;
-        if (parsed && i == 0)
-            train_options_warn(&o, false);      /* once: the flags that do not vary are every trial's */
-        if (!parsed) {
-            char label[512];
-            sweep_trial_label(&p, i, label, sizeof label);
-            cli_error("in trial %zu (%s); nothing was run", i + 1, label);
-            rc = CLI_USAGE;
-        }
-        free(targv);
-    }
-    bool exists = false;
-    nncl_status st = rc == CLI_OK ? check_existing(&p, out, &exists) : NNCL_OK;
-    if (st == NNCL_OK && rc == CLI_OK && !exists && (st = nncl_mkdir_p(out)) != NNCL_OK)
-        rc = cli_fail(st);
-    else if (st != NNCL_OK)
-        rc = cli_fail(st);
-    /* Resuming: finished trials stay, unfinished ones run again. */
-    size_t done = 0;
-    for (size_t i = 0; i < p.n_trials && rc == CLI_OK; i++) {
-        json_t *summary = trial_summary(out, &p.trials[i]);
-        const char *status = trial_status(out, &p.trials[i], summary);
-        if (finished(status))
-            done++;
-        else if (strcmp(status, "pending") != 0 && (st = remove_trial(out, &p.trials[i])) != NNCL_OK)
-            rc = cli_fail(st);
-        json_decref(summary);
-    }
-    if (rc == CLI_OK && (st = write_sweep_json(&p, out, argc, argv)) != NNCL_OK)
-        rc = cli_fail(st);
-    if (rc != CLI_OK) {
-        sweep_plan_free(&p);
-        return rc;
-    }
-    printf("sweep: %zu trials in %s", p.n_trials, out);
-    if (done)
-        printf(" (%zu finished before, kept)", done);
-    if (p.jobs > 1)
-        printf(", %d at a time", p.jobs);
-    printf("\n");
-    fflush(stdout);
-
-    struct sigaction sa = {0}, old_int, old_term;
-    sa.sa_handler = on_signal;
-    sigaction(SIGINT, &sa, &old_int);
-    sigaction(SIGTERM, &sa, &old_term);
-    rc = p.jobs > 1 ? run_jobs(&p, out, argc, argv) : run_trials(&p, out, -1, argc, argv);
-    sigaction(SIGINT, &old_int, NULL);
-    sigaction(SIGTERM, &old_term, NULL);
-    if ((st = write_sweep_json(&p, out, argc, argv)) != NNCL_OK && rc == CLI_OK)
-        rc = cli_fail(st);
-
-    size_t ok = 0, fin = 0;
-    for (size_t i = 0; i < p.n_trials; i++) {
-        json_t *summary = trial_summary(out, &p.trials[i]);
-        const char *status = trial_status(out, &p.trials[i], summary);
-        fin += finished(status);
-        ok += strcmp(status, "ok") == 0;
-        json_decref(summary);
-    }
-    if (rc == 128 + SIGINT || rc == 128 + SIGTERM)
-        printf("sweep interrupted: %zu of %zu trials finished; the same command resumes it\n", fin, p.n_trials);
-    else
-        printf("sweep: %zu of %zu trials finished (%zu ok); compare them: nncl compare %s\n", fin, p.n_trials, ok, out);
+    if (size > 1)
+        rc = sweep_ranks_share_dir(out, sizeof out);    /* rank 0's clock names it */
+    if (rc == CLI_OK)
+        rc = rank == 0 ? lead_sweep(&p, out, size, argc, argv) : follow_sweep(&p, out);
     sweep_plan_free(&p);
-    return rc;
+    return sweep_ranks_finish(rc);
 }

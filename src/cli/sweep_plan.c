@@ -38,6 +38,9 @@ static void usage(FILE *out)
             "                     each gets 1/J of the cores (default 1)\n"
             "  --device DEVICE    the device every trial trains on\n"
             "\n"
+            "Under mpirun -np R, rank 0 keeps sweep.json and hands the trials out to ranks\n"
+            "1..R-1 as they free up (one machine or a shared file system; see README).\n"
+            "\n"
             "See nncl train --help for the train options; nncl compare DIR for the results.\n");
 }
 

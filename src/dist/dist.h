@@ -42,6 +42,18 @@ nncl_status nncl_dist_bcast(float *buf, size_t n);
  * reset (reset: start counting again from 0 after reading). */
 nncl_status nncl_dist_comm_seconds(double *seconds, bool reset);
 
+/* Point-to-point messages of n ints (the sweep's trial hand-out), in a job
+ * of 2 or more ranks (NNCL_E_INVALID otherwise). poll: whether a message
+ * with this tag waits from rank `from` (-1: any rank); if so it is read
+ * into v, *source its sender. recv: wait for one (polling with a 1 ms
+ * sleep, so a rank that waits long leaves its core to the others). */
+nncl_status nncl_dist_send_ints(int to, int tag, const int *v, int n);
+nncl_status nncl_dist_poll_ints(int from, int tag, int *source, int *v, int n, bool *got);
+nncl_status nncl_dist_recv_ints(int from, int tag, int *v, int n);
+
+/* Rank 0's len bytes to every rank, in place (a world of one: unchanged). */
+nncl_status nncl_dist_bcast_text(char *buf, size_t len);
+
 /* End every rank of the job now with exit status code (MPI_Abort): what a
  * rank that failed must do, or its peers would wait in a collective for
  * ever. Returns only when MPI is not active (NNCL_OK: nothing to end). */

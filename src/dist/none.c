@@ -35,6 +35,31 @@ nncl_status nncl_dist_bcast(float *buf, size_t n)
     return NNCL_OK;
 }
 
+nncl_status nncl_dist_send_ints(int to, int tag, const int *v, int n)
+{
+    (void)to, (void)tag, (void)v, (void)n;
+    return nncl_fail(NNCL_E_UNSUPPORTED, "this nncl was built without MPI");
+}
+
+nncl_status nncl_dist_poll_ints(int from, int tag, int *source, int *v, int n, bool *got)
+{
+    (void)from, (void)tag, (void)source, (void)v, (void)n;
+    *got = false;
+    return nncl_fail(NNCL_E_UNSUPPORTED, "this nncl was built without MPI");
+}
+
+nncl_status nncl_dist_recv_ints(int from, int tag, int *v, int n)
+{
+    (void)from, (void)tag, (void)v, (void)n;
+    return nncl_fail(NNCL_E_UNSUPPORTED, "this nncl was built without MPI");
+}
+
+nncl_status nncl_dist_bcast_text(char *buf, size_t len)
+{
+    (void)buf, (void)len;
+    return NNCL_OK;
+}
+
 nncl_status nncl_dist_comm_seconds(double *seconds, bool reset)
 {
     (void)reset;
