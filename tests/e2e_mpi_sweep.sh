@@ -87,16 +87,20 @@ rc=$?
 expect "SIGKILL to rank 1: the job ends, failed (exit $rc)" test "$rc" -ne 0 -a "$rc" -ne 124
 expect "SIGKILL to rank 1: mpirun names the rank that died" grep -qi "rank 1.*signal 9\|signal 9.*rank 1\|rank 1.*killed" "$tmp/kill.out"
 got=$(statuses "$tmp/kill")
-expect "SIGKILL to rank 1: its trial interrupted, nothing left running (trials $got)" python3 - "$tmp/kill" <<'PY'
+expect "SIGKILL to rank 1: one trial left unfinished, the dead rank's (trials $got)" python3 - "$tmp/kill" <<'PY'
 import json, os, sys
 d = sys.argv[1]
 trials = json.load(open(d + '/sweep.json'))['trials']
-assert all(t['status'] in ('ok', 'interrupted', 'pending') for t in trials), trials
+# rank 0 records the dead rank's trial interrupted when it can; mpirun
+# kills the rest of the job within a second, so on a loaded machine rank 0
+# may die first and leave it "running": the rerun resumes both the same way
+assert all(t['status'] in ('ok', 'interrupted', 'pending', 'running') for t in trials), trials
+assert sum(t['status'] in ('interrupted', 'running') for t in trials) == 1, trials
 def run_status(t):  # a pending trial may have no directory yet
     p = os.path.join(d, t.get('dir') or '', 'summary.json')
     return json.load(open(p)).get('status') if t.get('dir') and os.path.exists(p) else None
 dead = [t for t in trials if run_status(t) == 'running']
-assert len(dead) == 1 and dead[0]['status'] == 'interrupted', trials
+assert len(dead) == 1 and dead[0]['status'] in ('interrupted', 'running'), trials
 PY
 $M -np 3 "$nncl" sweep $S --out "$tmp/kill" >"$tmp/kill2.out" 2>&1 || { fail "rerun after SIGKILL"; cat "$tmp/kill2.out"; }
 expect "rerun after SIGKILL: all four trials ok" test "$(statuses "$tmp/kill")" = ok,ok,ok,ok
