@@ -6,6 +6,7 @@
 
 #include "device/opencl_impl.h"
 #include "ops/op_util.h"
+#include "ops/host_split.h"
 
 /* ---- y = f(x): nncl_act_apply; f'(z) from y: nncl_act_derivative (op_util.h) ---- */
 
@@ -55,11 +56,34 @@ nncl_status nncl_check_act_bwd(const nncl_device *dev, const nncl_act_bwd_args *
     return st;
 }
 
+/* ReLU's backward on the host for a convolution's outputs (millions of
+ * floats): half the range per thread (host_split.h), the derivative of
+ * nncl_act_derivative written as selects so the loop vectorises. Below
+ * ACT_SPLIT_MIN floats a thread costs more than it saves. */
+enum { ACT_SPLIT_MIN = 1 << 16 };
+
+static void relu_bwd_part(void *arg, int part)
+{
+    const nncl_act_bwd_args *a = arg;
+    const float *y = nncl_host_f32(a->y), *dy = nncl_host_f32(a->dy);
+    float *dx = nncl_host_f32(a->dx);
+    size_t lo, hi;
+    nncl_host_half(a->n, part, &lo, &hi);
+    for (size_t i = lo; i < hi; i++) {
+        float v = y[i], d = v > 0.0f ? 1.0f : (v <= 0.0f ? 0.0f : v);
+        dx[i] = dy[i] * d;
+    }
+}
+
 nncl_status nncl_host_act_bwd(nncl_device *dev, const nncl_act_bwd_args *a)
 {
     (void)dev;
     const float *y = nncl_host_f32(a->y), *dy = nncl_host_f32(a->dy);
     float *dx = nncl_host_f32(a->dx);
+    if (a->act == NNCL_ACT_RELU && a->n >= ACT_SPLIT_MIN) {
+        nncl_host_split2(relu_bwd_part, (void *)a);
+        return NNCL_OK;
+    }
     for (size_t i = 0; i < a->n; i++)
         dx[i] = dy[i] * nncl_act_derivative(a->act, a->act_param, y[i]);
     return NNCL_OK;

@@ -66,6 +66,18 @@ void nncl_gemm_reference(const nncl_gemm_args *g, const float *A, const float *B
     }
 }
 
+void nncl_host_sgemm(const nncl_gemm_args *g, const float *A, const float *B, float *C)
+{
+#if NNCL_HAVE_CBLAS
+    cblas_sgemm(CblasRowMajor, g->trans_a ? CblasTrans : CblasNoTrans, g->trans_b ? CblasTrans : CblasNoTrans,
+                (int)g->m, (int)g->n, (int)g->k, g->alpha, A, (int)g->lda, B, (int)g->ldb, g->beta, C, (int)g->ldc);
+#else
+    nncl_gemm_args plain = *g;
+    plain.act = NNCL_ACT_IDENTITY;
+    nncl_gemm_reference(&plain, A, B, C, NULL);
+#endif
+}
+
 nncl_status nncl_host_gemm(nncl_device *dev, const nncl_gemm_args *g)
 {
     (void)dev;

@@ -73,4 +73,9 @@ void nncl_gemm_params_defines(const nncl_gemm_params *p, char *out, size_t len);
  * A, B, C, bias pointing at the first element of each view. */
 void nncl_gemm_reference(const nncl_gemm_args *g, const float *A, const float *B, float *C, const float *bias);
 
+/* The host backend's C = alpha op(A) op(B) + beta C on plain pointers (g's
+ * views, bias and act are ignored): OpenBLAS where built with it, else the
+ * oracle. For host ops that work on parts of their buffers (conv2d). */
+void nncl_host_sgemm(const nncl_gemm_args *g, const float *A, const float *B, float *C);
+
 #endif

@@ -9,6 +9,7 @@
 #include "device/opencl_impl.h"
 #include "ops/conv_impl.h"
 #include "ops/op_util.h"
+#include "ops/host_split.h"
 
 static nncl_status check_shape(const nncl_pool2d_shape *s, nncl_pool kind, const char *op)
 {
@@ -61,6 +62,106 @@ nncl_status nncl_check_pool2d_bwd(const nncl_device *dev, const nncl_pool2d_bwd_
 
 /* ---- host twins ---------------------------------------------------------------------- */
 
+/* One 2x2 max window's result, the loops' rule exactly: the first maximum
+ * in row-major order, a NaN winning once met. */
+static inline void max4_exact(const float v[4], const size_t at[4], float *best_out, size_t *arg_out)
+{
+    float best = v[0];
+    size_t arg = at[0];
+    for (int t = 1; t < 4; t++)
+        if (!isnan(best) && (v[t] > best || isnan(v[t]))) {
+            best = v[t];
+            arg = at[t];
+        }
+    *best_out = best;
+    *arg_out = arg;
+}
+
+/* One output row of stride-2 2x2 max pooling without NaNs, and its
+ * argmax: the strict > keeps the first maximum in row-major order. */
+static void max2x2_row_idx(const float *restrict r0, const float *restrict r1, float *restrict yo,
+                           int32_t *restrict io, size_t ow, int32_t first, int32_t w)
+{
+    for (size_t j = 0; j < ow; j++) {
+        float a = r0[2 * j], b = r0[2 * j + 1], c = r1[2 * j], d = r1[2 * j + 1];
+        /* the selects on the offset as masks: with ?: the compiler kept a
+         * branch per window and the loop scalar */
+        float m = a;
+        int32_t t = 0, k;
+        k = -(int32_t)(b > m);
+        t = (t & ~k) | (1 & k);
+        m = b > m ? b : m;
+        k = -(int32_t)(c > m);
+        t = (t & ~k) | (w & k);
+        m = c > m ? c : m;
+        k = -(int32_t)(d > m);
+        t = (t & ~k) | ((w + 1) & k);
+        m = d > m ? d : m;
+        yo[j] = m;
+        io[j] = first + 2 * (int32_t)j + t;
+    }
+}
+
+/* Output rows [r_lo, r_hi) of the n*c*oh rows of a 2x2 max pooling. With
+ * stride 2 a row is done branch-free first (selects the compiler can
+ * vectorise: the strict > keeps the first maximum, as the rule says) while
+ * noting whether any input was a NaN; only such a row is redone with the
+ * exact rule, where a NaN wins. */
+static void max2x2_rows(const nncl_pool2d_shape *s, const float *x, float *y, int32_t *idx, size_t r_lo,
+                        size_t r_hi)
+{
+    size_t S = s->stride, W = s->w;
+    for (size_t r = r_lo; r < r_hi; r++) {
+        size_t p = r / s->oh, i = r % s->oh;
+        const float *plane = x + p * s->h * W;
+        const float *r0 = plane + i * S * W, *r1 = r0 + W;
+        size_t o = r * s->ow, first = i * S * W;
+        float *yo = y + o;
+        int nan = 1;
+        if (S == 2) {
+            /* the NaN test first, on its own (an integer OR the compiler
+             * can vectorise), then the selects */
+            nan = 0;
+            for (size_t j = 0; j < 2 * s->ow; j++)
+                nan |= (r0[j] != r0[j]) | (r1[j] != r1[j]);
+            if (!nan && idx)
+                max2x2_row_idx(r0, r1, yo, idx + o, s->ow, (int32_t)first, (int32_t)W);
+            else if (!nan)
+                for (size_t j = 0; j < s->ow; j++) {
+                    float a = r0[2 * j], b = r0[2 * j + 1], c = r1[2 * j], d = r1[2 * j + 1];
+                    float m = b > a ? b : a;
+                    m = c > m ? c : m;
+                    yo[j] = d > m ? d : m;
+                }
+        }
+        if (!nan)
+            continue;
+        for (size_t j = 0; j < s->ow; j++) {
+            size_t q = j * S;
+            float v[4] = {r0[q], r0[q + 1], r1[q], r1[q + 1]}, best;
+            size_t at[4] = {first + q, first + q + 1, first + W + q, first + W + q + 1}, arg;
+            max4_exact(v, at, &best, &arg);
+            yo[j] = best;
+            if (idx)
+                idx[o + j] = (int32_t)arg;
+        }
+    }
+}
+
+typedef struct pool_job {
+    const nncl_pool2d_fwd_args *fa;
+    const nncl_pool2d_bwd_args *ba;
+} pool_job;
+
+static void max2x2_part(void *arg, int part)
+{
+    const nncl_pool2d_fwd_args *a = ((pool_job *)arg)->fa;
+    size_t lo, hi;
+    nncl_host_half(a->s.n * a->s.c * a->s.oh, part, &lo, &hi);
+    max2x2_rows(&a->s, nncl_host_f32(a->x), nncl_host_f32(a->y), a->idx.buf ? nncl_host_i32(a->idx) : NULL, lo,
+                hi);
+}
+
 nncl_status nncl_host_pool2d_fwd(nncl_device *dev, const nncl_pool2d_fwd_args *a)
 {
     (void)dev;
@@ -70,32 +171,13 @@ nncl_status nncl_host_pool2d_fwd(nncl_device *dev, const nncl_pool2d_fwd_args *a
     int32_t *idx = a->idx.buf ? nncl_host_i32(a->idx) : NULL;
     size_t S = s->stride, win = s->window;
     if (a->kind == NNCL_POOL_MAX && win == 2) {
-        /* The usual 2x2 window, unrolled: the same first maximum in row-major
-         * order, a NaN winning once met. (With the backward's scatter below,
-         * the host's 2x2 pooling at the CNNs' shapes went from 25-48 to 4-16
-         * ms, fwd + bwd, on this noisy machine.) */
-        for (size_t p = 0; p < s->n * s->c; p++) {
-            const float *plane = x + p * s->h * s->w;
-            for (size_t i = 0; i < s->oh; i++) {
-                const float *r0 = plane + i * S * s->w, *r1 = r0 + s->w;
-                size_t o = (p * s->oh + i) * s->ow, first = i * S * s->w;
-                for (size_t j = 0; j < s->ow; j++) {
-                    size_t q = j * S;
-                    float v[4] = {r0[q], r0[q + 1], r1[q], r1[q + 1]};
-                    size_t at[4] = {first + q, first + q + 1, first + s->w + q, first + s->w + q + 1};
-                    float best = v[0];
-                    size_t arg = at[0];
-                    for (int t = 1; t < 4; t++)
-                        if (!isnan(best) && (v[t] > best || isnan(v[t]))) {
-                            best = v[t];
-                            arg = at[t];
-                        }
-                    y[o + j] = best;
-                    if (idx)
-                        idx[o + j] = (int32_t)arg;
-                }
-            }
-        }
+        /* The usual 2x2 window, unrolled, its output rows split over two
+         * threads (host_split.h). (Unrolled, with the backward's scatter
+         * below, the host's 2x2 pooling at the CNNs' shapes went from 25-48
+         * to 4-16 ms, fwd + bwd, on this noisy machine; made branch-free and
+         * split, see tools/BENCHMARKS.md.) */
+        pool_job job = {.fa = a};
+        nncl_host_split2(max2x2_part, &job);
         return NNCL_OK;
     }
     for (size_t p = 0; p < s->n * s->c; p++) {
@@ -130,6 +212,23 @@ nncl_status nncl_host_pool2d_fwd(nncl_device *dev, const nncl_pool2d_fwd_args *a
     return NNCL_OK;
 }
 
+/* Max pooling's backward with disjoint windows, planes [lo, hi) of part:
+ * each plane zeroed, then each window's term put at its maximum. */
+static void scatter_max_part(void *arg, int part)
+{
+    const nncl_pool2d_bwd_args *a = ((pool_job *)arg)->ba;
+    const nncl_pool2d_shape *s = &a->s;
+    const float *dy = nncl_host_f32(a->dy);
+    const int32_t *idx = nncl_host_i32(a->idx);
+    float *dx = nncl_host_f32(a->dx);
+    size_t hw = s->h * s->w, ohw = s->oh * s->ow, lo, hi;
+    nncl_host_half(s->n * s->c, part, &lo, &hi);
+    memset(dx + lo * hw, 0, (hi - lo) * hw * sizeof *dx);
+    for (size_t p = lo; p < hi; p++)
+        for (size_t o = p * ohw; o < (p + 1) * ohw; o++)
+            dx[p * hw + (size_t)idx[o]] = dy[o] + 0.0f; /* + 0.0f: the loops' double sum 0 + -0 is +0 */
+}
+
 nncl_status nncl_host_pool2d_bwd(nncl_device *dev, const nncl_pool2d_bwd_args *a)
 {
     (void)dev;
@@ -143,6 +242,11 @@ nncl_status nncl_host_pool2d_bwd(nncl_device *dev, const nncl_pool2d_bwd_args *a
          * that window's term or 0, and scattering the windows gives the same
          * values without a division per pixel. (+ 0.0f: the loops' double
          * sum 0 + -0 is +0.) */
+        if (idx) { /* max: the planes split over two threads */
+            pool_job job = {.ba = a};
+            nncl_host_split2(scatter_max_part, &job);
+            return NNCL_OK;
+        }
         size_t hw = s->h * s->w;
         memset(dx, 0, s->n * s->c * hw * sizeof *dx);
         for (size_t p = 0; p < s->n * s->c; p++)

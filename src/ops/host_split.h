@@ -1,0 +1,48 @@
+/* nncl_host_split2, nncl_host_for2: the host backend's work on two cores.
+ *
+ * Why: on the host backend OpenBLAS threads its own GEMMs, but the data
+ * movement around them in a convolution (im2col, the reorder, col2im) and
+ * the pooling ran on the main thread alone while OpenBLAS's idle worker
+ * spun; its thin GEMMs (16-64 rows) also scale poorly over two threads.
+ * Two workers, each running whole chunks (im2col, a single-threaded GEMM,
+ * the reorder or col2im), keep both cores busy with everything.
+ *
+ * The work is cut the same way whatever the machine (halves, or fixed
+ * chunks), so the results are the same bits with one core or many; with
+ * one core (or NNCL_HOST_THREADS=1), or when a thread cannot be started,
+ * the parts simply run one after the other on the calling thread. A thread
+ * is started per call: tens of microseconds against milliseconds of work.
+ * Private to the library. */
+#ifndef NNCL_HOST_SPLIT_H
+#define NNCL_HOST_SPLIT_H
+
+#include <stddef.h>
+
+/* Calls fn(arg, 0) and fn(arg, 1), concurrently where the machine has two
+ * or more cores (part 1 on a new thread, part 0 on the caller's), and
+ * returns when both are done. While they run, OpenBLAS is held to one
+ * thread per call (its own pool would otherwise compete with part 1), and
+ * restored afterwards, also when they run one after the other (OpenBLAS's
+ * threaded GEMM rounds differently). Both parts must write disjoint
+ * memory. */
+void nncl_host_split2(void (*fn)(void *arg, int part), void *arg);
+
+/* Calls fn(arg, item, worker) once for every item < items, on two workers
+ * (worker 0 the caller, worker 1 a new thread, as above) that take the next
+ * item as they become free: on a shared machine a worker that the scheduler
+ * holds back leaves its items to the other instead of holding up the op.
+ * Which worker does an item varies run to run, so fn must make its results
+ * depend on the item only (worker picks its scratch). A single item always
+ * runs on worker 0. */
+void nncl_host_for2(size_t items, void (*fn)(void *arg, size_t item, int worker), void *arg);
+
+/* [*lo, *hi): part `part` (0 or 1) of the range [0, n): the first half
+ * rounded up, then the rest. */
+static inline void nncl_host_half(size_t n, int part, size_t *lo, size_t *hi)
+{
+    size_t mid = (n + 1) / 2;
+    *lo = part ? mid : 0;
+    *hi = part ? n : mid;
+}
+
+#endif
