@@ -48,7 +48,7 @@ struct net_layer {
     bool implied;               /* a dropout layer --dropout added (no name in files) */
     int pos;                    /* its place in the config's layer list (-1 when implied) */
     nncl_shape3 in, out;
-    nncl_act act;               /* dense and conv: the network's, identity on the last */
+    nncl_act act;               /* dense and conv: the network's, identity on the last; others identity */
     float act_param;
     size_t w_off, w_len;        /* trained: weight ... */
     size_t b_off, b_len;        /* ... and bias (or batchnorm's gamma, beta) */
@@ -103,7 +103,6 @@ nncl_view nncl_net_params_view(const nncl_net *net, size_t off);
 nncl_view nncl_net_grads_view(const nncl_net *net, size_t off);
 nncl_view nncl_net_aux_view(const nncl_net *net, size_t off);
 nncl_view nncl_net_scratch_view(const nncl_net *net);
-nncl_view nncl_net_ones_view(const nncl_net *net);
 /* The tutorial's quirk for a bias gradient (a no-op unless it is set). */
 nncl_status nncl_net_scalar_bias_quirk(nncl_net *net, size_t b_off, size_t len);
 /* f'(y) applied to dy in place, for a layer with an activation. */

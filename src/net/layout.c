@@ -105,7 +105,9 @@ nncl_status nncl_net_layout(const nncl_net_config *cfg, size_t max_batch, net_la
         l->pos = implied[i] ? -1 : pos++;
         l->ops = nncl_layer_ops_for(specs[i].kind);
         l->in = in;
-        l->act = i + 1 < n ? cfg->act : NNCL_ACT_IDENTITY;
+        /* only dense and conv layers apply the activation, the last one not */
+        bool weighted = specs[i].kind == NNCL_LAYER_DENSE || specs[i].kind == NNCL_LAYER_CONV2D;
+        l->act = weighted && i + 1 < n ? cfg->act : NNCL_ACT_IDENTITY;
         l->act_param = cfg->act_param;
         if (!l->ops)
             return nncl_fail(NNCL_E_INVALID, "layer %d: unknown kind %d", i + 1, (int)specs[i].kind);
@@ -268,13 +270,10 @@ nncl_status nncl_net_config_describe(const nncl_net_config *cfg, char *out, size
         char text[64];
         describe_spec(&l->spec, text, sizeof text);
         size_t params = l->w_len + l->b_len;
+        bool act = l->act != NNCL_ACT_IDENTITY;
         int k = snprintf(out + used, len - used, "  %-2d %-18s [%zu,%zu,%zu] -> [%zu,%zu,%zu]%s%s  %zu params\n",
-                         i + 1, text, l->in.c, l->in.h, l->in.w, l->out.c, l->out.h, l->out.w,
-                         l->act != NNCL_ACT_IDENTITY && (l->w_len > 0 && l->spec.kind != NNCL_LAYER_BATCHNORM)
-                             ? ", " : "",
-                         l->act != NNCL_ACT_IDENTITY && (l->w_len > 0 && l->spec.kind != NNCL_LAYER_BATCHNORM)
-                             ? nncl_act_name(l->act) : "",
-                         params);
+                         i + 1, text, l->in.c, l->in.h, l->in.w, l->out.c, l->out.h, l->out.w, act ? ", " : "",
+                         act ? nncl_act_name(l->act) : "", params);
         if (k < 0 || (size_t)k >= len - used) {
             st = nncl_fail(NNCL_E_INVALID, "the description of the network does not fit %zu bytes", len);
             break;

@@ -205,7 +205,6 @@ nncl_view nncl_net_params_view(const nncl_net *net, size_t off) { return nncl_vi
 nncl_view nncl_net_grads_view(const nncl_net *net, size_t off) { return nncl_view_of(net->grads, off); }
 nncl_view nncl_net_aux_view(const nncl_net *net, size_t off) { return nncl_view_of(net->aux, off); }
 nncl_view nncl_net_scratch_view(const nncl_net *net) { return nncl_view_of(net->conv_scratch, 0); }
-nncl_view nncl_net_ones_view(const nncl_net *net) { return nncl_view_of(net->ones, 0); }
 
 nncl_view nncl_net_layer_x(const nncl_net *net, int i)
 {
