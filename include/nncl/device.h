@@ -77,10 +77,6 @@ typedef struct nncl_device_list {
 nncl_status nncl_device_list_get(nncl_device_list *out);
 void nncl_device_list_free(nncl_device_list *list);
 
-/* The training speed measured on a device (nncl bench: samples/s of a
- * 784-128-10 step at batch 128), kept in the cache folder for choosing the
- * default device. Storing needs a cache folder (else it does nothing);
- * known returns 0 for none, or for an entry of another driver or a broken one. */
 /* The host backend's BLAS: OpenBLAS's name for the kernels it chose ("" without
  * OpenBLAS), and, when they are not this CPU's own kind (OpenBLAS has taken an
  * AVX-512 machine for a "Prescott"), a note naming OPENBLAS_CORETYPE to set:
@@ -88,6 +84,19 @@ void nncl_device_list_free(nncl_device_list *list);
 const char *nncl_host_blas_core(void);
 bool nncl_host_blas_note(char *out, size_t len);
 
+/* At most `threads` (>= 1) CPU threads for this process's devices: the host
+ * backend's (OpenBLAS and its own two-way split) and PoCL's, for a process
+ * that shares the machine with others (a sweep's jobs, MPI ranks), where
+ * every one taking all the cores would leave them fighting. A limit the
+ * user set (NNCL_HOST_THREADS, OPENBLAS_NUM_THREADS, POCL_MAX_PTHREAD_COUNT)
+ * is kept. PoCL reads its limit when OpenCL starts: call this before any
+ * device is listed or opened. */
+nncl_status nncl_cpu_threads_limit(int threads);
+
+/* The training speed measured on a device (nncl bench: samples/s of a
+ * 784-128-10 step at batch 128), kept in the cache folder for choosing the
+ * default device. Storing needs a cache folder (else it does nothing);
+ * known returns 0 for none, or for an entry of another driver or a broken one. */
 nncl_status nncl_device_speed_store(const nncl_device_info *info, double samples_per_second);
 double nncl_device_speed_known(const nncl_device_info *info);
 

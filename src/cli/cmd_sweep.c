@@ -338,18 +338,17 @@ static int run_trials(const sweep_plan *p, const char *sweep_dir, int worker, in
 static int run_jobs(const sweep_plan *p, const char *sweep_dir, int argc, char **argv)
 {
     long cores = sysconf(_SC_NPROCESSORS_ONLN);
-    char threads[32];
-    snprintf(threads, sizeof threads, "%ld", cores / p->jobs > 0 ? cores / p->jobs : 1);
+    int each = cores / p->jobs > 0 ? (int)(cores / p->jobs) : 1;
     fflush(stdout);
     fflush(stderr);
     int started = 0, rc = CLI_OK;
     for (int j = 0; j < p->jobs; j++) {
         pid_t pid = fork();
         if (pid == 0) {
-            /* Before any OpenCL call in this process: PoCL and OpenBLAS read
-             * these when they start. A value the user set is kept. */
-            setenv("POCL_MAX_PTHREAD_COUNT", threads, 0);
-            setenv("OPENBLAS_NUM_THREADS", threads, 0);
+            /* Before any OpenCL call in this process (PoCL reads its limit
+             * when it starts); OpenBLAS, loaded before main, is told at run
+             * time. A limit the user set is kept. */
+            nncl_cpu_threads_limit(each);
             fflush(stdout);
             _exit(run_trials(p, sweep_dir, j, argc, argv));
         }

@@ -23,6 +23,7 @@
 
 #include "cli/cli.h"
 #include "cli/sweep_run.h"
+#include "cli/train_dist.h"
 #include "cli/train_run.h"
 #include "dist/dist.h"
 
@@ -56,7 +57,7 @@ int sweep_ranks_start(int *rank, int *size)
     }
     if (*rank != 0 && !freopen("/dev/null", "w", stdout))
         return cli_fail(nncl_fail(NNCL_E_IO, "rank %d: cannot silence stdout", *rank));
-    return CLI_OK;
+    return dist_share_cores(false);
 }
 
 int sweep_ranks_hush(bool on)

@@ -2,6 +2,9 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
+
+#include "nncl/device.h"
 
 #include "cli/cli.h"
 #include "cli/train_dist.h"
@@ -22,6 +25,22 @@ static nncl_status comm_bcast(void *ctx, float *buf, size_t n)
 }
 
 const train_dist *train_dist_get(void) { return &job; }
+
+int dist_share_cores(bool rank0_trains)
+{
+    int local = 1;
+    bool with0 = true;
+    nncl_status st = nncl_dist_local(&local, &with0);
+    if (st != NNCL_OK)
+        return cli_fail(st);
+    int training = local - (with0 && !rank0_trains ? 1 : 0);
+    long cores = sysconf(_SC_NPROCESSORS_ONLN);
+    if (training < 2 || cores < 2)
+        return CLI_OK;
+    long each = cores / training;
+    st = nncl_cpu_threads_limit(each < 1 ? 1 : (int)each);
+    return st == NNCL_OK ? CLI_OK : cli_fail(st);
+}
 
 int train_dist_start(int argc, char **argv)
 {
@@ -50,6 +69,9 @@ int train_dist_start(int argc, char **argv)
         return CLI_USAGE;
     }
     job.on = want;
+    int rc = dist_share_cores(true);
+    if (rc != CLI_OK)
+        return rc;
     job.comm = (nncl_train_comm){.rank = job.rank, .size = job.size, .sum = comm_sum, .bcast = comm_bcast};
     /* Only rank 0 speaks (Horovod's convention); errors keep stderr. */
     if (job.rank != 0 && !freopen("/dev/null", "w", stdout))

@@ -24,6 +24,13 @@ int train_dist_start(int argc, char **argv);
  * job (MPI_Abort), or its peers would wait in a collective for ever. */
 int train_dist_finish(int rc);
 
+/* Share this machine's cores among the ranks on it that train (all of
+ * them, or all but rank 0 when rank0_trains is false: a sweep's
+ * coordinator): each rank's devices use at most cores / ranks threads
+ * (nncl_cpu_threads_limit; what the user set is kept). Call once MPI runs,
+ * before any device is opened. */
+int dist_share_cores(bool rank0_trains);
+
 /* The job: rank 0 of 1 when not distributed. */
 const train_dist *train_dist_get(void);
 

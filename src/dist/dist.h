@@ -26,13 +26,19 @@ nncl_status nncl_dist_finalize(void);
 /* This process's rank and the number of ranks: 0 and 1 when not active. */
 nncl_status nncl_dist_rank(int *rank, int *size);
 
+/* The ranks on this process's machine (those that share its memory), and
+ * whether rank 0 is one of them: what decides how many cores each rank's
+ * device may use. A world of one: 1 and true. */
+nncl_status nncl_dist_local(int *local_size, bool *with_rank0);
+
 /* Sum buf (n floats) over all ranks, in place, the same result on every
- * rank. The order is fixed: rank 0 gathers every rank's buffer and adds
- * them in rank order in double, rounds once to float, and broadcasts the
- * sums; so the result depends on the values alone, never on which message
- * came first (MPI_Allreduce picks its algorithm, and with it the order of
- * the additions, by message size and process count, and the standard does
- * not promise every rank the same bits). A world of one: buf unchanged. */
+ * rank. The order is fixed: every element is the sum of the ranks' values
+ * added in rank order in double and rounded once to float, so the result
+ * depends on the values alone, never on which message came first
+ * (MPI_Allreduce picks its algorithm, and with it the order of the
+ * additions, by message size and process count, and the standard does not
+ * promise every rank the same bits). The ranks share the additions (a
+ * reduce-scatter, then an all-gather). A world of one: buf unchanged. */
 nncl_status nncl_dist_sum(float *buf, size_t n);
 
 /* Rank 0's n floats to every rank, in place. */

@@ -48,6 +48,25 @@ nncl_status nncl_dist_rank(int *rank, int *size)
     return NNCL_OK;
 }
 
+nncl_status nncl_dist_local(int *local_size, bool *with_rank0)
+{
+    *local_size = 1;
+    *with_rank0 = true;
+    if (!nncl_dist_g.active)
+        return NNCL_OK;
+    MPI_Comm local;
+    if (MPI_Comm_split_type(MPI_COMM_WORLD, MPI_COMM_TYPE_SHARED, 0, MPI_INFO_NULL, &local) != MPI_SUCCESS)
+        return nncl_fail(NNCL_E_DEVICE, "MPI: cannot find the ranks on this machine");
+    int is0 = nncl_dist_g.rank == 0, any0 = 0;
+    int ok = MPI_Comm_size(local, local_size) == MPI_SUCCESS &&
+             MPI_Allreduce(&is0, &any0, 1, MPI_INT, MPI_MAX, local) == MPI_SUCCESS;
+    MPI_Comm_free(&local);
+    if (!ok)
+        return nncl_fail(NNCL_E_DEVICE, "MPI: cannot count the ranks on this machine");
+    *with_rank0 = any0 != 0;
+    return NNCL_OK;
+}
+
 nncl_status nncl_dist_comm_seconds(double *seconds, bool reset)
 {
     *seconds = nncl_dist_g.comm_seconds;

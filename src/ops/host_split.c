@@ -7,8 +7,11 @@
 #include <pthread.h>
 #include <stdatomic.h>
 #include <stdbool.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <unistd.h>
+
+#include "nncl/device.h"
 
 #include "nncl_config.h"
 
@@ -28,15 +31,39 @@ static void *run_part1(void *p)
     return NULL;
 }
 
+/* The cores the split may use: NNCL_HOST_THREADS, else what
+ * nncl_cpu_threads_limit set, else the machine's. */
+static atomic_int limit_threads;
+
 static int cores(void)
 {
     static int n; /* racy but idempotent: every thread computes the same value */
     if (!n) {
         const char *env = getenv("NNCL_HOST_THREADS");
         long c = env && *env ? strtol(env, NULL, 10) : sysconf(_SC_NPROCESSORS_ONLN);
+        int lim = atomic_load(&limit_threads);
+        if (!(env && *env) && lim > 0 && lim < c)
+            c = lim;
         n = c < 1 ? 1 : (int)c;
     }
     return n;
+}
+
+nncl_status nncl_cpu_threads_limit(int threads)
+{
+    if (threads < 1)
+        return nncl_fail(NNCL_E_INVALID, "a limit of %d CPU threads: at least 1 expected", threads);
+    atomic_store(&limit_threads, threads);
+    char text[16];
+    snprintf(text, sizeof text, "%d", threads);
+    setenv("POCL_MAX_PTHREAD_COUNT", text, 0);
+#if NNCL_HAVE_CBLAS
+    /* OpenBLAS read its environment when it loaded, before main: a limit
+     * set there stands; otherwise it took every core, and this lowers it. */
+    if (!getenv("OPENBLAS_NUM_THREADS") && !getenv("OMP_NUM_THREADS") && threads < openblas_get_num_threads())
+        openblas_set_num_threads(threads);
+#endif
+    return NNCL_OK;
 }
 
 void nncl_host_split2(void (*fn)(void *arg, int part), void *arg)
