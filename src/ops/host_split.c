@@ -95,6 +95,18 @@ void nncl_host_split2(void (*fn)(void *arg, int part), void *arg)
 #endif
 }
 
+void nncl_host_single(void (*fn)(void *arg, int part), void *arg)
+{
+#if NNCL_HAVE_CBLAS
+    int blas_threads = openblas_get_num_threads();
+    openblas_set_num_threads(1);
+#endif
+    fn(arg, 0);
+#if NNCL_HAVE_CBLAS
+    openblas_set_num_threads(blas_threads);
+#endif
+}
+
 typedef struct for_job {
     void (*fn)(void *arg, size_t item, int worker);
     void *arg;

@@ -27,6 +27,11 @@
  * memory. */
 void nncl_host_split2(void (*fn)(void *arg, int part), void *arg);
 
+/* Calls fn(arg, 0) alone on the calling thread, OpenBLAS held to one
+ * thread meanwhile as above: for work too small to share, which must not
+ * wake OpenBLAS's pool either. */
+void nncl_host_single(void (*fn)(void *arg, int part), void *arg);
+
 /* Calls fn(arg, item, worker) once for every item < items, on two workers
  * (worker 0 the caller, worker 1 a new thread, as above) that take the next
  * item as they become free: on a shared machine a worker that the scheduler
