@@ -210,10 +210,13 @@ static nncl_status conv2d_bwd_with(const conv_pieces *p, nncl_device *dev, const
  *             (b, k)); dW (+)= Gc col^T; col = W^T Gc; dx chunk = col2im(col)
  *   db        summed from dy in double, 8 lanes per filter in a fixed order.
  * The chunks run on two threads, each taking the next when free (below).
- * im2col copies whole rows (memcpy of the in-image span, zeros around it)
- * rather than testing the padding per element, and col2im adds whole rows of
- * a tap into an image plane kept in L1, tap by tap: the same sums as
- * nncl_host_col2im, in another order (within float rounding of it).
+ * With stride 1 (im2col_padded, col2im_padded) each input plane is first
+ * copied into a zero-bordered plane, so every tap's row is a plain copy, or
+ * a plain add, with no padding logic; otherwise im2col copies whole rows
+ * (the in-image span, zeros around it) rather than testing the padding per
+ * element. col2im adds whole rows of a tap into an image plane kept in L1,
+ * tap by tap: the same sums as nncl_host_col2im, in another order (within
+ * float rounding of it).
  * With the products in OpenBLAS, these passes took most of the time before
  * (the per-element im2col and col2im, and the swap over the whole batch). */
 
@@ -260,6 +263,80 @@ static void im2col_rows(const nncl_conv2d_shape *s, const float *x, size_t count
                     }
                 }
             }
+}
+
+/* Stride 1, through a zero-bordered copy of each input plane (at most
+ * PADDED_MAX floats, on the stack): every tap's output row is then a plain
+ * copy of ow floats from it, with no padding tests and no zero fills (those
+ * short memsets and spans were most of im2col's time). The copied values
+ * are the same, so the results are bit for bit those of im2col_rows. */
+enum { PADDED_MAX = 8192 };
+
+/* GCC turns the row copies below back into memcpy calls (loop distribution),
+ * one call per 7-28 floats; inline loops are faster at these lengths. */
+#if defined(__GNUC__) && !defined(__clang__)
+#define INLINE_COPIES __attribute__((optimize("no-tree-loop-distribute-patterns")))
+#else
+#define INLINE_COPIES
+#endif
+
+static bool padded_fits(const nncl_conv2d_shape *s)
+{
+    return s->stride_h == 1 && s->stride_w == 1 && (s->h + 2 * s->pad_h) * (s->w + 2 * s->pad_w) <= PADDED_MAX &&
+           s->oh + s->kh - 1 <= s->h + 2 * s->pad_h && s->ow + s->kw - 1 <= s->w + 2 * s->pad_w;
+}
+
+INLINE_COPIES static void im2col_padded(const nncl_conv2d_shape *s, const float *x, size_t count, float *col)
+{
+    float pad[PADDED_MAX];
+    size_t P = s->oh * s->ow, Rc = count * P, hw = s->h * s->w, W2 = s->w + 2 * s->pad_w;
+    size_t H2 = s->h + 2 * s->pad_h;
+    for (size_t i = 0; i < H2 * W2; i++)
+        pad[i] = 0.0f;
+    for (size_t c = 0; c < s->c; c++)
+        for (size_t b = 0; b < count; b++) {
+            const float *plane = x + (b * s->c + c) * hw;
+            for (size_t y = 0; y < s->h; y++)
+                for (size_t z = 0; z < s->w; z++)
+                    pad[(y + s->pad_h) * W2 + z + s->pad_w] = plane[y * s->w + z];
+            for (size_t ka = 0; ka < s->kh; ka++)
+                for (size_t ke = 0; ke < s->kw; ke++) {
+                    float *out = col + ((c * s->kh + ka) * s->kw + ke) * Rc + b * P;
+                    const float *src = pad + ka * W2 + ke;
+                    for (size_t i = 0; i < s->oh; i++)
+                        for (size_t j = 0; j < s->ow; j++)
+                            out[i * s->ow + j] = src[i * W2 + j];
+                }
+        }
+}
+
+/* The same for col2im: each tap's rows are added, whole, into a
+ * zero-bordered plane, tap by tap in the order col2im_rows adds them (so
+ * every element gets the same additions in the same order: the same bits),
+ * and the plane's inside is copied out; the border gathers what falls
+ * outside the image and is dropped. */
+INLINE_COPIES static void col2im_padded(const nncl_conv2d_shape *s, const float *col, size_t count, float *dx)
+{
+    float pad[PADDED_MAX];
+    size_t P = s->oh * s->ow, Rc = count * P, hw = s->h * s->w, W2 = s->w + 2 * s->pad_w;
+    size_t H2 = s->h + 2 * s->pad_h;
+    for (size_t b = 0; b < count; b++)
+        for (size_t c = 0; c < s->c; c++) {
+            for (size_t i = 0; i < H2 * W2; i++)
+                pad[i] = 0.0f;
+            for (size_t ka = 0; ka < s->kh; ka++)
+                for (size_t ke = 0; ke < s->kw; ke++) {
+                    const float *in = col + ((c * s->kh + ka) * s->kw + ke) * Rc + b * P;
+                    float *dst = pad + ka * W2 + ke;
+                    for (size_t i = 0; i < s->oh; i++)
+                        for (size_t j = 0; j < s->ow; j++)
+                            dst[i * W2 + j] += in[i * s->ow + j];
+                }
+            float *plane = dx + (b * s->c + c) * hw;
+            for (size_t y = 0; y < s->h; y++)
+                for (size_t z = 0; z < s->w; z++)
+                    plane[y * s->w + z] = pad[(y + s->pad_h) * W2 + z + s->pad_w];
+        }
 }
 
 /* dx[b, c] = sum over the taps of col's rows, for images [0, count): each
@@ -336,7 +413,10 @@ static void host_conv_fwd_chunk(void *arg, size_t item, int worker)
     float *y = nncl_host_f32(a->y);
     float *col = nncl_host_f32(a->scratch) + (size_t)worker * Q * chunk * P;
     float *Y = nncl_host_f32(a->scratch) + Q * R + (size_t)worker * s->k * chunk * P;
-    im2col_rows(s, x + n0 * img, count, col);
+    if (padded_fits(s))
+        im2col_padded(s, x + n0 * img, count, col);
+    else
+        im2col_rows(s, x + n0 * img, count, col);
     nncl_gemm_args g = {.trans_a = false, .trans_b = false, .m = s->k, .n = Rc, .k = Q, .alpha = 1.0f,
                         .beta = 0.0f, .lda = Q, .ldb = Rc, .ldc = Rc};
     nncl_host_sgemm(&g, w, col, Y);
@@ -405,7 +485,10 @@ static void host_conv_bwd_chunk(void *arg, size_t item, int worker)
     for (size_t b = 0; b < count; b++)
         for (size_t k = 0; k < s->k; k++)
             memcpy(G + k * Rc + b * P, dy + ((n0 + b) * s->k + k) * P, P * sizeof *G);
-    im2col_rows(s, x + n0 * img, count, col);
+    if (padded_fits(s))
+        im2col_padded(s, x + n0 * img, count, col);
+    else
+        im2col_rows(s, x + n0 * img, count, col);
     /* the chunk's dW = Gc col^T */
     nncl_gemm_args gw = {.trans_a = false, .trans_b = true, .m = s->k, .n = Q, .k = Rc, .alpha = 1.0f,
                          .beta = 0.0f, .lda = Rc, .ldb = Rc, .ldc = Q};
@@ -416,7 +499,10 @@ static void host_conv_bwd_chunk(void *arg, size_t item, int worker)
     nncl_gemm_args gx = {.trans_a = true, .trans_b = false, .m = Q, .n = Rc, .k = s->k, .alpha = 1.0f,
                          .beta = 0.0f, .lda = Q, .ldb = Rc, .ldc = Rc};
     nncl_host_sgemm(&gx, w, G, col);
-    col2im_rows(s, col, count, nncl_host_f32(a->dx) + n0 * img);
+    if (padded_fits(s))
+        col2im_padded(s, col, count, nncl_host_f32(a->dx) + n0 * img);
+    else
+        col2im_rows(s, col, count, nncl_host_f32(a->dx) + n0 * img);
 }
 
 nncl_status nncl_host_conv2d_bwd(nncl_device *dev, const nncl_conv2d_bwd_args *a)
