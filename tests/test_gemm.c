@@ -157,6 +157,33 @@ START_TEST(gemm_matches_reference_on_training_shapes)
 }
 END_TEST
 
+/* The host backend cuts a product of m*n*k >= 2^21 into two halves of C
+ * (rows when m >= n, else columns), one per core (src/ops/gemm.c): every
+ * transpose pair, both cuts, a single row or column, padded leading
+ * dimensions, an offset, alpha, beta, bias and ReLU, against the oracle.
+ * Host only: it is the host's cut under test, and these sizes would take
+ * minutes on a simulated device. */
+START_TEST(gemm_host_halves)
+{
+    static const size_t sizes[][3] = {{3, 5000, 160}, {1500, 7, 250}, {1, 4000, 600}, {2200, 1, 1000}};
+    nncl_device_list *list = test_devices();
+    uint64_t seed = 900;
+    for (int d = 0; d < list->count; d++) {
+        if (list->items[d].backend != NNCL_BACKEND_HOST)
+            continue;
+        nncl_device *dev = test_open(d);
+        for (size_t s = 0; s < sizeof sizes / sizeof sizes[0]; s++)
+            for (int t = 0; t < 4; t++) {
+                ck_assert(sizes[s][0] * sizes[s][1] * sizes[s][2] >= (1u << 21));
+                gemm_case c = {sizes[s][0], sizes[s][1], sizes[s][2], t & 1, (t >> 1) & 1, 3, 5,
+                               -0.75f, 0.5f, true, NNCL_ACT_RELU};
+                run_case(dev, &c, seed++, list->items[d].name);
+            }
+        nncl_device_close(dev);
+    }
+}
+END_TEST
+
 /* alpha, beta, bias and every activation in the epilogue. */
 START_TEST(gemm_epilogue)
 {
@@ -490,6 +517,7 @@ int main(void)
     tcase_add_test(t, reference_by_hand);
     tcase_add_test(t, gemm_matches_reference_on_awkward_shapes);
     tcase_add_test(t, gemm_matches_reference_on_training_shapes);
+    tcase_add_test(t, gemm_host_halves);
     tcase_add_test(t, gemm_epilogue);
     tcase_add_test(t, gemm_propagates_nan_and_inf);
     tcase_add_test(t, gemm_refuses_out_of_bounds);

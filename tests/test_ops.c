@@ -1112,6 +1112,71 @@ START_TEST(host_mse_colsum_argmax_by_hand)
 }
 END_TEST
 
+/* The host's optimiser step is vectorised and, from 65,536 parameters,
+ * cut in two halves on two cores (src/ops/optim.c): bit for bit the plain
+ * per-element formulas below, for every kind and variant, at a size past
+ * the cut and odd (so the halves differ in length and the vector loops
+ * have tails), three steps with the state carried. */
+START_TEST(host_optimiser_halves_bit_exact)
+{
+    nncl_device *h = test_host_device();
+    const size_t n = 70001;
+    for (int kind = NNCL_OPTIM_SGD; kind <= NNCL_OPTIM_ADAMW; kind++)
+        for (int variant = 0; variant < 2; variant++) {
+            uint64_t s = 77 + (uint64_t)kind * 2 + (uint64_t)variant;
+            float *w = test_random(&s, n, -1, 1), *g = test_random(&s, n, -1, 1);
+            float *m = test_random(&s, n, -0.1f, 0.1f), *v = test_random(&s, n, 0, 0.01f);
+            nncl_buffer *wb = hbuf(h, w, n), *gb = hbuf(h, g, n), *mb = hbuf(h, m, n), *vb = hbuf(h, v, n);
+            float lr = 0.01f, wd = variant ? 0.05f : 0.0f, mu = 0.9f, b1 = 0.9f, b2 = 0.999f, eps = 1e-8f;
+            for (unsigned long t = 1; t <= 3; t++) {
+                nncl_optim_step_args a = {.kind = (nncl_optim)kind, .w = nncl_view_of(wb, 0),
+                                          .grad = nncl_view_of(gb, 0), .m = nncl_view_of(mb, 0),
+                                          .v = nncl_view_of(vb, 0), .n = n, .lr = lr, .weight_decay = wd,
+                                          .momentum = mu, .nesterov = variant, .beta1 = b1, .beta2 = b2,
+                                          .eps = eps, .step = t};
+                ck_assert_ok(nncl_optim_step(h, &a));
+                float bc1 = (float)(1.0 - pow((double)b1, (double)t)), bc2 = (float)(1.0 - pow((double)b2, (double)t));
+                float keep = (float)(1.0 - (double)lr * (double)wd);
+                for (size_t i = 0; i < n; i++) {
+                    float wi = w[i], gi = g[i];
+                    if (kind == NNCL_OPTIM_ADAMW)
+                        wi = wi * keep;
+                    else
+                        gi = gi + wd * wi;
+                    if (kind == NNCL_OPTIM_SGD) {
+                        wi = wi - lr * gi;
+                    } else if (kind == NNCL_OPTIM_MOMENTUM) {
+                        float mi = mu * m[i] + gi;
+                        m[i] = mi;
+                        wi = wi - lr * (variant ? gi + mu * mi : mi);
+                    } else {
+                        float mi = b1 * m[i] + (1.0f - b1) * gi, vi = b2 * v[i] + (1.0f - b2) * gi * gi;
+                        m[i] = mi;
+                        v[i] = vi;
+                        wi = wi - lr * (mi / bc1) / (sqrtf(vi / bc2) + eps);
+                    }
+                    w[i] = wi;
+                }
+            }
+            float *got = malloc(n * sizeof *got);
+            hread(wb, got, n);
+            for (size_t i = 0; i < n; i++)
+                if (memcmp(&got[i], &w[i], sizeof *got) != 0)
+                    ck_abort_msg("%s%s, n %zu: w[%zu] = %.9g, the plain loop gives %.9g", optim_names[kind],
+                                 variant ? " (decay, nesterov)" : "", n, i, (double)got[i], (double)w[i]);
+            free(got);
+            nncl_buffer *all[] = {wb, gb, mb, vb};
+            for (int i = 0; i < 4; i++)
+                nncl_buffer_free(all[i]);
+            free(w);
+            free(g);
+            free(m);
+            free(v);
+        }
+    nncl_device_close(h);
+}
+END_TEST
+
 START_TEST(host_optimisers_by_hand)
 {
     nncl_device *h = test_host_device();
@@ -1226,6 +1291,7 @@ static const named_test tests[] = {
     T(host_softmax_xent_by_hand, 0),
     T(host_mse_colsum_argmax_by_hand, 0),
     T(host_optimisers_by_hand, 0),
+    T(host_optimiser_halves_bit_exact, 0),
     T(philox_known_answers, 0),
     T(act_fwd_matches_host, 1),
     T(act_bwd_matches_host, 1),

@@ -85,12 +85,13 @@ const char *nncl_host_blas_core(void);
 bool nncl_host_blas_note(char *out, size_t len);
 
 /* At most `threads` (>= 1) CPU threads for this process's devices: the host
- * backend's (OpenBLAS and its own two-way split) and PoCL's, for a process
+ * backend's (its own two-way split; it runs OpenBLAS single-threaded, set
+ * for the whole process on its first product) and PoCL's, for a process
  * that shares the machine with others (a sweep's jobs, MPI ranks), where
  * every one taking all the cores would leave them fighting. A limit the
- * user set (NNCL_HOST_THREADS, OPENBLAS_NUM_THREADS, POCL_MAX_PTHREAD_COUNT)
- * is kept. PoCL reads its limit when OpenCL starts: call this before any
- * device is listed or opened. */
+ * user set (NNCL_HOST_THREADS, POCL_MAX_PTHREAD_COUNT) is kept. PoCL reads
+ * its limit when OpenCL starts: call this before any device is listed or
+ * opened. */
 nncl_status nncl_cpu_threads_limit(int threads);
 
 /* The training speed measured on a device (nncl bench: samples/s of a

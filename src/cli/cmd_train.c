@@ -453,7 +453,7 @@ int cmd_train(const cli_globals *g, int argc, char **argv)
 {
     int rc = train_dist_start(argc, argv);
     if (rc != CLI_OK)
-        return rc;
+        return train_dist_finish(rc); /* ends the job if it had started */
     return train_dist_finish(train_command(g, argc, argv));
 }
 

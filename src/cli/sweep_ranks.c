@@ -55,9 +55,13 @@ int sweep_ranks_start(int *rank, int *size)
         *rank = 0;
         return nncl_dist_finalize() == NNCL_OK ? CLI_OK : cli_fail(NNCL_E_DEVICE);
     }
+    /* A collective: every rank, before anything that can fail on one alone. */
+    int rc = dist_share_cores(false);
+    if (rc != CLI_OK)
+        return rc;
     if (*rank != 0 && !freopen("/dev/null", "w", stdout))
         return cli_fail(nncl_fail(NNCL_E_IO, "rank %d: cannot silence stdout", *rank));
-    return dist_share_cores(false);
+    return CLI_OK;
 }
 
 int sweep_ranks_hush(bool on)

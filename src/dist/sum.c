@@ -60,8 +60,8 @@ static void add_in_rank_order(float *own, const float *copies, int m, int size)
     for (int i0 = 0; i0 < m; i0 += LANES) {
         int e = m - i0 < LANES ? m - i0 : LANES;
         for (int i = 0; i < e; i++)
-            acc[i] = (double)copies[i0 + i];
-        for (int r = 1; r < size; r++) {
+            acc[i] = 0.0; /* then + rank 0's: -0.0 everywhere sums to +0.0, as it always did */
+        for (int r = 0; r < size; r++) {
             const float *x = copies + (size_t)r * (size_t)m + (size_t)i0;
             for (int i = 0; i < e; i++)
                 acc[i] += (double)x[i];

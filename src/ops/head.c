@@ -73,7 +73,7 @@ void nncl_host_head_row(const float *x, size_t in, size_t classes, const float *
                         float grad_scale, nncl_act act, float act_param, double *dz, float *g, double *loss,
                         double *correct)
 {
-    double z[NNCL_HEAD_MAX];
+    double z[NNCL_HEAD_MAX] = {0}; /* classes >= 1 (checked); zeroed for the compiler */
     for (size_t c = 0; c < classes; c++) {
         double s = b[c];
         for (size_t j = 0; j < in; j++)
@@ -122,14 +122,14 @@ static void host_head_part(void *arg, int part)
     const float *x = nncl_host_f32(a->a), *W = nncl_host_f32(a->w), *b = nncl_host_f32(a->b);
     const int32_t *labels = nncl_host_i32(a->labels);
     float *da = a->da.buf ? nncl_host_f32(a->da) : NULL;
-    double *dw = h->dw[part], *db = h->db[part], *da_sum = h->da_sum[part];
+    double *dw = h->dw[part], *db = h->db[part], *da_sum = h->da_sum[part], loss = 0, correct = 0;
     size_t lo, hi;
     nncl_host_half(a->rows, part, &lo, &hi);
     for (size_t r = lo; r < hi; r++) {
         const float *xr = x + r * I;
         double dz[NNCL_HEAD_MAX];
         nncl_host_head_row(xr, I, C, W, b, labels[r], a->grad_scale, a->act, a->act_param, dz,
-                           da ? da + r * I : NULL, &h->loss[part], &h->correct[part]);
+                           da ? da + r * I : NULL, &loss, &correct);
         for (size_t c = 0; c < C; c++) {
             db[c] += dz[c];
             for (size_t j = 0; j < I; j++)
@@ -138,6 +138,10 @@ static void host_head_part(void *arg, int part)
         for (size_t j = 0; da && j < I; j++)
             da_sum[j] += da[r * I + j];
     }
+    /* Stored once: the two halves' running sums in one cache line would
+     * have the cores fighting over it every row. */
+    h->loss[part] = loss;
+    h->correct[part] = correct;
 }
 
 /* The rows in two halves, one per core (the tutorial's 41,000-row batch

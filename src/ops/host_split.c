@@ -31,22 +31,22 @@ static void *run_part1(void *p)
     return NULL;
 }
 
-/* The cores the split may use: NNCL_HOST_THREADS, else what
- * nncl_cpu_threads_limit set, else the machine's. */
+/* The cores the split may use: NNCL_HOST_THREADS, else the machine's,
+ * lowered by nncl_cpu_threads_limit whenever it is called. */
 static atomic_int limit_threads;
 
 static int cores(void)
 {
     static int n; /* racy but idempotent: every thread computes the same value */
+    static bool from_env;
     if (!n) {
         const char *env = getenv("NNCL_HOST_THREADS");
-        long c = env && *env ? strtol(env, NULL, 10) : sysconf(_SC_NPROCESSORS_ONLN);
-        int lim = atomic_load(&limit_threads);
-        if (!(env && *env) && lim > 0 && lim < c)
-            c = lim;
-        n = c < 1 ? 1 : (int)c;
+        from_env = env && *env;
+        long c = from_env ? strtol(env, NULL, 10) : sysconf(_SC_NPROCESSORS_ONLN);
+        n = c < 1 ? 1 : c > 1024 ? 1024 : (int)c;
     }
-    return n;
+    int lim = atomic_load(&limit_threads);
+    return !from_env && lim > 0 && lim < n ? lim : n;
 }
 
 nncl_status nncl_cpu_threads_limit(int threads)
@@ -57,26 +57,30 @@ nncl_status nncl_cpu_threads_limit(int threads)
     char text[16];
     snprintf(text, sizeof text, "%d", threads);
     setenv("POCL_MAX_PTHREAD_COUNT", text, 0);
-#if NNCL_HAVE_CBLAS
-    /* OpenBLAS read its environment when it loaded, before main: a limit
-     * set there stands; otherwise it took every core, and this lowers it. */
-    if (!getenv("OPENBLAS_NUM_THREADS") && !getenv("OMP_NUM_THREADS") && threads < openblas_get_num_threads())
-        openblas_set_num_threads(threads);
-#endif
     return NNCL_OK;
+}
+
+/* OpenBLAS runs single-threaded for the whole process, set once on the
+ * host backend's first product and never restored: nncl cuts its own work
+ * in two (below), and OpenBLAS's pool would only spin against it (after a
+ * threaded call its idle workers wait busily on the cores nncl's workers
+ * need) and round differently (the bits must not depend on the number of
+ * cores). Once, not around each call: a save and restore per call races
+ * between two threads using host devices at the same time. With one thread
+ * OpenBLAS runs a GEMM on the calling thread and never enters its thread
+ * server, so two parts' calls do not share it. */
+static pthread_once_t blas_once = PTHREAD_ONCE_INIT;
+
+static void blas_single_threaded(void)
+{
+#if NNCL_HAVE_CBLAS
+    openblas_set_num_threads(1);
+#endif
 }
 
 void nncl_host_split2(void (*fn)(void *arg, int part), void *arg)
 {
-#if NNCL_HAVE_CBLAS
-    /* With one thread OpenBLAS runs a GEMM on the calling thread and never
-     * enters its thread server, so the two parts' calls do not share it
-     * (its buffer allocation is locked in the pthread build). Set also when
-     * the parts run one after the other: OpenBLAS's threaded GEMM can round
-     * differently, and the bits must not depend on the number of cores. */
-    int blas_threads = openblas_get_num_threads();
-    openblas_set_num_threads(1);
-#endif
+    pthread_once(&blas_once, blas_single_threaded);
     if (cores() < 2) {
         fn(arg, 0);
         fn(arg, 1);
@@ -90,21 +94,12 @@ void nncl_host_split2(void (*fn)(void *arg, int part), void *arg)
         else
             fn(arg, 1);
     }
-#if NNCL_HAVE_CBLAS
-    openblas_set_num_threads(blas_threads);
-#endif
 }
 
 void nncl_host_single(void (*fn)(void *arg, int part), void *arg)
 {
-#if NNCL_HAVE_CBLAS
-    int blas_threads = openblas_get_num_threads();
-    openblas_set_num_threads(1);
-#endif
+    pthread_once(&blas_once, blas_single_threaded);
     fn(arg, 0);
-#if NNCL_HAVE_CBLAS
-    openblas_set_num_threads(blas_threads);
-#endif
 }
 
 typedef struct for_job {

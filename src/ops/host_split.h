@@ -20,16 +20,13 @@
 
 /* Calls fn(arg, 0) and fn(arg, 1), concurrently where the machine has two
  * or more cores (part 1 on a new thread, part 0 on the caller's), and
- * returns when both are done. While they run, OpenBLAS is held to one
- * thread per call (its own pool would otherwise compete with part 1), and
- * restored afterwards, also when they run one after the other (OpenBLAS's
- * threaded GEMM rounds differently). Both parts must write disjoint
- * memory. */
+ * returns when both are done. OpenBLAS is set to one thread for the process
+ * on first use (host_split.c says why) and stays so. Both parts must write
+ * disjoint memory. */
 void nncl_host_split2(void (*fn)(void *arg, int part), void *arg);
 
-/* Calls fn(arg, 0) alone on the calling thread, OpenBLAS held to one
- * thread meanwhile as above: for work too small to share, which must not
- * wake OpenBLAS's pool either. */
+/* Calls fn(arg, 0) alone on the calling thread (OpenBLAS single-threaded
+ * as above): for work too small to share. */
 void nncl_host_single(void (*fn)(void *arg, int part), void *arg);
 
 /* Calls fn(arg, item, worker) once for every item < items, on two workers
