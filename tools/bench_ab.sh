@@ -9,8 +9,8 @@ a=$1 b=$2 rounds=$3
 shift 3
 tmp=$(mktemp -d)
 trap 'rm -rf "$tmp"' EXIT
-echo "cpu: $(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2 | sed 's/^ //'); $(nproc) cores;" \
-     "$(grep -q avx512f /proc/cpuinfo && echo avx512f || echo avx2); flags: $*"
+. "$(dirname "$0")/bench_lib.sh"
+bench_cpu_line "flags: $*"
 r=1
 while [ "$r" -le "$rounds" ]; do
     for which in A B; do

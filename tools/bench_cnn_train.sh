@@ -20,8 +20,8 @@ nncl=${2:-build/nncl}
 here=$(cd "$(dirname "$0")" && pwd)
 export OMP_WAIT_POLICY=PASSIVE NNCL_TUNE=off
 grep -q avx512f /proc/cpuinfo && export OPENBLAS_CORETYPE=SkylakeX
-echo "cpu: $(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2 | sed 's/^ //'); $(nproc) cores;" \
-     "$(grep -q avx512f /proc/cpuinfo && echo avx512f || echo avx2); load $(cut -d' ' -f1-3 /proc/loadavg)"
+. "$(dirname "$0")/bench_lib.sh"
+bench_cpu_line
 tmp=$(mktemp -d)
 trap 'rm -rf "$tmp"' EXIT
 devices="host"

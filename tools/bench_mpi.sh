@@ -20,8 +20,8 @@ here=$(cd "$(dirname "$0")" && pwd)
 command -v mpirun >/dev/null 2>&1 || { echo "no mpirun (apt install openmpi-bin)" >&2; exit 2; }
 export NNCL_TUNE=off
 grep -q avx512f /proc/cpuinfo && export OPENBLAS_CORETYPE=SkylakeX
-echo "cpu: $(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2 | sed 's/^ //'); $(nproc) cores;" \
-     "$(grep -q avx512f /proc/cpuinfo && echo avx512f || echo avx2); load $(cut -d' ' -f1-3 /proc/loadavg)"
+. "$(dirname "$0")/bench_lib.sh"
+bench_cpu_line
 tmp=$(mktemp -d)
 trap 'rm -rf "$tmp"' EXIT
 flags="--device host --data $here/../datasets/mnist --epochs 1 --snapshots 0 --no-report"

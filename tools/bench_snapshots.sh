@@ -10,8 +10,8 @@ rounds=${2:-4}
 shift 2 2>/dev/null || shift $#
 tmp=$(mktemp -d)
 trap 'rm -rf "$tmp"' EXIT
-echo "cpu: $(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2 | sed 's/^ //'); $(nproc) cores;" \
-     "$(grep -q avx512f /proc/cpuinfo && echo avx512f || echo avx2); device $dev"
+. tools/bench_lib.sh
+bench_cpu_line "device $dev"
 r=1
 while [ $r -le "$rounds" ]; do
     for n in 0 60; do

@@ -12,8 +12,8 @@ tmp=$(mktemp -d)
 trap 'rm -rf "$tmp"' EXIT
 common="--limit 20000 --epochs 2 --layers 64 --snapshots 0 --no-report --device $dev"
 now() { date +%s.%N; }
-echo "cpu: $(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2 | sed 's/^ //'); $(nproc) cores;" \
-     "$(grep -q avx512f /proc/cpuinfo && echo avx512f || echo avx2)"
+. tools/bench_lib.sh
+bench_cpu_line
 r=1
 while [ $r -le "$rounds" ]; do
     t0=$(now)
