@@ -10,7 +10,9 @@
 #
 #   tools/bench_cnn_train.sh [ROUNDS] [NNCL]     (defaults: 3, build/nncl)
 #
-# Prints each round, then medians and nncl / PyTorch per network and device.
+# Prints each round, then medians and nncl / PyTorch per network and device,
+# with the range and median of the rounds' own ratios (PyTorch alone can move
+# 2x between rounds on a shared machine).
 # PyTorch runs with OMP_WAIT_POLICY=PASSIVE and 2 threads; OPENBLAS_CORETYPE
 # is set where the CPU has AVX-512 (Debian's OpenBLAS has misdetected this
 # machine as Prescott on some boots, tools/BENCHMARKS.md).
@@ -43,13 +45,21 @@ done | tee "$tmp/rows" | sed 's/^/round /'
 python3 - "$tmp/rows" <<'PY'
 import sys
 rows = [l.split() for l in open(sys.argv[1])]
-med = {}
+by = {}
 for r, who, net, v in rows:
-    med.setdefault((who, net), []).append(float(v))
-for k in med:
-    v = sorted(med[k]); med[k] = v[len(v) // 2]
+    by.setdefault((who, net), {})[r] = float(v)
+def median(v):
+    v = sorted(v)
+    return v[len(v) // 2] if len(v) % 2 else (v[len(v) // 2 - 1] + v[len(v) // 2]) / 2
+# The ratio of the medians (the issue's measure), and, since PyTorch's own
+# figure can move 2x between rounds on a shared machine, each round's ratio
+# (nncl / PyTorch of the same round) with their median and range.
 for net in ("cnn5", "cnn3"):
-    t = med.get(("torch", net))
-    for who in sorted(w for w, n in med if n == net and w != "torch"):
-        print("%s %s: %.0f samples/s, PyTorch %.0f: %.2fx" % (net, who, med[(who, net)], t, med[(who, net)] / t))
+    t = by.get(("torch", net), {})
+    for who in sorted(w for w, n in by if n == net and w != "torch"):
+        mine = by[(who, net)]
+        per = sorted(mine[r] / t[r] for r in mine if r in t)
+        print("%s %s: %.0f samples/s, PyTorch %.0f: %.2fx (per round %.2f-%.2fx, median %.2fx)" %
+              (net, who, median(mine.values()), median(t.values()), median(mine.values()) / median(t.values()),
+               per[0], per[-1], median(per)))
 PY
