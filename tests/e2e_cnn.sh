@@ -3,7 +3,8 @@
 # the shipped MNIST, on host and the first OpenCL device: a small CNN
 # (conv:4:5,maxpool:2,16) trains well above chance (>= 50% test accuracy
 # against 10% for guessing) and the same on both devices (within a point),
-# twice the same (bit for bit, but time), its model file holds the filters
+# twice the same (bit for bit, but time), on host the same bits on one core
+# as on two (a dense network too), its model file holds the filters
 # as [4, 1, 5, 5] with the layer list in the metadata, eval scores it as the
 # run did, a stopped run resumes to the same metrics as one that never
 # stopped, --profile prints the step plan, and --preset cnn runs. Layer lists
@@ -33,6 +34,21 @@ for dev in $devices; do
 import json; e = json.load(open('$tmp/eval-$dev.json')); s = json.load(open('$tmp/cnn-$dev/summary.json'))
 assert abs(e['accuracy'] - s['test_accuracy']) < 1e-4, (e['accuracy'], s['test_accuracy'])"
 done
+# The host backend cuts its work in fixed halves (convolution chunks, pooling,
+# the GEMM's halves of C, the optimiser, the gather), run on two cores or,
+# with NNCL_HOST_THREADS=1, one after the other: the same bits either way.
+# The CNN covers the convolutions and pooling; 784-256-10 at batch 128 the
+# GEMM halves (128 x 256 x 784 products), the optimiser's (203,530
+# parameters) and the gather's.
+NNCL_HOST_THREADS=1 "$nncl" train --device host $cnn --out "$tmp/one-core" >/dev/null 2>&1
+expect "host: the CNN on one core, bit for bit the run on all cores" \
+    cmp -s "$tmp/one-core/model.safetensors" "$tmp/cnn-host/model.safetensors"
+dense="--data $mnist --limit 2000 --layers 256 --epochs 1 --batch 128 --seed 4 --quiet --no-report --snapshots 0"
+"$nncl" train --device host $dense --out "$tmp/dense-all" >/dev/null 2>&1
+NNCL_HOST_THREADS=1 "$nncl" train --device host $dense --out "$tmp/dense-one" >/dev/null 2>&1
+expect "host: 784-256-10 on one core, bit for bit the run on all cores" \
+    cmp -s "$tmp/dense-one/model.safetensors" "$tmp/dense-all/model.safetensors"
+
 # predict on pictures the run never saw (a Kaggle-style file of 300 images):
 # one digit a line, the same on every device
 python3 "$src/tools/mnist_to_kaggle_csv.py" --mnist-dir "$mnist" --out-dir "$tmp/kaggle" --train-rows 10 \
