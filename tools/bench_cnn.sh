@@ -33,8 +33,8 @@ while [ $# -gt 0 ]; do
 done
 here=$(dirname "$0")
 export OMP_WAIT_POLICY=PASSIVE NNCL_TUNE=off
-grep -q avx512f /proc/cpuinfo && export OPENBLAS_CORETYPE=SkylakeX
 . "$(dirname "$0")/bench_lib.sh"
+bench_blas_core
 bench_cpu_line
 rows=$(mktemp)
 trap 'rm -f "$rows"' EXIT

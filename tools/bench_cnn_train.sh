@@ -21,8 +21,8 @@ rounds=${1:-3}
 nncl=${2:-build/nncl}
 here=$(cd "$(dirname "$0")" && pwd)
 export OMP_WAIT_POLICY=PASSIVE NNCL_TUNE=off
-grep -q avx512f /proc/cpuinfo && export OPENBLAS_CORETYPE=SkylakeX
 . "$(dirname "$0")/bench_lib.sh"
+bench_blas_core
 bench_cpu_line
 tmp=$(mktemp -d)
 trap 'rm -rf "$tmp"' EXIT

@@ -19,8 +19,8 @@ nncl=${2:-build/nncl}
 here=$(cd "$(dirname "$0")" && pwd)
 command -v mpirun >/dev/null 2>&1 || { echo "no mpirun (apt install openmpi-bin)" >&2; exit 2; }
 export NNCL_TUNE=off
-grep -q avx512f /proc/cpuinfo && export OPENBLAS_CORETYPE=SkylakeX
 . "$(dirname "$0")/bench_lib.sh"
+bench_blas_core
 bench_cpu_line
 tmp=$(mktemp -d)
 trap 'rm -rf "$tmp"' EXIT

@@ -401,22 +401,43 @@ static size_t host_conv_chunk(const nncl_conv2d_shape *s)
     return chunk < half ? chunk : half;
 }
 
+/* Chunk `item` of the batch as worker `worker` forms it: its images
+ * [n0, n0 + count), Rc = count * P columns, its col and its K x Rc block
+ * (Y forward, G backward) in the worker's part of scratch. */
+typedef struct host_chunk {
+    size_t P, Q, img, n0, count, Rc;
+    float *col, *block;
+} host_chunk;
+
+static host_chunk host_chunk_at(const nncl_conv2d_shape *s, nncl_view scratch, size_t chunk, size_t item, int worker)
+{
+    host_chunk c = {.P = s->oh * s->ow, .Q = s->c * s->kh * s->kw, .img = s->c * s->h * s->w, .n0 = item * chunk};
+    c.count = s->n - c.n0 < chunk ? s->n - c.n0 : chunk;
+    c.Rc = c.count * c.P;
+    float *base = nncl_host_f32(scratch);
+    c.col = base + (size_t)worker * c.Q * chunk * c.P;
+    c.block = base + c.Q * s->n * c.P + (size_t)worker * s->k * chunk * c.P;
+    return c;
+}
+
+static void im2col_host(const nncl_conv2d_shape *s, const float *x, size_t count, float *col)
+{
+    if (padded_fits(s))
+        im2col_padded(s, x, count, col);
+    else
+        im2col_rows(s, x, count, col);
+}
+
 static void host_conv_fwd_chunk(void *arg, size_t item, int worker)
 {
     host_conv_job *job = arg;
     const nncl_conv2d_fwd_args *a = job->fa;
     const nncl_conv2d_shape *s = &a->s;
-    size_t P = s->oh * s->ow, R = s->n * P, Q = s->c * s->kh * s->kw, chunk = job->chunk;
-    size_t img = s->c * s->h * s->w, n0 = item * chunk;
-    size_t count = s->n - n0 < chunk ? s->n - n0 : chunk, Rc = count * P;
+    host_chunk c = host_chunk_at(s, a->scratch, job->chunk, item, worker);
+    size_t P = c.P, Q = c.Q, n0 = c.n0, count = c.count, Rc = c.Rc;
     const float *x = nncl_host_f32(a->x), *w = nncl_host_f32(a->w), *bias = a->b.buf ? nncl_host_f32(a->b) : NULL;
-    float *y = nncl_host_f32(a->y);
-    float *col = nncl_host_f32(a->scratch) + (size_t)worker * Q * chunk * P;
-    float *Y = nncl_host_f32(a->scratch) + Q * R + (size_t)worker * s->k * chunk * P;
-    if (padded_fits(s))
-        im2col_padded(s, x + n0 * img, count, col);
-    else
-        im2col_rows(s, x + n0 * img, count, col);
+    float *y = nncl_host_f32(a->y), *col = c.col, *Y = c.block;
+    im2col_host(s, x + n0 * c.img, count, col);
     nncl_gemm_args g = {.trans_a = false, .trans_b = false, .m = s->k, .n = Rc, .k = Q, .alpha = 1.0f,
                         .beta = 0.0f, .lda = Q, .ldb = Rc, .ldc = Rc};
     nncl_host_sgemm(&g, w, col, Y);
@@ -474,21 +495,16 @@ static void host_conv_bwd_chunk(void *arg, size_t item, int worker)
     host_conv_job *job = arg;
     const nncl_conv2d_bwd_args *a = job->ba;
     const nncl_conv2d_shape *s = &a->s;
-    size_t P = s->oh * s->ow, R = s->n * P, Q = s->c * s->kh * s->kw, chunk = job->chunk;
-    size_t img = s->c * s->h * s->w, n0 = item * chunk;
-    size_t count = s->n - n0 < chunk ? s->n - n0 : chunk, Rc = count * P;
+    host_chunk c = host_chunk_at(s, a->scratch, job->chunk, item, worker);
+    size_t P = c.P, Q = c.Q, img = c.img, n0 = c.n0, count = c.count, Rc = c.Rc;
     const float *x = nncl_host_f32(a->x), *w = nncl_host_f32(a->w), *dy = nncl_host_f32(a->dy);
-    float *col = nncl_host_f32(a->scratch) + (size_t)worker * Q * chunk * P;
-    float *G = nncl_host_f32(a->scratch) + Q * R + (size_t)worker * s->k * chunk * P;
+    float *col = c.col, *G = c.block;
     /* chunk 0 writes dW itself; the others their slots */
     float *dw = item ? job->slots + (item - 1) * s->k * Q : nncl_host_f32(a->dw);
     for (size_t b = 0; b < count; b++)
         for (size_t k = 0; k < s->k; k++)
             memcpy(G + k * Rc + b * P, dy + ((n0 + b) * s->k + k) * P, P * sizeof *G);
-    if (padded_fits(s))
-        im2col_padded(s, x + n0 * img, count, col);
-    else
-        im2col_rows(s, x + n0 * img, count, col);
+    im2col_host(s, x + n0 * img, count, col);
     /* the chunk's dW = Gc col^T */
     nncl_gemm_args gw = {.trans_a = false, .trans_b = true, .m = s->k, .n = Q, .k = Rc, .alpha = 1.0f,
                          .beta = 0.0f, .lda = Rc, .ldb = Rc, .ldc = Q};

@@ -77,30 +77,36 @@ static int registers_needed(const reg_row *r, unsigned native)
     return row > dot ? row : dot;
 }
 
+/* Appends p to out[*n] when it can be built on this device (work-group
+ * size, local memory); a set that cannot is skipped. */
+static void offer(nncl_gemm_candidate *out, int *n, const nncl_gemm_params *p, size_t wg, uint64_t local_mem)
+{
+    if (nncl_gemm_params_check(p, wg, local_mem) != NNCL_OK) {
+        nncl_clear_error();
+        return;
+    }
+    out[(*n)++] = (nncl_gemm_candidate){*p, NULL};
+}
+
 int nncl_gemm_candidates(const nncl_device_info *info, nncl_tune_mode mode, nncl_gemm_candidate *out, int max)
 {
     int n = 0;
-    int quick_max = 6;
+    /* the quick search tries at most 6 */
+    int cap = mode == NNCL_TUNE_QUICK && max > 6 ? 6 : max;
     size_t wg = info->max_work_group_size ? info->max_work_group_size : 1;
     if (info->local_mem_dedicated) {
-        for (size_t i = 0; i < sizeof local_table / sizeof local_table[0] && n < max; i++) {
+        for (size_t i = 0; i < sizeof local_table / sizeof local_table[0] && n < cap; i++) {
             const local_row *r = &local_table[i];
             nncl_gemm_params p;
             nncl_gemm_params_for(info, &p);
             p.use_local = 1;
             p.tsm = r->tsm, p.tsn = r->tsn, p.tsk = r->tsk, p.wptm = r->wptm, p.wptn = r->wptn;
-            if (nncl_gemm_params_check(&p, wg, info->local_mem_bytes) != NNCL_OK) {
-                nncl_clear_error();
-                continue;
-            }
-            if (mode == NNCL_TUNE_QUICK && n >= quick_max)
-                break;
-            out[n++] = (nncl_gemm_candidate){p, NULL};
+            offer(out, &n, &p, wg, info->local_mem_bytes);
         }
         return n;
     }
     unsigned native = info->native_vector_float ? info->native_vector_float : 1;
-    for (size_t i = 0; i < sizeof reg_table / sizeof reg_table[0] && n < max; i++) {
+    for (size_t i = 0; i < sizeof reg_table / sizeof reg_table[0] && n < cap; i++) {
         const reg_row *r = &reg_table[i];
         /* vectors from half to twice the native width */
         if ((unsigned)r->vw * 2 < native || (unsigned)r->vw > native * 2)
@@ -109,13 +115,7 @@ int nncl_gemm_candidates(const nncl_device_info *info, nncl_tune_mode mode, nncl
             continue;
         nncl_gemm_params p = {.use_local = 0, .vw = r->vw, .tm = r->tm, .tnv = r->tnv, .dm = r->dm, .dn = r->dn,
                               .lx = 1, .ly = r->ly, .tsm = 64, .tsn = 64, .tsk = 16, .wptm = 4, .wptn = 4};
-        if (nncl_gemm_params_check(&p, wg, info->local_mem_bytes) != NNCL_OK) {
-            nncl_clear_error();
-            continue;
-        }
-        if (mode == NNCL_TUNE_QUICK && n >= quick_max)
-            break;
-        out[n++] = (nncl_gemm_candidate){p, NULL};
+        offer(out, &n, &p, wg, info->local_mem_bytes);
     }
     return n;
 }
