@@ -5,6 +5,11 @@
 set -u
 nncl=$1
 . "$(dirname "$0")/e2e_lib.sh"
+# A cache of its own: the suite's shared one (XDG_CACHE_HOME) changes while
+# this runs, as other tests bench and tune in parallel, and the listings below
+# show what it holds (train_samples_per_second, the default device), so two
+# listings a moment apart could differ (seen once on a fresh machine).
+export XDG_CACHE_HOME="$tmp/cache"
 
 "$nncl" --version >"$tmp/v" 2>&1
 expect "--version exits 0" test $? -eq 0
