@@ -14,6 +14,8 @@
 #include <float.h>
 #include <stdio.h>
 
+#include "nncl_config.h"
+#include "ops/conv_direct.h"
 #include "ops/conv_impl.h"
 #include "test_util.h"
 #include "test_views.h"
@@ -57,6 +59,8 @@ static const conv_case conv_cases[] = {
     {3, 1, 3, 3, 1, 3, 1, NNCL_PAD_VALID},      /* the filter covers the image: 1x1 output */
     {2, 16, 14, 14, 32, 5, 1, NNCL_PAD_SAME},   /* the CNN's second layer, batch 2 */
     {3, 1, 28, 28, 8, 5, 1, NNCL_PAD_SAME},     /* its first layer */
+    {3, 2, 9, 37, 70, 3, 1, NNCL_PAD_SAME},     /* 70 filters (5 blocks of 16), rows wider than a block */
+    {2, 4, 10, 6, 17, 3, 1, 2},                 /* explicit padding 2, stride 1: an output larger than x */
 };
 enum { N_CONV_CASES = sizeof conv_cases / sizeof conv_cases[0] };
 
@@ -187,15 +191,37 @@ END_TEST
  * bwd: the same bound for each sum: dw and db over n oh ow terms, dx over
  * k kh kw terms (the taps that read a pixel). */
 
-/* On a CPU conv2d works through the batch in chunks of images that fit the
- * cache (src/ops/conv2d.c); every case runs both as the device chooses and
- * one image at a time, so a batch of several chunks is always tested. */
-static void set_chunking(int one_image)
+/* Every case runs in each of these modes. On a CPU conv2d works through
+ * the batch in chunks of images (src/ops/conv2d.c), so a batch of several
+ * chunks is always tested (one image each). The host backend sums a
+ * stride-1 layer of 16 taps or more directly in register blocks
+ * (src/ops/conv_direct.c), with AVX-512's blocks where the CPU has them:
+ * its AVX2 blocks and the im2col + GEMM form (every other shape's) run too.
+ * OpenCL devices ignore NNCL_CONV_DIRECT. */
+typedef struct conv_mode {
+    const char *what, *chunk_floats, *direct;
+} conv_mode;
+static const conv_mode conv_modes[] = {
+    {"", NULL, NULL},
+    {" (one image per chunk)", "1", NULL},
+    {" (the direct form's AVX2 blocks)", NULL, "avx2"},
+    {" (im2col + GEMM)", NULL, "off"},
+};
+enum { N_MODES = sizeof conv_modes / sizeof conv_modes[0] };
+
+static void set_env(const char *name, const char *value)
 {
-    if (one_image)
-        setenv("NNCL_CONV_CHUNK_FLOATS", "1", 1);
+    if (value)
+        setenv(name, value, 1);
     else
-        unsetenv("NNCL_CONV_CHUNK_FLOATS");
+        unsetenv(name);
+}
+
+static const conv_mode *set_mode(int m)
+{
+    set_env("NNCL_CONV_CHUNK_FLOATS", conv_modes[m].chunk_floats);
+    set_env("NNCL_CONV_DIRECT", conv_modes[m].direct);
+    return &conv_modes[m];
 }
 
 START_TEST(conv2d_fwd_matches_reference)
@@ -204,11 +230,13 @@ START_TEST(conv2d_fwd_matches_reference)
     for (int d = 0; d < list->count; d++) {
         nncl_device *dev = test_open(d);
         uint64_t seed = 100 + (uint64_t)d;
-        for (int ci = 0; ci < 2 * N_CONV_CASES; ci++) {
-            set_chunking(ci >= N_CONV_CASES);
+        for (int ci = 0; ci < N_MODES * N_CONV_CASES; ci++) {
+            const conv_mode *mode = set_mode(ci / N_CONV_CASES);
             nncl_conv2d_shape s = make_shape(&conv_cases[ci % N_CONV_CASES]);
-            nncl_act act = (nncl_act)(ci % 5);
-            bool bias = ci % 2 == 1;
+            /* v shifts with the mode, so each case meets each option in some mode */
+            int v = ci + ci / N_CONV_CASES;
+            nncl_act act = (nncl_act)(v % 5);
+            bool bias = v % 2 == 1;
             size_t nx = nncl_conv2d_x_len(&s), nw = nncl_conv2d_w_len(&s), ny = nncl_conv2d_y_len(&s);
             float *x = test_random(&seed, nx, -1, 1), *w = test_random(&seed, nw, -1, 1);
             float *b = test_random(&seed, s.k, -0.5f, 0.5f), *ref = malloc(ny * 4);
@@ -218,9 +246,9 @@ START_TEST(conv2d_fwd_matches_reference)
             nncl_conv2d_fwd_args a = {.s = s, .x = V(xv), .w = V(wv), .b = bias ? V(bv) : (nncl_view){0},
                                       .y = V(yv), .act = act, .act_param = 0.1f, .scratch = V(sv)};
             ck_assert_ok(nncl_conv2d_fwd(dev, &a));
-            char what[600];
-            describe(what, sizeof what, list->items[d].name,
-                     ci >= N_CONV_CASES ? "conv2d_fwd (one image per chunk)" : "conv2d_fwd", &s);
+            char what[600], op[96];
+            snprintf(op, sizeof op, "conv2d_fwd%s", mode->what);
+            describe(what, sizeof what, list->items[d].name, op, &s);
             float *y = tv_read(yv, what);
             double taps = (double)(s.c * s.kh * s.kw);
             double atol = 8.0 * FLT_EPSILON * (taps * max_abs(x, nx) * max_abs(w, nw) + (bias ? 0.5 : 0));
@@ -229,7 +257,7 @@ START_TEST(conv2d_fwd_matches_reference)
             free(x), free(w), free(b), free(ref), free(y);
             tv_free(xv), tv_free(wv), tv_free(bv), tv_free(yv), tv_free(sv);
         }
-        set_chunking(0);
+        set_mode(0);
         nncl_device_close(dev);
     }
 }
@@ -241,10 +269,11 @@ START_TEST(conv2d_bwd_matches_reference)
     for (int d = 0; d < list->count; d++) {
         nncl_device *dev = test_open(d);
         uint64_t seed = 200 + (uint64_t)d;
-        for (int ci = 0; ci < 2 * N_CONV_CASES; ci++) {
-            set_chunking(ci >= N_CONV_CASES);
+        for (int ci = 0; ci < N_MODES * N_CONV_CASES; ci++) {
+            const conv_mode *mode = set_mode(ci / N_CONV_CASES);
             nncl_conv2d_shape s = make_shape(&conv_cases[ci % N_CONV_CASES]);
-            bool with_dx = ci % 3 != 2, with_db = ci % 4 != 3;
+            int v = ci + ci / N_CONV_CASES; /* as in the forward test */
+            bool with_dx = v % 3 != 2, with_db = v % 4 != 3;
             size_t nx = nncl_conv2d_x_len(&s), nw = nncl_conv2d_w_len(&s), ny = nncl_conv2d_y_len(&s);
             float *x = test_random(&seed, nx, -1, 1), *w = test_random(&seed, nw, -1, 1);
             float *dy = test_random(&seed, ny, -1, 1);
@@ -257,9 +286,9 @@ START_TEST(conv2d_bwd_matches_reference)
                                       .dx = with_dx ? V(dxv) : (nncl_view){0}, .dw = V(dwv),
                                       .db = with_db ? V(dbv) : (nncl_view){0}, .scratch = V(sv)};
             ck_assert_ok(nncl_conv2d_bwd(dev, &a));
-            char what[600], part[640];
-            describe(what, sizeof what, list->items[d].name,
-                     ci >= N_CONV_CASES ? "conv2d_bwd (one image per chunk)" : "conv2d_bwd", &s);
+            char what[600], part[640], op[96];
+            snprintf(op, sizeof op, "conv2d_bwd%s", mode->what);
+            describe(what, sizeof what, list->items[d].name, op, &s);
             double rows = (double)(s.n * s.oh * s.ow), mdy = max_abs(dy, ny);
             snprintf(part, sizeof part, "%s dw", what);
             float *dw = tv_read(dwv, part);
@@ -281,9 +310,82 @@ START_TEST(conv2d_bwd_matches_reference)
             free(x), free(w), free(dy), free(rdx), free(rdw), free(rdb), free(dw), free(db), free(dx);
             tv_free(xv), tv_free(wv), tv_free(dyv), tv_free(dxv), tv_free(dwv), tv_free(dbv), tv_free(sv);
         }
-        set_chunking(0);
+        set_mode(0);
         nncl_device_close(dev);
     }
+}
+END_TEST
+
+/* ---- the direct form's two instruction sets: the same bits ----------------------------
+ * Each output's sum runs over its taps (dW's over its pixels) in order in
+ * one lane, whatever the block (src/ops/conv_direct.c), so AVX2's blocks
+ * must give AVX-512's results exactly: forward (bias, relu) and backward
+ * (dx, dW, db) on every case the direct form takes. Skipped where the CPU
+ * lacks AVX-512 (or the build has no x86 blocks): there both are AVX2's. */
+
+/* Forward then backward on the host, the outputs concatenated: y, dx, dw, db. */
+static float *host_conv_outputs(nncl_device *h, const nncl_conv2d_shape *s, const float *x, const float *w,
+                                const float *b, const float *dy, size_t *len)
+{
+    size_t nx = nncl_conv2d_x_len(s), nw = nncl_conv2d_w_len(s), ny = nncl_conv2d_y_len(s);
+    tview xv = tv_new(h, x, nx, 1), wv = tv_new(h, w, nw, 2), bv = tv_new(h, b, s->k, 3), dyv = tv_new(h, dy, ny, 4);
+    tview yv = tv_new(h, NULL, ny, 5), dxv = tv_new(h, NULL, nx, 6), dwv = tv_new(h, NULL, nw, 7);
+    tview dbv = tv_new(h, NULL, s->k, 8), sv = tv_new(h, NULL, nncl_conv2d_scratch_len(s), 9);
+    nncl_conv2d_fwd_args fa = {.s = *s, .x = V(xv), .w = V(wv), .b = V(bv), .y = V(yv), .act = NNCL_ACT_RELU,
+                               .scratch = V(sv)};
+    nncl_conv2d_bwd_args ba = {.s = *s, .x = V(xv), .w = V(wv), .dy = V(dyv), .dx = V(dxv), .dw = V(dwv),
+                               .db = V(dbv), .scratch = V(sv)};
+    ck_assert_ok(nncl_conv2d_fwd(h, &fa));
+    ck_assert_ok(nncl_conv2d_bwd(h, &ba));
+    tview parts[4] = {yv, dxv, dwv, dbv};
+    *len = ny + nx + nw + s->k;
+    float *all = malloc(*len * sizeof *all);
+    size_t at = 0;
+    for (int i = 0; i < 4; i++) {
+        float *part = tv_read(parts[i], "direct form outputs");
+        memcpy(all + at, part, parts[i].n * sizeof *part);
+        at += parts[i].n;
+        free(part);
+    }
+    tv_free(xv), tv_free(wv), tv_free(bv), tv_free(dyv), tv_free(yv), tv_free(dxv), tv_free(dwv), tv_free(dbv),
+        tv_free(sv);
+    return all;
+}
+
+START_TEST(direct_isas_same_bits)
+{
+#if NNCL_HAVE_X86_KERNELS
+    if (!__builtin_cpu_supports("avx512f"))
+        return;
+    nncl_device *h = test_host_device();
+    uint64_t seed = 300;
+    int taken = 0;
+    for (int ci = 0; ci < N_CONV_CASES; ci++) {
+        nncl_conv2d_shape s = make_shape(&conv_cases[ci]);
+        set_mode(0);
+        if (nncl_conv_direct_isa(&s) != &cd_isa_avx512)
+            continue; /* not a direct-form shape */
+        setenv("NNCL_CONV_DIRECT", "avx2", 1);
+        ck_assert(nncl_conv_direct_isa(&s) == &cd_isa_avx2);
+        taken++;
+        size_t nx = nncl_conv2d_x_len(&s), nw = nncl_conv2d_w_len(&s), ny = nncl_conv2d_y_len(&s), n512, n2;
+        float *x = test_random(&seed, nx, -1, 1), *w = test_random(&seed, nw, -1, 1);
+        float *b = test_random(&seed, s.k, -0.5f, 0.5f), *dy = test_random(&seed, ny, -1, 1);
+        set_mode(0);
+        float *r512 = host_conv_outputs(h, &s, x, w, b, dy, &n512);
+        setenv("NNCL_CONV_DIRECT", "avx2", 1);
+        float *r2 = host_conv_outputs(h, &s, x, w, b, dy, &n2);
+        char what[600];
+        describe(what, sizeof what, "host", "AVX2 against AVX-512 blocks", &s);
+        for (size_t i = 0; i < n512; i++)
+            ck_assert_msg(memcmp(&r512[i], &r2[i], sizeof *r2) == 0, "%s: output %zu (of y, dx, dw, db) is %.9g, not %.9g",
+                          what, i, (double)r2[i], (double)r512[i]);
+        free(x), free(w), free(b), free(dy), free(r512), free(r2);
+    }
+    set_mode(0);
+    ck_assert_msg(taken >= 4, "only %d cases took the direct form", taken);
+    nncl_device_close(h);
+#endif
 }
 END_TEST
 
@@ -602,6 +704,7 @@ int main(void)
     tcase_add_test(t, pool_by_hand);
     tcase_add_test(t, conv2d_fwd_matches_reference);
     tcase_add_test(t, conv2d_bwd_matches_reference);
+    tcase_add_test(t, direct_isas_same_bits);
     tcase_add_test(t, im2col_col2im_match_host);
     tcase_add_test(t, pool_matches_host);
     tcase_add_test(t, conv_pool_gradients_by_finite_differences);

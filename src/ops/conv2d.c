@@ -36,13 +36,16 @@
  * run the data-moving kernels in their row-per-work-item form
  * (nncl_conv_cpu_form).
  * The host backend runs the same products (OpenBLAS when built with it) in
- * its own loop, nncl_host_conv2d_fwd/bwd below; the tests compare both with
- * the direct double-precision loops of conv_reference.c. */
+ * its own loop, nncl_host_conv2d_fwd/bwd below, or, at stride 1 on a CPU
+ * with AVX2 or AVX-512, sums them directly in register blocks with no patch
+ * matrix (conv_direct.c); the tests compare every form with the direct
+ * double-precision loops of conv_reference.c. */
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "device/opencl_impl.h"
+#include "ops/conv_direct.h"
 #include "ops/conv_impl.h"
 #include "ops/gemm_impl.h"
 #include "ops/host_split.h"
@@ -201,7 +204,8 @@ static nncl_status conv2d_bwd_with(const conv_pieces *p, nncl_device *dev, const
 
 /* ---- host ---------------------------------------------------------------------------- */
 
-/* The host backend's own path: the same products through OpenBLAS, but
+/* The host backend's own path, where the direct form (conv_direct.c) does
+ * not apply: the same products through OpenBLAS, but
  * with every other pass done per chunk while the chunk is in the cache, and
  * no whole-batch copies. Per chunk of images [n0, n0 + count), Rc = count*P:
  *   forward   col = im2col(chunk); Yc = W col (K x Rc, in scratch after col);
@@ -459,6 +463,9 @@ static void host_conv_fwd_chunk(void *arg, size_t item, int worker)
 nncl_status nncl_host_conv2d_fwd(nncl_device *dev, const nncl_conv2d_fwd_args *a)
 {
     (void)dev;
+    const cd_isa *isa = nncl_conv_direct_isa(&a->s);
+    if (isa)
+        return nncl_conv_direct_fwd(isa, a);
     host_conv_job job = {.fa = a, .chunk = host_conv_chunk(&a->s)};
     nncl_host_for2((a->s.n + job.chunk - 1) / job.chunk, host_conv_fwd_chunk, &job);
     return NNCL_OK;
@@ -521,19 +528,32 @@ static void host_conv_bwd_chunk(void *arg, size_t item, int worker)
         col2im_rows(s, col, count, nncl_host_f32(a->dx) + n0 * img);
 }
 
+/* Images per dW slot in the direct form (conv_direct.c): eight chunks, so
+ * two threads share them evenly and the slots stay few; with
+ * NNCL_CONV_CHUNK_FLOATS set, the im2col form's chunks (the tests' one
+ * image per chunk). */
+static size_t direct_chunk(const nncl_conv2d_shape *s)
+{
+    const char *env = getenv("NNCL_CONV_CHUNK_FLOATS");
+    return env && *env ? host_images_per_chunk(s) : (s->n + 7) / 8;
+}
+
 nncl_status nncl_host_conv2d_bwd(nncl_device *dev, const nncl_conv2d_bwd_args *a)
 {
     (void)dev;
     size_t wlen = nncl_conv2d_w_len(&a->s);
     host_conv_job job = {.ba = a, .chunk = host_conv_chunk(&a->s)};
+    if (a->db.buf)
+        nncl_host_split2(host_conv_db_part, &job);
+    const cd_isa *isa = nncl_conv_direct_isa(&a->s);
+    if (isa)
+        return nncl_conv_direct_bwd(isa, a, direct_chunk(&a->s));
     size_t chunks = (a->s.n + job.chunk - 1) / job.chunk;
     if (chunks > 1) {
         job.slots = malloc((chunks - 1) * wlen * sizeof(float));
         if (!job.slots)
             return nncl_fail(NNCL_E_NOMEM, "conv2d_bwd: %zu floats for the chunks' dW", (chunks - 1) * wlen);
     }
-    if (a->db.buf)
-        nncl_host_split2(host_conv_db_part, &job);
     nncl_host_for2(chunks, host_conv_bwd_chunk, &job);
     float *dw = nncl_host_f32(a->dw);
     for (size_t c = 1; c < chunks; c++) {
