@@ -8,6 +8,8 @@
  * machine is shared, and other jobs only ever add time). With --torch SCRIPT (tools/bench_conv_torch.py)
  * the same layers in PyTorch on the CPU run in the same invocation and each
  * network's conv + pool time is given as a ratio (> 1: nncl is faster).
+ * On host, NNCL_CONV_DIRECT=off times im2col + OpenBLAS where the direct
+ * form would run (src/ops/conv_direct.c), and =avx2 its AVX2 blocks.
  * usage: bench_conv [--device D|all] [--runs N] [--batch N] [--torch SCRIPT] */
 #include <stdio.h>
 #include <stdlib.h>
