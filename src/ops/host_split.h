@@ -10,8 +10,9 @@
  * The work is cut the same way whatever the machine (halves, or fixed
  * chunks), so the results are the same bits with one core or many; with
  * one core (or NNCL_HOST_THREADS=1), or when a thread cannot be started,
- * the parts simply run one after the other on the calling thread. A thread
- * is started per call: tens of microseconds against milliseconds of work.
+ * the parts simply run one after the other on the calling thread. The
+ * second part runs on a helper thread kept for the process (host_split.c
+ * says why), or on a thread of its own when the helper is busy.
  * Private to the library. */
 #ifndef NNCL_HOST_SPLIT_H
 #define NNCL_HOST_SPLIT_H
@@ -19,7 +20,7 @@
 #include <stddef.h>
 
 /* Calls fn(arg, 0) and fn(arg, 1), concurrently where the machine has two
- * or more cores (part 1 on a new thread, part 0 on the caller's), and
+ * or more cores (part 1 on the helper, part 0 on the caller's), and
  * returns when both are done. OpenBLAS is set to one thread for the process
  * on first use (host_split.c says why) and stays so. Both parts must write
  * disjoint memory. */
@@ -30,7 +31,7 @@ void nncl_host_split2(void (*fn)(void *arg, int part), void *arg);
 void nncl_host_single(void (*fn)(void *arg, int part), void *arg);
 
 /* Calls fn(arg, item, worker) once for every item < items, on two workers
- * (worker 0 the caller, worker 1 a new thread, as above) that take the next
+ * (worker 0 the caller, worker 1 the helper, as above) that take the next
  * item as they become free: on a shared machine a worker that the scheduler
  * holds back leaves its items to the other instead of holding up the op.
  * Which worker does an item varies run to run, so fn must make its results

@@ -1,0 +1,145 @@
+/* The host backend's two-core split (src/ops/host_split.c): every part and
+ * item runs exactly once, on the persistent helper thread or, when that is
+ * busy, on a thread of its own: call after call, with splits nested inside
+ * parts, from two threads at once, and in a forked child (which has no
+ * helper until it starts one). */
+#include <pthread.h>
+#include <stdatomic.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include "ops/host_split.h"
+#include "test_util.h"
+
+typedef struct parts {
+    atomic_int ran[2];
+    pthread_t who[2];
+    int nest; /* split again inside each part, this many levels deep */
+} parts;
+
+static void record(void *arg, int part)
+{
+    parts *p = arg;
+    atomic_fetch_add(&p->ran[part], 1);
+    p->who[part] = pthread_self();
+    if (p->nest > 0) {
+        parts inner = {.nest = p->nest - 1};
+        nncl_host_split2(record, &inner);
+        ck_assert_int_eq(atomic_load(&inner.ran[0]), 1);
+        ck_assert_int_eq(atomic_load(&inner.ran[1]), 1);
+    }
+}
+
+static void split_once(int nest)
+{
+    parts p = {.nest = nest};
+    nncl_host_split2(record, &p);
+    ck_assert_int_eq(atomic_load(&p.ran[0]), 1);
+    ck_assert_int_eq(atomic_load(&p.ran[1]), 1);
+    ck_assert(pthread_equal(p.who[0], pthread_self()));
+}
+
+START_TEST(every_part_once_call_after_call)
+{
+    for (int i = 0; i < 2000; i++)
+        split_once(0);
+    /* part 1 on another thread, where the machine has two cores */
+    if (sysconf(_SC_NPROCESSORS_ONLN) >= 2 && !getenv("NNCL_HOST_THREADS")) {
+        parts p = {0};
+        nncl_host_split2(record, &p);
+        ck_assert(!pthread_equal(p.who[1], pthread_self()));
+    }
+}
+END_TEST
+
+START_TEST(nested_splits)
+{
+    for (int i = 0; i < 200; i++)
+        split_once(3);
+}
+END_TEST
+
+static void *splitter(void *unused)
+{
+    (void)unused;
+    for (int i = 0; i < 1000; i++)
+        split_once(i % 3 == 0);
+    return NULL;
+}
+
+START_TEST(two_threads_at_once)
+{
+    pthread_t t[2];
+    for (int i = 0; i < 2; i++)
+        ck_assert_int_eq(pthread_create(&t[i], NULL, splitter, NULL), 0);
+    for (int i = 0; i < 2; i++)
+        pthread_join(t[i], NULL);
+}
+END_TEST
+
+/* Run in the child: splits, and nonzero exit if a part went missing. */
+static int child_splits(void)
+{
+    for (int i = 0; i < 100; i++) {
+        parts p = {0};
+        nncl_host_split2(record, &p);
+        if (atomic_load(&p.ran[0]) != 1 || atomic_load(&p.ran[1]) != 1)
+            return 1;
+    }
+    return 0;
+}
+
+START_TEST(split_after_fork)
+{
+    split_once(0); /* the parent's helper exists before the fork */
+    pid_t pid = fork();
+    ck_assert(pid >= 0);
+    if (pid == 0)
+        _exit(child_splits());
+    int status = 0;
+    ck_assert_int_eq(waitpid(pid, &status, 0), pid);
+    ck_assert_msg(WIFEXITED(status) && WEXITSTATUS(status) == 0, "the forked child's splits failed or hung");
+    split_once(0);
+}
+END_TEST
+
+typedef struct items {
+    atomic_int count[1000];
+} items;
+
+static void count_item(void *arg, size_t item, int worker)
+{
+    (void)worker;
+    atomic_fetch_add(&((items *)arg)->count[item], 1);
+}
+
+START_TEST(for2_every_item_once)
+{
+    static items it;
+    for (size_t n = 0; n <= 1000; n += 97) {
+        for (size_t i = 0; i < 1000; i++)
+            atomic_store(&it.count[i], 0);
+        nncl_host_for2(n, count_item, &it);
+        for (size_t i = 0; i < 1000; i++)
+            ck_assert_int_eq(atomic_load(&it.count[i]), i < n ? 1 : 0);
+    }
+}
+END_TEST
+
+int main(void)
+{
+    Suite *s = suite_create("host_split");
+    TCase *t = tcase_create("split");
+    tcase_set_timeout(t, 120);
+    tcase_add_test(t, every_part_once_call_after_call);
+    tcase_add_test(t, nested_splits);
+    tcase_add_test(t, two_threads_at_once);
+    tcase_add_test(t, split_after_fork);
+    tcase_add_test(t, for2_every_item_once);
+    suite_add_tcase(s, t);
+    SRunner *r = srunner_create(s);
+    srunner_run_all(r, CK_NORMAL);
+    int failed = srunner_ntests_failed(r);
+    srunner_free(r);
+    return failed ? 1 : 0;
+}
