@@ -56,11 +56,11 @@ nncl_status nncl_check_act_bwd(const nncl_device *dev, const nncl_act_bwd_args *
     return st;
 }
 
-/* ReLU's backward on the host for a convolution's outputs (millions of
- * floats): half the range per thread (host_split.h), the derivative of
- * nncl_act_derivative written as selects so the loop vectorises. Below
- * ACT_SPLIT_MIN floats a thread costs more than it saves. */
-enum { ACT_SPLIT_MIN = 1 << 16 };
+/* ReLU's backward on the host: half the range per thread (host_split.h),
+ * the derivative of nncl_act_derivative written as selects so the loop
+ * vectorises. Below ACT_SPLIT_MIN floats (a few microseconds of work) the
+ * split's own cost, about 1 us, is not worth it. */
+enum { ACT_SPLIT_MIN = 1 << 14 };
 
 static void relu_bwd_part(void *arg, int part)
 {
@@ -82,6 +82,11 @@ nncl_status nncl_host_act_bwd(nncl_device *dev, const nncl_act_bwd_args *a)
     float *dx = nncl_host_f32(a->dx);
     if (a->act == NNCL_ACT_RELU && a->n >= ACT_SPLIT_MIN) {
         nncl_host_split2(relu_bwd_part, (void *)a);
+        return NNCL_OK;
+    }
+    if (a->act == NNCL_ACT_RELU) {
+        relu_bwd_part((void *)a, 0); /* below ACT_SPLIT_MIN, the whole range on this thread */
+        relu_bwd_part((void *)a, 1);
         return NNCL_OK;
     }
     for (size_t i = 0; i < a->n; i++)

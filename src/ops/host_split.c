@@ -12,6 +12,7 @@
 #include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "nncl/device.h"
@@ -40,7 +41,7 @@ static void *run_part1(void *p)
  * on a condition variable under `lock` (the counters are re-checked under
  * it, so no wake-up is lost). `in_use` is held by the one caller whose job
  * the helper has (a trylock: never waited on). */
-enum { HELPER_SPINS = 400 }; /* tens of microseconds of pause instructions */
+enum { HELPER_SPIN_NS = 100000 }; /* 0.1 ms: a step's ops between two splits mostly take less */
 
 static struct {
     pthread_mutex_t lock, in_use;
@@ -60,11 +61,28 @@ static inline void cpu_relax(void)
 #endif
 }
 
-/* Returns once *counter is past `from`: a spin, then sleep on cond. */
+static long long now_ns(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (long long)ts.tv_sec * 1000000000LL + ts.tv_nsec;
+}
+
+/* Returns once *counter is past `from`: a spin of up to HELPER_SPIN_NS
+ * (the clock read every 64 pauses), then sleep on cond. */
 static void wait_past(atomic_ulong *counter, unsigned long from, pthread_cond_t *cond)
 {
-    for (int i = 0; i < HELPER_SPINS && atomic_load_explicit(counter, memory_order_acquire) == from; i++)
+    long long until = 0;
+    for (unsigned i = 0; atomic_load_explicit(counter, memory_order_acquire) == from; i++) {
         cpu_relax();
+        if (i % 64 == 0) {
+            long long t = now_ns();
+            if (!until)
+                until = t + HELPER_SPIN_NS;
+            else if (t > until)
+                break;
+        }
+    }
     if (atomic_load_explicit(counter, memory_order_acquire) != from)
         return;
     pthread_mutex_lock(&helper.lock);
