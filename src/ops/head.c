@@ -72,12 +72,18 @@ void nncl_host_head_row(const float *x, size_t in, size_t classes, const float *
                         float grad_scale, nncl_act act, float act_param, double *dz, float *g, double *loss,
                         double *correct)
 {
+    /* z[c] = b[c] + x[0] W[c,0] + x[1] W[c,1] + ..., added in that order.
+     * With j outside and the classes inside, the classes' sums run side by
+     * side (the same additions in the same order: the same bits); one class
+     * at a time made each a chain of dependent adds, most of the host's
+     * head time at the tutorial's 41,000 rows. */
     double z[NNCL_HEAD_MAX] = {0}; /* classes >= 1 (checked); zeroed for the compiler */
-    for (size_t c = 0; c < classes; c++) {
-        double s = b[c];
-        for (size_t j = 0; j < in; j++)
-            s += (double)x[j] * W[c * in + j];
-        z[c] = s;
+    for (size_t c = 0; c < classes; c++)
+        z[c] = b[c];
+    for (size_t j = 0; j < in; j++) {
+        double xj = x[j];
+        for (size_t c = 0; c < classes; c++)
+            z[c] += xj * W[c * in + j];
     }
     /* softmax_xent's row: m skips NaN (the sum turns NaN instead); the
      * predicted class is the first maximum, NaN counting as maximal. */
@@ -91,19 +97,25 @@ void nncl_host_head_row(const float *x, size_t in, size_t classes, const float *
             arg = c;
         }
     }
-    double s = 0.0;
-    for (size_t c = 0; c < classes; c++)
-        s += exp(z[c] - m);
+    double e[NNCL_HEAD_MAX], s = 0.0;
+    for (size_t c = 0; c < classes; c++) {
+        e[c] = exp(z[c] - m);
+        s += e[c];
+    }
     *loss += valid ? log(s) - (z[t] - m) : NAN;
     *correct += valid && arg == (size_t)t ? 1.0 : 0.0;
     for (size_t c = 0; c < classes; c++)
-        dz[c] = valid ? (exp(z[c] - m) / s - (c == (size_t)t ? 1.0 : 0.0)) * grad_scale : NAN;
-    for (size_t j = 0; g && j < in; j++) {
-        double gj = 0.0;
-        for (size_t c = 0; c < classes; c++)
-            gj += dz[c] * W[c * in + j];
-        g[j] = (float)gj * nncl_act_derivative(act, act_param, x[j]);
-    }
+        dz[c] = valid ? (e[c] / s - (c == (size_t)t ? 1.0 : 0.0)) * grad_scale : NAN;
+    if (!g)
+        return;
+    /* g[j] = f'(x[j]) (dz[0] W[0,j] + dz[1] W[1,j] + ...), in that order, the
+     * j side by side as above */
+    double gj[NNCL_HEAD_MAX] = {0};
+    for (size_t c = 0; c < classes; c++)
+        for (size_t j = 0; j < in; j++)
+            gj[j] += dz[c] * W[c * in + j];
+    for (size_t j = 0; j < in; j++)
+        g[j] = (float)gj[j] * nncl_act_derivative(act, act_param, x[j]);
 }
 
 /* The sums of one half of the rows, in double, rows in order. */
