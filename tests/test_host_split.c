@@ -3,7 +3,9 @@
  * busy, on a thread of its own: call after call, with splits nested inside
  * parts, from two threads at once, and in a forked child (which has no
  * helper until it starts one). */
+#define _GNU_SOURCE /* sched_getaffinity, CPU_COUNT */
 #include <pthread.h>
+#include <sched.h>
 #include <stdatomic.h>
 #include <sys/wait.h>
 #include <unistd.h>
@@ -43,11 +45,15 @@ START_TEST(every_part_once_call_after_call)
 {
     for (int i = 0; i < 2000; i++)
         split_once(0);
-    /* part 1 on another thread, where the machine has two cores */
-    if (sysconf(_SC_NPROCESSORS_ONLN) >= 2 && !getenv("NNCL_HOST_THREADS")) {
-        parts p = {0};
+    /* part 1 on another thread, where the process has two cores, and the
+     * same thread split after split: the helper, not a thread per split */
+    cpu_set_t set;
+    if (sched_getaffinity(0, sizeof set, &set) == 0 && CPU_COUNT(&set) >= 2 && !getenv("NNCL_HOST_THREADS")) {
+        parts p = {0}, q = {0};
         nncl_host_split2(record, &p);
+        nncl_host_split2(record, &q);
         ck_assert(!pthread_equal(p.who[1], pthread_self()));
+        ck_assert_msg(pthread_equal(p.who[1], q.who[1]), "part 1 of two splits in a row ran on two threads");
     }
 }
 END_TEST

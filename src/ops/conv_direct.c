@@ -68,6 +68,7 @@ const cd_isa *nncl_conv_direct_isa(const nncl_conv2d_shape *s)
 }
 
 static size_t ceil_div(size_t a, size_t b) { return (a + b - 1) / b; }
+static size_t max_size(size_t a, size_t b) { return a > b ? a : b; }
 
 /* A "valid" convolution of cin bordered planes into cout output planes:
  * each input plane ih x iw sits at (top, left) in its bordered plane. */
@@ -127,8 +128,11 @@ static nncl_status plan_make(const cd_isa *isa, const dconv *d, const nncl_conv2
     p->kbw = (size_t)p->k->kb * (size_t)isa->vw;
     p->kblocks = ceil_div(d->cout, p->kbw);
     p->Kp = p->kblocks * p->kbw;
-    p->PH = ceil_div(d->oh, rb) * rb + d->kh - 1;
-    p->PW = ceil_div(d->ow, cb) * cb + d->kw - 1;
+    /* rows and columns the blocks read, and at least those the input is
+     * copied into (an output cut short by the caller's shape covers less
+     * than the input) */
+    p->PH = max_size(ceil_div(d->oh, rb) * rb + d->kh - 1, d->top + d->ih);
+    p->PW = max_size(ceil_div(d->ow, cb) * cb + d->kw - 1, d->left + d->iw);
     p->plane = p->PH * p->PW;
     p->taps = d->cin * d->kh * d->kw;
     p->off = malloc(p->taps * sizeof *p->off);
@@ -311,8 +315,8 @@ nncl_status nncl_conv_direct_bwd(const cd_isa *isa, const nncl_conv2d_bwd_args *
     job.Kw = job.kblocks * job.kbw;
     job.tblocks = ceil_div(Q, (size_t)job.k->tb);
     job.Qp = job.tblocks * (size_t)job.k->tb;
-    job.PH = s->oh + s->kh - 1;
-    job.PW = s->ow + s->kw - 1;
+    job.PH = max_size(s->oh + s->kh - 1, s->pad_h + s->h); /* as in plan_make */
+    job.PW = max_size(s->ow + s->kw - 1, s->pad_w + s->w);
     job.plane = job.PH * job.PW;
     nncl_status st = NNCL_OK;
     if (job.with_dx) {

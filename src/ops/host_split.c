@@ -5,9 +5,11 @@
  * (its products, the optimiser, the activation's backward, the gather) of
  * 0.1-0.5 ms each. A caller that finds the helper busy (another thread's
  * split, or a split inside a part) starts a thread of its own, as before. */
+#define _GNU_SOURCE /* sched_getaffinity, CPU_COUNT */
 #include "ops/host_split.h"
 
 #include <pthread.h>
+#include <sched.h>
 #include <stdatomic.h>
 #include <stdbool.h>
 #include <stdio.h>
@@ -36,11 +38,12 @@ static void *run_part1(void *p)
 }
 
 /* The helper. A caller writes `job`, then bumps `posted`; the helper runs
- * part 1 and bumps `finished`. Each side first spins a few microseconds on
- * the other's counter (the next split often follows at once), then sleeps
- * on a condition variable under `lock` (the counters are re-checked under
- * it, so no wake-up is lost). `in_use` is held by the one caller whose job
- * the helper has (a trylock: never waited on). */
+ * part 1 and bumps `finished`. Each side first spins up to HELPER_SPIN_NS
+ * on the other's counter (the next split often follows at once), then
+ * sleeps on a condition variable under `lock` (the counters are re-checked
+ * under it, so no wake-up is lost). `in_use` is held by the one caller
+ * whose job the helper has (a trylock: never waited on). A part must not
+ * fork (the child would wait for a helper it does not have). */
 enum { HELPER_SPIN_NS = 100000 }; /* 0.1 ms: a step's ops between two splits mostly take less */
 
 static struct {
@@ -48,7 +51,7 @@ static struct {
     pthread_cond_t wake, done;
     split_job job;
     atomic_ulong posted, finished;
-    bool started, failed;
+    bool started;
 } helper = {.lock = PTHREAD_MUTEX_INITIALIZER,
             .in_use = PTHREAD_MUTEX_INITIALIZER,
             .wake = PTHREAD_COND_INITIALIZER,
@@ -121,7 +124,7 @@ static void helper_forget(void)
     pthread_cond_init(&helper.done, NULL);
     atomic_store(&helper.posted, 0);
     atomic_store(&helper.finished, 0);
-    helper.started = helper.failed = false;
+    helper.started = false;
 }
 
 /* Runs fn(arg, 0) here and fn(arg, 1) on the helper; false (nothing run)
@@ -131,7 +134,7 @@ static bool run_on_helper(const split_job *job)
     if (pthread_mutex_trylock(&helper.in_use) != 0)
         return false;
     pthread_mutex_lock(&helper.lock);
-    if (!helper.started && !helper.failed) {
+    if (!helper.started) { /* tried again on the next split if it fails */
         pthread_t t;
         pthread_attr_t attr;
         bool ok = pthread_attr_init(&attr) == 0;
@@ -139,7 +142,6 @@ static bool run_on_helper(const split_job *job)
         ok = ok && pthread_create(&t, &attr, helper_main, NULL) == 0;
         pthread_attr_destroy(&attr);
         helper.started = ok;
-        helper.failed = !ok;
     }
     pthread_mutex_unlock(&helper.lock);
     if (!helper.started) {
@@ -155,7 +157,18 @@ static bool run_on_helper(const split_job *job)
     return true;
 }
 
-/* The cores the split may use: NNCL_HOST_THREADS, else the machine's,
+/* The CPUs this process may run on (taskset, cgroup cpusets), else the
+ * machine's online count: with one allowed, a split must not spin two
+ * threads against each other on it. */
+static long allowed_cpus(void)
+{
+    cpu_set_t set;
+    if (sched_getaffinity(0, sizeof set, &set) == 0 && CPU_COUNT(&set) > 0)
+        return CPU_COUNT(&set);
+    return sysconf(_SC_NPROCESSORS_ONLN);
+}
+
+/* The cores the split may use: NNCL_HOST_THREADS, else allowed_cpus(),
  * lowered by nncl_cpu_threads_limit whenever it is called. */
 static atomic_int limit_threads;
 
@@ -166,7 +179,7 @@ static int cores(void)
     if (!n) {
         const char *env = getenv("NNCL_HOST_THREADS");
         from_env = env && *env;
-        long c = from_env ? strtol(env, NULL, 10) : sysconf(_SC_NPROCESSORS_ONLN);
+        long c = from_env ? strtol(env, NULL, 10) : allowed_cpus();
         n = c < 1 ? 1 : c > 1024 ? 1024 : (int)c;
     }
     int lim = atomic_load(&limit_threads);

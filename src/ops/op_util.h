@@ -45,7 +45,8 @@ nncl_status nncl_check_u8_input(const nncl_device *dev, nncl_view x, nncl_view i
  * label t: adds the loss (NaN for a label out of range) and 1 if the first
  * maximal class is t; dz = (softmax - onehot(t)) * grad_scale (NaN rows for
  * a bad label); with g, g = (float)(dz W) * f'(x), f = act read from its
- * output x. Shared by the twins of head_xent and linear_u8_head. */
+ * output x. Shared by the twins of head_xent and linear_u8_head; in and
+ * classes at most NNCL_HEAD_MAX (their checks refuse more). */
 void nncl_host_head_row(const float *x, size_t in, size_t classes, const float *W, const float *b, int32_t t,
                         float grad_scale, nncl_act act, float act_param, double *dz, float *g, double *loss,
                         double *correct);
