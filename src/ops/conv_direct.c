@@ -113,7 +113,7 @@ static float w_fwd(const nncl_conv2d_shape *s, const float *w, size_t t, size_t 
     return w[k * s->c * s->kh * s->kw + t];
 }
 
-/* dx: tap t = (k, a, e) reads filter k, channel o, flipped */
+/* dx: tap t = (k, a, e) reads filter k at channel c, flipped */
 static float w_dx(const nncl_conv2d_shape *s, const float *w, size_t t, size_t c)
 {
     size_t khw = s->kh * s->kw, k = t / khw, a = t % khw / s->kw, e = t % s->kw;
