@@ -37,7 +37,7 @@
  * (nncl_conv_cpu_form).
  * The host backend runs the same products (OpenBLAS when built with it) in
  * its own loop, nncl_host_conv2d_fwd/bwd below, or, at stride 1 on a CPU
- * with AVX2 or AVX-512, sums them directly in register blocks with no patch
+ * with AVX-512, sums them directly in register blocks with no patch
  * matrix (conv_direct.c); the tests compare every form with the direct
  * double-precision loops of conv_reference.c. */
 #include <stdio.h>

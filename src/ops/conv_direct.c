@@ -53,14 +53,19 @@ const cd_isa *nncl_conv_direct_isa(const nncl_conv2d_shape *s)
      * 4.4 against 2.4 backward). */
     if (s->stride_h != 1 || s->stride_w != 1 || s->c * s->kh * s->kw < 16)
         return NULL;
+    /* AVX2's blocks (12 accumulators in 16 registers: more loads per FMA)
+     * run only when asked for: against OpenBLAS's own AVX2 kernels
+     * (OPENBLAS_CORETYPE=Haswell on the AVX-512 machine, both sides at 8
+     * lanes) they were as fast for the 5x5 network's second layer but 1.5x
+     * slower for the 3x3 one's (37 against 24 ms, batch 128), and no
+     * AVX2-only machine has measured them. Tests run them everywhere. */
     const char *env = getenv("NNCL_CONV_DIRECT");
-    bool want2 = env && strcmp(env, "avx2") == 0;
     if (env && strcmp(env, "off") == 0)
         return NULL;
-    if (!want2 && __builtin_cpu_supports("avx512f"))
+    if (env && strcmp(env, "avx2") == 0)
+        return __builtin_cpu_supports("avx2") && __builtin_cpu_supports("fma") ? &cd_isa_avx2 : NULL;
+    if (__builtin_cpu_supports("avx512f"))
         return &cd_isa_avx512;
-    if (__builtin_cpu_supports("avx2") && __builtin_cpu_supports("fma"))
-        return &cd_isa_avx2;
 #else
     (void)s;
 #endif

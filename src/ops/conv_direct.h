@@ -50,11 +50,12 @@ typedef struct cd_isa {
 extern const cd_isa cd_isa_avx512, cd_isa_avx2;
 
 /* The blocks this machine runs for shape s, or NULL where the direct form
- * does not apply (a stride other than 1, fewer than 16 taps a filter
- * (conv_direct.c says why), a CPU with neither AVX-512 nor
- * AVX2 with FMA, a build for another architecture); then conv2d.c takes
- * im2col and OpenBLAS. NNCL_CONV_DIRECT=off, avx2 or avx512 overrides the
- * choice (the tests run each on every shape; benchmarks compare them). */
+ * does not apply: a stride other than 1, fewer than 16 taps a filter, a
+ * CPU without AVX-512, a build for another architecture (conv_direct.c says
+ * why for each); then conv2d.c takes im2col and OpenBLAS.
+ * NNCL_CONV_DIRECT=off turns the direct form off, =avx2 runs the AVX2
+ * blocks (on a CPU with AVX2 and FMA), which are otherwise never chosen;
+ * the tests run both on every shape, benchmarks compare them. */
 const cd_isa *nncl_conv_direct_isa(const nncl_conv2d_shape *s);
 
 /* The forward and backward passes (conv2d's arguments, checked by then).

@@ -1,7 +1,8 @@
 /* The direct convolution's blocks for AVX2 with FMA: 16 registers of 8
  * floats, so up to 12 accumulators beside a tap's weights and a broadcast
  * (conv_direct_kernels.inc). Built with -mavx2 -mfma (src/ops/meson.build)
- * and called only where the CPU has them (nncl_conv_direct_isa). */
+ * and called only when NNCL_CONV_DIRECT=avx2 asks for them on a CPU that has
+ * them (nncl_conv_direct_isa says why they are not the default). */
 #define CD_VW 8
 #define CD_MAX_ACC 12
 #define CD_NAME(x) x##_avx2
