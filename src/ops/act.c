@@ -62,17 +62,22 @@ nncl_status nncl_check_act_bwd(const nncl_device *dev, const nncl_act_bwd_args *
  * split's own cost, about 1 us, is not worth it. */
 enum { ACT_SPLIT_MIN = 1 << 14 };
 
-static void relu_bwd_part(void *arg, int part)
+static void relu_bwd_range(const nncl_act_bwd_args *a, size_t lo, size_t hi)
 {
-    const nncl_act_bwd_args *a = arg;
     const float *y = nncl_host_f32(a->y), *dy = nncl_host_f32(a->dy);
     float *dx = nncl_host_f32(a->dx);
-    size_t lo, hi;
-    nncl_host_half(a->n, part, &lo, &hi);
     for (size_t i = lo; i < hi; i++) {
         float v = y[i], d = v > 0.0f ? 1.0f : (v <= 0.0f ? 0.0f : v);
         dx[i] = dy[i] * d;
     }
+}
+
+static void relu_bwd_part(void *arg, int part)
+{
+    const nncl_act_bwd_args *a = arg;
+    size_t lo, hi;
+    nncl_host_half(a->n, part, &lo, &hi);
+    relu_bwd_range(a, lo, hi);
 }
 
 nncl_status nncl_host_act_bwd(nncl_device *dev, const nncl_act_bwd_args *a)
@@ -85,8 +90,7 @@ nncl_status nncl_host_act_bwd(nncl_device *dev, const nncl_act_bwd_args *a)
         return NNCL_OK;
     }
     if (a->act == NNCL_ACT_RELU) {
-        relu_bwd_part((void *)a, 0); /* below ACT_SPLIT_MIN, the whole range on this thread */
-        relu_bwd_part((void *)a, 1);
+        relu_bwd_range(a, 0, a->n); /* below ACT_SPLIT_MIN: on this thread */
         return NNCL_OK;
     }
     for (size_t i = 0; i < a->n; i++)

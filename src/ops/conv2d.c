@@ -449,14 +449,9 @@ static void host_conv_fwd_chunk(void *arg, size_t item, int worker)
         for (size_t k = 0; k < s->k; k++) {
             const float *src = Y + k * Rc + b * P;
             float *dst = y + ((n0 + b) * s->k + k) * P, add = bias ? bias[k] : 0.0f;
-            if (a->act == NNCL_ACT_RELU)
-                for (size_t p = 0; p < P; p++) {
-                    float v = src[p] + add;
-                    dst[p] = v < 0.0f ? 0.0f : v;
-                }
-            else
-                for (size_t p = 0; p < P; p++)
-                    dst[p] = nncl_act_apply(a->act, a->act_param, src[p] + add);
+            for (size_t p = 0; p < P; p++)
+                dst[p] = src[p] + add;
+            nncl_act_apply_n(a->act, a->act_param, dst, P);
         }
 }
 

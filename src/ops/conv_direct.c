@@ -168,21 +168,9 @@ static size_t plan_scratch(const dplan *p) { return p->d.cin * p->plane + (size_
 static void put_row(float *restrict o, const float *restrict v, size_t stride, size_t cols, float add, nncl_act act,
                     float slope)
 {
-    switch (act) {
-    case NNCL_ACT_IDENTITY:
-        for (size_t q = 0; q < cols; q++)
-            o[q] = v[q * stride] + add;
-        break;
-    case NNCL_ACT_RELU:
-        for (size_t q = 0; q < cols; q++) {
-            float z = v[q * stride] + add;
-            o[q] = z < 0.0f ? 0.0f : z;
-        }
-        break;
-    default:
-        for (size_t q = 0; q < cols; q++)
-            o[q] = nncl_act_apply(act, slope, v[q * stride] + add);
-    }
+    for (size_t q = 0; q < cols; q++)
+        o[q] = v[q * stride] + add;
+    nncl_act_apply_n(act, slope, o, cols);
 }
 
 /* One image: src's cin planes into the bordered planes (whose borders are
@@ -254,7 +242,7 @@ typedef struct bwd_job {
     const nncl_conv2d_bwd_args *a;
     const cd_dw_kernel *k;
     size_t chunk, kbw, kblocks, Kw, tblocks, Qp; /* dW: images per slot, filter blocks, padded K, tap blocks, taps */
-    size_t PH, PW, plane;                        /* dW: x's bordered planes */
+    size_t PW, plane;                            /* dW: x's bordered planes (row length, size) */
     size_t *off;                                 /* [Qp]: tap t's offset (0 for the padding taps) */
     float *slots;                                /* per chunk: [Qp][Kw] */
     size_t worker_floats;
@@ -320,9 +308,8 @@ nncl_status nncl_conv_direct_bwd(const cd_isa *isa, const nncl_conv2d_bwd_args *
     job.Kw = job.kblocks * job.kbw;
     job.tblocks = ceil_div(Q, (size_t)job.k->tb);
     job.Qp = job.tblocks * (size_t)job.k->tb;
-    job.PH = max_size(s->oh + s->kh - 1, s->pad_h + s->h); /* as in plan_make */
-    job.PW = max_size(s->ow + s->kw - 1, s->pad_w + s->w);
-    job.plane = job.PH * job.PW;
+    job.PW = max_size(s->ow + s->kw - 1, s->pad_w + s->w); /* rows and columns as in plan_make */
+    job.plane = max_size(s->oh + s->kh - 1, s->pad_h + s->h) * job.PW;
     nncl_status st = NNCL_OK;
     if (job.with_dx) {
         dconv d = {s->k, s->c, s->kh, s->kw, s->oh, s->ow, s->kh - 1 - s->pad_h, s->kw - 1 - s->pad_w, s->h, s->w};

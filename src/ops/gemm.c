@@ -101,29 +101,15 @@ typedef struct host_gemm_job {
 } host_gemm_job;
 
 /* C[i, j] = act(C[i, j] + bias[j]) for i < m, j < n (bias may be NULL: + 0),
- * on each half of C right after its product, while it is in the cache. The
- * activation is chosen outside the loops, so ReLU's and the identity's
- * vectorise (one call per element with a switch inside cost a tenth of a
- * small network's host step); the values are nncl_act_apply's. */
+ * on each half of C right after its product, while it is in the cache; the
+ * values are nncl_act_apply's (+ 0.0f included: -0 becomes +0 as before). */
 static void bias_act(float *C, size_t m, size_t n, size_t ldc, const float *bias, nncl_act act, float slope)
 {
     for (size_t i = 0; i < m; i++) {
         float *restrict row = C + i * ldc;
-        switch (act) {
-        case NNCL_ACT_IDENTITY:
-            for (size_t j = 0; j < n; j++)
-                row[j] = row[j] + (bias ? bias[j] : 0.0f);
-            break;
-        case NNCL_ACT_RELU:
-            for (size_t j = 0; j < n; j++) {
-                float v = row[j] + (bias ? bias[j] : 0.0f);
-                row[j] = v < 0.0f ? 0.0f : v;
-            }
-            break;
-        default:
-            for (size_t j = 0; j < n; j++)
-                row[j] = nncl_act_apply(act, slope, row[j] + (bias ? bias[j] : 0.0f));
-        }
+        for (size_t j = 0; j < n; j++)
+            row[j] = row[j] + (bias ? bias[j] : 0.0f);
+        nncl_act_apply_n(act, slope, row, n);
     }
 }
 
