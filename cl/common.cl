@@ -22,12 +22,14 @@
  * loop 2.5 times slower. */
 #define ALWAYS_INLINE __attribute__((always_inline)) INLINE
 
-/* Sum of the 16 lanes of a vector, as a fixed tree (halves, then halves of
+/* Sum of the lanes of a vector, as a fixed tree (halves, then halves of
  * those): the same order everywhere it is used, so the same bits. */
-INLINE float hsum16(const float16 v)
+INLINE float hsum4(const float4 v)
 {
-    const float8 h8 = v.lo + v.hi;
-    const float4 h4 = h8.lo + h8.hi;
-    const float2 h2 = h4.lo + h4.hi;
+    const float2 h2 = v.lo + v.hi;
     return h2.x + h2.y;
 }
+
+INLINE float hsum8(const float8 v) { return hsum4(v.lo + v.hi); }
+
+INLINE float hsum16(const float16 v) { return hsum8(v.lo + v.hi); }

@@ -7,8 +7,8 @@
  * than floats cuts the memory traffic by four; mini-batches read their rows
  * through an index list (has_index), so nothing is gathered at all. Row i of
  * the batch is x row index[i] (or i); an index outside [0, x_rows) gives NaN.
- * The shapes follow gemm.cl's CPU path: explicit float16 vectors inside one
- * work-item, no local memory. */
+ * The shapes follow gemm.cl's CPU path: explicit vectors of U8_VW floats
+ * inside one work-item, no local memory. */
 
 /* The x row that batch row i reads, or -1 when its index is out of range. */
 INLINE long batch_row(const int i, const int has_index, __global const int *index, const ulong i_off,
@@ -20,15 +20,42 @@ INLINE long batch_row(const int i, const int has_index, __global const int *inde
     return s >= 0 && s < x_rows ? s : -1;
 }
 
-/* fwd: U8_DM rows by U8_DN outputs per work-item; wgrad: U8_TM outputs.
- * From the build options (src/ops/kernel_consts.h), which the dispatchers
- * size their launches with. */
-#if !defined(U8_DM) || !defined(U8_DN) || !defined(U8_TM)
-#error "U8_DM, U8_DN and U8_TM come from the build options (src/ops/kernel_consts.h)"
+/* U8_VW: floats per vector (8 or 16: AVX2's register holds 8, AVX-512's 16);
+ * fwd: U8_DM rows by U8_DN outputs per work-item; wgrad: U8_TM outputs over
+ * U8_WCOLS = 2 U8_VW columns. From the build options (the device's
+ * nncl_u8_params, src/ops/kernel_params.c), which the dispatchers size their
+ * launches with. */
+#if !defined(U8_VW) || !defined(U8_DM) || !defined(U8_DN) || !defined(U8_TM)
+#error "U8_VW, U8_DM, U8_DN and U8_TM come from the build options (src/ops/kernel_params.c)"
+#endif
+#define U8_WCOLS (2 * U8_VW)
+#if U8_VW == 16
+typedef float16 floatu;
+typedef uchar16 ucharu;
+#define vloadu vload16
+#define vstoreu vstore16
+#define convert_floatu convert_float16
+#define hsumu hsum16
+#elif U8_VW == 8
+typedef float8 floatu;
+typedef uchar8 ucharu;
+#define vloadu vload8
+#define vstoreu vstore8
+#define convert_floatu convert_float8
+#define hsumu hsum8
+#elif U8_VW == 4
+typedef float4 floatu;
+typedef uchar4 ucharu;
+#define vloadu vload4
+#define vstoreu vstore4
+#define convert_floatu convert_float4
+#define hsumu hsum4
+#else
+#error "U8_VW must be 4, 8 or 16"
 #endif
 
 /* The fwd's dot products for U8_DM rows and U8_DN outputs, dot form along j:
- * acc[r][c] (16 lanes) += x'[r][p..p+15] * W[c][p..p+15], then summed over
+ * acc[r][c] (U8_VW lanes) += x'[r][p..p+VW-1] * W[c][p..p+VW-1], summed over
  * the lanes; res[r][c] = x'_r . W_c. Scale is folded into the weights (as
  * they load, or by the caller: prescaled) and shift into the bytes as they
  * load. xr[r] and wr[c] point at row r's bytes and output c's weights (the
@@ -37,22 +64,22 @@ ALWAYS_INLINE void u8_dot_block(__global const uchar *xr[U8_DM], __global const 
                                 __global const float *shift, __global const float *scale, const int in,
                                 const bool prescaled, float res[U8_DM][U8_DN])
 {
-    float16 acc[U8_DM][U8_DN];
+    floatu acc[U8_DM][U8_DN];
 #pragma unroll
     for (int r = 0; r < U8_DM; ++r)
 #pragma unroll
         for (int c = 0; c < U8_DN; ++c)
-            acc[r][c] = (float16)0.0f;
+            acc[r][c] = (floatu)0.0f;
     int p = 0;
-    for (; p + 16 <= in; p += 16) {
-        const float16 sh = vload16(0, shift + p), sc = prescaled ? (float16)1.0f : vload16(0, scale + p);
-        float16 w[U8_DN], xv[U8_DM];
+    for (; p + U8_VW <= in; p += U8_VW) {
+        const floatu sh = vloadu(0, shift + p), sc = prescaled ? (floatu)1.0f : vloadu(0, scale + p);
+        floatu w[U8_DN], xv[U8_DM];
 #pragma unroll
         for (int c = 0; c < U8_DN; ++c)
-            w[c] = prescaled ? vload16(0, wr[c] + p) : vload16(0, wr[c] + p) * sc;
+            w[c] = prescaled ? vloadu(0, wr[c] + p) : vloadu(0, wr[c] + p) * sc;
 #pragma unroll
         for (int r = 0; r < U8_DM; ++r)
-            xv[r] = convert_float16(vload16(0, xr[r] + p)) - sh;
+            xv[r] = convert_floatu(vloadu(0, xr[r] + p)) - sh;
 #pragma unroll
         for (int r = 0; r < U8_DM; ++r)
 #pragma unroll
@@ -63,7 +90,7 @@ ALWAYS_INLINE void u8_dot_block(__global const uchar *xr[U8_DM], __global const 
     for (int r = 0; r < U8_DM; ++r)
 #pragma unroll
         for (int c = 0; c < U8_DN; ++c)
-            res[r][c] = hsum16(acc[r][c]);
+            res[r][c] = hsumu(acc[r][c]);
     for (; p < in; ++p) /* the tail of j, scalar */
 #pragma unroll
         for (int r = 0; r < U8_DM; ++r)
@@ -114,83 +141,99 @@ __kernel void linear_u8_fwd(const int rows, const int in, const int out,
         }
 }
 
-/* wgrad for one block of 32 columns j0..j0+31 (fewer at the edge), row form:
- * for every row i of the chunk,
- *   acc[r][v] (16 lanes) += g[i][o0+r] * x'[i][j0 + 16v .. +15]
- * for outputs o0..o0+U8_TM-1. A block of exactly 16 columns (784 = 24 * 32
- * + 16 for MNIST) has its own one-vector loop; any other partial block loads
- * clamped bytes lane by lane. Columns and outputs past the edge are not
- * stored. gp points at row i_begin's gradients, dw at this chunk's out x in
- * partial sums, which are overwritten or, with accumulate, added to. */
+/* wgrad for one block of U8_WCOLS = 2 U8_VW columns j0.. (fewer at the
+ * edge), row form: for every row i of the chunk,
+ *   acc[r][v] (U8_VW lanes) += g[i][o0+r] * (x[i][j0 + VW v ..] - shift[..])
+ * for outputs o0..o0+U8_TM-1, and dW[o0+r][j] = scale[j] * acc (the scale
+ * is constant down a column, so it multiplies the sum once instead of every
+ * byte). A block of exactly U8_VW columns has its own one-vector loop; any
+ * other partial block loads clamped bytes lane by lane. Columns and outputs
+ * past the edge are not stored. gp points at row i_begin's gradients, dw at
+ * this chunk's out x in partial sums, which are overwritten or, with
+ * accumulate, added to. */
 INLINE void wgrad_block(const int j0, const int o0, const int i_begin, const int i_end, const int in,
                         const int out, __global const uchar *x, const int has_index,
                         __global const int *index, const ulong i_off, const int x_rows,
                         __global const float *shift, __global const float *scale, __global const float *gp,
                         const int ldg, __global float *dw, const int accumulate)
 {
-    const int cols = min(32, in - j0);
-    float16 sh[2], sc[2];
+    const int cols = min(U8_WCOLS, in - j0);
+    floatu sh[2];
 #pragma unroll
     for (int v = 0; v < 2; ++v)
 #pragma unroll
-        for (int l = 0; l < 16; ++l) {
-            const int j = j0 + min(16 * v + l, cols - 1);
-            sh[v][l] = shift[j];
-            sc[v][l] = scale[j];
-        }
+        for (int l = 0; l < U8_VW; ++l)
+            sh[v][l] = shift[j0 + min(U8_VW * v + l, cols - 1)];
     int oc[U8_TM];
 #pragma unroll
     for (int r = 0; r < U8_TM; ++r)
         oc[r] = min(o0 + r, out - 1);
-    float16 acc[U8_TM][2];
+    floatu acc[U8_TM][2];
 #pragma unroll
     for (int r = 0; r < U8_TM; ++r)
-        acc[r][0] = acc[r][1] = (float16)0.0f;
-    /* Three loops rather than one with a variable second load: a vload16
-     * at a run-time offset made the common 32-column loop slower. */
-    if (cols == 32) {
+        acc[r][0] = acc[r][1] = (floatu)0.0f;
+    /* Four loops rather than one with a variable second load: a vector load
+     * at a run-time offset made the common full-block loop slower, and the
+     * full batch's rows need no index (its per-row checks cost as many
+     * instructions as the FMAs). */
+    if (cols == U8_WCOLS && !has_index) {
+        /* the full batch: rows in order, every one valid */
+        __global const uchar *xp = x + (size_t)i_begin * in + j0;
+        for (int i = i_begin; i < i_end; ++i) {
+            const floatu x0 = convert_floatu(vloadu(0, xp)) - sh[0];
+            const floatu x1 = convert_floatu(vloadu(1, xp)) - sh[1];
+#pragma unroll
+            for (int r = 0; r < U8_TM; ++r) {
+                const floatu gv = (floatu)gp[oc[r]];
+                acc[r][0] = fma(gv, x0, acc[r][0]);
+                acc[r][1] = fma(gv, x1, acc[r][1]);
+            }
+            gp += ldg;
+            xp += in;
+        }
+    } else if (cols == U8_WCOLS) {
         for (int i = i_begin; i < i_end; ++i) {
             const long s = batch_row(i, has_index, index, i_off, x_rows);
             __global const uchar *xp = x + (size_t)(s < 0 ? 0 : s) * in + j0;
-            float16 x0 = (convert_float16(vload16(0, xp)) - sh[0]) * sc[0];
-            float16 x1 = (convert_float16(vload16(1, xp)) - sh[1]) * sc[1];
+            floatu x0 = convert_floatu(vloadu(0, xp)) - sh[0];
+            floatu x1 = convert_floatu(vloadu(1, xp)) - sh[1];
             if (s < 0)
-                x0 = x1 = (float16)NAN;
+                x0 = x1 = (floatu)NAN;
 #pragma unroll
             for (int r = 0; r < U8_TM; ++r) {
-                const float16 gv = (float16)gp[oc[r]];
+                const floatu gv = (floatu)gp[oc[r]];
                 acc[r][0] = fma(gv, x0, acc[r][0]);
                 acc[r][1] = fma(gv, x1, acc[r][1]);
             }
             gp += ldg;
         }
-    } else if (cols == 16) {
+    } else if (cols == U8_VW) {
         for (int i = i_begin; i < i_end; ++i) {
             const long s = batch_row(i, has_index, index, i_off, x_rows);
             __global const uchar *xp = x + (size_t)(s < 0 ? 0 : s) * in + j0;
-            float16 x0 = (convert_float16(vload16(0, xp)) - sh[0]) * sc[0];
+            floatu x0 = convert_floatu(vloadu(0, xp)) - sh[0];
             if (s < 0)
-                x0 = (float16)NAN;
+                x0 = (floatu)NAN;
 #pragma unroll
             for (int r = 0; r < U8_TM; ++r)
-                acc[r][0] = fma((float16)gp[oc[r]], x0, acc[r][0]);
+                acc[r][0] = fma((floatu)gp[oc[r]], x0, acc[r][0]);
             gp += ldg;
         }
     } else {
         for (int i = i_begin; i < i_end; ++i) {
             const long s = batch_row(i, has_index, index, i_off, x_rows);
             __global const uchar *xp = x + (size_t)(s < 0 ? 0 : s) * in + j0;
-            float16 xv[2];
+            floatu xv[2];
 #pragma unroll
             for (int v = 0; v < 2; ++v)
 #pragma unroll
-                for (int l = 0; l < 16; ++l)
-                    xv[v][l] = (float)xp[min(16 * v + l, cols - 1)];
-            xv[0] = s < 0 ? (float16)NAN : (xv[0] - sh[0]) * sc[0];
-            xv[1] = s < 0 ? (float16)NAN : (xv[1] - sh[1]) * sc[1];
+                for (int l = 0; l < U8_VW; ++l)
+                    xv[v][l] = (float)xp[min(U8_VW * v + l, cols - 1)];
+            xv[0] = s < 0 ? (floatu)NAN : xv[0] - sh[0];
+            xv[1] = s < 0 ? (floatu)NAN : xv[1] - sh[1];
 #pragma unroll
             for (int r = 0; r < U8_TM; ++r) {
-                const float16 gv = (float16)gp[oc[r]];
+                const floatu gv = (floatu)gp[oc[r]];
                 acc[r][0] = fma(gv, xv[0], acc[r][0]);
                 acc[r][1] = fma(gv, xv[1], acc[r][1]);
             }
@@ -198,24 +241,25 @@ INLINE void wgrad_block(const int j0, const int o0, const int i_begin, const int
         }
     }
     const int nr = min(U8_TM, out - o0);
-    float res[U8_TM][32];
+    float res[U8_TM][U8_WCOLS];
 #pragma unroll
     for (int r = 0; r < U8_TM; ++r) {
-        vstore16(acc[r][0], 0, &res[r][0]);
-        vstore16(acc[r][1], 0, &res[r][16]);
+        vstoreu(acc[r][0], 0, &res[r][0]);
+        vstoreu(acc[r][1], 0, &res[r][U8_VW]);
     }
 #pragma unroll 1
     for (int r = 0; r < nr; ++r)
 #pragma unroll 1
         for (int col = 0; col < cols; ++col) {
             __global float *d = dw + (size_t)(o0 + r) * in + j0 + col;
-            *d = accumulate ? *d + res[r][col] : res[r][col];
+            const float v = res[r][col] * scale[j0 + col];
+            *d = accumulate ? *d + v : v;
         }
 }
 
 /* wgrad: work-item (b, t, c) takes outputs t*U8_TM.. over the rows of chunk
- * c, for `blocks` consecutive 32-column blocks starting at block b*blocks.
- * Each block reads a 32-byte strip of every row, 784 bytes apart: fetched
+ * c, for `blocks` consecutive U8_WCOLS-column blocks starting at block
+ * b*blocks. Each block reads a strip of every row, 784 bytes apart: fetched
  * from memory in that order, every row costs a full miss that the hardware
  * prefetchers do not hide, and the kernel ran at a third of the FMA peak.
  * So the work-item first touches its rows' bytes in address order (one byte
@@ -233,14 +277,14 @@ __kernel void linear_u8_wgrad(const int rows, const int in, const int out,
                               __global float *dw, const ulong dw_off, const int chunk_rows,
                               const int blocks)
 {
-    const int j_begin = (int)get_global_id(0) * blocks * 32;
+    const int j_begin = (int)get_global_id(0) * blocks * U8_WCOLS;
     const int o0 = (int)get_global_id(1) * U8_TM;
     /* Chunk c of the rows writes its partial sums to dw + c * out * in. */
     const int chunk = (int)get_global_id(2);
     const int i_begin = chunk * chunk_rows, i_end = min(rows, i_begin + chunk_rows);
     if (j_begin >= in || o0 >= out || i_begin >= rows)
         return;
-    const int j_end = min(in, j_begin + blocks * 32);
+    const int j_end = min(in, j_begin + blocks * U8_WCOLS);
     for (int i = i_begin; i < i_end; ++i) {
         const long s = batch_row(i, has_index, index, i_off, x_rows);
         if (s < 0)
@@ -250,7 +294,7 @@ __kernel void linear_u8_wgrad(const int rows, const int in, const int out,
             (void)xp[j];
         (void)xp[j_end - 1];
     }
-    for (int j0 = j_begin; j0 < j_end; j0 += 32)
+    for (int j0 = j_begin; j0 < j_end; j0 += U8_WCOLS)
         wgrad_block(j0, o0, i_begin, i_end, in, out, x + x_off, has_index, index, i_off, x_rows,
                     shift + sh_off, scale + sc_off, g + g_off + (size_t)i_begin * ldg, ldg,
                     dw + dw_off + (ulong)chunk * (ulong)out * (ulong)in, 0);

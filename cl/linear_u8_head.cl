@@ -131,7 +131,7 @@ __kernel void linear_u8_head(const int rows, const int in, const int hidden, con
 
         /* dW1 += g^T x' over the block's rows, whose bytes are cached */
         for (int o0 = 0; o0 < hidden; o0 += U8_TM)
-            for (int j0 = 0; j0 < in; j0 += 32)
+            for (int j0 = 0; j0 < in; j0 += U8_WCOLS)
                 wgrad_block(j0, o0, blk, blk + n, in, hidden, x, has_index, index, i_off, x_rows, shift, scale,
                             gbuf, hidden, out, 1);
     }

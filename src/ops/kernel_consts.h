@@ -7,12 +7,6 @@
 #define NNCL_KERNEL_CONSTS_H
 
 enum {
-    /* linear_u8_fwd: rows and outputs per work-item (U8_DM, U8_DN); 4 x 5
-     * beat 2x10, 3x10, 1x10, 5x5, 6x5 and 3x5 (tools/BENCHMARKS.md) */
-    NNCL_U8_DM = 4,
-    NNCL_U8_DN = 5,
-    /* linear_u8_wgrad and linear_u8_head's dW1: outputs per work-item (U8_TM) */
-    NNCL_U8_TM = 10,
     /* linear_u8_head: rows per block (U8H_BLOCK). A work-item computes a
      * block's hidden layer, head and share of dW1 in turn, while the block's
      * bytes stay in its core's cache (256 MNIST rows are 200 KB, within L2).

@@ -28,6 +28,7 @@
 
 struct nncl_op_params {
     nncl_gemm_params gemm;      /* the GEMM kernel's shape on this device */
+    nncl_u8_params u8;          /* the byte-input kernels' shape */
 };
 
 /* The first row a device satisfies gives its parameters. */
@@ -81,12 +82,70 @@ void nncl_gemm_params_for(const nncl_device_info *info, nncl_gemm_params *p)
     *p = capability_table[n - 1].p; /* the smallest register block runs anywhere */
 }
 
+/* The byte-input kernels (cl/linear_u8.cl) hold U8_DM x U8_DN fwd
+ * accumulators and U8_TM x 2 wgrad ones, each a vector of U8_VW floats, so
+ * the shape follows the register file the native width implies, as the
+ * GEMM's does. On 16 registers of 8 floats (AVX2), 2 x 5 + 2 rows of bytes
+ * and 5 x 2 + 2 leave room for the loads; the 16-float shape there (40
+ * registers of accumulators) spilled on every FMA and a tutorial step took
+ * 1.6x as long (tools/BENCHMARKS.md). GPUs keep the shape they had. */
+static void u8_params_for(const nncl_device_info *info, nncl_u8_params *p)
+{
+    if (info->local_mem_dedicated || info->native_vector_float >= 16)
+        *p = (nncl_u8_params){.vw = 16, .dm = 4, .dn = 5, .tm = 10};
+    else if (info->native_vector_float >= 8)
+        *p = (nncl_u8_params){.vw = 8, .dm = 2, .dn = 5, .tm = 5};
+    else
+        *p = (nncl_u8_params){.vw = 4, .dm = 2, .dn = 5, .tm = 5};
+}
+
+/* NNCL_U8_PARAMS="VW=8 DM=2 DN=5 TM=5" (every field, any order): an
+ * override for tests and experiments; anything malformed is refused with a
+ * warning and the device's own shape kept. */
+static void u8_params_override(nncl_u8_params *p)
+{
+    const char *v = getenv("NNCL_U8_PARAMS");
+    if (!v || !*v)
+        return;
+    nncl_u8_params q = {0};
+    int *field[] = {&q.vw, &q.dm, &q.dn, &q.tm};
+    const char *names[] = {"VW", "DM", "DN", "TM"};
+    int seen = 0;
+    const char *s = v;
+    for (;;) {
+        while (*s == ' ')
+            s++;
+        if (!*s)
+            break;
+        int i = 0, n = 0;
+        char name[4];
+        if (sscanf(s, "%3[A-Z]=%d%n", name, &i, &n) != 2)
+            break;
+        int k = 0;
+        while (k < 4 && strcmp(names[k], name) != 0)
+            k++;
+        if (k == 4 || i < 1 || i > 16)
+            break;
+        *field[k] = i;
+        seen |= 1 << k;
+        s += n;
+    }
+    if (*s || seen != 15 || (q.vw != 4 && q.vw != 8 && q.vw != 16)) {
+        nncl_notice(NNCL_NOTICE_WARNING,
+                    "NNCL_U8_PARAMS='%s' is not \"VW=4|8|16 DM=n DN=n TM=n\" (n from 1 to 16); ignored", v);
+        return;
+    }
+    *p = q;
+}
+
 nncl_status nncl_op_params_create(const nncl_device_info *info, nncl_op_params **out)
 {
     *out = calloc(1, sizeof **out);
     if (!*out)
         return nncl_fail(NNCL_E_NOMEM, "out of memory");
     nncl_gemm_params_for(info, &(*out)->gemm);
+    u8_params_for(info, &(*out)->u8);
+    u8_params_override(&(*out)->u8);
     return NNCL_OK;
 }
 
@@ -102,16 +161,21 @@ void nncl_gemm_params_set(nncl_device *dev, const nncl_gemm_params *p)
     nncl_cl_of(dev)->op_params->gemm = *p;
 }
 
-/* The kernel parameters as -D options: the GEMM's, and the constants the
- * fused ops' kernels and dispatchers share. */
-static void tuning_options(const nncl_gemm_params *p, char *out, size_t len)
+const nncl_u8_params *nncl_u8_params_on(const nncl_device *dev)
+{
+    return &((const nncl_cl_device *)dev->impl)->op_params->u8;
+}
+
+/* The kernel parameters as -D options: the GEMM's, the byte-input
+ * kernels', and the constants the fused ops' kernels and dispatchers share. */
+static void tuning_options(const nncl_op_params *p, char *out, size_t len)
 {
     char gemm[384];
-    nncl_gemm_params_defines(p, gemm, sizeof gemm);
+    nncl_gemm_params_defines(&p->gemm, gemm, sizeof gemm);
     snprintf(out, len,
-             "%s -DU8_DM=%d -DU8_DN=%d -DU8_TM=%d -DU8H_BLOCK=%d -DHEAD_MAX=%d -DCOLSUM_TILE=%d "
+             "%s -DU8_VW=%d -DU8_DM=%d -DU8_DN=%d -DU8_TM=%d -DU8H_BLOCK=%d -DHEAD_MAX=%d -DCOLSUM_TILE=%d "
              "-DREDUCE_GROUP_MAX=%d",
-             gemm, (int)NNCL_U8_DM, (int)NNCL_U8_DN, (int)NNCL_U8_TM, (int)NNCL_U8H_BLOCK, (int)NNCL_HEAD_MAX,
+             gemm, p->u8.vw, p->u8.dm, p->u8.dn, p->u8.tm, (int)NNCL_U8H_BLOCK, (int)NNCL_HEAD_MAX,
              (int)NNCL_COLSUM_TILE, (int)NNCL_REDUCE_GROUP_MAX);
 }
 
@@ -127,7 +191,7 @@ nncl_tune_policy nncl_tune_policy_get(void)
 
 void nncl_op_params_build_options(const nncl_device *dev, char *out, size_t len)
 {
-    tuning_options(nncl_gemm_params_on(dev), out, len);
+    tuning_options(((const nncl_cl_device *)dev->impl)->op_params, out, len);
 }
 
 void nncl_op_params_resolve(nncl_device *dev, bool allow_search)

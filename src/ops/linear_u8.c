@@ -7,6 +7,7 @@
 
 #include "device/opencl_impl.h"
 #include "ops/kernel_consts.h"
+#include "ops/kernel_params.h"
 #include "ops/op_util.h"
 
 nncl_status nncl_check_u8_input(const nncl_device *dev, nncl_view x, nncl_view index, size_t x_rows,
@@ -115,7 +116,9 @@ nncl_status nncl_host_linear_u8_wgrad(nncl_device *dev, const nncl_linear_u8_wgr
 
 nncl_status nncl_cl_linear_u8_fwd(nncl_device *dev, const nncl_linear_u8_fwd_args *a)
 {
-    size_t global[2] = {(a->out + NNCL_U8_DN - 1) / NNCL_U8_DN, (a->rows + NNCL_U8_DM - 1) / NNCL_U8_DM};
+    const nncl_u8_params *u = nncl_u8_params_on(dev);
+    size_t dn = (size_t)u->dn, dm = (size_t)u->dm;
+    size_t global[2] = {(a->out + dn - 1) / dn, (a->rows + dm - 1) / dm};
     /* 16 row blocks per work-group: about 2-4% faster than 8 on PoCL at the
      * full-batch shape (41,000 x 784 -> 10), the same at the mini-batch one
      * (128 -> 256); 32 was no better. */
@@ -153,13 +156,15 @@ nncl_status nncl_cl_linear_u8_wgrad(nncl_device *dev, const nncl_linear_u8_wgrad
     /* Column blocks per work-item: all of them (each work-item streams its
      * rows into the cache once, see cl/linear_u8.cl) unless that leaves
      * fewer than 4 work-items per compute unit to balance the load. */
-    size_t nblocks = (a->in + 31) / 32, items = chunks * ((a->out + NNCL_U8_TM - 1) / NNCL_U8_TM);
+    const nncl_u8_params *u = nncl_u8_params_on(dev);
+    size_t tm = (size_t)u->tm, wcols = (size_t)nncl_u8_wcols(u);
+    size_t nblocks = (a->in + wcols - 1) / wcols, items = chunks * ((a->out + tm - 1) / tm);
     size_t want = 4 * (size_t)(dev->info.compute_units ? dev->info.compute_units : 1);
     size_t groups = items >= want ? 1 : (want + items - 1) / items;
     if (groups > nblocks)
         groups = nblocks;
     size_t blocks = (nblocks + groups - 1) / groups;
-    size_t global[3] = {(nblocks + blocks - 1) / blocks, (a->out + NNCL_U8_TM - 1) / NNCL_U8_TM, chunks};
+    size_t global[3] = {(nblocks + blocks - 1) / blocks, (a->out + tm - 1) / tm, chunks};
     size_t local[3] = {1, 1, 1};
     nncl_status st = nncl_cl_launch(dev, "linear_u8_wgrad", 3, global, local,
                           NNCL_CL_ARGS(nncl_arg_int((int)a->rows), nncl_arg_int((int)a->in), nncl_arg_int((int)a->out),
