@@ -136,7 +136,7 @@ PY
     set_speed "$host_file" 99999.0
     set_speed "$other_file" 1000.0
     expect "host measured fastest: host is the default" test "$(default_of)" = host
-    expect "...and the listing says why" sh -c "XDG_CACHE_HOME='$speed' '$nncl' --device list | grep -q 'the fastest for training that nncl bench measured'"
+    expect "...and the listing says why" sh -c "XDG_CACHE_HOME='$speed' '$nncl' --device list | grep -q 'the fastest for training as measured'"
     expect "...and NNCL_DEVICE=0 still wins" sh -c "XDG_CACHE_HOME='$speed' NNCL_DEVICE=0 '$nncl' --device list | grep -q -E '^\*0 '"
     set_speed "$host_file" 99999.0 crc
     expect "an entry that does not add up is ignored: the first device is the default" test "$(default_of)" = opencl
@@ -144,6 +144,28 @@ PY
     expect "an entry for another driver is ignored" test "$(default_of)" = opencl
     set_speed "$host_file" 500.0
     expect "the OpenCL device measured faster stays the default" test "$(default_of)" = opencl
+
+    # nncl train left to choose its device measures, once, every device with
+    # no figure, and then trains on the fastest; NNCL_TUNE=off, NNCL_DEVICE
+    # and --device skip that
+    rm -f "$speed"/nncl/speed-*.txt
+    small_train() { "$nncl" train --limit 2000 --epochs 1 --layers 16 --quiet --no-report "$@"; }
+    XDG_CACHE_HOME="$speed" NNCL_TUNE=off small_train --out "$tmp/t-off" >"$tmp/t-off.log" 2>&1
+    expect "NNCL_TUNE=off: nncl train measures nothing" sh -c "! grep -q 'measuring the training speed' '$tmp/t-off.log' && ! ls '$speed'/nncl/speed-*.txt 2>/dev/null"
+    XDG_CACHE_HOME="$speed" NNCL_TUNE=cached small_train --device host --out "$tmp/t-dev" >"$tmp/t-dev.log" 2>&1
+    expect "--device: nncl train measures nothing" sh -c "! grep -q 'measuring the training speed' '$tmp/t-dev.log'"
+    XDG_CACHE_HOME="$speed" NNCL_TUNE=cached small_train --out "$tmp/t-first" >"$tmp/t-first.log" 2>&1
+    expect "a bare nncl train exits 0 after measuring" test $? -eq 0
+    expect "...says it measures every device once" grep -q "measuring the training speed of $(grep -c -E '^[ *][0-9]+ ' "$tmp/list") devices once" "$tmp/t-first.log"
+    expect "...and keeps a figure for each" test "$(ls "$speed"/nncl/speed-*.txt | wc -l)" -eq "$(grep -c -E '^[ *][0-9]+ ' "$tmp/list")"
+    XDG_CACHE_HOME="$speed" "$nncl" --device list --json >"$tmp/measured.json" 2>&1
+    expect "...and the default is the fastest of them, the device that run trained on" python3 -c "
+import json; d = json.load(open('$tmp/measured.json')); s = json.load(open('$tmp/t-first/summary.json'))
+best = max(d, key=lambda r: r['train_samples_per_second'])
+assert best['default'] and all(r['train_samples_per_second'] > 0 for r in d), d
+assert json.dumps(s).find(best['name']) >= 0, (best['name'], s)"
+    XDG_CACHE_HOME="$speed" NNCL_TUNE=cached small_train --out "$tmp/t-second" >"$tmp/t-second.log" 2>&1
+    expect "a second bare run measures nothing" sh -c "! grep -q 'measuring the training speed' '$tmp/t-second.log'"
 fi
 
 # ---- OpenBLAS's kernels: the host row names them, and a wrong choice is said --------------

@@ -12,6 +12,7 @@
 
 #include "cli/bench_shapes.h"
 #include "cli/cli.h"
+#include "cli/train_speed.h"
 #include "nncl/net.h"
 #include "util/clock.h"
 
@@ -116,65 +117,6 @@ static nncl_status bench_gemm(nncl_device *dev, const shape *s, double *seconds)
     return st;
 }
 
-/* One Adam training step of 784-128-10 at batch 128 on random bytes. */
-static nncl_status bench_train_step(nncl_device *dev, double *seconds, double *flops)
-{
-    enum { ROWS = 8192, IN = 784, HID = 128, OUT = 10, BATCH = 128 };
-    nncl_dataset ds = {.rows = ROWS, .cols = IN, .task = NNCL_TASK_CLASSIFY, .num_classes = OUT};
-    ds.x_u8 = malloc((size_t)ROWS * IN);
-    ds.labels = malloc(ROWS * sizeof(int32_t));
-    if (!ds.x_u8 || !ds.labels) {
-        free(ds.x_u8);
-        free(ds.labels);
-        return nncl_fail(NNCL_E_NOMEM, "out of memory");
-    }
-    nncl_rng r;
-    nncl_rng_seed(&r, 3);
-    for (size_t i = 0; i < (size_t)ROWS * IN; i++)
-        ds.x_u8[i] = (uint8_t)(nncl_rng_next(&r) >> 56);
-    for (size_t i = 0; i < ROWS; i++)
-        ds.labels[i] = (int32_t)nncl_rng_below(&r, OUT);
-    nncl_net_config cfg = {.layers = 2, .sizes = {IN, HID, OUT}, .act = NNCL_ACT_RELU, .task = NNCL_TASK_CLASSIFY};
-    nncl_optim_config opt = {.kind = NNCL_OPTIM_ADAM, .beta1 = 0.9f, .beta2 = 0.999f, .eps = 1e-8f};
-    nncl_net *net = NULL;
-    nncl_device_data dd = {0};
-    nncl_status st = nncl_net_create(dev, &cfg, BATCH, &net);
-    if (st == NNCL_OK)
-        st = nncl_net_init(net, NNCL_INIT_HE, 0, 1);
-    if (st == NNCL_OK)
-        st = nncl_device_data_upload(dev, &ds, &dd);
-    unsigned long t = 0;
-    int steps = 0;
-    double t0 = 0;
-    for (int phase = 0; phase < 2 && st == NNCL_OK; phase++) {
-        /* phase 0 warms up; phase 1 is timed for at least half a second */
-        if (phase == 1)
-            t0 = nncl_seconds_now();
-        for (int s = 0; st == NNCL_OK; s++) {
-            size_t first = (size_t)(t % (ROWS / BATCH)) * BATCH;
-            t++;
-            st = nncl_net_train_step(net, &dd, first, BATCH, &opt, 1e-3f, 1, t);
-            if (phase == 1)
-                steps++;
-            if (st == NNCL_OK && (s & 15) == 15) {
-                st = nncl_device_finish(dev);
-                if (phase == 0 || nncl_seconds_now() - t0 > 0.5)
-                    break;
-            }
-        }
-    }
-    if (st == NNCL_OK)
-        st = nncl_device_finish(dev);
-    *seconds = st == NNCL_OK ? (nncl_seconds_now() - t0) / steps : 0;
-    /* forward 2*B*(IN*HID + HID*OUT), backward dW both layers + dX of layer 2 */
-    *flops = 2.0 * BATCH * (IN * HID + HID * OUT) * 2 + 2.0 * BATCH * HID * OUT;
-    nncl_device_data_free(&dd);
-    nncl_net_free(net);
-    free(ds.x_u8);
-    free(ds.labels);
-    return st;
-}
-
 static int bench_device(const nncl_device_info *info, bool json, json_t *rows)
 {
     nncl_device *dev;
@@ -237,7 +179,7 @@ static int bench_device(const nncl_device_info *info, bool json, json_t *rows)
     }
     if (rc == CLI_OK) {
         double sec = 0, flops = 0;
-        if ((st = bench_train_step(dev, &sec, &flops)) == NNCL_OK &&
+        if ((st = cli_train_speed(dev, &sec, &flops)) == NNCL_OK &&
             nncl_device_speed_store(info, 128 / sec) != NNCL_OK) {
             /* the default device is chosen from these: say so, but the figure stands */
             cli_warning("could not keep the training speed for choosing the default device: %s", nncl_last_error());

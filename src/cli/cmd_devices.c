@@ -175,9 +175,10 @@ int cmd_devices(const cli_globals *g, int argc, char **argv)
         print_table(&list);
         printf("* is the default (--device, or NNCL_DEVICE)%s; --device takes an index, 'host', a kind "
                "(gpu, cpu, pocl, nvidia, ...), or part of a device or platform name.\n",
-               list.default_by_speed ? ": the fastest for training that nncl bench measured" : "");
-        printf("train/s: samples/s of a 784-128-10 step at batch 128 as nncl bench last measured it (- : not "
-               "yet); when it knows two or more devices, the fastest is the default.\n");
+               list.default_by_speed ? ": the fastest for training as measured" : "");
+        printf("train/s: samples/s of a 784-128-10 step at batch 128 as last measured (- : not yet), by nncl "
+               "bench or, once, by an nncl train left to choose its device; when two or more devices are "
+               "measured, the fastest is the default.\n");
         printf("tuned: yes = GEMM parameters searched on this device (nncl tune); no = not yet "
                "(first use tunes, about 20 s, unless NNCL_TUNE=off); stale = for another driver or "
                "kernel source.\n");

@@ -16,6 +16,7 @@
 #include "report/run_liveness.h"
 #include "cli/train_options.h"
 #include "cli/train_run.h"
+#include "cli/train_speed.h"
 #include "nncl/checkpoint.h"
 #include "nncl/model.h"
 #include "report/report.h"
@@ -481,6 +482,9 @@ static int train_command(const cli_globals *g, int argc, char **argv)
     if (pre != NNCL_OK)
         return cli_fail(pre);
     nncl_device *dev = NULL;
+    /* (not per rank of a distributed run: they would time each other) */
+    if ((!o.device || !*o.device) && !o.distributed)
+        cli_settle_default_device();
     if ((rc = cli_open_device(o.device, &dev)) != CLI_OK)
         return rc;
     if (o.profile)
