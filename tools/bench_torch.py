@@ -8,7 +8,7 @@ python3-torch and python3-numpy), normally through tools/bench_train.sh.
 
 sections:
   a  throughput, samples/s, of 784-128-10 at batch 128 with Adam: PyTorch with
-     2 threads, tuned (OMP_WAIT_POLICY=PASSIVE, OPENBLAS_CORETYPE=SkylakeX)
+     2 threads, tuned (OMP_WAIT_POLICY=PASSIVE, OPENBLAS_CORETYPE=SkylakeX on AVX-512 CPUs)
      and untuned (both unset), against `nncl train` on each device (the
      second of 2 epochs, read from metrics.csv).
   b  time to 98% test accuracy: PyTorch tuned, 784-512-256-10, Adam lr 1e-3,
@@ -45,9 +45,23 @@ MNIST = os.path.join(ROOT, "datasets", "mnist")
 TUNE_VARS = ("OMP_WAIT_POLICY", "OPENBLAS_CORETYPE", "OPENBLAS_L2_SIZE", "OMP_NUM_THREADS")
 
 
+def has_avx512():
+    with open("/proc/cpuinfo") as f:
+        return any(line.startswith("flags") and " avx512f" in line for line in f)
+
+
+# OpenBLAS's core where it misdetects the CPU: Debian's 0.3.21 has taken AVX-512
+# CPUs for a Prescott; on others its own choice is right (and SkylakeX's kernels
+# would die of an illegal instruction there).
+BLAS_CORE = "SkylakeX" if has_avx512() else None
+BLAS_CORE_WORDS = ("OPENBLAS_CORETYPE=%s" % BLAS_CORE) if BLAS_CORE else "OPENBLAS_CORETYPE unset (detected right)"
+
+
 def env_tuned():
     e = {k: v for k, v in os.environ.items() if k not in TUNE_VARS}
-    e.update(OMP_WAIT_POLICY="PASSIVE", OPENBLAS_CORETYPE="SkylakeX", OPENBLAS_NUM_THREADS="2")
+    e.update(OMP_WAIT_POLICY="PASSIVE", OPENBLAS_NUM_THREADS="2")
+    if BLAS_CORE:
+        e["OPENBLAS_CORETYPE"] = BLAS_CORE
     return e
 
 
@@ -253,7 +267,7 @@ def section_a(o, devs):
     lines += ["", "torch: 2 threads, timed epoch after one warm-up epoch over all 60,000 training images; "
               "nncl: `nncl train --device D --layers 128 --batch 128 --opt adam --epochs 2 --val 0`, "
               "the second epoch from metrics.csv (60,000 rows). 'tuned' = OMP_WAIT_POLICY=PASSIVE "
-              "OPENBLAS_CORETYPE=SkylakeX (nncl runs with it too: it matters only to its host backend's "
+              + BLAS_CORE_WORDS + " (nncl runs with it too: it matters only to its host backend's "
               "OpenBLAS); 'untuned' = both unset.", ""]
     return lines
 
@@ -367,7 +381,7 @@ def section_c(o, devs):
         lines.append("| %s | %.1f s | %.1f s | %.4f | %.4f | %s | %.2fx |" % (
             name, sec, med([x["wall"] for x in v]), v[-1]["train"], v[-1]["dev"],
             "%.4f" % test if test is not None else "-", base / sec))
-    lines += ["", "numpy: tools/tutorial_numpy.py (OpenBLAS, OPENBLAS_CORETYPE=SkylakeX, 2 threads), time of the "
+    lines += ["", "numpy: tools/tutorial_numpy.py (OpenBLAS, " + BLAS_CORE_WORDS + ", 2 threads), time of the "
               "500 iterations without loading; total wall = iterations + loading. nncl: 'seconds' from "
               "summary.json; total wall = the whole `nncl train` process. Target: numpy-f32 time / nncl "
               ">= 5x. train acc: numpy on the final weights, nncl the last epoch's metric (before its update).",
