@@ -1,11 +1,12 @@
 /* linear_u8_head, a whole training step of a byte-input network with one
- * narrow hidden layer: every device against the host twin, the host twin
- * against the same step composed from the separate host ops (linear_u8_fwd,
- * head_xent, linear_u8_wgrad), its gradients against central differences in
- * double, NaN from bad labels and bad indices, determinism, refusals and the
+ * narrow hidden layer: every device (the host device's float step of
+ * src/ops/u8_head_host.c included) against the reference twin, which is
+ * checked against the same step composed from the separate host ops
+ * (linear_u8_fwd, head_xent, linear_u8_wgrad); the host step's gradients
+ * against central differences in double, NaN from bad labels and bad indices, determinism, refusals and the
  * scratch size.
  *
- * Tolerances, device against host twin (linear_u8_head_matches_host). The
+ * Tolerances, device against the reference (linear_u8_head_matches_host). The
  * device sums in float: each hidden unit's pre-activation over `in` inputs,
  * then the rows within 16-row lanes, 256-row blocks, chunks and the chunks in
  * order; the host twin sums in double and rounds once. A single rtol cannot
@@ -50,6 +51,8 @@
 #include <stddef.h>
 #include <stdio.h>
 
+#include "device/backend.h"
+#include "ops/u8_head_host.h"
 #include "test_util.h"
 
 enum { M = NNCL_HEAD_MAX };
@@ -285,6 +288,19 @@ static u8h_out run(nncl_device *dev, const u8h_case *c)
     return o;
 }
 
+/* The oracle: the three host twins composed, in double, on host buffers
+ * (the host device itself runs the float step of src/ops/u8_head_host.c). */
+static u8h_out run_reference(nncl_device *host, const u8h_case *c)
+{
+    u8h_bufs b;
+    setup(host, c, &b);
+    ck_assert_ok(nncl_check_linear_u8_head(host, &b.args));
+    ck_assert_ok(nncl_host_linear_u8_head_reference(&b.args));
+    u8h_out o = fetch(c, &b);
+    teardown(&b);
+    return o;
+}
+
 /* ---- the device tolerance (see the header) ------------------------------- */
 
 static double act_f(nncl_act act, double slope, double z)
@@ -502,7 +518,7 @@ static void match_one(nncl_device *dev, nncl_device *host, const char *name, con
 {
     char what[400];
     describe(what, sizeof what, name, c, standardize ? " standardized" : " /255");
-    u8h_out got = run(dev, c), ref = run(host, c);
+    u8h_out got = run(dev, c), ref = run_reference(host, c);
     compare(what, c, &got, &ref);
     out_free(&got);
     out_free(&ref);
@@ -512,11 +528,10 @@ START_TEST(linear_u8_head_matches_host)
 {
     nncl_device_list *list = test_devices();
     nncl_device *host = test_host_device();
-    /* Every OpenCL device against host, which is the last in the list: host
-     * itself is left out, since it would compare the host twin with itself.
-     * With no OpenCL device the loop is empty; NNCL_REQUIRE_OPENCL=1 makes
-     * test_devices() fail the test instead. */
-    for (int d = 0; d < list->count - 1; d++) {
+    /* Every device against the reference, the host device (its float step,
+     * last in the list) included. NNCL_REQUIRE_OPENCL=1 makes
+     * test_devices() fail the test where no OpenCL device exists. */
+    for (int d = 0; d < list->count; d++) {
         nncl_device *dev = test_open(d);
         uint64_t s = 0x58ead + (uint64_t)d;
         for (size_t si = 0; si < N_SHAPES; si++)
@@ -616,7 +631,7 @@ START_TEST(linear_u8_head_host_matches_composition)
             u8h_case c;
             make_case(&c, &s, rows[ri], shapes[si][0], shapes[si][1], shapes[si][2], (nncl_act)(k % 5), k % 2,
                       (k / 2) % 2 == 0, k % 3);
-            u8h_out twin = run(h, &c), comp = compose(h, &c);
+            u8h_out twin = run_reference(h, &c), comp = compose(h, &c);
             char what[400];
             describe(what, sizeof what, "host", &c, ": twin vs composed ops");
             check_tight(what, "dW1", twin.dw1, comp.dw1, c.hidden * c.in);

@@ -106,12 +106,14 @@ static nncl_status host_buffer_copy(nncl_buffer *dst, size_t dst_offset, const n
 }
 
 #define NNCL_HOST_ENTRY(name) .name = nncl_host_##name,
-/* The host trains byte data through a float copy and BLAS: the byte-input
- * layers exist here only as the OpenCL kernels' oracles. */
+/* The host trains byte data through a float copy and BLAS, but for the
+ * fused step of a one-hidden-layer classifier (linear_u8_head, the
+ * tutorial's), which reads the bytes itself (src/ops/u8_head_host.c): the
+ * separate byte-input layers exist here only as the OpenCL kernels' oracles. */
 static bool host_prefers(const nncl_device *dev, nncl_op_id op)
 {
     (void)dev;
-    return op != NNCL_OP_linear_u8_fwd && op != NNCL_OP_linear_u8_wgrad && op != NNCL_OP_linear_u8_head;
+    return op != NNCL_OP_linear_u8_fwd && op != NNCL_OP_linear_u8_wgrad;
 }
 
 const nncl_backend_iface nncl_host_backend = {

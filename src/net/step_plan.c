@@ -17,14 +17,6 @@ static bool is_dense(const nncl_net *net, int i)
     return i >= 0 && i < net->lay.n && layer_at(net, i)->spec.kind == NNCL_LAYER_DENSE;
 }
 
-bool nncl_plan_reads_bytes(const nncl_net *net)
-{
-    return is_dense(net, 0) && nncl_device_prefers(net->dev, NNCL_OP_linear_u8_fwd) &&
-           nncl_device_prefers(net->dev, NNCL_OP_linear_u8_wgrad);
-}
-
-/* ---- the fusion rules ------------------------------------------------------ */
-
 static bool narrow_head(const nncl_net *net)
 {
     const int n = net->lay.n;
@@ -32,14 +24,34 @@ static bool narrow_head(const nncl_net *net)
            layer_at(net, n - 2)->spec.units <= NNCL_HEAD_MAX && layer_at(net, n - 1)->spec.units <= NNCL_HEAD_MAX;
 }
 
-/* linear_u8_head: a byte-input classifier of exactly two dense layers, the
- * hidden one narrow, on a device that prefers the fused step (its kernel
- * gives each core a chunk of rows: a CPU's shape). */
+/* A classifier of exactly two dense layers, the hidden one narrow, on a
+ * device that prefers the fused byte-input step (its kernel gives each core
+ * a chunk of rows: a CPU's shape). */
+static bool u8_head_fits(const nncl_net *net)
+{
+    return net->lay.n == 2 && narrow_head(net) && net->step_scratch &&
+           nncl_device_prefers(net->dev, NNCL_OP_linear_u8_head);
+}
+
+/* Whether the first layer reads the dataset's bytes: on a device that
+ * prefers the byte-input layers, or whose only byte-reading step is the
+ * fused one (the host) when that step fits. */
+bool nncl_plan_reads_bytes(const nncl_net *net)
+{
+    if (!is_dense(net, 0))
+        return false;
+    return (nncl_device_prefers(net->dev, NNCL_OP_linear_u8_fwd) &&
+            nncl_device_prefers(net->dev, NNCL_OP_linear_u8_wgrad)) ||
+           u8_head_fits(net);
+}
+
+/* ---- the fusion rules ------------------------------------------------------ */
+
+/* linear_u8_head: the whole step of such a classifier in one op. */
 static bool u8_head_applies(const nncl_net *net, const step_plan *p, bool u8)
 {
     (void)p;
-    return u8 && net->lay.n == 2 && narrow_head(net) && net->step_scratch &&
-           nncl_device_prefers(net->dev, NNCL_OP_linear_u8_head);
+    return u8 && u8_head_fits(net);
 }
 
 static void u8_head_rewrite(const nncl_net *net, step_plan *p)

@@ -2,7 +2,8 @@
  * hidden layer (linear_u8_fwd, head_xent and linear_u8_wgrad in one pass over
  * the rows). Kernels: cl/linear_u8_head.cl (linear_u8_head over chunks of
  * rows, then linear_u8_head_sum adding the chunks in order). The host twin
- * is the three ops' host twins composed, row by row: the oracle. */
+ * is u8_head_host.c; the three ops' host twins composed, row by row, are
+ * the oracle (nncl_host_linear_u8_head_reference). */
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -11,6 +12,7 @@
 #include "device/opencl_impl.h"
 #include "ops/kernel_consts.h"
 #include "ops/op_util.h"
+#include "ops/u8_head_host.h"
 
 /* The chunking (cl/linear_u8_head.cl walks a chunk in blocks of
  * NNCL_U8H_BLOCK rows). A chunk is a multiple of 16 rows, there are at most
@@ -122,10 +124,11 @@ static void host_hidden_row(const nncl_linear_u8_head_args *a, size_t r, float *
 
 /* The three host twins composed, row by row, in their precisions: the
  * hidden layer as linear_u8_fwd's, the head as head_xent's (the shared
- * nncl_host_head_row), dW1 as linear_u8_wgrad's (double sums). */
-nncl_status nncl_host_linear_u8_head(nncl_device *dev, const nncl_linear_u8_head_args *a)
+ * nncl_host_head_row), dW1 as linear_u8_wgrad's (double sums). The oracle
+ * the tests compare every device with; the host device runs the float
+ * step of u8_head_host.c. */
+nncl_status nncl_host_linear_u8_head_reference(const nncl_linear_u8_head_args *a)
 {
-    (void)dev;
     enum { M = NNCL_HEAD_MAX };
     const size_t I = a->in, H = a->hidden, C = a->classes;
     const float *W2 = nncl_host_f32(a->w2), *b2 = nncl_host_f32(a->b2);

@@ -1,0 +1,178 @@
+/* linear_u8_head on the host device: the tutorial's whole step from the
+ * dataset's bytes, in float, as cl/linear_u8.cl computes it. Before it the
+ * host trained such a network through a float copy of the batch and
+ * OpenBLAS, which packs all 41,000 x 784 floats for every product: 2.6x
+ * PoCL's time for the tutorial on an AVX2 EPYC.
+ *
+ * The rows go in two halves, one per core (nncl_host_split2); a half walks
+ * its rows in blocks of U8H_HOST_BLOCK, whose bytes stay in the core's cache
+ * for the block's three passes: the hidden layer (2 rows x 5 units at a time,
+ * u8_head_host_kernels.inc), the head (nncl_host_head_row, head_xent's twin,
+ * row by row) and the block's share of dW1 (5 units x two vectors of
+ * columns, summed over the block's rows). Each half keeps its own sums; the
+ * second half's are added to the first's at the end. The halves and blocks
+ * depend on the number of rows only, so the bits do not depend on the
+ * cores. nncl_host_linear_u8_head_reference (linear_u8_head.c), the three
+ * host twins composed in double, stays the oracle the tests compare every
+ * device with, this one included. */
+#include <stdlib.h>
+#include <string.h>
+
+#include "device/backend.h"
+#include "nncl_config.h"
+#include "ops/host_split.h"
+#include "ops/op_util.h"
+#include "ops/u8_head_host.h"
+
+#define U8K_VW 4
+#define U8K_NAME(x) x##_generic
+#include "u8_head_host_kernels.inc"
+
+/* Rows per block: 128 MNIST rows are 100 KB of bytes, in L2 beside W1.
+ * A block's g rows are GW wide: the weight gradient reads U8H_TM units at
+ * a time, up to the hidden units rounded up (zeros past them). */
+enum { U8H_HOST_BLOCK = 128, M = NNCL_HEAD_MAX, GW = (M + U8H_TM - 1) / U8H_TM * U8H_TM };
+
+typedef struct u8h_isa {
+    u8h_fwd_fn *fwd;
+    u8h_wgrad_fn *wgrad;
+} u8h_isa;
+
+/* The widest set the CPU has; NNCL_U8H_HOST=generic asks for the plain
+ * 4-float loops (the tests run them on every machine). */
+static u8h_isa pick_isa(void)
+{
+    const char *env = getenv("NNCL_U8H_HOST");
+    if (env && strcmp(env, "generic") == 0)
+        return (u8h_isa){nncl_u8h_fwd_generic, nncl_u8h_wgrad_generic};
+#if NNCL_HAVE_X86_KERNELS
+    if (__builtin_cpu_supports("avx512f"))
+        return (u8h_isa){nncl_u8h_fwd_avx512, nncl_u8h_wgrad_avx512};
+    if (__builtin_cpu_supports("avx2") && __builtin_cpu_supports("fma"))
+        return (u8h_isa){nncl_u8h_fwd_avx2, nncl_u8h_wgrad_avx2};
+#endif
+    return (u8h_isa){nncl_u8h_fwd_generic, nncl_u8h_wgrad_generic};
+}
+
+/* What both halves share (read-only) and what each sums. */
+typedef struct u8h_job {
+    const nncl_linear_u8_head_args *a;
+    u8h_isa isa;
+    size_t hp;                  /* hidden rounded up to U8H_TM (dw1's rows) */
+    const float *w1s;           /* W1 with the input scale folded in, H x in */
+    float *dw1[2];              /* each half's sum of g^T (x - shift), hp x in */
+    double db1[2][M], dw2[2][M * M], db2[2][M], loss[2], correct[2];
+} u8h_job;
+
+static void half_rows(void *arg, int part)
+{
+    u8h_job *j = arg;
+    const nncl_linear_u8_head_args *a = j->a;
+    const size_t I = a->in, H = a->hidden, C = a->classes;
+    const uint8_t *x = nncl_host_u8(a->x);
+    const int32_t *ix = a->index.buf ? nncl_host_i32(a->index) : NULL;
+    const int32_t *labels = nncl_host_i32(a->labels);
+    const float *shift = nncl_host_f32(a->shift), *b1 = nncl_host_f32(a->b1);
+    const float *W2 = nncl_host_f32(a->w2), *b2 = nncl_host_f32(a->b2);
+    float *dw1 = j->dw1[part];
+    double *db1 = j->db1[part], *dw2 = j->dw2[part], *db2 = j->db2[part];
+    double loss = 0.0, correct = 0.0;
+    size_t lo, hi;
+    nncl_host_half(a->rows, part, &lo, &hi);
+
+    const uint8_t *xr[U8H_HOST_BLOCK];
+    float h[U8H_HOST_BLOCK][M], g[U8H_HOST_BLOCK][GW];
+    for (size_t blk = lo; blk < hi; blk += U8H_HOST_BLOCK) {
+        size_t n = hi - blk < U8H_HOST_BLOCK ? hi - blk : U8H_HOST_BLOCK;
+        for (size_t r = 0; r < n; r++)
+            xr[r] = x + (ix ? (size_t)ix[blk + r] : blk + r) * I;
+
+        /* hidden layer: units outside, so a unit block's weights stay in L1 */
+        for (size_t o0 = 0; o0 < H; o0 += U8H_DN) {
+            const float *wr[U8H_DN];
+            for (int c = 0; c < U8H_DN; c++)
+                wr[c] = j->w1s + (o0 + c < H ? o0 + c : H - 1) * I;
+            for (size_t r0 = 0; r0 < n; r0 += U8H_DM) {
+                const uint8_t *rows[U8H_DM];
+                for (int r = 0; r < U8H_DM; r++)
+                    rows[r] = xr[r0 + r < n ? r0 + r : n - 1];
+                float res[U8H_DM * U8H_DN];
+                j->isa.fwd(rows, wr, shift, I, res);
+                for (size_t r = 0; r < U8H_DM && r0 + r < n; r++)
+                    for (size_t c = 0; c < U8H_DN && o0 + c < H; c++)
+                        h[r0 + r][o0 + c] = nncl_act_apply(a->act, a->act_param, res[r * U8H_DN + c] + b1[o0 + c]);
+            }
+        }
+
+        /* the head, row by row: its gradients, and g = dL/d(pre-activation) */
+        for (size_t r = 0; r < n; r++) {
+            double dz[M];
+            nncl_host_head_row(h[r], H, C, W2, b2, labels[blk + r], a->grad_scale, a->act, a->act_param, dz,
+                               g[r], &loss, &correct);
+            for (size_t c = 0; c < C; c++) {
+                db2[c] += dz[c];
+                for (size_t o = 0; o < H; o++)
+                    dw2[c * H + o] += dz[c] * h[r][o];
+            }
+            for (size_t o = 0; o < H; o++)
+                db1[o] += g[r][o];
+            for (size_t o = H; o < j->hp; o++)
+                g[r][o] = 0.0f; /* the padding units' rows of dw1 get nothing */
+        }
+
+        /* dW1's share of the block, from its bytes while they are cached */
+        for (size_t o0 = 0; o0 < H; o0 += U8H_TM)
+            j->isa.wgrad(xr, n, &g[0][o0], GW, shift, I, dw1 + o0 * I);
+    }
+    j->loss[part] = loss;
+    j->correct[part] = correct;
+}
+
+nncl_status nncl_host_linear_u8_head(nncl_device *dev, const nncl_linear_u8_head_args *a)
+{
+    (void)dev;
+    const size_t I = a->in, H = a->hidden, C = a->classes;
+    u8h_job job = {.a = a, .isa = pick_isa(), .hp = (H + U8H_TM - 1) / U8H_TM * U8H_TM};
+    /* W1 scaled, and the two halves' dW1 sums: a few hundred KB at most
+     * (in <= INT32_MAX / 16 is checked, but a layer that wide would not
+     * train here anyway), allocated per step as the host's other ops do. */
+    float *buf = malloc((H * I + 2 * job.hp * I) * sizeof(float));
+    if (!buf)
+        return nncl_fail(NNCL_E_NOMEM, "linear_u8_head: out of host memory");
+    float *w1s = buf;
+    job.w1s = w1s;
+    job.dw1[0] = buf + H * I;
+    job.dw1[1] = job.dw1[0] + job.hp * I;
+    memset(job.dw1[0], 0, 2 * job.hp * I * sizeof(float));
+    const float *W1 = nncl_host_f32(a->w1), *scale = nncl_host_f32(a->scale);
+    for (size_t o = 0; o < H; o++)
+        for (size_t i = 0; i < I; i++)
+            w1s[o * I + i] = W1[o * I + i] * scale[i];
+
+    /* a small batch on one core: starting the other costs more than it
+     * saves (the same halves, one after the other: the same bits) */
+    if (a->rows * I * H >= (size_t)1 << 18) {
+        nncl_host_split2(half_rows, &job);
+    } else {
+        half_rows(&job, 0);
+        half_rows(&job, 1);
+    }
+
+    /* dW1 = scale * (half 0 + half 1), the other sums likewise in order */
+    float *dw1 = nncl_host_f32(a->dw1);
+    for (size_t o = 0; o < H; o++)
+        for (size_t i = 0; i < I; i++)
+            dw1[o * I + i] = (job.dw1[0][o * I + i] + job.dw1[1][o * I + i]) * scale[i];
+    float *db1 = nncl_host_f32(a->db1), *dw2 = nncl_host_f32(a->dw2), *db2 = nncl_host_f32(a->db2);
+    for (size_t o = 0; o < H; o++)
+        db1[o] = (float)(job.db1[0][o] + job.db1[1][o]);
+    for (size_t e = 0; e < C * H; e++)
+        dw2[e] = (float)(job.dw2[0][e] + job.dw2[1][e]);
+    for (size_t c = 0; c < C; c++)
+        db2[c] = (float)(job.db2[0][c] + job.db2[1][c]);
+    float *acc = nncl_host_f32(a->acc);
+    acc[0] += (float)(job.loss[0] + job.loss[1]);
+    acc[1] += (float)(job.correct[0] + job.correct[1]);
+    free(buf);
+    return NNCL_OK;
+}

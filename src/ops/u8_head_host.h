@@ -1,0 +1,26 @@
+/* The host device's linear_u8_head (u8_head_host.c) and its inner loops,
+ * one set per instruction set (u8_head_host_kernels.inc). */
+#ifndef NNCL_U8_HEAD_HOST_H
+#define NNCL_U8_HEAD_HOST_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "nncl/ops.h"
+
+/* forward rows x outputs, and weight-gradient outputs, of one call */
+enum { U8H_DM = 2, U8H_DN = 5, U8H_TM = 5 };
+
+typedef void u8h_fwd_fn(const uint8_t *const xr[U8H_DM], const float *const wr[U8H_DN], const float *shift,
+                        size_t in, float res[U8H_DM * U8H_DN]);
+typedef void u8h_wgrad_fn(const uint8_t *const *xr, size_t n, const float *g, size_t ldg, const float *shift,
+                          size_t in, float *dw);
+
+/* The oracle (linear_u8_head.c): the three ops' host twins composed, in
+ * double, on host buffers. */
+nncl_status nncl_host_linear_u8_head_reference(const nncl_linear_u8_head_args *a);
+
+u8h_fwd_fn nncl_u8h_fwd_generic, nncl_u8h_fwd_avx2, nncl_u8h_fwd_avx512;
+u8h_wgrad_fn nncl_u8h_wgrad_generic, nncl_u8h_wgrad_avx2, nncl_u8h_wgrad_avx512;
+
+#endif
