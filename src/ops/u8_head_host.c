@@ -7,14 +7,16 @@
  * The rows go in two halves, one per core (nncl_host_split2); a half walks
  * its rows in blocks of U8H_HOST_BLOCK, whose bytes stay in the core's cache
  * for the block's three passes: the hidden layer (2 rows x 5 units at a time,
- * u8_head_host_kernels.inc), the head (nncl_host_head_row, head_xent's twin,
- * row by row) and the block's share of dW1 (5 units x two vectors of
+ * u8_head_host_kernels.inc), the head (head_xent's row in float, row by
+ * row) and the block's share of dW1 (5 units x two vectors of
  * columns, summed over the block's rows). Each half keeps its own sums; the
  * second half's are added to the first's at the end. The halves and blocks
  * depend on the number of rows only, so the bits do not depend on the
  * cores. nncl_host_linear_u8_head_reference (linear_u8_head.c), the three
  * host twins composed in double, stays the oracle the tests compare every
  * device with, this one included. */
+#include <math.h>
+#include <stdbool.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -52,6 +54,50 @@ static u8h_isa pick_isa(void)
         return (u8h_isa){nncl_u8h_fwd_avx2, nncl_u8h_wgrad_avx2};
 #endif
     return (u8h_isa){nncl_u8h_fwd_generic, nncl_u8h_wgrad_generic};
+}
+
+/* One row's head in float: nncl_host_head_row's steps (op_util.h, the
+ * double twin of head_xent's row), with expf and logf. Logits z = b + W h;
+ * the loss log(sum e^(z - m)) - (z_t - m) and the first maximum (NaN
+ * counting as maximal) against the label, both NaN-propagating as there;
+ * dz = (softmax - onehot) grad_scale; g = f'(h) (dz W). The double exp of
+ * the twin cost a third of the host step at the tutorial's 41,000 rows. */
+static void head_row_f(const float *h, size_t H, size_t C, const float *W, const float *b, int32_t t,
+                       float grad_scale, nncl_act act, float slope, float *dz, float *g, double *loss,
+                       double *correct)
+{
+    float z[M];
+    for (size_t c = 0; c < C; c++)
+        z[c] = b[c];
+    for (size_t o = 0; o < H; o++)
+        for (size_t c = 0; c < C; c++)
+            z[c] += h[o] * W[c * H + o];
+    bool valid = t >= 0 && (size_t)t < C;
+    float m = z[0], best = z[0];
+    size_t arg = 0;
+    for (size_t c = 1; c < C; c++) {
+        m = z[c] > m ? z[c] : m;
+        if (!isnan(best) && (z[c] > best || isnan(z[c]))) {
+            best = z[c];
+            arg = c;
+        }
+    }
+    float e[M], s = 0.0f;
+    for (size_t c = 0; c < C; c++) {
+        e[c] = expf(z[c] - m);
+        s += e[c];
+    }
+    *loss += valid ? (double)(logf(s) - (z[t] - m)) : NAN;
+    *correct += valid && arg == (size_t)t ? 1.0 : 0.0;
+    float inv = 1.0f / s;
+    for (size_t c = 0; c < C; c++)
+        dz[c] = valid ? (e[c] * inv - (c == (size_t)t ? 1.0f : 0.0f)) * grad_scale : NAN;
+    float gj[M] = {0};
+    for (size_t c = 0; c < C; c++)
+        for (size_t o = 0; o < H; o++)
+            gj[o] += dz[c] * W[c * H + o];
+    for (size_t o = 0; o < H; o++)
+        g[o] = gj[o] * nncl_act_derivative(act, slope, h[o]);
 }
 
 /* What both halves share (read-only) and what each sums. */
@@ -104,21 +150,30 @@ static void half_rows(void *arg, int part)
             }
         }
 
-        /* the head, row by row: its gradients, and g = dL/d(pre-activation) */
+        /* the head, row by row: its gradients, and g = dL/d(pre-activation);
+         * the block's sums in float, added to the half's in double */
+        float bdw2[M * M] = {0}, bdb2[M] = {0}, bdb1[M] = {0};
         for (size_t r = 0; r < n; r++) {
-            double dz[M];
-            nncl_host_head_row(h[r], H, C, W2, b2, labels[blk + r], a->grad_scale, a->act, a->act_param, dz,
-                               g[r], &loss, &correct);
+            float dz[M];
+            head_row_f(h[r], H, C, W2, b2, labels[blk + r], a->grad_scale, a->act, a->act_param, dz, g[r], &loss,
+                       &correct);
             for (size_t c = 0; c < C; c++) {
-                db2[c] += dz[c];
+                bdb2[c] += dz[c];
                 for (size_t o = 0; o < H; o++)
-                    dw2[c * H + o] += dz[c] * h[r][o];
+                    bdw2[c * H + o] += dz[c] * h[r][o];
             }
             for (size_t o = 0; o < H; o++)
-                db1[o] += g[r][o];
+                bdb1[o] += g[r][o];
             for (size_t o = H; o < j->hp; o++)
                 g[r][o] = 0.0f; /* the padding units' rows of dw1 get nothing */
         }
+        for (size_t c = 0; c < C; c++) {
+            db2[c] += bdb2[c];
+            for (size_t o = 0; o < H; o++)
+                dw2[c * H + o] += bdw2[c * H + o];
+        }
+        for (size_t o = 0; o < H; o++)
+            db1[o] += bdb1[o];
 
         /* dW1's share of the block, from its bytes while they are cached */
         for (size_t o0 = 0; o0 < H; o0 += U8H_TM)
