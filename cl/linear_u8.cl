@@ -151,6 +151,19 @@ __kernel void linear_u8_fwd(const int rows, const int in, const int out,
  * past the edge are not stored. gp points at row i_begin's gradients, dw at
  * this chunk's out x in partial sums, which are overwritten or, with
  * accumulate, added to. */
+/* One row's share of a wgrad block: acc[r][v] += g[oc[r]] * x_v for the
+ * work-item's U8_TM units and the block's two vectors of columns. */
+ALWAYS_INLINE void wgrad_row(floatu acc[U8_TM][2], __global const float *gp, const int oc[U8_TM], const floatu x0,
+                             const floatu x1)
+{
+#pragma unroll
+    for (int r = 0; r < U8_TM; ++r) {
+        const floatu gv = (floatu)gp[oc[r]];
+        acc[r][0] = fma(gv, x0, acc[r][0]);
+        acc[r][1] = fma(gv, x1, acc[r][1]);
+    }
+}
+
 INLINE void wgrad_block(const int j0, const int o0, const int i_begin, const int i_end, const int in,
                         const int out, __global const uchar *x, const int has_index,
                         __global const int *index, const ulong i_off, const int x_rows,
@@ -182,12 +195,7 @@ INLINE void wgrad_block(const int j0, const int o0, const int i_begin, const int
         for (int i = i_begin; i < i_end; ++i) {
             const floatu x0 = convert_floatu(vloadu(0, xp)) - sh[0];
             const floatu x1 = convert_floatu(vloadu(1, xp)) - sh[1];
-#pragma unroll
-            for (int r = 0; r < U8_TM; ++r) {
-                const floatu gv = (floatu)gp[oc[r]];
-                acc[r][0] = fma(gv, x0, acc[r][0]);
-                acc[r][1] = fma(gv, x1, acc[r][1]);
-            }
+            wgrad_row(acc, gp, oc, x0, x1);
             gp += ldg;
             xp += in;
         }
@@ -199,12 +207,7 @@ INLINE void wgrad_block(const int j0, const int o0, const int i_begin, const int
             floatu x1 = convert_floatu(vloadu(1, xp)) - sh[1];
             if (s < 0)
                 x0 = x1 = (floatu)NAN;
-#pragma unroll
-            for (int r = 0; r < U8_TM; ++r) {
-                const floatu gv = (floatu)gp[oc[r]];
-                acc[r][0] = fma(gv, x0, acc[r][0]);
-                acc[r][1] = fma(gv, x1, acc[r][1]);
-            }
+            wgrad_row(acc, gp, oc, x0, x1);
             gp += ldg;
         }
     } else if (cols == U8_VW) {
@@ -231,12 +234,7 @@ INLINE void wgrad_block(const int j0, const int o0, const int i_begin, const int
                     xv[v][l] = (float)xp[min(U8_VW * v + l, cols - 1)];
             xv[0] = s < 0 ? (floatu)NAN : xv[0] - sh[0];
             xv[1] = s < 0 ? (floatu)NAN : xv[1] - sh[1];
-#pragma unroll
-            for (int r = 0; r < U8_TM; ++r) {
-                const floatu gv = (floatu)gp[oc[r]];
-                acc[r][0] = fma(gv, xv[0], acc[r][0]);
-                acc[r][1] = fma(gv, xv[1], acc[r][1]);
-            }
+            wgrad_row(acc, gp, oc, xv[0], xv[1]);
             gp += ldg;
         }
     }
