@@ -7,11 +7,11 @@
  * host: no rule of thumb picks right). */
 #include <stdio.h>
 #include <stdlib.h>
-#include <string.h>
 
 #include "cli/cli.h"
 #include "cli/train_speed.h"
 #include "nncl/net.h"
+#include "ops/kernel_params.h"
 #include "util/clock.h"
 
 nncl_status cli_train_speed(nncl_device *dev, double *seconds, double *flops)
@@ -72,21 +72,13 @@ nncl_status cli_train_speed(nncl_device *dev, double *seconds, double *flops)
     return st;
 }
 
-/* Whether NNCL_TUNE allows first-use work: "off" (the tests' setting)
- * keeps a run to what is already known; "auto" and "cached" measure (with
- * "cached" the OpenCL device is measured on the parameters it has, never
- * after a search). */
-static bool first_use_allowed(void)
-{
-    const char *v = getenv("NNCL_TUNE");
-    return !v || !*v || strcmp(v, "auto") == 0 || strcmp(v, "on") == 0 || strcmp(v, "1") == 0 ||
-           strcmp(v, "cached") == 0;
-}
-
 void cli_settle_default_device(void)
 {
+    /* NNCL_TUNE=off (the tests' setting) keeps a run to what is already
+     * known; "auto" and "cached" measure (with "cached" an OpenCL device is
+     * measured on the parameters it has, never after a search) */
     const char *env = getenv("NNCL_DEVICE");
-    if ((env && *env) || !first_use_allowed())
+    if ((env && *env) || nncl_tune_policy_get() == NNCL_TUNE_POLICY_OFF)
         return;
     nncl_device_list list;
     if (nncl_device_list_get(&list) != NNCL_OK) {
