@@ -53,7 +53,8 @@ size_t nncl_linear_u8_head_scratch_len(size_t rows, size_t in, size_t hidden, si
      * for a batch must do for every smaller one. */
     size_t chunks = (rows + U8H_MIN_ROWS - 1) / U8H_MIN_ROWS;
     chunks = chunks < 1 ? 1 : chunks > U8H_MAX_CHUNKS ? U8H_MAX_CHUNKS : chunks;
-    return chunks * u8h_stride(in, hidden, classes);
+    size_t cl = chunks * u8h_stride(in, hidden, classes), host = nncl_u8h_host_scratch_floats(in, hidden);
+    return cl > host ? cl : host; /* one length for every device */
 }
 
 nncl_status nncl_check_linear_u8_head(const nncl_device *dev, const nncl_linear_u8_head_args *a)

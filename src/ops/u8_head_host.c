@@ -188,12 +188,9 @@ nncl_status nncl_host_linear_u8_head(nncl_device *dev, const nncl_linear_u8_head
     (void)dev;
     const size_t I = a->in, H = a->hidden, C = a->classes;
     u8h_job job = {.a = a, .isa = pick_isa(), .hp = (H + U8H_TM - 1) / U8H_TM * U8H_TM};
-    /* W1 scaled, and the two halves' dW1 sums: a few hundred KB at most
-     * (in <= INT32_MAX / 16 is checked, but a layer that wide would not
-     * train here anyway), allocated per step as the host's other ops do. */
-    float *buf = malloc((H * I + 2 * job.hp * I) * sizeof(float));
-    if (!buf)
-        return nncl_fail(NNCL_E_NOMEM, "linear_u8_head: out of host memory");
+    /* W1 scaled, and the two halves' dW1 sums, in the op's scratch (its
+     * length counts them: nncl_u8h_host_scratch_floats) */
+    float *buf = nncl_host_f32(a->scratch);
     float *w1s = buf;
     job.w1s = w1s;
     job.dw1[0] = buf + H * I;
@@ -228,6 +225,5 @@ nncl_status nncl_host_linear_u8_head(nncl_device *dev, const nncl_linear_u8_head
     float *acc = nncl_host_f32(a->acc);
     acc[0] += (float)(job.loss[0] + job.loss[1]);
     acc[1] += (float)(job.correct[0] + job.correct[1]);
-    free(buf);
     return NNCL_OK;
 }

@@ -16,6 +16,14 @@ typedef void u8h_fwd_fn(const uint8_t *const xr[U8H_DM], const float *const wr[U
 typedef void u8h_wgrad_fn(const uint8_t *const *xr, size_t n, const float *g, size_t ldg, const float *shift,
                           size_t in, float *dw);
 
+/* Floats of scratch the host step needs: W1 scaled, and each half's dW1
+ * sums over the hidden units rounded up to U8H_TM (part of
+ * nncl_linear_u8_head_scratch_len, so the step allocates nothing). */
+static inline size_t nncl_u8h_host_scratch_floats(size_t in, size_t hidden)
+{
+    return (hidden + 2 * ((hidden + U8H_TM - 1) / U8H_TM * U8H_TM)) * in;
+}
+
 /* The oracle (linear_u8_head.c): the three ops' host twins composed, in
  * double, on host buffers. */
 nncl_status nncl_host_linear_u8_head_reference(const nncl_linear_u8_head_args *a);
