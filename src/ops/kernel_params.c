@@ -99,8 +99,8 @@ static void u8_params_for(const nncl_device_info *info, nncl_u8_params *p)
         *p = (nncl_u8_params){.vw = 4, .dm = 2, .dn = 5, .tm = 5};
 }
 
-/* NNCL_U8_PARAMS="VW=8 DM=2 DN=5 TM=5" (every field, any order): an
- * override for tests and experiments; anything malformed is refused with a
+/* NNCL_U8_PARAMS="VW=8 DM=2 DN=5 TM=5" (those four, in that order): an
+ * override for tests and experiments; anything else is refused with a
  * warning and the device's own shape kept. */
 static void u8_params_override(nncl_u8_params *p)
 {
@@ -108,29 +108,12 @@ static void u8_params_override(nncl_u8_params *p)
     if (!v || !*v)
         return;
     nncl_u8_params q = {0};
-    int *field[] = {&q.vw, &q.dm, &q.dn, &q.tm};
-    const char *names[] = {"VW", "DM", "DN", "TM"};
-    int seen = 0;
-    const char *s = v;
-    for (;;) {
-        while (*s == ' ')
-            s++;
-        if (!*s)
-            break;
-        int i = 0, n = 0;
-        char name[4];
-        if (sscanf(s, "%3[A-Z]=%d%n", name, &i, &n) != 2)
-            break;
-        int k = 0;
-        while (k < 4 && strcmp(names[k], name) != 0)
-            k++;
-        if (k == 4 || i < 1 || i > 16)
-            break;
-        *field[k] = i;
-        seen |= 1 << k;
-        s += n;
-    }
-    if (*s || seen != 15 || (q.vw != 4 && q.vw != 8 && q.vw != 16)) {
+    int end = 0;
+    bool ok = sscanf(v, " VW=%d DM=%d DN=%d TM=%d %n", &q.vw, &q.dm, &q.dn, &q.tm, &end) == 4 && !v[end] &&
+              (q.vw == 4 || q.vw == 8 || q.vw == 16);
+    for (int k = 0, f[] = {q.dm, q.dn, q.tm}; ok && k < 3; k++)
+        ok = f[k] >= 1 && f[k] <= 16;
+    if (!ok) {
         nncl_notice(NNCL_NOTICE_WARNING,
                     "NNCL_U8_PARAMS='%s' is not \"VW=4|8|16 DM=n DN=n TM=n\" (n from 1 to 16); ignored", v);
         return;
