@@ -858,6 +858,36 @@ START_TEST(linear_u8_head_propagates_nan_and_bad_labels)
 }
 END_TEST
 
+/* A NaN logit counts as the maximum, the first one as in head_xent: with
+ * W2's row 3 NaN every row's logit 3 is NaN, so every row predicts class 3
+ * and the correct count is the rows labelled 3; the loss is NaN. Each row
+ * is a vector lane on the host (u8_head_host_kernels.inc), so rows in every
+ * lane of a partial last block are covered by 300 rows. */
+START_TEST(linear_u8_head_takes_nan_logit_as_maximum)
+{
+    nncl_device_list *list = test_devices();
+    for (int d = 0; d < list->count; d++) {
+        nncl_device *dev = test_open(d);
+        uint64_t s = 0x3a3 + (uint64_t)d;
+        u8h_case c;
+        make_case(&c, &s, 300, 50, 10, 10, NNCL_ACT_RELU, true, true, 1);
+        size_t H = c.hidden, threes = 0;
+        for (size_t o = 0; o < H; o++)
+            c.w2[3 * H + o] = NAN;
+        for (size_t r = 0; r < c.rows; r++)
+            threes += c.labels[r] == 3;
+        ck_assert_msg(threes > 0 && threes < c.rows, "the case needs rows labelled 3 and others");
+        u8h_out o = run(dev, &c);
+        ck_assert_msg(o.acc[1] == (float)threes, "%s: correct %g, wanted the %zu rows labelled 3",
+                      list->items[d].name, (double)o.acc[1], threes);
+        ck_assert_msg(isnan(o.acc[0]), "%s: loss %g, wanted NaN", list->items[d].name, (double)o.acc[0]);
+        out_free(&o);
+        free_case(&c);
+        nncl_device_close(dev);
+    }
+}
+END_TEST
+
 /* ---- determinism ------------------------------------------------------------ */
 
 static bool same_bits(const u8h_case *c, const u8h_out *x, const u8h_out *y)
@@ -1028,6 +1058,7 @@ int main(void)
     tcase_add_test(tc, linear_u8_head_host_matches_composition);
     tcase_add_test(tc, linear_u8_head_matches_host);
     tcase_add_test(tc, linear_u8_head_propagates_nan_and_bad_labels);
+    tcase_add_test(tc, linear_u8_head_takes_nan_logit_as_maximum);
     tcase_add_test(tc, linear_u8_head_is_deterministic);
     suite_add_tcase(s, tc);
     return test_run_suite(s);

@@ -11,10 +11,29 @@
 /* forward rows x outputs, and weight-gradient outputs, of one call */
 enum { U8H_DM = 2, U8H_DN = 5, U8H_TM = 5 };
 
+/* What the head needs besides the rows (u8h_head_fn) */
+typedef struct u8h_head_in {
+    size_t hidden, classes;
+    const float *w2, *b2; /* classes x hidden, classes */
+    float grad_scale;
+    nncl_act act;
+    float slope;
+} u8h_head_in;
+
+/* One block's head sums, in float; the caller adds them to its doubles */
+typedef struct u8h_head_sums {
+    float dw2[NNCL_HEAD_MAX * NNCL_HEAD_MAX], db2[NNCL_HEAD_MAX], db1[NNCL_HEAD_MAX];
+    double loss, correct;
+} u8h_head_sums;
+
+/* Inner loops (u8_head_host_kernels.inc says what each computes). A NULL
+ * shift means all zeros. g and h are transposed: g[o*ldg + r]. */
 typedef void u8h_fwd_fn(const uint8_t *const xr[U8H_DM], const float *const wr[U8H_DN], const float *shift,
                         size_t in, float res[U8H_DM * U8H_DN]);
 typedef void u8h_wgrad_fn(const uint8_t *const *xr, size_t n, const float *g, size_t ldg, const float *shift,
                           size_t in, float *dw);
+typedef void u8h_head_fn(const u8h_head_in *in, const float *ht, size_t ldh, const int32_t *labels, size_t n,
+                         float *gt, size_t ldg, u8h_head_sums *s);
 
 /* Floats of scratch the host step needs: W1 scaled, and each half's dW1
  * sums over the hidden units rounded up to U8H_TM (part of
@@ -30,5 +49,6 @@ nncl_status nncl_host_linear_u8_head_reference(const nncl_linear_u8_head_args *a
 
 u8h_fwd_fn nncl_u8h_fwd_generic, nncl_u8h_fwd_avx2, nncl_u8h_fwd_avx512;
 u8h_wgrad_fn nncl_u8h_wgrad_generic, nncl_u8h_wgrad_avx2, nncl_u8h_wgrad_avx512;
+u8h_head_fn nncl_u8h_head_generic, nncl_u8h_head_avx2, nncl_u8h_head_avx512;
 
 #endif
