@@ -108,8 +108,10 @@ static nncl_status host_buffer_copy(nncl_buffer *dst, size_t dst_offset, const n
 #define NNCL_HOST_ENTRY(name) .name = nncl_host_##name,
 /* The host trains byte data through a float copy and BLAS, but for the
  * fused step of a one-hidden-layer classifier (linear_u8_head, the
- * tutorial's), which reads the bytes itself (src/ops/u8_head_host.c): the
- * separate byte-input layers exist here only as the OpenCL kernels' oracles. */
+ * tutorial's), which reads the bytes itself (src/ops/u8_head_host.c); that
+ * network's evaluation reads them through linear_u8_fwd (the same file's
+ * float loops). Otherwise the byte-input layers serve as the OpenCL
+ * kernels' oracles. */
 static bool host_prefers(const nncl_device *dev, nncl_op_id op)
 {
     (void)dev;

@@ -1,7 +1,8 @@
 /* linear_u8_fwd, linear_u8_wgrad: a dense layer reading byte inputs, with
  * the input transform x' = (x - shift) * scale applied as the bytes load.
- * Kernels: cl/linear_u8.cl. The host twins are plain loops (the oracle); the
- * host backend trains through gather + gemm instead. */
+ * Kernels: cl/linear_u8.cl. The host twins are plain loops in double (the
+ * oracles); the host device's forward is the float one of u8_head_host.c,
+ * and it trains through gather + gemm but for the fused step. */
 #include <math.h>
 #include <stdio.h>
 
@@ -9,6 +10,7 @@
 #include "ops/kernel_consts.h"
 #include "ops/kernel_params.h"
 #include "ops/op_util.h"
+#include "ops/u8_head_host.h"
 
 nncl_status nncl_check_u8_input(const nncl_device *dev, nncl_view x, nncl_view index, size_t x_rows,
                                 nncl_view shift, nncl_view scale, size_t rows, size_t in, size_t out,
@@ -75,7 +77,9 @@ nncl_status nncl_check_linear_u8_wgrad(const nncl_device *dev, const nncl_linear
     return st;
 }
 
-nncl_status nncl_host_linear_u8_fwd(nncl_device *dev, const nncl_linear_u8_fwd_args *a)
+/* The forward's oracle, in double; the host device runs the float loops of
+ * u8_head_host.c (nncl_host_linear_u8_fwd). */
+nncl_status nncl_host_linear_u8_fwd_reference(nncl_device *dev, const nncl_linear_u8_fwd_args *a)
 {
     (void)dev;
     const unsigned char *x = nncl_host_u8(a->x);

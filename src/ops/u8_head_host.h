@@ -1,5 +1,5 @@
-/* The host device's linear_u8_head (u8_head_host.c) and its inner loops,
- * one set per instruction set (u8_head_host_kernels.inc). */
+/* The host device's linear_u8_head and linear_u8_fwd (u8_head_host.c) and
+ * their inner loops, one set per instruction set (u8_head_host_kernels.inc). */
 #ifndef NNCL_U8_HEAD_HOST_H
 #define NNCL_U8_HEAD_HOST_H
 
@@ -46,6 +46,10 @@ static inline size_t nncl_u8h_host_scratch_floats(size_t in, size_t hidden)
 /* The oracle (linear_u8_head.c): the three ops' host twins composed, in
  * double, on host buffers. */
 nncl_status nncl_host_linear_u8_head_reference(const nncl_linear_u8_head_args *a);
+
+/* linear_u8_fwd's oracle (linear_u8.c): plain loops in double. The host
+ * device's nncl_host_linear_u8_fwd is u8_head_host.c's float one. */
+nncl_status nncl_host_linear_u8_fwd_reference(nncl_device *dev, const nncl_linear_u8_fwd_args *a);
 
 u8h_fwd_fn nncl_u8h_fwd_generic, nncl_u8h_fwd_avx2, nncl_u8h_fwd_avx512;
 u8h_wgrad_fn nncl_u8h_wgrad_generic, nncl_u8h_wgrad_avx2, nncl_u8h_wgrad_avx512;
