@@ -88,6 +88,33 @@ static void prefetch_rows(const uint8_t *const *xr, size_t from, size_t n, size_
             __builtin_prefetch(xr[r] + off);
 }
 
+/* One block's dense layer from its n rows of bytes: y at out[r*rs + o*us]
+ * = f(b[o] + sum_j (x_r[j] - shift[j]) ws[o*in + j]) for o < units, 2 rows
+ * x 5 units at a time. Units outside, so a unit block's weights stay in
+ * L1; the first unit block brings the rows in. */
+static void dense_block(u8h_fwd_fn *fwd, const uint8_t *const *xr, size_t n, const float *ws, const float *shift,
+                        const float *b, size_t in, size_t units, nncl_act act, float slope, float *out, size_t rs,
+                        size_t us)
+{
+    for (size_t o0 = 0; o0 < units; o0 += U8H_DN) {
+        const float *wr[U8H_DN];
+        for (int c = 0; c < U8H_DN; c++)
+            wr[c] = ws + (o0 + c < units ? o0 + c : units - 1) * in;
+        for (size_t r0 = 0; r0 < n; r0 += U8H_DM) {
+            if (o0 == 0)
+                prefetch_rows(xr, r0 + U8H_DM, n, in);
+            const uint8_t *rows[U8H_DM];
+            for (int r = 0; r < U8H_DM; r++)
+                rows[r] = xr[r0 + r < n ? r0 + r : n - 1];
+            float res[U8H_DM * U8H_DN];
+            fwd(rows, wr, shift, in, res);
+            for (size_t r = 0; r < U8H_DM && r0 + r < n; r++)
+                for (size_t c = 0; c < U8H_DN && o0 + c < units; c++)
+                    out[(r0 + r) * rs + (o0 + c) * us] = nncl_act_apply(act, slope, res[r * U8H_DN + c] + b[o0 + c]);
+        }
+    }
+}
+
 static void half_rows(void *arg, int part)
 {
     u8h_job *j = arg;
@@ -120,26 +147,9 @@ static void half_rows(void *arg, int part)
         for (size_t r = 0; r < n; r++)
             xr[r] = x + (ix ? (size_t)ix[blk + r] : blk + r) * I;
 
-        /* hidden layer: units outside, so a unit block's weights stay in L1;
-         * the first unit block brings the rows in */
-        for (size_t o0 = 0; o0 < H; o0 += U8H_DN) {
-            const float *wr[U8H_DN];
-            for (int c = 0; c < U8H_DN; c++)
-                wr[c] = j->w1s + (o0 + c < H ? o0 + c : H - 1) * I;
-            for (size_t r0 = 0; r0 < n; r0 += U8H_DM) {
-                if (o0 == 0)
-                    prefetch_rows(xr, r0 + U8H_DM, n, I);
-                const uint8_t *rows[U8H_DM];
-                for (int r = 0; r < U8H_DM; r++)
-                    rows[r] = xr[r0 + r < n ? r0 + r : n - 1];
-                float res[U8H_DM * U8H_DN];
-                j->isa.fwd(rows, wr, j->shift, I, res);
-                for (size_t r = 0; r < U8H_DM && r0 + r < n; r++)
-                    for (size_t c = 0; c < U8H_DN && o0 + c < H; c++)
-                        ht[o0 + c][r0 + r] =
-                            nncl_act_apply(a->act, a->act_param, res[r * U8H_DN + c] + b1[o0 + c]);
-            }
-        }
+        /* hidden layer, transposed: unit o of row r at ht[o][r] */
+        dense_block(j->isa.fwd, xr, n, j->w1s, j->shift, b1, I, H, a->act, a->act_param, &ht[0][0], 1,
+                    U8H_HOST_BLOCK);
         if (n < U8H_HOST_BLOCK) /* the last block: its lanes past n read zeros */
             for (size_t o = 0; o < H; o++)
                 memset(&ht[o][n], 0, (U8H_HOST_BLOCK - n) * sizeof(float));
@@ -243,25 +253,7 @@ static void fwd_rows(void *arg, int part)
         size_t n = hi - blk < U8H_HOST_BLOCK ? hi - blk : U8H_HOST_BLOCK;
         for (size_t r = 0; r < n; r++)
             xr[r] = x + (ix ? (size_t)ix[blk + r] : blk + r) * I;
-        /* units inside the block: its rows' bytes stay cached for all of them */
-        for (size_t o0 = 0; o0 < O; o0 += U8H_DN) {
-            const float *wr[U8H_DN];
-            for (int c = 0; c < U8H_DN; c++)
-                wr[c] = j->ws + (o0 + c < O ? o0 + c : O - 1) * I;
-            for (size_t r0 = 0; r0 < n; r0 += U8H_DM) {
-                if (o0 == 0)
-                    prefetch_rows(xr, r0 + U8H_DM, n, I);
-                const uint8_t *rows[U8H_DM];
-                for (int r = 0; r < U8H_DM; r++)
-                    rows[r] = xr[r0 + r < n ? r0 + r : n - 1];
-                float res[U8H_DM * U8H_DN];
-                j->fwd(rows, wr, j->shift, I, res);
-                for (size_t r = 0; r < U8H_DM && r0 + r < n; r++)
-                    for (size_t c = 0; c < U8H_DN && o0 + c < O; c++)
-                        y[(blk + r0 + r) * a->ldy + o0 + c] =
-                            nncl_act_apply(a->act, a->act_param, res[r * U8H_DN + c] + b[o0 + c]);
-            }
-        }
+        dense_block(j->fwd, xr, n, j->ws, j->shift, b, I, O, a->act, a->act_param, y + blk * a->ldy, a->ldy, 1);
     }
 }
 
