@@ -203,34 +203,34 @@ INLINE floatv load_clamped(__global const float *p, const int valid)
 }
 
 
-/* Row form (transb = N).  Work-item block: rows i0..i0+TM-1,
+/* Row form (transb = N, or B packed).  Work-item block: rows i0..i0+TM-1,
  * columns j0..j0+TNV*VW-1.  For every p:
  *   b[v]      = B[p][j0 + v*VW .. +VW-1]          (TNV vector loads)
  *   acc[r][v] += op(A)[i0+r][p] * b[v]             (TM*TNV vector FMAs)
- * TM*TNV accumulators + TNV B vectors must fit the 32 AVX-512 registers. */
-INLINE void gemm_row(const int transa,
-                     const int M, const int N, const int K,
-                     const float alpha, const float beta,
-                     __global const float *A, const int lda,
-                     __global const float *B, const int ldb,
-                     __global float *C, const int ldc,
-                     __global const float *bias, const int has_bias,
-                     const int act, const float act_param)
+ * TM*TNV accumulators + TNV B vectors must fit the vector registers.
+ * brow points at op(B)[0][j0] and steps by bstep per p: ldb in B itself, or
+ * TNV*VW in a packed panel (gemm_pack_b), whose columns past N are zeros, so
+ * a packed block never needs the clamped right-edge loop (edge = false). */
+ALWAYS_INLINE void gemm_row(const int transa, const bool a_packed, const int M, const int N, const int K,
+                            const float alpha, const float beta,
+                            __global const float *A, const int lda,
+                            __global const float *brow, const int bstep, const bool edge,
+                            __global float *C, const int ldc,
+                            __global const float *bias, const int has_bias,
+                            const int act, const float act_param,
+                            const int i0, const int j0)
 {
-    const int j0 = (int)get_global_id(0) * (TNV * VW);
-    const int i0 = (int)get_global_id(1) * TM;
-    if (i0 >= M || j0 >= N)
-        return;                          /* padding work-item */
-
-    /* Step in A when i grows by one, and when p grows by one. */
-    const size_t a_si = transa ? 1 : (size_t)lda;
-    const size_t a_sp = transa ? (size_t)lda : 1;
+    /* Step in A when i grows by one, and when p grows by one. A packed
+     * panel (gemm_pack_a) is the block's rows transposed, TM floats per p,
+     * zeros past M. */
+    const size_t a_si = transa || a_packed ? 1 : (size_t)lda;
+    const size_t a_sp = a_packed ? TM : transa ? (size_t)lda : 1;
 
     /* Bottom-edge rows are clamped to M-1: always in bounds, not stored. */
     __global const float *arow[TM];
 #pragma unroll
     for (int r = 0; r < TM; ++r)
-        arow[r] = A + (size_t)min(i0 + r, M - 1) * a_si;
+        arow[r] = A + (size_t)(a_packed ? r : min(i0 + r, M - 1)) * a_si;
 
     floatv acc[TM][TNV];
 #pragma unroll
@@ -239,9 +239,8 @@ INLINE void gemm_row(const int transa,
         for (int v = 0; v < TNV; ++v)
             acc[r][v] = (floatv)0.0f;
 
-    __global const float *brow = B + j0;
     const int cols = min(TNV * VW, N - j0);
-    if (cols == TNV * VW) {
+    if (!edge) {
         /* interior block: plain vector loads */
         for (int p = 0; p < K; ++p) {
             floatv b[TNV];
@@ -255,7 +254,7 @@ INLINE void gemm_row(const int transa,
                 for (int v = 0; v < TNV; ++v)
                     acc[r][v] = fma(a, b[v], acc[r][v]);
             }
-            brow += ldb;
+            brow += bstep;
         }
     } else {
         /* right-edge block: clamped loads */
@@ -272,7 +271,7 @@ INLINE void gemm_row(const int transa,
                 for (int v = 0; v < TNV; ++v)
                     acc[r][v] = fma(a, b[v], acc[r][v]);
             }
-            brow += ldb;
+            brow += bstep;
         }
     }
 
@@ -301,6 +300,23 @@ INLINE void gemm_row(const int transa,
             store_one(C, crow + c, res[r][c], alpha, beta, bias, has_bias,
                       j0 + c, act, act_param);
     }
+}
+
+/* The row form reading B itself (transb = N). */
+ALWAYS_INLINE void gemm_row_b(const int transa, const int M, const int N, const int K,
+                              const float alpha, const float beta,
+                              __global const float *A, const int lda,
+                              __global const float *B, const int ldb,
+                              __global float *C, const int ldc,
+                              __global const float *bias, const int has_bias,
+                              const int act, const float act_param)
+{
+    const int j0 = (int)get_global_id(0) * (TNV * VW);
+    const int i0 = (int)get_global_id(1) * TM;
+    if (i0 >= M || j0 >= N)
+        return;                          /* padding work-item */
+    gemm_row(transa, false, M, N, K, alpha, beta, A, lda, B + j0, ldb, N - j0 < TNV * VW, C, ldc, bias,
+             has_bias, act, act_param, i0, j0);
 }
 
 /* Col form (transa = T, transb = T), the transpose of the row form.
@@ -472,8 +488,8 @@ INLINE void gemm_dot(const int M, const int N, const int K,
         gemm_col(M, N, K, alpha, beta, A, lda, B, ldb, C, ldc, bias,           \
                  has_bias, act, act_param);                                    \
     else                                                                       \
-        gemm_row(TA, M, N, K, alpha, beta, A, lda, B, ldb, C, ldc, bias,       \
-                 has_bias, act, act_param);
+        gemm_row_b(TA, M, N, K, alpha, beta, A, lda, B, ldb, C, ldc, bias,     \
+                   has_bias, act, act_param);
 
 #else /* USE_LOCAL */
 /* ================= local-memory tiled path (GPU) ================= */
@@ -607,3 +623,91 @@ GEMM_KERNEL(gemm_nt, 0, 1)
 GEMM_KERNEL(gemm_tn, 1, 0)
 /* C = act(alpha * A^T * B^T + beta*C + bias) */
 GEMM_KERNEL(gemm_tt, 1, 1)
+
+#if !USE_LOCAL
+/* ---------------- packed panels (register-blocked path) ----------------
+ * In the row form every k step loads TNV*VW floats from a new row of B, ldb
+ * floats from the last, and TM floats of A^T from a new row of A when A is
+ * transposed: at a leading dimension of 1024 all of those rows fall in the
+ * same L1 set, and the strips a work-group shares thrash the caches. The
+ * dot form, for NT, spends its time in horizontal sums when K is short.
+ * For products big enough to pay for one more pass over the inputs,
+ * gemm_pack_b first copies op(B) into column panels, each contiguous
+ * along k,
+ *   Bp[(jb*K + p)*NR + l] = op(B)[p][jb*NR + l]   (0 for jb*NR + l >= N),
+ * NR = TNV*VW, gemm_pack_a (when A is transposed) op(A) into row panels,
+ *   Ap[(ib*K + p)*TM + r] = op(A)[ib*TM + r][p]   (0 for ib*TM + r >= M),
+ * and gemm_packed_{n,p} run the row form on them: sequential streams,
+ * whatever the transposes were, and no right-edge loop. Which products
+ * are packed: nncl_gemm_packing (src/ops/gemm.c). */
+#define NR (TNV * VW)
+
+/* Work-item (p, jb): row p of panel jb. */
+__kernel void gemm_pack_b(const int K, const int N, __global const float *B, const ulong offB,
+                          const int ldb, const int transb, __global float *Bp)
+{
+    const int p = (int)get_global_id(0), jb = (int)get_global_id(1);
+    const int j0 = jb * NR;
+    if (p >= K || j0 >= N)
+        return;
+    B += offB;
+    __global float *dst = Bp + ((size_t)jb * K + p) * NR;
+    if (!transb && j0 + NR <= N) {
+        __global const float *src = B + (size_t)p * ldb + j0;
+#pragma unroll
+        for (int v = 0; v < TNV; ++v) {
+#if VW == 1
+            dst[v] = src[v];
+#else
+            CAT(vstore, VW)(VLOAD(src + v * VW), 0, dst + v * VW);
+#endif
+        }
+        return;
+    }
+    for (int l = 0; l < NR; ++l) {
+        const int j = j0 + l;
+        dst[l] = j >= N ? 0.0f : transb ? B[(size_t)j * ldb + p] : B[(size_t)p * ldb + j];
+    }
+}
+
+/* Work-item (p, ib): row p of panel ib. */
+__kernel void gemm_pack_a(const int K, const int M, __global const float *A, const ulong offA,
+                          const int lda, const int transa, __global float *Ap, const ulong offAp)
+{
+    const int p = (int)get_global_id(0), ib = (int)get_global_id(1);
+    const int i0 = ib * TM;
+    if (p >= K || i0 >= M)
+        return;
+    A += offA;
+    __global float *dst = Ap + offAp + ((size_t)ib * K + p) * TM;
+#pragma unroll
+    for (int r = 0; r < TM; ++r) {
+        const int i = i0 + r;
+        dst[r] = i >= M ? 0.0f : transa ? A[(size_t)p * lda + i] : A[(size_t)i * lda + p];
+    }
+}
+
+/* C = act(alpha * op(A) * B + beta*C + bias), B packed by gemm_pack_b, and
+ * A too when PACKED_A (the panels given as A and offA; lda unused).
+ * Work-item (jb, ib): the TM x NR block of C at rows ib*TM, columns jb*NR. */
+#define GEMM_PACKED_KERNEL(NAME, TA, PACKED_A)                                                        \
+__kernel void NAME(const int M, const int N, const int K, const float alpha, const float beta,        \
+                   __global const float *A, const ulong offA, const int lda,                          \
+                   __global const float *Bp, __global float *C, const ulong offC, const int ldc,      \
+                   __global const float *bias, const ulong offBias, const int has_bias,               \
+                   const int act, const float act_param)                                              \
+{                                                                                                     \
+    const int ib = (int)get_global_id(1), jb = (int)get_global_id(0);                                 \
+    const int i0 = ib * TM, j0 = jb * NR;                                                             \
+    if (i0 >= M || j0 >= N)                                                                           \
+        return;                                                                                       \
+    gemm_row(TA, PACKED_A, M, N, K, alpha, beta,                                                      \
+             A + offA + (PACKED_A ? (size_t)ib * K * TM : 0), lda, Bp + (size_t)jb * K * NR, NR, false,     \
+             C + offC, ldc, has_bias ? bias + offBias : bias, has_bias, act, act_param, i0, j0);      \
+}
+
+/* C = act(alpha * A   * packed B + ...) */
+GEMM_PACKED_KERNEL(gemm_packed_n, 0, false)
+/* C = act(alpha * op(A) * packed B + ...), op(A) packed */
+GEMM_PACKED_KERNEL(gemm_packed_p, 1, true)
+#endif /* !USE_LOCAL */

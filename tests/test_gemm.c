@@ -158,6 +158,33 @@ START_TEST(gemm_matches_reference_on_training_shapes)
 }
 END_TEST
 
+/* Products of m*n*k >= 2^21 run on a CPU device as gemm_pack_b (and
+ * gemm_pack_a) + gemm_packed_{n,p} when B is transposed or A is tall
+ * (nncl_gemm_packing in src/ops/gemm.c): every
+ * transpose pair, N a multiple of no panel width and N below one panel,
+ * padded leading dimensions, an offset, alpha, beta, bias and an
+ * activation; one after another, so the device's panel buffer grows and is
+ * reused by a smaller product. Every device: elsewhere the plain kernels
+ * must give the same answers. */
+START_TEST(gemm_packed_form_on_every_transpose)
+{
+    static const size_t sizes[][3] = {{131, 97, 211}, {12, 1001, 175}, {500, 13, 331}, {64, 2050, 17},
+                                      {400, 257, 33}, {131, 97, 211}};
+    nncl_device_list *list = test_devices();
+    uint64_t seed = 300;
+    for (int d = 0; d < list->count; d++) {
+        nncl_device *dev = test_open(d);
+        for (size_t s = 0; s < sizeof sizes / sizeof sizes[0] && !test_small(); s++)
+            for (int t = 0; t < 4; t++) {
+                gemm_case c = {sizes[s][0], sizes[s][1], sizes[s][2], t & 1, (t >> 1) & 1, 3, 5, -0.5f,
+                               t == 2 ? 0.0f : 0.5f, true, t == 3 ? NNCL_ACT_TANH : NNCL_ACT_RELU};
+                run_case(dev, &c, seed++, list->items[d].name);
+            }
+        nncl_device_close(dev);
+    }
+}
+END_TEST
+
 /* The host backend cuts a product of m*n*k >= 2^21 into two halves of C
  * (rows when m >= n, else columns), one per core (src/ops/gemm.c): every
  * transpose pair, both cuts, a single row or column, padded leading
@@ -525,6 +552,7 @@ int main(void)
     tcase_add_test(t, reference_by_hand);
     tcase_add_test(t, gemm_matches_reference_on_awkward_shapes);
     tcase_add_test(t, gemm_matches_reference_on_training_shapes);
+    tcase_add_test(t, gemm_packed_form_on_every_transpose);
     tcase_add_test(t, gemm_host_halves);
     tcase_add_test(t, gemm_epilogue);
     tcase_add_test(t, gemm_propagates_nan_and_inf);

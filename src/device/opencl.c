@@ -231,10 +231,10 @@ static void cl_close(nncl_device *dev)
     if (!cl)
         return;
     clFinish(cl->queue);
+    nncl_op_params_free(cl->op_params);
     nncl_cl_program_release(cl);
     clReleaseCommandQueue(cl->queue);
     clReleaseContext(cl->context);
-    nncl_op_params_free(cl->op_params);
     free(cl);
     dev->impl = NULL;
 }
@@ -325,6 +325,16 @@ static cl_kernel find_kernel(nncl_cl_device *cl, const char *name)
     return NULL;
 }
 
+cl_kernel nncl_cl_kernel_named(nncl_device *dev, const char *name) { return find_kernel(nncl_cl_of(dev), name); }
+
+nncl_status nncl_cl_sync_if_debug(nncl_device *dev, const char *name)
+{
+    if (!dev->debug_sync)
+        return NNCL_OK;
+    cl_int err = clFinish(nncl_cl_of(dev)->queue);
+    return err == CL_SUCCESS ? NNCL_OK : nncl_cl_fail(err, "clFinish after", name);
+}
+
 nncl_status nncl_cl_launch(nncl_device *dev, const char *name, cl_uint dims, const size_t *global,
                            const size_t *local, int nargs, const nncl_cl_arg *args)
 {
@@ -356,12 +366,7 @@ nncl_status nncl_cl_launch(nncl_device *dev, const char *name, cl_uint dims, con
     cl_int err = clEnqueueNDRangeKernel(cl->queue, k, dims, NULL, g, l, 0, NULL, NULL);
     if (err != CL_SUCCESS)
         return nncl_cl_fail(err, "clEnqueueNDRangeKernel", name);
-    if (dev->debug_sync) {
-        err = clFinish(cl->queue);
-        if (err != CL_SUCCESS)
-            return nncl_cl_fail(err, "clFinish after", name);
-    }
-    return NNCL_OK;
+    return nncl_cl_sync_if_debug(dev, name);
 }
 
 #define NNCL_CL_ENTRY(name) .name = nncl_cl_##name,

@@ -48,6 +48,14 @@ nncl_status nncl_cl_source(const char *const *names, int count, char **out, size
  * caught and passed, with the build log, to the verbose notices. */
 cl_int nncl_cl_build_quietly(cl_program prog, cl_device_id device, const char *options);
 
+/* The named kernel of the device's built program (nncl_cl_program_ensure
+ * first), or NULL. */
+cl_kernel nncl_cl_kernel_named(nncl_device *dev, const char *name);
+
+/* clFinish after a launch when the device debugs synchronously (else
+ * NNCL_OK): the failing kernel is then the one named. */
+nncl_status nncl_cl_sync_if_debug(nncl_device *dev, const char *name);
+
 /* One kernel argument, by value. */
 typedef struct nncl_cl_arg {
     size_t size;

@@ -12,6 +12,7 @@
 #include "device/opencl_impl.h"
 #include "ops/op_util.h"
 #include "nncl_config.h"
+#include "ops/gemm_cl.h"
 #include "ops/gemm_impl.h"
 #include "ops/host_split.h"
 #include "ops/kernel_params.h"
@@ -175,27 +176,152 @@ nncl_status nncl_host_gemm(nncl_device *dev, const nncl_gemm_args *g)
 
 /* ---- the OpenCL dispatcher ----------------------------------------------------------- */
 
+const char *const nncl_gemm_kernel_names[NNCL_GEMM_KERNELS] = {
+    "gemm_nn", "gemm_nt", "gemm_tn", "gemm_tt", "gemm_pack_b", "gemm_pack_a", "gemm_packed_n", "gemm_packed_p",
+};
+
+/* Packing costs one or two more launches and a pass over the inputs.
+ * Measured on the AVX2 EPYC (PoCL 3.1, 6x16 blocks), packed against plain:
+ *  - NT (the forward pass): the dot form's horizontal sums dominate when K
+ *    is short; packed B ran 1.3-2.8x faster from m*n*k = 2^21 up
+ *    (512x512x64: 680 -> 240 us).
+ *  - NN and TN: plain and packed are even up to m of a few hundred
+ *    (128x784x128 NN was faster plain), packed wins by 1.2-1.3x on tall
+ *    products (1000^3, 4096x256x256), where each panel serves many row
+ *    blocks.
+ *  - A transposed: its TM floats per k come from rows lda apart, the same
+ *    cache-set trouble as B's; packed with B (the lab's 512x784x256 TN:
+ *    150 -> 169 GFLOP/s).
+ * And never for a single row block of A: each panel would be read once. */
+enum { GEMM_PACK_MIN = 1 << 21, GEMM_PACK_TALL_BLOCKS = 64 };
+
+int nncl_gemm_packing(const nncl_gemm_params *p, const nncl_gemm_args *g)
+{
+    if (p->use_local || (double)g->m * (double)g->n * (double)g->k < GEMM_PACK_MIN || g->m < 2 * (size_t)p->tm)
+        return 0;
+    if (!g->trans_b && g->m < GEMM_PACK_TALL_BLOCKS * (size_t)p->tm)
+        return 0;
+    return NNCL_GEMM_PACK_B | (g->trans_a ? NNCL_GEMM_PACK_A : 0);
+}
+
+static size_t round_up(size_t x, size_t to) { return (x + to - 1) / to * to; }
+
+size_t nncl_gemm_panel_floats(const nncl_gemm_params *p, const nncl_gemm_args *g, int packing)
+{
+    size_t floats = 0;
+    if (packing & NNCL_GEMM_PACK_B)
+        floats += round_up(g->n, (size_t)p->tnv * (size_t)p->vw) * g->k;
+    if (packing & NNCL_GEMM_PACK_A)
+        floats += round_up(g->m, (size_t)p->tm) * g->k;
+    return floats;
+}
+
+int nncl_gemm_form(const nncl_gemm_params *p, const nncl_gemm_args *g)
+{
+    int packing = nncl_gemm_packing(p, g);
+    if (packing)  /* A is packed exactly when it is transposed */
+        return packing & NNCL_GEMM_PACK_A ? NNCL_GEMM_PACKED_P : NNCL_GEMM_PACKED_N;
+    return (g->trans_a ? 2 : 0) + (g->trans_b ? 1 : 0);
+}
+
+typedef struct cl_arg {
+    size_t size;
+    const void *v;
+} cl_arg;
+
+static cl_int enqueue(nncl_device *dev, cl_kernel k, const size_t global[2], const size_t local[2], int nargs,
+                      const cl_arg *args)
+{
+    for (int i = 0; i < nargs; i++) {
+        cl_int err = clSetKernelArg(k, (cl_uint)i, args[i].size, args[i].v);
+        if (err != CL_SUCCESS)
+            return err;
+    }
+    size_t g[2];
+    for (int d = 0; d < 2; d++)
+        g[d] = (global[d] + local[d] - 1) / local[d] * local[d];
+    return clEnqueueNDRangeKernel(nncl_cl_of(dev)->queue, k, 2, NULL, g, local, 0, NULL, NULL);
+}
+
+cl_int nncl_gemm_enqueue(nncl_device *dev, const nncl_gemm_kernels *ks, const nncl_gemm_params *p,
+                         const nncl_gemm_args *g, const char **call, const char **kernel)
+{
+    bool has_bias = g->bias.buf != NULL;
+    cl_mem A = (cl_mem)g->a.buf->mem, B = (cl_mem)g->b.buf->mem, C = (cl_mem)g->c.buf->mem;
+    /* A bias-free call still passes a valid buffer (never read). */
+    cl_mem bias = has_bias ? (cl_mem)g->bias.buf->mem : C;
+    cl_int m = (cl_int)g->m, n = (cl_int)g->n, kk = (cl_int)g->k, lda = (cl_int)g->lda, ldb = (cl_int)g->ldb,
+           ldc = (cl_int)g->ldc, hb = has_bias, act = (cl_int)g->act, ta = g->trans_a, tb = g->trans_b;
+    cl_ulong oa = g->a.off, ob = g->b.off, oc = g->c.off, obias = has_bias ? g->bias.off : 0;
+    cl_float alpha = g->alpha, beta = g->beta, ap = g->act_param;
+    size_t global[2], local[2];
+    int packing = nncl_gemm_packing(p, g), form = nncl_gemm_form(p, g);
+    *call = "clEnqueueNDRangeKernel";
+    if (packing) {
+        cl_mem panels;
+        cl_int err = nncl_gemm_panels(dev, nncl_gemm_panel_floats(p, g, packing) * sizeof(float), &panels);
+        if (err != CL_SUCCESS) {
+            *call = "clCreateBuffer (GEMM panels)";
+            *kernel = NULL;
+            return err;
+        }
+        /* B's panels first, then A's: one row of one panel per work-item,
+         * 64 rows a group */
+        size_t nr = (size_t)p->tnv * (size_t)p->vw;
+        size_t pack_local[2] = {g->k < 64 ? g->k : 64, 1};
+        size_t pack_global[2] = {g->k, round_up(g->n, nr) / nr};
+        cl_ulong a_at = (cl_ulong)(round_up(g->n, nr) * g->k);
+        *kernel = nncl_gemm_kernel_names[NNCL_GEMM_PACK_B_KERNEL];
+        cl_arg pack_b[] = {{4, &kk}, {4, &n}, {sizeof B, &B}, {8, &ob}, {4, &ldb}, {4, &tb}, {sizeof panels, &panels}};
+        err = enqueue(dev, ks->k[NNCL_GEMM_PACK_B_KERNEL], pack_global, pack_local, 7, pack_b);
+        if (err != CL_SUCCESS)
+            return err;
+        B = panels;
+        if (packing & NNCL_GEMM_PACK_A) {
+            /* A's panels start where B's end: a sub-buffer would need the
+             * device's base alignment, so the kernel gets the offset */
+            pack_global[1] = round_up(g->m, (size_t)p->tm) / (size_t)p->tm;
+            *kernel = nncl_gemm_kernel_names[NNCL_GEMM_PACK_A_KERNEL];
+            cl_arg pack_a[] = {{4, &kk}, {4, &m}, {sizeof A, &A}, {8, &oa}, {4, &lda}, {4, &ta},
+                               {sizeof panels, &panels}, {8, &a_at}};
+            err = enqueue(dev, ks->k[NNCL_GEMM_PACK_A_KERNEL], pack_global, pack_local, 8, pack_a);
+            if (err != CL_SUCCESS)
+                return err;
+            A = panels;
+            oa = a_at;
+        }
+        /* the row form's block and work-group (nncl_gemm_ndrange with transb = N) */
+        nncl_gemm_ndrange(p, g->trans_a, false, g->m, g->n, global, local);
+        *kernel = nncl_gemm_kernel_names[form];
+        cl_arg args[] = {{4, &m},   {4, &n},   {4, &kk}, {4, &alpha}, {4, &beta}, {sizeof A, &A}, {8, &oa},
+                         {4, &lda}, {sizeof B, &B}, {sizeof C, &C}, {8, &oc}, {4, &ldc}, {sizeof bias, &bias},
+                         {8, &obias}, {4, &hb}, {4, &act}, {4, &ap}};
+        return enqueue(dev, ks->k[form], global, local, (int)(sizeof args / sizeof args[0]), args);
+    }
+    *kernel = nncl_gemm_kernel_names[form];
+    nncl_gemm_ndrange(p, g->trans_a, g->trans_b, g->m, g->n, global, local);
+    cl_arg args[] = {{4, &m},  {4, &n},   {4, &kk},       {4, &alpha}, {4, &beta}, {sizeof A, &A}, {8, &oa},
+                     {4, &lda}, {sizeof B, &B}, {8, &ob}, {4, &ldb},   {sizeof C, &C}, {8, &oc},   {4, &ldc},
+                     {sizeof bias, &bias}, {8, &obias}, {4, &hb}, {4, &act}, {4, &ap}};
+    return enqueue(dev, ks->k[form], global, local, (int)(sizeof args / sizeof args[0]), args);
+}
+
 nncl_status nncl_cl_gemm(nncl_device *dev, const nncl_gemm_args *g)
 {
-    static const char *names[2][2] = {{"gemm_nn", "gemm_nt"}, {"gemm_tn", "gemm_tt"}};
     /* The launch geometry depends on the parameters the program is built
      * with, settled (tuning cache, first-use search) when it is built. */
     nncl_status st = nncl_cl_program_ensure(dev, NULL);
     if (st != NNCL_OK)
         return st;
     const nncl_gemm_params *p = nncl_gemm_params_on(dev);
-    size_t global[2], local[2];
-    nncl_gemm_ndrange(p, g->trans_a, g->trans_b, g->m, g->n, global, local);
-    bool has_bias = g->bias.buf != NULL;
-    /* A bias-free call still passes a valid buffer (never read) to the kernel. */
-    nncl_buffer *bias = has_bias ? g->bias.buf : g->c.buf;
-    return nncl_cl_launch(dev, names[g->trans_a][g->trans_b], 2, global, local,
-                          NNCL_CL_ARGS(nncl_arg_int((int)g->m), nncl_arg_int((int)g->n), nncl_arg_int((int)g->k),
-                                       nncl_arg_float(g->alpha), nncl_arg_float(g->beta),
-                                       nncl_arg_buf(g->a.buf), nncl_arg_ulong(g->a.off), nncl_arg_int((int)g->lda),
-                                       nncl_arg_buf(g->b.buf), nncl_arg_ulong(g->b.off), nncl_arg_int((int)g->ldb),
-                                       nncl_arg_buf(g->c.buf), nncl_arg_ulong(g->c.off), nncl_arg_int((int)g->ldc),
-                                       nncl_arg_buf(bias), nncl_arg_ulong(has_bias ? g->bias.off : 0),
-                                       nncl_arg_int(has_bias), nncl_arg_int((int)g->act),
-                                       nncl_arg_float(g->act_param)));
+    nncl_gemm_kernels ks = {{NULL}};
+    for (int i = 0; i < (p->use_local ? NNCL_GEMM_PLAIN : NNCL_GEMM_KERNELS); i++)
+        if (!(ks.k[i] = nncl_cl_kernel_named(dev, nncl_gemm_kernel_names[i])))
+            return nncl_fail(NNCL_E_DEVICE, "kernel '%s' is not in the program built for %s",
+                             nncl_gemm_kernel_names[i], dev->info.name);
+    const char *call, *kernel;
+    cl_int err = nncl_gemm_enqueue(dev, &ks, p, g, &call, &kernel);
+    if (err != CL_SUCCESS)
+        return nncl_cl_fail(err, call, kernel);
+    return nncl_cl_sync_if_debug(dev, kernel);
 }

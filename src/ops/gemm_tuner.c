@@ -9,6 +9,7 @@
 #include <string.h>
 
 #include "device/opencl_impl.h"
+#include "ops/gemm_cl.h"
 #include "ops/gemm_tune_cache.h"
 #include "ops/gemm_tuner.h"
 #include "ops/kernel_params.h"
@@ -34,7 +35,8 @@ static const reg_row reg_table[] = {
     {16, 8, 2, 4, 4, 4},
     {16, 12, 2, 6, 4, 8},
     {8, 6, 2, 4, 3, 4},         /* AVX2: 12 accumulators (OpenBLAS's Haswell block) */
-    {16, 6, 1, 3, 3, 4},        /* AVX2 through float16: the same 6x16 in pairs of registers */
+    {16, 6, 1, 2, 2, 4},        /* AVX2 through float16: the same 6x16 in pairs of registers (PoCL
+                                 * ran it 1.2-2x faster than float8 x 2 on the AVX2 EPYC) */
     {8, 4, 3, 3, 4, 4},
     {8, 8, 1, 4, 3, 4},
     {8, 3, 4, 3, 3, 4},
@@ -122,25 +124,23 @@ int nncl_gemm_candidates(const nncl_device_info *info, nncl_tune_mode mode, nncl
 
 /* ---- one candidate's program ---------------------------------------------------- */
 
-static const char *const kernel_names[4] = {"gemm_nn", "gemm_nt", "gemm_tn", "gemm_tt"};
-
 typedef struct built {
     nncl_gemm_candidate c;
     cl_program prog;
-    cl_kernel k[4];             /* [ta * 2 + tb] */
+    nncl_gemm_kernels ks;       /* cl/gemm.cl's entry points (gemm_cl.h) */
     bool ok;                    /* built and checked */
     double best[NNCL_TUNE_MAX_SHAPES]; /* seconds per call, best of the rounds */
 } built;
 
 static void built_release(built *b)
 {
-    for (int i = 0; i < 4; i++)
-        if (b->k[i])
-            clReleaseKernel(b->k[i]);
+    for (int i = 0; i < NNCL_GEMM_KERNELS; i++)
+        if (b->ks.k[i])
+            clReleaseKernel(b->ks.k[i]);
     if (b->prog)
         clReleaseProgram(b->prog);
     b->prog = NULL;
-    memset(b->k, 0, sizeof b->k);
+    memset(&b->ks, 0, sizeof b->ks);
 }
 
 /* Build; false with the reason in why when the compiler refuses. */
@@ -162,10 +162,11 @@ static nncl_status build(nncl_device *dev, const char *src, size_t src_len, buil
         snprintf(why, why_len, "does not build (%s)", nncl_cl_error_name(err));
         return NNCL_OK;
     }
-    for (int i = 0; i < 4; i++) {
-        b->k[i] = clCreateKernel(b->prog, kernel_names[i], &err);
+    int count = b->c.p.use_local ? NNCL_GEMM_PLAIN : NNCL_GEMM_KERNELS;
+    for (int i = 0; i < count; i++) {
+        b->ks.k[i] = clCreateKernel(b->prog, nncl_gemm_kernel_names[i], &err);
         if (err != CL_SUCCESS) {
-            snprintf(why, why_len, "no kernel %s (%s)", kernel_names[i], nncl_cl_error_name(err));
+            snprintf(why, why_len, "no kernel %s (%s)", nncl_gemm_kernel_names[i], nncl_cl_error_name(err));
             return NNCL_OK;
         }
     }
@@ -173,35 +174,17 @@ static nncl_status build(nncl_device *dev, const char *src, size_t src_len, buil
     return NNCL_OK;
 }
 
-/* One GEMM with the candidate's kernel and geometry (as nncl_cl_gemm). */
+/* One GEMM with the candidate's kernels and geometry, as nncl_cl_gemm runs it. */
 static cl_int launch(nncl_device *dev, const built *b, const nncl_gemm_args *g)
 {
-    nncl_cl_device *cl = nncl_cl_of(dev);
-    cl_kernel k = b->k[(g->trans_a ? 2 : 0) + (g->trans_b ? 1 : 0)];
-    size_t global[2], local[2];
-    nncl_gemm_ndrange(&b->c.p, g->trans_a, g->trans_b, g->m, g->n, global, local);
-    for (int d = 0; d < 2; d++)
-        global[d] = (global[d] + local[d] - 1) / local[d] * local[d];
-    bool has_bias = g->bias.buf != NULL;
-    cl_mem A = (cl_mem)g->a.buf->mem, B = (cl_mem)g->b.buf->mem, C = (cl_mem)g->c.buf->mem;
-    cl_mem bias = has_bias ? (cl_mem)g->bias.buf->mem : C;
-    cl_int m = (cl_int)g->m, n = (cl_int)g->n, kk = (cl_int)g->k, lda = (cl_int)g->lda, ldb = (cl_int)g->ldb,
-           ldc = (cl_int)g->ldc, hb = has_bias, act = (cl_int)g->act;
-    cl_ulong oa = g->a.off, ob = g->b.off, oc = g->c.off, obias = has_bias ? g->bias.off : 0;
-    cl_float alpha = g->alpha, beta = g->beta, ap = g->act_param;
-    struct {
-        size_t size;
-        const void *v;
-    } args[] = {{4, &m},     {4, &n},    {4, &kk},  {4, &alpha},     {4, &beta}, {sizeof A, &A},
-                {8, &oa},    {4, &lda},  {sizeof B, &B}, {8, &ob},   {4, &ldb},  {sizeof C, &C},
-                {8, &oc},    {4, &ldc},  {sizeof bias, &bias}, {8, &obias}, {4, &hb}, {4, &act},
-                {4, &ap}};
-    for (cl_uint i = 0; i < sizeof args / sizeof args[0]; i++) {
-        cl_int err = clSetKernelArg(k, i, args[i].size, args[i].v);
-        if (err != CL_SUCCESS)
-            return err;
-    }
-    return clEnqueueNDRangeKernel(cl->queue, k, 2, NULL, global, local, 0, NULL, NULL);
+    const char *call, *kernel;
+    return nncl_gemm_enqueue(dev, &b->ks, &b->c.p, g, &call, &kernel);
+}
+
+/* The kernel that computes g's C with b's parameters, for messages. */
+static const char *form_name(const built *b, const nncl_gemm_args *g)
+{
+    return nncl_gemm_kernel_names[nncl_gemm_form(&b->c.p, g)];
 }
 
 /* ---- the check against the oracle ------------------------------------------------- */
@@ -223,6 +206,11 @@ static const check_case check_cases[] = {
     {67, 131, 7, 0, 0, 1.0f, -1.0f, false, NNCL_ACT_SIGMOID},
     {2, 257, 61, 2, 1, 0.5f, 0.0f, true, NNCL_ACT_TANH},
     {149, 1, 17, 0, 2, 1.0f, 0.0f, true, NNCL_ACT_IDENTITY},
+    /* above GEMM_PACK_MIN (gemm.c): B packed into panels when transposed
+     * (A too when it is), N a multiple of no panel width; and tall enough
+     * that every form packs */
+    {133, 97, 211, 2, 3, 1.0f, 0.5f, true, NNCL_ACT_RELU},
+    {397, 37, 149, 1, 2, -1.0f, 0.0f, true, NNCL_ACT_TANH},
 };
 
 static uint64_t mix(uint64_t *s)
@@ -297,7 +285,7 @@ static nncl_status check_one(nncl_device *dev, const built *b, const check_case 
         err = clFinish(nncl_cl_of(dev)->queue);
     if (err != CL_SUCCESS) {
         /* a launch the device refuses (resources) rejects the candidate */
-        snprintf(why, why_len, "%s %zux%zux%zu: launch failed (%s)", kernel_names[ta * 2 + tb], c->m, c->n, c->k,
+        snprintf(why, why_len, "%s %zux%zux%zu: launch failed (%s)", form_name(b, &g), c->m, c->n, c->k,
                  nncl_cl_error_name(err));
         *ok = false;
         goto done;
@@ -316,12 +304,12 @@ static nncl_status check_one(nncl_device *dev, const built *b, const check_case 
         bool inside = i >= c->off && r < c->m && col < c->n;
         if (!inside) {
             if (!isnan(got[i])) {
-                snprintf(why, why_len, "%s %zux%zux%zu: wrote outside C (element %zu)", kernel_names[ta * 2 + tb],
+                snprintf(why, why_len, "%s %zux%zux%zu: wrote outside C (element %zu)", form_name(b, &g),
                          c->m, c->n, c->k, i);
                 *ok = false;
             }
         } else if (!(fabs((double)got[i] - (double)ref[i]) <= tol)) {
-            snprintf(why, why_len, "%s %zux%zux%zu: C[%zu][%zu] = %.9g, oracle %.9g", kernel_names[ta * 2 + tb], c->m,
+            snprintf(why, why_len, "%s %zux%zux%zu: C[%zu][%zu] = %.9g, oracle %.9g", form_name(b, &g), c->m,
                      c->n, c->k, r, col, got[i], ref[i]);
             *ok = false;
         }
@@ -465,7 +453,7 @@ static nncl_status time_shape(nncl_device *dev, const built *b, const bench_buff
         t = nncl_seconds_now() - t0;
     }
     if (err != CL_SUCCESS)
-        return nncl_cl_fail(err, "timing a GEMM candidate", kernel_names[s->ta * 2 + s->tb]);
+        return nncl_cl_fail(err, "timing a GEMM candidate", form_name(b, &g));
     *seconds = t / reps;
     return NNCL_OK;
 }
@@ -503,12 +491,20 @@ static double gflops(const tune_shape *s, double sec) { return 2.0 * (double)s->
 
 /* Geometric mean GFLOP/s over the shapes of one form: dot (NT) or the
  * others (NN, TN), or all (form < 0). */
+/* Whether b's parameters run shape s with the dot form (gemm_nt): NT
+ * products too small to pack (gemm.c). */
+static bool runs_dot(const built *b, const tune_shape *s)
+{
+    nncl_gemm_args g = {.trans_a = s->ta, .trans_b = s->tb, .m = s->m, .n = s->n, .k = s->k};
+    return nncl_gemm_form(&b->c.p, &g) == NNCL_GEMM_NT;
+}
+
 static double score(const built *b, int form)
 {
     double sum = 0;
     int n = 0;
     for (int s = 0; s < NSHAPES; s++) {
-        bool dot = !shapes[s].ta && shapes[s].tb;
+        bool dot = runs_dot(b, &shapes[s]);
         if (form >= 0 && dot != (form == 1))
             continue;
         sum += log(gflops(&shapes[s], b->best[s]));
@@ -582,9 +578,11 @@ nncl_status nncl_gemm_tune_search(nncl_device *dev, const nncl_gemm_candidate *c
     if (st == NNCL_OK)
         st = time_rounds(dev, bs, nb, &bb, rounds, min_time, progress, ctx, &done, total);
 
-    /* The winner: on the register path the row form (NN, TN) and the dot
-     * form (NT) are separate kernels that share only VW, so the best of each
-     * among sets of the winner's VW combine; on the local path one set. */
+    /* The winner: on the register path the row form (NN, TN, and what is
+     * packed) and the dot form (NT products too small to pack) are separate
+     * kernels that share only VW, so the best of each among sets of the
+     * winner's VW combine, when some shape runs the dot form; on the local
+     * path one set. */
     int best = 0;
     for (int i = 0; i < nb && st == NNCL_OK; i++)
         if (bs[i].ok && score(&bs[i], -1) > score(&bs[best], -1))
@@ -597,7 +595,7 @@ nncl_status nncl_gemm_tune_search(nncl_device *dev, const nncl_gemm_candidate *c
                 row = i;
         for (int i = 0; i < nb; i++)
             if (bs[i].ok && !bs[i].c.p.use_local && !bs[i].c.extra && bs[i].c.p.vw == bs[row].c.p.vw &&
-                (dot < 0 || score(&bs[i], 1) > score(&bs[dot], 1)))
+                score(&bs[i], 1) > 0 && (dot < 0 || score(&bs[i], 1) > score(&bs[dot], 1)))
                 dot = i;
         pick = bs[row].c.p;
         if (dot >= 0) {

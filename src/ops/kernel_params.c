@@ -20,6 +20,7 @@
 
 #include "device/notice.h"
 #include "device/opencl_impl.h"
+#include "ops/gemm_cl.h"
 #include "ops/gemm_impl.h"
 #include "ops/gemm_tune_cache.h"
 #include "ops/gemm_tuner.h"
@@ -29,6 +30,8 @@
 struct nncl_op_params {
     nncl_gemm_params gemm;      /* the GEMM kernel's shape on this device */
     nncl_u8_params u8;          /* the byte-input kernels' shape */
+    cl_mem gemm_panels;         /* packed B for large GEMMs (gemm.c), grown on demand */
+    size_t gemm_panel_bytes;
 };
 
 /* The first row a device satisfies gives its parameters. */
@@ -54,10 +57,12 @@ static const capability_row capability_table[] = {
     /* 16-float vectors, 32 registers (AVX-512): 12 rows x 2 vectors = 24
      * accumulators; NT: 5x5 (measured in tools/gemmlab/REPORT.md) */
     {false, 16, REG(16, 12, 2, 5, 5)},
-    /* 8-float vectors, 16 registers (AVX2): 6 x 2 vectors = 12
-     * accumulators + 2 B vectors + 1 broadcast (OpenBLAS's Haswell block);
-     * NT: 4x3 accumulators + 3 B vectors + 1 */
-    {false, 8, REG(8, 6, 2, 4, 3)},
+    /* 8-float vectors, 16 registers (AVX2): 6 rows x 16 columns = 12
+     * accumulators + 2 B vectors + 1 broadcast (OpenBLAS's Haswell block),
+     * written as float16 (a pair of registers each): PoCL 3.1 ran that
+     * 1.2-2x faster on the AVX2 EPYC than the same block as 2 x float8;
+     * NT (small products): 2x2 float16 accumulators + 2 B vectors */
+    {false, 8, REG(16, 6, 1, 2, 2)},
     /* 4-float vectors (SSE, NEON), 16 registers */
     {false, 0, REG(4, 6, 2, 4, 3)},
 };
@@ -132,7 +137,34 @@ nncl_status nncl_op_params_create(const nncl_device_info *info, nncl_op_params *
     return NNCL_OK;
 }
 
-void nncl_op_params_free(nncl_op_params *p) { free(p); }
+void nncl_op_params_free(nncl_op_params *p)
+{
+    if (p && p->gemm_panels)
+        clReleaseMemObject(p->gemm_panels);
+    free(p);
+}
+
+/* Growing releases the old buffer at once: the queue is in order and
+ * OpenCL keeps a buffer alive until the commands using it have run. */
+cl_int nncl_gemm_panels(nncl_device *dev, size_t bytes, cl_mem *out)
+{
+    nncl_cl_device *cl = nncl_cl_of(dev);
+    nncl_op_params *p = cl->op_params;
+    if (p->gemm_panel_bytes < bytes) {
+        if (p->gemm_panels)
+            clReleaseMemObject(p->gemm_panels);
+        p->gemm_panels = NULL;
+        p->gemm_panel_bytes = 0;
+        cl_int err;
+        cl_mem m = clCreateBuffer(cl->context, CL_MEM_READ_WRITE, bytes, NULL, &err);
+        if (err != CL_SUCCESS)
+            return err;
+        p->gemm_panels = m;
+        p->gemm_panel_bytes = bytes;
+    }
+    *out = p->gemm_panels;
+    return CL_SUCCESS;
+}
 
 const nncl_gemm_params *nncl_gemm_params_on(const nncl_device *dev)
 {

@@ -1,0 +1,50 @@
+/* The GEMM's OpenCL launch (src/ops/gemm.c), shared by the dispatcher,
+ * which takes the kernels from the device's program, and the tuner, which
+ * builds one program per candidate: both run a product the same way, so
+ * the tuner times what training runs. */
+#ifndef NNCL_GEMM_CL_H
+#define NNCL_GEMM_CL_H
+
+#include "device/opencl_impl.h"
+#include "ops/gemm_impl.h"
+
+/* The entry points of cl/gemm.cl, indexes into nncl_gemm_kernels. The
+ * plain four are [ta * 2 + tb]; the packed forms exist only in the
+ * register-blocked path (USE_LOCAL=0), NULL in a local-memory program. */
+enum {
+    NNCL_GEMM_NN, NNCL_GEMM_NT, NNCL_GEMM_TN, NNCL_GEMM_TT,
+    NNCL_GEMM_PLAIN,                         /* count of the plain four */
+    NNCL_GEMM_PACK_B_KERNEL = NNCL_GEMM_PLAIN, NNCL_GEMM_PACK_A_KERNEL,
+    NNCL_GEMM_PACKED_N, NNCL_GEMM_PACKED_P,
+    NNCL_GEMM_KERNELS
+};
+extern const char *const nncl_gemm_kernel_names[NNCL_GEMM_KERNELS];
+
+typedef struct nncl_gemm_kernels {
+    cl_kernel k[NNCL_GEMM_KERNELS];
+} nncl_gemm_kernels;
+
+/* How a product runs with parameters p: the plain kernel (0), or with B
+ * packed into panels first, and A too. */
+enum { NNCL_GEMM_PACK_B = 1, NNCL_GEMM_PACK_A = 2 };
+int nncl_gemm_packing(const nncl_gemm_params *p, const nncl_gemm_args *g);
+
+/* Floats of panel that packing g needs. */
+size_t nncl_gemm_panel_floats(const nncl_gemm_params *p, const nncl_gemm_args *g, int packing);
+
+/* The kernel that writes C. */
+int nncl_gemm_form(const nncl_gemm_params *p, const nncl_gemm_args *g);
+
+/* The device's panel buffer, at least `bytes` long (src/ops/kernel_params.c
+ * owns it; it lives as long as the device): CL_SUCCESS or clCreateBuffer's
+ * error. */
+cl_int nncl_gemm_panels(nncl_device *dev, size_t bytes, cl_mem *out);
+
+/* Enqueue the product g with kernels ks built with parameters p (no wait).
+ * On an OpenCL error returns it, with the failing call and kernel in
+ * *call and *kernel; a panel buffer that cannot be made is
+ * CL_MEM_OBJECT_ALLOCATION_FAILURE. */
+cl_int nncl_gemm_enqueue(nncl_device *dev, const nncl_gemm_kernels *ks, const nncl_gemm_params *p,
+                         const nncl_gemm_args *g, const char **call, const char **kernel);
+
+#endif
