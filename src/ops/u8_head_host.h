@@ -3,6 +3,7 @@
 #ifndef NNCL_U8_HEAD_HOST_H
 #define NNCL_U8_HEAD_HOST_H
 
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 
@@ -28,8 +29,8 @@ typedef struct u8h_head_sums {
 
 /* Inner loops (u8_head_host_kernels.inc says what each computes). A NULL
  * shift means all zeros. g and h are transposed: g[o*ldg + r]. */
-typedef void u8h_fwd_fn(const uint8_t *const xr[U8H_DM], const float *const wr[U8H_DN], const float *shift,
-                        size_t in, float res[U8H_DM * U8H_DN]);
+typedef void u8h_fwd_fn(const uint8_t *const *xr, size_t n, const float *const wr[U8H_DN], const float *shift,
+                        size_t in, bool prefetch, float *res);
 typedef void u8h_wgrad_fn(const uint8_t *const *xr, size_t n, const float *g, size_t ldg, const float *shift,
                           size_t in, float *dw);
 typedef void u8h_head_fn(const u8h_head_in *in, const float *ht, size_t ldh, const int32_t *labels, size_t n,
