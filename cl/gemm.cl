@@ -639,7 +639,8 @@ GEMM_KERNEL(gemm_tt, 1, 1)
  *   Ap[(ib*K + p)*TM + r] = op(A)[ib*TM + r][p]   (0 for ib*TM + r >= M),
  * and gemm_packed_{n,p} run the row form on them: sequential streams,
  * whatever the transposes were, and no right-edge loop. Which products
- * are packed: nncl_gemm_packing (src/ops/gemm.c). */
+ * are packed: nncl_gemm_packing (src/ops/gemm.c), and for NT the
+ * parameter PK (host-side only, like LX and LY), which the tuner sets. */
 #define NR (TNV * VW)
 
 /* Work-item (p, jb): row p of panel jb. */

@@ -16,6 +16,7 @@
 #include <unistd.h>
 
 #include "device/opencl_impl.h"
+#include "ops/gemm_cl.h"
 #include "ops/gemm_tune_cache.h"
 #include "ops/gemm_tuner.h"
 #include "ops/kernel_params.h"
@@ -55,7 +56,7 @@ static void fresh_cache(void)
 }
 
 static const nncl_gemm_params tuned_params = {.use_local = 0, .vw = 8, .tm = 6, .tnv = 2, .dm = 4, .dn = 3,
-                                              .lx = 1, .ly = 8, .tsm = 64, .tsn = 64, .tsk = 16, .wptm = 4,
+                                              .lx = 1, .ly = 8, .pk = 1, .tsm = 64, .tsn = 64, .tsk = 16, .wptm = 4,
                                               .wptn = 4};
 
 static char *slurp(const char *path, size_t *len)
@@ -152,7 +153,7 @@ START_TEST(cache_refuses_damage)
         char text[8192];
         const char *gemm = strstr(good, "gemm=");
         int head = (int)(gemm - good);
-        int n = snprintf(text, sizeof text, "%.*sgemm=USE_LOCAL=0 VW=3 TM=6 TNV=2 DM=4 DN=3 LX=1 LY=8 TSM=64 "
+        int n = snprintf(text, sizeof text, "%.*sgemm=USE_LOCAL=0 VW=3 TM=6 TNV=2 DM=4 DN=3 LX=1 LY=8 PK=1 TSM=64 "
                          "TSN=64 TSK=16 WPTM=4 WPTN=4\n", head, good);
         n += snprintf(text + n, sizeof text - (size_t)n, "sum=%016llx\n",
                       (unsigned long long)nncl_fnv1a(NNCL_FNV_SEED, text, (size_t)n));
@@ -349,11 +350,59 @@ START_TEST(broken_candidate_rejected)
     ck_assert_ok(nncl_gemm_tune_search(dev, cands, 2, NNCL_TUNE_QUICK, 0, NULL, NULL, &winner, &rep));
     ck_assert_int_eq(rep.rejected, 1);
     ck_assert_int_eq(rep.timed, 1);
-    ck_assert(nncl_gemm_params_equal(&winner, &good.p));
+    /* the good set, with NT packed or not (the last round times both) */
+    nncl_gemm_params either = winner;
+    either.pk = good.p.pk;
+    ck_assert(nncl_gemm_params_equal(&either, &good.p));
     ck_assert_int_eq(rep.n_shapes, 7);
     for (int i = 0; i < rep.n_shapes; i++)
         ck_assert(rep.shapes[i].new_gflops > 0);
     nncl_device_close(dev);
+}
+END_TEST
+
+/* Which products pack (nncl_gemm_packing, src/ops/gemm.c), by hand: NT
+ * from 2^21 multiply-adds and two row blocks when PK is 1, never when 0;
+ * NN and TN only when 64 row blocks tall; A with B when A is transposed;
+ * never on the local-memory path. */
+START_TEST(packing_rules)
+{
+    nncl_gemm_params p = tuned_params; /* TM = 6 */
+    struct {
+        bool ta, tb;
+        size_t m, n, k;
+        int pk1, pk0;
+    } rows[] = {
+        {false, true, 128, 128, 784, NNCL_GEMM_PACK_B, 0},             /* the forward */
+        {false, true, 128, 128, 127, 0, 0},                            /* m*n*k < 2^21 */
+        {false, true, 11, 1000, 1000, 0, 0},                           /* one row block */
+        {true, true, 12, 1000, 1000, NNCL_GEMM_PACK_B | NNCL_GEMM_PACK_A, 0},
+        {false, false, 128, 784, 128, 0, 0},                           /* dX: not tall */
+        {true, false, 128, 784, 128, 0, 0},                            /* dW: not tall */
+        {false, false, 384, 100, 100, NNCL_GEMM_PACK_B, NNCL_GEMM_PACK_B},
+        {true, false, 1024, 1024, 1024, NNCL_GEMM_PACK_B | NNCL_GEMM_PACK_A,
+         NNCL_GEMM_PACK_B | NNCL_GEMM_PACK_A},
+        {false, false, 383, 1000, 1000, 0, 0},
+    };
+    for (size_t i = 0; i < sizeof rows / sizeof rows[0]; i++) {
+        nncl_gemm_args g = {.trans_a = rows[i].ta, .trans_b = rows[i].tb, .m = rows[i].m, .n = rows[i].n,
+                            .k = rows[i].k};
+        p.pk = 1;
+        ck_assert_msg(nncl_gemm_packing(&p, &g) == rows[i].pk1, "row %zu, PK=1", i);
+        p.pk = 0;
+        ck_assert_msg(nncl_gemm_packing(&p, &g) == rows[i].pk0, "row %zu, PK=0", i);
+        /* the panels hold B rounded up to whole panels, A to whole blocks */
+        if (rows[i].pk1) {
+            p.pk = 1;
+            size_t want = (rows[i].n + 15) / 16 * 16 * rows[i].k +
+                          (rows[i].ta ? (rows[i].m + 5) / 6 * 6 * rows[i].k : 0);
+            ck_assert_uint_eq(nncl_gemm_panel_floats(&p, &g, nncl_gemm_packing(&p, &g)), want);
+        }
+    }
+    nncl_gemm_params local = p;
+    local.use_local = 1;
+    nncl_gemm_args big = {.trans_b = true, .m = 1024, .n = 1024, .k = 1024};
+    ck_assert_int_eq(nncl_gemm_packing(&local, &big), 0);
 }
 END_TEST
 
@@ -364,6 +413,7 @@ static Suite *suite(void)
     tcase_add_test(tc, cache_round_trip_and_key);
     tcase_add_test(tc, cache_refuses_damage);
     tcase_add_test(tc, cache_survives_killed_writer);
+    tcase_add_test(tc, packing_rules);
     suite_add_tcase(s, tc);
     TCase *td = tcase_create("device");
     tcase_set_timeout(td, 300);

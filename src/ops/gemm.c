@@ -181,6 +181,9 @@ const char *const nncl_gemm_kernel_names[NNCL_GEMM_KERNELS] = {
 };
 
 /* Packing costs one or two more launches and a pass over the inputs.
+ * Whether NT products pack is the parameter PK, which the tuner times both
+ * ways (the dot form ran 0.78-0.97x OpenBLAS on the AVX-512 machine of
+ * 2026-11-30, where packing was never measured).
  * Measured on the AVX2 EPYC (PoCL 3.1, 6x16 blocks), packed against plain:
  *  - NT (the forward pass): the dot form's horizontal sums dominate when K
  *    is short; packed B ran 1.3-2.8x faster from m*n*k = 2^21 up
@@ -199,7 +202,7 @@ int nncl_gemm_packing(const nncl_gemm_params *p, const nncl_gemm_args *g)
 {
     if (p->use_local || (double)g->m * (double)g->n * (double)g->k < GEMM_PACK_MIN || g->m < 2 * (size_t)p->tm)
         return 0;
-    if (!g->trans_b && g->m < GEMM_PACK_TALL_BLOCKS * (size_t)p->tm)
+    if (g->trans_b ? !p->pk : g->m < GEMM_PACK_TALL_BLOCKS * (size_t)p->tm)
         return 0;
     return NNCL_GEMM_PACK_B | (g->trans_a ? NNCL_GEMM_PACK_A : 0);
 }

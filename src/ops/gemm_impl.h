@@ -17,6 +17,7 @@ typedef struct nncl_gemm_params {
     int tm, tnv;                /* NN/TN: TM rows x TNV*VW columns per work-item (TT: transposed) */
     int dm, dn;                 /* NT: DM rows x DN columns per work-item */
     int lx, ly;                 /* work-group size */
+    int pk;                     /* 1: NT products large enough run packed (gemm.c), 0: the dot form */
     /* local-memory path */
     int tsm, tsn, tsk;          /* tile of C per group, and its K depth */
     int wptm, wptn;             /* outputs per work-item */

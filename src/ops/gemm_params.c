@@ -25,6 +25,7 @@ static const field fields[] = {
     F("DN", dn, 1, 16, 0),
     F("LX", lx, 1, 1024, 0),
     F("LY", ly, 1, 1024, 0),
+    F("PK", pk, 0, 1, 0),
     F("TSM", tsm, 1, 256, 1),
     F("TSN", tsn, 1, 256, 1),
     F("TSK", tsk, 1, 128, 1),

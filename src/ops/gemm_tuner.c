@@ -116,7 +116,8 @@ int nncl_gemm_candidates(const nncl_device_info *info, nncl_tune_mode mode, nncl
         if (mode == NNCL_TUNE_QUICK && registers_needed(r, native) > vector_registers(info))
             continue;
         nncl_gemm_params p = {.use_local = 0, .vw = r->vw, .tm = r->tm, .tnv = r->tnv, .dm = r->dm, .dn = r->dn,
-                              .lx = 1, .ly = r->ly, .tsm = 64, .tsn = 64, .tsk = 16, .wptm = 4, .wptn = 4};
+                              .lx = 1, .ly = r->ly, .pk = 1, .tsm = 64, .tsn = 64, .tsk = 16, .wptm = 4,
+                              .wptn = 4};
         offer(out, &n, &p, wg, info->local_mem_bytes);
     }
     return n;
@@ -627,14 +628,25 @@ nncl_status nncl_gemm_tune_search(nncl_device *dev, const nncl_gemm_candidate *c
     }
     done = n + rounds + 1;
     if (st == NNCL_OK) {
-        built final[2] = {bs[0], bs[pi]};
-        memset(final[0].best, 0, sizeof final[0].best);
-        memset(final[1].best, 0, sizeof final[1].best);
-        st = time_rounds(dev, final, pi == 0 ? 1 : 2, &bb, rounds, min_time, progress, ctx, &done, total);
-        if (pi == 0)
-            final[1] = final[0];
-        bool better = score(&final[1], -1) > score(&final[0], -1);
-        const built *won = better ? &final[1] : &final[0];
+        /* The old set, the pick, and on the register path the pick with NT
+         * products the other way (PK: packed or the dot form; the same
+         * program, so nothing to build or check again). */
+        built final[3] = {bs[0], bs[pi], bs[pi]};
+        int nf = pi == 0 ? 1 : 2;
+        if (!bs[pi].c.p.use_local) {
+            final[nf] = bs[pi];
+            final[nf].c.p.pk = !final[nf].c.p.pk;
+            nf++;
+        }
+        for (int i = 0; i < nf; i++)
+            memset(final[i].best, 0, sizeof final[i].best);
+        st = time_rounds(dev, final, nf, &bb, rounds, min_time, progress, ctx, &done, total);
+        int bi = nf > 1 ? 1 : 0;
+        for (int i = 2; i < nf; i++)
+            if (score(&final[i], -1) > score(&final[bi], -1))
+                bi = i;
+        bool better = bi != 0 && score(&final[bi], -1) > score(&final[0], -1);
+        const built *won = better ? &final[bi] : &final[0];
         *winner = won->c.p;
         nncl_gemm_params_describe(&bs[0].c.p, rep->old_params, sizeof rep->old_params);
         nncl_gemm_params_describe(winner, rep->new_params, sizeof rep->new_params);

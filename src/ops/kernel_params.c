@@ -43,10 +43,10 @@ typedef struct capability_row {
 
 #define REG(VW, TM, TNV, DM, DN)                                                                                \
     {.use_local = 0, .vw = VW, .tm = TM, .tnv = TNV, .dm = DM, .dn = DN, .lx = 1, .ly = 4, .tsm = 64, .tsn = 64, \
-     .tsk = 16, .wptm = 4, .wptn = 4}
+     .tsk = 16, .wptm = 4, .wptn = 4, .pk = 1}
 #define LOC(TSM, TSN, TSK, WPTM, WPTN)                                                                      \
     {.use_local = 1, .vw = 16, .tm = 12, .tnv = 2, .dm = 5, .dn = 5, .lx = 1, .ly = 4, .tsm = TSM, .tsn = TSN, \
-     .tsk = TSK, .wptm = WPTM, .wptn = WPTN}
+     .tsk = TSK, .wptm = WPTM, .wptn = WPTN, .pk = 1}
 
 static const capability_row capability_table[] = {
     /* GPUs: 64x64 tiles, 16x16 work-items of 4x4 outputs (CLBlast's shape),
