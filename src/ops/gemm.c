@@ -177,7 +177,8 @@ nncl_status nncl_host_gemm(nncl_device *dev, const nncl_gemm_args *g)
 /* ---- the OpenCL dispatcher ----------------------------------------------------------- */
 
 const char *const nncl_gemm_kernel_names[NNCL_GEMM_KERNELS] = {
-    "gemm_nn", "gemm_nt", "gemm_tn", "gemm_tt", "gemm_pack_b", "gemm_pack_a", "gemm_packed_n", "gemm_packed_p",
+    "gemm_nn",     "gemm_nt",     "gemm_tn",       "gemm_tt",       "gemm_pack_b",
+    "gemm_pack_bt", "gemm_pack_a", "gemm_packed_n", "gemm_packed_p",
 };
 
 /* Packing costs one or two more launches and a pass over the inputs.
@@ -254,7 +255,7 @@ cl_int nncl_gemm_enqueue(nncl_device *dev, const nncl_gemm_kernels *ks, const nn
     /* A bias-free call still passes a valid buffer (never read). */
     cl_mem bias = has_bias ? (cl_mem)g->bias.buf->mem : C;
     cl_int m = (cl_int)g->m, n = (cl_int)g->n, kk = (cl_int)g->k, lda = (cl_int)g->lda, ldb = (cl_int)g->ldb,
-           ldc = (cl_int)g->ldc, hb = has_bias, act = (cl_int)g->act, ta = g->trans_a, tb = g->trans_b;
+           ldc = (cl_int)g->ldc, hb = has_bias, act = (cl_int)g->act, ta = g->trans_a;
     cl_ulong oa = g->a.off, ob = g->b.off, oc = g->c.off, obias = has_bias ? g->bias.off : 0;
     cl_float alpha = g->alpha, beta = g->beta, ap = g->act_param;
     size_t global[2], local[2];
@@ -274,9 +275,18 @@ cl_int nncl_gemm_enqueue(nncl_device *dev, const nncl_gemm_kernels *ks, const nn
         size_t pack_local[2] = {g->k < 64 ? g->k : 64, 1};
         size_t pack_global[2] = {g->k, round_up(g->n, nr) / nr};
         cl_ulong a_at = (cl_ulong)(round_up(g->n, nr) * g->k);
-        *kernel = nncl_gemm_kernel_names[NNCL_GEMM_PACK_B_KERNEL];
-        cl_arg pack_b[] = {{4, &kk}, {4, &n}, {sizeof B, &B}, {8, &ob}, {4, &ldb}, {4, &tb}, {sizeof panels, &panels}};
-        err = enqueue(dev, ks->k[NNCL_GEMM_PACK_B_KERNEL], pack_global, pack_local, 7, pack_b);
+        if (g->trans_b) {
+            /* PB = 8 rows of a panel per work-item (gemm_pack_bt) */
+            size_t bt_global[2] = {(g->k + 7) / 8, pack_global[1]};
+            size_t bt_local[2] = {bt_global[0] < 16 ? bt_global[0] : 16, 1};
+            *kernel = nncl_gemm_kernel_names[NNCL_GEMM_PACK_BT_KERNEL];
+            cl_arg pack_bt[] = {{4, &kk}, {4, &n}, {sizeof B, &B}, {8, &ob}, {4, &ldb}, {sizeof panels, &panels}};
+            err = enqueue(dev, ks->k[NNCL_GEMM_PACK_BT_KERNEL], bt_global, bt_local, 6, pack_bt);
+        } else {
+            *kernel = nncl_gemm_kernel_names[NNCL_GEMM_PACK_B_KERNEL];
+            cl_arg pack_b[] = {{4, &kk}, {4, &n}, {sizeof B, &B}, {8, &ob}, {4, &ldb}, {sizeof panels, &panels}};
+            err = enqueue(dev, ks->k[NNCL_GEMM_PACK_B_KERNEL], pack_global, pack_local, 6, pack_b);
+        }
         if (err != CL_SUCCESS)
             return err;
         B = panels;
