@@ -261,14 +261,16 @@ cl_int nncl_gemm_enqueue(nncl_device *dev, const nncl_gemm_kernels *ks, const nn
     size_t global[2], local[2];
     int packing = nncl_gemm_packing(p, g), form = nncl_gemm_form(p, g);
     *call = "clEnqueueNDRangeKernel";
+    cl_mem panels = NULL;
+    /* A device that cannot hold the panels (they are as large as A and B)
+     * runs the plain kernel instead: slower, never wrong. */
+    size_t panel_bytes = nncl_gemm_panel_floats(p, g, packing) * sizeof(float);
+    if (packing && nncl_gemm_panels(dev, panel_bytes, &panels) != CL_SUCCESS) {
+        packing = 0;
+        form = (g->trans_a ? 2 : 0) + (g->trans_b ? 1 : 0);
+    }
     if (packing) {
-        cl_mem panels;
-        cl_int err = nncl_gemm_panels(dev, nncl_gemm_panel_floats(p, g, packing) * sizeof(float), &panels);
-        if (err != CL_SUCCESS) {
-            *call = "clCreateBuffer (GEMM panels)";
-            *kernel = NULL;
-            return err;
-        }
+        cl_int err;
         /* B's panels first, then A's: one row of one panel per work-item,
          * 64 rows a group */
         size_t nr = (size_t)p->tnv * (size_t)p->vw;

@@ -42,8 +42,8 @@ cl_int nncl_gemm_panels(nncl_device *dev, size_t bytes, cl_mem *out);
 
 /* Enqueue the product g with kernels ks built with parameters p (no wait).
  * On an OpenCL error returns it, with the failing call and kernel in
- * *call and *kernel; a panel buffer that cannot be made is
- * CL_MEM_OBJECT_ALLOCATION_FAILURE. */
+ * *call and *kernel. When the panel buffer cannot be made the product runs
+ * with the plain kernel. */
 cl_int nncl_gemm_enqueue(nncl_device *dev, const nncl_gemm_kernels *ks, const nncl_gemm_params *p,
                          const nncl_gemm_args *g, const char **call, const char **kernel);
 
