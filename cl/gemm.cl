@@ -302,23 +302,6 @@ ALWAYS_INLINE void gemm_row(const int transa, const bool a_packed, const int M, 
     }
 }
 
-/* The row form reading B itself (transb = N). */
-ALWAYS_INLINE void gemm_row_b(const int transa, const int M, const int N, const int K,
-                              const float alpha, const float beta,
-                              __global const float *A, const int lda,
-                              __global const float *B, const int ldb,
-                              __global float *C, const int ldc,
-                              __global const float *bias, const int has_bias,
-                              const int act, const float act_param)
-{
-    const int j0 = (int)get_global_id(0) * (TNV * VW);
-    const int i0 = (int)get_global_id(1) * TM;
-    if (i0 >= M || j0 >= N)
-        return;                          /* padding work-item */
-    gemm_row(transa, false, M, N, K, alpha, beta, A, lda, B + j0, ldb, N - j0 < TNV * VW, C, ldc, bias,
-             has_bias, act, act_param, i0, j0);
-}
-
 /* Col form (transa = T, transb = T), the transpose of the row form.
  * Work-item block: rows i0..i0+TNV*VW-1, columns j0..j0+TM-1.  For every p:
  *   a[v]      = A[p][i0 + v*VW .. +VW-1]  (row p of the stored K x M A)
@@ -487,9 +470,15 @@ INLINE void gemm_dot(const int M, const int N, const int K,
     else if ((TA) && (TB))                                                     \
         gemm_col(M, N, K, alpha, beta, A, lda, B, ldb, C, ldc, bias,           \
                  has_bias, act, act_param);                                    \
-    else                                                                       \
-        gemm_row_b(TA, M, N, K, alpha, beta, A, lda, B, ldb, C, ldc, bias,     \
-                   has_bias, act, act_param);
+    else {                                                                     \
+        /* the row form reading B itself (transb = N) */                       \
+        const int j0 = (int)get_global_id(0) * (TNV * VW);                     \
+        const int i0 = (int)get_global_id(1) * TM;                             \
+        if (i0 < M && j0 < N)          /* else a padding work-item */          \
+            gemm_row(TA, false, M, N, K, alpha, beta, A, lda, B + j0, ldb,     \
+                     N - j0 < TNV * VW, C, ldc, bias, has_bias, act,           \
+                     act_param, i0, j0);                                       \
+    }
 
 #else /* USE_LOCAL */
 /* ================= local-memory tiled path (GPU) ================= */
