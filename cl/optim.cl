@@ -1,5 +1,5 @@
-/* optim.cl: one optimiser step over a flat parameter vector, 16 parameters
- * per work-item. Host twin: nncl_host_optim_step in src/ops/optim.c.
+/* optim.cl: one optimiser step over a flat parameter vector, OPTIM_VW
+ * parameters per work-item. Host twin: nncl_host_optim_step in src/ops/optim.c.
  * kind: 0 SGD, 1 momentum, 2 Adam, 3 AdamW (nncl_optim). The host computes
  * bc1 = 1 - b1^t, bc2 = 1 - b2^t (in double) and keep = 1 - lr*wd (AdamW).
  *   g = grad[i] + wd * w              (SGD, momentum, Adam; AdamW: g = grad[i])
@@ -8,8 +8,8 @@
  *   Adam:      m = b1 * m + (1 - b1) * g;  v = b2 * v + (1 - b2) * g * g;
  *              w = w - lr * (m / bc1) / (sqrt(v / bc2) + eps)
  *   AdamW:     w = w * keep first, then the Adam update with the plain g. */
-/* One element's update, for OPTIM_VEC (a float16 of consecutive elements)
- * or float (the tail). The arithmetic is the same per lane either way. */
+/* One element's update, for OPTIM_VEC (OPTIM_VW consecutive elements) or
+ * float (the tail). The arithmetic is the same per lane either way. */
 #define OPTIM_UPDATE(T, wi, g, mp, vp)                                                   \
     do {                                                                                 \
         if (kind == 3)                                                                   \
@@ -31,9 +31,29 @@
         }                                                                                \
     } while (0)
 
-/* Work-item k updates elements 16k .. 16k + 15 as one float16 (or the
- * scalar tail past the last whole 16): CPUs then run the square roots and
- * divisions 16 wide. */
+/* OPTIM_VW: parameters per work-item, 4, 8 or 16, from the build options
+ * (src/ops/kernel_params.c; tuned per device like the GEMM's shape). */
+#if !defined(OPTIM_VW)
+#error "OPTIM_VW comes from the build options (src/ops/kernel_params.c)"
+#elif OPTIM_VW == 16
+#define OPTIM_VEC float16
+#define OPTIM_LOAD vload16
+#define OPTIM_STORE vstore16
+#elif OPTIM_VW == 8
+#define OPTIM_VEC float8
+#define OPTIM_LOAD vload8
+#define OPTIM_STORE vstore8
+#elif OPTIM_VW == 4
+#define OPTIM_VEC float4
+#define OPTIM_LOAD vload4
+#define OPTIM_STORE vstore4
+#else
+#error "OPTIM_VW must be 4, 8 or 16"
+#endif
+
+/* Work-item k updates elements OPTIM_VW k .. OPTIM_VW k + OPTIM_VW - 1 as
+ * one vector (or the scalar tail past the last whole one): CPUs then run the
+ * square roots and divisions that wide. */
 __kernel void optim_step(const int kind, __global float *w, const ulong w_off,
                          __global const float *grad, const ulong g_off,
                          __global float *m, const ulong m_off, __global float *v,
@@ -41,23 +61,23 @@ __kernel void optim_step(const int kind, __global float *w, const ulong w_off,
                          const float mu, const int nesterov, const float b1, const float b2,
                          const float eps, const float bc1, const float bc2, const float keep)
 {
-    const size_t i0 = get_global_id(0) * 16;
+    const size_t i0 = get_global_id(0) * OPTIM_VW;
     if (i0 >= n)
         return;
     w += w_off;
     grad += g_off;
     m += m_off;
     v += v_off;
-    if (i0 + 16 <= n) {
-        float16 wi = vload16(0, w + i0), g = vload16(0, grad + i0);
-        float16 mi = kind != 0 ? vload16(0, m + i0) : (float16)0.0f;
-        float16 vi = kind >= 2 ? vload16(0, v + i0) : (float16)0.0f;
-        OPTIM_UPDATE(float16, wi, g, mi, vi);
-        vstore16(wi, 0, w + i0);
+    if (i0 + OPTIM_VW <= n) {
+        OPTIM_VEC wi = OPTIM_LOAD(0, w + i0), g = OPTIM_LOAD(0, grad + i0);
+        OPTIM_VEC mi = kind != 0 ? OPTIM_LOAD(0, m + i0) : (OPTIM_VEC)0.0f;
+        OPTIM_VEC vi = kind >= 2 ? OPTIM_LOAD(0, v + i0) : (OPTIM_VEC)0.0f;
+        OPTIM_UPDATE(OPTIM_VEC, wi, g, mi, vi);
+        OPTIM_STORE(wi, 0, w + i0);
         if (kind != 0)
-            vstore16(mi, 0, m + i0);
+            OPTIM_STORE(mi, 0, m + i0);
         if (kind >= 2)
-            vstore16(vi, 0, v + i0);
+            OPTIM_STORE(vi, 0, v + i0);
         return;
     }
     for (size_t i = i0; i < n; ++i) {

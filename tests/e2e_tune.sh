@@ -33,10 +33,12 @@ expect "nncl tune --quick exits 0" test $rc -eq 0
 if [ -z "${NNCL_SANITIZED:-}" ]; then
     expect "...within 40 s on a busy 2-core machine (took $took s)" test "$took" -le 40
 fi
-expect "...printing old and new GFLOP/s per shape" sh -c "grep -q 'old GF/s *new GF/s' '$tmp/tune.out' && test \$(grep -c -E '^  (784->|square)' '$tmp/tune.out') -eq 7"
+expect "...printing old and new GFLOP/s per shape" sh -c "grep -q 'old GF/s *new GF/s' '$tmp/tune.out' && test \$(grep -c -E '^  (784->[0-9]+ (fwd|dX|dW) |square)' '$tmp/tune.out') -eq 7"
+expect "...and the fused ops' old and new microseconds" sh -c "grep -q 'old us *new us' '$tmp/tune.out' && grep -q 'fused ops new: U8_VW=' '$tmp/tune.out' && test \$(grep -c -E '^  (tutorial step|784->256 bytes|Adam|SGD)' '$tmp/tune.out') -ge 5"
 expect "...and the progress on stderr" grep -q 'building and checking' "$tmp/tune.err"
 entry=$(ls "$XDG_CACHE_HOME"/nncl/tune-*.txt 2>/dev/null | head -1)
 expect "the cache entry is written" test -s "$entry"
+expect "...with the fused ops' parameters" grep -q '^fused=U8_VW=[0-9]* U8_DM=[0-9]* U8_DN=[0-9]* U8_TM=[0-9]* OPTIM_VW=[0-9]*$' "$entry"
 expect "...named in the output" grep -q "saved in $entry" "$tmp/tune.out"
 expect "device 0 is now tuned" test "$(tuned)" = yes
 "$nncl" --device list >"$tmp/list1" 2>&1

@@ -1,4 +1,5 @@
-/* The GEMM tuner and its cache (src/device/tuner.c, tune_cache.c):
+/* The tuners and their cache (src/ops/gemm_tuner.c, fused_tuner.c,
+ * gemm_tune_cache.c):
  *   - an entry round-trips, and is keyed: another driver version or kernel
  *     source hash is stale, another device misses;
  *   - a corrupt, truncated or nonsensical entry is ignored (the capability
@@ -8,7 +9,11 @@
  *   - every candidate the tuner can choose on the first OpenCL device passes
  *     the GEMM check against the host oracle (1, primes, tiles and a half);
  *   - a deliberately broken candidate is rejected by the check and never
- *     chosen by a search.
+ *     chosen by a search;
+ *   - the same for the fused ops' candidates (the byte kernels' shapes, the
+ *     optimiser's widths), checked against the host device; a search with
+ *     a broken one keeps a good one, and its times are real;
+ *   - the fused parameters' text form round-trips and refuses nonsense.
  * Each test runs in its own forked process (check's default), so setenv
  * stays within it. */
 #include <stdio.h>
@@ -18,6 +23,7 @@
 #include "device/opencl_impl.h"
 #include "ops/gemm_cl.h"
 #include "ops/gemm_tune_cache.h"
+#include "ops/fused_tuner.h"
 #include "ops/gemm_tuner.h"
 #include "ops/kernel_params.h"
 #include "util/fnv1a.h"
@@ -77,7 +83,15 @@ static void spit(const char *path, const char *data, size_t len)
     fclose(f);
 }
 
-static nncl_tuning_state load_state(const nncl_device_info *d, uint64_t hash, nncl_gemm_params *p,
+/* A whole entry: the GEMM's set above, and fused ops' that are no table's. */
+static nncl_tuned_params tuned(void)
+{
+    nncl_tuned_params t = {.gemm = tuned_params,
+                           .fused = {.u8 = {.vw = 8, .dm = 3, .dn = 3, .tm = 7}, .optim = {.vw = 8}}};
+    return t;
+}
+
+static nncl_tuning_state load_state(const nncl_device_info *d, uint64_t hash, nncl_tuned_params *p,
                                     nncl_tuning_info *ti)
 {
     ck_assert_ok(nncl_tune_cache_load_hash(d, hash, p, ti));
@@ -88,14 +102,16 @@ START_TEST(cache_round_trip_and_key)
 {
     fresh_cache();
     nncl_device_info d = fake_info();
-    nncl_gemm_params p;
+    nncl_tuned_params p, want = tuned();
     nncl_tuning_info ti;
     ck_assert_int_eq(load_state(&d, 42, &p, &ti), NNCL_TUNING_DEFAULT);
-    ck_assert_ok(nncl_tune_cache_store_hash(&d, 42, &tuned_params, "quick", NULL));
+    ck_assert_ok(nncl_tune_cache_store_hash(&d, 42, &want, "quick", NULL));
     ck_assert_int_eq(load_state(&d, 42, &p, &ti), NNCL_TUNING_TUNED);
-    ck_assert(nncl_gemm_params_equal(&p, &tuned_params));
+    ck_assert(nncl_gemm_params_equal(&p.gemm, &tuned_params));
+    ck_assert(nncl_fused_params_equal(&p.fused, &want.fused));
     ck_assert_str_eq(ti.mode, "quick");
     ck_assert(strstr(ti.params, "VW=8 TM=6") != NULL);
+    ck_assert_str_eq(ti.fused_params, "U8_VW=8 U8_DM=3 U8_DN=3 U8_TM=7 OPTIM_VW=8");
 
     /* another kernel source */
     ck_assert_int_eq(load_state(&d, 43, &p, &ti), NNCL_TUNING_STALE);
@@ -110,7 +126,7 @@ START_TEST(cache_round_trip_and_key)
     snprintf(d3.name, sizeof d3.name, "another-device");
     ck_assert_int_eq(load_state(&d3, 42, &p, &ti), NNCL_TUNING_DEFAULT);
     /* storing again for the new driver replaces the stale entry */
-    ck_assert_ok(nncl_tune_cache_store_hash(&d2, 42, &tuned_params, "full", NULL));
+    ck_assert_ok(nncl_tune_cache_store_hash(&d2, 42, &want, "full", NULL));
     ck_assert_int_eq(load_state(&d2, 42, &p, &ti), NNCL_TUNING_TUNED);
     ck_assert_int_eq(load_state(&d, 42, &p, &ti), NNCL_TUNING_STALE);
 }
@@ -121,9 +137,9 @@ START_TEST(cache_refuses_damage)
 {
     fresh_cache();
     nncl_device_info d = fake_info();
-    nncl_gemm_params p;
+    nncl_tuned_params p, want = tuned();
     nncl_tuning_info ti;
-    ck_assert_ok(nncl_tune_cache_store_hash(&d, 7, &tuned_params, "quick", NULL));
+    ck_assert_ok(nncl_tune_cache_store_hash(&d, 7, &want, "quick", NULL));
     char path[4096];
     ck_assert(nncl_tune_cache_path(&d, path, sizeof path));
     size_t len;
@@ -148,18 +164,35 @@ START_TEST(cache_refuses_damage)
     bad[len] = 'x';
     spit(path, bad, len + 1);
     ck_assert_int_eq(load_state(&d, 7, &p, &ti), NNCL_TUNING_CORRUPT);
-    /* a consistent checksum over parameters no kernel can take (VW=3) */
+    /* consistent checksums over lines no kernel can take or that are
+     * missing: GEMM VW=3, U8_VW=5, OPTIM_VW=0, no fused line (an entry
+     * from before the fused ops were tuned) */
     {
-        char text[8192];
-        const char *gemm = strstr(good, "gemm=");
-        int head = (int)(gemm - good);
-        int n = snprintf(text, sizeof text, "%.*sgemm=USE_LOCAL=0 VW=3 TM=6 TNV=2 DM=4 DN=3 LX=1 LY=8 PK=1 TSM=64 "
-                         "TSN=64 TSK=16 WPTM=4 WPTN=4\n", head, good);
-        n += snprintf(text + n, sizeof text - (size_t)n, "sum=%016llx\n",
-                      (unsigned long long)nncl_fnv1a(NNCL_FNV_SEED, text, (size_t)n));
-        spit(path, text, (size_t)n);
-        ck_assert_int_eq(load_state(&d, 7, &p, &ti), NNCL_TUNING_CORRUPT);
-        ck_assert_msg(strstr(ti.note, "cannot run") != NULL, "%s", ti.note);
+        static const struct {
+            const char *gemm, *fused, *note;
+        } lines[] = {
+            {"USE_LOCAL=0 VW=3 TM=6 TNV=2 DM=4 DN=3 LX=1 LY=8 PK=1 TSM=64 TSN=64 TSK=16 WPTM=4 WPTN=4",
+             "U8_VW=8 U8_DM=2 U8_DN=5 U8_TM=5 OPTIM_VW=16", "cannot run"},
+            {"USE_LOCAL=0 VW=8 TM=6 TNV=2 DM=4 DN=3 LX=1 LY=8 PK=1 TSM=64 TSN=64 TSK=16 WPTM=4 WPTN=4",
+             "U8_VW=5 U8_DM=2 U8_DN=5 U8_TM=5 OPTIM_VW=16", "fused-op"},
+            {"USE_LOCAL=0 VW=8 TM=6 TNV=2 DM=4 DN=3 LX=1 LY=8 PK=1 TSM=64 TSN=64 TSK=16 WPTM=4 WPTN=4",
+             "U8_VW=8 U8_DM=2 U8_DN=5 U8_TM=5 OPTIM_VW=0", "fused-op"},
+            {"USE_LOCAL=0 VW=8 TM=6 TNV=2 DM=4 DN=3 LX=1 LY=8 PK=1 TSM=64 TSN=64 TSK=16 WPTM=4 WPTN=4", NULL,
+             "fused-op"},
+        };
+        for (size_t i = 0; i < sizeof lines / sizeof lines[0]; i++) {
+            char text[8192];
+            const char *gemm = strstr(good, "gemm=");
+            int head = (int)(gemm - good);
+            int n = snprintf(text, sizeof text, "%.*sgemm=%s\n", head, good, lines[i].gemm);
+            if (lines[i].fused)
+                n += snprintf(text + n, sizeof text - (size_t)n, "fused=%s\n", lines[i].fused);
+            n += snprintf(text + n, sizeof text - (size_t)n, "sum=%016llx\n",
+                          (unsigned long long)nncl_fnv1a(NNCL_FNV_SEED, text, (size_t)n));
+            spit(path, text, (size_t)n);
+            ck_assert_int_eq(load_state(&d, 7, &p, &ti), NNCL_TUNING_CORRUPT);
+            ck_assert_msg(strstr(ti.note, lines[i].note) != NULL, "line %zu: %s", i, ti.note);
+        }
     }
     /* not a file at all */
     unlink(path);
@@ -177,12 +210,12 @@ START_TEST(cache_survives_killed_writer)
 {
     fresh_cache();
     nncl_device_info d = fake_info();
-    nncl_gemm_params p;
+    nncl_tuned_params p, want = tuned();
     nncl_tuning_info ti;
     char path[4096], tmp[4200];
     ck_assert(nncl_tune_cache_path(&d, path, sizeof path));
     snprintf(tmp, sizeof tmp, "%s.tmp-99999", path);
-    ck_assert_ok(nncl_tune_cache_store_hash(&d, 9, &tuned_params, "quick", NULL));
+    ck_assert_ok(nncl_tune_cache_store_hash(&d, 9, &want, "quick", NULL));
     spit(tmp, "nncl-tuning 1\ndevice=half", 25);
     ck_assert_int_eq(load_state(&d, 9, &p, &ti), NNCL_TUNING_TUNED);
     unlink(path);
@@ -223,14 +256,25 @@ START_TEST(device_uses_entry_or_defaults)
     nncl_device *dev = test_open(idx);
     const nncl_device_info *info = nncl_device_get_info(dev);
     nncl_gemm_params defaults;
+    nncl_fused_params fused_defaults;
     nncl_gemm_params_for(info, &defaults);
-    nncl_gemm_params mine = defaults;
-    mine.ly = defaults.ly == 8 ? 4 : 8; /* valid, and not the default */
+    nncl_fused_params_for(info, &fused_defaults);
+    nncl_tuned_params mine = {defaults, fused_defaults};
+    mine.gemm.ly = defaults.ly == 8 ? 4 : 8; /* valid, and not the default */
+    mine.fused.optim.vw = fused_defaults.optim.vw == 8 ? 4 : 8;
+    mine.fused.u8.tm = fused_defaults.u8.tm + 1;
     ck_assert_ok(nncl_tune_cache_store(info, &mine, "quick", NULL));
 
     setenv("NNCL_TUNE", "cached", 1);
     nncl_op_params_resolve(dev, false);
-    ck_assert(nncl_gemm_params_equal(nncl_gemm_params_on(dev), &mine));
+    ck_assert(nncl_gemm_params_equal(nncl_gemm_params_on(dev), &mine.gemm));
+    ck_assert(nncl_fused_params_equal(nncl_fused_params_on(dev), &mine.fused));
+    /* NNCL_U8_PARAMS still decides the byte kernels' shape */
+    setenv("NNCL_U8_PARAMS", "VW=4 DM=1 DN=2 TM=3", 1);
+    nncl_op_params_resolve(dev, false);
+    ck_assert_int_eq(nncl_u8_params_on(dev)->tm, 3);
+    ck_assert_int_eq(nncl_optim_params_on(dev)->vw, mine.fused.optim.vw);
+    unsetenv("NNCL_U8_PARAMS");
     nncl_tuning_info ti;
     ck_assert_ok(nncl_tuning_lookup(info, &ti));
     ck_assert_int_eq(ti.state, NNCL_TUNING_TUNED);
@@ -238,6 +282,7 @@ START_TEST(device_uses_entry_or_defaults)
     setenv("NNCL_TUNE", "off", 1);
     nncl_op_params_resolve(dev, true);
     ck_assert(nncl_gemm_params_equal(nncl_gemm_params_on(dev), &defaults));
+    ck_assert(nncl_fused_params_equal(nncl_fused_params_on(dev), &fused_defaults));
     ck_assert_ok(nncl_tuning_lookup(info, &ti));
     ck_assert_int_eq(ti.state, NNCL_TUNING_OFF);
 
@@ -251,6 +296,7 @@ START_TEST(device_uses_entry_or_defaults)
     nncl_op_params_resolve(dev, true);
     nncl_set_notice_handler(NULL, NULL);
     ck_assert(nncl_gemm_params_equal(nncl_gemm_params_on(dev), &defaults));
+    ck_assert(nncl_fused_params_equal(nncl_fused_params_on(dev), &fused_defaults));
     ck_assert_int_eq(got.warnings, 1);
     ck_assert_msg(strstr(got.last, path) != NULL && strstr(got.last, "truncated") != NULL, "%s", got.last);
     /* and the ops still run, with the defaults (NNCL_NO_CACHE: no binary
@@ -406,6 +452,109 @@ START_TEST(packing_rules)
 }
 END_TEST
 
+/* The fused parameters' text: what format writes, parse reads back; a
+ * width no kernel has a case for, a missing field or an unknown one is
+ * refused. */
+START_TEST(fused_params_text)
+{
+    nncl_fused_params p = tuned().fused, q;
+    char text[128];
+    nncl_fused_params_format(&p, text, sizeof text);
+    ck_assert_ok(nncl_fused_params_parse(text, &q));
+    ck_assert(nncl_fused_params_equal(&p, &q));
+    static const char *const bad[] = {
+        "U8_VW=6 U8_DM=2 U8_DN=5 U8_TM=5 OPTIM_VW=16", "U8_VW=8 U8_DM=0 U8_DN=5 U8_TM=5 OPTIM_VW=16",
+        "U8_VW=8 U8_DM=2 U8_DN=17 U8_TM=5 OPTIM_VW=16", "U8_VW=8 U8_DM=2 U8_DN=5 OPTIM_VW=16",
+        "U8_VW=8 U8_DM=2 U8_DN=5 U8_TM=5 OPTIM_VW=16 X=1", "U8_VW=8 U8_DM=2 U8_DN=5 U8_TM=5x OPTIM_VW=16",
+    };
+    for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) {
+        ck_assert_msg(nncl_fused_params_parse(bad[i], &q) != NNCL_OK, "%s was accepted", bad[i]);
+        nncl_clear_error();
+    }
+    nncl_fused_params odd = p;
+    odd.optim.vw = 2;
+    ck_assert_int_ne(nncl_fused_params_check(&odd), NNCL_OK);
+    nncl_clear_error();
+}
+END_TEST
+
+/* Every fused candidate the full search may try here agrees with the host
+ * device on every check case (each byte kernel, the fused step, every
+ * optimiser). */
+START_TEST(every_fused_candidate_passes_the_check)
+{
+    int idx = first_opencl();
+    if (idx < 0)
+        return;
+    nncl_device *dev = test_open(idx);
+    const nncl_device_info *info = nncl_device_get_info(dev);
+    nncl_fused_params old, c[NNCL_TUNE_MAX_CANDIDATES_FUSED];
+    nncl_fused_params_for(info, &old);
+    int n = nncl_fused_candidates(info, NNCL_TUNE_FULL, &old, c, NNCL_TUNE_MAX_CANDIDATES_FUSED);
+    ck_assert_int_ge(n, 4);
+    ck_assert(nncl_fused_params_equal(&c[0], &old));
+    int quick = nncl_fused_candidates(info, NNCL_TUNE_QUICK, &old, c, NNCL_TUNE_MAX_CANDIDATES_FUSED);
+    ck_assert_int_le(quick, 3);
+    n = nncl_fused_candidates(info, NNCL_TUNE_FULL, &old, c, NNCL_TUNE_MAX_CANDIDATES_FUSED);
+    for (int i = 0; i < n; i++) {
+        bool ok = false;
+        char why[512] = "", d[128];
+        nncl_fused_params_format(&c[i], d, sizeof d);
+        ck_assert_ok(nncl_fused_candidate_check(dev, &c[i], NULL, &ok, why, sizeof why));
+        ck_assert_msg(ok, "candidate %s: %s", d, why);
+    }
+    nncl_device_close(dev);
+}
+END_TEST
+
+/* Broken fused candidates: kernels that compute one row (fwd) or one
+ * output (wgrad) per work-item where the launch assumes more, and an
+ * optimiser that updates 4 parameters per work-item where the launch
+ * assumes 16 (or 8): each rejected by the check, naming the op; a search
+ * given a broken one and a good one keeps the good one and reports real
+ * times for every shape. */
+START_TEST(broken_fused_candidate_rejected)
+{
+    int idx = first_opencl();
+    if (idx < 0)
+        return;
+    fresh_cache();
+    nncl_device *dev = test_open(idx);
+    nncl_fused_params good;
+    nncl_fused_params_for(nncl_device_get_info(dev), &good);
+    good.optim.vw = 16;
+    struct {
+        const char *extra, *op;
+    } broken[] = {{"-DU8_DM=1", "linear_u8_fwd"}, {"-DU8_TM=1", "linear_u8_wgrad"}, {"-DOPTIM_VW=4", "optim_step"}};
+    ck_assert_int_gt(good.u8.dm, 1);
+    ck_assert_int_gt(good.u8.tm, 1);
+    for (size_t i = 0; i < sizeof broken / sizeof broken[0]; i++) {
+        bool ok = true;
+        char why[512] = "";
+        ck_assert_ok(nncl_fused_candidate_check(dev, &good, broken[i].extra, &ok, why, sizeof why));
+        ck_assert_msg(!ok, "%s passed the check", broken[i].extra);
+        ck_assert_msg(strstr(why, broken[i].op) != NULL, "%s: %s", broken[i].extra, why);
+    }
+    /* a search of the good set and a broken one (optimiser width 8 as
+     * far as the launch knows, 4 in the kernel) keeps the good one */
+    nncl_fused_candidate cands[2] = {{good, NULL}, {good, "-DOPTIM_VW=4"}};
+    cands[1].p.optim.vw = 8;
+    nncl_fused_params winner;
+    nncl_tune_report rep;
+    memset(&rep, 0, sizeof rep);
+    ck_assert_ok(nncl_fused_tune_search(dev, cands, 2, NNCL_TUNE_QUICK, 0, NULL, NULL, &winner, &rep));
+    ck_assert_int_eq(rep.rejected, 1);
+    ck_assert_int_eq(rep.timed, 1);
+    ck_assert(nncl_fused_params_equal(&winner, &good));
+    ck_assert_msg(strstr(rep.rejections, "optim_step") != NULL, "%s", rep.rejections);
+    ck_assert_int_ge(rep.n_ops, 5);
+    for (int i = 0; i < rep.n_ops; i++)
+        ck_assert_msg(rep.ops[i].new_us > 0 && rep.ops[i].old_us > 0, "%s", rep.ops[i].what);
+    ck_assert_int_eq(nncl_fused_params_check(&winner), NNCL_OK);
+    nncl_device_close(dev);
+}
+END_TEST
+
 static Suite *suite(void)
 {
     Suite *s = suite_create("tune");
@@ -414,6 +563,7 @@ static Suite *suite(void)
     tcase_add_test(tc, cache_refuses_damage);
     tcase_add_test(tc, cache_survives_killed_writer);
     tcase_add_test(tc, packing_rules);
+    tcase_add_test(tc, fused_params_text);
     suite_add_tcase(s, tc);
     TCase *td = tcase_create("device");
     tcase_set_timeout(td, 300);
@@ -421,6 +571,8 @@ static Suite *suite(void)
     tcase_add_test(td, every_candidate_passes_the_check);
     tcase_add_test(td, local_memory_tiles_pass_the_check);
     tcase_add_test(td, broken_candidate_rejected);
+    tcase_add_test(td, every_fused_candidate_passes_the_check);
+    tcase_add_test(td, broken_fused_candidate_rejected);
     suite_add_tcase(s, td);
     return s;
 }

@@ -1,12 +1,14 @@
 /* nncl/tune.h: kernel parameters tuned per device.
  *
  * The GEMM kernel's shape (vector width, register block, local-memory tiles)
- * is a set of -D defines. Without tuning, a capability table picks them from
- * the device's properties (native vector width, kind of local memory). The
- * tuner searches a table of candidates on the device at hand: each candidate
- * is compiled, checked against the host oracle on awkward shapes, and only
- * then timed on the training shapes and 1024^3; the winner is kept in a cache
- * under $XDG_CACHE_HOME/nncl, keyed by device, driver and kernel source.
+ * and the fused ops' (the byte-input kernels' register block, the optimiser
+ * step's vector width) are sets of -D defines. Without tuning, a capability
+ * table picks them from the device's properties (native vector width, kind
+ * of local memory). The tuner searches a table of candidates on the device
+ * at hand: each candidate is compiled, checked against the host oracle on
+ * awkward shapes, and only then timed on the training shapes (and 1024^3 for
+ * the GEMM); the winner is kept in a cache under $XDG_CACHE_HOME/nncl, keyed
+ * by device, driver and kernel source.
  *
  * NNCL_TUNE: "auto" (unset): use a cache entry; without one, a quick search
  * on the device's first use. "cached": use an entry, never search. "off":
@@ -40,6 +42,7 @@ const char *nncl_tuning_state_name(nncl_tuning_state s);
 typedef struct nncl_tuning_info {
     nncl_tuning_state state;
     char params[256];           /* the GEMM defines in use ("VW=16 TM=12 ...") */
+    char fused_params[128];     /* the fused ops' ("U8_VW=8 U8_DM=2 ... OPTIM_VW=16") */
     char path[4096];            /* the cache entry's file ("" without a cache) */
     char note[1024];            /* why an entry was ignored */
     char when[32];              /* when the entry was written (UTC), if tuned */
@@ -53,7 +56,7 @@ nncl_status nncl_tuning_lookup(const nncl_device_info *info, nncl_tuning_info *o
 /* Progress: `done` of `total` steps, and what is being done. */
 typedef void (*nncl_tune_progress_fn)(void *ctx, int done, int total, const char *what);
 
-enum { NNCL_TUNE_MAX_SHAPES = 8 };
+enum { NNCL_TUNE_MAX_SHAPES = 8, NNCL_TUNE_MAX_OPS = 8 };
 
 typedef struct nncl_tune_shape {
     char what[24];
@@ -62,21 +65,31 @@ typedef struct nncl_tune_shape {
     double old_gflops, new_gflops;
 } nncl_tune_shape;
 
+/* A fused op's call at a training shape, in microseconds. */
+typedef struct nncl_tune_op {
+    char what[40];
+    double old_us, new_us;
+} nncl_tune_op;
+
 typedef struct nncl_tune_report {
     char old_params[256], new_params[256];
-    int candidates;             /* considered */
+    char old_fused[128], new_fused[128];
+    int candidates;             /* considered, GEMM and fused ops */
     int rejected;               /* failed to build or to match the oracle */
     int timed;
     int n_shapes;
     nncl_tune_shape shapes[NNCL_TUNE_MAX_SHAPES];
+    int n_ops;
+    nncl_tune_op ops[NNCL_TUNE_MAX_OPS];
     double seconds;
     char cache_path[4096];      /* where the winner was written ("" if nowhere) */
     char rejections[1024];      /* the first rejections' reasons, one a line */
 } nncl_tune_report;
 
-/* Search the GEMM parameters on an opened OpenCL device, store the winner
- * in the cache and make the device use it (its program is rebuilt on next
- * use). The old and new GFLOP/s come from the same process, interleaved. */
+/* Search the GEMM's and the fused ops' parameters on an opened OpenCL
+ * device, store the winners in the cache and make the device use them (its
+ * program is rebuilt on next use). The old and new speeds come from the
+ * same process, interleaved. */
 nncl_status nncl_device_tune(nncl_device *dev, nncl_tune_mode mode, nncl_tune_progress_fn progress, void *ctx,
                              nncl_tune_report *report);
 

@@ -130,6 +130,7 @@ static int bench_device(const nncl_device_info *info, bool json, json_t *rows)
         nncl_clear_error();
         ti.state = NNCL_TUNING_DEFAULT;
         ti.params[0] = '\0';
+        ti.fused_params[0] = '\0';
     }
     if (!json) {
         printf("device %d: %s (%s)", info->index, info->name, nncl_backend_name(info->backend));
@@ -141,10 +142,12 @@ static int bench_device(const nncl_device_info *info, bool json, json_t *rows)
             printf("\n  note: %s", blas);
         if (ti.state != NNCL_TUNING_NONE) {
             if (ti.state == NNCL_TUNING_TUNED)
-                printf("\n  tuned (%s search, %s): %s", ti.mode, ti.when, ti.params);
+                printf("\n  tuned (%s search, %s): %s\n    fused ops: %s", ti.mode, ti.when, ti.params,
+                       ti.fused_params);
             else
-                printf("\n  not tuned (%s; %s): %s", nncl_tuning_state_name(ti.state),
-                       ti.state == NNCL_TUNING_OFF ? "NNCL_TUNE=off" : "nncl tune searches", ti.params);
+                printf("\n  not tuned (%s; %s): %s\n    fused ops: %s", nncl_tuning_state_name(ti.state),
+                       ti.state == NNCL_TUNING_OFF ? "NNCL_TUNE=off" : "nncl tune searches", ti.params,
+                       ti.fused_params);
         }
         printf("\n  %-14s %5s %5s %5s  %-2s  %9s  %10s  %s\n", "gemm", "m", "n", "k", "op", "GFLOP/s", "ms",
                peak > 0 ? "of peak" : "");

@@ -1,7 +1,7 @@
 /* `nncl tune [--device DEVICE] [--quick|--full]`: search the GEMM kernel's
- * parameters on a device (src/device/tuner.c), keep the winner in the
- * tuning cache, and print the old and the new GFLOP/s per shape, measured
- * in this process, interleaved. */
+ * parameters and the fused ops' on a device (src/ops/tune_run.c), keep the
+ * winners in the tuning cache, and print the old and the new speed per
+ * shape, measured in this process, interleaved. */
 #include <getopt.h>
 #include <stdio.h>
 #include <string.h>
@@ -42,10 +42,12 @@ static void usage(FILE *out)
     fprintf(out,
             "usage: nncl tune [--device DEVICE] [--quick|--full]\n\n"
             "Search the GEMM kernel's parameters (vector width, register block, local-memory\n"
-            "tiles) on an OpenCL device: every candidate is compiled, checked against the host\n"
-            "oracle, then timed on the training shapes and 1024^3. The winner is kept in\n"
-            "$XDG_CACHE_HOME/nncl (~/.cache/nncl), keyed by device, driver and kernel source,\n"
-            "and used from then on. Prints the old and new GFLOP/s per shape.\n\n"
+            "tiles), then the fused ops' (the byte-input kernels' register block, the\n"
+            "optimiser's vector width) on an OpenCL device: every candidate is compiled,\n"
+            "checked against the host oracle, then timed on the training shapes (and 1024^3).\n"
+            "The winners are kept in $XDG_CACHE_HOME/nncl (~/.cache/nncl), keyed by device,\n"
+            "driver and kernel source, and used from then on. Prints the old and new speed\n"
+            "per shape: GFLOP/s for the GEMM, microseconds per call for the fused ops.\n\n"
             "  --quick   a handful of candidates, about 20 s on a CPU (what first use runs)\n"
             "  --full    every candidate the device can run (the default here)\n\n"
             "NNCL_TUNE=off: never search nor read the cache; NNCL_TUNE=cached: read, never\n"
@@ -109,6 +111,15 @@ int cmd_tune(const cli_globals *g, int argc, char **argv)
         const nncl_tune_shape *s = &rep.shapes[i];
         printf("  %-14s %5zu %5zu %5zu  %c%c  %9.1f  %9.1f  %6.2fx\n", s->what, s->m, s->n, s->k, s->ta ? 'T' : 'N',
                s->tb ? 'T' : 'N', s->old_gflops, s->new_gflops, s->new_gflops / s->old_gflops);
+    }
+    if (rep.n_ops > 0) {
+        printf("\n  fused ops old: %s\n  fused ops new: %s%s\n", rep.old_fused, rep.new_fused,
+               strcmp(rep.old_fused, rep.new_fused) == 0 ? " (unchanged)" : "");
+        printf("\n  %-30s  %10s  %10s  %7s\n", "fused op", "old us", "new us", "old/new");
+        for (int i = 0; i < rep.n_ops; i++) {
+            const nncl_tune_op *o = &rep.ops[i];
+            printf("  %-30s  %10.1f  %10.1f  %6.2fx\n", o->what, o->old_us, o->new_us, o->old_us / o->new_us);
+        }
     }
     if (rep.rejections[0])
         printf("\n  rejected:\n    %.*s\n", (int)strcspn(rep.rejections, "\0"), rep.rejections);

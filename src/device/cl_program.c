@@ -310,32 +310,39 @@ static nncl_status build_failed(nncl_device *dev, cl_program prog, cl_int err, c
     return nncl_fail(NNCL_E_DEVICE, "%s", msg);
 }
 
-static nncl_status create_kernels(nncl_device *dev)
+/* Every kernel of prog, by name, into *kernels (malloc'd) and *count. */
+static nncl_status create_kernels_of(cl_program prog, nncl_cl_kernel **kernels, int *count)
 {
-    nncl_cl_device *cl = nncl_cl_of(dev);
+    *kernels = NULL;
+    *count = 0;
     cl_uint n = 0;
-    cl_int err = clCreateKernelsInProgram(cl->program, 0, NULL, &n);
+    cl_int err = clCreateKernelsInProgram(prog, 0, NULL, &n);
     if (err != CL_SUCCESS)
         return nncl_cl_fail(err, "clCreateKernelsInProgram", NULL);
     cl_kernel *ks = calloc(n ? n : 1, sizeof *ks);
-    cl->kernels = calloc(n ? n : 1, sizeof *cl->kernels);
-    if (!ks || !cl->kernels) {
+    *kernels = calloc(n ? n : 1, sizeof **kernels);
+    if (!ks || !*kernels) {
         free(ks);
         return nncl_fail(NNCL_E_NOMEM, "out of memory creating kernels");
     }
-    err = clCreateKernelsInProgram(cl->program, n, ks, NULL);
+    err = clCreateKernelsInProgram(prog, n, ks, NULL);
     if (err != CL_SUCCESS) {
         free(ks);
         return nncl_cl_fail(err, "clCreateKernelsInProgram", NULL);
     }
     for (cl_uint i = 0; i < n; i++) {
-        cl->kernels[i].kernel = ks[i];
-        clGetKernelInfo(ks[i], CL_KERNEL_FUNCTION_NAME, sizeof cl->kernels[i].name,
-                        cl->kernels[i].name, NULL);
+        (*kernels)[i].kernel = ks[i];
+        clGetKernelInfo(ks[i], CL_KERNEL_FUNCTION_NAME, sizeof (*kernels)[i].name, (*kernels)[i].name, NULL);
     }
-    cl->kernel_count = (int)n;
+    *count = (int)n;
     free(ks);
     return NNCL_OK;
+}
+
+static nncl_status create_kernels(nncl_device *dev)
+{
+    nncl_cl_device *cl = nncl_cl_of(dev);
+    return create_kernels_of(cl->program, &cl->kernels, &cl->kernel_count);
 }
 
 static cl_program try_cached(nncl_device *dev, const char *path, const char *key)
@@ -453,4 +460,33 @@ void nncl_cl_program_release(nncl_cl_device *cl)
     if (cl->program)
         clReleaseProgram(cl->program);
     cl->program = NULL;
+}
+
+nncl_status nncl_cl_slot_make(cl_program prog, nncl_cl_program_slot *out)
+{
+    *out = (nncl_cl_program_slot){prog, NULL, 0};
+    nncl_status st = create_kernels_of(prog, &out->kernels, &out->kernel_count);
+    if (st != NNCL_OK)
+        nncl_cl_slot_release(out);
+    return st;
+}
+
+void nncl_cl_slot_release(nncl_cl_program_slot *s)
+{
+    for (int i = 0; i < s->kernel_count; i++)
+        clReleaseKernel(s->kernels[i].kernel);
+    free(s->kernels);
+    if (s->program)
+        clReleaseProgram(s->program);
+    *s = (nncl_cl_program_slot){0};
+}
+
+void nncl_cl_slot_exchange(nncl_device *dev, nncl_cl_program_slot *s)
+{
+    nncl_cl_device *cl = nncl_cl_of(dev);
+    nncl_cl_program_slot mine = {cl->program, cl->kernels, cl->kernel_count};
+    cl->program = s->program;
+    cl->kernels = s->kernels;
+    cl->kernel_count = s->kernel_count;
+    *s = mine;
 }

@@ -40,6 +40,22 @@ nncl_status nncl_cl_fail(cl_int err, const char *call, const char *kernel);
 nncl_status nncl_cl_program_ensure(nncl_device *dev, bool *from_cache);
 void nncl_cl_program_release(nncl_cl_device *cl);
 
+/* A program and its kernels as a value: the fused ops' tuner
+ * (src/ops/fused_tuner.c) builds one per candidate, exchanges it with the
+ * device's own, runs the ops' own dispatchers on it, and exchanges back. */
+typedef struct nncl_cl_program_slot {
+    cl_program program;
+    nncl_cl_kernel *kernels;
+    int kernel_count;
+} nncl_cl_program_slot;
+
+/* A slot for prog (built), which the slot owns from now on, even on failure. */
+nncl_status nncl_cl_slot_make(cl_program prog, nncl_cl_program_slot *out);
+void nncl_cl_slot_release(nncl_cl_program_slot *s);
+/* The device's program and kernels for those of *s, and *s for the
+ * device's (twice: as before). */
+void nncl_cl_slot_exchange(nncl_device *dev, nncl_cl_program_slot *s);
+
 /* The named kernel files (names NULL: all), assembled as for a build, with
  * #line directives (malloc'd). */
 nncl_status nncl_cl_source(const char *const *names, int count, char **out, size_t *len);

@@ -9,7 +9,9 @@
  *   mode=quick
  *   when=2026-12-02T05:08:00Z
  *   gemm=USE_LOCAL=0 VW=16 TM=12 ...
+ *   fused=U8_VW=16 U8_DM=4 U8_DN=5 U8_TM=10 OPTIM_VW=16
  *   gflops=784->128 fwd:181.4 ...          (informative)
+ *   us=tutorial step:5500.0 ...            (informative: the fused ops' times)
  *   sum=0123456789abcdef                   (FNV-1a of every byte above)
  */
 #include <stdio.h>
@@ -45,10 +47,12 @@ bool nncl_tune_cache_path(const nncl_device_info *info, char *out, size_t len)
 
 nncl_status nncl_tune_source_hash(uint64_t *hash)
 {
-    static const char *const files[] = {"common.cl", "gemm.cl"};
+    /* every file a GEMM or fused-op candidate is built from */
+    static const char *const files[] = {"common.cl",    "activation.cl", "optim.cl",          "gemm.cl",
+                                        "linear_u8.cl", "head.cl",       "linear_u8_head.cl"};
     char *src;
     size_t len;
-    nncl_status st = nncl_cl_source(files, 2, &src, &len);
+    nncl_status st = nncl_cl_source(files, (int)(sizeof files / sizeof files[0]), &src, &len);
     if (st != NNCL_OK)
         return st;
     *hash = nncl_fnv1a(NNCL_FNV_SEED, src, len);
@@ -88,7 +92,7 @@ static void corrupt(nncl_tuning_info *ti, const char *why)
     snprintf(ti->note, sizeof ti->note, "ignored the tuning cache entry %.300s: %.180s", ti->path, why);
 }
 
-nncl_status nncl_tune_cache_load_hash(const nncl_device_info *info, uint64_t source_hash, nncl_gemm_params *p,
+nncl_status nncl_tune_cache_load_hash(const nncl_device_info *info, uint64_t source_hash, nncl_tuned_params *p,
                                       nncl_tuning_info *ti)
 {
     memset(ti, 0, sizeof *ti);
@@ -125,7 +129,7 @@ nncl_status nncl_tune_cache_load_hash(const nncl_device_info *info, uint64_t sou
         key_text(info, source_hash, key, sizeof key);
         size_t klen = strlen(key);
         snprintf(stored, sizeof stored, "%.*s", (int)(size - strlen(MAGIC)), data + strlen(MAGIC));
-        char gemm[512] = "", mode[16] = "", when[40] = "";
+        char gemm[512] = "", fused[256] = "", mode[16] = "", when[40] = "";
         if (strncmp(stored, key, klen) != 0) {
             char was[256] = "?";
             const char *what = "another device";
@@ -137,10 +141,14 @@ nncl_status nncl_tune_cache_load_hash(const nncl_device_info *info, uint64_t sou
             snprintf(ti->note, sizeof ti->note, "the tuning cache entry %.300s is for %s (%.100s); ignored", ti->path,
                      what, was);
         } else if (!line_value(stored + klen, "gemm", gemm, sizeof gemm) ||
-                   nncl_gemm_params_parse(gemm, p) != NNCL_OK) {
+                   nncl_gemm_params_parse(gemm, &p->gemm) != NNCL_OK) {
             nncl_clear_error();
             corrupt(ti, "bad gemm parameters");
-        } else if (nncl_gemm_params_check(p, info->max_work_group_size ? info->max_work_group_size : 1,
+        } else if (!line_value(stored + klen, "fused", fused, sizeof fused) ||
+                   nncl_fused_params_parse(fused, &p->fused) != NNCL_OK) {
+            nncl_clear_error();
+            corrupt(ti, "bad fused-op parameters");
+        } else if (nncl_gemm_params_check(&p->gemm, info->max_work_group_size ? info->max_work_group_size : 1,
                                           info->local_mem_bytes) != NNCL_OK) {
             char why[300];
             snprintf(why, sizeof why, "parameters this device cannot run (%s)", nncl_last_error());
@@ -152,14 +160,15 @@ nncl_status nncl_tune_cache_load_hash(const nncl_device_info *info, uint64_t sou
             line_value(stored + klen, "when", when, sizeof when);
             snprintf(ti->mode, sizeof ti->mode, "%s", mode);
             snprintf(ti->when, sizeof ti->when, "%s", when);
-            nncl_gemm_params_describe(p, ti->params, sizeof ti->params);
+            nncl_gemm_params_describe(&p->gemm, ti->params, sizeof ti->params);
+            nncl_fused_params_format(&p->fused, ti->fused_params, sizeof ti->fused_params);
         }
     }
     free(data);
     return NNCL_OK;
 }
 
-nncl_status nncl_tune_cache_load(const nncl_device_info *info, nncl_gemm_params *p, nncl_tuning_info *ti)
+nncl_status nncl_tune_cache_load(const nncl_device_info *info, nncl_tuned_params *p, nncl_tuning_info *ti)
 {
     uint64_t h;
     nncl_status st = nncl_tune_source_hash(&h);
@@ -167,7 +176,7 @@ nncl_status nncl_tune_cache_load(const nncl_device_info *info, nncl_gemm_params 
 }
 
 nncl_status nncl_tune_cache_store_hash(const nncl_device_info *info, uint64_t source_hash,
-                                       const nncl_gemm_params *p, const char *mode, const nncl_tune_report *rep)
+                                       const nncl_tuned_params *p, const char *mode, const nncl_tune_report *rep)
 {
     char path[4096], dir[4096];
     if (!nncl_tune_cache_path(info, path, sizeof path))
@@ -177,18 +186,24 @@ nncl_status nncl_tune_cache_store_hash(const nncl_device_info *info, uint64_t so
     nncl_status st = nncl_mkdir_p(dir);
     if (st != NNCL_OK)
         return st;
-    char key[2048], gemm[512], when[40];
+    char key[2048], gemm[512], fused[256], when[40];
     key_text(info, source_hash, key, sizeof key);
-    nncl_gemm_params_format(p, gemm, sizeof gemm);
+    nncl_gemm_params_format(&p->gemm, gemm, sizeof gemm);
+    nncl_fused_params_format(&p->fused, fused, sizeof fused);
     time_t now = time(NULL);
     struct tm tm;
     gmtime_r(&now, &tm);
     strftime(when, sizeof when, "%Y-%m-%dT%H:%M:%SZ", &tm);
     char text[8192];
-    int n = snprintf(text, sizeof text, MAGIC "%smode=%s\nwhen=%s\ngemm=%s\ngflops=", key, mode, when, gemm);
+    int n = snprintf(text, sizeof text, MAGIC "%smode=%s\nwhen=%s\ngemm=%s\nfused=%s\ngflops=", key, mode, when,
+                     gemm, fused);
     for (int i = 0; rep && i < rep->n_shapes && n < (int)sizeof text - 100; i++)
         n += snprintf(text + n, sizeof text - (size_t)n, "%s%s:%.1f", i ? ", " : "", rep->shapes[i].what,
                       rep->shapes[i].new_gflops);
+    n += snprintf(text + n, sizeof text - (size_t)n, "\nus=");
+    for (int i = 0; rep && i < rep->n_ops && n < (int)sizeof text - 100; i++)
+        n += snprintf(text + n, sizeof text - (size_t)n, "%s%s:%.1f", i ? ", " : "", rep->ops[i].what,
+                      rep->ops[i].new_us);
     n += snprintf(text + n, sizeof text - (size_t)n, "\n");
     if (n >= (int)sizeof text - 24)
         return nncl_fail(NNCL_E_INVALID, "tuning entry too long");
@@ -197,7 +212,7 @@ nncl_status nncl_tune_cache_store_hash(const nncl_device_info *info, uint64_t so
     return nncl_write_file_atomic(path, text, (size_t)n);
 }
 
-nncl_status nncl_tune_cache_store(const nncl_device_info *info, const nncl_gemm_params *p, const char *mode,
+nncl_status nncl_tune_cache_store(const nncl_device_info *info, const nncl_tuned_params *p, const char *mode,
                                   const nncl_tune_report *rep)
 {
     uint64_t h;
@@ -225,17 +240,17 @@ nncl_status nncl_tuning_lookup(const nncl_device_info *info, nncl_tuning_info *o
         out->state = NNCL_TUNING_NONE;
         return NNCL_OK;
     }
-    nncl_gemm_params p;
-    if (nncl_tune_policy_get() == NNCL_TUNE_POLICY_OFF) {
+    nncl_tuned_params p;
+    nncl_status st = NNCL_OK;
+    if (nncl_tune_policy_get() == NNCL_TUNE_POLICY_OFF)
         out->state = NNCL_TUNING_OFF;
-        nncl_gemm_params_for(info, &p);
-        nncl_gemm_params_describe(&p, out->params, sizeof out->params);
-        return NNCL_OK;
-    }
-    nncl_status st = nncl_tune_cache_load(info, &p, out);
+    else
+        st = nncl_tune_cache_load(info, &p, out);
     if (st == NNCL_OK && out->state != NNCL_TUNING_TUNED) {
-        nncl_gemm_params_for(info, &p);
-        nncl_gemm_params_describe(&p, out->params, sizeof out->params);
+        nncl_gemm_params_for(info, &p.gemm);
+        nncl_fused_params_for(info, &p.fused);
+        nncl_gemm_params_describe(&p.gemm, out->params, sizeof out->params);
+        nncl_fused_params_format(&p.fused, out->fused_params, sizeof out->fused_params);
     }
     return st;
 }

@@ -673,22 +673,13 @@ nncl_status nncl_gemm_tune_search(nncl_device *dev, const nncl_gemm_candidate *c
     return st;
 }
 
-nncl_status nncl_gemm_tune_run(nncl_device *dev, nncl_tune_mode mode, nncl_tune_progress_fn progress, void *ctx,
-                               nncl_tune_report *rep)
+nncl_status nncl_gemm_tune_device(nncl_device *dev, nncl_tune_mode mode, const nncl_gemm_params *old,
+                                  double budget_s, nncl_tune_progress_fn progress, void *ctx,
+                                  nncl_gemm_params *winner, nncl_tune_report *rep)
 {
-    if (dev->info.backend != NNCL_BACKEND_OPENCL)
-        return nncl_fail(NNCL_E_UNSUPPORTED, "%s: only OpenCL devices are tuned", dev->info.name);
-    nncl_cl_device *cl = nncl_cl_of(dev);
-    /* The old set: what the device would run without this search (a cache
-     * entry, else the capability table), whatever NNCL_TUNE says. */
+    /* The old set first, then the table's, without repeats. */
     nncl_gemm_candidate cands[NNCL_TUNE_MAX_CANDIDATES];
-    nncl_tuning_info ti;
-    nncl_gemm_params cached;
-    nncl_gemm_params_for(&dev->info, &cands[0].p);
-    cands[0].extra = NULL;
-    if (nncl_tune_cache_load(&dev->info, &cached, &ti) == NNCL_OK && ti.state == NNCL_TUNING_TUNED)
-        cands[0].p = cached;
-    nncl_clear_error();
+    cands[0] = (nncl_gemm_candidate){*old, NULL};
     nncl_gemm_candidate table[NNCL_TUNE_MAX_CANDIDATES];
     int nt = nncl_gemm_candidates(&dev->info, mode, table, NNCL_TUNE_MAX_CANDIDATES);
     int n = 1;
@@ -699,26 +690,5 @@ nncl_status nncl_gemm_tune_run(nncl_device *dev, nncl_tune_mode mode, nncl_tune_
         if (!dup)
             cands[n++] = table[i];
     }
-    /* The quick search stops building new candidates after 13 s: the
-     * timing rounds and the final comparison take the rest of its ~20 s. */
-    nncl_gemm_params winner;
-    nncl_status st = nncl_gemm_tune_search(dev, cands, n, mode, mode == NNCL_TUNE_QUICK ? 13.0 : 0.0, progress,
-                                           ctx, &winner, rep);
-    if (st != NNCL_OK)
-        return st;
-    st = nncl_tune_cache_store(&dev->info, &winner, mode == NNCL_TUNE_FULL ? "full" : "quick", rep);
-    if (st == NNCL_OK)
-        nncl_tune_cache_path(&dev->info, rep->cache_path, sizeof rep->cache_path);
-    /* Use it from now on: the device's program is rebuilt on next use. */
-    if (!nncl_gemm_params_equal(nncl_gemm_params_on(dev), &winner))
-        nncl_cl_program_release(cl);
-    nncl_gemm_params_set(dev, &winner);
-    cl->params_resolved = true;
-    return st;
-}
-
-nncl_status nncl_device_tune(nncl_device *dev, nncl_tune_mode mode, nncl_tune_progress_fn progress, void *ctx,
-                             nncl_tune_report *report)
-{
-    return nncl_gemm_tune_run(dev, mode, progress, ctx, report);
+    return nncl_gemm_tune_search(dev, cands, n, mode, budget_s, progress, ctx, winner, rep);
 }

@@ -37,9 +37,10 @@ nncl_status nncl_gemm_tune_search(nncl_device *dev, const nncl_gemm_candidate *c
                                   double budget_s, nncl_tune_progress_fn progress, void *ctx,
                                   nncl_gemm_params *winner, nncl_tune_report *report);
 
-/* The whole tuning of an opened OpenCL device: its current parameters
- * against the table, the winner written to the cache and put to use. */
-nncl_status nncl_gemm_tune_run(nncl_device *dev, nncl_tune_mode mode, nncl_tune_progress_fn progress, void *ctx,
-                               nncl_tune_report *report);
+/* The search on an opened OpenCL device: `old` (what it runs without this
+ * search) against the table's candidates for it. Stores nothing. */
+nncl_status nncl_gemm_tune_device(nncl_device *dev, nncl_tune_mode mode, const nncl_gemm_params *old,
+                                  double budget_s, nncl_tune_progress_fn progress, void *ctx,
+                                  nncl_gemm_params *winner, nncl_tune_report *report);
 
 #endif

@@ -1,7 +1,9 @@
 /* Per-device kernel parameters, passed to the compiler as -D defines. The
  * kernels carry defaults (#ifndef); this file decides what a device gets:
  * a tuning cache entry when there is one (src/ops/gemm_tune_cache.c;
- * searched by src/ops/gemm_tuner.c), else the capability table below. The
+ * searched by src/ops/tune_run.c: the GEMM's tuner, then the fused ops'),
+ * else the capability tables (the GEMM's below, the fused ops' in
+ * fused_params.c). The
  * OpenCL device keeps them as an opaque nncl_op_params (device/op_params.h):
  * they belong to the ops that use them.
  *
@@ -23,13 +25,13 @@
 #include "ops/gemm_cl.h"
 #include "ops/gemm_impl.h"
 #include "ops/gemm_tune_cache.h"
-#include "ops/gemm_tuner.h"
 #include "ops/kernel_consts.h"
 #include "ops/kernel_params.h"
+#include "ops/tune_run.h"
 
 struct nncl_op_params {
     nncl_gemm_params gemm;      /* the GEMM kernel's shape on this device */
-    nncl_u8_params u8;          /* the byte-input kernels' shape */
+    nncl_fused_params fused;    /* the byte-input kernels' shape, the optimiser's width */
     cl_mem gemm_panels;         /* packed B for large GEMMs (gemm.c), grown on demand */
     size_t gemm_panel_bytes;
 };
@@ -87,27 +89,10 @@ void nncl_gemm_params_for(const nncl_device_info *info, nncl_gemm_params *p)
     *p = capability_table[n - 1].p; /* the smallest register block runs anywhere */
 }
 
-/* The byte-input kernels (cl/linear_u8.cl) hold U8_DM x U8_DN fwd
- * accumulators and U8_TM x 2 wgrad ones, each a vector of U8_VW floats, so
- * the shape follows the register file the native width implies, as the
- * GEMM's does. On 16 registers of 8 floats (AVX2), 2 x 5 + 2 rows of bytes
- * and 5 x 2 + 2 leave room for the loads; the 16-float shape there (40
- * registers of accumulators) spilled on every FMA and a tutorial step took
- * 1.6x as long (tools/BENCHMARKS.md). GPUs keep the shape they had. */
-static void u8_params_for(const nncl_device_info *info, nncl_u8_params *p)
-{
-    if (info->local_mem_dedicated || info->native_vector_float >= 16)
-        *p = (nncl_u8_params){.vw = 16, .dm = 4, .dn = 5, .tm = 10};
-    else if (info->native_vector_float >= 8)
-        *p = (nncl_u8_params){.vw = 8, .dm = 2, .dn = 5, .tm = 5};
-    else
-        *p = (nncl_u8_params){.vw = 4, .dm = 2, .dn = 5, .tm = 5};
-}
-
 /* NNCL_U8_PARAMS="VW=8 DM=2 DN=5 TM=5" (those four, in that order): an
  * override for tests and experiments; anything else is refused with a
  * warning and the device's own shape kept. */
-static void u8_params_override(nncl_u8_params *p)
+static void u8_override(nncl_u8_params *p)
 {
     const char *v = getenv("NNCL_U8_PARAMS");
     if (!v || !*v)
@@ -126,14 +111,16 @@ static void u8_params_override(nncl_u8_params *p)
     *p = q;
 }
 
+void nncl_u8_params_override(nncl_device *dev) { u8_override(&nncl_cl_of(dev)->op_params->fused.u8); }
+
 nncl_status nncl_op_params_create(const nncl_device_info *info, nncl_op_params **out)
 {
     *out = calloc(1, sizeof **out);
     if (!*out)
         return nncl_fail(NNCL_E_NOMEM, "out of memory");
     nncl_gemm_params_for(info, &(*out)->gemm);
-    u8_params_for(info, &(*out)->u8);
-    u8_params_override(&(*out)->u8);
+    nncl_fused_params_for(info, &(*out)->fused);
+    u8_override(&(*out)->fused.u8);
     return NNCL_OK;
 }
 
@@ -178,20 +165,33 @@ void nncl_gemm_params_set(nncl_device *dev, const nncl_gemm_params *p)
 
 const nncl_u8_params *nncl_u8_params_on(const nncl_device *dev)
 {
-    return &((const nncl_cl_device *)dev->impl)->op_params->u8;
+    return &((const nncl_cl_device *)dev->impl)->op_params->fused.u8;
 }
 
-/* The kernel parameters as -D options: the GEMM's, the byte-input
- * kernels', and the constants the fused ops' kernels and dispatchers share. */
-static void tuning_options(const nncl_op_params *p, char *out, size_t len)
+const nncl_optim_params *nncl_optim_params_on(const nncl_device *dev)
 {
-    char gemm[384];
-    nncl_gemm_params_defines(&p->gemm, gemm, sizeof gemm);
+    return &((const nncl_cl_device *)dev->impl)->op_params->fused.optim;
+}
+
+const nncl_fused_params *nncl_fused_params_on(const nncl_device *dev)
+{
+    return &((const nncl_cl_device *)dev->impl)->op_params->fused;
+}
+
+void nncl_fused_params_set(nncl_device *dev, const nncl_fused_params *p)
+{
+    nncl_cl_of(dev)->op_params->fused = *p;
+}
+
+void nncl_kernel_options(const nncl_gemm_params *gemm, const nncl_fused_params *fused, char *out, size_t len)
+{
+    char g[384];
+    nncl_gemm_params_defines(gemm, g, sizeof g);
     snprintf(out, len,
-             "%s -DU8_VW=%d -DU8_DM=%d -DU8_DN=%d -DU8_TM=%d -DU8H_BLOCK=%d -DHEAD_MAX=%d -DCOLSUM_TILE=%d "
-             "-DREDUCE_GROUP_MAX=%d",
-             gemm, p->u8.vw, p->u8.dm, p->u8.dn, p->u8.tm, (int)NNCL_U8H_BLOCK, (int)NNCL_HEAD_MAX,
-             (int)NNCL_COLSUM_TILE, (int)NNCL_REDUCE_GROUP_MAX);
+             "%s -DU8_VW=%d -DU8_DM=%d -DU8_DN=%d -DU8_TM=%d -DOPTIM_VW=%d -DU8H_BLOCK=%d -DHEAD_MAX=%d "
+             "-DCOLSUM_TILE=%d -DREDUCE_GROUP_MAX=%d",
+             g, fused->u8.vw, fused->u8.dm, fused->u8.dn, fused->u8.tm, fused->optim.vw, (int)NNCL_U8H_BLOCK,
+             (int)NNCL_HEAD_MAX, (int)NNCL_COLSUM_TILE, (int)NNCL_REDUCE_GROUP_MAX);
 }
 
 nncl_tune_policy nncl_tune_policy_get(void)
@@ -206,26 +206,28 @@ nncl_tune_policy nncl_tune_policy_get(void)
 
 void nncl_op_params_build_options(const nncl_device *dev, char *out, size_t len)
 {
-    tuning_options(((const nncl_cl_device *)dev->impl)->op_params, out, len);
+    const nncl_op_params *p = ((const nncl_cl_device *)dev->impl)->op_params;
+    nncl_kernel_options(&p->gemm, &p->fused, out, len);
 }
 
 void nncl_op_params_resolve(nncl_device *dev, bool allow_search)
 {
-    nncl_gemm_params table;
-    nncl_gemm_params_for(&dev->info, &table);
-    nncl_gemm_params_set(dev, &table);
+    nncl_tuned_params table;
+    nncl_gemm_params_for(&dev->info, &table.gemm);
+    nncl_fused_params_for(&dev->info, &table.fused);
+    nncl_tuned_params_apply(dev, &table);
     nncl_tune_policy policy = nncl_tune_policy_get();
     if (policy == NNCL_TUNE_POLICY_OFF)
         return;
     nncl_tuning_info ti;
-    nncl_gemm_params cached;
+    nncl_tuned_params cached;
     nncl_status st = nncl_tune_cache_load(&dev->info, &cached, &ti);
     if (st != NNCL_OK) {
         nncl_clear_error();
         return;
     }
     if (ti.state == NNCL_TUNING_TUNED) {
-        nncl_gemm_params_set(dev, &cached);
+        nncl_tuned_params_apply(dev, &cached);
         return;
     }
     if (ti.state == NNCL_TUNING_CORRUPT)
@@ -236,13 +238,14 @@ void nncl_op_params_resolve(nncl_device *dev, bool allow_search)
                 "tuning %s, about 20 s, once (NNCL_TUNE=off skips it; `nncl tune --full` searches more)",
                 dev->info.name);
     nncl_tune_report rep;
-    st = nncl_gemm_tune_run(dev, NNCL_TUNE_QUICK, NULL, NULL, &rep);
+    st = nncl_tune_device_run(dev, NNCL_TUNE_QUICK, NULL, NULL, &rep);
     if (st != NNCL_OK) {
         nncl_notice(NNCL_NOTICE_WARNING, "tuning %s failed, using the defaults: %s", dev->info.name,
                     nncl_last_error());
         nncl_clear_error();
-        nncl_gemm_params_set(dev, &table);
+        nncl_tuned_params_apply(dev, &table);
         return;
     }
-    nncl_notice(NNCL_NOTICE_INFO, "tuned %s in %.0f s: %s", dev->info.name, rep.seconds, rep.new_params);
+    nncl_notice(NNCL_NOTICE_INFO, "tuned %s in %.0f s: %s %s", dev->info.name, rep.seconds, rep.new_params,
+                rep.new_fused);
 }

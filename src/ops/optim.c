@@ -6,6 +6,7 @@
 
 #include "device/opencl_impl.h"
 #include "ops/host_split.h"
+#include "ops/kernel_params.h"
 
 typedef struct optim_scalars {
     float bc1, bc2, keep;
@@ -173,7 +174,8 @@ nncl_status nncl_cl_optim_step(nncl_device *dev, const nncl_optim_step_args *a)
     /* Absent state is passed as w's buffer, never touched (kind says so). */
     nncl_view m = a->kind != NNCL_OPTIM_SGD ? a->m : a->w;
     nncl_view v = a->kind >= NNCL_OPTIM_ADAM ? a->v : a->w;
-    size_t global = (a->n + 15) / 16;         /* 16 parameters per work-item */
+    size_t vw = (size_t)nncl_optim_params_on(dev)->vw; /* parameters per work-item */
+    size_t global = (a->n + vw - 1) / vw;
     return nncl_cl_launch(
         dev, "optim_step", 1, &global, NULL,
         NNCL_CL_ARGS(nncl_arg_int((int)a->kind), nncl_arg_buf(a->w.buf), nncl_arg_ulong(a->w.off),

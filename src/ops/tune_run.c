@@ -1,0 +1,84 @@
+/* Tuning one device (see tune_run.h). */
+#include "device/opencl_impl.h"
+#include "ops/fused_tuner.h"
+#include "ops/gemm_tuner.h"
+#include "ops/kernel_params.h"
+#include "ops/tune_run.h"
+#include "util/clock.h"
+
+void nncl_tuned_params_current(const nncl_device_info *info, nncl_tuned_params *out)
+{
+    nncl_tuning_info ti;
+    nncl_tuned_params cached;
+    nncl_gemm_params_for(info, &out->gemm);
+    nncl_fused_params_for(info, &out->fused);
+    if (nncl_tune_cache_load(info, &cached, &ti) == NNCL_OK && ti.state == NNCL_TUNING_TUNED)
+        *out = cached;
+    nncl_clear_error();
+}
+
+void nncl_tuned_params_apply(nncl_device *dev, const nncl_tuned_params *p)
+{
+    nncl_gemm_params_set(dev, &p->gemm);
+    nncl_fused_params_set(dev, &p->fused);
+    nncl_u8_params_override(dev);
+    /* Rebuilt on next use (from the program cache when these parameters
+     * were built before). */
+    nncl_cl_program_release(nncl_cl_of(dev));
+}
+
+/* Each search's progress as a share of one bar: the GEMM's first (its
+ * candidates take most of the time), then the fused ops'. */
+typedef struct phase {
+    nncl_tune_progress_fn fn;
+    void *ctx;
+    int from, span;
+} phase;
+
+enum { BAR = 100 };
+
+static void phase_progress(void *arg, int done, int total, const char *what)
+{
+    const phase *p = arg;
+    p->fn(p->ctx, p->from + (total > 0 ? done * p->span / total : 0), BAR, what);
+}
+
+nncl_status nncl_tune_device_run(nncl_device *dev, nncl_tune_mode mode, nncl_tune_progress_fn progress, void *ctx,
+                                 nncl_tune_report *rep)
+{
+    if (dev->info.backend != NNCL_BACKEND_OPENCL)
+        return nncl_fail(NNCL_E_UNSUPPORTED, "%s: only OpenCL devices are tuned", dev->info.name);
+    double t0 = nncl_seconds_now();
+    nncl_tuned_params old, won;
+    nncl_tuned_params_current(&dev->info, &old);
+    /* The quick search (about 20 s on a 2-core CPU, where PoCL takes 2-3 s
+     * to build and first run each candidate): the GEMM's candidates are
+     * built for at most 6 s, the fused ops' for 4; timing takes the rest. */
+    bool quick = mode == NNCL_TUNE_QUICK;
+    phase gemm_phase = {progress, ctx, 0, 75}, fused_phase = {progress, ctx, 75, 25};
+    nncl_status st = nncl_gemm_tune_device(dev, mode, &old.gemm, quick ? 6.0 : 0.0,
+                                           progress ? phase_progress : NULL, &gemm_phase, &won.gemm, rep);
+    if (st != NNCL_OK)
+        return st;
+    /* the fused candidates are built with the GEMM's winner, as they will run */
+    nncl_gemm_params_set(dev, &won.gemm);
+    st = nncl_fused_tune_device(dev, mode, &old.fused, quick ? 4.0 : 0.0, progress ? phase_progress : NULL,
+                                &fused_phase, &won.fused, rep);
+    if (st != NNCL_OK) {
+        nncl_gemm_params_set(dev, &old.gemm);
+        return st;
+    }
+    rep->seconds = nncl_seconds_now() - t0;
+    st = nncl_tune_cache_store(&dev->info, &won, quick ? "quick" : "full", rep);
+    if (st == NNCL_OK)
+        nncl_tune_cache_path(&dev->info, rep->cache_path, sizeof rep->cache_path);
+    nncl_tuned_params_apply(dev, &won);
+    nncl_cl_of(dev)->params_resolved = true;
+    return st;
+}
+
+nncl_status nncl_device_tune(nncl_device *dev, nncl_tune_mode mode, nncl_tune_progress_fn progress, void *ctx,
+                             nncl_tune_report *report)
+{
+    return nncl_tune_device_run(dev, mode, progress, ctx, report);
+}

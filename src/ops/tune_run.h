@@ -1,0 +1,21 @@
+/* Tuning one device (src/ops/tune_run.c): the GEMM's search
+ * (gemm_tuner.c), then the fused ops' (fused_tuner.c), both winners kept in
+ * one tuning cache entry (gemm_tune_cache.c) and put to use. */
+#ifndef NNCL_TUNE_RUN_H
+#define NNCL_TUNE_RUN_H
+
+#include "nncl/tune.h"
+#include "ops/gemm_tune_cache.h"
+
+/* What dev would run without a search: its cache entry when valid, else
+ * the capability table; whatever NNCL_TUNE says. */
+void nncl_tuned_params_current(const nncl_device_info *info, nncl_tuned_params *out);
+
+/* Put p to use on dev (its program is rebuilt on next use); NNCL_U8_PARAMS still overrides the byte
+ * kernels' shape. */
+void nncl_tuned_params_apply(nncl_device *dev, const nncl_tuned_params *p);
+
+nncl_status nncl_tune_device_run(nncl_device *dev, nncl_tune_mode mode, nncl_tune_progress_fn progress, void *ctx,
+                                 nncl_tune_report *report);
+
+#endif
