@@ -39,17 +39,21 @@ static bool field_ok(const field *f, int v)
 /* The byte kernels hold U8_DM x U8_DN fwd accumulators and U8_TM x 2 wgrad
  * ones, each a vector of U8_VW floats, so the shape follows the register
  * file the native width implies, as the GEMM's does. On 16 registers of 8
- * floats (AVX2), 2 x 5 + 2 rows of bytes and 5 x 2 + 2 leave room for the
- * loads; the 16-float shape there (40 registers of accumulators) spilled on
- * every FMA and a tutorial step took 1.6x as long (tools/BENCHMARKS.md).
- * GPUs keep the shape they had. The optimiser's 16 floats per work-item
- * run its square roots and divisions as wide as any CPU can. */
+ * floats (AVX2), 3 x 3 + 3 vectors of W + a row of bytes, and 5 x 2 + 2:
+ * the 16-float shape there (40 registers of accumulators) spilled on every
+ * FMA and a tutorial step took 1.6x as long (tools/BENCHMARKS.md), and 3 x 3
+ * ran the fwd 1.3-1.6x as fast as the 2 x 5 before it (`nncl tune`, quick
+ * and full, on the AVX2 EPYC; the bare `nncl train` on PoCL 0.885x the
+ * time, the tutorial 0.95x, tools/bench_ab.sh). GPUs keep the shape they
+ * had. The optimiser's 16 floats per work-item run its square roots and
+ * divisions as wide as any CPU can; 8 and 4 were no faster on the AVX2
+ * EPYC (nncl tune --full). */
 void nncl_fused_params_for(const nncl_device_info *info, nncl_fused_params *p)
 {
     if (info->local_mem_dedicated || info->native_vector_float >= 16)
         p->u8 = (nncl_u8_params){.vw = 16, .dm = 4, .dn = 5, .tm = 10};
     else if (info->native_vector_float >= 8)
-        p->u8 = (nncl_u8_params){.vw = 8, .dm = 2, .dn = 5, .tm = 5};
+        p->u8 = (nncl_u8_params){.vw = 8, .dm = 3, .dn = 3, .tm = 5};
     else
         p->u8 = (nncl_u8_params){.vw = 4, .dm = 2, .dn = 5, .tm = 5};
     p->optim.vw = 16;

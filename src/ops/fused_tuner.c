@@ -30,8 +30,8 @@ static const u8_row u8_table[] = {
     {16, 4, 4, 8},
     {16, 2, 8, 6},
     {16, 5, 4, 14},
-    {8, 2, 5, 5},               /* AVX2: the capability table's */
-    {8, 3, 3, 5},
+    {8, 3, 3, 5},               /* AVX2: the capability table's */
+    {8, 2, 5, 5},               /* the table's until the fused ops were tuned */
     {8, 3, 3, 7},
     {8, 4, 3, 7},
     {8, 2, 4, 6},
