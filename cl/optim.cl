@@ -1,12 +1,15 @@
 /* optim.cl: one optimiser step over a flat parameter vector, OPTIM_VW
  * parameters per work-item. Host twin: nncl_host_optim_step in src/ops/optim.c.
  * kind: 0 SGD, 1 momentum, 2 Adam, 3 AdamW (nncl_optim). The host computes
- * bc1 = 1 - b1^t, bc2 = 1 - b2^t (in double) and keep = 1 - lr*wd (AdamW).
+ * (in double) step = lr / (1 - b1^t), rbc2 = 1 / sqrt(1 - b2^t) and
+ * keep = 1 - lr*wd (AdamW).
  *   g = grad[i] + wd * w              (SGD, momentum, Adam; AdamW: g = grad[i])
  *   SGD:       w = w - lr * g
  *   momentum:  m = mu * m + g;  w = w - lr * (nesterov ? g + mu * m : m)
  *   Adam:      m = b1 * m + (1 - b1) * g;  v = b2 * v + (1 - b2) * g * g;
- *              w = w - lr * (m / bc1) / (sqrt(v / bc2) + eps)
+ *              w = w - step * (m / (sqrt(v) * rbc2 + eps))
+ *              (= lr (m / bc1) / (sqrt(v / bc2) + eps), as PyTorch computes it:
+ *              one division per element)
  *   AdamW:     w = w * keep first, then the Adam update with the plain g. */
 /* One element's update, for OPTIM_VEC (OPTIM_VW consecutive elements) or
  * float (the tail). The arithmetic is the same per lane either way. */
@@ -27,7 +30,7 @@
             const T v_new = b2 * (vp) + (1.0f - b2) * g * g;                             \
             (mp) = m_new;                                                                \
             (vp) = v_new;                                                                \
-            wi = wi - lr * (m_new / bc1) / (sqrt(v_new / bc2) + eps);                    \
+            wi = wi - step * (m_new / (sqrt(v_new) * rbc2 + eps));                       \
         }                                                                                \
     } while (0)
 
@@ -59,7 +62,7 @@ __kernel void optim_step(const int kind, __global float *w, const ulong w_off,
                          __global float *m, const ulong m_off, __global float *v,
                          const ulong v_off, const ulong n, const float lr, const float wd,
                          const float mu, const int nesterov, const float b1, const float b2,
-                         const float eps, const float bc1, const float bc2, const float keep)
+                         const float eps, const float step, const float rbc2, const float keep)
 {
     const size_t i0 = get_global_id(0) * OPTIM_VW;
     if (i0 >= n)

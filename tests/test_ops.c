@@ -1135,7 +1135,9 @@ START_TEST(host_optimiser_halves_bit_exact)
                                           .momentum = mu, .nesterov = variant, .beta1 = b1, .beta2 = b2,
                                           .eps = eps, .step = t};
                 ck_assert_ok(nncl_optim_step(h, &a));
-                float bc1 = (float)(1.0 - pow((double)b1, (double)t)), bc2 = (float)(1.0 - pow((double)b2, (double)t));
+                /* Adam as src/ops/optim.c states it (PyTorch's form) */
+                float step = (float)((double)lr / (1.0 - pow((double)b1, (double)t)));
+                float rbc2 = (float)(1.0 / sqrt(1.0 - pow((double)b2, (double)t)));
                 float keep = (float)(1.0 - (double)lr * (double)wd);
                 for (size_t i = 0; i < n; i++) {
                     float wi = w[i], gi = g[i];
@@ -1153,7 +1155,7 @@ START_TEST(host_optimiser_halves_bit_exact)
                         float mi = b1 * m[i] + (1.0f - b1) * gi, vi = b2 * v[i] + (1.0f - b2) * gi * gi;
                         m[i] = mi;
                         v[i] = vi;
-                        wi = wi - lr * (mi / bc1) / (sqrtf(vi / bc2) + eps);
+                        wi = wi - step * (mi / (sqrtf(vi) * rbc2 + eps));
                     }
                     w[i] = wi;
                 }

@@ -139,6 +139,9 @@ typedef struct nncl_argmax_rows_args {
  *   momentum:  v = mu * v + g;  w -= lr * (nesterov ? g + mu * v : v)
  *   Adam:      m = b1 m + (1-b1) g;  v = b2 v + (1-b2) g^2;
  *              w -= lr * (m / (1 - b1^t)) / (sqrt(v / (1 - b2^t)) + eps)
+ *              (computed as PyTorch does, with one division per element:
+ *              w -= (lr / (1 - b1^t)) * (m / (sqrt(v) / sqrt(1 - b2^t) + eps)),
+ *              the reciprocal square root of 1 - b2^t taken once per step)
  *   AdamW:     as Adam on the plain gradient, then w -= lr * weight_decay * w
  *              (decoupled; applied before the Adam update, like PyTorch).
  * t is the 1-based step count. m and v are optimiser state, float[n] each,

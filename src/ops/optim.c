@@ -1,23 +1,32 @@
 /* optim_step: SGD, momentum (optionally Nesterov), Adam and AdamW over a
  * flat parameter vector in one launch, PyTorch's conventions. Kernel:
- * cl/optim.cl. The scalars that depend on the step (bias corrections, the
- * AdamW decay factor) are computed here once, in double, for both twins. */
+ * cl/optim.cl. The scalars that depend on the step (the bias corrections
+ * folded into a step size and a reciprocal square root, the AdamW decay
+ * factor) are computed here once, in double, for both twins. */
 #include <math.h>
 
 #include "device/opencl_impl.h"
 #include "ops/host_split.h"
 #include "ops/kernel_params.h"
 
+/* Adam's update as PyTorch computes it: with bc1 = 1 - b1^t and
+ * bc2 = 1 - b2^t, step = lr / bc1 and rbc2 = 1 / sqrt(bc2),
+ *   w -= step * (m / (sqrt(v) * rbc2 + eps))
+ * which is lr (m / bc1) / (sqrt(v / bc2) + eps) with one division and one
+ * square root per element instead of three divisions: the step is
+ * memory- and divider-bound on CPUs. */
 typedef struct optim_scalars {
-    float bc1, bc2, keep;
+    float step, rbc2, keep;
 } optim_scalars;
 
 static optim_scalars scalars_of(const nncl_optim_step_args *a)
 {
-    optim_scalars s = {1.0f, 1.0f, 1.0f};
+    optim_scalars s = {a->lr, 1.0f, 1.0f};
     if (a->kind == NNCL_OPTIM_ADAM || a->kind == NNCL_OPTIM_ADAMW) {
-        s.bc1 = (float)(1.0 - pow((double)a->beta1, (double)a->step));
-        s.bc2 = (float)(1.0 - pow((double)a->beta2, (double)a->step));
+        double bc1 = 1.0 - pow((double)a->beta1, (double)a->step);
+        double bc2 = 1.0 - pow((double)a->beta2, (double)a->step);
+        s.step = (float)((double)a->lr / bc1);
+        s.rbc2 = (float)(1.0 / sqrt(bc2));
     }
     if (a->kind == NNCL_OPTIM_ADAMW)
         s.keep = (float)(1.0 - (double)a->lr * (double)a->weight_decay);
@@ -107,7 +116,7 @@ static void momentum_range(float *restrict w, const float *restrict grad, float 
 static void adam_range(float *restrict w, const float *restrict grad, float *restrict m, float *restrict v,
                        size_t lo, size_t hi, const nncl_optim_step_args *a, optim_scalars s, bool decoupled)
 {
-    float lr = a->lr, wd = a->weight_decay, b1 = a->beta1, b2 = a->beta2, eps = a->eps;
+    float wd = a->weight_decay, b1 = a->beta1, b2 = a->beta2, eps = a->eps;
     if (decoupled)
         for (size_t i = lo; i < hi; i++) {
             float wi = w[i] * s.keep, g = grad[i];
@@ -115,7 +124,7 @@ static void adam_range(float *restrict w, const float *restrict grad, float *res
             float vi = b2 * v[i] + (1.0f - b2) * g * g;
             m[i] = mi;
             v[i] = vi;
-            w[i] = wi - lr * (mi / s.bc1) / (sqrtf(vi / s.bc2) + eps);
+            w[i] = wi - s.step * (mi / (sqrtf(vi) * s.rbc2 + eps));
         }
     else
         for (size_t i = lo; i < hi; i++) {
@@ -124,7 +133,7 @@ static void adam_range(float *restrict w, const float *restrict grad, float *res
             float vi = b2 * v[i] + (1.0f - b2) * g * g;
             m[i] = mi;
             v[i] = vi;
-            w[i] = wi - lr * (mi / s.bc1) / (sqrtf(vi / s.bc2) + eps);
+            w[i] = wi - s.step * (mi / (sqrtf(vi) * s.rbc2 + eps));
         }
 }
 
@@ -183,6 +192,6 @@ nncl_status nncl_cl_optim_step(nncl_device *dev, const nncl_optim_step_args *a)
                      nncl_arg_ulong(m.off), nncl_arg_buf(v.buf), nncl_arg_ulong(v.off),
                      nncl_arg_ulong(a->n), nncl_arg_float(a->lr), nncl_arg_float(a->weight_decay),
                      nncl_arg_float(a->momentum), nncl_arg_int(a->nesterov), nncl_arg_float(a->beta1),
-                     nncl_arg_float(a->beta2), nncl_arg_float(a->eps), nncl_arg_float(s.bc1),
-                     nncl_arg_float(s.bc2), nncl_arg_float(s.keep)));
+                     nncl_arg_float(a->beta2), nncl_arg_float(a->eps), nncl_arg_float(s.step),
+                     nncl_arg_float(s.rbc2), nncl_arg_float(s.keep)));
 }
