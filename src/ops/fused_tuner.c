@@ -12,6 +12,7 @@
 #include "device/opencl_impl.h"
 #include "ops/fused_tuner.h"
 #include "ops/kernel_params.h"
+#include "ops/tune_run.h"
 #include "util/clock.h"
 
 /* ---- the candidates ---------------------------------------------------------- */
@@ -729,9 +730,7 @@ static void note_rejection(nncl_tune_report *rep, const nncl_fused_params *p, co
 {
     char d[128];
     nncl_fused_params_format(p, d, sizeof d);
-    size_t used = strlen(rep->rejections);
-    if (used + 2 < sizeof rep->rejections)
-        snprintf(rep->rejections + used, sizeof rep->rejections - used, "%s: %s\n", d, why);
+    nncl_tune_note_rejection(rep, d, why);
 }
 
 /* The best checked entry for one part's shapes among those that differ

@@ -13,6 +13,7 @@
 #include "ops/gemm_tune_cache.h"
 #include "ops/gemm_tuner.h"
 #include "ops/kernel_params.h"
+#include "ops/tune_run.h"
 #include "ops/op_util.h"
 #include "util/clock.h"
 
@@ -520,9 +521,7 @@ static void note_rejection(nncl_tune_report *rep, const nncl_gemm_params *p, con
 {
     char d[256];
     nncl_gemm_params_describe(p, d, sizeof d);
-    size_t used = strlen(rep->rejections);
-    if (used + 2 < sizeof rep->rejections)
-        snprintf(rep->rejections + used, sizeof rep->rejections - used, "%s: %s\n", d, why);
+    nncl_tune_note_rejection(rep, d, why);
 }
 
 nncl_status nncl_gemm_tune_search(nncl_device *dev, const nncl_gemm_candidate *cands, int n, nncl_tune_mode mode,

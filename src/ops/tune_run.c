@@ -1,10 +1,20 @@
 /* Tuning one device (see tune_run.h). */
+#include <stdio.h>
+#include <string.h>
+
 #include "device/opencl_impl.h"
 #include "ops/fused_tuner.h"
 #include "ops/gemm_tuner.h"
 #include "ops/kernel_params.h"
 #include "ops/tune_run.h"
 #include "util/clock.h"
+
+void nncl_tune_note_rejection(nncl_tune_report *rep, const char *what, const char *why)
+{
+    size_t used = strlen(rep->rejections);
+    if (used + 2 < sizeof rep->rejections)
+        snprintf(rep->rejections + used, sizeof rep->rejections - used, "%s: %s\n", what, why);
+}
 
 void nncl_tuned_params_current(const nncl_device_info *info, nncl_tuned_params *out)
 {

@@ -15,6 +15,9 @@ void nncl_tuned_params_current(const nncl_device_info *info, nncl_tuned_params *
  * kernels' shape. */
 void nncl_tuned_params_apply(nncl_device *dev, const nncl_tuned_params *p);
 
+/* Append "what: why" to the report's rejections, while there is room. */
+void nncl_tune_note_rejection(nncl_tune_report *rep, const char *what, const char *why);
+
 nncl_status nncl_tune_device_run(nncl_device *dev, nncl_tune_mode mode, nncl_tune_progress_fn progress, void *ctx,
                                  nncl_tune_report *report);
 
