@@ -662,27 +662,28 @@ static void bench_free(bench_buffers *bb)
     memset(bb, 0, sizeof *bb);
 }
 
-/* Seconds per call of one shape with b standing in: one call to warm up,
- * then calls until min_time has passed. */
+/* One call of a shape's op, waited for (nncl_tune_time_calls), while a
+ * candidate stands in for the device's program. */
+typedef struct fused_call {
+    nncl_device *dev;
+    const bench_buffers *bb;
+    const fused_shape *s;
+} fused_call;
+
+static nncl_status run_shape(void *arg)
+{
+    const fused_call *c = arg;
+    nncl_status st = c->s->run(c->dev, c->bb);
+    return st == NNCL_OK ? nncl_device_finish(c->dev) : st;
+}
+
 static nncl_status time_shape(nncl_device *dev, built *b, const bench_buffers *bb, const fused_shape *s,
                               double min_time, double *seconds)
 {
     stand_in in = stand_in_begin(dev, b);
-    nncl_status st = s->run(dev, bb);
-    if (st == NNCL_OK)
-        st = nncl_device_finish(dev);
-    int reps = 0;
-    double t0 = nncl_seconds_now(), t = 0;
-    while (st == NNCL_OK && t < min_time) {
-        st = s->run(dev, bb);
-        if (st == NNCL_OK)
-            st = nncl_device_finish(dev);
-        reps++;
-        t = nncl_seconds_now() - t0;
-    }
+    fused_call c = {dev, bb, s};
+    nncl_status st = nncl_tune_time_calls(run_shape, &c, min_time, seconds);
     stand_in_end(&in);
-    if (st == NNCL_OK)
-        *seconds = t / reps;
     return st;
 }
 

@@ -432,32 +432,30 @@ static void bench_free(bench_buffers *bb)
     nncl_buffer_free(bb->c);
 }
 
-/* Seconds per call of one shape: one call to warm up, then calls until
- * min_time has passed. */
+/* One product of a shape with b's kernels, waited for (nncl_tune_time_calls). */
+typedef struct gemm_call {
+    nncl_device *dev;
+    const built *b;
+    nncl_gemm_args g;
+} gemm_call;
+
+static nncl_status run_gemm(void *arg)
+{
+    const gemm_call *c = arg;
+    cl_int err = launch(c->dev, c->b, &c->g);
+    if (err == CL_SUCCESS)
+        err = clFinish(nncl_cl_of(c->dev)->queue);
+    return err == CL_SUCCESS ? NNCL_OK : nncl_cl_fail(err, "timing a GEMM candidate", form_name(c->b, &c->g));
+}
+
 static nncl_status time_shape(nncl_device *dev, const built *b, const bench_buffers *bb, const tune_shape *s,
                               double min_time, double *seconds)
 {
-    cl_command_queue q = nncl_cl_of(dev)->queue;
-    nncl_gemm_args g = {.trans_a = s->ta, .trans_b = s->tb, .m = s->m, .n = s->n, .k = s->k, .alpha = 1, .beta = 0,
-                        .a = nncl_view_of(bb->a, 0), .lda = s->ta ? s->m : s->k,
-                        .b = nncl_view_of(bb->b, 0), .ldb = s->tb ? s->k : s->n,
-                        .c = nncl_view_of(bb->c, 0), .ldc = s->n};
-    cl_int err = launch(dev, b, &g);
-    if (err == CL_SUCCESS)
-        err = clFinish(q);
-    int reps = 0;
-    double t0 = nncl_seconds_now(), t = 0;
-    while (err == CL_SUCCESS && t < min_time) {
-        err = launch(dev, b, &g);
-        if (err == CL_SUCCESS)
-            err = clFinish(q);
-        reps++;
-        t = nncl_seconds_now() - t0;
-    }
-    if (err != CL_SUCCESS)
-        return nncl_cl_fail(err, "timing a GEMM candidate", form_name(b, &g));
-    *seconds = t / reps;
-    return NNCL_OK;
+    gemm_call c = {dev, b,
+                   {.trans_a = s->ta, .trans_b = s->tb, .m = s->m, .n = s->n, .k = s->k, .alpha = 1, .beta = 0,
+                    .a = nncl_view_of(bb->a, 0), .lda = s->ta ? s->m : s->k, .b = nncl_view_of(bb->b, 0),
+                    .ldb = s->tb ? s->k : s->n, .c = nncl_view_of(bb->c, 0), .ldc = s->n}};
+    return nncl_tune_time_calls(run_gemm, &c, min_time, seconds);
 }
 
 /* Rounds over every shape and every checked entry, the order of the entries

@@ -9,6 +9,21 @@
 #include "ops/tune_run.h"
 #include "util/clock.h"
 
+nncl_status nncl_tune_time_calls(nncl_tune_call_fn call, void *ctx, double min_time, double *seconds)
+{
+    nncl_status st = call(ctx);
+    int reps = 0;
+    double t0 = nncl_seconds_now(), t = 0;
+    while (st == NNCL_OK && t < min_time) {
+        st = call(ctx);
+        reps++;
+        t = nncl_seconds_now() - t0;
+    }
+    if (st == NNCL_OK)
+        *seconds = t / reps;
+    return st;
+}
+
 void nncl_tune_note_rejection(nncl_tune_report *rep, const char *what, const char *why)
 {
     size_t used = strlen(rep->rejections);

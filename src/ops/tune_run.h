@@ -15,6 +15,12 @@ void nncl_tuned_params_current(const nncl_device_info *info, nncl_tuned_params *
  * kernels' shape. */
 void nncl_tuned_params_apply(nncl_device *dev, const nncl_tuned_params *p);
 
+/* Seconds per call of call(ctx), which runs one product or op and waits
+ * for it: one call to warm up (a driver may compile on a first launch),
+ * then calls until min_time has passed. Both tuners time this way. */
+typedef nncl_status (*nncl_tune_call_fn)(void *ctx);
+nncl_status nncl_tune_time_calls(nncl_tune_call_fn call, void *ctx, double min_time, double *seconds);
+
 /* Append "what: why" to the report's rejections, while there is room. */
 void nncl_tune_note_rejection(nncl_tune_report *rep, const char *what, const char *why);
 
