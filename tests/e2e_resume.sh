@@ -3,7 +3,8 @@
 # OpenCL device: a run killed with SIGKILL at scripted points (right after
 # its first checkpoint, inside an epoch, right after an epoch's metrics
 # before its checkpoint, after a snapshot, twice in a row before and after
-# its first checkpoint) and once at a random moment, then resumed until it
+# its first checkpoint, after its last summary.json before report.html)
+# and once at a random moment, then resumed until it
 # finishes, must end as the uninterrupted run: metrics.csv identical but
 # for seconds, model.safetensors and evaluation.json byte for byte,
 # snapshots.bin's snapshots identical but for their seconds. Likewise a
@@ -76,6 +77,22 @@ for dev in $devices; do
         expect "$dev: killed at $point, --resume exits 0 (got $rc)" test $rc -eq 0
         expect "$dev: killed at $point and resumed: the uninterrupted run's metrics, model, snapshots" same_run "$ref" "$run"
     done
+
+    # kill -9 once its summary says ok, as if while writing report.html (a
+    # temporary file left beside the run's files): --resume, with nothing
+    # to train, writes the report and removes the temporary
+    run="$tmp/kill-$dev-summary"
+    NNCL_TEST_KILL=summary:1 "$nncl" train --device "$dev" $F --out "$run" >/dev/null 2>&1
+    rc=$?
+    expect "$dev: killed after its last summary (exit $rc, 137 expected)" test $rc -eq 137
+    expect "$dev: killed after its last summary: no report.html yet" test ! -e "$run/report.html"
+    echo partial >"$run/report.html.tmp-Ab12Cd"
+    "$nncl" train --resume "$run" --quiet >"$tmp/resume.log" 2>&1
+    rc=$?
+    expect "$dev: killed after its last summary, --resume exits 0 (got $rc)" test $rc -eq 0
+    expect "$dev: ...says it wrote the report" grep -q "wrote .*report.html, which the run had not finished" "$tmp/resume.log"
+    expect "$dev: ...the report is there, whole" grep -q '</html>' "$run/report.html"
+    expect "$dev: ...the temporary gone, the run the uninterrupted one" same_run "$ref" "$run"
 
     # kill -9 at a random moment once it writes its run directory
     run="$tmp/random-$dev"

@@ -65,10 +65,12 @@ static void on_sigint(int sig)
  * NNCL_TEST_INT=POINT SIGINT (what Ctrl-C does) at a point of training:
  * step:N (after optimiser step N, inside an epoch), epoch:N (after epoch N's
  * metrics, before its checkpoint), checkpoint:N (after epoch N's checkpoint
- * is written) or snapshot:N (once snapshots.bin holds N snapshots). The
- * tests of --resume stop runs where they choose, not where a timer lands. */
+ * is written), snapshot:N (once snapshots.bin holds N snapshots) or
+ * summary:1 (once the last summary.json is written, before report.html).
+ * The tests of --resume stop runs where they choose, not where a timer
+ * lands. */
 
-typedef enum { AT_NONE, AT_STEP, AT_EPOCH, AT_CHECKPOINT, AT_SNAPSHOT } test_at;
+typedef enum { AT_NONE, AT_STEP, AT_EPOCH, AT_CHECKPOINT, AT_SNAPSHOT, AT_SUMMARY } test_at;
 
 typedef struct test_point {
     test_at at;
@@ -82,11 +84,11 @@ static void test_points(test_point *p)
         const char *var;
         int sig;
     } vars[2] = {{"NNCL_TEST_KILL", SIGKILL}, {"NNCL_TEST_INT", SIGINT}};
-    static const char *const names[] = {"", "step:", "epoch:", "checkpoint:", "snapshot:"};
+    static const char *const names[] = {"", "step:", "epoch:", "checkpoint:", "snapshot:", "summary:"};
     for (int v = 0; v < 2; v++) {
         p[v] = (test_point){AT_NONE, 0, vars[v].sig};
         const char *e = getenv(vars[v].var);
-        for (int k = AT_STEP; e && k <= AT_SNAPSHOT; k++)
+        for (int k = AT_STEP; e && k <= AT_SUMMARY; k++)
             if (strncmp(e, names[k], strlen(names[k])) == 0) {
                 p[v].at = (test_at)k;
                 p[v].n = strtoul(e + strlen(names[k]), NULL, 10);
@@ -857,6 +859,7 @@ static int run_training(nncl_device *dev, const train_options *op, splits *sp, i
     }
     if ((st = write_summary(run, nncl_run_status_name(out.result.status), info, &out, classify)) != NNCL_OK)
         goto fail;
+    test_reached(view.test, AT_SUMMARY, 1);
 
     /* The report is a view of the run: failing to write it loses nothing, and
      * `nncl report` can try again. */

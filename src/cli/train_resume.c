@@ -12,6 +12,7 @@
 #include <time.h>
 
 #include "cli/cli.h"
+#include "report/report.h"
 #include "report/run_liveness.h"
 #include "cli/run_data.h"
 #include "cli/train_dist.h"
@@ -38,6 +39,24 @@ static bool parse_count(const char *flag, const char *v, int *out)
     }
     *out = (int)n;
     return true;
+}
+
+/* A finished run killed while writing report.html (its summary already
+ * says ok, the last of its records) lacks the report and keeps the
+ * temporary file: --resume, with nothing left to train, finishes them. */
+static void finish_files(run_dir *run, const train_options *o)
+{
+    run_dir_remove_temporaries(run);
+    char path[4200];
+    run_dir_file(run, "report.html", path, sizeof path);
+    struct stat sb;
+    if (o->no_report || stat(path, &sb) == 0)
+        return;
+    if (report_write_html(run->path, path) == NNCL_OK)
+        printf("wrote %s, which the run had not finished writing\n", path);
+    else
+        fprintf(stderr, "nncl: warning: report.html was not written: %s (nncl report %s tries again)\n",
+                nncl_last_error(), run->path);
 }
 
 /* Returns CLI_OK, CLI_USAGE, or -1 after --help. */
@@ -403,6 +422,8 @@ int train_resume_command(const cli_globals *g, int argc, char **argv)
     }
     int from = c ? c->state.epochs_done : 0;
     if (strcmp(status, "ok") == 0) {
+        if (lead && ((o.early_stop > 0 && done_epochs < run_epochs) || o.epochs <= done_epochs))
+            finish_files(&run, &o);
         if (o.early_stop > 0 && done_epochs < run_epochs) {
             printf("nothing to do: %s stopped early at epoch %d (--early-stop %d), and stays stopped\n", a.dir,
                    done_epochs, o.early_stop);
