@@ -34,7 +34,7 @@ for dev in $devices; do
 import json; e = json.load(open('$tmp/eval-$dev.json')); s = json.load(open('$tmp/cnn-$dev/summary.json'))
 assert abs(e['accuracy'] - s['test_accuracy']) < 1e-4, (e['accuracy'], s['test_accuracy'])"
 done
-# The host backend cuts its work in fixed halves (convolution chunks, pooling,
+# The host backend cuts its work in fixed parts (convolution chunks, pooling,
 # the GEMM's halves of C, the optimiser, the gather), run on two cores or,
 # with NNCL_HOST_THREADS=1, one after the other: the same bits either way.
 # The CNN covers the convolutions and pooling; 784-256-10 at batch 128 the
@@ -48,6 +48,15 @@ dense="--data $mnist --limit 2000 --layers 256 --epochs 1 --batch 128 --seed 4 -
 NNCL_HOST_THREADS=1 "$nncl" train --device host $dense --out "$tmp/dense-one" >/dev/null 2>&1
 expect "host: 784-256-10 on one core, bit for bit the run on all cores" \
     cmp -s "$tmp/dense-one/model.safetensors" "$tmp/dense-all/model.safetensors"
+# 784-10-10 on batches of 2,000 rows: the fused step (linear_u8_head) in 16
+# chunks of 125 rows that two workers take as they become free, their sums
+# added in chunk order; the evaluation's forward in blocks likewise.
+small="--data $mnist --limit 3000 --layers 10 --epochs 2 --batch 2000 --seed 4 --quiet --no-report --snapshots 0"
+"$nncl" train --device host $small --profile --out "$tmp/small-all" >"$tmp/small-all.out" 2>&1
+NNCL_HOST_THREADS=1 "$nncl" train --device host $small --out "$tmp/small-one" >/dev/null 2>&1
+expect "host: 784-10-10 trains through the fused step" grep -q "linear_u8_head" "$tmp/small-all.out"
+expect "host: 784-10-10 in chunks on one core, bit for bit the run on all cores" \
+    cmp -s "$tmp/small-one/model.safetensors" "$tmp/small-all/model.safetensors"
 
 # predict on pictures the run never saw (a Kaggle-style file of 300 images):
 # one digit a line, the same on every device

@@ -4,17 +4,20 @@
  * OpenBLAS, which packs all 41,000 x 784 floats for every product: 2.6x
  * PoCL's time for the tutorial on an AVX2 EPYC.
  *
- * The rows go in two halves, one per core (nncl_host_split2); a half walks
- * its rows in blocks of U8H_HOST_BLOCK, whose bytes stay in the core's cache
- * for the block's three passes: the hidden layer (2 rows x 5 units at a time,
+ * The rows go in up to U8H_HOST_CHUNKS chunks, which two workers take as
+ * they become free (nncl_host_for2): on a shared machine a core that the
+ * scheduler holds back leaves its chunks to the other, where fixed halves
+ * made the whole step wait for the slower one. A chunk walks its rows in
+ * blocks of U8H_HOST_BLOCK, whose bytes stay in the core's cache for the
+ * block's three passes: the hidden layer (2 rows x 5 units at a time,
  * u8_head_host_kernels.inc), the head (head_xent's row in float, a row
  * per vector lane) and the block's share of dW1 (5 units x two vectors of
- * columns, summed over the block's rows). Each half keeps its own sums; the
- * second half's are added to the first's at the end. The halves and blocks
- * depend on the number of rows only, so the bits do not depend on the
- * cores. nncl_host_linear_u8_head_reference (linear_u8_head.c), the three
- * host twins composed in double, stays the oracle the tests compare every
- * device with, this one included. */
+ * columns, summed over the block's rows). Each chunk keeps its own sums,
+ * added in chunk order at the end. The chunks and blocks depend on the
+ * number of rows only, never on which worker ran them, so the bits do not
+ * depend on the cores. nncl_host_linear_u8_head_reference
+ * (linear_u8_head.c), the three host twins composed in double, stays the
+ * oracle the tests compare every device with, this one included. */
 #include <math.h>
 #include <stdbool.h>
 #include <stdlib.h>
@@ -57,16 +60,34 @@ static u8h_isa pick_isa(void)
     return (u8h_isa){nncl_u8h_fwd_generic, nncl_u8h_wgrad_generic, nncl_u8h_head_generic};
 }
 
-/* What both halves share (read-only) and what each sums. */
+/* What every chunk shares (read-only) and what each sums. */
 typedef struct u8h_job {
     const nncl_linear_u8_head_args *a;
     u8h_isa isa;
-    size_t hp;                  /* hidden rounded up to U8H_TM (dw1's rows) */
-    const float *w1s;           /* W1 with the input scale folded in, H x in */
-    const float *shift;         /* NULL when every shift is 0 */
-    float *dw1[2];              /* each half's sum of g^T (x - shift), hp x in */
-    double db1[2][M], dw2[2][M * M], db2[2][M], loss[2], correct[2];
+    size_t hp;          /* hidden rounded up to U8H_TM (dw1's rows) */
+    size_t chunk_rows;  /* rows per chunk (the last may have fewer) */
+    const float *w1s;   /* W1 with the input scale folded in, H x in */
+    const float *shift; /* NULL when every shift is 0 */
+    float *dw1;         /* chunk c's sum of g^T (x - shift) at c*hp*in, hp x in */
+    struct u8h_chunk_sums {
+        double db1[M], dw2[M * M], db2[M], loss, correct;
+    } sums[U8H_HOST_CHUNKS];
 } u8h_job;
+
+/* Rows per chunk, from the number of rows alone: an even number of chunks
+ * (the two workers' shares match when both run freely), at most
+ * U8H_HOST_CHUNKS, each of at least U8H_HOST_MIN_CHUNK rows but for two
+ * halves of a small batch, and whole blocks once a chunk holds more than
+ * one. */
+static size_t u8h_chunk_rows(size_t rows)
+{
+    size_t k = rows / U8H_HOST_MIN_CHUNK;
+    k = k > U8H_HOST_CHUNKS ? U8H_HOST_CHUNKS : k < 2 ? 2 : k / 2 * 2;
+    size_t c = (rows + k - 1) / k;
+    if (c > U8H_HOST_BLOCK)
+        c = (c + U8H_HOST_BLOCK - 1) / U8H_HOST_BLOCK * U8H_HOST_BLOCK;
+    return c ? c : 1;
+}
 
 /* The shift, or NULL when it is all zeros (the inner loops then skip it). */
 static const float *nonzero_shift(const float *shift, size_t in)
@@ -110,8 +131,9 @@ static void dense_block(u8h_fwd_fn *fwd, const uint8_t *const *xr, size_t n, con
     }
 }
 
-static void half_rows(void *arg, int part)
+static void run_chunk(void *arg, size_t chunk, int worker)
 {
+    (void)worker; /* the results depend on the chunk alone */
     u8h_job *j = arg;
     const nncl_linear_u8_head_args *a = j->a;
     const size_t I = a->in, H = a->hidden, C = a->classes;
@@ -126,11 +148,13 @@ static void half_rows(void *arg, int part)
                               .grad_scale = a->grad_scale,
                               .act = a->act,
                               .slope = a->act_param};
-    float *dw1 = j->dw1[part];
-    double *db1 = j->db1[part], *dw2 = j->dw2[part], *db2 = j->db2[part];
+    struct u8h_chunk_sums *cs = &j->sums[chunk];
+    float *dw1 = j->dw1 + chunk * j->hp * I;
+    double *db1 = cs->db1, *dw2 = cs->dw2, *db2 = cs->db2;
     double loss = 0.0, correct = 0.0;
-    size_t lo, hi;
-    nncl_host_half(a->rows, part, &lo, &hi);
+    memset(cs, 0, sizeof *cs);
+    memset(dw1, 0, j->hp * I * sizeof *dw1);
+    size_t lo = chunk * j->chunk_rows, hi = lo + j->chunk_rows < a->rows ? lo + j->chunk_rows : a->rows;
 
     /* h and g transposed, [unit][row]: the head takes a row per lane; g's
      * padding units (H to hp) stay zero, so their rows of dw1 get nothing */
@@ -150,7 +174,7 @@ static void half_rows(void *arg, int part)
                 memset(&ht[o][n], 0, (U8H_HOST_BLOCK - n) * sizeof(float));
 
         /* the head: its gradients, and g = dL/d(pre-activation); the block's
-         * sums in float, added to the half's in double */
+         * sums in float, added to the chunk's in double */
         u8h_head_sums bs;
         j->isa.head(&head, &ht[0][0], U8H_HOST_BLOCK, labels + blk, n, &gt[0][0], U8H_HOST_BLOCK, &bs);
         for (size_t c = 0; c < C; c++) {
@@ -167,53 +191,73 @@ static void half_rows(void *arg, int part)
         for (size_t o0 = 0; o0 < H; o0 += U8H_TM)
             j->isa.wgrad(xr, n, &gt[o0][0], U8H_HOST_BLOCK, j->shift, I, dw1 + o0 * I);
     }
-    j->loss[part] = loss;
-    j->correct[part] = correct;
+    cs->loss = loss;
+    cs->correct = correct;
 }
 
 nncl_status nncl_host_linear_u8_head(nncl_device *dev, const nncl_linear_u8_head_args *a)
 {
     (void)dev;
     const size_t I = a->in, H = a->hidden, C = a->classes;
-    u8h_job job = {.a = a, .isa = pick_isa(), .hp = (H + U8H_TM - 1) / U8H_TM * U8H_TM};
-    /* W1 scaled, and the two halves' dW1 sums, in the op's scratch (its
-     * length counts them: nncl_u8h_host_scratch_floats) */
+    u8h_job job = {.a = a,
+                   .isa = pick_isa(),
+                   .hp = (H + U8H_TM - 1) / U8H_TM * U8H_TM,
+                   .chunk_rows = u8h_chunk_rows(a->rows)};
+    const size_t chunks = (a->rows + job.chunk_rows - 1) / job.chunk_rows;
+    /* W1 scaled, and the chunks' dW1 sums, in the op's scratch (its length
+     * counts them: nncl_u8h_host_scratch_floats) */
     float *buf = nncl_host_f32(a->scratch);
     float *w1s = buf;
     job.w1s = w1s;
     job.shift = nonzero_shift(nncl_host_f32(a->shift), I);
-    job.dw1[0] = buf + H * I;
-    job.dw1[1] = job.dw1[0] + job.hp * I;
-    memset(job.dw1[0], 0, 2 * job.hp * I * sizeof(float));
+    job.dw1 = buf + H * I;
     const float *W1 = nncl_host_f32(a->w1), *scale = nncl_host_f32(a->scale);
     for (size_t o = 0; o < H; o++)
         for (size_t i = 0; i < I; i++)
             w1s[o * I + i] = W1[o * I + i] * scale[i];
 
     /* a small batch on one core: starting the other costs more than it
-     * saves (the same halves, one after the other: the same bits) */
+     * saves (the same chunks, one after the other: the same bits) */
     if (a->rows * I * H >= (size_t)1 << 18) {
-        nncl_host_split2(half_rows, &job);
+        nncl_host_for2(chunks, run_chunk, &job);
     } else {
-        half_rows(&job, 0);
-        half_rows(&job, 1);
+        for (size_t c = 0; c < chunks; c++)
+            run_chunk(&job, c, 0);
     }
 
-    /* dW1 = scale * (half 0 + half 1), the other sums likewise in order */
+    /* dW1 = scale * (chunk 0 + chunk 1 + ...), the other sums likewise in
+     * chunk order */
     float *dw1 = nncl_host_f32(a->dw1);
+    const size_t stride = job.hp * I;
     for (size_t o = 0; o < H; o++)
-        for (size_t i = 0; i < I; i++)
-            dw1[o * I + i] = (job.dw1[0][o * I + i] + job.dw1[1][o * I + i]) * scale[i];
-    float *db1 = nncl_host_f32(a->db1), *dw2 = nncl_host_f32(a->dw2), *db2 = nncl_host_f32(a->db2);
+        for (size_t i = 0; i < I; i++) {
+            float s = 0.0f;
+            for (size_t c = 0; c < chunks; c++)
+                s += job.dw1[c * stride + o * I + i];
+            dw1[o * I + i] = s * scale[i];
+        }
+    double db1[M] = {0}, dw2[M * M] = {0}, db2[M] = {0}, loss = 0.0, correct = 0.0;
+    for (size_t c = 0; c < chunks; c++) {
+        const struct u8h_chunk_sums *cs = &job.sums[c];
+        for (size_t o = 0; o < H; o++)
+            db1[o] += cs->db1[o];
+        for (size_t e = 0; e < C * H; e++)
+            dw2[e] += cs->dw2[e];
+        for (size_t k = 0; k < C; k++)
+            db2[k] += cs->db2[k];
+        loss += cs->loss;
+        correct += cs->correct;
+    }
+    float *db1f = nncl_host_f32(a->db1), *dw2f = nncl_host_f32(a->dw2), *db2f = nncl_host_f32(a->db2);
     for (size_t o = 0; o < H; o++)
-        db1[o] = (float)(job.db1[0][o] + job.db1[1][o]);
+        db1f[o] = (float)db1[o];
     for (size_t e = 0; e < C * H; e++)
-        dw2[e] = (float)(job.dw2[0][e] + job.dw2[1][e]);
-    for (size_t c = 0; c < C; c++)
-        db2[c] = (float)(job.db2[0][c] + job.db2[1][c]);
+        dw2f[e] = (float)dw2[e];
+    for (size_t k = 0; k < C; k++)
+        db2f[k] = (float)db2[k];
     float *acc = nncl_host_f32(a->acc);
-    acc[0] += (float)(job.loss[0] + job.loss[1]);
-    acc[1] += (float)(job.correct[0] + job.correct[1]);
+    acc[0] += (float)loss;
+    acc[1] += (float)correct;
     return NNCL_OK;
 }
 
@@ -230,10 +274,12 @@ typedef struct u8f_job {
     u8h_fwd_fn *fwd;
     const float *ws;    /* W scaled, out x in */
     const float *shift; /* NULL when every shift is 0 */
+    size_t item_rows;   /* rows per item of work, at most U8H_HOST_BLOCK */
 } u8f_job;
 
-static void fwd_rows(void *arg, int part)
+static void fwd_block(void *arg, size_t block, int worker)
 {
+    (void)worker;
     const u8f_job *j = arg;
     const nncl_linear_u8_fwd_args *a = j->a;
     const size_t I = a->in, O = a->out;
@@ -241,15 +287,12 @@ static void fwd_rows(void *arg, int part)
     const int32_t *ix = a->index.buf ? nncl_host_i32(a->index) : NULL;
     const float *b = nncl_host_f32(a->b);
     float *y = nncl_host_f32(a->y);
-    size_t lo, hi;
-    nncl_host_half(a->rows, part, &lo, &hi);
+    const size_t blk = block * j->item_rows;
+    const size_t n = a->rows - blk < j->item_rows ? a->rows - blk : j->item_rows;
     const uint8_t *xr[U8H_HOST_BLOCK];
-    for (size_t blk = lo; blk < hi; blk += U8H_HOST_BLOCK) {
-        size_t n = hi - blk < U8H_HOST_BLOCK ? hi - blk : U8H_HOST_BLOCK;
-        for (size_t r = 0; r < n; r++)
-            xr[r] = x + (ix ? (size_t)ix[blk + r] : blk + r) * I;
-        dense_block(j->fwd, xr, n, j->ws, j->shift, b, I, O, a->act, a->act_param, y + blk * a->ldy, a->ldy, 1);
-    }
+    for (size_t r = 0; r < n; r++)
+        xr[r] = x + (ix ? (size_t)ix[blk + r] : blk + r) * I;
+    dense_block(j->fwd, xr, n, j->ws, j->shift, b, I, O, a->act, a->act_param, y + blk * a->ldy, a->ldy, 1);
 }
 
 nncl_status nncl_host_linear_u8_fwd(nncl_device *dev, const nncl_linear_u8_fwd_args *a)
@@ -264,11 +307,16 @@ nncl_status nncl_host_linear_u8_fwd(nncl_device *dev, const nncl_linear_u8_fwd_a
         for (size_t i = 0; i < I; i++)
             ws[o * I + i] = W[o * I + i] * scale[i];
     u8f_job job = {.a = a, .fwd = pick_isa().fwd, .ws = ws, .shift = nonzero_shift(nncl_host_f32(a->shift), I)};
+    /* blocks taken by two workers as they become free (a row's outputs
+     * do not depend on which), two halves when there are fewer than two
+     * whole blocks; a small batch on one core */
+    job.item_rows = a->rows > 2 * U8H_HOST_BLOCK ? U8H_HOST_BLOCK : a->rows > 1 ? (a->rows + 1) / 2 : 1;
+    const size_t blocks = (a->rows + job.item_rows - 1) / job.item_rows;
     if (a->rows * I * O >= (size_t)1 << 18) {
-        nncl_host_split2(fwd_rows, &job);
+        nncl_host_for2(blocks, fwd_block, &job);
     } else {
-        fwd_rows(&job, 0);
-        fwd_rows(&job, 1);
+        for (size_t k = 0; k < blocks; k++)
+            fwd_block(&job, k, 0);
     }
     free(ws);
     return NNCL_OK;

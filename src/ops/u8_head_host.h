@@ -12,6 +12,10 @@
 /* forward rows x outputs, and weight-gradient outputs, of one call */
 enum { U8H_DM = 2, U8H_DN = 5, U8H_TM = 5 };
 
+/* The host step's chunks (u8_head_host.c): at most this many, of at least
+ * this many rows (but for the two halves of a smaller batch). */
+enum { U8H_HOST_CHUNKS = 16, U8H_HOST_MIN_CHUNK = 64 };
+
 /* What the head needs besides the rows (u8h_head_fn) */
 typedef struct u8h_head_in {
     size_t hidden, classes;
@@ -36,12 +40,12 @@ typedef void u8h_wgrad_fn(const uint8_t *const *xr, size_t n, const float *g, si
 typedef void u8h_head_fn(const u8h_head_in *in, const float *ht, size_t ldh, const int32_t *labels, size_t n,
                          float *gt, size_t ldg, u8h_head_sums *s);
 
-/* Floats of scratch the host step needs: W1 scaled, and each half's dW1
+/* Floats of scratch the host step needs: W1 scaled, and each chunk's dW1
  * sums over the hidden units rounded up to U8H_TM (part of
- * nncl_linear_u8_head_scratch_len, so the step allocates nothing). */
+ * nncl_linear_u8_head_scratch_len, so the step allocates no buffer). */
 static inline size_t nncl_u8h_host_scratch_floats(size_t in, size_t hidden)
 {
-    return (hidden + 2 * ((hidden + U8H_TM - 1) / U8H_TM * U8H_TM)) * in;
+    return (hidden + U8H_HOST_CHUNKS * ((hidden + U8H_TM - 1) / U8H_TM * U8H_TM)) * in;
 }
 
 /* The oracle (linear_u8_head.c): the three ops' host twins composed, in
