@@ -1,12 +1,15 @@
 /* The host backend's two-core split (src/ops/host_split.c): every part and
- * item runs exactly once, on the persistent helper thread or, when that is
- * busy, on a thread of its own: call after call, with splits nested inside
+ * item runs exactly once, on the persistent helper thread, on the caller
+ * when it takes part 1 back before the helper took it, or, when the helper
+ * is busy, on a thread of its own: call after call, with part 0 of random
+ * lengths (both ends of the race for part 1), with splits nested inside
  * parts, from two threads at once, and in a forked child (which has no
  * helper until it starts one). */
 #define _GNU_SOURCE /* sched_getaffinity, CPU_COUNT */
 #include <pthread.h>
 #include <sched.h>
 #include <stdatomic.h>
+#include <stdbool.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -16,14 +19,22 @@
 typedef struct parts {
     atomic_int ran[2];
     pthread_t who[2];
-    int nest; /* split again inside each part, this many levels deep */
+    int nest;      /* split again inside each part, this many levels deep */
+    unsigned spin; /* part 0 first spins this many loops */
+    bool wait;     /* part 0 waits (up to 2 s) until part 1 has started */
 } parts;
 
 static void record(void *arg, int part)
 {
     parts *p = arg;
+    p->who[part] = pthread_self(); /* before ran: a waiting part 0 reads it after */
     atomic_fetch_add(&p->ran[part], 1);
-    p->who[part] = pthread_self();
+    if (part == 0) {
+        for (volatile unsigned i = 0; i < p->spin; i++)
+            ;
+        for (int i = 0; p->wait && i < 200000 && !atomic_load(&p->ran[1]); i++)
+            usleep(10);
+    }
     if (p->nest > 0) {
         parts inner = {.nest = p->nest - 1};
         nncl_host_split2(record, &inner);
@@ -45,11 +56,22 @@ START_TEST(every_part_once_call_after_call)
 {
     for (int i = 0; i < 2000; i++)
         split_once(0);
+    /* part 0 from nothing to about 20 us: the helper takes part 1 in some
+     * splits, the caller takes it back in others; once either way */
+    unsigned helped = 0;
+    for (unsigned i = 0; i < 4000; i++) {
+        parts p = {.spin = (i * 2654435761u) % 20000};
+        nncl_host_split2(record, &p);
+        ck_assert_int_eq(atomic_load(&p.ran[0]), 1);
+        ck_assert_int_eq(atomic_load(&p.ran[1]), 1);
+        helped += !pthread_equal(p.who[1], pthread_self());
+    }
     /* part 1 on another thread, where the process has two cores, and the
      * same thread split after split: the helper, not a thread per split */
     cpu_set_t set;
     if (sched_getaffinity(0, sizeof set, &set) == 0 && CPU_COUNT(&set) >= 2 && !getenv("NNCL_HOST_THREADS")) {
-        parts p = {0}, q = {0};
+        ck_assert_msg(helped > 0, "in 4,000 splits the helper never took part 1");
+        parts p = {.wait = true}, q = {.wait = true};
         nncl_host_split2(record, &p);
         nncl_host_split2(record, &q);
         ck_assert(!pthread_equal(p.who[1], pthread_self()));

@@ -3,8 +3,11 @@
  * parts; a thread started per call cost about 47 us here (pthread_create +
  * join, 2026-12-02), and a small network's step makes half a dozen splits
  * (its products, the optimiser, the activation's backward, the gather) of
- * 0.1-0.5 ms each. A caller that finds the helper busy (another thread's
- * split, or a split inside a part) starts a thread of its own, as before. */
+ * 0.1-0.5 ms each. Part 1 is only offered to the helper: a caller done
+ * with part 0 before the helper took it (asleep, or held back by a busy
+ * machine) takes it back and runs it itself instead of waiting. A caller
+ * that finds the helper busy (another thread's split, or a split inside a
+ * part) starts a thread of its own, as before. */
 #define _GNU_SOURCE /* sched_getaffinity, CPU_COUNT */
 #include "ops/host_split.h"
 
@@ -37,20 +40,26 @@ static void *run_part1(void *p)
     return NULL;
 }
 
-/* The helper. A caller writes `job`, then bumps `posted`; the helper runs
- * part 1 and bumps `finished`. Each side first spins up to HELPER_SPIN_NS
- * on the other's counter (the next split often follows at once), then
- * sleeps on a condition variable under `lock` (the counters are re-checked
- * under it, so no wake-up is lost). `in_use` is held by the one caller
- * whose job the helper has (a trylock: never waited on). A part must not
- * fork (the child would wait for a helper it does not have). */
+/* The helper. A caller writes `job`, then offers it: `offer` = the job's
+ * ticket (never 0). The helper takes it by swapping the ticket for 0,
+ * runs part 1 and sets `finished` to the ticket; the caller, done with
+ * part 0, takes it back by the same swap if the helper has not, and then
+ * runs part 1 itself; else it waits for `finished`. Whoever swaps first
+ * owns part 1, so it runs exactly once. Each side first spins up to
+ * HELPER_SPIN_NS on the other's word (the next split often follows at
+ * once), then sleeps on a condition variable under `lock` (the words are
+ * re-checked under it, so no wake-up is lost). `in_use` is held by the one
+ * caller whose job is on offer or running (a trylock: never waited on). A
+ * part must not fork (the child would wait for a helper it does not
+ * have). */
 enum { HELPER_SPIN_NS = 100000 }; /* 0.1 ms: a step's ops between two splits mostly take less */
 
 static struct {
     pthread_mutex_t lock, in_use;
     pthread_cond_t wake, done;
     split_job job;
-    atomic_ulong posted, finished;
+    atomic_ulong offer, finished;
+    unsigned long tickets; /* the last ticket given (under in_use) */
     bool started;
 } helper = {.lock = PTHREAD_MUTEX_INITIALIZER,
             .in_use = PTHREAD_MUTEX_INITIALIZER,
@@ -71,12 +80,19 @@ static long long now_ns(void)
     return (long long)ts.tv_sec * 1000000000LL + ts.tv_nsec;
 }
 
-/* Returns once *counter is past `from`: a spin of up to HELPER_SPIN_NS
- * (the clock read every 64 pauses), then sleep on cond. */
-static void wait_past(atomic_ulong *counter, unsigned long from, pthread_cond_t *cond)
+/* Whether a wait_for(word, value, until_equal) must go on waiting. */
+static bool waiting(atomic_ulong *word, unsigned long value, bool until_equal)
+{
+    return (atomic_load_explicit(word, memory_order_acquire) == value) != until_equal;
+}
+
+/* Returns once *word equals value (until_equal) or differs from it (not):
+ * a spin of up to HELPER_SPIN_NS (the clock read every 64 pauses), then
+ * sleep on cond. */
+static void wait_for(atomic_ulong *word, unsigned long value, bool until_equal, pthread_cond_t *cond)
 {
     long long until = 0;
-    for (unsigned i = 0; atomic_load_explicit(counter, memory_order_acquire) == from; i++) {
+    for (unsigned i = 0; waiting(word, value, until_equal); i++) {
         cpu_relax();
         if (i % 64 == 0) {
             long long t = now_ns();
@@ -86,30 +102,41 @@ static void wait_past(atomic_ulong *counter, unsigned long from, pthread_cond_t 
                 break;
         }
     }
-    if (atomic_load_explicit(counter, memory_order_acquire) != from)
+    if (!waiting(word, value, until_equal))
         return;
     pthread_mutex_lock(&helper.lock);
-    while (atomic_load_explicit(counter, memory_order_acquire) == from)
+    while (waiting(word, value, until_equal))
         pthread_cond_wait(cond, &helper.lock);
     pthread_mutex_unlock(&helper.lock);
 }
 
-static void bump(atomic_ulong *counter, pthread_cond_t *cond)
+static void publish(atomic_ulong *word, unsigned long value, pthread_cond_t *cond)
 {
-    atomic_fetch_add_explicit(counter, 1, memory_order_release);
+    atomic_store_explicit(word, value, memory_order_release);
     pthread_mutex_lock(&helper.lock);
     pthread_cond_signal(cond);
     pthread_mutex_unlock(&helper.lock);
 }
 
+/* Swaps ticket for 0 in `offer`: true for the one side that gets part 1. */
+static bool take(unsigned long ticket)
+{
+    unsigned long expected = ticket;
+    return atomic_compare_exchange_strong_explicit(&helper.offer, &expected, 0, memory_order_acq_rel,
+                                                   memory_order_acquire);
+}
+
 static void *helper_main(void *unused)
 {
     (void)unused;
-    for (unsigned long done = 0;; done++) {
-        wait_past(&helper.posted, done, &helper.wake);
+    for (;;) {
+        wait_for(&helper.offer, 0, false, &helper.wake);
+        unsigned long ticket = atomic_load_explicit(&helper.offer, memory_order_acquire);
+        if (!ticket || !take(ticket))
+            continue; /* taken back by its caller */
         split_job job = helper.job;
         job.fn(job.arg, 1);
-        bump(&helper.finished, &helper.done);
+        publish(&helper.finished, ticket, &helper.done);
     }
     return NULL;
 }
@@ -122,12 +149,14 @@ static void helper_forget(void)
     pthread_mutex_init(&helper.in_use, NULL);
     pthread_cond_init(&helper.wake, NULL);
     pthread_cond_init(&helper.done, NULL);
-    atomic_store(&helper.posted, 0);
+    atomic_store(&helper.offer, 0);
     atomic_store(&helper.finished, 0);
+    helper.tickets = 0;
     helper.started = false;
 }
 
-/* Runs fn(arg, 0) here and fn(arg, 1) on the helper; false (nothing run)
+/* Runs fn(arg, 0) here and fn(arg, 1) on the helper, or here too when the
+ * helper has not taken it by the time part 0 is done; false (nothing run)
  * when the helper is busy or cannot be started. */
 static bool run_on_helper(const split_job *job)
 {
@@ -148,11 +177,14 @@ static bool run_on_helper(const split_job *job)
         pthread_mutex_unlock(&helper.in_use);
         return false;
     }
-    unsigned long ticket = atomic_load(&helper.posted);
+    unsigned long ticket = ++helper.tickets ? helper.tickets : ++helper.tickets; /* never 0 */
     helper.job = *job;
-    bump(&helper.posted, &helper.wake);
+    publish(&helper.offer, ticket, &helper.wake);
     job->fn(job->arg, 0);
-    wait_past(&helper.finished, ticket, &helper.done);
+    if (take(ticket))
+        job->fn(job->arg, 1);
+    else
+        wait_for(&helper.finished, ticket, true, &helper.done);
     pthread_mutex_unlock(&helper.in_use);
     return true;
 }

@@ -12,7 +12,9 @@
  * one core (or NNCL_HOST_THREADS=1), or when a thread cannot be started,
  * the parts simply run one after the other on the calling thread. The
  * second part runs on a helper thread kept for the process (host_split.c
- * says why), or on a thread of its own when the helper is busy.
+ * says why), on the calling thread after the first when the helper has
+ * not taken it by then (asleep, or held back on a busy machine), or on a
+ * thread of its own when the helper is busy.
  * Private to the library. */
 #ifndef NNCL_HOST_SPLIT_H
 #define NNCL_HOST_SPLIT_H
@@ -20,8 +22,9 @@
 #include <stddef.h>
 
 /* Calls fn(arg, 0) and fn(arg, 1), concurrently where the machine has two
- * or more cores (part 1 on the helper, part 0 on the caller's), and
- * returns when both are done. OpenBLAS is set to one thread for the process
+ * or more cores (part 0 on the caller's thread, part 1 on the helper, or
+ * after part 0 on the caller's when the helper has not started it), and
+ * returns when both are done; a part must not wait for the other. OpenBLAS is set to one thread for the process
  * on first use (host_split.c says why) and stays so. Both parts must write
  * disjoint memory. */
 void nncl_host_split2(void (*fn)(void *arg, int part), void *arg);

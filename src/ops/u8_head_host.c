@@ -77,8 +77,8 @@ typedef struct u8h_job {
 /* Rows per chunk, from the number of rows alone: an even number of chunks
  * (the two workers' shares match when both run freely), at most
  * U8H_HOST_CHUNKS, each of at least U8H_HOST_MIN_CHUNK rows but for two
- * halves of a small batch, and whole blocks once a chunk holds more than
- * one. */
+ * halves of a small batch; a chunk of more than one block is rounded up to
+ * whole blocks (which can leave fewer chunks, the last one short). */
 static size_t u8h_chunk_rows(size_t rows)
 {
     size_t k = rows / U8H_HOST_MIN_CHUNK;
