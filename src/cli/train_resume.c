@@ -41,6 +41,12 @@ static bool parse_count(const char *flag, const char *v, int *out)
     return true;
 }
 
+static bool file_exists(const char *path)
+{
+    struct stat sb;
+    return stat(path, &sb) == 0;
+}
+
 /* A finished run killed while writing report.html (its summary already
  * says ok, the last of its records) lacks the report and keeps the
  * temporary file: --resume, with nothing left to train, finishes them. */
@@ -49,8 +55,7 @@ static void finish_files(run_dir *run, const train_options *o)
     run_dir_remove_temporaries(run);
     char path[4200];
     run_dir_file(run, "report.html", path, sizeof path);
-    struct stat sb;
-    if (o->no_report || stat(path, &sb) == 0)
+    if (o->no_report || file_exists(path))
         return;
     if (report_write_html(run->path, path) == NNCL_OK)
         printf("wrote %s, which the run had not finished writing\n", path);
@@ -319,12 +324,6 @@ static int open_device(json_t *config, const char *choice, nncl_device **dev)
 }
 
 /* ---- the command ---------------------------------------------------------------------- */
-
-static bool file_exists(const char *path)
-{
-    struct stat sb;
-    return stat(path, &sb) == 0;
-}
 
 static json_t *resume_record(const nncl_checkpoint *c, int epochs, const nncl_device_info *dev, int argc,
                              char **argv)

@@ -308,8 +308,8 @@ nncl_status nncl_host_linear_u8_fwd(nncl_device *dev, const nncl_linear_u8_fwd_a
             ws[o * I + i] = W[o * I + i] * scale[i];
     u8f_job job = {.a = a, .fwd = pick_isa().fwd, .ws = ws, .shift = nonzero_shift(nncl_host_f32(a->shift), I)};
     /* blocks taken by two workers as they become free (a row's outputs
-     * do not depend on which), two halves when there are fewer than two
-     * whole blocks; a small batch on one core */
+     * do not depend on which), two halves of a batch of two blocks or
+     * fewer; a small batch on one core */
     job.item_rows = a->rows > 2 * U8H_HOST_BLOCK ? U8H_HOST_BLOCK : a->rows > 1 ? (a->rows + 1) / 2 : 1;
     const size_t blocks = (a->rows + job.item_rows - 1) / job.item_rows;
     if (a->rows * I * O >= (size_t)1 << 18) {
