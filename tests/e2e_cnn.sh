@@ -38,14 +38,18 @@ done
 # the GEMM's halves of C, the optimiser, the gather), run on two cores or,
 # with NNCL_HOST_THREADS=1, one after the other: the same bits either way.
 # The CNN covers the convolutions and pooling; 784-256-10 at batch 128 the
-# GEMM halves (128 x 256 x 784 products), the optimiser's (203,530
-# parameters) and the gather's.
+# byte-input layer from the nonzero bytes (u8_sparse_host.c: unit blocks
+# and pieces of rows taken by two workers), the GEMM halves of the second
+# layer's products, the optimiser's (203,530 parameters).
 NNCL_HOST_THREADS=1 "$nncl" train --device host $cnn --out "$tmp/one-core" >/dev/null 2>&1
 expect "host: the CNN on one core, bit for bit the run on all cores" \
     cmp -s "$tmp/one-core/model.safetensors" "$tmp/cnn-host/model.safetensors"
 dense="--data $mnist --limit 2000 --layers 256 --epochs 1 --batch 128 --seed 4 --quiet --no-report --snapshots 0"
-"$nncl" train --device host $dense --out "$tmp/dense-all" >/dev/null 2>&1
+"$nncl" train --device host $dense --profile --out "$tmp/dense-all" >"$tmp/dense-all.out" 2>&1
 NNCL_HOST_THREADS=1 "$nncl" train --device host $dense --out "$tmp/dense-one" >/dev/null 2>&1
+expect "host: 784-256-10 reads the bytes (linear_u8_fwd and _wgrad, no gather of floats)" python3 -c "
+t = open('$tmp/dense-all.out').read()
+assert 'linear_u8_fwd' in t and 'linear_u8_wgrad' in t, t[-800:]"
 expect "host: 784-256-10 on one core, bit for bit the run on all cores" \
     cmp -s "$tmp/dense-one/model.safetensors" "$tmp/dense-all/model.safetensors"
 # 784-10-10 on batches of 2,000 rows: the fused step (linear_u8_head) in 16

@@ -319,15 +319,23 @@ END_TEST
 /* linear_u8_fwd / _wgrad against their host twins (plain loops in double),
  * with a non-trivial shift and scale, on awkward shapes, outputs poisoned.
  * Tolerance as for gemm, with K = in (fwd) or rows (wgrad). */
-static void check_linear_u8(nncl_device *dev, nncl_device *host, size_t rows, size_t in, size_t out,
-                            nncl_act act, bool indexed, bool shifted, size_t chunks, const char *name)
+static void check_linear_u8_zeros(nncl_device *dev, nncl_device *host, size_t rows, size_t in, size_t out,
+                                  nncl_act act, bool indexed, bool shifted, size_t chunks, double zeros,
+                                  size_t blank_every, const char *name)
 {
     uint64_t s = rows * 7919 + in * 31 + out;
     /* With an index, the batch reads rows (with repeats) of a larger x. */
     size_t x_rows = indexed ? rows + 5 : rows;
     unsigned char *x = malloc(x_rows * in);
-    for (size_t i = 0; i < x_rows * in; i++)
-        x[i] = (unsigned char)(test_rand_u64(&s) >> 56);
+    /* a fraction `zeros` of the bytes 0 (a picture's background), the
+     * others 1..255 */
+    for (size_t i = 0; i < x_rows * in; i++) {
+        uint64_t v = test_rand_u64(&s);
+        x[i] = (double)(v >> 11) * 0x1p-53 < zeros ? 0 : (unsigned char)(1 + (v & 0xffff) % 255);
+    }
+    /* every blank_every-th row all zeros (0: none) */
+    for (size_t r = 0; blank_every && r < x_rows; r += blank_every)
+        memset(x + r * in, 0, in);
     int32_t *ix = malloc(rows * sizeof *ix);
     for (size_t i = 0; i < rows; i++)
         ix[i] = (int32_t)(test_rand_u64(&s) % x_rows);
@@ -336,9 +344,9 @@ static void check_linear_u8(nncl_device *dev, nncl_device *host, size_t rows, si
     float *w = test_random(&s, out * in, -1, 1), *b = test_random(&s, out, -1, 1);
     float *g = test_random(&s, rows * (out + 3), -1, 1);
     size_t ldy = out + 3;
-    /* res[0]: the device under test; res[1]: the host, its forward by the
-     * double loops of the oracle (the host device's own forward is in float,
-     * u8_head_host.c, and is tested as a device here) */
+    /* res[0]: the device under test; res[1]: the oracle, the double loops
+     * (the host device's own ops are in float, u8_head_host.c and
+     * u8_sparse_host.c, and are tested as a device here) */
     float *res[2][2];
     nncl_device *devs[2] = {dev, host};
     for (int d = 0; d < 2; d++) {
@@ -365,7 +373,7 @@ static void check_linear_u8(nncl_device *dev, nncl_device *host, size_t rows, si
                                         .scratch = chunks > 1 ? nncl_view_of(bsc2, 3) : (nncl_view){0},
                                         .scratch_len = chunks > 1 ? chunks * out * in : 0};
         ck_assert_ok(d == 0 ? nncl_linear_u8_fwd(devs[d], &f) : nncl_host_linear_u8_fwd_reference(host, &f));
-        ck_assert_ok(nncl_linear_u8_wgrad(devs[d], &wg));
+        ck_assert_ok(d == 0 ? nncl_linear_u8_wgrad(devs[d], &wg) : nncl_host_linear_u8_wgrad_reference(host, &wg));
         res[d][0] = malloc(rows * ldy * sizeof(float));
         res[d][1] = malloc(out * in * sizeof(float));
         ck_assert_ok(nncl_buffer_read(by, 0, res[d][0], rows * ldy * sizeof(float)));
@@ -405,6 +413,12 @@ static void check_linear_u8(nncl_device *dev, nncl_device *host, size_t rows, si
     free(g);
 }
 
+static void check_linear_u8(nncl_device *dev, nncl_device *host, size_t rows, size_t in, size_t out,
+                            nncl_act act, bool indexed, bool shifted, size_t chunks, const char *name)
+{
+    check_linear_u8_zeros(dev, host, rows, in, out, act, indexed, shifted, chunks, 1.0 / 256, 0, name);
+}
+
 START_TEST(linear_u8_matches_host)
 {
     /* rows, in, out; in = 40 and 12 end in one vector's column block for
@@ -420,6 +434,49 @@ START_TEST(linear_u8_matches_host)
             for (int indexed = 0; indexed < 2 && !test_too_big(shapes[s][0] * shapes[s][1]); indexed++)
                 check_linear_u8(dev, host, shapes[s][0], shapes[s][1], shapes[s][2], (nncl_act)(s % 5),
                                 indexed, s % 2 == 0, indexed ? 64 : (s % 3) + 1, list->items[d].name);
+        nncl_device_close(dev);
+    }
+    nncl_device_close(host);
+}
+END_TEST
+
+/* Mostly zero bytes, as a picture's: the host reads only the nonzero ones
+ * (u8_sparse_host.c) for the weight gradient, and for the forward from 32
+ * outputs up, in unit blocks of 32 to 128 outputs (partial ones here), in
+ * passes of 2,048 rows (4,100 rows: three), in pieces of 64 rows; a shift
+ * or a piece more than a third nonzero sends a pass the dense way (the
+ * float copy and the host gemm). Every device against the double loops. */
+START_TEST(linear_u8_sparse_matches_host)
+{
+    static const struct {
+        size_t rows, in, out;
+        double zeros;
+        bool shifted;
+        size_t blank_every;
+    } cases[] = {
+        {130, 784, 70, 0.81, false, 0},  /* MNIST's density, a partial unit block */
+        {128, 784, 256, 0.81, false, 0}, /* the bare run's layer */
+        {65, 9, 33, 0.7, false, 0},      /* in < 8: no whole 8 x 8 block of W */
+        {200, 300, 257, 0.9, false, 0},  /* one unit past a block */
+        {4100, 100, 40, 0.8, false, 0},  /* three passes, the gradient's added */
+        {1, 784, 32, 0.95, false, 0},    /* one row */
+        {77, 200, 48, 0.0, false, 0},    /* dense bytes: the dense way */
+        {96, 130, 64, 0.6, false, 0},    /* 40% nonzero: over a third, dense */
+        {150, 784, 40, 0.81, true, 0},   /* a shift: dense */
+        {70, 50, 5, 0.8, false, 0},      /* a narrow gradient, one partial block */
+        /* the rows the sample reads (0, 16, ..., 112) blank, the others half
+         * nonzero: the listing starts and finds the pieces dense */
+        {128, 100, 40, 0.5, false, 16},
+    };
+    nncl_device_list *list = test_devices();
+    nncl_device *host = test_open(list->count - 1);
+    for (int d = 0; d < list->count; d++) {
+        nncl_device *dev = test_open(d);
+        for (size_t c = 0; c < sizeof cases / sizeof cases[0]; c++)
+            for (int indexed = 0; indexed < 2 && !test_too_big(cases[c].rows * cases[c].in); indexed++)
+                check_linear_u8_zeros(dev, host, cases[c].rows, cases[c].in, cases[c].out, (nncl_act)(c % 5),
+                                      indexed, cases[c].shifted, 1, cases[c].zeros, cases[c].blank_every,
+                                      list->items[d].name);
         nncl_device_close(dev);
     }
     nncl_device_close(host);
@@ -564,6 +621,7 @@ int main(void)
     TCase *u8 = tcase_create("linear_u8");
     tcase_set_timeout(u8, 300);
     tcase_add_test(u8, linear_u8_matches_host);
+    tcase_add_test(u8, linear_u8_sparse_matches_host);
     tcase_add_test(u8, linear_u8_bad_index);
     suite_add_tcase(s, u8);
     return test_run_suite(s);

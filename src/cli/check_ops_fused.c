@@ -13,7 +13,8 @@ static const double U = 0x1p-24;   /* float's unit roundoff */
 
 /* ---- linear_u8_fwd, linear_u8_wgrad ----------------------------------------------
  * Inputs as a dataset's bytes through an optional index (with repeats), a
- * per-feature shift in [0, 100] and scale in [0.001, 0.01], so |x'| <= 2.55;
+ * per-feature shift in [0, 100] (or, half the time, 80% zero bytes and no
+ * shift) and scale in [0.001, 0.01], so |x'| <= 2.55;
  * |W|, |b|, |g| <= 1. As for gemm: fwd |y - ref| <= 8 eps (in 2.55 + 1),
  * plus 2e-6 relative for a sigmoid or tanh; wgrad 8 eps rows 2.55. */
 
@@ -36,6 +37,15 @@ static bool u8_input_make(check_ctx *c, u8_input *u, size_t max_rows, size_t max
     u->index = check_random_ints(c, u->rows, u->x_rows);
     u->shift = check_random(c, u->in, 0, 100);
     u->scale = check_random(c, u->in, 0.001f, 0.01f);
+    /* half the time a picture's bytes: 80% zeros and no shift, which the
+     * host reads from the nonzero bytes alone (u8_sparse_host.c) */
+    if (!c->nomem && nncl_rng_below(&c->rng, 2)) {
+        for (size_t i = 0; i < u->x_rows * u->in; i++)
+            if (nncl_rng_below(&c->rng, 5) != 0)
+                u->x[i] = 0;
+        for (size_t j = 0; j < u->in; j++)
+            u->shift[j] = 0.0f;
+    }
     return !c->nomem;
 }
 

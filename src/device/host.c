@@ -106,16 +106,16 @@ static nncl_status host_buffer_copy(nncl_buffer *dst, size_t dst_offset, const n
 }
 
 #define NNCL_HOST_ENTRY(name) .name = nncl_host_##name,
-/* The host trains byte data through a float copy and BLAS, but for the
- * fused step of a one-hidden-layer classifier (linear_u8_head, the
- * tutorial's), which reads the bytes itself (src/ops/u8_head_host.c); that
- * network's evaluation reads them through linear_u8_fwd (the same file's
- * float loops). Otherwise the byte-input layers serve as the OpenCL
- * kernels' oracles. */
+/* The host reads byte data itself wherever a dense first layer takes it:
+ * the fused step of a one-hidden-layer classifier (linear_u8_head, the
+ * tutorial's, src/ops/u8_head_host.c) or linear_u8_fwd and _wgrad from the
+ * batch's nonzero bytes (src/ops/u8_sparse_host.c, which copies a dense
+ * batch to floats for BLAS itself). So it prefers every op it has. */
 static bool host_prefers(const nncl_device *dev, nncl_op_id op)
 {
     (void)dev;
-    return op != NNCL_OP_linear_u8_fwd && op != NNCL_OP_linear_u8_wgrad;
+    (void)op;
+    return true;
 }
 
 const nncl_backend_iface nncl_host_backend = {

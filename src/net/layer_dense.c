@@ -5,7 +5,8 @@
  *   dW = g^T x     db = sum over rows of g     dx = g W
  * With byte input (io->x_u8: the first layer reads the dataset's bytes
  * through the order list) the forward is linear_u8_fwd and dW is
- * linear_u8_wgrad: a quarter of the memory traffic of a float copy. */
+ * linear_u8_wgrad: a quarter of the memory traffic of a float copy (on the
+ * host, the nonzero bytes alone: u8_sparse_host.c). */
 #include "net/network_impl.h"
 
 static nncl_status dense_infer(net_layer *l, size_t max_batch)

@@ -80,8 +80,9 @@ static nncl_status alloc_buffers(nncl_net *net)
         return st;
     const net_layer *first = &lay->layers[0];
     /* Room for a dense first layer's byte-path weight gradient to sum chunks
-     * of 512 rows separately (at most 64 chunks, at most 32 MB). */
-    if (first->spec.kind == NNCL_LAYER_DENSE) {
+     * of 512 rows separately (at most 64 chunks, at most 32 MB): the OpenCL
+     * kernel's; the host's bounds its own passes (u8_sparse_host.c). */
+    if (first->spec.kind == NNCL_LAYER_DENSE && nncl_device_get_info(dev)->backend == NNCL_BACKEND_OPENCL) {
         size_t w1 = first->w_len, chunks = (B + 511) / 512;
         if (chunks > 64)
             chunks = 64;
@@ -374,7 +375,7 @@ nncl_status nncl_net_load_batch(nncl_net *net, const nncl_device_data *dd, size_
      * layer reads the dataset's bytes through the order list (linear_u8_*), a
      * quarter of the traffic of a float copy, and only labels or targets are
      * gathered; a whole dataset in its natural order reads its labels in
-     * place. The host backend trains through a float copy and BLAS instead. */
+     * place. The host reads only the nonzero bytes (u8_sparse_host.c). */
     net->direct = NULL;
     if (dd->u8 && nncl_plan_reads_bytes(net)) {
         net->direct = dd;

@@ -158,9 +158,13 @@ static void host_gemm_whole(void *arg, int part)
 nncl_status nncl_host_gemm(nncl_device *dev, const nncl_gemm_args *g)
 {
     (void)dev;
-    const float *A = nncl_host_f32(g->a), *B = nncl_host_f32(g->b);
-    float *C = nncl_host_f32(g->c);
-    const float *bias = g->bias.buf ? nncl_host_f32(g->bias) : NULL;
+    nncl_host_gemm_on(g, nncl_host_f32(g->a), nncl_host_f32(g->b), nncl_host_f32(g->c),
+                      g->bias.buf ? nncl_host_f32(g->bias) : NULL);
+    return NNCL_OK;
+}
+
+void nncl_host_gemm_on(const nncl_gemm_args *g, const float *A, const float *B, float *C, const float *bias)
+{
 #if NNCL_HAVE_CBLAS
     /* BLAS does not read C when beta is 0, as our contract requires. */
     host_gemm_job job = {.g = g, .A = A, .B = B, .C = C, .bias = bias, .by_rows = g->m >= g->n};
@@ -171,7 +175,6 @@ nncl_status nncl_host_gemm(nncl_device *dev, const nncl_gemm_args *g)
 #else
     nncl_gemm_reference(g, A, B, C, bias);
 #endif
-    return NNCL_OK;
 }
 
 /* ---- the OpenCL dispatcher ----------------------------------------------------------- */

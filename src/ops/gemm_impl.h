@@ -79,4 +79,9 @@ void nncl_gemm_reference(const nncl_gemm_args *g, const float *A, const float *B
  * oracle. For host ops that work on parts of their buffers (conv2d). */
 void nncl_host_sgemm(const nncl_gemm_args *g, const float *A, const float *B, float *C);
 
+/* The host device's gemm (its bias and activation, both cores for a large
+ * product) on plain pointers: for host ops that build an operand
+ * themselves (u8_sparse_host.c's float copy of a dense batch). */
+void nncl_host_gemm_on(const nncl_gemm_args *g, const float *A, const float *B, float *C, const float *bias);
+
 #endif

@@ -1,8 +1,9 @@
 /* linear_u8_fwd, linear_u8_wgrad: a dense layer reading byte inputs, with
  * the input transform x' = (x - shift) * scale applied as the bytes load.
  * Kernels: cl/linear_u8.cl. The host twins are plain loops in double (the
- * oracles); the host device's forward is the float one of u8_head_host.c,
- * and it trains through gather + gemm but for the fused step. */
+ * oracles); the host device runs float ones: u8_sparse_host.c's from the
+ * nonzero bytes (the gradient, and the forward of 32 outputs or more), and
+ * u8_head_host.c's dense loops for a narrower forward. */
 #include <math.h>
 #include <stdio.h>
 
@@ -98,7 +99,9 @@ nncl_status nncl_host_linear_u8_fwd_reference(nncl_device *dev, const nncl_linea
     return NNCL_OK;
 }
 
-nncl_status nncl_host_linear_u8_wgrad(nncl_device *dev, const nncl_linear_u8_wgrad_args *a)
+/* The weight gradient's oracle, in double; the host device runs
+ * u8_sparse_host.c's float one. */
+nncl_status nncl_host_linear_u8_wgrad_reference(nncl_device *dev, const nncl_linear_u8_wgrad_args *a)
 {
     (void)dev;
     const unsigned char *x = nncl_host_u8(a->x);

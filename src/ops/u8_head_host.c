@@ -28,6 +28,7 @@
 #include "ops/host_split.h"
 #include "ops/op_util.h"
 #include "ops/u8_head_host.h"
+#include "ops/u8_sparse_host.h"
 
 #define U8K_VW 4
 #define U8K_NAME(x) x##_generic
@@ -263,8 +264,10 @@ nncl_status nncl_host_linear_u8_head(nncl_device *dev, const nncl_linear_u8_head
 
 /* ---- linear_u8_fwd --------------------------------------------------------- */
 
-/* The byte-input layer's forward on the host, where it serves the fused
- * step's network for evaluation: the same loops as the step's hidden layer
+/* The byte-input layer's forward on the host for fewer than U8S_MIN_UNITS
+ * outputs (wider ones read the nonzero bytes, u8_sparse_host.c), where it
+ * serves the fused step's network for evaluation: the same loops as the
+ * step's hidden layer
  * (W with the scale folded in, 2 rows x 5 units at a time, the next rows
  * prefetched), in float, on two cores for a large batch. The double loops
  * it replaced (nncl_host_linear_u8_fwd_reference, linear_u8.c) were 7% of
@@ -298,6 +301,8 @@ static void fwd_block(void *arg, size_t block, int worker)
 nncl_status nncl_host_linear_u8_fwd(nncl_device *dev, const nncl_linear_u8_fwd_args *a)
 {
     (void)dev;
+    if (a->out >= U8S_MIN_UNITS)
+        return nncl_u8s_linear_fwd(a);
     const size_t I = a->in, O = a->out;
     float *ws = malloc(O * I * sizeof *ws);
     if (!ws)

@@ -56,6 +56,10 @@ nncl_status nncl_host_linear_u8_head_reference(const nncl_linear_u8_head_args *a
  * device's nncl_host_linear_u8_fwd is u8_head_host.c's float one. */
 nncl_status nncl_host_linear_u8_fwd_reference(nncl_device *dev, const nncl_linear_u8_fwd_args *a);
 
+/* linear_u8_wgrad's oracle (linear_u8.c), likewise; the host device's
+ * nncl_host_linear_u8_wgrad is u8_sparse_host.c's. */
+nncl_status nncl_host_linear_u8_wgrad_reference(nncl_device *dev, const nncl_linear_u8_wgrad_args *a);
+
 u8h_fwd_fn nncl_u8h_fwd_generic, nncl_u8h_fwd_avx2, nncl_u8h_fwd_avx512;
 u8h_wgrad_fn nncl_u8h_wgrad_generic, nncl_u8h_wgrad_avx2, nncl_u8h_wgrad_avx512;
 u8h_head_fn nncl_u8h_head_generic, nncl_u8h_head_avx2, nncl_u8h_head_avx512;
