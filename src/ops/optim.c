@@ -6,8 +6,13 @@
 #include <math.h>
 
 #include "device/opencl_impl.h"
+#include "nncl_config.h"
 #include "ops/host_split.h"
 #include "ops/kernel_params.h"
+#include "ops/optim_host.h"
+
+#define OPT_NAME(x) x##_generic
+#include "optim_host_loops.inc"
 
 /* Adam's update as PyTorch computes it: with bc1 = 1 - b1^t and
  * bc2 = 1 - b2^t, step = lr / bc1 and rbc2 = 1 / sqrt(bc2),
@@ -75,11 +80,10 @@ nncl_status nncl_check_optim_step(const nncl_device *dev, const nncl_optim_step_
     return st;
 }
 
-/* The host twin: one loop per kind over [lo, hi), with restrict pointers
- * and no branch inside, so that the compiler vectorises it (with
- * -fno-math-errno, sqrtf too: meson.build); each element's arithmetic is
- * the same in any vector width, so the bits are those of the plain loop.
- * A large vector is cut in two halves, one per core (nncl_host_split2):
+/* The host twin: the loops of optim_host_loops.inc, in the widest vectors
+ * the CPU has (AVX2's 8 floats ran Adam over the default network's 203,530
+ * parameters in about half SSE2's time, bound by the divider), the bits
+ * of the plain loop in each. A large vector is cut in two halves, one per core (nncl_host_split2):
  * the step is memory-bound, and the default network's Adam step was 40% of
  * its host step on one core. */
 typedef struct host_optim_job {
@@ -87,54 +91,17 @@ typedef struct host_optim_job {
     optim_scalars s;
 } host_optim_job;
 
-static void sgd_range(float *restrict w, const float *restrict grad, size_t lo, size_t hi, float lr, float wd)
+/* The widest instruction set the CPU has for the loops
+ * (optim_host_loops.inc): the same bits in each. */
+static nncl_optim_host_range_fn *host_range(void)
 {
-    for (size_t i = lo; i < hi; i++) {
-        float wi = w[i];
-        w[i] = wi - lr * (grad[i] + wd * wi);
-    }
-}
-
-static void momentum_range(float *restrict w, const float *restrict grad, float *restrict m, size_t lo, size_t hi,
-                           float lr, float wd, float mu, bool nesterov)
-{
-    if (nesterov)
-        for (size_t i = lo; i < hi; i++) {
-            float wi = w[i], g = grad[i] + wd * wi, mi = mu * m[i] + g;
-            m[i] = mi;
-            w[i] = wi - lr * (g + mu * mi);
-        }
-    else
-        for (size_t i = lo; i < hi; i++) {
-            float wi = w[i], g = grad[i] + wd * wi, mi = mu * m[i] + g;
-            m[i] = mi;
-            w[i] = wi - lr * mi;
-        }
-}
-
-/* Adam (the L2 term in the gradient) or AdamW (the decay on the weight). */
-static void adam_range(float *restrict w, const float *restrict grad, float *restrict m, float *restrict v,
-                       size_t lo, size_t hi, const nncl_optim_step_args *a, optim_scalars s, bool decoupled)
-{
-    float wd = a->weight_decay, b1 = a->beta1, b2 = a->beta2, eps = a->eps;
-    if (decoupled)
-        for (size_t i = lo; i < hi; i++) {
-            float wi = w[i] * s.keep, g = grad[i];
-            float mi = b1 * m[i] + (1.0f - b1) * g;
-            float vi = b2 * v[i] + (1.0f - b2) * g * g;
-            m[i] = mi;
-            v[i] = vi;
-            w[i] = wi - s.step * (mi / (sqrtf(vi) * s.rbc2 + eps));
-        }
-    else
-        for (size_t i = lo; i < hi; i++) {
-            float wi = w[i], g = grad[i] + wd * wi;
-            float mi = b1 * m[i] + (1.0f - b1) * g;
-            float vi = b2 * v[i] + (1.0f - b2) * g * g;
-            m[i] = mi;
-            v[i] = vi;
-            w[i] = wi - s.step * (mi / (sqrtf(vi) * s.rbc2 + eps));
-        }
+#if NNCL_HAVE_X86_KERNELS
+    if (__builtin_cpu_supports("avx512f"))
+        return nncl_optim_host_range_avx512;
+    if (__builtin_cpu_supports("avx2"))
+        return nncl_optim_host_range_avx2;
+#endif
+    return nncl_optim_host_range_generic;
 }
 
 static void host_optim_part(void *arg, int part)
@@ -143,21 +110,9 @@ static void host_optim_part(void *arg, int part)
     const nncl_optim_step_args *a = j->a;
     size_t lo, hi;
     nncl_host_half(a->n, part, &lo, &hi);
-    float *w = nncl_host_f32(a->w);
-    const float *grad = nncl_host_f32(a->grad);
-    switch (a->kind) {
-    case NNCL_OPTIM_SGD:
-        sgd_range(w, grad, lo, hi, a->lr, a->weight_decay);
-        break;
-    case NNCL_OPTIM_MOMENTUM:
-        momentum_range(w, grad, nncl_host_f32(a->m), lo, hi, a->lr, a->weight_decay, a->momentum, a->nesterov);
-        break;
-    case NNCL_OPTIM_ADAM:
-    case NNCL_OPTIM_ADAMW:
-        adam_range(w, grad, nncl_host_f32(a->m), nncl_host_f32(a->v), lo, hi, a, j->s,
-                   a->kind == NNCL_OPTIM_ADAMW);
-        break;
-    }
+    host_range()(a, nncl_host_f32(a->w), nncl_host_f32(a->grad),
+                 a->kind != NNCL_OPTIM_SGD ? nncl_host_f32(a->m) : NULL,
+                 a->kind >= NNCL_OPTIM_ADAM ? nncl_host_f32(a->v) : NULL, lo, hi, j->s.step, j->s.rbc2, j->s.keep);
 }
 
 enum { HOST_OPTIM_SPLIT_MIN = 1 << 16 };

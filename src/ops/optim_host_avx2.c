@@ -1,0 +1,5 @@
+/* The host optim_step's loops for AVX2 (optim_host_loops.inc), built with
+ * -mavx2 alone (no FMA contraction: the bits of the plain loop) and called
+ * only where the CPU has it. */
+#define OPT_NAME(x) x##_avx2
+#include "optim_host_loops.inc"
