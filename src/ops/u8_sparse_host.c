@@ -168,6 +168,14 @@ static size_t piece_cap(size_t in) { return U8S_PIECE * in / U8S_DENSE; }
 
 static size_t list_entries(size_t pass, size_t in) { return pieces_of(pass) * (piece_cap(in) + in); }
 
+/* A list of x's rows (through the index, if any) but for its arrays, which
+ * the op places in its workspace. */
+static u8s_list list_of(const u8s_isa *isa, nncl_view x, nncl_view index, size_t in)
+{
+    return (u8s_list){.x = nncl_host_u8(x), .ix = index.buf ? nncl_host_i32(index) : NULL, .in = in,
+                      .cap = piece_cap(in), .nonzero = isa->nonzero};
+}
+
 /* ---- the dense path: a float copy of the pass's rows --------------------------- */
 
 typedef struct u8s_copy {
@@ -259,14 +267,9 @@ nncl_status nncl_u8s_linear_fwd(const nncl_linear_u8_fwd_args *a)
     size_t bytes = (nwt + nres + nxf) * sizeof(float) + 2 * pass * sizeof(size_t) +
                    nent * (sizeof(uint32_t) + sizeof(float));
     char *ws = malloc(bytes);
-    u8s_list *l = malloc(sizeof *l);
-    if (!ws || !l) {
-        free(ws);
-        free(l);
+    if (!ws)
         return nncl_fail(NNCL_E_NOMEM, "linear_u8_fwd: %zu bytes of workspace", bytes);
-    }
-    *l = (u8s_list){.x = nncl_host_u8(a->x), .ix = a->index.buf ? nncl_host_i32(a->index) : NULL, .in = I,
-                    .cap = piece_cap(I), .nonzero = isa.nonzero};
+    u8s_list list = list_of(&isa, a->x, a->index, I), *l = &list;
     l->begin = (size_t *)ws; /* the size_t arrays first, for their alignment */
     l->end = l->begin + pass;
     float *wt = (float *)(l->end + pass), *res = wt + nwt, *xf = res + nres;
@@ -292,7 +295,6 @@ nncl_status nncl_u8s_linear_fwd(const nncl_linear_u8_fwd_args *a)
         nncl_host_gemm_on(&g, xf, job.W, nncl_host_f32(a->y) + lo * a->ldy, nncl_host_f32(a->b));
     }
     free(ws);
-    free(l);
     return NNCL_OK;
 }
 
@@ -398,14 +400,9 @@ nncl_status nncl_host_linear_u8_wgrad(nncl_device *dev, const nncl_linear_u8_wgr
     size_t bytes = (ngb + nxf) * sizeof(float) + (6 * pass + 2 * I) * sizeof(size_t) +
                    3 * nent * (sizeof(uint32_t) + sizeof(float));
     char *ws = malloc(bytes);
-    u8s_list *l = malloc(sizeof *l);
-    if (!ws || !l) {
-        free(ws);
-        free(l);
+    if (!ws)
         return nncl_fail(NNCL_E_NOMEM, "linear_u8_wgrad: %zu bytes of workspace", bytes);
-    }
-    *l = (u8s_list){.x = nncl_host_u8(a->x), .ix = a->index.buf ? nncl_host_i32(a->index) : NULL, .in = I,
-                    .cap = piece_cap(I), .nonzero = isa.nonzero};
+    u8s_list list = list_of(&isa, a->x, a->index, I), *l = &list;
     l->begin = (size_t *)ws; /* the size_t arrays first, for their alignment */
     l->end = l->begin + pass;
     u8s_cols c = {.l = l, .cbegin = l->end + pass};
@@ -440,6 +437,5 @@ nncl_status nncl_host_linear_u8_wgrad(nncl_device *dev, const nncl_linear_u8_wgr
         nncl_host_gemm_on(&g, nncl_host_f32(a->g) + lo * a->ldg, xf, nncl_host_f32(a->dw), NULL);
     }
     free(ws);
-    free(l);
     return NNCL_OK;
 }
