@@ -80,9 +80,8 @@ static nncl_status alloc_buffers(nncl_net *net)
         return st;
     const net_layer *first = &lay->layers[0];
     /* Room for a dense first layer's byte-path weight gradient to sum chunks
-     * of 512 rows separately (at most 64 chunks, at most 32 MB): the OpenCL
-     * kernel's; the host's bounds its own passes (u8_sparse_host.c). */
-    if (first->spec.kind == NNCL_LAYER_DENSE && nncl_device_get_info(dev)->backend == NNCL_BACKEND_OPENCL) {
+     * of 512 rows separately (at most 64 chunks, at most 32 MB). */
+    if (first->spec.kind == NNCL_LAYER_DENSE) {
         size_t w1 = first->w_len, chunks = (B + 511) / 512;
         if (chunks > 64)
             chunks = 64;
