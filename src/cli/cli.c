@@ -29,9 +29,16 @@ void cli_warning(const char *fmt, ...)
     va_end(ap);
 }
 
+/* --quiet: what a first use is doing goes unsaid; warnings still reach stderr. */
+static bool notices_quiet;
+
+void cli_quiet_notices(bool quiet) { notices_quiet = quiet; }
+
 void cli_notice(void *ctx, nncl_notice_level level, const char *text)
 {
     (void)ctx;
+    if (level == NNCL_NOTICE_INFO && notices_quiet)
+        return;
     if (level == NNCL_NOTICE_VERBOSE) {
         const char *v = getenv("NNCL_VERBOSE");
         if (!v || !*v || strcmp(v, "0") == 0)

@@ -61,5 +61,8 @@ int cmd_tune(const cli_globals *g, int argc, char **argv);
 /* The library's notices on stderr (main.c installs it): what a first use
  * is doing, warnings; the compiler's own output only with NNCL_VERBOSE=1. */
 void cli_notice(void *ctx, nncl_notice_level level, const char *text);
+/* Drop the informational notices ("compiling kernels...") from here on:
+ * `--quiet` means the final line alone, also on a device's first use. */
+void cli_quiet_notices(bool quiet);
 
 #endif

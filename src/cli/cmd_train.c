@@ -483,6 +483,7 @@ static int train_command(const cli_globals *g, int argc, char **argv)
     nncl_status pre = train_dist_leads() ? run_dir_precheck(o.out_dir) : NNCL_OK;
     if (pre != NNCL_OK)
         return cli_fail(pre);
+    cli_quiet_notices(o.quiet);
     nncl_device *dev = NULL;
     /* (not per rank of a distributed run: they would time each other) */
     if ((!o.device || !*o.device) && !o.distributed)

@@ -405,6 +405,7 @@ int train_resume_command(const cli_globals *g, int argc, char **argv)
     const int run_epochs = o.epochs;
     o.epochs = a.epochs ? a.epochs : run_epochs;
     o.quiet = a.quiet;
+    cli_quiet_notices(o.quiet);
     if (a.log_every)
         o.log_every = a.log_every;
     o.out_dir = a.dir;
