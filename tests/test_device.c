@@ -258,6 +258,33 @@ START_TEST(program_cache_is_used_and_survives_corruption)
 }
 END_TEST
 
+/* The compilers' two ways of naming the source (PoCL: the #line name;
+ * NVIDIA: "<kernel>") both come back as file:line; numbers outside every
+ * file's band, and text without locations, pass through untouched. */
+START_TEST(build_log_locations_name_the_file)
+{
+    ck_assert_int_ge(nncl_embedded_source_count, 2);
+    const char *first = nncl_embedded_sources[0].name, *second = nncl_embedded_sources[1].name;
+    char in[1024], want[1024];
+    snprintf(in, sizeof in,
+             "<kernel>:200048:50: error: use of undeclared identifier 'x'\n"
+             "%s:100007:3: warning: unused\n(%s:200012:1) at 12:30, 99999:1, :100000:2, :5:6\n",
+             first, second);
+    snprintf(want, sizeof want,
+             "%s:48:50: error: use of undeclared identifier 'x'\n"
+             "%s:7:3: warning: unused\n(%s:12:1) at 12:30, 99999:1, :100000:2, :5:6\n",
+             second, first, second);
+    char *out = nncl_cl_log_locate(in);
+    ck_assert_ptr_nonnull(out);
+    ck_assert_str_eq(out, want);
+    free(out);
+    out = nncl_cl_log_locate("");
+    ck_assert_ptr_nonnull(out);
+    ck_assert_str_eq(out, "");
+    free(out);
+}
+END_TEST
+
 START_TEST(build_failure_names_the_file_and_shows_the_log)
 {
     nncl_device_list *list = test_devices();
@@ -285,6 +312,16 @@ START_TEST(build_failure_names_the_file_and_shows_the_log)
     ck_assert_msg(strstr(msg, "CL_BUILD_PROGRAM_FAILURE") && strstr(msg, "fill.cl") &&
                       strstr(msg, "undefined_name") && strstr(msg, "build log"),
                   "message lacks the file, error name or log: %s", msg);
+    /* The file and line of the error, whatever the compiler calls the source
+     * (PoCL prints the #line name, NVIDIA "<kernel>"). */
+    int fill_lines = 0;
+    for (int i = 0; i < nncl_embedded_source_count; i++)
+        if (strcmp(nncl_embedded_sources[i].name, "fill.cl") == 0)
+            for (size_t k = 0; k < nncl_embedded_sources[i].size; k++)
+                fill_lines += nncl_embedded_sources[i].data[k] == '\n';
+    char where[64];
+    snprintf(where, sizeof where, "fill.cl:%d:", fill_lines + 2);
+    ck_assert_msg(strstr(msg, where), "the build log does not point at %s: %s", where, msg);
     /* An op reports the same failure instead of crashing. */
     nncl_buffer *b = test_poisoned(dev, 4);
     nncl_fill_args a = {nncl_view_of(b, 0), 4, 0.0f};
@@ -321,6 +358,7 @@ int main(void)
     tcase_add_test(t, buffer_bounds_are_checked);
     tcase_add_test(t, copy_between_buffers);
     tcase_add_test(t, program_cache_is_used_and_survives_corruption);
+    tcase_add_test(t, build_log_locations_name_the_file);
     tcase_add_test(t, build_failure_names_the_file_and_shows_the_log);
     tcase_set_timeout(t, 300);
     suite_add_tcase(s, t);

@@ -3,6 +3,11 @@
  * The sources are the .cl files of cl/, embedded in the library (or, when
  * NNCL_KERNEL_PATH is set, the same files read from that folder), concatenated
  * with a #line directive before each so the compiler's log names the file.
+ * Not every compiler prints the name a #line gives (NVIDIA's says
+ * "<kernel>:48:50"), so each file's lines are also numbered in a band of its
+ * own (file i from (i + 1) * LINE_BAND), and the log is rewritten from the
+ * numbers alone: "<kernel>:200048:50" and "fill.cl:200048:50" both become
+ * "fill.cl:48:50", whatever the compiler.
  *
  * Compiling from source takes a while on some drivers, so the built binary is
  * cached under $XDG_CACHE_HOME/nncl (default ~/.cache/nncl), keyed by device,
@@ -97,6 +102,10 @@ static bool wanted(const char *name, const char *const *names, int n)
     return false;
 }
 
+/* Lines of file i of nncl_embedded_sources are numbered from
+ * (i + 1) * LINE_BAND + 1 in the assembled source (no file is that long). */
+#define LINE_BAND 100000
+
 /* The kernel files (all of them, or those named), in build order, as one
  * source string. */
 static nncl_status assemble_source(text *src, const char *const *names, int count)
@@ -108,7 +117,7 @@ static nncl_status assemble_source(text *src, const char *const *names, int coun
         if (!wanted(e->name, names, count))
             continue;
         char line[600];
-        int n = snprintf(line, sizeof line, "#line 1 \"%s\"\n", e->name);
+        int n = snprintf(line, sizeof line, "#line %d \"%s\"\n", (i + 1) * LINE_BAND + 1, e->name);
         if (!text_append(src, line, (size_t)n))
             return nncl_fail(NNCL_E_NOMEM, "out of memory assembling kernels");
         if (from_disk) {
@@ -150,6 +159,49 @@ nncl_status nncl_cl_source(const char *const *names, int count, char **out, size
 /* ---- building quietly ----------------------------------------------------------- */
 
 /* The compiler's log of a build, "" when none (malloc'd; NULL without memory). */
+/* A compiler's text with every "WORD:NUMBER" whose NUMBER lies in a file's
+ * band (LINE_BAND) rewritten as "FILE:LINE", WORD being what the compiler
+ * called the source (the #line name, "<kernel>", "<source>"...). Returns a
+ * malloc'd copy, or NULL when out of memory. */
+char *nncl_cl_log_locate(const char *in)
+{
+    size_t len = strlen(in);
+    /* A rewrite never lengthens a location by more than a file name. */
+    size_t cap = len + 1, names = 0;
+    for (int i = 0; i < nncl_embedded_source_count; i++)
+        names = strlen(nncl_embedded_sources[i].name) > names ? strlen(nncl_embedded_sources[i].name) : names;
+    for (const char *p = in; (p = strchr(p, ':')) != NULL; p++)
+        cap += names;
+    char *out = malloc(cap);
+    if (!out)
+        return NULL;
+    size_t o = 0, word = 0; /* word: where the current run of non-blanks began in out */
+    for (size_t i = 0; i < len;) {
+        char c = in[i];
+        if (c == ':' && in[i + 1] >= '0' && in[i + 1] <= '9') {
+            size_t j = i + 1;
+            long v = 0;
+            while (j < len && in[j] >= '0' && in[j] <= '9' && v < 1000000000L)
+                v = v * 10 + (in[j++] - '0');
+            long file = v / LINE_BAND - 1;
+            bool located = (j >= len || in[j] < '0' || in[j] > '9') && file >= 0 &&
+                           file < nncl_embedded_source_count && v % LINE_BAND != 0;
+            if (located) {
+                o = word;
+                o += (size_t)snprintf(out + o, cap - o, "%s:%ld", nncl_embedded_sources[file].name, v % LINE_BAND);
+                i = j;
+                continue;
+            }
+        }
+        out[o++] = c;
+        i++;
+        if (c == ' ' || c == '\t' || c == '\n' || c == '\r' || c == '(' || c == '\'' || c == '"')
+            word = o;
+    }
+    out[o] = '\0';
+    return out;
+}
+
 static char *build_log(cl_program prog, cl_device_id device)
 {
     size_t n = 0;
@@ -192,9 +244,13 @@ cl_int nncl_cl_build_quietly(cl_program prog, cl_device_id device, const char *o
     }
     char *log = build_log(prog, device);
     bool has_log = log && log[strspn(log, " \t\r\n")];
-    if (said[0] || has_log)
-        nncl_notice(NNCL_NOTICE_VERBOSE, "OpenCL compiler output (options %s):\n%s%s", options, said,
-                    has_log ? log : "");
+    if (said[0] || has_log) {
+        char *where_said = nncl_cl_log_locate(said), *where_log = has_log ? nncl_cl_log_locate(log) : NULL;
+        nncl_notice(NNCL_NOTICE_VERBOSE, "OpenCL compiler output (options %s):\n%s%s", options,
+                    where_said ? where_said : said, has_log ? (where_log ? where_log : log) : "");
+        free(where_said);
+        free(where_log);
+    }
     free(log);
     return err;
 }
@@ -304,8 +360,10 @@ static nncl_status build_failed(nncl_device *dev, cl_program prog, cl_int err, c
                       getenv("NNCL_KERNEL_PATH") && *getenv("NNCL_KERNEL_PATH") ? " from " : "",
                       getenv("NNCL_KERNEL_PATH") && *getenv("NNCL_KERNEL_PATH") ? getenv("NNCL_KERNEL_PATH") : "",
                       dev->info.name);
+    char *where = log ? nncl_cl_log_locate(log) : NULL;
     char msg[16384];
-    snprintf(msg, sizeof msg, "%s\nbuild log:\n%s", nncl_last_error(), log ? log : "(none)");
+    snprintf(msg, sizeof msg, "%s\nbuild log:\n%s", nncl_last_error(), where ? where : log ? log : "(none)");
+    free(where);
     free(log);
     return nncl_fail(NNCL_E_DEVICE, "%s", msg);
 }

@@ -63,6 +63,9 @@ nncl_status nncl_cl_source(const char *const *names, int count, char **out, size
 /* clBuildProgram for one device, with whatever the driver prints on stderr
  * caught and passed, with the build log, to the verbose notices. */
 cl_int nncl_cl_build_quietly(cl_program prog, cl_device_id device, const char *options);
+/* A compiler's log with the assembled source's line numbers turned back into
+ * "file.cl:line" (malloc'd; NULL when out of memory). */
+char *nncl_cl_log_locate(const char *log);
 
 /* The named kernel of the device's built program (nncl_cl_program_ensure
  * first), or NULL. */
