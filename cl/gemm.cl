@@ -613,6 +613,60 @@ GEMM_KERNEL(gemm_tn, 1, 0)
 /* C = act(alpha * A^T * B^T + beta*C + bias) */
 GEMM_KERNEL(gemm_tt, 1, 1)
 
+#if USE_LOCAL
+/* ---------------- split K (local-memory path) ----------------
+ * A product with few tiles of C (a mini-batch's forward pass: 128 x 256 is
+ * 8 tiles of 64 x 64, on a GPU of 132 compute units) leaves most of the
+ * device idle while each work-group walks a long K. gemm_split_* cut K into
+ * slices of kc (a multiple of TSK), slice z = get_group_id(2) covering
+ *   k in [z*kc, min(K, (z+1)*kc)),
+ * and write the plain partial product of their slice,
+ *   P[z][i][j] = sum_{k in slice z} op(A)[i][k] op(B)[k][j]   (P is M x N, ldp = N),
+ * which gemm_split_sum adds up in slice order and finishes with the epilogue:
+ *   C[i][j] = act(alpha * sum_z P[z][i][j] + beta*C[i][j] + bias[j]).
+ * Same arguments as the plain entry points, then kc and P. The slice's
+ * offset into A and B: k columns of a stored row (A: transa = N; B: transb
+ * = T) or k rows of lda / ldb floats. */
+#define GEMM_SPLIT_KERNEL(NAME, TA, TB)                                                          \
+__kernel KERNEL_ATTR void NAME(const int M, const int N, const int K,                            \
+                               __global const float *A, const ulong offA, const int lda,         \
+                               __global const float *B, const ulong offB, const int ldb,         \
+                               const int kc, __global float *P)                                  \
+{                                                                                                \
+    const int z = (int)get_group_id(2);                                                          \
+    const int k0 = z * kc;                                                                       \
+    A += offA + (TA ? (size_t)k0 * lda : (size_t)k0);                                            \
+    B += offB + (TB ? (size_t)k0 : (size_t)k0 * ldb);                                            \
+    __global float *Pz = P + (size_t)z * M * N;                                                  \
+    __local float Asub[TSK * LDA_SUB];                                                           \
+    __local float Bsub[TSK * LDB_SUB];                                                           \
+    gemm_local(TA, TB, M, N, min(kc, K - k0), 1.0f, 0.0f, A, lda, B, ldb, Pz, N, Pz, 0, ACT_IDENTITY, \
+               0.0f, Asub, Bsub);                                                                \
+}
+
+GEMM_SPLIT_KERNEL(gemm_split_nn, 0, 0)
+GEMM_SPLIT_KERNEL(gemm_split_nt, 0, 1)
+GEMM_SPLIT_KERNEL(gemm_split_tn, 1, 0)
+GEMM_SPLIT_KERNEL(gemm_split_tt, 1, 1)
+
+/* Work-item (j, i): C[i][j] from the slices' partial products (above). */
+__kernel void gemm_split_sum(const int M, const int N, const int slices, __global const float *P,
+                             const float alpha, const float beta, __global float *C, const ulong offC,
+                             const int ldc, __global const float *bias, const ulong offBias,
+                             const int has_bias, const int act, const float act_param)
+{
+    const int j = (int)get_global_id(0), i = (int)get_global_id(1);
+    if (i >= M || j >= N)
+        return;
+    const size_t mn = (size_t)M * N, at = (size_t)i * N + j;
+    float s = 0.0f;
+    for (int z = 0; z < slices; ++z)
+        s += P[z * mn + at];
+    store_one(C + offC, (size_t)i * ldc + j, s, alpha, beta, has_bias ? bias + offBias : bias, has_bias, j,
+              act, act_param);
+}
+#endif /* USE_LOCAL */
+
 #if !USE_LOCAL
 /* ---------------- packed panels (register-blocked path) ----------------
  * In the row form every k step loads TNV*VW floats from a new row of B, ldb

@@ -355,10 +355,19 @@ START_TEST(local_memory_tiles_pass_the_check)
             nncl_clear_error();     /* too large a work-group or local memory for this device */
             continue;
         }
-        bool ok = false;
-        char why[512] = "";
-        ck_assert_ok(nncl_gemm_candidate_check(dev, &c, &ok, why, sizeof why));
-        ck_assert_msg(ok, "%s: local-memory GEMM %s: %s", info->name, d, why);
+        /* as the device would run them, then with K cut into 3 slices
+         * (gemm_split_*: a GPU's choice for products of few tiles) */
+        static const char *const splits[] = {NULL, "3"};
+        for (size_t sp = 0; sp < sizeof splits / sizeof splits[0]; sp++) {
+            if (splits[sp])
+                setenv("NNCL_GEMM_SPLITK", splits[sp], 1);
+            bool ok = false;
+            char why[512] = "";
+            ck_assert_ok(nncl_gemm_candidate_check(dev, &c, &ok, why, sizeof why));
+            unsetenv("NNCL_GEMM_SPLITK");
+            ck_assert_msg(ok, "%s: local-memory GEMM %s, K slices %s: %s", info->name, d,
+                          splits[sp] ? splits[sp] : "as chosen", why);
+        }
         ran++;
     }
     ck_assert_msg(ran > 0, "%s: no local-memory tile fits (work-group %zu, local memory %llu)", info->name,

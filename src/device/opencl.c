@@ -370,12 +370,17 @@ nncl_status nncl_cl_launch(nncl_device *dev, const char *name, cl_uint dims, con
 }
 
 #define NNCL_CL_ENTRY(name) .name = nncl_cl_##name,
-/* linear_u8_head gives each compute unit a chunk of rows with ~35 KB of
- * private arrays per work-item: a CPU's shape, correct but slow on a GPU,
- * where the separate ops run. */
+/* The byte-input ops are a CPU's shapes: linear_u8_head gives each compute
+ * unit a chunk of rows with ~35 KB of private arrays per work-item, and
+ * linear_u8_fwd / _wgrad run one work-item per block of outputs with no
+ * local memory. Correct on a GPU but slow: on the H200 of 2026-12-04 a
+ * 784 -> 256 layer's weight gradient over 128 rows took 476 us as
+ * linear_u8_wgrad, about 40 us as a gather of the batch into floats and a
+ * local-memory GEMM. A GPU gathers and runs the separate ops. */
 static bool cl_prefers(const nncl_device *dev, nncl_op_id op)
 {
-    return op != NNCL_OP_linear_u8_head || dev->info.type == NNCL_DEVICE_CPU;
+    bool bytes = op == NNCL_OP_linear_u8_head || op == NNCL_OP_linear_u8_fwd || op == NNCL_OP_linear_u8_wgrad;
+    return !bytes || dev->info.type == NNCL_DEVICE_CPU;
 }
 
 const nncl_backend_iface nncl_opencl_backend = {

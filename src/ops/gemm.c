@@ -181,8 +181,51 @@ void nncl_host_gemm_on(const nncl_gemm_args *g, const float *A, const float *B, 
 
 const char *const nncl_gemm_kernel_names[NNCL_GEMM_KERNELS] = {
     "gemm_nn",     "gemm_nt",     "gemm_tn",       "gemm_tt",       "gemm_pack_b",
-    "gemm_pack_bt", "gemm_pack_a", "gemm_packed_n", "gemm_packed_p",
+    "gemm_pack_bt", "gemm_pack_a", "gemm_packed_n", "gemm_packed_p", "gemm_split_nn", "gemm_split_nt",
+    "gemm_split_tn", "gemm_split_tt", "gemm_split_sum",
 };
+
+bool nncl_gemm_has_kernel(const nncl_gemm_params *p, int k)
+{
+    if (k < NNCL_GEMM_PLAIN)
+        return true;
+    return p->use_local ? k >= NNCL_GEMM_SPLIT : k < NNCL_GEMM_SPLIT;
+}
+
+/* Split K where C has fewer tiles than half the compute units, into slices
+ * of at least 2 TSK (each work-group's barriers and epilogue must pay for
+ * themselves) and at most GEMM_SPLIT_MAX of them. The H200 of 2026-12-04
+ * ran the mini-batch forward pass (128 x 256 x 784, NT: 8 tiles of 64 x
+ * 64 for 132 compute units) at 263 GFLOP/s unsplit, 0.4% of its peak. */
+enum { GEMM_SPLIT_MAX = 32 };
+
+size_t nncl_gemm_slices(const nncl_device *dev, const nncl_gemm_params *p, const nncl_gemm_args *g, size_t *kc)
+{
+    size_t tsk = (size_t)p->tsk, most = (g->k + tsk - 1) / tsk, slices = 1;
+    *kc = g->k;
+    if (!p->use_local)
+        return 1;
+    const char *force = getenv("NNCL_GEMM_SPLITK");
+    if (force && *force) {
+        slices = strcmp(force, "off") == 0 ? 1 : (size_t)strtoul(force, NULL, 10);
+    } else {
+        size_t tiles = ((g->m + (size_t)p->tsm - 1) / (size_t)p->tsm) * ((g->n + (size_t)p->tsn - 1) / (size_t)p->tsn);
+        size_t cu = dev->info.compute_units ? dev->info.compute_units : 1;
+        if (2 * tiles <= cu)
+            slices = cu / tiles;
+        most = g->k / (2 * tsk);
+        if (most > GEMM_SPLIT_MAX)
+            most = GEMM_SPLIT_MAX;
+    }
+    if (slices > most)
+        slices = most;
+    if (slices < 2)
+        return 1;
+    /* whole TSK steps per slice, and no empty slice */
+    *kc = (g->k + slices - 1) / slices;
+    *kc = (*kc + tsk - 1) / tsk * tsk;
+    return (g->k + *kc - 1) / *kc;
+}
 
 /* Packing costs one or two more launches and a pass over the inputs.
  * Whether NT products pack is the parameter PK, which the tuner times both
@@ -236,18 +279,55 @@ typedef struct cl_arg {
     const void *v;
 } cl_arg;
 
-static cl_int enqueue(nncl_device *dev, cl_kernel k, const size_t global[2], const size_t local[2], int nargs,
-                      const cl_arg *args)
+static cl_int enqueue_dims(nncl_device *dev, cl_kernel k, cl_uint dims, const size_t *global, const size_t *local,
+                           int nargs, const cl_arg *args)
 {
     for (int i = 0; i < nargs; i++) {
         cl_int err = clSetKernelArg(k, (cl_uint)i, args[i].size, args[i].v);
         if (err != CL_SUCCESS)
             return err;
     }
-    size_t g[2];
-    for (int d = 0; d < 2; d++)
-        g[d] = (global[d] + local[d] - 1) / local[d] * local[d];
-    return clEnqueueNDRangeKernel(nncl_cl_of(dev)->queue, k, 2, NULL, g, local, 0, NULL, NULL);
+    size_t g[3];
+    for (cl_uint d = 0; d < dims; d++)
+        g[d] = local ? (global[d] + local[d] - 1) / local[d] * local[d] : global[d];
+    return clEnqueueNDRangeKernel(nncl_cl_of(dev)->queue, k, dims, NULL, g, local, 0, NULL, NULL);
+}
+
+static cl_int enqueue(nncl_device *dev, cl_kernel k, const size_t global[2], const size_t local[2], int nargs,
+                      const cl_arg *args)
+{
+    return enqueue_dims(dev, k, 2, global, local, nargs, args);
+}
+
+/* The local-memory path with K cut into slices (nncl_gemm_slices): the
+ * partial products into the device's scratch, then their sum and the
+ * epilogue. */
+static cl_int enqueue_split(nncl_device *dev, const nncl_gemm_kernels *ks, const nncl_gemm_params *p,
+                            const nncl_gemm_args *g, size_t slices, size_t kc, cl_mem P, const char **kernel)
+{
+    bool has_bias = g->bias.buf != NULL;
+    cl_mem A = (cl_mem)g->a.buf->mem, B = (cl_mem)g->b.buf->mem, C = (cl_mem)g->c.buf->mem;
+    cl_mem bias = has_bias ? (cl_mem)g->bias.buf->mem : C;
+    cl_int m = (cl_int)g->m, n = (cl_int)g->n, kk = (cl_int)g->k, lda = (cl_int)g->lda, ldb = (cl_int)g->ldb,
+           ldc = (cl_int)g->ldc, hb = has_bias, act = (cl_int)g->act, ns = (cl_int)slices, ikc = (cl_int)kc;
+    cl_ulong oa = g->a.off, ob = g->b.off, oc = g->c.off, obias = has_bias ? g->bias.off : 0;
+    cl_float alpha = g->alpha, beta = g->beta, ap = g->act_param;
+    int form = NNCL_GEMM_SPLIT + (g->trans_a ? 2 : 0) + (g->trans_b ? 1 : 0);
+    size_t global[3], local[3] = {0, 0, 1};
+    nncl_gemm_ndrange(p, g->trans_a, g->trans_b, g->m, g->n, global, local);
+    global[2] = slices;
+    *kernel = nncl_gemm_kernel_names[form];
+    cl_arg args[] = {{4, &m},   {4, &n},        {4, &kk},  {sizeof A, &A}, {8, &oa}, {4, &lda},
+                     {sizeof B, &B}, {8, &ob}, {4, &ldb}, {4, &ikc},      {sizeof P, &P}};
+    cl_int err = enqueue_dims(dev, ks->k[form], 3, global, local, (int)(sizeof args / sizeof args[0]), args);
+    if (err != CL_SUCCESS)
+        return err;
+    *kernel = nncl_gemm_kernel_names[NNCL_GEMM_SPLIT_SUM];
+    size_t sum_global[2] = {g->n, g->m}, sum_local[2] = {g->n < 64 ? g->n : 64, 1};
+    cl_arg sum[] = {{4, &m},  {4, &n},        {4, &ns},   {sizeof P, &P},       {4, &alpha}, {4, &beta},
+                    {sizeof C, &C}, {8, &oc}, {4, &ldc}, {sizeof bias, &bias}, {8, &obias}, {4, &hb},
+                    {4, &act}, {4, &ap}};
+    return enqueue(dev, ks->k[NNCL_GEMM_SPLIT_SUM], sum_global, sum_local, (int)(sizeof sum / sizeof sum[0]), sum);
 }
 
 cl_int nncl_gemm_enqueue(nncl_device *dev, const nncl_gemm_kernels *ks, const nncl_gemm_params *p,
@@ -265,6 +345,12 @@ cl_int nncl_gemm_enqueue(nncl_device *dev, const nncl_gemm_kernels *ks, const nn
     int packing = nncl_gemm_packing(p, g), form = nncl_gemm_form(p, g);
     *call = "clEnqueueNDRangeKernel";
     cl_mem panels = NULL;
+    size_t kc, slices = nncl_gemm_slices(dev, p, g, &kc);
+    /* The slices' partial products live in the panel buffer (the local
+     * path never packs); without room for them the product runs whole. */
+    if (slices > 1 && ks->k[NNCL_GEMM_SPLIT + form] && ks->k[NNCL_GEMM_SPLIT_SUM] &&
+        nncl_gemm_panels(dev, slices * g->m * g->n * sizeof(float), &panels) == CL_SUCCESS)
+        return enqueue_split(dev, ks, p, g, slices, kc, panels, kernel);
     /* A device that cannot hold the panels (they are as large as A and B)
      * runs the plain kernel instead: slower, never wrong. */
     size_t panel_bytes = nncl_gemm_panel_floats(p, g, packing) * sizeof(float);
@@ -335,10 +421,13 @@ nncl_status nncl_cl_gemm(nncl_device *dev, const nncl_gemm_args *g)
     /* Only the kernels this product can use (a lookup is a walk over the
      * program's kernels by name): its form, the plain one it falls back
      * to, and the packing ones. */
-    int packing = nncl_gemm_packing(p, g);
-    int want[] = {nncl_gemm_form(p, g), (g->trans_a ? 2 : 0) + (g->trans_b ? 1 : 0),
+    int packing = nncl_gemm_packing(p, g), plain = (g->trans_a ? 2 : 0) + (g->trans_b ? 1 : 0);
+    size_t kc;
+    bool split = nncl_gemm_slices(dev, p, g, &kc) > 1;
+    int want[] = {nncl_gemm_form(p, g), plain,
                   !packing ? -1 : g->trans_b ? NNCL_GEMM_PACK_BT_KERNEL : NNCL_GEMM_PACK_B_KERNEL,
-                  packing & NNCL_GEMM_PACK_A ? NNCL_GEMM_PACK_A_KERNEL : -1};
+                  packing & NNCL_GEMM_PACK_A ? NNCL_GEMM_PACK_A_KERNEL : -1,
+                  split ? NNCL_GEMM_SPLIT + plain : -1, split ? NNCL_GEMM_SPLIT_SUM : -1};
     nncl_gemm_kernels ks = {{NULL}};
     for (size_t i = 0; i < sizeof want / sizeof want[0]; i++)
         if (want[i] >= 0 && !(ks.k[want[i]] = nncl_cl_kernel_named(dev, nncl_gemm_kernel_names[want[i]])))

@@ -16,6 +16,8 @@ enum {
     NNCL_GEMM_PLAIN,                         /* count of the plain four */
     NNCL_GEMM_PACK_B_KERNEL = NNCL_GEMM_PLAIN, NNCL_GEMM_PACK_BT_KERNEL, NNCL_GEMM_PACK_A_KERNEL,
     NNCL_GEMM_PACKED_N, NNCL_GEMM_PACKED_P,
+    /* split K, in the local-memory path only: [NNCL_GEMM_SPLIT + ta * 2 + tb], then the sum */
+    NNCL_GEMM_SPLIT, NNCL_GEMM_SPLIT_SUM = NNCL_GEMM_SPLIT + NNCL_GEMM_PLAIN,
     NNCL_GEMM_KERNELS
 };
 extern const char *const nncl_gemm_kernel_names[NNCL_GEMM_KERNELS];
@@ -23,6 +25,16 @@ extern const char *const nncl_gemm_kernel_names[NNCL_GEMM_KERNELS];
 typedef struct nncl_gemm_kernels {
     cl_kernel k[NNCL_GEMM_KERNELS];
 } nncl_gemm_kernels;
+
+/* Whether a program built with parameters p has entry point k (the packed
+ * forms are the register-blocked path's, split K the local-memory path's). */
+bool nncl_gemm_has_kernel(const nncl_gemm_params *p, int k);
+
+/* Into how many slices of K the local-memory path cuts g on dev (1: none),
+ * and each slice's length *kc (a multiple of TSK): enough slices for about
+ * one work-group per compute unit when C has too few tiles to keep the
+ * device busy. NNCL_GEMM_SPLITK=off, or a count, overrides it (tests). */
+size_t nncl_gemm_slices(const nncl_device *dev, const nncl_gemm_params *p, const nncl_gemm_args *g, size_t *kc);
 
 /* How a product runs with parameters p: the plain kernel (0), or with B
  * packed into panels first, and A too. */

@@ -164,8 +164,9 @@ static nncl_status build(nncl_device *dev, const char *src, size_t src_len, buil
         snprintf(why, why_len, "does not build (%s)", nncl_cl_error_name(err));
         return NNCL_OK;
     }
-    int count = b->c.p.use_local ? NNCL_GEMM_PLAIN : NNCL_GEMM_KERNELS;
-    for (int i = 0; i < count; i++) {
+    for (int i = 0; i < NNCL_GEMM_KERNELS; i++) {
+        if (!nncl_gemm_has_kernel(&b->c.p, i))
+            continue;
         b->ks.k[i] = clCreateKernel(b->prog, nncl_gemm_kernel_names[i], &err);
         if (err != CL_SUCCESS) {
             snprintf(why, why_len, "no kernel %s (%s)", nncl_gemm_kernel_names[i], nncl_cl_error_name(err));
