@@ -274,11 +274,39 @@ START_TEST(build_log_locations_name_the_file)
              "%s:48:50: error: use of undeclared identifier 'x'\n"
              "%s:7:3: warning: unused\n(%s:12:1) at 12:30, 99999:1, :100000:2, :5:6\n",
              second, first, second);
-    char *out = nncl_cl_log_locate(in);
+    char *out = nncl_cl_log_locate(in, NULL);
     ck_assert_ptr_nonnull(out);
     ck_assert_str_eq(out, want);
     free(out);
-    out = nncl_cl_log_locate("");
+    /* A compiler that ignores #line (NVIDIA's) numbers the assembled source:
+     * physical line 6 is line 2 of the second file, line 2 the first's line
+     * 1; a location inside a message, or past every directive's file, is
+     * left alone. */
+    char source[256];
+    snprintf(source, sizeof source, "#line 100001 \"%s\"\nx\ny\n#line 200001 \"%s\"\nz\nw\n", first, second);
+    snprintf(in, sizeof in, "%s", "<kernel>:6:3: error: in 'w'\n<kernel>:2:1: note: see :6:3\n");
+    snprintf(want, sizeof want, "%s:2:3: error: in 'w'\n%s:1:1: note: see :6:3\n", second, first);
+    out = nncl_cl_log_locate(in, source);
+    ck_assert_ptr_nonnull(out);
+    ck_assert_str_eq(out, want);
+    free(out);
+    /* the same through the real assembled source: its physical line of
+     * fill.cl's first line comes back as fill.cl:1 */
+    char *all;
+    size_t all_len;
+    ck_assert_ok(nncl_cl_source(NULL, 0, &all, &all_len));
+    const char *d = strstr(all, "\"fill.cl\"\n");
+    ck_assert_ptr_nonnull(d);
+    int physical = 2;   /* the line after the directive */
+    for (const char *q = all; q < d; q++)
+        physical += *q == '\n';
+    snprintf(in, sizeof in, "<kernel>:%d:7: error: x\n", physical);
+    out = nncl_cl_log_locate(in, all);
+    ck_assert_ptr_nonnull(out);
+    ck_assert_str_eq(out, "fill.cl:1:7: error: x\n");
+    free(out);
+    free(all);
+    out = nncl_cl_log_locate("", NULL);
     ck_assert_ptr_nonnull(out);
     ck_assert_str_eq(out, "");
     free(out);

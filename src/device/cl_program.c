@@ -159,11 +159,30 @@ nncl_status nncl_cl_source(const char *const *names, int count, char **out, size
 /* ---- building quietly ----------------------------------------------------------- */
 
 /* The compiler's log of a build, "" when none (malloc'd; NULL without memory). */
+/* The band-coded line (what a #line-honouring compiler would print) of
+ * physical line `line` of the assembled source: the last #line directive
+ * above it, plus the lines between. 0 when none is above it. */
+static long coded_line(const char *source, long line)
+{
+    long at = 1, coded = 0;
+    for (const char *p = source; p && *p && at < line; at++) {
+        if (strncmp(p, "#line ", 6) == 0)
+            coded = strtol(p + 6, NULL, 10) - at - 1;  /* line at + 1 is coded + at + 1 */
+        p = strchr(p, '\n');
+        p = p ? p + 1 : NULL;
+    }
+    return coded ? coded + line : 0;
+}
+
 /* A compiler's text with every "WORD:NUMBER" whose NUMBER lies in a file's
  * band (LINE_BAND) rewritten as "FILE:LINE", WORD being what the compiler
- * called the source (the #line name, "<kernel>", "<source>"...). Returns a
- * malloc'd copy, or NULL when out of memory. */
-char *nncl_cl_log_locate(const char *in)
+ * called the source (the #line name, "<kernel>", "<source>"...). A compiler
+ * that ignores #line altogether (NVIDIA's) prints the assembled source's
+ * own line numbers: a location at the start of a line, "WORD:NUMBER:",
+ * whose NUMBER is below every band is mapped through the directives of
+ * `source` (when given). Returns a malloc'd copy, or NULL when out of
+ * memory. */
+char *nncl_cl_log_locate(const char *in, const char *source)
 {
     size_t len = strlen(in);
     /* A rewrite never lengthens a location by more than a file name. */
@@ -171,11 +190,12 @@ char *nncl_cl_log_locate(const char *in)
     for (int i = 0; i < nncl_embedded_source_count; i++)
         names = strlen(nncl_embedded_sources[i].name) > names ? strlen(nncl_embedded_sources[i].name) : names;
     for (const char *p = in; (p = strchr(p, ':')) != NULL; p++)
-        cap += names;
+        cap += names + 8;
     char *out = malloc(cap);
     if (!out)
         return NULL;
     size_t o = 0, word = 0; /* word: where the current run of non-blanks began in out */
+    bool line_start_word = true; /* the current word began a line */
     for (size_t i = 0; i < len;) {
         char c = in[i];
         if (c == ':' && in[i + 1] >= '0' && in[i + 1] <= '9') {
@@ -183,23 +203,43 @@ char *nncl_cl_log_locate(const char *in)
             long v = 0;
             while (j < len && in[j] >= '0' && in[j] <= '9' && v < 1000000000L)
                 v = v * 10 + (in[j++] - '0');
+            bool whole = j >= len || in[j] < '0' || in[j] > '9';
+            if (whole && v < LINE_BAND && source && line_start_word && word < o && j < len && in[j] == ':')
+                v = coded_line(source, v);
             long file = v / LINE_BAND - 1;
-            bool located = (j >= len || in[j] < '0' || in[j] > '9') && file >= 0 &&
-                           file < nncl_embedded_source_count && v % LINE_BAND != 0;
-            if (located) {
+            if (whole && file >= 0 && file < nncl_embedded_source_count && v % LINE_BAND != 0) {
                 o = word;
                 o += (size_t)snprintf(out + o, cap - o, "%s:%ld", nncl_embedded_sources[file].name, v % LINE_BAND);
                 i = j;
+                line_start_word = false;
                 continue;
             }
         }
         out[o++] = c;
         i++;
-        if (c == ' ' || c == '\t' || c == '\n' || c == '\r' || c == '(' || c == '\'' || c == '"')
+        if (c == ' ' || c == '\t' || c == '\n' || c == '\r' || c == '(' || c == '\'' || c == '"') {
             word = o;
+            line_start_word = c == '\n' || c == '\r';
+        }
     }
     out[o] = '\0';
     return out;
+}
+
+/* The program's source (clGetProgramInfo), malloc'd, or NULL. */
+static char *program_source(cl_program prog)
+{
+    size_t n = 0;
+    if (clGetProgramInfo(prog, CL_PROGRAM_SOURCE, 0, NULL, &n) != CL_SUCCESS || n == 0)
+        return NULL;
+    char *src = malloc(n + 1);
+    if (src && clGetProgramInfo(prog, CL_PROGRAM_SOURCE, n, src, NULL) != CL_SUCCESS) {
+        free(src);
+        return NULL;
+    }
+    if (src)
+        src[n] = '\0';
+    return src;
 }
 
 static char *build_log(cl_program prog, cl_device_id device)
@@ -245,7 +285,10 @@ cl_int nncl_cl_build_quietly(cl_program prog, cl_device_id device, const char *o
     char *log = build_log(prog, device);
     bool has_log = log && log[strspn(log, " \t\r\n")];
     if (said[0] || has_log) {
-        char *where_said = nncl_cl_log_locate(said), *where_log = has_log ? nncl_cl_log_locate(log) : NULL;
+        char *source = program_source(prog);
+        char *where_said = nncl_cl_log_locate(said, source);
+        char *where_log = has_log ? nncl_cl_log_locate(log, source) : NULL;
+        free(source);
         nncl_notice(NNCL_NOTICE_VERBOSE, "OpenCL compiler output (options %s):\n%s%s", options,
                     where_said ? where_said : said, has_log ? (where_log ? where_log : log) : "");
         free(where_said);
@@ -360,7 +403,9 @@ static nncl_status build_failed(nncl_device *dev, cl_program prog, cl_int err, c
                       getenv("NNCL_KERNEL_PATH") && *getenv("NNCL_KERNEL_PATH") ? " from " : "",
                       getenv("NNCL_KERNEL_PATH") && *getenv("NNCL_KERNEL_PATH") ? getenv("NNCL_KERNEL_PATH") : "",
                       dev->info.name);
-    char *where = log ? nncl_cl_log_locate(log) : NULL;
+    char *source = log ? program_source(prog) : NULL;
+    char *where = log ? nncl_cl_log_locate(log, source) : NULL;
+    free(source);
     char msg[16384];
     snprintf(msg, sizeof msg, "%s\nbuild log:\n%s", nncl_last_error(), where ? where : log ? log : "(none)");
     free(where);
