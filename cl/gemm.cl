@@ -48,6 +48,10 @@
  *   work-item accumulates WPTM x WPTN outputs from local memory.
  *   Work-item (tx,ty) owns rows ty + r*(TSM/WPTM) and cols tx + c*(TSN/WPTN)
  *   (strided, so that neighbouring work-items store neighbouring columns).
+ *   With LVW > 1 it owns runs of LVW: rows (ty + r'*(TSM/WPTM))*LVW + v and
+ *   columns (tx + c'*(TSN/WPTN))*LVW + w, and reads each run from the local
+ *   tiles as one vector: LVW times fewer local-memory reads per k, which
+ *   otherwise bound a GPU's inner loop (CLBlast's VWM/VWN).
  *   Local size must be exactly (TSN/WPTN, TSM/WPTM).
  *
  * Recommended sets (measured, see REPORT.md):
@@ -104,8 +108,15 @@
 #ifndef WPTN        /* columns per work-item                              */
 #define WPTN 4
 #endif
-#ifndef LPAD        /* padding of the local tiles' rows (bank conflicts)  */
+#ifndef LVW         /* local tiles read as vectors of LVW floats (0, 1: scalars) */
+#define LVW 1
+#endif
+#ifndef LPAD        /* padding of the local tiles' rows (bank conflicts;  */
+#if LVW > 1         /* a multiple of LVW keeps the vector reads aligned)  */
+#define LPAD LVW
+#else
 #define LPAD 1
+#endif
 #endif
 
 #define CAT_(a, b) a##b
@@ -488,12 +499,19 @@ INLINE void gemm_dot(const int M, const int N, const int K,
 #define NTHREADS (RTSM * RTSN)
 #define LDA_SUB (TSM + LPAD)     /* row stride of Asub[TSK][TSM] */
 #define LDB_SUB (TSN + LPAD)     /* row stride of Bsub[TSK][TSN] */
+/* The row (column) of the tile that work-item t's r-th row (column) is. */
+#if LVW > 1
+#define LOCAL_OWN(t, r, R) (((t) + ((r) / LVW) * (R)) * LVW + (r) % LVW)
+#else
+#define LOCAL_OWN(t, r, R) ((t) + (r) * (R))
+#endif
 
 /* Work-group tile: rows gi0..gi0+TSM-1, cols gj0..gj0+TSN-1.
  * For every K-tile k0:
  *   Asub[k][i] = op(A)[gi0+i][k0+k]   (0 outside the matrix)
  *   Bsub[k][j] = op(B)[k0+k][gj0+j]   (0 outside the matrix)
- *   barrier; acc[r][c] += sum_k Asub[k][ty+r*RTSM] * Bsub[k][tx+c*RTSN]; barrier */
+ *   barrier; acc[r][c] += sum_k Asub[k][own(ty,r)] * Bsub[k][own(tx,c)]; barrier
+ * (own = LOCAL_OWN: ty + r*RTSM, or its runs of LVW) */
 INLINE void gemm_local(const int transa, const int transb,
                        const int M, const int N, const int K,
                        const float alpha, const float beta,
@@ -544,12 +562,21 @@ INLINE void gemm_local(const int transa, const int transb,
 
         for (int k = 0; k < TSK; ++k) {
             float a[WPTM], b[WPTN];
+#if LVW > 1
+#pragma unroll
+            for (int r = 0; r < WPTM / LVW; ++r)
+                CAT(vstore, LVW)(CAT(vload, LVW)(0, Asub + k * LDA_SUB + (ty + r * RTSM) * LVW), 0, a + r * LVW);
+#pragma unroll
+            for (int c = 0; c < WPTN / LVW; ++c)
+                CAT(vstore, LVW)(CAT(vload, LVW)(0, Bsub + k * LDB_SUB + (tx + c * RTSN) * LVW), 0, b + c * LVW);
+#else
 #pragma unroll
             for (int r = 0; r < WPTM; ++r)
                 a[r] = Asub[k * LDA_SUB + ty + r * RTSM];
 #pragma unroll
             for (int c = 0; c < WPTN; ++c)
                 b[c] = Bsub[k * LDB_SUB + tx + c * RTSN];
+#endif
 #pragma unroll
             for (int r = 0; r < WPTM; ++r)
 #pragma unroll
@@ -561,10 +588,10 @@ INLINE void gemm_local(const int transa, const int transb,
 
 #pragma unroll
     for (int r = 0; r < WPTM; ++r) {
-        const int i = gi0 + ty + r * RTSM;
+        const int i = gi0 + LOCAL_OWN(ty, r, RTSM);
 #pragma unroll
         for (int c = 0; c < WPTN; ++c) {
-            const int j = gj0 + tx + c * RTSN;
+            const int j = gj0 + LOCAL_OWN(tx, c, RTSN);
             if (i < M && j < N)
                 store_one(C, (size_t)i * ldc + j, acc[r][c], alpha, beta,
                           bias, has_bias, j, act, act_param);

@@ -21,6 +21,7 @@ typedef struct nncl_gemm_params {
     /* local-memory path */
     int tsm, tsn, tsk;          /* tile of C per group, and its K depth */
     int wptm, wptn;             /* outputs per work-item */
+    int lvw;                    /* local tiles read as vectors of LVW floats (2, 4); 0 or 1: one float at a time */
 } nncl_gemm_params;
 
 /* Rows and columns of C per work-item, and the NDRange covering M x N. */

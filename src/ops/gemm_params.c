@@ -31,6 +31,7 @@ static const field fields[] = {
     F("TSK", tsk, 1, 128, 1),
     F("WPTM", wptm, 1, 32, 1),
     F("WPTN", wptn, 1, 32, 1),
+    F("LVW", lvw, 0, 4, 1),
 };
 #undef F
 enum { NFIELDS = sizeof fields / sizeof fields[0] };
@@ -104,11 +105,15 @@ nncl_status nncl_gemm_params_check(const nncl_gemm_params *p, size_t max_work_gr
     if (p->tsm % p->wptm || p->tsn % p->wptn)
         return nncl_fail(NNCL_E_INVALID, "tiles %dx%d not divisible by %dx%d outputs per work-item", p->tsm, p->tsn,
                          p->wptm, p->wptn);
+    int lvw = p->lvw > 1 ? p->lvw : 1;
+    if (lvw == 3 || p->wptm % lvw || p->wptn % lvw)
+        return nncl_fail(NNCL_E_INVALID, "LVW=%d: not 1, 2 or 4 dividing %dx%d outputs per work-item", p->lvw,
+                         p->wptm, p->wptn);
     size_t wg = (size_t)(p->tsm / p->wptm) * (size_t)(p->tsn / p->wptn);
     if (wg > max_work_group)
         return nncl_fail(NNCL_E_INVALID, "work-group of %zu above the device's %zu", wg, max_work_group);
-    /* Asub and Bsub, rows padded by LPAD = 1 (cl/gemm.cl) */
-    uint64_t bytes = (uint64_t)p->tsk * (uint64_t)(p->tsm + 1 + p->tsn + 1) * 4;
+    /* Asub and Bsub, rows padded by LPAD = LVW (cl/gemm.cl) */
+    uint64_t bytes = (uint64_t)p->tsk * (uint64_t)(p->tsm + lvw + p->tsn + lvw) * 4;
     if (bytes > local_mem)
         return nncl_fail(NNCL_E_INVALID, "%llu bytes of local memory above the device's %llu",
                          (unsigned long long)bytes, (unsigned long long)local_mem);
