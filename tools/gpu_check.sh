@@ -21,8 +21,10 @@
 #       GPU_CHECK_BUDGET seconds (480): nvidia-smi -q (read-only: no GPU setting
 #       is ever changed), nncl --device list, nncl tune --device 0 --quick, nncl
 #       check --device 0, nncl bench on device 0 (FP32 peak from the SM count,
-#       the compute capability and the maximum SM clock) and on host, the bare
-#       `nncl train --device 0` twice and `--device host` once, timed (wall), a
+#       the compute capability and the maximum SM clock), on host, and on
+#       device 0 with K never split (NNCL_GEMM_SPLITK=off), the bare
+#       `nncl train --device 0` twice, `--device host` once and on an OpenCL
+#       CPU device if there is one, timed (wall), a
 #       2048^3 FP32 GEMM in PyTorch (cuBLAS, TF32 off) as the peer, and the
 #       whole test suite with NNCL_REQUIRE_OPENCL=1, run from meson's test list
 #       without meson. Every log and JSON goes to OUTDIR; OUTDIR/summary.txt has

@@ -420,7 +420,7 @@ nncl_status nncl_cl_gemm(nncl_device *dev, const nncl_gemm_args *g)
     const nncl_gemm_params *p = nncl_gemm_params_on(dev);
     /* Only the kernels this product can use (a lookup is a walk over the
      * program's kernels by name): its form, the plain one it falls back
-     * to, and the packing ones. */
+     * to, and the packing or split-K ones. */
     int packing = nncl_gemm_packing(p, g), plain = (g->trans_a ? 2 : 0) + (g->trans_b ? 1 : 0);
     size_t kc;
     bool split = nncl_gemm_slices(dev, p, g, &kc) > 1;
