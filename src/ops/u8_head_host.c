@@ -46,14 +46,16 @@ typedef struct u8h_isa {
 } u8h_isa;
 
 /* The widest set the CPU has; NNCL_U8H_HOST=generic asks for the plain
- * 4-float loops (the tests run them on every machine). */
+ * 4-float loops (the tests run them on every machine), =avx2 for the AVX2
+ * loops on an AVX-512 machine (an A/B of the two there). */
 static u8h_isa pick_isa(void)
 {
     const char *env = getenv("NNCL_U8H_HOST");
     if (env && strcmp(env, "generic") == 0)
         return (u8h_isa){nncl_u8h_fwd_generic, nncl_u8h_wgrad_generic, nncl_u8h_head_generic};
 #if NNCL_HAVE_X86_KERNELS
-    if (__builtin_cpu_supports("avx512f"))
+    bool avx2_only = env && strcmp(env, "avx2") == 0;
+    if (__builtin_cpu_supports("avx512f") && !avx2_only)
         return (u8h_isa){nncl_u8h_fwd_avx512, nncl_u8h_wgrad_avx512, nncl_u8h_head_avx512};
     if (__builtin_cpu_supports("avx2") && __builtin_cpu_supports("fma"))
         return (u8h_isa){nncl_u8h_fwd_avx2, nncl_u8h_wgrad_avx2, nncl_u8h_head_avx2};

@@ -60,7 +60,8 @@ typedef struct u8s_isa {
 } u8s_isa;
 
 /* The widest set the CPU has; NNCL_U8H_HOST=generic asks for the plain
- * 4-float loops (as for u8_head_host.c: the tests run them everywhere). */
+ * 4-float loops (as for u8_head_host.c: the tests run them everywhere),
+ * =avx2 for the AVX2 loops on an AVX-512 machine. */
 static u8s_isa pick_isa(void)
 {
     const char *env = getenv("NNCL_U8H_HOST");
@@ -69,7 +70,8 @@ static u8s_isa pick_isa(void)
     if (env && strcmp(env, "generic") == 0)
         return generic;
 #if NNCL_HAVE_X86_KERNELS
-    if (__builtin_cpu_supports("avx512f"))
+    bool avx2_only = env && strcmp(env, "avx2") == 0;
+    if (__builtin_cpu_supports("avx512f") && !avx2_only)
         return (u8s_isa){16, nncl_u8s_pack_w_avx512, nncl_u8s_fwd_avx512, nncl_u8s_wgrad_avx512,
                          nncl_u8s_nonzero_avx512};
     if (__builtin_cpu_supports("avx2") && __builtin_cpu_supports("fma"))
