@@ -429,6 +429,17 @@ if g or h:
             L.append('train step 784-128-10 b128 adam on %s: %.3f ms, %.0f samples/s' % (name, r['seconds'] * 1e3, r['samples_per_second']))
 if torch and not g:
     L.append('cuBLAS 2048^3 FP32 through torch: %.0f GFLOP/s' % torch['gflops'])
+sweep = [l for l in text('gemm-sweep.log').splitlines() if ' 2048 ' in l]
+if sweep:
+    def gf(l):
+        try:
+            return float(l.split()[-2])
+        except (ValueError, IndexError):
+            return 0.0
+    sweep.sort(key=gf, reverse=True)
+    L.append('gemm-sweep, 2048^3 (gemm_harness, each set on its own), best first%s:' % (
+        ' (FP32 peak %.0f)' % peak if peak else ''))
+    L += ['  %s%s' % (l, ' = %.1f%% of peak' % (100 * gf(l) / peak) if peak and gf(l) else '') for l in sweep]
 
 walls = {}
 for name in ('train-gpu-1', 'train-gpu-2', 'train-host', 'train-cpu-opencl'):
@@ -820,6 +831,27 @@ fi
 for r in "$T"/work/runs/*; do
     [ -f "$r/summary.json" ] && cp "$r/summary.json" "$out/train-$(basename "$r").summary.json"
 done
+
+# The GEMM's local-memory sets at 1024^3 and 2048^3, each on its own
+# (build/tools/gemm_harness, tools/gemmlab): the search's table and a few
+# more, so that one run says which set the 40% target needs.
+cat >"$T/gemm_sweep.sh" <<'END_GEMM_SWEEP'
+# gemm_sweep.sh BUILD ROOT: each local-memory set's GFLOP/s at 1024^3 and 2048^3.
+for set in "64 64 16 4 4 1" "64 64 16 4 4 4" "64 64 32 4 4 1" "128 128 16 8 8 1" "128 128 16 8 8 2" \
+    "128 128 16 8 8 4" "128 128 32 8 8 1" "128 128 32 8 8 4" "128 64 16 8 4 4" "64 128 16 4 8 4" \
+    "64 64 16 8 8 4" "128 128 8 8 8 4"; do
+    set -- $set
+    "${BUILD:?}/tools/gemm_harness" -b -s square -r 3 -k "${ROOT:?}/cl/gemm.cl" \
+        "-DUSE_LOCAL=1 -DTSM=$1 -DTSN=$2 -DTSK=$3 -DWPTM=$4 -DWPTN=$5 -DLVW=$6" 2>&1 |
+        awk -v s="TSM=$1 TSN=$2 TSK=$3 WPTM=$4 WPTN=$5 LVW=$6" \
+            '/^square/ {print s ": " $1 " " $2 " " $NF " GFLOP/s"} /rror|fail/ {print s ": " $0}'
+done
+END_GEMM_SWEEP
+if [ -x "$build/tools/gemm_harness" ]; then
+    gpu_step gemm-sweep 90 env BUILD="$build" ROOT="$root" sh "$T/gemm_sweep.sh"
+else
+    note gemm-sweep SKIP "no $build/tools/gemm_harness"
+fi
 
 # The peer: the same 2048^3 FP32 GEMM through cuBLAS (PyTorch, TF32 off).
 if python3 -c 'import torch' >/dev/null 2>&1; then

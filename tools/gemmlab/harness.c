@@ -113,12 +113,26 @@ static char *read_file(const char *path)
     return s;
 }
 
+/* The first GPU of any platform (a GPU machine may list the CPU's PoCL
+ * too), else the first device of the first platform. */
+static void pick_device(void)
+{
+    cl_platform_id plats[16];
+    cl_uint n = 0;
+    CHECK(clGetPlatformIDs(16, plats, &n));
+    for (cl_uint i = 0; i < n; i++)
+        if (clGetDeviceIDs(plats[i], CL_DEVICE_TYPE_GPU, 1, &dev, NULL) == CL_SUCCESS)
+            return;
+    CHECK(clGetDeviceIDs(plats[0], CL_DEVICE_TYPE_ALL, 1, &dev, NULL));
+}
+
 static void setup(const char *clpath, const char *opts)
 {
-    cl_platform_id plat;
     cl_int err;
-    CHECK(clGetPlatformIDs(1, &plat, NULL));
-    CHECK(clGetDeviceIDs(plat, CL_DEVICE_TYPE_ALL, 1, &dev, NULL));
+    pick_device();
+    char name[256] = "";
+    clGetDeviceInfo(dev, CL_DEVICE_NAME, sizeof name, name, NULL);
+    printf("# device: %s\n", name);
     ctx = clCreateContext(NULL, 1, &dev, NULL, NULL, &err); CHECK(err);
     q = clCreateCommandQueue(ctx, dev, 0, &err); CHECK(err);
     /* gemm.cl uses common.cl's helpers (INLINE, hsum16, ACT_*), as in the
