@@ -3,11 +3,9 @@
  * The sources are the .cl files of cl/, embedded in the library (or, when
  * NNCL_KERNEL_PATH is set, the same files read from that folder), concatenated
  * with a #line directive before each so the compiler's log names the file.
- * Not every compiler prints the name a #line gives (NVIDIA's says
- * "<kernel>:48:50"), so each file's lines are also numbered in a band of its
- * own (file i from (i + 1) * LINE_BAND), and the log is rewritten from the
- * numbers alone: "<kernel>:200048:50" and "fill.cl:200048:50" both become
- * "fill.cl:48:50", whatever the compiler.
+ * Not every compiler honours #line: NVIDIA's numbers the assembled source
+ * ("<kernel>:48:50"), so a log's locations that name no kernel file are
+ * mapped back through the program's own directives ("fill.cl:10:50").
  *
  * Compiling from source takes a while on some drivers, so the built binary is
  * cached under $XDG_CACHE_HOME/nncl (default ~/.cache/nncl), keyed by device,
@@ -102,10 +100,6 @@ static bool wanted(const char *name, const char *const *names, int n)
     return false;
 }
 
-/* Lines of file i of nncl_embedded_sources are numbered from
- * (i + 1) * LINE_BAND + 1 in the assembled source (no file is that long). */
-#define LINE_BAND 100000
-
 /* The kernel files (all of them, or those named), in build order, as one
  * source string. */
 static nncl_status assemble_source(text *src, const char *const *names, int count)
@@ -117,7 +111,7 @@ static nncl_status assemble_source(text *src, const char *const *names, int coun
         if (!wanted(e->name, names, count))
             continue;
         char line[600];
-        int n = snprintf(line, sizeof line, "#line %d \"%s\"\n", (i + 1) * LINE_BAND + 1, e->name);
+        int n = snprintf(line, sizeof line, "#line 1 \"%s\"\n", e->name);
         if (!text_append(src, line, (size_t)n))
             return nncl_fail(NNCL_E_NOMEM, "out of memory assembling kernels");
         if (from_disk) {
@@ -158,30 +152,46 @@ nncl_status nncl_cl_source(const char *const *names, int count, char **out, size
 
 /* ---- building quietly ----------------------------------------------------------- */
 
-/* The compiler's log of a build, "" when none (malloc'd; NULL without memory). */
-/* The band-coded line (what a #line-honouring compiler would print) of
- * physical line `line` of the assembled source: the last #line directive
- * above it, plus the lines between. 0 when none is above it. */
-static long coded_line(const char *source, long line)
+/* Where physical line `line` of an assembled source comes from: the last
+ * `#line N "name"` above it names the file, and the lines between give the
+ * line. False when no directive is above it. */
+static bool source_line(const char *source, long line, char *name, size_t cap, long *file_line)
 {
-    long at = 1, coded = 0;
+    long at = 1, first = 0, directive = 0;
     for (const char *p = source; p && *p && at < line; at++) {
-        if (strncmp(p, "#line ", 6) == 0)
-            coded = strtol(p + 6, NULL, 10) - at - 1;  /* line at + 1 is coded + at + 1 */
+        const char *q;
+        if (strncmp(p, "#line ", 6) == 0 && (q = strchr(p, '"')) != NULL) {
+            const char *end = strchr(q + 1, '"'), *nl = strchr(p, '\n');
+            if (end && (!nl || end < nl)) {
+                first = strtol(p + 6, NULL, 10);
+                directive = at;
+                snprintf(name, cap, "%.*s", (int)(end - q - 1), q + 1);
+            }
+        }
         p = strchr(p, '\n');
         p = p ? p + 1 : NULL;
     }
-    return coded ? coded + line : 0;
+    if (!directive || at != line)
+        return false;
+    *file_line = first + (line - directive - 1);
+    return true;
 }
 
-/* A compiler's text with every "WORD:NUMBER" whose NUMBER lies in a file's
- * band (LINE_BAND) rewritten as "FILE:LINE", WORD being what the compiler
- * called the source (the #line name, "<kernel>", "<source>"...). A compiler
- * that ignores #line altogether (NVIDIA's) prints the assembled source's
- * own line numbers: a location at the start of a line, "WORD:NUMBER:",
- * whose NUMBER is below every band is mapped through the directives of
- * `source` (when given). Returns a malloc'd copy, or NULL when out of
- * memory. */
+/* Whether the text [s, s + n) is the name of a kernel file. */
+static bool names_a_file(const char *s, size_t n)
+{
+    for (int i = 0; i < nncl_embedded_source_count; i++)
+        if (strlen(nncl_embedded_sources[i].name) == n && strncmp(nncl_embedded_sources[i].name, s, n) == 0)
+            return true;
+    return false;
+}
+
+/* A compiler's text with its locations in the assembled source turned into
+ * file:line. A location is "WORD:LINE:" at the start of a line, WORD what
+ * the compiler called the source ("<kernel>", "<source>"...); where WORD is
+ * already a kernel file's name (the compiler honoured #line) it is kept.
+ * Without `source` the text is copied as it is. Returns a malloc'd copy,
+ * or NULL when out of memory. */
 char *nncl_cl_log_locate(const char *in, const char *source)
 {
     size_t len = strlen(in);
@@ -194,32 +204,33 @@ char *nncl_cl_log_locate(const char *in, const char *source)
     char *out = malloc(cap);
     if (!out)
         return NULL;
-    size_t o = 0, word = 0; /* word: where the current run of non-blanks began in out */
-    bool line_start_word = true; /* the current word began a line */
+    size_t o = 0, word = 0;     /* word: where the current run of non-blanks began in out */
+    bool first_word = true;     /* the current word began a line */
+    bool located = false;       /* this line's location is done */
     for (size_t i = 0; i < len;) {
         char c = in[i];
-        if (c == ':' && in[i + 1] >= '0' && in[i + 1] <= '9') {
+        if (c == ':' && source && first_word && !located && word < o && in[i + 1] >= '0' && in[i + 1] <= '9') {
             size_t j = i + 1;
             long v = 0;
-            while (j < len && in[j] >= '0' && in[j] <= '9' && v < 1000000000L)
+            while (j < len && in[j] >= '0' && in[j] <= '9' && v < 100000000L)
                 v = v * 10 + (in[j++] - '0');
-            bool whole = j >= len || in[j] < '0' || in[j] > '9';
-            if (whole && v < LINE_BAND && source && line_start_word && word < o && j < len && in[j] == ':')
-                v = coded_line(source, v);
-            long file = v / LINE_BAND - 1;
-            if (whole && file >= 0 && file < nncl_embedded_source_count && v % LINE_BAND != 0) {
+            char name[256];
+            long line;
+            located = true;
+            if (j < len && in[j] == ':' && !names_a_file(out + word, o - word) &&
+                source_line(source, v, name, sizeof name, &line)) {
                 o = word;
-                o += (size_t)snprintf(out + o, cap - o, "%s:%ld", nncl_embedded_sources[file].name, v % LINE_BAND);
+                o += (size_t)snprintf(out + o, cap - o, "%s:%ld", name, line);
                 i = j;
-                line_start_word = false;
                 continue;
             }
         }
         out[o++] = c;
         i++;
-        if (c == ' ' || c == '\t' || c == '\n' || c == '\r' || c == '(' || c == '\'' || c == '"') {
+        if (c == ' ' || c == '\t' || c == '\n' || c == '\r') {
             word = o;
-            line_start_word = c == '\n' || c == '\r';
+            first_word = c == '\n' || c == '\r';
+            located = located && !first_word;
         }
     }
     out[o] = '\0';
@@ -242,6 +253,7 @@ static char *program_source(cl_program prog)
     return src;
 }
 
+/* The compiler's log of a build, "" when none (malloc'd; NULL without memory). */
 static char *build_log(cl_program prog, cl_device_id device)
 {
     size_t n = 0;

@@ -63,9 +63,9 @@ nncl_status nncl_cl_source(const char *const *names, int count, char **out, size
 /* clBuildProgram for one device, with whatever the driver prints on stderr
  * caught and passed, with the build log, to the verbose notices. */
 cl_int nncl_cl_build_quietly(cl_program prog, cl_device_id device, const char *options);
-/* A compiler's log with the assembled source's line numbers turned back into
- * "file.cl:line", through the #line directives of source (may be NULL)
- * where the compiler ignored them (malloc'd; NULL when out of memory). */
+/* A compiler's log with locations in the assembled source (a compiler that
+ * ignores #line) turned into "file.cl:line" through the #line directives of
+ * source (NULL: copied as it is); malloc'd, NULL when out of memory. */
 char *nncl_cl_log_locate(const char *log, const char *source);
 
 /* The named kernel of the device's built program (nncl_cl_program_ensure
