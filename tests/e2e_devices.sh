@@ -51,14 +51,16 @@ PY
 expect "JSON has the required keys" test $? -eq 0
 
 # No OpenCL at all: host only, a hint, exit 0. An empty vendors folder hides
-# every OpenCL driver from ocl-icd (Debian's loader); the Khronos loader that
-# CUDA ships reads /etc/OpenCL/vendors all the same (seen on an H200 machine),
-# and there the case cannot be made: said, and skipped.
+# every OpenCL driver from ocl-icd (Debian's loader, always checked); the
+# Khronos loader that CUDA ships reads /etc/OpenCL/vendors all the same (seen
+# on an H200 machine), and there the case cannot be made: said, and skipped.
 mkdir -p "$tmp/no-vendors"
 OCL_ICD_VENDORS="$tmp/no-vendors" "$nncl" --device list >"$tmp/none" 2>&1
 expect "no-OpenCL list exits 0" test $? -eq 0
-if grep -q ' opencl ' "$tmp/none" && ! ldd "$nncl" 2>/dev/null | grep -q 'libOpenCL.so.1 => /usr/lib/x86_64-linux-gnu/'; then
-    echo "note: this machine's OpenCL loader ($(ldd "$nncl" | awk '$1 == "libOpenCL.so.1" {print $3}')) ignores OCL_ICD_VENDORS: the no-OpenCL case is not checked here"
+loader=$(readlink -f "$(ldd "$nncl" 2>/dev/null | awk '$1 == "libOpenCL.so.1" {print $3}')")
+case "$loader" in /usr/lib/* | /lib/*) system_loader=1 ;; *) system_loader=0 ;; esac
+if [ "$system_loader" = 0 ] && grep -q ' opencl ' "$tmp/none"; then
+    echo "note: this machine's OpenCL loader ($loader, not the system's) ignores OCL_ICD_VENDORS: the no-OpenCL case is not checked here"
 else
     expect "no-OpenCL list shows host" grep -q -E '^\*0 +host ' "$tmp/none"
     expect "no-OpenCL list has no OpenCL row" sh -c "! grep -q ' opencl ' '$tmp/none'"
