@@ -54,7 +54,17 @@ sanitize)
         meson setup build-san --buildtype=debugoptimized -Db_sanitize=address,undefined -Db_lundef=false >/dev/null
     fi
     ninja -C build-san
-    export ASAN_OPTIONS=detect_leaks=1 UBSAN_OPTIONS=halt_on_error=1:print_stacktrace=1
+    leaks=1
+    # LeakSanitizer's thread-suspending tracer dies (SIGSEGV, "LeakSanitizer
+    # has encountered a fatal error") at the exit of tests that ran PoCL on
+    # an Intel CPU with AMX (2026-12-04, GCC 12's libsanitizer; the commit
+    # before, green on an AMD machine, failed the same way there): leak
+    # checks are off on such CPUs, AddressSanitizer and UBSan stay on.
+    if grep -q -w amx_tile /proc/cpuinfo 2>/dev/null; then
+        echo "sanitize: this CPU has AMX, where LeakSanitizer's tracer crashes: leak checks off (ASan and UBSan on)" >&2
+        leaks=0
+    fi
+    export ASAN_OPTIONS=detect_leaks=$leaks UBSAN_OPTIONS=halt_on_error=1:print_stacktrace=1
     export LSAN_OPTIONS="suppressions=$PWD/tests/lsan.supp:print_suppressions=0"
     # NNCL_SANITIZED: tests skip what ASan's shadow memory makes unmeasurable (peak RSS bounds).
     export NNCL_SANITIZED=1 NNCL_REQUIRE_OPENCL="${NNCL_REQUIRE_OPENCL:-1}"
