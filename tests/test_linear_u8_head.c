@@ -577,6 +577,32 @@ START_TEST(linear_u8_head_matches_host)
 }
 END_TEST
 
+/* The host step decides block by block (128 rows) whether to list a
+ * block's nonzero bytes (at most a third of them) or run its dense loops:
+ * here the batch's first 200 rows are mostly ink, the rest as usual, so the
+ * first chunk (384 rows: 5,000 make 13 chunks of three blocks) sums blocks
+ * of both kinds; with an index, through the x rows those batch rows read.
+ * Against the reference, as every device. */
+START_TEST(linear_u8_head_host_mixes_sparse_and_dense_blocks)
+{
+    nncl_device *host = test_host_device();
+    uint64_t s = 0xb10c;
+    for (int indexed = 0; indexed < 2; indexed++) {
+        u8h_case c;
+        make_case(&c, &s, 5000, 784, 10, 10, indexed ? NNCL_ACT_RELU : NNCL_ACT_SIGMOID, indexed, false, 1);
+        for (size_t i = 0; i < 200; i++) {
+            unsigned char *row = c.x + (indexed ? (size_t)c.index[i] : i) * c.in;
+            for (size_t j = 0; j < c.in; j++)
+                if (test_rand_float(&s, 0, 1) < 0.8f)
+                    row[j] = (unsigned char)(1 + test_rand_u64(&s) % 255);
+        }
+        match_one(host, host, "host", &c, false);
+        free_case(&c);
+    }
+    nncl_device_close(host);
+}
+END_TEST
+
 /* ---- the host twin against the composed host ops ---------------------------- */
 
 static void check_tight(const char *what, const char *part, const float *got, const float *ref, size_t n)
@@ -1057,6 +1083,7 @@ int main(void)
     tcase_add_test(tc, linear_u8_head_refuses_bad_arguments);
     tcase_add_test(tc, linear_u8_head_gradients_by_finite_differences);
     tcase_add_test(tc, linear_u8_head_host_matches_composition);
+    tcase_add_test(tc, linear_u8_head_host_mixes_sparse_and_dense_blocks);
     tcase_add_test(tc, linear_u8_head_matches_host);
     tcase_add_test(tc, linear_u8_head_propagates_nan_and_bad_labels);
     tcase_add_test(tc, linear_u8_head_takes_nan_logit_as_maximum);
