@@ -310,7 +310,10 @@ nncl_status nncl_host_linear_u8_head(nncl_device *dev, const nncl_linear_u8_head
     const char *sparse_env = getenv("NNCL_U8H_SPARSE");
     job.sparse = job.shift == NULL && I <= U8H_SPARSE_MAX_IN && !(sparse_env && strcmp(sparse_env, "off") == 0);
     if (job.sparse) {
+        /* rows of U8H_SW floats on cache lines of their own (a row split
+         * over two lines costs two accesses per listed byte) */
         float *wt = buf + (H + U8H_HOST_CHUNKS * job.hp) * I;
+        wt += (64 - (uintptr_t)wt % 64) % 64 / sizeof *wt;
         job.wt = wt;
         job.dwt = wt + I * U8H_SW;
         job.list_cap = nncl_u8h_list_cap(I);

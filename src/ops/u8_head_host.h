@@ -71,7 +71,8 @@ static inline size_t nncl_u8h_host_scratch_floats(size_t in, size_t hidden)
     size_t dense = (hidden + U8H_HOST_CHUNKS * ((hidden + U8H_TM - 1) / U8H_TM * U8H_TM)) * in;
     if (in > U8H_SPARSE_MAX_IN)
         return dense;
-    return dense + (1 + U8H_HOST_CHUNKS) * U8H_SW * in + 2 * nncl_u8h_list_cap(in);
+    /* U8H_SW more: the sparse part starts at a 64-byte boundary */
+    return dense + U8H_SW + (1 + U8H_HOST_CHUNKS) * U8H_SW * in + 2 * nncl_u8h_list_cap(in);
 }
 
 /* The oracle (linear_u8_head.c): the three ops' host twins composed, in
