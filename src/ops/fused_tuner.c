@@ -548,7 +548,8 @@ typedef struct fused_shape {
     const char *what;
     part part;
     nncl_status (*run)(nncl_device *dev, const bench_buffers *bb);
-    bool cpu_step;              /* linear_u8_head: timed where the network uses it */
+    nncl_op_id op;              /* what it times: only where the device prefers it (a GPU
+                                   gathers floats instead of running the byte ops) */
 } fused_shape;
 
 static nncl_view v0(nncl_buffer *b) { return nncl_view_of(b, 0); }
@@ -598,19 +599,19 @@ static nncl_status run_adam(nncl_device *dev, const bench_buffers *bb) { return 
 static nncl_status run_sgd(nncl_device *dev, const bench_buffers *bb) { return run_optim(dev, bb, NNCL_OPTIM_SGD, TUT_PARAMS); }
 
 static const fused_shape shapes[] = {
-    {"tutorial step, 42,000 rows", PART_ALL_U8, run_tutorial, true},
-    {"784->256 bytes fwd, 128 rows", PART_FWD, run_fwd_batch, false},
-    {"784->256 bytes dW, 128 rows", PART_WGRAD, run_wgrad, false},
-    {"784->256 bytes fwd, 4,096 rows", PART_FWD, run_fwd_eval, false},
-    {"Adam, 203,530 parameters", PART_OPTIM, run_adam, false},
-    {"SGD, 7,960 parameters", PART_OPTIM, run_sgd, false},
+    {"tutorial step, 42,000 rows", PART_ALL_U8, run_tutorial, NNCL_OP_linear_u8_head},
+    {"784->256 bytes fwd, 128 rows", PART_FWD, run_fwd_batch, NNCL_OP_linear_u8_fwd},
+    {"784->256 bytes dW, 128 rows", PART_WGRAD, run_wgrad, NNCL_OP_linear_u8_wgrad},
+    {"784->256 bytes fwd, 4,096 rows", PART_FWD, run_fwd_eval, NNCL_OP_linear_u8_fwd},
+    {"Adam, 203,530 parameters", PART_OPTIM, run_adam, NNCL_OP_optim_step},
+    {"SGD, 7,960 parameters", PART_OPTIM, run_sgd, NNCL_OP_optim_step},
 };
 enum { NSHAPES = sizeof shapes / sizeof shapes[0] };
 _Static_assert((int)NSHAPES <= (int)NNCL_TUNE_MAX_OPS, "the report holds every shape");
 
 static bool shape_timed(const nncl_device *dev, const fused_shape *s)
 {
-    return !s->cpu_step || nncl_device_prefers(dev, NNCL_OP_linear_u8_head);
+    return nncl_device_prefers(dev, s->op);
 }
 
 static nncl_status buffer_filled(nncl_device *dev, size_t count, fill_kind kind, size_t bound, nncl_rng *seed,
