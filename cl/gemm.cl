@@ -111,6 +111,9 @@
 #ifndef LVW         /* local tiles read as vectors of LVW floats (0, 1: scalars) */
 #define LVW 1
 #endif
+#ifndef PF          /* 1: the next K-tile's global loads go to registers   */
+#define PF 0        /* before the current tile's sums (a GPU's load latency */
+#endif              /* hidden behind them), stored to local memory after    */
 #ifndef LPAD        /* padding of the local tiles' rows (bank conflicts;  */
 #if LVW > 1         /* a multiple of LVW keeps the vector reads aligned)  */
 #define LPAD LVW
@@ -506,12 +509,69 @@ INLINE void gemm_dot(const int M, const int N, const int K,
 #define LOCAL_OWN(t, r, R) ((t) + (r) * (R))
 #endif
 
+/* Element e of a K-tile, numbered so that consecutive e are consecutive in
+ * memory (coalesced loads): op(A)[gi0+i][k0+k] and op(B)[k0+k][gj0+j], 0
+ * outside the matrix, and where each goes in Asub[k][i] / Bsub[k][j]. */
+INLINE void tile_a_ik(const int transa, const int e, int *i, int *k)
+{
+    if (transa) { *i = e % TSM; *k = e / TSM; }   /* A stored K x M */
+    else        { *k = e % TSK; *i = e / TSK; }   /* A stored M x K */
+}
+
+INLINE void tile_b_kj(const int transb, const int e, int *k, int *j)
+{
+    if (transb) { *k = e % TSK; *j = e / TSK; }   /* B stored N x K */
+    else        { *j = e % TSN; *k = e / TSN; }   /* B stored K x N */
+}
+
+INLINE float tile_a(const int transa, const int M, const int K, __global const float *A, const int lda,
+                    const int gi0, const int k0, const int e)
+{
+    int i, k;
+    tile_a_ik(transa, e, &i, &k);
+    const int gi = gi0 + i, gk = k0 + k;
+    if (e >= TSM * TSK || gi >= M || gk >= K)
+        return 0.0f;
+    return transa ? A[(size_t)gk * lda + gi] : A[(size_t)gi * lda + gk];
+}
+
+INLINE float tile_b(const int transb, const int N, const int K, __global const float *B, const int ldb,
+                    const int gj0, const int k0, const int e)
+{
+    int k, j;
+    tile_b_kj(transb, e, &k, &j);
+    const int gj = gj0 + j, gk = k0 + k;
+    if (e >= TSK * TSN || gj >= N || gk >= K)
+        return 0.0f;
+    return transb ? B[(size_t)gj * ldb + gk] : B[(size_t)gk * ldb + gj];
+}
+
+INLINE int slot_a(const int transa, const int e)
+{
+    int i, k;
+    tile_a_ik(transa, e, &i, &k);
+    return k * LDA_SUB + i;
+}
+
+INLINE int slot_b(const int transb, const int e)
+{
+    int k, j;
+    tile_b_kj(transb, e, &k, &j);
+    return k * LDB_SUB + j;
+}
+
+/* Loads of one K-tile per work-item (the last may fall past the tile) */
+#define LOADS_A ((TSM * TSK + NTHREADS - 1) / NTHREADS)
+#define LOADS_B ((TSK * TSN + NTHREADS - 1) / NTHREADS)
+
 /* Work-group tile: rows gi0..gi0+TSM-1, cols gj0..gj0+TSN-1.
  * For every K-tile k0:
  *   Asub[k][i] = op(A)[gi0+i][k0+k]   (0 outside the matrix)
  *   Bsub[k][j] = op(B)[k0+k][gj0+j]   (0 outside the matrix)
  *   barrier; acc[r][c] += sum_k Asub[k][own(ty,r)] * Bsub[k][own(tx,c)]; barrier
- * (own = LOCAL_OWN: ty + r*RTSM, or its runs of LVW) */
+ * (own = LOCAL_OWN: ty + r*RTSM, or its runs of LVW). With PF the loads of
+ * tile k0 + TSK are issued into registers after the first barrier, before
+ * tile k0's sums, and stored to Asub/Bsub at the next iteration's start. */
 INLINE void gemm_local(const int transa, const int transb,
                        const int M, const int N, const int K,
                        const float alpha, const float beta,
@@ -535,30 +595,49 @@ INLINE void gemm_local(const int transa, const int transb,
         for (int c = 0; c < WPTN; ++c)
             acc[r][c] = 0.0f;
 
+#if PF
+    /* this work-item's share of the next K-tile, held in registers while
+     * the current one is summed */
+    float ra[LOADS_A], rb[LOADS_B];
+#pragma unroll
+    for (int l = 0; l < LOADS_A; ++l)
+        ra[l] = tile_a(transa, M, K, A, lda, gi0, 0, tid + l * NTHREADS);
+#pragma unroll
+    for (int l = 0; l < LOADS_B; ++l)
+        rb[l] = tile_b(transb, N, K, B, ldb, gj0, 0, tid + l * NTHREADS);
+#endif
     for (int k0 = 0; k0 < K; k0 += TSK) {
-        /* Cooperative, coalesced loads: element e of the tile is numbered
-         * so that consecutive e are consecutive in memory. */
-        for (int e = tid; e < TSM * TSK; e += NTHREADS) {
-            int i, k;
-            if (transa) { i = e % TSM; k = e / TSM; }   /* A stored K x M */
-            else        { k = e % TSK; i = e / TSK; }   /* A stored M x K */
-            const int gi = gi0 + i, gk = k0 + k;
-            float v = 0.0f;
-            if (gi < M && gk < K)
-                v = transa ? A[(size_t)gk * lda + gi] : A[(size_t)gi * lda + gk];
-            Asub[k * LDA_SUB + i] = v;
+#if PF
+#pragma unroll
+        for (int l = 0; l < LOADS_A; ++l) {
+            const int e = tid + l * NTHREADS;
+            if (e < TSM * TSK)
+                Asub[slot_a(transa, e)] = ra[l];
         }
-        for (int e = tid; e < TSK * TSN; e += NTHREADS) {
-            int j, k;
-            if (transb) { k = e % TSK; j = e / TSK; }   /* B stored N x K */
-            else        { j = e % TSN; k = e / TSN; }   /* B stored K x N */
-            const int gj = gj0 + j, gk = k0 + k;
-            float v = 0.0f;
-            if (gj < N && gk < K)
-                v = transb ? B[(size_t)gj * ldb + gk] : B[(size_t)gk * ldb + gj];
-            Bsub[k * LDB_SUB + j] = v;
+#pragma unroll
+        for (int l = 0; l < LOADS_B; ++l) {
+            const int e = tid + l * NTHREADS;
+            if (e < TSK * TSN)
+                Bsub[slot_b(transb, e)] = rb[l];
         }
         barrier(CLK_LOCAL_MEM_FENCE);
+        if (k0 + TSK < K) {
+#pragma unroll
+            for (int l = 0; l < LOADS_A; ++l)
+                ra[l] = tile_a(transa, M, K, A, lda, gi0, k0 + TSK, tid + l * NTHREADS);
+#pragma unroll
+            for (int l = 0; l < LOADS_B; ++l)
+                rb[l] = tile_b(transb, N, K, B, ldb, gj0, k0 + TSK, tid + l * NTHREADS);
+        }
+#else
+        /* Cooperative, coalesced loads: element e of the tile is numbered
+         * so that consecutive e are consecutive in memory. */
+        for (int e = tid; e < TSM * TSK; e += NTHREADS)
+            Asub[slot_a(transa, e)] = tile_a(transa, M, K, A, lda, gi0, k0, e);
+        for (int e = tid; e < TSK * TSN; e += NTHREADS)
+            Bsub[slot_b(transb, e)] = tile_b(transb, N, K, B, ldb, gj0, k0, e);
+        barrier(CLK_LOCAL_MEM_FENCE);
+#endif
 
         for (int k = 0; k < TSK; ++k) {
             float a[WPTM], b[WPTN];

@@ -836,19 +836,21 @@ done
 # (build/tools/gemm_harness, tools/gemmlab): the search's table and a few
 # more, so that one run says which set the 40% target needs.
 cat >"$T/gemm_sweep.sh" <<'END_GEMM_SWEEP'
-# gemm_sweep.sh BUILD ROOT: each local-memory set's GFLOP/s at 1024^3 and 2048^3.
-for set in "64 64 16 4 4 1" "64 64 16 4 4 4" "64 64 32 4 4 1" "128 128 16 8 8 1" "128 128 16 8 8 2" \
-    "128 128 16 8 8 4" "128 128 32 8 8 1" "128 128 32 8 8 4" "128 64 16 8 4 4" "64 128 16 4 8 4" \
-    "64 64 16 8 8 4" "128 128 8 8 8 4"; do
+# gemm_sweep.sh BUILD ROOT: each local-memory set's GFLOP/s at 1024^3 and 2048^3
+# (TSM TSN TSK WPTM WPTN LVW PF; PF=1: the next K-tile prefetched into registers).
+for set in "64 64 16 4 4 1 0" "64 64 16 4 4 4 0" "64 64 32 4 4 1 0" "128 128 16 8 8 1 0" "128 128 16 8 8 2 0" \
+    "128 128 16 8 8 4 0" "128 128 32 8 8 1 0" "128 128 32 8 8 4 0" "128 64 16 8 4 4 0" "64 128 16 4 8 4 0" \
+    "64 64 16 8 8 4 0" "128 128 8 8 8 4 0" "64 64 16 4 4 1 1" "128 128 16 8 8 1 1" "128 128 16 8 8 4 1" \
+    "128 128 32 8 8 1 1"; do
     set -- $set
     "${BUILD:?}/tools/gemm_harness" -b -s square -r 3 -k "${ROOT:?}/cl/gemm.cl" \
-        "-DUSE_LOCAL=1 -DTSM=$1 -DTSN=$2 -DTSK=$3 -DWPTM=$4 -DWPTN=$5 -DLVW=$6" 2>&1 |
-        awk -v s="TSM=$1 TSN=$2 TSK=$3 WPTM=$4 WPTN=$5 LVW=$6" \
+        "-DUSE_LOCAL=1 -DTSM=$1 -DTSN=$2 -DTSK=$3 -DWPTM=$4 -DWPTN=$5 -DLVW=$6 -DPF=$7" 2>&1 |
+        awk -v s="TSM=$1 TSN=$2 TSK=$3 WPTM=$4 WPTN=$5 LVW=$6 PF=$7" \
             '/^square/ {print s ": " $1 " " $2 " " $NF " GFLOP/s"} /rror|fail/ {print s ": " $0}'
 done
 END_GEMM_SWEEP
 if [ -x "$build/tools/gemm_harness" ]; then
-    gpu_step gemm-sweep 90 env BUILD="$build" ROOT="$root" sh "$T/gemm_sweep.sh"
+    gpu_step gemm-sweep 120 env BUILD="$build" ROOT="$root" sh "$T/gemm_sweep.sh"
 else
     note gemm-sweep SKIP "no $build/tools/gemm_harness"
 fi

@@ -22,6 +22,7 @@ typedef struct nncl_gemm_params {
     int tsm, tsn, tsk;          /* tile of C per group, and its K depth */
     int wptm, wptn;             /* outputs per work-item */
     int lvw;                    /* local tiles read as vectors of LVW floats (2, 4); 0 or 1: one float at a time */
+    int pf;                     /* 1: the next K-tile loaded into registers during the current one's sums */
 } nncl_gemm_params;
 
 /* Rows and columns of C per work-item, and the NDRange covering M x N. */

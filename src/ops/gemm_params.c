@@ -32,6 +32,7 @@ static const field fields[] = {
     F("WPTM", wptm, 1, 32, 1),
     F("WPTN", wptn, 1, 32, 1),
     F("LVW", lvw, 0, 4, 1),
+    F("PF", pf, 0, 1, 1),
 };
 #undef F
 enum { NFIELDS = sizeof fields / sizeof fields[0] };

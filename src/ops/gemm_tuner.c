@@ -50,26 +50,31 @@ static const reg_row reg_table[] = {
 };
 
 /* Local-memory sets (devices with on-chip local memory): C tile, K depth,
- * outputs per work-item, local reads as vectors of LVW. The quick search
- * tries the first six: on the H200 of 2026-12-04 (K split for products of
- * few tiles) 128x128 tiles of 8x8 won over 64x64 of 4x4 by 1.2-1.5x on the
- * larger training shapes and ran 2048^3 at 36% of the FP32 peak. */
+ * outputs per work-item, local reads as vectors of LVW, the next K-tile
+ * prefetched into registers (PF). The quick search tries the first six: on
+ * the H200 of 2026-12-04 (K split for products of few tiles) 128x128 tiles
+ * of 8x8 won over 64x64 of 4x4 by 1.2-1.5x on the larger training shapes
+ * and ran 2048^3 at 36% of the FP32 peak; PF (since the second session of
+ * that day) has not yet run on a GPU. */
 typedef struct local_row {
-    int tsm, tsn, tsk, wptm, wptn, lvw;
+    int tsm, tsn, tsk, wptm, wptn, lvw, pf;
 } local_row;
 
 static const local_row local_table[] = {
-    {64, 64, 16, 4, 4, 1},      /* 16x16 work-items (CLBlast's shape) */
-    {128, 128, 16, 8, 8, 4},
-    {128, 128, 16, 8, 8, 1},
-    {128, 128, 32, 8, 8, 4},
-    {64, 64, 16, 4, 4, 4},
-    {64, 64, 32, 4, 4, 1},
-    {32, 32, 16, 4, 4, 1},
-    {128, 64, 16, 8, 4, 4},
-    {64, 64, 16, 8, 8, 4},
-    {32, 32, 8, 2, 2, 1},
-    {16, 16, 8, 4, 4, 1},
+    {64, 64, 16, 4, 4, 1, 0},   /* 16x16 work-items (CLBlast's shape) */
+    {128, 128, 16, 8, 8, 1, 1},
+    {128, 128, 16, 8, 8, 4, 0},
+    {128, 128, 16, 8, 8, 1, 0},
+    {128, 128, 32, 8, 8, 4, 0},
+    {64, 64, 16, 4, 4, 4, 0},
+    {128, 128, 16, 8, 8, 4, 1},
+    {64, 64, 32, 4, 4, 1, 0},
+    {64, 64, 16, 4, 4, 1, 1},
+    {32, 32, 16, 4, 4, 1, 0},
+    {128, 64, 16, 8, 4, 4, 0},
+    {64, 64, 16, 8, 8, 4, 0},
+    {32, 32, 8, 2, 2, 1, 0},
+    {16, 16, 8, 4, 4, 1, 0},
 };
 
 static int vector_registers(const nncl_device_info *info)
@@ -110,6 +115,7 @@ int nncl_gemm_candidates(const nncl_device_info *info, nncl_tune_mode mode, nncl
             nncl_gemm_params_for(info, &p);
             p.use_local = 1;
             p.tsm = r->tsm, p.tsn = r->tsn, p.tsk = r->tsk, p.wptm = r->wptm, p.wptn = r->wptn, p.lvw = r->lvw;
+            p.pf = r->pf;
             offer(out, &n, &p, wg, info->local_mem_bytes);
         }
         return n;
