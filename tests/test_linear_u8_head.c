@@ -585,6 +585,8 @@ END_TEST
  * Against the reference, as every device. */
 START_TEST(linear_u8_head_host_mixes_sparse_and_dense_blocks)
 {
+    /* the vector loops, where the CPU would otherwise take its tiles */
+    setenv("NNCL_U8H_AMX", "off", 1);
     nncl_device *host = test_host_device();
     uint64_t s = 0xb10c;
     for (int indexed = 0; indexed < 2; indexed++) {
@@ -599,6 +601,28 @@ START_TEST(linear_u8_head_host_mixes_sparse_and_dense_blocks)
         match_one(host, host, "host", &c, false);
         free_case(&c);
     }
+    nncl_device_close(host);
+    unsetenv("NNCL_U8H_AMX");
+}
+END_TEST
+
+/* The host step's matrix path (src/ops/u8_amx_host.h, taken where the CPU
+ * has AMX) walks a chunk in super-blocks of U8A_SB rows: 9,000 rows make
+ * chunks of 640, a super-block of 512 and one of 128; 100 inputs end in a
+ * part of a tile (kp 128); 1,030 rows of 784 are the tutorial's shape with
+ * a last block of 6 rows. Both with an index, against the reference. On
+ * other CPUs this runs the vector loops on the same cases. */
+START_TEST(linear_u8_head_host_matrix_super_blocks)
+{
+    nncl_device *host = test_host_device();
+    uint64_t s = 0x5b;
+    u8h_case c;
+    make_case(&c, &s, 9000, 100, 16, 3, NNCL_ACT_TANH, true, false, 1);
+    match_one(host, host, "host", &c, false);
+    free_case(&c);
+    make_case(&c, &s, 1030, 784, 10, 10, NNCL_ACT_RELU, true, false, 0);
+    match_one(host, host, "host", &c, false);
+    free_case(&c);
     nncl_device_close(host);
 }
 END_TEST
@@ -1084,6 +1108,7 @@ int main(void)
     tcase_add_test(tc, linear_u8_head_gradients_by_finite_differences);
     tcase_add_test(tc, linear_u8_head_host_matches_composition);
     tcase_add_test(tc, linear_u8_head_host_mixes_sparse_and_dense_blocks);
+    tcase_add_test(tc, linear_u8_head_host_matrix_super_blocks);
     tcase_add_test(tc, linear_u8_head_matches_host);
     tcase_add_test(tc, linear_u8_head_propagates_nan_and_bad_labels);
     tcase_add_test(tc, linear_u8_head_takes_nan_logit_as_maximum);

@@ -41,6 +41,7 @@
 #include "nncl_config.h"
 #include "ops/host_split.h"
 #include "ops/op_util.h"
+#include "ops/u8_amx_host.h"
 #include "ops/u8_head_host.h"
 #include "ops/u8_sparse_host.h"
 
@@ -97,9 +98,15 @@ typedef struct u8h_job {
     float *dwt;         /* chunk c's sparse sums of x^T g at c*in*U8H_SW, in x U8H_SW */
     uint32_t *list;     /* worker w's list of a block's nonzero bytes at w*list_cap */
     size_t list_cap;
+    bool matrix;        /* the matrix path (u8_amx_host.h) is taken */
+    size_t kp;          /* its rows' length, in rounded up to U8A_KB */
+    const int8_t *wq;   /* W1 scaled and quantized, sw its units' scales */
+    double sw[16];
+    uint8_t *work;      /* worker w's part at w*nncl_u8a_worker_bytes(in) */
+    float *ms;          /* chunk c's dW1^T sums at c*16*kp, in the tiles' order */
     struct u8h_chunk_sums {
         double db1[M], dw2[M * M], db2[M], loss, correct;
-        bool dense, sparse; /* which of dw1 and dwt the chunk wrote */
+        bool dense, sparse, matrix; /* which of dw1, dwt and ms the chunk wrote */
     } sums[U8H_HOST_CHUNKS];
 } u8h_job;
 
@@ -192,26 +199,49 @@ static bool list_block(u8h_list_fn *list, const uint8_t *const *xr, size_t n, si
     return true;
 }
 
+/* The head over a block's n rows (h and g transposed, U8H_HOST_BLOCK
+ * lanes): its gradients, and g = dL/d(pre-activation); the block's sums in
+ * float, added to the chunk's in double. */
+static void block_head(const u8h_job *j, const u8h_head_in *head, const float *ht, const int32_t *labels, size_t n,
+                       float *gt, struct u8h_chunk_sums *cs)
+{
+    const size_t H = head->hidden, C = head->classes;
+    u8h_head_sums bs;
+    j->isa.head(head, ht, U8H_HOST_BLOCK, labels, n, gt, U8H_HOST_BLOCK, &bs);
+    for (size_t c = 0; c < C; c++) {
+        cs->db2[c] += bs.db2[c];
+        for (size_t o = 0; o < H; o++)
+            cs->dw2[c * H + o] += bs.dw2[c * H + o];
+    }
+    for (size_t o = 0; o < H; o++)
+        cs->db1[o] += bs.db1[o];
+    cs->loss += bs.loss;
+    cs->correct += bs.correct;
+}
+
+static u8h_head_in head_of(const nncl_linear_u8_head_args *a)
+{
+    return (u8h_head_in){.hidden = a->hidden,
+                         .classes = a->classes,
+                         .w2 = nncl_host_f32(a->w2),
+                         .b2 = nncl_host_f32(a->b2),
+                         .grad_scale = a->grad_scale,
+                         .act = a->act,
+                         .slope = a->act_param};
+}
+
 static void run_chunk(void *arg, size_t chunk, int worker)
 {
     u8h_job *j = arg;
     const nncl_linear_u8_head_args *a = j->a;
-    const size_t I = a->in, H = a->hidden, C = a->classes;
+    const size_t I = a->in, H = a->hidden;
     const uint8_t *x = nncl_host_u8(a->x);
     const int32_t *ix = a->index.buf ? nncl_host_i32(a->index) : NULL;
     const int32_t *labels = nncl_host_i32(a->labels);
     const float *b1 = nncl_host_f32(a->b1);
-    const u8h_head_in head = {.hidden = H,
-                              .classes = C,
-                              .w2 = nncl_host_f32(a->w2),
-                              .b2 = nncl_host_f32(a->b2),
-                              .grad_scale = a->grad_scale,
-                              .act = a->act,
-                              .slope = a->act_param};
+    const u8h_head_in head = head_of(a);
     struct u8h_chunk_sums *cs = &j->sums[chunk];
     float *dw1 = j->dw1 + chunk * j->hp * I, *dwt = j->dwt ? j->dwt + chunk * I * U8H_SW : NULL;
-    double *db1 = cs->db1, *dw2 = cs->dw2, *db2 = cs->db2;
-    double loss = 0.0, correct = 0.0;
     memset(cs, 0, sizeof *cs);
     size_t lo = chunk * j->chunk_rows, hi = lo + j->chunk_rows < a->rows ? lo + j->chunk_rows : a->rows;
     /* the worker's list: which worker lists a block changes no result */
@@ -247,19 +277,8 @@ static void run_chunk(void *arg, size_t chunk, int worker)
             for (size_t o = 0; o < H; o++)
                 memset(&ht[o][n], 0, (U8H_HOST_BLOCK - n) * sizeof(float));
 
-        /* the head: its gradients, and g = dL/d(pre-activation); the block's
-         * sums in float, added to the chunk's in double */
-        u8h_head_sums bs;
-        j->isa.head(&head, &ht[0][0], U8H_HOST_BLOCK, labels + blk, n, &gt[0][0], U8H_HOST_BLOCK, &bs);
-        for (size_t c = 0; c < C; c++) {
-            db2[c] += bs.db2[c];
-            for (size_t o = 0; o < H; o++)
-                dw2[c * H + o] += bs.dw2[c * H + o];
-        }
-        for (size_t o = 0; o < H; o++)
-            db1[o] += bs.db1[o];
-        loss += bs.loss;
-        correct += bs.correct;
+        /* the head: its gradients, and g = dL/d(pre-activation) */
+        block_head(j, &head, &ht[0][0], labels + blk, n, &gt[0][0], cs);
 
         /* dW1's share of the block, from its bytes while they are cached */
         if (sparse) {
@@ -278,9 +297,91 @@ static void run_chunk(void *arg, size_t chunk, int worker)
                 j->isa.wgrad(xr, n, &gt[o0][0], U8H_HOST_BLOCK, j->shift, I, dw1 + o0 * I);
         }
     }
-    cs->loss = loss;
-    cs->correct = correct;
 }
+
+static bool all_finite(const float *v, size_t n)
+{
+    bool ok = true;
+    for (size_t i = 0; i < n; i++)
+        ok &= isfinite(v[i]) != 0;
+    return ok;
+}
+
+#if NNCL_HAVE_AMX_KERNELS
+/* The matrix path's chunk (u8_amx_host.h): super-blocks of U8A_SB rows,
+ * their bytes copied once into rows of kp bytes and interleaved for dW1 (zeros past `in`, and
+ * whole rows of zeros up to a multiple of 64). Per block of
+ * U8H_HOST_BLOCK rows, the hidden layer on the tiles, then the head, its g
+ * kept for the super-block; then the super-block's dW1^T on the tiles. A
+ * super-block whose g is not finite (a bad label's NaN, an overflow) takes
+ * the dense loops for dW1 instead, so that NaN and inf reach it as there.
+ * Which worker runs a chunk changes no bit, as in run_chunk. */
+static void run_chunk_matrix(void *arg, size_t chunk, int worker)
+{
+    u8h_job *j = arg;
+    const nncl_linear_u8_head_args *a = j->a;
+    const size_t I = a->in, H = a->hidden, kp = j->kp;
+    const uint8_t *x = nncl_host_u8(a->x);
+    const int32_t *ix = a->index.buf ? nncl_host_i32(a->index) : NULL;
+    const int32_t *labels = nncl_host_i32(a->labels);
+    const float *b1 = nncl_host_f32(a->b1);
+    const u8h_head_in head = head_of(a);
+    struct u8h_chunk_sums *cs = &j->sums[chunk];
+    memset(cs, 0, sizeof *cs);
+    float *dw1 = j->dw1 + chunk * j->hp * I, *ms = j->ms + chunk * 16 * kp;
+    uint8_t *xa = j->work + (size_t)worker * nncl_u8a_worker_bytes(I), *xi = xa + U8A_SB * kp;
+    float *gs = (float *)(xi + U8A_SB * kp); /* g by unit, U8A_SB lanes */
+    int8_t *gq = (int8_t *)(gs + 16 * U8A_SB);
+    int32_t *sums = (int32_t *)(gq + U8A_LIMBS * 16 * U8A_SB);
+    const size_t lo = chunk * j->chunk_rows, hi = lo + j->chunk_rows < a->rows ? lo + j->chunk_rows : a->rows;
+
+    const uint8_t *xr[U8A_SB];
+    float ht[M][U8H_HOST_BLOCK], gt[GW][U8H_HOST_BLOCK], byrow[U8H_HOST_BLOCK][16];
+    memset(gt, 0, sizeof gt);
+    nncl_u8a_tiles_on();
+    for (size_t sb = lo; sb < hi; sb += U8A_SB) {
+        const size_t n = hi - sb < U8A_SB ? hi - sb : U8A_SB, n64 = (n + 63) / 64 * 64;
+        for (size_t r = 0; r < n; r++)
+            xr[r] = x + (ix ? (size_t)ix[sb + r] : sb + r) * I;
+        nncl_u8a_gather(xr, n, I, kp, xa, xi);
+
+        for (size_t blk = 0; blk < n; blk += U8H_HOST_BLOCK) {
+            const size_t nb = n - blk < U8H_HOST_BLOCK ? n - blk : U8H_HOST_BLOCK;
+            nncl_u8a_fwd(xa + blk * kp, (nb + 15) / 16 * 16, kp, j->wq, j->sw, sums, &byrow[0][0]);
+            for (size_t o = 0; o < H; o++) {
+                for (size_t r = 0; r < nb; r++)
+                    ht[o][r] = byrow[r][o] + b1[o];
+                nncl_act_apply_n(a->act, a->act_param, ht[o], nb);
+                memset(&ht[o][nb], 0, (U8H_HOST_BLOCK - nb) * sizeof(float));
+            }
+            block_head(j, &head, &ht[0][0], labels + sb + blk, nb, &gt[0][0], cs);
+            for (size_t o = 0; o < 16; o++)
+                memcpy(gs + o * U8A_SB + blk, gt[o], nb * sizeof(float));
+        }
+        for (size_t o = 0; o < 16; o++)
+            memset(gs + o * U8A_SB + n, 0, (n64 - n) * sizeof(float));
+
+        bool finite = true;
+        for (size_t o = 0; o < H; o++)
+            finite &= all_finite(gs + o * U8A_SB, n);
+        if (finite) {
+            double sg[16];
+            nncl_u8a_quantize_g(gs, U8A_SB, n64, gq, sg);
+            if (!cs->matrix)
+                memset(ms, 0, 16 * kp * sizeof *ms);
+            cs->matrix = true;
+            nncl_u8a_wgrad(xi, n64, kp, gq, sg, sums, ms);
+        } else {
+            if (!cs->dense)
+                memset(dw1, 0, j->hp * I * sizeof *dw1);
+            cs->dense = true;
+            for (size_t o0 = 0; o0 < H; o0 += U8H_TM)
+                j->isa.wgrad(xr, n, gs + o0 * U8A_SB, U8A_SB, NULL, I, dw1 + o0 * I);
+        }
+    }
+    nncl_u8a_tiles_off();
+}
+#endif
 
 nncl_status nncl_host_linear_u8_head(nncl_device *dev, const nncl_linear_u8_head_args *a)
 {
@@ -323,13 +424,37 @@ nncl_status nncl_host_linear_u8_head(nncl_device *dev, const nncl_linear_u8_head
                 wt[i * U8H_SW + o] = o < H ? w1s[o * I + i] : 0.0f;
     }
 
+    /* the matrix path (u8_amx_host.h) where the CPU has AMX: unshifted
+     * bytes, W1 finite (its fixed point needs a largest weight), and
+     * neither the dense loops nor a set of vector loops asked for
+     * (NNCL_U8H_HOST=avx512 is the AVX-512 loops on an AMX machine). Its
+     * part of the scratch is the end, from a 64-byte boundary. */
+    const char *isa_env = getenv("NNCL_U8H_HOST");
+    job.matrix = job.shift == NULL && I <= U8A_MAX_IN && !(sparse_env && strcmp(sparse_env, "off") == 0) &&
+                 !(isa_env && strcmp(isa_env, "amx") != 0) && nncl_u8a_available() && all_finite(w1s, H * I);
+    void (*run)(void *, size_t, int) = run_chunk;
+#if NNCL_HAVE_AMX_KERNELS
+    if (job.matrix) {
+        uint8_t *base = (uint8_t *)(buf + nncl_u8h_host_scratch_floats(I, H)) -
+                        nncl_u8a_scratch_bytes(I, U8H_HOST_CHUNKS) - 64;
+        base += (64 - (uintptr_t)base % 64) % 64;
+        job.kp = nncl_u8a_kp(I);
+        int8_t *wq = (int8_t *)base;
+        job.wq = wq;
+        job.work = base + U8A_LIMBS * 16 * job.kp;
+        job.ms = (float *)(job.work + 2 * nncl_u8a_worker_bytes(I));
+        nncl_u8a_quantize_w(w1s, H, I, wq, job.sw);
+        run = run_chunk_matrix;
+    }
+#endif
+
     /* a small batch on one core: starting the other costs more than it
      * saves (the same chunks, one after the other: the same bits) */
     if (a->rows * I * H >= (size_t)1 << 18) {
-        nncl_host_for2(chunks, run_chunk, &job);
+        nncl_host_for2(chunks, run, &job);
     } else {
         for (size_t c = 0; c < chunks; c++)
-            run_chunk(&job, c, 0);
+            run(&job, c, 0);
     }
 
     /* dW1 = scale * (chunk 0 + chunk 1 + ...), a chunk's dense sums before
@@ -345,6 +470,9 @@ nncl_status nncl_host_linear_u8_head(nncl_device *dev, const nncl_linear_u8_head
             if (job.sums[c].sparse)
                 for (size_t o = 0; o < U8H_SW; o++)
                     s[o] += job.dwt[(c * I + i) * U8H_SW + o];
+            if (job.sums[c].matrix)
+                for (size_t o = 0; o < H; o++)
+                    s[o] += job.ms[c * 16 * job.kp + nncl_u8a_column(i, o)];
         }
         for (size_t o = 0; o < H; o++)
             dw1[o * I + i] = s[o] * scale[i];

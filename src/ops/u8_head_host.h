@@ -8,6 +8,7 @@
 #include <stdint.h>
 
 #include "nncl/ops.h"
+#include "ops/u8_amx_host.h"
 
 /* forward rows x outputs, and weight-gradient outputs, of one call */
 enum { U8H_DM = 2, U8H_DN = 5, U8H_TM = 5 };
@@ -65,14 +66,15 @@ static inline size_t nncl_u8h_list_cap(size_t in) { return U8H_HOST_BLOCK * in /
  * scaled, and each chunk's dW1 sums over the hidden units rounded up to
  * U8H_TM; for the sparse path W1 scaled and transposed U8H_SW wide, each
  * chunk's dW1^T sums as wide, and each of the two workers' list of a
- * block's nonzero bytes (their columns). */
+ * block's nonzero bytes (their columns); for the matrix path
+ * (u8_amx_host.h) its bytes, from a 64-byte boundary. */
 static inline size_t nncl_u8h_host_scratch_floats(size_t in, size_t hidden)
 {
     size_t dense = (hidden + U8H_HOST_CHUNKS * ((hidden + U8H_TM - 1) / U8H_TM * U8H_TM)) * in;
-    if (in > U8H_SPARSE_MAX_IN)
-        return dense;
     /* U8H_SW more: the sparse part starts at a 64-byte boundary */
-    return dense + U8H_SW + (1 + U8H_HOST_CHUNKS) * U8H_SW * in + 2 * nncl_u8h_list_cap(in);
+    size_t sparse = in > U8H_SPARSE_MAX_IN ? 0 : U8H_SW + (1 + U8H_HOST_CHUNKS) * U8H_SW * in + 2 * nncl_u8h_list_cap(in);
+    size_t matrix = in > U8A_MAX_IN ? 0 : (nncl_u8a_scratch_bytes(in, U8H_HOST_CHUNKS) + 64) / sizeof(float) + 1;
+    return dense + sparse + matrix;
 }
 
 /* The oracle (linear_u8_head.c): the three ops' host twins composed, in
