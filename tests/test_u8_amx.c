@@ -23,6 +23,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "nncl/device.h"
 #include "nncl_config.h"
 #include "ops/u8_amx_host.h"
 #include "test_util.h"
@@ -240,7 +241,7 @@ END_TEST
 
 int main(void)
 {
-    if (!nncl_u8a_available()) {
+    if (!nncl_host_amx()) {
         fprintf(stderr, "test_u8_amx: no AMX here (CPU, build or kernel): skipped\n");
         return 77;
     }

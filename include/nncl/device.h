@@ -84,6 +84,12 @@ void nncl_device_list_free(nncl_device_list *list);
 const char *nncl_host_blas_core(void);
 bool nncl_host_blas_note(char *out, size_t len);
 
+/* Whether the host backend's fused byte step (linear_u8_head) runs on the
+ * CPU's AMX tiles in this process: the CPU has AMX-INT8, the build has the
+ * tile loops, Linux granted the tile state (asked on the first call) and
+ * NNCL_U8H_AMX is not "off". The host's driver string says "+amx" then. */
+bool nncl_host_amx(void);
+
 /* At most `threads` (>= 1) CPU threads for this process's devices: the host
  * backend's (its own two-way split; it runs OpenBLAS single-threaded, set
  * for the whole process on its first product) and PoCL's, for a process

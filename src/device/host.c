@@ -48,10 +48,11 @@ void nncl_host_describe(nncl_device_info *info)
     snprintf(info->platform, sizeof info->platform, "nncl host backend");
     snprintf(info->platform_version, sizeof info->platform_version, "nncl %s", NNCL_VERSION);
     /* the kernels OpenBLAS chose are part of the driver: a measured speed or
-     * tuning under one set is stale under another */
+     * tuning under one set is stale under another; so are the AMX tiles of
+     * the fused byte step */
     const char *core = nncl_host_blas_core();
-    snprintf(info->driver_version, sizeof info->driver_version, "%s%s%s%s", NNCL_VERSION,
-             NNCL_HAVE_CBLAS ? " +openblas" : "", *core ? " " : "", core);
+    snprintf(info->driver_version, sizeof info->driver_version, "%s%s%s%s%s", NNCL_VERSION,
+             NNCL_HAVE_CBLAS ? " +openblas" : "", *core ? " " : "", core, nncl_host_amx() ? " +amx" : "");
     long cpus = sysconf(_SC_NPROCESSORS_ONLN);
     long pages = sysconf(_SC_PHYS_PAGES), page = sysconf(_SC_PAGESIZE);
     info->compute_units = cpus > 0 ? (unsigned)cpus : 1;

@@ -1,6 +1,6 @@
 /* The matrix path's loops (u8_amx_host.h says what and why), built with
  * -mamx-tile -mamx-int8 and AVX-512 and called only where
- * nncl_u8a_available() (cpu_amx.c) said yes.
+ * nncl_host_amx() (src/device/host_amx.c) said yes.
  *
  * Tiles: 8 registers of 16 rows x 64 bytes. C0..C4 (tiles 0-4) hold the
  * five digits' int32 sums of a 16 x 16 output block; tile 5 the A operand

@@ -54,13 +54,8 @@ static inline size_t nncl_u8a_scratch_bytes(size_t in, size_t chunks)
     return U8A_LIMBS * 16 * kp + 2 * nncl_u8a_worker_bytes(in) + chunks * 16 * kp * sizeof(float);
 }
 
-/* Whether this process may use the tiles: the CPU has AMX-TILE and
- * AMX-INT8 (and AVX-512 BW/DQ for the loops around them), and Linux granted
- * the tile state (arch_prctl ARCH_REQ_XCOMP_PERM, asked once). Never on a
- * build without the x86 kernels. */
-bool nncl_u8a_available(void);
-
-/* The rest runs only where nncl_u8a_available() said yes. */
+/* The rest runs only where nncl_host_amx() (nncl/device.h,
+ * src/device/host_amx.c) said yes. */
 
 /* Loads the tile configuration on the calling thread (16 rows x 64 bytes,
  * every tile) / releases its tiles. A worker brackets its chunk with them. */

@@ -431,7 +431,7 @@ nncl_status nncl_host_linear_u8_head(nncl_device *dev, const nncl_linear_u8_head
      * part of the scratch is the end, from a 64-byte boundary. */
     const char *isa_env = getenv("NNCL_U8H_HOST");
     job.matrix = job.shift == NULL && I <= U8A_MAX_IN && !(sparse_env && strcmp(sparse_env, "off") == 0) &&
-                 !(isa_env && strcmp(isa_env, "amx") != 0) && nncl_u8a_available() && all_finite(w1s, H * I);
+                 !(isa_env && strcmp(isa_env, "amx") != 0) && nncl_host_amx() && all_finite(w1s, H * I);
     void (*run)(void *, size_t, int) = run_chunk;
 #if NNCL_HAVE_AMX_KERNELS
     if (job.matrix) {

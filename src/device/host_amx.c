@@ -1,6 +1,7 @@
-/* nncl_u8a_available (u8_amx_host.h): whether the CPU has AMX and Linux
- * lets this process use it. Built with the baseline flags, unlike the
- * tile loops, so it runs on any x86-64.
+/* nncl_host_amx (nncl/device.h): whether the CPU has AMX and Linux lets
+ * this process use it, for the host backend's fused byte step
+ * (src/ops/u8_amx_host.c). Built with the baseline flags, unlike the tile
+ * loops, so it runs on any x86-64.
  *
  * Linux keeps the tile state (8 KB per thread) off until a process asks
  * for it (arch_prctl ARCH_REQ_XCOMP_PERM, Linux 5.16 on); a tile
@@ -11,8 +12,8 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "nncl/device.h"
 #include "nncl_config.h"
-#include "ops/u8_amx_host.h"
 
 #if NNCL_HAVE_AMX_KERNELS && defined(__linux__)
 #include <cpuid.h>
@@ -37,7 +38,7 @@ static bool ask(void)
 static bool ask(void) { return false; }
 #endif
 
-bool nncl_u8a_available(void)
+bool nncl_host_amx(void)
 {
     const char *env = getenv("NNCL_U8H_AMX");
     if (env && strcmp(env, "off") == 0)
