@@ -77,6 +77,14 @@ void nncl_device_profile_add(nncl_device *dev, const char *op, double seconds);
 nncl_status nncl_view_check(const nncl_device *dev, nncl_view v, size_t elem_size,
                             size_t count, const char *what);
 
+/* The host device's working buffer, at least `bytes` long and 64-byte
+ * aligned, kept by the device and grown when a call needs more: what a host
+ * op needs beyond its arguments, so that a training step allocates nothing
+ * once its first step has run. One op at a time uses it (a device's ops
+ * are called from one thread, one after the other); its contents do not
+ * outlive the call. */
+nncl_status nncl_host_workspace(nncl_device *dev, size_t bytes, void **out);
+
 static inline float *nncl_host_f32(nncl_view v) { return (float *)v.buf->host + v.off; }
 static inline unsigned char *nncl_host_u8(nncl_view v) { return (unsigned char *)v.buf->host + v.off; }
 static inline int32_t *nncl_host_i32(nncl_view v) { return (int32_t *)v.buf->host + v.off; }

@@ -63,8 +63,44 @@ void nncl_host_describe(nncl_device_info *info)
     info->device_index = -1;
 }
 
-static nncl_status host_open(nncl_device *dev) { (void)dev; return NNCL_OK; }
-static void host_close(nncl_device *dev) { (void)dev; }
+/* The host device's own state: one working buffer for the ops that need
+ * memory beyond their arguments (nncl_host_workspace). */
+typedef struct host_state {
+    void *ws;
+    size_t ws_bytes;
+} host_state;
+
+static nncl_status host_open(nncl_device *dev)
+{
+    dev->impl = calloc(1, sizeof(host_state));
+    return dev->impl ? NNCL_OK : nncl_fail(NNCL_E_NOMEM, "out of memory opening the host device");
+}
+
+static void host_close(nncl_device *dev)
+{
+    host_state *h = dev->impl;
+    if (h)
+        free(h->ws);
+    free(h);
+    dev->impl = NULL;
+}
+
+nncl_status nncl_host_workspace(nncl_device *dev, size_t bytes, void **out)
+{
+    host_state *h = dev->impl;
+    if (bytes > h->ws_bytes) {
+        /* grown, never shrunk: a training's steps ask for the same sizes */
+        size_t rounded = (bytes + 63) & ~(size_t)63;
+        void *p = rounded >= bytes ? aligned_alloc(64, rounded) : NULL;
+        if (!p)
+            return nncl_fail(NNCL_E_NOMEM, "host device: %zu bytes of working memory", bytes);
+        free(h->ws);
+        h->ws = p;
+        h->ws_bytes = rounded;
+    }
+    *out = h->ws;
+    return NNCL_OK;
+}
 
 static nncl_status host_prepare(nncl_device *dev, bool *from_cache)
 {

@@ -540,13 +540,13 @@ static void fwd_block(void *arg, size_t block, int worker)
 
 nncl_status nncl_host_linear_u8_fwd(nncl_device *dev, const nncl_linear_u8_fwd_args *a)
 {
-    (void)dev;
     if (a->out >= U8S_MIN_UNITS)
-        return nncl_u8s_linear_fwd(a);
+        return nncl_u8s_linear_fwd(dev, a);
     const size_t I = a->in, O = a->out;
-    float *ws = malloc(O * I * sizeof *ws);
-    if (!ws)
-        return nncl_fail(NNCL_E_NOMEM, "linear_u8_fwd: %zu floats for the scaled weights", O * I);
+    float *ws;
+    nncl_status st = nncl_host_workspace(dev, O * I * sizeof *ws, (void **)&ws);
+    if (st != NNCL_OK)
+        return st;
     const float *W = nncl_host_f32(a->w), *scale = nncl_host_f32(a->scale);
     for (size_t o = 0; o < O; o++)
         for (size_t i = 0; i < I; i++)
@@ -563,6 +563,5 @@ nncl_status nncl_host_linear_u8_fwd(nncl_device *dev, const nncl_linear_u8_fwd_a
         for (size_t k = 0; k < blocks; k++)
             fwd_block(&job, k, 0);
     }
-    free(ws);
     return NNCL_OK;
 }

@@ -256,7 +256,7 @@ static void fwd_item(void *arg, size_t item, int worker)
     }
 }
 
-nncl_status nncl_u8s_linear_fwd(const nncl_linear_u8_fwd_args *a)
+nncl_status nncl_u8s_linear_fwd(nncl_device *dev, const nncl_linear_u8_fwd_args *a)
 {
     const size_t I = a->in, O = a->out;
     u8s_isa isa = pick_isa();
@@ -264,13 +264,14 @@ nncl_status nncl_u8s_linear_fwd(const nncl_linear_u8_fwd_args *a)
     const size_t pass = a->rows < U8S_PASS_ROWS ? a->rows : U8S_PASS_ROWS;
     const float *shift = nncl_host_f32(a->shift), *scale = nncl_host_f32(a->scale);
     const bool sparse_ok = all_zero(shift, I);
-    /* one allocation: wt, the list, two workers' results, the float copy */
+    /* one workspace: wt, the list, two workers' results, the float copy */
     size_t nwt = blocks * I * ub, nent = list_entries(pass, I), nres = 2 * U8S_PIECE * ub, nxf = pass * I;
     size_t bytes = (nwt + nres + nxf) * sizeof(float) + 2 * pass * sizeof(size_t) +
                    nent * (sizeof(uint32_t) + sizeof(float));
-    char *ws = malloc(bytes);
-    if (!ws)
-        return nncl_fail(NNCL_E_NOMEM, "linear_u8_fwd: %zu bytes of workspace", bytes);
+    char *ws;
+    nncl_status st = nncl_host_workspace(dev, bytes, (void **)&ws);
+    if (st != NNCL_OK)
+        return st;
     u8s_list list = list_of(&isa, a->x, a->index, I), *l = &list;
     l->begin = (size_t *)ws; /* the size_t arrays first, for their alignment */
     l->end = l->begin + pass;
@@ -296,7 +297,6 @@ nncl_status nncl_u8s_linear_fwd(const nncl_linear_u8_fwd_args *a)
                             .ldc = a->ldy, .act = a->act, .act_param = a->act_param};
         nncl_host_gemm_on(&g, xf, job.W, nncl_host_f32(a->y) + lo * a->ldy, nncl_host_f32(a->b));
     }
-    free(ws);
     return NNCL_OK;
 }
 
@@ -391,7 +391,6 @@ static void wgrad_block(void *arg, size_t blk, int worker)
 
 nncl_status nncl_host_linear_u8_wgrad(nncl_device *dev, const nncl_linear_u8_wgrad_args *a)
 {
-    (void)dev;
     const size_t I = a->in, O = a->out;
     u8s_isa isa = pick_isa();
     const size_t ub = U8S_WG_VECS * isa.vw, blocks = (O + ub - 1) / ub;
@@ -401,9 +400,10 @@ nncl_status nncl_host_linear_u8_wgrad(nncl_device *dev, const nncl_linear_u8_wgr
     size_t nent = list_entries(pass, I), ngb = 2 * pass * ub, nxf = pass * I;
     size_t bytes = (ngb + nxf) * sizeof(float) + (6 * pass + 2 * I) * sizeof(size_t) +
                    3 * nent * (sizeof(uint32_t) + sizeof(float));
-    char *ws = malloc(bytes);
-    if (!ws)
-        return nncl_fail(NNCL_E_NOMEM, "linear_u8_wgrad: %zu bytes of workspace", bytes);
+    char *ws;
+    nncl_status st = nncl_host_workspace(dev, bytes, (void **)&ws);
+    if (st != NNCL_OK)
+        return st;
     u8s_list list = list_of(&isa, a->x, a->index, I), *l = &list;
     l->begin = (size_t *)ws; /* the size_t arrays first, for their alignment */
     l->end = l->begin + pass;
@@ -438,6 +438,5 @@ nncl_status nncl_host_linear_u8_wgrad(nncl_device *dev, const nncl_linear_u8_wgr
                             .lda = a->ldg, .ldb = I, .ldc = I};
         nncl_host_gemm_on(&g, nncl_host_f32(a->g) + lo * a->ldg, xf, nncl_host_f32(a->dw), NULL);
     }
-    free(ws);
     return NNCL_OK;
 }

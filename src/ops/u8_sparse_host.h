@@ -37,6 +37,6 @@ u8s_nonzero_fn nncl_u8s_nonzero_generic, nncl_u8s_nonzero_avx2, nncl_u8s_nonzero
 
 /* linear_u8_fwd on host buffers, out >= U8S_MIN_UNITS (the host device's
  * nncl_host_linear_u8_fwd calls it for such layers). */
-nncl_status nncl_u8s_linear_fwd(const nncl_linear_u8_fwd_args *a);
+nncl_status nncl_u8s_linear_fwd(nncl_device *dev, const nncl_linear_u8_fwd_args *a);
 
 #endif
