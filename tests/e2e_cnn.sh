@@ -39,7 +39,7 @@ done
 # with NNCL_HOST_THREADS=1, one after the other: the same bits either way.
 # The CNN covers the convolutions and pooling; 784-256-10 at batch 128 the
 # byte-input layer from the nonzero bytes (u8_sparse_host.c: unit blocks
-# and pieces of rows taken by two workers), the GEMM halves of the second
+# and pieces of rows taken by the workers), the GEMM halves of the second
 # layer's products, the optimiser's (203,530 parameters).
 NNCL_HOST_THREADS=1 "$nncl" train --device host $cnn --out "$tmp/one-core" >/dev/null 2>&1
 expect "host: the CNN on one core, bit for bit the run on all cores" \
@@ -52,8 +52,13 @@ t = open('$tmp/dense-all.out').read()
 assert 'linear_u8_fwd' in t and 'linear_u8_wgrad' in t, t[-800:]"
 expect "host: 784-256-10 on one core, bit for bit the run on all cores" \
     cmp -s "$tmp/dense-one/model.safetensors" "$tmp/dense-all/model.safetensors"
+# and with five workers (more than this machine may have: nncl_host_for's
+# pool of helpers takes the byte layers' items)
+NNCL_HOST_THREADS=5 "$nncl" train --device host $dense --out "$tmp/dense-five" >/dev/null 2>&1
+expect "host: 784-256-10 on five workers, bit for bit the run on all cores" \
+    cmp -s "$tmp/dense-five/model.safetensors" "$tmp/dense-all/model.safetensors"
 # 784-10-10 on batches of 2,000 rows: the fused step (linear_u8_head) in 16
-# chunks of 125 rows that two workers take as they become free, their sums
+# chunks of 125 rows that the workers take as they become free, their sums
 # added in chunk order; the evaluation's forward in blocks likewise.
 small="--data $mnist --limit 3000 --layers 10 --epochs 2 --batch 2000 --seed 4 --quiet --no-report --snapshots 0"
 "$nncl" train --device host $small --profile --out "$tmp/small-all" >"$tmp/small-all.out" 2>&1
@@ -61,6 +66,9 @@ NNCL_HOST_THREADS=1 "$nncl" train --device host $small --out "$tmp/small-one" >/
 expect "host: 784-10-10 trains through the fused step" grep -q "linear_u8_head" "$tmp/small-all.out"
 expect "host: 784-10-10 in chunks on one core, bit for bit the run on all cores" \
     cmp -s "$tmp/small-one/model.safetensors" "$tmp/small-all/model.safetensors"
+NNCL_HOST_THREADS=5 "$nncl" train --device host $small --out "$tmp/small-five" >/dev/null 2>&1
+expect "host: 784-10-10 in chunks on five workers, bit for bit the run on all cores" \
+    cmp -s "$tmp/small-five/model.safetensors" "$tmp/small-all/model.safetensors"
 
 # predict on pictures the run never saw (a Kaggle-style file of 300 images):
 # one digit a line, the same on every device

@@ -10,6 +10,7 @@
 #include <sched.h>
 #include <stdatomic.h>
 #include <stdbool.h>
+#include <string.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -154,6 +155,87 @@ START_TEST(for2_every_item_once)
 }
 END_TEST
 
+/* nncl_host_for on as many workers as the process has (the suite's
+ * host-split-6 row runs this file with NNCL_HOST_THREADS=6, on any machine:
+ * then the pool of helpers takes part): every item once, worker numbers
+ * below nncl_host_workers() and distinct at any moment, call after call,
+ * with calls nested inside items (they take the two-worker path), from two
+ * threads at once, and in a forked child. */
+typedef struct many {
+    atomic_int count[1000];
+    atomic_int busy[NNCL_HOST_MAX_WORKERS]; /* items in progress per worker number */
+    atomic_int bad, seen_workers;
+    int nest;
+} many;
+
+static void many_item(void *arg, size_t item, int worker)
+{
+    many *m = arg;
+    if (worker < 0 || worker >= nncl_host_workers() || atomic_fetch_add(&m->busy[worker], 1) != 0)
+        atomic_fetch_add(&m->bad, 1); /* out of range, or two items at once on one worker number */
+    atomic_fetch_or(&m->seen_workers, 1 << worker);
+    atomic_fetch_add(&m->count[item], 1);
+    for (volatile int i = 0; i < 2000; i++)
+        ;
+    if (m->nest) {
+        static _Thread_local many inner; /* one per thread: items run concurrently */
+        memset(&inner, 0, sizeof inner);
+        nncl_host_for(37, NNCL_HOST_MAX_WORKERS, many_item, &inner);
+        for (size_t i = 0; i < 37; i++)
+            if (atomic_load(&inner.count[i]) != 1)
+                atomic_fetch_add(&m->bad, 1);
+    }
+    atomic_fetch_sub(&m->busy[worker], 1);
+}
+
+static int many_rounds(int nest)
+{
+    static _Thread_local many m;
+    int seen = 0;
+    for (size_t n = 0; n <= 1000; n += 61) {
+        memset(&m, 0, sizeof m);
+        m.nest = nest;
+        nncl_host_for(n, NNCL_HOST_MAX_WORKERS, many_item, &m);
+        for (size_t i = 0; i < 1000; i++)
+            if (atomic_load(&m.count[i]) != (i < n ? 1 : 0))
+                return -1;
+        if (atomic_load(&m.bad))
+            return -1;
+        seen |= atomic_load(&m.seen_workers);
+    }
+    return seen;
+}
+
+static void *many_thread(void *arg)
+{
+    *(int *)arg = many_rounds(0);
+    return NULL;
+}
+
+START_TEST(for_every_item_once_on_every_worker)
+{
+    int seen = many_rounds(0);
+    ck_assert_msg(seen > 0, "an item ran twice, not at all, or on a bad worker number");
+    /* a worker number the pool never hands out stays unseen */
+    ck_assert_msg(seen < (1 << nncl_host_workers()), "worker numbers %#x past %d workers", seen, nncl_host_workers());
+    ck_assert_msg(many_rounds(1) > 0, "nested calls");
+    int a = 0, b = 0;
+    pthread_t t;
+    ck_assert_int_eq(pthread_create(&t, NULL, many_thread, &a), 0);
+    many_thread(&b);
+    ck_assert_int_eq(pthread_join(t, NULL), 0);
+    ck_assert_msg(a > 0 && b > 0, "two threads at once");
+    pid_t pid = fork();
+    ck_assert(pid >= 0);
+    if (pid == 0)
+        _exit(many_rounds(0) > 0 ? 0 : 1);
+    int status = 0;
+    ck_assert_int_eq(waitpid(pid, &status, 0), pid);
+    ck_assert_msg(WIFEXITED(status) && WEXITSTATUS(status) == 0, "a forked child's calls failed or hung");
+    ck_assert_msg(many_rounds(0) > 0, "after the fork");
+}
+END_TEST
+
 int main(void)
 {
     Suite *s = suite_create("host_split");
@@ -164,6 +246,7 @@ int main(void)
     tcase_add_test(t, two_threads_at_once);
     tcase_add_test(t, split_after_fork);
     tcase_add_test(t, for2_every_item_once);
+    tcase_add_test(t, for_every_item_once_on_every_worker);
     suite_add_tcase(s, t);
     SRunner *r = srunner_create(s);
     srunner_run_all(r, CK_NORMAL);

@@ -297,3 +297,156 @@ void nncl_host_for2(size_t items, void (*fn)(void *arg, size_t item, int worker)
     for_job job = {fn, arg, items, 0};
     nncl_host_split2(for_worker, &job); /* one item: worker 1 finds none */
 }
+
+/* ---- nncl_host_for: more than two workers ------------------------------ */
+
+/* The pool: helper threads kept for the process, started as a call first
+ * needs them. A call puts its job on offer (a new ticket, `job` set); a
+ * helper that sees the ticket joins while the job is open and has room,
+ * taking the next worker number, and runs items until none is left. The
+ * caller runs items as worker 0 too; when none is left it closes the job
+ * (no more joins) and waits for the helpers inside it to finish their
+ * items. A helper that wakes late finds the job closed, or a newer ticket:
+ * it never touches a finished call's job (which lives on that call's
+ * stack). `in_use` is held by the one call whose job is on offer (a
+ * trylock: a second thread, or a call from inside an item, takes the
+ * two-worker path instead). Helpers spin up to HELPER_SPIN_NS on the
+ * ticket before they sleep, as the split's helper does. */
+static struct {
+    pthread_mutex_t lock, in_use;
+    pthread_cond_t wake, done;
+    atomic_ulong ticket; /* the last job offered (written under lock) */
+    for_job *job;        /* the open job, NULL once closed (under lock) */
+    int joined, want;    /* workers in the job (the caller is 0), its limit */
+    int running;         /* helpers inside the job */
+    int helpers;         /* helper threads started */
+} pool = {.lock = PTHREAD_MUTEX_INITIALIZER,
+          .in_use = PTHREAD_MUTEX_INITIALIZER,
+          .wake = PTHREAD_COND_INITIALIZER,
+          .done = PTHREAD_COND_INITIALIZER};
+
+static void run_items_of(for_job *j, int worker)
+{
+    for (size_t i; (i = atomic_fetch_add(&j->next, 1)) < j->items;)
+        j->fn(j->arg, i, worker);
+}
+
+static void *pool_main(void *unused)
+{
+    (void)unused;
+    unsigned long seen = 0;
+    for (;;) {
+        /* a new ticket: spin a little, then sleep for it */
+        long long until = now_ns() + HELPER_SPIN_NS;
+        for (unsigned i = 0; atomic_load_explicit(&pool.ticket, memory_order_acquire) == seen; i++) {
+            cpu_relax();
+            if (i % 64 == 0 && now_ns() > until)
+                break;
+        }
+        pthread_mutex_lock(&pool.lock);
+        while (atomic_load_explicit(&pool.ticket, memory_order_relaxed) == seen)
+            pthread_cond_wait(&pool.wake, &pool.lock);
+        seen = atomic_load_explicit(&pool.ticket, memory_order_relaxed);
+        if (!pool.job || pool.joined >= pool.want) {
+            pthread_mutex_unlock(&pool.lock);
+            continue;
+        }
+        for_job *j = pool.job;
+        int worker = pool.joined++;
+        pool.running++;
+        pthread_mutex_unlock(&pool.lock);
+        run_items_of(j, worker);
+        pthread_mutex_lock(&pool.lock);
+        if (--pool.running == 0)
+            pthread_cond_signal(&pool.done);
+        pthread_mutex_unlock(&pool.lock);
+    }
+    return NULL;
+}
+
+/* After a fork the child has none of the pool's threads. */
+static void pool_forget(void)
+{
+    pthread_mutex_init(&pool.lock, NULL);
+    pthread_mutex_init(&pool.in_use, NULL);
+    pthread_cond_init(&pool.wake, NULL);
+    pthread_cond_init(&pool.done, NULL);
+    atomic_store(&pool.ticket, 0);
+    pool.job = NULL;
+    pool.joined = pool.want = pool.running = pool.helpers = 0;
+}
+
+static pthread_once_t pool_once = PTHREAD_ONCE_INIT;
+
+static void pool_at_fork(void) { pthread_atfork(NULL, NULL, pool_forget); }
+
+int nncl_host_workers(void)
+{
+    int n = cores();
+    return n > NNCL_HOST_MAX_WORKERS ? NNCL_HOST_MAX_WORKERS : n;
+}
+
+/* Runs the job on the pool with up to `want` workers; false (nothing run)
+ * when the pool is in use or no helper could be started. */
+static bool run_on_pool(for_job *job, int want)
+{
+    if (pthread_mutex_trylock(&pool.in_use) != 0)
+        return false;
+    pthread_once(&pool_once, pool_at_fork);
+    pthread_mutex_lock(&pool.lock);
+    while (pool.helpers < want - 1) { /* tried again on the next call if one fails */
+        pthread_t t;
+        pthread_attr_t attr;
+        bool ok = pthread_attr_init(&attr) == 0;
+        ok = ok && pthread_attr_setdetachstate(&attr, PTHREAD_CREATE_DETACHED) == 0;
+        ok = ok && pthread_create(&t, &attr, pool_main, NULL) == 0;
+        pthread_attr_destroy(&attr);
+        if (!ok)
+            break;
+        pool.helpers++;
+    }
+    if (pool.helpers == 0) {
+        pthread_mutex_unlock(&pool.lock);
+        pthread_mutex_unlock(&pool.in_use);
+        return false;
+    }
+    pool.job = job;
+    pool.joined = 1;
+    pool.want = want;
+    pool.running = 0;
+    atomic_store_explicit(&pool.ticket, atomic_load_explicit(&pool.ticket, memory_order_relaxed) + 1,
+                          memory_order_release);
+    for (int w = 1; w < want; w++) /* the helpers the job can use, not every one */
+        pthread_cond_signal(&pool.wake);
+    pthread_mutex_unlock(&pool.lock);
+
+    run_items_of(job, 0);
+
+    pthread_mutex_lock(&pool.lock);
+    pool.job = NULL; /* closed: a helper waking now stays out */
+    while (pool.running > 0)
+        pthread_cond_wait(&pool.done, &pool.lock);
+    pthread_mutex_unlock(&pool.lock);
+    pthread_mutex_unlock(&pool.in_use);
+    return true;
+}
+
+void nncl_host_for(size_t items, int workers, void (*fn)(void *arg, size_t item, int worker), void *arg)
+{
+    int n = nncl_host_workers();
+    n = workers < n ? workers : n;
+    if ((size_t)n > items)
+        n = items > 1 ? (int)items : 1;
+    if (n <= 2) {
+        if (n == 2)
+            nncl_host_for2(items, fn, arg);
+        else
+            for (size_t i = 0; i < items; i++)
+                fn(arg, i, 0);
+        return;
+    }
+    pthread_once(&blas_once, blas_single_threaded);
+    for_job job = {fn, arg, items, 0};
+    if (!run_on_pool(&job, n))
+        nncl_host_for2(items, fn, arg);
+}

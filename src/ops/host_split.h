@@ -42,6 +42,24 @@ void nncl_host_single(void (*fn)(void *arg, int part), void *arg);
  * runs on worker 0. */
 void nncl_host_for2(size_t items, void (*fn)(void *arg, size_t item, int worker), void *arg);
 
+/* The most workers nncl_host_for runs at once (its worker numbers are
+ * below it). */
+enum { NNCL_HOST_MAX_WORKERS = 16 };
+
+/* The workers nncl_host_for may use in this process now: the cores
+ * (NNCL_HOST_THREADS, else the CPUs this process may run on, lowered by
+ * nncl_cpu_threads_limit), at most NNCL_HOST_MAX_WORKERS, at least 1. */
+int nncl_host_workers(void);
+
+/* nncl_host_for2 on up to `workers` workers (worker numbers < workers, so
+ * a caller gives each that many scratch areas): the caller's thread and
+ * helpers kept for the process, each taking the next item as it becomes
+ * free, as in nncl_host_for2; never more than nncl_host_workers(). With two
+ * workers or fewer (or when the helpers are busy: another thread's call, or
+ * a call from inside an item) it is nncl_host_for2, as before. fn must make
+ * its results depend on the item only, never on the worker. */
+void nncl_host_for(size_t items, int workers, void (*fn)(void *arg, size_t item, int worker), void *arg);
+
 /* [*lo, *hi): part `part` (0 or 1) of the range [0, n): the first half
  * rounded up, then the rest. */
 static inline void nncl_host_half(size_t n, int part, size_t *lo, size_t *hi)

@@ -39,7 +39,7 @@ enum { U8A_LIMBS = 5, U8A_SB = 512, U8A_MAX_IN = 8192, U8A_KB = 64, U8A_TILE = 1
 /* Bytes of scratch the matrix path needs, each part a multiple of 64 bytes
  * (from a 64-byte aligned start, every tile is aligned): the shared
  * quantized W1 (U8A_LIMBS tiles per 64 inputs) and scales; per
- * worker (two) a super-block's bytes twice (by row, and interleaved for
+ * worker a super-block's bytes twice (by row, and interleaved for
  * dW1), its g by unit in float and quantized, and one set of digit sums;
  * per chunk its dW1 sums in the tiles' order (floats). */
 static inline size_t nncl_u8a_kp(size_t in) { return (in + U8A_KB - 1) / U8A_KB * U8A_KB; }
@@ -48,10 +48,10 @@ static inline size_t nncl_u8a_worker_bytes(size_t in)
     return 2 * (size_t)U8A_SB * nncl_u8a_kp(in) + 16 * U8A_SB * sizeof(float) + U8A_LIMBS * 16 * U8A_SB +
            U8A_LIMBS * 256 * sizeof(int32_t);
 }
-static inline size_t nncl_u8a_scratch_bytes(size_t in, size_t chunks)
+static inline size_t nncl_u8a_scratch_bytes(size_t in, size_t chunks, size_t workers)
 {
     size_t kp = nncl_u8a_kp(in);
-    return U8A_LIMBS * 16 * kp + 2 * nncl_u8a_worker_bytes(in) + chunks * 16 * kp * sizeof(float);
+    return U8A_LIMBS * 16 * kp + workers * nncl_u8a_worker_bytes(in) + chunks * 16 * kp * sizeof(float);
 }
 
 /* The rest runs only where nncl_host_amx() (nncl/device.h,

@@ -4,8 +4,9 @@
  * OpenBLAS, which packs all 41,000 x 784 floats for every product: 2.6x
  * PoCL's time for the tutorial on an AVX2 EPYC.
  *
- * The rows go in up to U8H_HOST_CHUNKS chunks, which two workers take as
- * they become free (nncl_host_for2): on a shared machine a core that the
+ * The rows go in up to U8H_HOST_CHUNKS chunks, which the workers (two, or
+ * as many as the cores and the scratch allow) take as they become free
+ * (nncl_host_for): on a shared machine a core that the
  * scheduler holds back leaves its chunks to the other, where fixed halves
  * made the whole step wait for the slower one. A chunk walks its rows in
  * blocks of U8H_HOST_BLOCK, whose bytes stay in the core's cache for the
@@ -96,6 +97,7 @@ typedef struct u8h_job {
     bool sparse;        /* the sparse path may be taken (no shift, in small enough) */
     const float *wt;    /* the sparse path's W1 scaled and transposed, in x U8H_SW */
     float *dwt;         /* chunk c's sparse sums of x^T g at c*in*U8H_SW, in x U8H_SW */
+    int workers;        /* workers the scratch has room for */
     uint32_t *list;     /* worker w's list of a block's nonzero bytes at w*list_cap */
     size_t list_cap;
     bool matrix;        /* the matrix path (u8_amx_host.h) is taken */
@@ -392,6 +394,12 @@ nncl_status nncl_host_linear_u8_head(nncl_device *dev, const nncl_linear_u8_head
                    .hp = (H + U8H_TM - 1) / U8H_TM * U8H_TM,
                    .chunk_rows = u8h_chunk_rows(a->rows)};
     const size_t chunks = (a->rows + job.chunk_rows - 1) / job.chunk_rows;
+    /* as many workers as the scratch has room for (it was sized for this
+     * process's, two at least, and checked), at most this process's */
+    const size_t avail = a->scratch.buf->size / sizeof(float) - a->scratch.off;
+    job.workers = nncl_host_workers();
+    while (job.workers > 2 && nncl_u8h_host_scratch_floats(I, H, (size_t)job.workers) > avail)
+        job.workers--;
     /* W1 scaled, and the chunks' dW1 sums, in the op's scratch (its length
      * counts them: nncl_u8h_host_scratch_floats) */
     float *buf = nncl_host_f32(a->scratch);
@@ -435,14 +443,14 @@ nncl_status nncl_host_linear_u8_head(nncl_device *dev, const nncl_linear_u8_head
     void (*run)(void *, size_t, int) = run_chunk;
 #if NNCL_HAVE_AMX_KERNELS
     if (job.matrix) {
-        uint8_t *base = (uint8_t *)(buf + nncl_u8h_host_scratch_floats(I, H)) -
-                        nncl_u8a_scratch_bytes(I, U8H_HOST_CHUNKS) - 64;
+        uint8_t *base = (uint8_t *)(buf + nncl_u8h_host_scratch_floats(I, H, (size_t)job.workers)) -
+                        nncl_u8a_scratch_bytes(I, U8H_HOST_CHUNKS, (size_t)job.workers) - 64;
         base += (64 - (uintptr_t)base % 64) % 64;
         job.kp = nncl_u8a_kp(I);
         int8_t *wq = (int8_t *)base;
         job.wq = wq;
         job.work = base + U8A_LIMBS * 16 * job.kp;
-        job.ms = (float *)(job.work + 2 * nncl_u8a_worker_bytes(I));
+        job.ms = (float *)(job.work + (size_t)job.workers * nncl_u8a_worker_bytes(I));
         nncl_u8a_quantize_w(w1s, H, I, wq, job.sw);
         run = run_chunk_matrix;
     }
@@ -451,7 +459,7 @@ nncl_status nncl_host_linear_u8_head(nncl_device *dev, const nncl_linear_u8_head
     /* a small batch on one core: starting the other costs more than it
      * saves (the same chunks, one after the other: the same bits) */
     if (a->rows * I * H >= (size_t)1 << 18) {
-        nncl_host_for2(chunks, run, &job);
+        nncl_host_for(chunks, job.workers, run, &job);
     } else {
         for (size_t c = 0; c < chunks; c++)
             run(&job, c, 0);
@@ -552,13 +560,13 @@ nncl_status nncl_host_linear_u8_fwd(nncl_device *dev, const nncl_linear_u8_fwd_a
         for (size_t i = 0; i < I; i++)
             ws[o * I + i] = W[o * I + i] * scale[i];
     u8f_job job = {.a = a, .fwd = pick_isa().fwd, .ws = ws, .shift = nonzero_shift(nncl_host_f32(a->shift), I)};
-    /* blocks taken by two workers as they become free (a row's outputs
+    /* blocks taken by the workers as they become free (a row's outputs
      * do not depend on which), two halves of a batch of two blocks or
      * fewer; a small batch on one core */
     job.item_rows = a->rows > 2 * U8H_HOST_BLOCK ? U8H_HOST_BLOCK : a->rows > 1 ? (a->rows + 1) / 2 : 1;
     const size_t blocks = (a->rows + job.item_rows - 1) / job.item_rows;
     if (a->rows * I * O >= (size_t)1 << 18) {
-        nncl_host_for2(blocks, fwd_block, &job);
+        nncl_host_for(blocks, NNCL_HOST_MAX_WORKERS, fwd_block, &job);
     } else {
         for (size_t k = 0; k < blocks; k++)
             fwd_block(&job, k, 0);

@@ -12,7 +12,7 @@
  * its nonzero bytes row by row (pieces of U8S_PIECE rows, on both cores).
  * The forward packs W's unit blocks transposed with the scale folded in
  * (wt[j][k], 8 vectors of units a row: the block's 100-400 KB stay in L2)
- * and runs each (unit block, piece) as an item of nncl_host_for2; every
+ * and runs each (unit block, piece) as an item of nncl_host_for; every
  * output is one worker's sum in the row's column order. The gradient turns
  * the list into columns (row order kept) and each unit block sums, column
  * by column, the g rows of the column's entries: dW's element is written
@@ -120,13 +120,14 @@ static void list_piece(void *arg, size_t p, int worker)
 
 static size_t pieces_of(size_t n) { return (n + U8S_PIECE - 1) / U8S_PIECE; }
 
-/* Items on both cores when the work is worth a second one (the threshold
- * of u8_head_host.c), else one after the other on this thread: the same
- * items either way, so the same bits. */
-static void run_items(size_t items, size_t work, void (*fn)(void *, size_t, int), void *arg)
+/* Items on up to `workers` cores (the scratch areas a caller has) when the
+ * work is worth a second one (the threshold of u8_head_host.c), else one
+ * after the other on this thread: the same items either way, so the same
+ * bits. */
+static void run_items(size_t items, size_t work, int workers, void (*fn)(void *, size_t, int), void *arg)
 {
     if (work >= (size_t)1 << 18 && items > 1)
-        nncl_host_for2(items, fn, arg);
+        nncl_host_for(items, workers, fn, arg);
     else
         for (size_t i = 0; i < items; i++)
             fn(arg, i, 0);
@@ -157,7 +158,7 @@ static bool list_rows(u8s_list *l, size_t lo, size_t n, size_t out)
     if (!looks_sparse(l))
         return false;
     size_t pieces = pieces_of(n);
-    run_items(pieces, n * l->in * out, list_piece, l);
+    run_items(pieces, n * l->in * out, NNCL_HOST_MAX_WORKERS, list_piece, l);
     for (size_t p = 0; p < pieces; p++)
         if (l->over[p])
             return false;
@@ -203,7 +204,7 @@ static void copy_piece(void *arg, size_t p, int worker)
 static void copy_rows(const u8s_list *l, const float *shift, const float *scale, float *xf, size_t out)
 {
     u8s_copy c = {l, shift, scale, xf};
-    run_items(pieces_of(l->n), l->n * l->in * out, copy_piece, &c);
+    run_items(pieces_of(l->n), l->n * l->in * out, NNCL_HOST_MAX_WORKERS, copy_piece, &c);
 }
 
 static bool all_zero(const float *v, size_t n)
@@ -222,7 +223,7 @@ typedef struct u8s_fwd_job {
     size_t ub;       /* units per block */
     const float *W, *scale;
     float *wt;       /* block k at k * in * ub */
-    float *res[2];   /* a worker's U8S_PIECE x ub results */
+    float *res[NNCL_HOST_MAX_WORKERS]; /* a worker's U8S_PIECE x ub results */
     u8s_list *l;
 } u8s_fwd_job;
 
@@ -264,8 +265,9 @@ nncl_status nncl_u8s_linear_fwd(nncl_device *dev, const nncl_linear_u8_fwd_args 
     const size_t pass = a->rows < U8S_PASS_ROWS ? a->rows : U8S_PASS_ROWS;
     const float *shift = nncl_host_f32(a->shift), *scale = nncl_host_f32(a->scale);
     const bool sparse_ok = all_zero(shift, I);
-    /* one workspace: wt, the list, two workers' results, the float copy */
-    size_t nwt = blocks * I * ub, nent = list_entries(pass, I), nres = 2 * U8S_PIECE * ub, nxf = pass * I;
+    /* one workspace: wt, the list, the workers' results, the float copy */
+    const int W = nncl_host_workers() < 2 ? 2 : nncl_host_workers(); /* workers, each its results */
+    size_t nwt = blocks * I * ub, nent = list_entries(pass, I), nres = (size_t)W * U8S_PIECE * ub, nxf = pass * I;
     size_t bytes = (nwt + nres + nxf) * sizeof(float) + 2 * pass * sizeof(size_t) +
                    nent * (sizeof(uint32_t) + sizeof(float));
     char *ws;
@@ -279,15 +281,17 @@ nncl_status nncl_u8s_linear_fwd(nncl_device *dev, const nncl_linear_u8_fwd_args 
     l->val = xf + nxf;
     l->col = (uint32_t *)(l->val + nent);
     u8s_fwd_job job = {.a = a, .isa = isa, .ub = ub, .W = nncl_host_f32(a->w), .scale = scale, .wt = wt,
-                       .res = {res, res + U8S_PIECE * ub}, .l = l};
+                       .l = l};
+    for (int w = 0; w < W; w++)
+        job.res[w] = res + (size_t)w * U8S_PIECE * ub;
     bool packed = false;
     for (size_t lo = 0; lo < a->rows; lo += pass) {
         size_t n = a->rows - lo < pass ? a->rows - lo : pass;
         if (sparse_ok && list_rows(l, lo, n, O)) {
             if (!packed)
-                run_items(blocks, I * O * 8, pack_block, &job);
+                run_items(blocks, I * O * 8, NNCL_HOST_MAX_WORKERS, pack_block, &job);
             packed = true;
-            run_items(blocks * pieces_of(n), n * I * O, fwd_item, &job);
+            run_items(blocks * pieces_of(n), n * I * O, W, fwd_item, &job);
             continue;
         }
         l->lo = lo;
@@ -367,7 +371,7 @@ typedef struct u8s_wg_job {
     u8s_isa isa;
     size_t ub;
     const u8s_cols *c;
-    float *gb[2]; /* a worker's pass x ub slice of g */
+    float *gb[NNCL_HOST_MAX_WORKERS]; /* a worker's pass x ub slice of g */
     bool add;     /* a later pass: add to dw */
 } u8s_wg_job;
 
@@ -397,7 +401,8 @@ nncl_status nncl_host_linear_u8_wgrad(nncl_device *dev, const nncl_linear_u8_wgr
     const size_t pass = a->rows < U8S_PASS_ROWS ? a->rows : U8S_PASS_ROWS;
     const float *shift = nncl_host_f32(a->shift), *scale = nncl_host_f32(a->scale);
     const bool sparse_ok = all_zero(shift, I);
-    size_t nent = list_entries(pass, I), ngb = 2 * pass * ub, nxf = pass * I;
+    const int W = nncl_host_workers() < 2 ? 2 : nncl_host_workers(); /* workers, each its slice of g */
+    size_t nent = list_entries(pass, I), ngb = (size_t)W * pass * ub, nxf = pass * I;
     size_t bytes = (ngb + nxf) * sizeof(float) + (6 * pass + 2 * I) * sizeof(size_t) +
                    3 * nent * (sizeof(uint32_t) + sizeof(float));
     char *ws;
@@ -418,7 +423,9 @@ nncl_status nncl_host_linear_u8_wgrad(nncl_device *dev, const nncl_linear_u8_wgr
     c.val = l->val + nent;
     l->col = (uint32_t *)(c.val + 2 * nent);
     c.row = l->col + nent;
-    u8s_wg_job job = {.a = a, .isa = isa, .ub = ub, .c = &c, .gb = {gb, gb + pass * ub}};
+    u8s_wg_job job = {.a = a, .isa = isa, .ub = ub, .c = &c};
+    for (int w = 0; w < W; w++)
+        job.gb[w] = gb + (size_t)w * pass * ub;
     for (size_t lo = 0; lo < a->rows; lo += pass) {
         size_t n = a->rows - lo < pass ? a->rows - lo : pass;
         job.add = lo > 0;
@@ -426,8 +433,8 @@ nncl_status nncl_host_linear_u8_wgrad(nncl_device *dev, const nncl_linear_u8_wgr
             c.total = 0;
             for (size_t r = 0; r < n; r++)
                 c.total += l->end[r] - l->begin[r];
-            run_items(2, n * I, cols_half, &c);
-            run_items(blocks, n * I * O, wgrad_block, &job);
+            run_items(2, n * I, 2, cols_half, &c);
+            run_items(blocks, n * I * O, W, wgrad_block, &job);
             continue;
         }
         l->lo = lo;
