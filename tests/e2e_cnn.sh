@@ -44,6 +44,9 @@ done
 NNCL_HOST_THREADS=1 "$nncl" train --device host $cnn --out "$tmp/one-core" >/dev/null 2>&1
 expect "host: the CNN on one core, bit for bit the run on all cores" \
     cmp -s "$tmp/one-core/model.safetensors" "$tmp/cnn-host/model.safetensors"
+NNCL_HOST_THREADS=5 "$nncl" train --device host $cnn --out "$tmp/five-workers" >/dev/null 2>&1
+expect "host: the CNN on five workers, bit for bit the run on all cores" \
+    cmp -s "$tmp/five-workers/model.safetensors" "$tmp/cnn-host/model.safetensors"
 dense="--data $mnist --limit 2000 --layers 256 --epochs 1 --batch 128 --seed 4 --quiet --no-report --snapshots 0"
 "$nncl" train --device host $dense --profile --out "$tmp/dense-all" >"$tmp/dense-all.out" 2>&1
 NNCL_HOST_THREADS=1 "$nncl" train --device host $dense --out "$tmp/dense-one" >/dev/null 2>&1

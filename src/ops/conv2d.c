@@ -457,10 +457,9 @@ static void host_conv_fwd_chunk(void *arg, size_t item, int worker)
 
 nncl_status nncl_host_conv2d_fwd(nncl_device *dev, const nncl_conv2d_fwd_args *a)
 {
-    (void)dev;
     const cd_isa *isa = nncl_conv_direct_isa(&a->s);
     if (isa)
-        return nncl_conv_direct_fwd(isa, a);
+        return nncl_conv_direct_fwd(dev, isa, a);
     host_conv_job job = {.fa = a, .chunk = host_conv_chunk(&a->s)};
     nncl_host_for2((a->s.n + job.chunk - 1) / job.chunk, host_conv_fwd_chunk, &job);
     return NNCL_OK;
@@ -535,19 +534,18 @@ static size_t direct_chunk(const nncl_conv2d_shape *s)
 
 nncl_status nncl_host_conv2d_bwd(nncl_device *dev, const nncl_conv2d_bwd_args *a)
 {
-    (void)dev;
     size_t wlen = nncl_conv2d_w_len(&a->s);
     host_conv_job job = {.ba = a, .chunk = host_conv_chunk(&a->s)};
     if (a->db.buf)
         nncl_host_split2(host_conv_db_part, &job);
     const cd_isa *isa = nncl_conv_direct_isa(&a->s);
     if (isa)
-        return nncl_conv_direct_bwd(isa, a, direct_chunk(&a->s));
+        return nncl_conv_direct_bwd(dev, isa, a, direct_chunk(&a->s));
     size_t chunks = (a->s.n + job.chunk - 1) / job.chunk;
-    if (chunks > 1) {
-        job.slots = malloc((chunks - 1) * wlen * sizeof(float));
-        if (!job.slots)
-            return nncl_fail(NNCL_E_NOMEM, "conv2d_bwd: %zu floats for the chunks' dW", (chunks - 1) * wlen);
+    if (chunks > 1) { /* the chunks' dW but the first's, in the device's working buffer */
+        nncl_status st = nncl_host_workspace(dev, (chunks - 1) * wlen * sizeof(float), (void **)&job.slots);
+        if (st != NNCL_OK)
+            return st;
     }
     nncl_host_for2(chunks, host_conv_bwd_chunk, &job);
     float *dw = nncl_host_f32(a->dw);
@@ -556,7 +554,6 @@ nncl_status nncl_host_conv2d_bwd(nncl_device *dev, const nncl_conv2d_bwd_args *a
         for (size_t i = 0; i < wlen; i++)
             dw[i] += slot[i];
     }
-    free(job.slots);
     return NNCL_OK;
 }
 

@@ -37,6 +37,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "device/backend.h"
 #include "nncl_config.h"
 #include "ops/conv_direct.h"
 #include "ops/conv_impl.h"
@@ -83,6 +84,17 @@ typedef struct dconv {
 
 /* How dconv runs on this ISA: the block, the padded sizes, the taps'
  * offsets into the bordered planes, and the weights packed per tap. */
+/* A call's working memory is one piece of the host device's buffer
+ * (nncl_host_workspace), cut into 64-byte aligned arrays. */
+static size_t carve_len(size_t bytes) { return (bytes + 63) / 64 * 64; }
+
+static void *carve(char **ws, size_t bytes)
+{
+    void *p = *ws;
+    *ws += carve_len(bytes);
+    return p;
+}
+
 typedef struct dplan {
     dconv d;
     const cd_fwd_kernel *k;
@@ -125,8 +137,8 @@ static float w_dx(const nncl_conv2d_shape *s, const float *w, size_t t, size_t c
     return w[((k * s->c + c) * s->kh + (s->kh - 1 - a)) * s->kw + (s->kw - 1 - e)];
 }
 
-static nncl_status plan_make(const cd_isa *isa, const dconv *d, const nncl_conv2d_shape *s, const float *w,
-                             weight_fn w_at, dplan *p)
+/* The plan's shape: its kernel, blocks and bordered planes (no memory). */
+static void plan_shape(const cd_isa *isa, const dconv *d, dplan *p)
 {
     *p = (dplan){.d = *d, .k = pick_fwd(isa, d)};
     size_t rb = (size_t)p->k->rb, cb = (size_t)p->k->cb;
@@ -140,23 +152,26 @@ static nncl_status plan_make(const cd_isa *isa, const dconv *d, const nncl_conv2
     p->PW = max_size(ceil_div(d->ow, cb) * cb + d->kw - 1, d->left + d->iw);
     p->plane = p->PH * p->PW;
     p->taps = d->cin * d->kh * d->kw;
-    p->off = malloc(p->taps * sizeof *p->off);
-    p->w = malloc(p->taps * p->Kp * sizeof *p->w);
-    if (!p->off || !p->w)
-        return nncl_fail(NNCL_E_NOMEM, "conv2d: %zu floats for the packed filters", p->taps * p->Kp);
+}
+
+/* Bytes of the plan's tables: the taps' offsets and the packed filters */
+static size_t plan_bytes(const dplan *p)
+{
+    return carve_len(p->taps * sizeof *p->off) + carve_len(p->taps * p->Kp * sizeof *p->w);
+}
+
+/* The plan's tables, in memory carved from *ws. */
+static void plan_fill(const nncl_conv2d_shape *s, const float *w, weight_fn w_at, dplan *p, char **ws)
+{
+    const dconv *d = &p->d;
+    p->off = carve(ws, p->taps * sizeof *p->off);
+    p->w = carve(ws, p->taps * p->Kp * sizeof *p->w);
     for (size_t t = 0; t < p->taps; t++) {
         size_t khw = d->kh * d->kw, c = t / khw, a = t % khw / d->kw, e = t % d->kw;
         p->off[t] = c * p->plane + a * p->PW + e;
         for (size_t o = 0; o < p->Kp; o++)
             p->w[t * p->Kp + o] = o < d->cout ? w_at(s, w, t, o) : 0.0f;
     }
-    return NNCL_OK;
-}
-
-static void plan_free(dplan *p)
-{
-    free(p->off);
-    free(p->w);
 }
 
 /* Floats a worker needs for one image: its bordered planes and one block's
@@ -218,22 +233,24 @@ static void fwd_image(void *arg, size_t n, int worker)
                job->scratch + (size_t)worker * plan_scratch(&job->plan), nncl_host_f32(a->y) + n * s->k * s->oh * s->ow);
 }
 
-nncl_status nncl_conv_direct_fwd(const cd_isa *isa, const nncl_conv2d_fwd_args *a)
+nncl_status nncl_conv_direct_fwd(nncl_device *dev, const cd_isa *isa, const nncl_conv2d_fwd_args *a)
 {
     const nncl_conv2d_shape *s = &a->s;
     dconv d = {s->c, s->k, s->kh, s->kw, s->h, s->w, s->pad_h, s->pad_w, s->oh, s->ow};
     fwd_job job = {.a = a};
-    nncl_status st = plan_make(isa, &d, s, nncl_host_f32(a->w), w_fwd, &job.plan);
-    if (st == NNCL_OK) {
-        job.scratch = calloc(2 * plan_scratch(&job.plan), sizeof(float));
-        if (job.scratch)
-            nncl_host_for2(s->n, fwd_image, &job);
-        else
-            st = nncl_fail(NNCL_E_NOMEM, "conv2d_fwd: %zu floats of planes", 2 * plan_scratch(&job.plan));
-    }
-    free(job.scratch);
-    plan_free(&job.plan);
-    return st;
+    plan_shape(isa, &d, &job.plan);
+    /* the tables, then each worker's planes (their borders zero) */
+    const int workers = nncl_host_workers() < 2 ? 2 : nncl_host_workers();
+    const size_t planes = (size_t)workers * plan_scratch(&job.plan) * sizeof(float);
+    char *ws;
+    nncl_status st = nncl_host_workspace(dev, plan_bytes(&job.plan) + carve_len(planes), (void **)&ws);
+    if (st != NNCL_OK)
+        return st;
+    plan_fill(s, nncl_host_f32(a->w), w_fwd, &job.plan, &ws);
+    job.scratch = carve(&ws, planes);
+    memset(job.scratch, 0, planes);
+    nncl_host_for(s->n, workers, fwd_image, &job);
+    return NNCL_OK;
 }
 
 /* ---- backward ----------------------------------------------------------------------- */
@@ -298,7 +315,7 @@ static void bwd_chunk(void *arg, size_t item, int worker)
     }
 }
 
-nncl_status nncl_conv_direct_bwd(const cd_isa *isa, const nncl_conv2d_bwd_args *a, size_t chunk)
+nncl_status nncl_conv_direct_bwd(nncl_device *dev, const cd_isa *isa, const nncl_conv2d_bwd_args *a, size_t chunk)
 {
     const nncl_conv2d_shape *s = &a->s;
     size_t Q = s->c * s->kh * s->kw, P = s->oh * s->ow, chunks = ceil_div(s->n, chunk);
@@ -308,40 +325,46 @@ nncl_status nncl_conv_direct_bwd(const cd_isa *isa, const nncl_conv2d_bwd_args *
     job.Kw = job.kblocks * job.kbw;
     job.tblocks = ceil_div(Q, (size_t)job.k->tb);
     job.Qp = job.tblocks * (size_t)job.k->tb;
-    job.PW = max_size(s->ow + s->kw - 1, s->pad_w + s->w); /* rows and columns as in plan_make */
+    job.PW = max_size(s->ow + s->kw - 1, s->pad_w + s->w); /* rows and columns as in plan_shape */
     job.plane = max_size(s->oh + s->kh - 1, s->pad_h + s->h) * job.PW;
-    nncl_status st = NNCL_OK;
     if (job.with_dx) {
         dconv d = {s->k, s->c, s->kh, s->kw, s->oh, s->ow, s->kh - 1 - s->pad_h, s->kw - 1 - s->pad_w, s->h, s->w};
-        st = plan_make(isa, &d, s, nncl_host_f32(a->w), w_dx, &job.dx);
+        plan_shape(isa, &d, &job.dx);
     }
     job.worker_floats = s->c * job.plane + P * job.Kw + (job.with_dx ? plan_scratch(&job.dx) : 0);
-    job.off = calloc(job.Qp, sizeof *job.off);
-    job.slots = calloc(chunks * job.Qp * job.Kw, sizeof(float));
-    job.scratch = calloc(2 * job.worker_floats, sizeof(float));
-    if (st == NNCL_OK && (!job.off || !job.slots || !job.scratch))
-        st = nncl_fail(NNCL_E_NOMEM, "conv2d_bwd: %zu floats of planes and filter gradients",
-                       chunks * job.Qp * job.Kw + 2 * job.worker_floats);
-    if (st == NNCL_OK) {
-        for (size_t t = 0; t < Q; t++) {
-            size_t khw = s->kh * s->kw, c = t / khw, ae = t % khw;
-            job.off[t] = c * job.plane + ae / s->kw * job.PW + ae % s->kw;
-        }
-        nncl_host_for2(chunks, bwd_chunk, &job);
-        /* dW = ((slot 0 + slot 1) + slot 2) ..., back in [K][Q] order */
-        float *dw = nncl_host_f32(a->dw);
-        for (size_t k = 0; k < s->k; k++)
-            for (size_t t = 0; t < Q; t++) {
-                float sum = job.slots[t * job.Kw + k];
-                for (size_t c = 1; c < chunks; c++)
-                    sum += job.slots[(c * job.Qp + t) * job.Kw + k];
-                dw[k * Q + t] = sum;
-            }
-    }
-    free(job.off);
-    free(job.slots);
-    free(job.scratch);
+    /* dx's tables, the taps' offsets, the chunks' slots and each worker's
+     * planes: all but the tables zero (the planes' borders and the slots'
+     * sums start at zero; the padding taps' offsets are 0) */
+    const int workers = nncl_host_workers() < 2 ? 2 : nncl_host_workers();
+    const size_t offs = job.Qp * sizeof *job.off, slots = chunks * job.Qp * job.Kw * sizeof(float);
+    const size_t scratch = (size_t)workers * job.worker_floats * sizeof(float);
+    char *ws;
+    nncl_status st = nncl_host_workspace(dev, (job.with_dx ? plan_bytes(&job.dx) : 0) + carve_len(offs) +
+                                                  carve_len(slots) + carve_len(scratch),
+                                         (void **)&ws);
+    if (st != NNCL_OK)
+        return st;
     if (job.with_dx)
-        plan_free(&job.dx);
-    return st;
+        plan_fill(s, nncl_host_f32(a->w), w_dx, &job.dx, &ws);
+    job.off = carve(&ws, offs);
+    job.slots = carve(&ws, slots);
+    job.scratch = carve(&ws, scratch);
+    memset(job.off, 0, offs);
+    memset(job.slots, 0, slots);
+    memset(job.scratch, 0, scratch);
+    for (size_t t = 0; t < Q; t++) {
+        size_t khw = s->kh * s->kw, c = t / khw, ae = t % khw;
+        job.off[t] = c * job.plane + ae / s->kw * job.PW + ae % s->kw;
+    }
+    nncl_host_for(chunks, workers, bwd_chunk, &job);
+    /* dW = ((slot 0 + slot 1) + slot 2) ..., back in [K][Q] order */
+    float *dw = nncl_host_f32(a->dw);
+    for (size_t k = 0; k < s->k; k++)
+        for (size_t t = 0; t < Q; t++) {
+            float sum = job.slots[t * job.Kw + k];
+            for (size_t c = 1; c < chunks; c++)
+                sum += job.slots[(c * job.Qp + t) * job.Kw + k];
+            dw[k * Q + t] = sum;
+        }
+    return NNCL_OK;
 }

@@ -62,7 +62,7 @@ const cd_isa *nncl_conv_direct_isa(const nncl_conv2d_shape *s);
  * Backward computes dW, and dx when asked; db is conv2d.c's. `chunk` is the
  * images per dW slot: the slots are summed in order at the end, so the
  * result does not depend on which thread summed which chunk. */
-nncl_status nncl_conv_direct_fwd(const cd_isa *isa, const nncl_conv2d_fwd_args *a);
-nncl_status nncl_conv_direct_bwd(const cd_isa *isa, const nncl_conv2d_bwd_args *a, size_t chunk);
+nncl_status nncl_conv_direct_fwd(nncl_device *dev, const cd_isa *isa, const nncl_conv2d_fwd_args *a);
+nncl_status nncl_conv_direct_bwd(nncl_device *dev, const cd_isa *isa, const nncl_conv2d_bwd_args *a, size_t chunk);
 
 #endif
