@@ -311,13 +311,14 @@ static bool all_finite(const float *v, size_t n)
 
 #if NNCL_HAVE_AMX_KERNELS
 /* The matrix path's chunk (u8_amx_host.h): super-blocks of U8A_SB rows,
- * their bytes copied once into rows of kp bytes and interleaved for dW1 (zeros past `in`, and
- * whole rows of zeros up to a multiple of 64). Per block of
- * U8H_HOST_BLOCK rows, the hidden layer on the tiles, then the head, its g
- * kept for the super-block; then the super-block's dW1^T on the tiles. A
- * super-block whose g is not finite (a bad label's NaN, an overflow) takes
- * the dense loops for dW1 instead, so that NaN and inf reach it as there.
- * Which worker runs a chunk changes no bit, as in run_chunk. */
+ * their bytes copied once into rows of kp bytes and interleaved for dW1
+ * (zeros past `in`, and whole rows of zeros up to a multiple of 64). Per
+ * block of U8H_HOST_BLOCK rows, the hidden layer on the tiles, then the
+ * head, its g kept for the super-block; then the super-block's dW1^T on
+ * the tiles. A super-block whose g is not finite (a bad label's NaN, an
+ * overflow) takes the dense loops for dW1 instead, so that NaN and inf
+ * reach it as there. Which worker runs a chunk changes no bit, as in
+ * run_chunk. */
 static void run_chunk_matrix(void *arg, size_t chunk, int worker)
 {
     u8h_job *j = arg;
