@@ -24,7 +24,8 @@
 #       the compute capability and the maximum SM clock), on host, and on
 #       device 0 with K never split (NNCL_GEMM_SPLITK=off), the bare
 #       `nncl train --device 0` twice, `--device host` once and on an OpenCL
-#       CPU device if there is one, timed (wall), a
+#       CPU device if there is one, timed (wall), the host's tutorial step and
+#       `--preset tutorial` on all cores and on two (host-cores), a
 #       2048^3 FP32 GEMM in PyTorch (cuBLAS, TF32 off) as the peer, and the
 #       whole test suite with NNCL_REQUIRE_OPENCL=1, run from meson's test list
 #       without meson. Every log and JSON goes to OUTDIR; OUTDIR/summary.txt has
@@ -457,6 +458,10 @@ if gpu_wall and cpus:
         best[1], best[0], gpu_wall, x, 'met' if x >= 3 else 'NOT met'))
 if gpu_wall:
     L.append('bare run on device 0 within 5 s: %s' % ('yes' if gpu_wall <= 5 else 'NO'))
+hc = [l for l in text('host-cores.log').splitlines() if l.startswith('threads')]
+if hc:
+    L.append('the host on all cores against two (host-cores):')
+    L += ['  ' + l for l in hc]
 
 res = None
 try:
@@ -831,6 +836,28 @@ fi
 for r in "$T"/work/runs/*; do
     [ -f "$r/summary.json" ] && cp "$r/summary.json" "$out/train-$(basename "$r").summary.json"
 done
+
+# The host on all of this machine's cores against two (nncl_host_for's pool
+# of workers; the build machines have two cores): the tutorial's fused step
+# alone (build/tools/bench_u8_head) and the whole `--preset tutorial`.
+cat >"$T/host_cores.sh" <<'END_HOST_CORES'
+# host_cores.sh (BUILD NNCL ROOT WORK in the environment)
+cd "${ROOT:?}" || exit 1
+for t in 2 all; do
+    if [ "$t" = all ]; then unset NNCL_HOST_THREADS; else NNCL_HOST_THREADS=$t; export NNCL_HOST_THREADS; fi
+    echo "threads $t: the tutorial's step $("${BUILD:?}/tools/bench_u8_head" 41000 20 2>&1 | tail -1)"
+    t0=$(date +%s.%N)
+    "${NNCL:?}" train --preset tutorial --device host --quiet --no-report --snapshots 0 --out "${WORK:?}/tutorial-$t" \
+        >"${WORK:?}/tutorial-$t.log" 2>&1 || { echo "threads $t: --preset tutorial failed"; tail -3 "${WORK:?}/tutorial-$t.log"; exit 1; }
+    t1=$(date +%s.%N)
+    echo "threads $t: --preset tutorial on the host $(echo "$t0 $t1" | awk '{printf "%.2f", $2 - $1}') s wall; $(tail -1 "${WORK:?}/tutorial-$t.log")"
+done
+END_HOST_CORES
+if [ -x "$build/tools/bench_u8_head" ]; then
+    host_step host-cores 90 env BUILD="$build" NNCL="$nncl" ROOT="$root" WORK="$T/work" sh "$T/host_cores.sh"
+else
+    note host-cores SKIP "no $build/tools/bench_u8_head"
+fi
 
 # The GEMM's local-memory sets at 1024^3 and 2048^3, each on its own
 # (build/tools/gemm_harness, tools/gemmlab): the search's table and a few
