@@ -155,6 +155,19 @@ static void helper_forget(void)
     helper.started = false;
 }
 
+/* Starts a thread kept for the process (detached) running fn; false when
+ * it cannot be started. */
+static bool start_detached(void *(*fn)(void *))
+{
+    pthread_t t;
+    pthread_attr_t attr;
+    bool ok = pthread_attr_init(&attr) == 0;
+    ok = ok && pthread_attr_setdetachstate(&attr, PTHREAD_CREATE_DETACHED) == 0;
+    ok = ok && pthread_create(&t, &attr, fn, NULL) == 0;
+    pthread_attr_destroy(&attr);
+    return ok;
+}
+
 /* Runs fn(arg, 0) here and fn(arg, 1) on the helper, or here too when the
  * helper has not taken it by the time part 0 is done; false (nothing run)
  * when the helper is busy or cannot be started. */
@@ -163,15 +176,8 @@ static bool run_on_helper(const split_job *job)
     if (pthread_mutex_trylock(&helper.in_use) != 0)
         return false;
     pthread_mutex_lock(&helper.lock);
-    if (!helper.started) { /* tried again on the next split if it fails */
-        pthread_t t;
-        pthread_attr_t attr;
-        bool ok = pthread_attr_init(&attr) == 0;
-        ok = ok && pthread_attr_setdetachstate(&attr, PTHREAD_CREATE_DETACHED) == 0;
-        ok = ok && pthread_create(&t, &attr, helper_main, NULL) == 0;
-        pthread_attr_destroy(&attr);
-        helper.started = ok;
-    }
+    if (!helper.started) /* tried again on the next split if it fails */
+        helper.started = start_detached(helper_main);
     pthread_mutex_unlock(&helper.lock);
     if (!helper.started) {
         pthread_mutex_unlock(&helper.in_use);
@@ -394,17 +400,8 @@ static bool run_on_pool(for_job *job, int want)
         return false;
     pthread_once(&pool_once, pool_at_fork);
     pthread_mutex_lock(&pool.lock);
-    while (pool.helpers < want - 1) { /* tried again on the next call if one fails */
-        pthread_t t;
-        pthread_attr_t attr;
-        bool ok = pthread_attr_init(&attr) == 0;
-        ok = ok && pthread_attr_setdetachstate(&attr, PTHREAD_CREATE_DETACHED) == 0;
-        ok = ok && pthread_create(&t, &attr, pool_main, NULL) == 0;
-        pthread_attr_destroy(&attr);
-        if (!ok)
-            break;
+    while (pool.helpers < want - 1 && start_detached(pool_main)) /* tried again on the next call if one fails */
         pool.helpers++;
-    }
     if (pool.helpers == 0) {
         pthread_mutex_unlock(&pool.lock);
         pthread_mutex_unlock(&pool.in_use);
