@@ -1087,9 +1087,9 @@ START_TEST(linear_u8_head_scratch_len)
             size_t len = nncl_linear_u8_head_scratch_len(rows, I, H, C);
             ck_assert_msg(len >= sums, "rows=%zu in=%zu hidden=%zu classes=%zu: scratch %zu < %zu", rows, I, H, C,
                           len, sums);
-            ck_assert_msg(len >= nncl_u8h_host_scratch_floats(I, H, 2),
+            ck_assert_msg(len >= nncl_u8h_host_scratch_floats(I, H),
                           "rows=%zu in=%zu hidden=%zu: scratch %zu below the host step's %zu", rows, I, H, len,
-                          nncl_u8h_host_scratch_floats(I, H, 2));
+                          nncl_u8h_host_scratch_floats(I, H));
             ck_assert_msg(len >= prev, "rows=%zu in=%zu hidden=%zu classes=%zu: scratch %zu < %zu for fewer rows",
                           rows, I, H, C, len, prev);
             prev = len;

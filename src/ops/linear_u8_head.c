@@ -12,7 +12,6 @@
 #include "device/opencl_impl.h"
 #include "ops/kernel_consts.h"
 #include "ops/op_util.h"
-#include "ops/host_split.h"
 #include "ops/u8_head_host.h"
 
 /* The chunking (cl/linear_u8_head.cl walks a chunk in blocks of
@@ -44,17 +43,7 @@ static size_t u8h_stride(size_t in, size_t hidden, size_t classes)
     return (u8h_sums(in, hidden, classes) + NNCL_U8H_BLOCK * hidden + hidden * in + 15) / 16 * 16;
 }
 
-/* The host step's workers its scratch is sized for: this process's, two at
- * least (the step then uses as many as fit, u8_head_host.c). */
-static size_t u8h_host_workers(void)
-{
-    int w = nncl_host_workers();
-    return w < 2 ? 2 : (size_t)w;
-}
-
-/* The scratch for a host step of `workers` workers, or the OpenCL step's,
- * whichever is longer */
-static size_t scratch_len_for(size_t rows, size_t in, size_t hidden, size_t classes, size_t workers)
+size_t nncl_linear_u8_head_scratch_len(size_t rows, size_t in, size_t hidden, size_t classes)
 {
     if (in == 0 || hidden == 0 || classes == 0 || hidden > NNCL_HEAD_MAX || classes > NNCL_HEAD_MAX ||
         in > INT32_MAX / NNCL_HEAD_MAX)
@@ -64,13 +53,8 @@ static size_t scratch_len_for(size_t rows, size_t in, size_t hidden, size_t clas
      * for a batch must do for every smaller one. */
     size_t chunks = (rows + U8H_MIN_ROWS - 1) / U8H_MIN_ROWS;
     chunks = chunks < 1 ? 1 : chunks > U8H_MAX_CHUNKS ? U8H_MAX_CHUNKS : chunks;
-    size_t cl = chunks * u8h_stride(in, hidden, classes), host = nncl_u8h_host_scratch_floats(in, hidden, workers);
+    size_t cl = chunks * u8h_stride(in, hidden, classes), host = nncl_u8h_host_scratch_floats(in, hidden);
     return cl > host ? cl : host; /* one length for every device */
-}
-
-size_t nncl_linear_u8_head_scratch_len(size_t rows, size_t in, size_t hidden, size_t classes)
-{
-    return scratch_len_for(rows, in, hidden, classes, u8h_host_workers());
 }
 
 nncl_status nncl_check_linear_u8_head(const nncl_device *dev, const nncl_linear_u8_head_args *a)

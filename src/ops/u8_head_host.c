@@ -97,7 +97,7 @@ typedef struct u8h_job {
     bool sparse;        /* the sparse path may be taken (no shift, in small enough) */
     const float *wt;    /* the sparse path's W1 scaled and transposed, in x U8H_SW */
     float *dwt;         /* chunk c's sparse sums of x^T g at c*in*U8H_SW, in x U8H_SW */
-    int workers;        /* workers the scratch has room for */
+    int workers;        /* the process's (nncl_host_workers) */
     uint32_t *list;     /* worker w's list of a block's nonzero bytes at w*list_cap */
     size_t list_cap;
     bool matrix;        /* the matrix path (u8_amx_host.h) is taken */
@@ -388,19 +388,13 @@ static void run_chunk_matrix(void *arg, size_t chunk, int worker)
 
 nncl_status nncl_host_linear_u8_head(nncl_device *dev, const nncl_linear_u8_head_args *a)
 {
-    (void)dev;
     const size_t I = a->in, H = a->hidden, C = a->classes;
     u8h_job job = {.a = a,
                    .isa = pick_isa(),
                    .hp = (H + U8H_TM - 1) / U8H_TM * U8H_TM,
                    .chunk_rows = u8h_chunk_rows(a->rows)};
     const size_t chunks = (a->rows + job.chunk_rows - 1) / job.chunk_rows;
-    /* as many workers as the scratch has room for (it was sized for this
-     * process's, two at least, and checked), at most this process's */
-    const size_t avail = a->scratch.buf->size / sizeof(float) - a->scratch.off;
     job.workers = nncl_host_workers();
-    while (job.workers > 2 && nncl_u8h_host_scratch_floats(I, H, (size_t)job.workers) > avail)
-        job.workers--;
     /* W1 scaled, and the chunks' dW1 sums, in the op's scratch (its length
      * counts them: nncl_u8h_host_scratch_floats) */
     float *buf = nncl_host_f32(a->scratch);
@@ -413,7 +407,8 @@ nncl_status nncl_host_linear_u8_head(nncl_device *dev, const nncl_linear_u8_head
         for (size_t i = 0; i < I; i++)
             w1s[o * I + i] = W1[o * I + i] * scale[i];
     /* the sparse path's part of the scratch, after the dense path's: W1
-     * transposed, the chunks' dW1^T, the workers' lists. A shifted input
+     * transposed and the chunks' dW1^T (the workers' lists are in the
+     * device's buffer, below). A shifted input
      * has few zeros to skip (x - shift), so it stays dense;
      * NNCL_U8H_SPARSE=off keeps every block dense (an A/B of the two, and
      * the tests' run of the dense loops on unshifted bytes). */
@@ -426,8 +421,6 @@ nncl_status nncl_host_linear_u8_head(nncl_device *dev, const nncl_linear_u8_head
         wt += (64 - (uintptr_t)wt % 64) % 64 / sizeof *wt;
         job.wt = wt;
         job.dwt = wt + I * U8H_SW;
-        job.list_cap = nncl_u8h_list_cap(I);
-        job.list = (uint32_t *)(job.dwt + U8H_HOST_CHUNKS * I * U8H_SW);
         for (size_t i = 0; i < I; i++)
             for (size_t o = 0; o < U8H_SW; o++)
                 wt[i * U8H_SW + o] = o < H ? w1s[o * I + i] : 0.0f;
@@ -436,17 +429,31 @@ nncl_status nncl_host_linear_u8_head(nncl_device *dev, const nncl_linear_u8_head
     /* the matrix path (u8_amx_host.h) where the CPU has AMX: unshifted
      * bytes, W1 finite (its fixed point needs a largest weight), and
      * neither the dense loops nor a set of vector loops asked for
-     * (NNCL_U8H_HOST=avx512 is the AVX-512 loops on an AMX machine). Its
-     * part of the scratch is the end, from a 64-byte boundary. */
+     * (NNCL_U8H_HOST=avx512 is the AVX-512 loops on an AMX machine). */
     const char *isa_env = getenv("NNCL_U8H_HOST");
     job.matrix = job.shift == NULL && I <= U8A_MAX_IN && !(sparse_env && strcmp(sparse_env, "off") == 0) &&
                  !(isa_env && strcmp(isa_env, "amx") != 0) && nncl_host_amx() && all_finite(w1s, H * I);
+#if !NNCL_HAVE_AMX_KERNELS
+    job.matrix = false;
+#endif
+    /* the workers' parts, in the host device's kept buffer: each worker's
+     * list (sparse path; not needed when the matrix path is taken), then
+     * the matrix path's quantized W1, each worker's rows and tiles, and the
+     * chunks' dW1^T sums in the tiles' order */
+    const bool lists = job.sparse && !job.matrix;
+    uint8_t *work;
+    nncl_status st =
+        nncl_host_workspace(dev, nncl_u8h_host_work_bytes(I, (size_t)job.workers, lists, job.matrix), (void **)&work);
+    if (st != NNCL_OK)
+        return st;
+    if (lists) {
+        job.list_cap = nncl_u8h_list_cap(I);
+        job.list = (uint32_t *)work;
+    }
     void (*run)(void *, size_t, int) = run_chunk;
 #if NNCL_HAVE_AMX_KERNELS
     if (job.matrix) {
-        uint8_t *base = (uint8_t *)(buf + nncl_u8h_host_scratch_floats(I, H, (size_t)job.workers)) -
-                        nncl_u8a_scratch_bytes(I, U8H_HOST_CHUNKS, (size_t)job.workers) - 64;
-        base += (64 - (uintptr_t)base % 64) % 64;
+        uint8_t *base = work;
         job.kp = nncl_u8a_kp(I);
         int8_t *wq = (int8_t *)base;
         job.wq = wq;

@@ -61,24 +61,29 @@ typedef void u8h_head_fn(const u8h_head_in *in, const float *ht, size_t ldh, con
  * entries past its count. */
 static inline size_t nncl_u8h_list_cap(size_t in) { return U8H_HOST_BLOCK * in / U8H_SPARSE_DIV + in + 1; }
 
-/* Floats of scratch the host step needs for `workers` workers (part of
- * nncl_linear_u8_head_scratch_len, so the step allocates no buffer; the
- * step uses as many workers as its scratch has room for, at most
- * nncl_host_workers()): W1 scaled, and each chunk's dW1 sums over the
- * hidden units rounded up to U8H_TM; for the sparse path W1 scaled and
- * transposed U8H_SW wide, each chunk's dW1^T sums as wide, and each
- * worker's list of a block's nonzero bytes (their columns); for the matrix
- * path (u8_amx_host.h) its bytes, from a 64-byte boundary. */
-static inline size_t nncl_u8h_host_scratch_floats(size_t in, size_t hidden, size_t workers)
+/* Floats of scratch the host step needs (part of
+ * nncl_linear_u8_head_scratch_len, so the step allocates no buffer): W1
+ * scaled, and each chunk's dW1 sums over the hidden units rounded up to
+ * U8H_TM; for the sparse path W1 scaled and transposed U8H_SW wide and each
+ * chunk's dW1^T sums as wide. What each worker needs (the sparse path's
+ * list of a block's nonzero bytes, the matrix path's rows and tiles) comes
+ * from the host device's kept buffer (nncl_host_workspace), sized there by
+ * the process's workers: nncl_u8h_host_work_bytes. */
+static inline size_t nncl_u8h_host_scratch_floats(size_t in, size_t hidden)
 {
     size_t dense = (hidden + U8H_HOST_CHUNKS * ((hidden + U8H_TM - 1) / U8H_TM * U8H_TM)) * in;
     /* U8H_SW more: the sparse part starts at a 64-byte boundary */
-    size_t sparse = in > U8H_SPARSE_MAX_IN
-                        ? 0
-                        : U8H_SW + (1 + U8H_HOST_CHUNKS) * U8H_SW * in + workers * nncl_u8h_list_cap(in);
-    size_t matrix =
-        in > U8A_MAX_IN ? 0 : (nncl_u8a_scratch_bytes(in, U8H_HOST_CHUNKS, workers) + 64) / sizeof(float) + 1;
-    return dense + sparse + matrix;
+    size_t sparse = in > U8H_SPARSE_MAX_IN ? 0 : U8H_SW + (1 + U8H_HOST_CHUNKS) * U8H_SW * in;
+    return dense + sparse;
+}
+
+/* Bytes of the host device's buffer the step takes for `workers` workers:
+ * their lists (the sparse path) and the matrix path's part, each from a
+ * 64-byte boundary. */
+static inline size_t nncl_u8h_host_work_bytes(size_t in, size_t workers, bool sparse, bool matrix)
+{
+    size_t lists = sparse ? (workers * nncl_u8h_list_cap(in) * sizeof(uint32_t) + 63) / 64 * 64 : 0;
+    return lists + (matrix ? nncl_u8a_scratch_bytes(in, U8H_HOST_CHUNKS, workers) : 0);
 }
 
 /* The oracle (linear_u8_head.c): the three ops' host twins composed, in
