@@ -5,8 +5,9 @@
  * Why: the tutorial's step reads 41,000 rows of 784 bytes twice (the hidden
  * layer, then dW1), and the vector loops spend one multiply-add of 16 lanes
  * per nonzero byte. An AMX tile multiply (TDPBUSD) sums 16 x 16 x 64 byte
- * products in int32 in about 16 cycles (5.3 ns measured here, one after
- * another): 1,024 products a cycle, where the vectors give 16 to 32.
+ * products in int32 in about 16 cycles (5.3 ns each in a throwaway loop
+ * here, one after another): 1,024 products a cycle, where the vectors give
+ * 16 to 32.
  *
  * The tiles multiply integers only, so the float operand is written in
  * fixed point: per hidden unit j, a float v (a weight of W1 with the input
