@@ -51,14 +51,21 @@
  *   With LVW > 1 it owns runs of LVW: rows (ty + r'*(TSM/WPTM))*LVW + v and
  *   columns (tx + c'*(TSN/WPTN))*LVW + w, and reads each run from the local
  *   tiles as one vector: LVW times fewer local-memory reads per k, which
- *   otherwise bound a GPU's inner loop (CLBlast's VWM/VWN).
+ *   otherwise bound a GPU's inner loop (CLBlast's VWM/VWN): 64 FMAs to 16
+ *   scalar local reads per k at 8x8 outputs, 4 with LVW = 4.
+ *   With GVW > 1 a K-tile that lies wholly inside a matrix whose rows start
+ *   at multiples of GVW floats is read from global memory in vectors of GVW
+ *   (one load instruction, no bounds tests); edge tiles and unaligned
+ *   matrices take the scalar loads. With PF = 1 the next K-tile's loads go
+ *   to registers before the current tile's sums (latency hidden).
  *   Local size must be exactly (TSN/WPTN, TSM/WPTM).
  *
  * Recommended sets (measured, see REPORT.md):
  *   PoCL CPU : -DVW=16 -DTM=12 -DTNV=2 -DDM=5 -DDN=5 (the defaults),
  *              local size (1,4)
- *   GPU      : -DUSE_LOCAL=1 -DTSM=64 -DTSN=64 -DTSK=16 -DWPTM=4 -DWPTN=4,
- *              local size (16,16)
+ *   GPU      : -DUSE_LOCAL=1 -DTSM=64 -DTSN=64 -DTSK=16 -DWPTM=4 -DWPTN=4
+ *              -DGVW=4, local size (16,16); on the H200 the tuner took
+ *              128x128 tiles of 8x8 (tools/BENCHMARKS.md)
  *
  * NDRange (see gemm_ndrange() in harness.c):
  *   rows_per_item x cols_per_item =
@@ -114,6 +121,9 @@
 #ifndef PF          /* 1: the next K-tile's global loads go to registers   */
 #define PF 0        /* before the current tile's sums (a GPU's load latency */
 #endif              /* hidden behind them), stored to local memory after    */
+#ifndef GVW         /* a tile wholly inside an aligned matrix is read from */
+#define GVW 1       /* global memory in vectors of GVW floats (0, 1: scalars) */
+#endif
 #ifndef LPAD        /* padding of the local tiles' rows (bank conflicts;  */
 #if LVW > 1         /* a multiple of LVW keeps the vector reads aligned)  */
 #define LPAD LVW
@@ -502,6 +512,14 @@ INLINE void gemm_dot(const int M, const int N, const int K,
 #define NTHREADS (RTSM * RTSN)
 #define LDA_SUB (TSM + LPAD)     /* row stride of Asub[TSK][TSM] */
 #define LDB_SUB (TSN + LPAD)     /* row stride of Bsub[TSK][TSN] */
+/* A run of LVW floats of a local tile, read as one vector. Through a vector
+ * pointer, not vloadn: vloadn promises only a float's alignment, so a
+ * compiler that cannot prove more (clang's NVPTX back end, and by the H200's
+ * timings NVIDIA's) splits it into LVW scalar reads, and LVW saved nothing.
+ * The tiles are aligned to 16 bytes and every run starts at a multiple of
+ * LVW floats (LDA_SUB and LDB_SUB are multiples of LPAD = LVW). */
+#define LOCAL_ALIGN __attribute__((aligned(16)))
+#define LOCAL_VEC(p) (*(__local const CAT(float, LVW) *)(p))
 /* The row (column) of the tile that work-item t's r-th row (column) is. */
 #if LVW > 1
 #define LOCAL_OWN(t, r, R) (((t) + ((r) / LVW) * (R)) * LVW + (r) % LVW)
@@ -564,6 +582,170 @@ INLINE int slot_b(const int transb, const int e)
 #define LOADS_A ((TSM * TSK + NTHREADS - 1) / NTHREADS)
 #define LOADS_B ((TSK * TSN + NTHREADS - 1) / NTHREADS)
 
+#if GVW > 1
+#if GVW != 2 && GVW != 4
+#error "GVW must be 1, 2 or 4"
+#endif
+#if (TSM * TSK) % (NTHREADS * GVW) || (TSK * TSN) % (NTHREADS * GVW) || TSK % GVW || TSM % GVW || TSN % GVW
+#error "GVW: every work-item loads whole runs of GVW floats, and no run crosses a row of a tile"
+#endif
+#endif
+/* Whether a matrix whose first element is `off` floats into its buffer, rows
+ * `ld` apart, can be read in aligned vectors of GVW (a buffer's start is
+ * aligned far more than 16 bytes: CL_DEVICE_MEM_BASE_ADDR_ALIGN). */
+#define GLOBAL_VEC_OK(off, ld) (GVW > 1 && (off) % GVW == 0 && (ld) % GVW == 0)
+/* A run of GVW consecutive elements e in the local tiles: along a row of
+ * the tile (step 1) where memory runs along i (A^T) or j (B), else down K. */
+#define RUN_STEP_A(transa) ((transa) ? 1 : LDA_SUB)
+#define RUN_STEP_B(transb) ((transb) ? LDB_SUB : 1)
+
+/* This work-item's share of the K-tile at k0, into registers r:
+ *   scalar form: r[l] = element tid + l*NTHREADS of the tile (tile_a, tile_b:
+ *                0 outside the matrix), for any tile;
+ *   vector form: r[l*GVW + c] = element (tid + l*NTHREADS)*GVW + c, each run
+ *                of GVW read as one vector, where GVW > 1, the matrix is
+ *                vec (GLOBAL_VEC_OK) and the tile lies wholly inside it.
+ * Returns whether it took the vector form (its store must know). A GPU's
+ * load unit moves a float4 in one instruction where the scalar form spends
+ * one load, the bounds' tests and the address arithmetic per float. */
+INLINE bool load_a(const int transa, const int M, const int K, __global const float *A, const int lda,
+                   const bool vec, const int gi0, const int k0, const int tid, float *r)
+{
+#if GVW > 1
+    if (vec && gi0 + TSM <= M && k0 + TSK <= K) {
+#pragma unroll
+        for (int l = 0; l < LOADS_A / GVW; ++l) {
+            int i, k;
+            tile_a_ik(transa, (tid + l * NTHREADS) * GVW, &i, &k);
+            const size_t at = transa ? (size_t)(k0 + k) * lda + gi0 + i : (size_t)(gi0 + i) * lda + k0 + k;
+            CAT(vstore, GVW)(*(__global const CAT(float, GVW) *)(A + at), 0, r + l * GVW);
+        }
+        return true;
+    }
+#endif
+#pragma unroll
+    for (int l = 0; l < LOADS_A; ++l)
+        r[l] = tile_a(transa, M, K, A, lda, gi0, k0, tid + l * NTHREADS);
+    return false;
+}
+
+INLINE bool load_b(const int transb, const int N, const int K, __global const float *B, const int ldb,
+                   const bool vec, const int gj0, const int k0, const int tid, float *r)
+{
+#if GVW > 1
+    if (vec && gj0 + TSN <= N && k0 + TSK <= K) {
+#pragma unroll
+        for (int l = 0; l < LOADS_B / GVW; ++l) {
+            int k, j;
+            tile_b_kj(transb, (tid + l * NTHREADS) * GVW, &k, &j);
+            const size_t at = transb ? (size_t)(gj0 + j) * ldb + k0 + k : (size_t)(k0 + k) * ldb + gj0 + j;
+            CAT(vstore, GVW)(*(__global const CAT(float, GVW) *)(B + at), 0, r + l * GVW);
+        }
+        return true;
+    }
+#endif
+#pragma unroll
+    for (int l = 0; l < LOADS_B; ++l)
+        r[l] = tile_b(transb, N, K, B, ldb, gj0, k0, tid + l * NTHREADS);
+    return false;
+}
+
+/* Without PF: the K-tile at k0 straight into the local tiles, one load (a
+ * float, or a run of GVW in the vector form) stored before the next is
+ * issued: holding a whole share in registers first took the H200 set from
+ * 108 registers to 155 (tools/gemmlab/ptx.sh), half the work-groups per
+ * compute unit. */
+INLINE void copy_a(const int transa, const int M, const int K, __global const float *A, const int lda,
+                   const bool vec, const int gi0, const int k0, const int tid, __local float *Asub)
+{
+#if GVW > 1
+    if (vec && gi0 + TSM <= M && k0 + TSK <= K) {
+        for (int v = tid; v < TSM * TSK / GVW; v += NTHREADS) {
+            int i, k;
+            tile_a_ik(transa, v * GVW, &i, &k);
+            const size_t at = transa ? (size_t)(k0 + k) * lda + gi0 + i : (size_t)(gi0 + i) * lda + k0 + k;
+            float r[GVW];
+            CAT(vstore, GVW)(*(__global const CAT(float, GVW) *)(A + at), 0, r);
+            const int s0 = slot_a(transa, v * GVW);
+#pragma unroll
+            for (int c = 0; c < GVW; ++c)
+                Asub[s0 + c * RUN_STEP_A(transa)] = r[c];
+        }
+        return;
+    }
+#endif
+    for (int e = tid; e < TSM * TSK; e += NTHREADS)
+        Asub[slot_a(transa, e)] = tile_a(transa, M, K, A, lda, gi0, k0, e);
+}
+
+INLINE void copy_b(const int transb, const int N, const int K, __global const float *B, const int ldb,
+                   const bool vec, const int gj0, const int k0, const int tid, __local float *Bsub)
+{
+#if GVW > 1
+    if (vec && gj0 + TSN <= N && k0 + TSK <= K) {
+        for (int v = tid; v < TSK * TSN / GVW; v += NTHREADS) {
+            int k, j;
+            tile_b_kj(transb, v * GVW, &k, &j);
+            const size_t at = transb ? (size_t)(gj0 + j) * ldb + k0 + k : (size_t)(k0 + k) * ldb + gj0 + j;
+            float r[GVW];
+            CAT(vstore, GVW)(*(__global const CAT(float, GVW) *)(B + at), 0, r);
+            const int s0 = slot_b(transb, v * GVW);
+#pragma unroll
+            for (int c = 0; c < GVW; ++c)
+                Bsub[s0 + c * RUN_STEP_B(transb)] = r[c];
+        }
+        return;
+    }
+#endif
+    for (int e = tid; e < TSK * TSN; e += NTHREADS)
+        Bsub[slot_b(transb, e)] = tile_b(transb, N, K, B, ldb, gj0, k0, e);
+}
+
+/* r, as load_a / load_b left it (vec: which form), into the local tiles. */
+INLINE void store_a(const int transa, const bool vec, const float *r, const int tid, __local float *Asub)
+{
+#if GVW > 1
+    if (vec) {
+#pragma unroll
+        for (int l = 0; l < LOADS_A / GVW; ++l) {
+            const int s0 = slot_a(transa, (tid + l * NTHREADS) * GVW);
+#pragma unroll
+            for (int c = 0; c < GVW; ++c)
+                Asub[s0 + c * RUN_STEP_A(transa)] = r[l * GVW + c];
+        }
+        return;
+    }
+#endif
+#pragma unroll
+    for (int l = 0; l < LOADS_A; ++l) {
+        const int e = tid + l * NTHREADS;
+        if (e < TSM * TSK)
+            Asub[slot_a(transa, e)] = r[l];
+    }
+}
+
+INLINE void store_b(const int transb, const bool vec, const float *r, const int tid, __local float *Bsub)
+{
+#if GVW > 1
+    if (vec) {
+#pragma unroll
+        for (int l = 0; l < LOADS_B / GVW; ++l) {
+            const int s0 = slot_b(transb, (tid + l * NTHREADS) * GVW);
+#pragma unroll
+            for (int c = 0; c < GVW; ++c)
+                Bsub[s0 + c * RUN_STEP_B(transb)] = r[l * GVW + c];
+        }
+        return;
+    }
+#endif
+#pragma unroll
+    for (int l = 0; l < LOADS_B; ++l) {
+        const int e = tid + l * NTHREADS;
+        if (e < TSK * TSN)
+            Bsub[slot_b(transb, e)] = r[l];
+    }
+}
+
 /* Work-group tile: rows gi0..gi0+TSM-1, cols gj0..gj0+TSN-1.
  * For every K-tile k0:
  *   Asub[k][i] = op(A)[gi0+i][k0+k]   (0 outside the matrix)
@@ -572,11 +754,11 @@ INLINE int slot_b(const int transb, const int e)
  * (own = LOCAL_OWN: ty + r*RTSM, or its runs of LVW). With PF the loads of
  * tile k0 + TSK are issued into registers after the first barrier, before
  * tile k0's sums, and stored to Asub/Bsub at the next iteration's start. */
-INLINE void gemm_local(const int transa, const int transb,
+ALWAYS_INLINE void gemm_local(const int transa, const int transb,
                        const int M, const int N, const int K,
                        const float alpha, const float beta,
-                       __global const float *A, const int lda,
-                       __global const float *B, const int ldb,
+                       __global const float *A, const int lda, const bool a_vec,
+                       __global const float *B, const int ldb, const bool b_vec,
                        __global float *C, const int ldc,
                        __global const float *bias, const int has_bias,
                        const int act, const float act_param,
@@ -599,43 +781,21 @@ INLINE void gemm_local(const int transa, const int transb,
     /* this work-item's share of the next K-tile, held in registers while
      * the current one is summed */
     float ra[LOADS_A], rb[LOADS_B];
-#pragma unroll
-    for (int l = 0; l < LOADS_A; ++l)
-        ra[l] = tile_a(transa, M, K, A, lda, gi0, 0, tid + l * NTHREADS);
-#pragma unroll
-    for (int l = 0; l < LOADS_B; ++l)
-        rb[l] = tile_b(transb, N, K, B, ldb, gj0, 0, tid + l * NTHREADS);
+    bool va = load_a(transa, M, K, A, lda, a_vec, gi0, 0, tid, ra);
+    bool vb = load_b(transb, N, K, B, ldb, b_vec, gj0, 0, tid, rb);
 #endif
     for (int k0 = 0; k0 < K; k0 += TSK) {
 #if PF
-#pragma unroll
-        for (int l = 0; l < LOADS_A; ++l) {
-            const int e = tid + l * NTHREADS;
-            if (e < TSM * TSK)
-                Asub[slot_a(transa, e)] = ra[l];
-        }
-#pragma unroll
-        for (int l = 0; l < LOADS_B; ++l) {
-            const int e = tid + l * NTHREADS;
-            if (e < TSK * TSN)
-                Bsub[slot_b(transb, e)] = rb[l];
-        }
+        store_a(transa, va, ra, tid, Asub);
+        store_b(transb, vb, rb, tid, Bsub);
         barrier(CLK_LOCAL_MEM_FENCE);
         if (k0 + TSK < K) {
-#pragma unroll
-            for (int l = 0; l < LOADS_A; ++l)
-                ra[l] = tile_a(transa, M, K, A, lda, gi0, k0 + TSK, tid + l * NTHREADS);
-#pragma unroll
-            for (int l = 0; l < LOADS_B; ++l)
-                rb[l] = tile_b(transb, N, K, B, ldb, gj0, k0 + TSK, tid + l * NTHREADS);
+            va = load_a(transa, M, K, A, lda, a_vec, gi0, k0 + TSK, tid, ra);
+            vb = load_b(transb, N, K, B, ldb, b_vec, gj0, k0 + TSK, tid, rb);
         }
 #else
-        /* Cooperative, coalesced loads: element e of the tile is numbered
-         * so that consecutive e are consecutive in memory. */
-        for (int e = tid; e < TSM * TSK; e += NTHREADS)
-            Asub[slot_a(transa, e)] = tile_a(transa, M, K, A, lda, gi0, k0, e);
-        for (int e = tid; e < TSK * TSN; e += NTHREADS)
-            Bsub[slot_b(transb, e)] = tile_b(transb, N, K, B, ldb, gj0, k0, e);
+        copy_a(transa, M, K, A, lda, a_vec, gi0, k0, tid, Asub);
+        copy_b(transb, N, K, B, ldb, b_vec, gj0, k0, tid, Bsub);
         barrier(CLK_LOCAL_MEM_FENCE);
 #endif
 
@@ -644,10 +804,10 @@ INLINE void gemm_local(const int transa, const int transb,
 #if LVW > 1
 #pragma unroll
             for (int r = 0; r < WPTM / LVW; ++r)
-                CAT(vstore, LVW)(CAT(vload, LVW)(0, Asub + k * LDA_SUB + (ty + r * RTSM) * LVW), 0, a + r * LVW);
+                CAT(vstore, LVW)(LOCAL_VEC(Asub + k * LDA_SUB + (ty + r * RTSM) * LVW), 0, a + r * LVW);
 #pragma unroll
             for (int c = 0; c < WPTN / LVW; ++c)
-                CAT(vstore, LVW)(CAT(vload, LVW)(0, Bsub + k * LDB_SUB + (tx + c * RTSN) * LVW), 0, b + c * LVW);
+                CAT(vstore, LVW)(LOCAL_VEC(Bsub + k * LDB_SUB + (tx + c * RTSN) * LVW), 0, b + c * LVW);
 #else
 #pragma unroll
             for (int r = 0; r < WPTM; ++r)
@@ -679,10 +839,11 @@ INLINE void gemm_local(const int transa, const int transb,
 }
 
 #define GEMM_DISPATCH(TA, TB)                                                  \
-    __local float Asub[TSK * LDA_SUB];                                         \
-    __local float Bsub[TSK * LDB_SUB];                                         \
-    gemm_local(TA, TB, M, N, K, alpha, beta, A, lda, B, ldb, C, ldc, bias,     \
-               has_bias, act, act_param, Asub, Bsub);
+    __local float Asub[TSK * LDA_SUB] LOCAL_ALIGN;                             \
+    __local float Bsub[TSK * LDB_SUB] LOCAL_ALIGN;                             \
+    gemm_local(TA, TB, M, N, K, alpha, beta, A, lda, GLOBAL_VEC_OK(offA, lda), \
+               B, ldb, GLOBAL_VEC_OK(offB, ldb), C, ldc, bias, has_bias, act,   \
+               act_param, Asub, Bsub);
 
 #endif /* USE_LOCAL */
 
@@ -741,13 +902,15 @@ __kernel KERNEL_ATTR void NAME(const int M, const int N, const int K,           
 {                                                                                                \
     const int z = (int)get_group_id(2);                                                          \
     const int k0 = z * kc;                                                                       \
-    A += offA + (TA ? (size_t)k0 * lda : (size_t)k0);                                            \
-    B += offB + (TB ? (size_t)k0 : (size_t)k0 * ldb);                                            \
+    const ulong a_at = offA + (TA ? (size_t)k0 * lda : (size_t)k0);                              \
+    const ulong b_at = offB + (TB ? (size_t)k0 : (size_t)k0 * ldb);                              \
+    A += a_at;                                                                                   \
+    B += b_at;                                                                                   \
     __global float *Pz = P + (size_t)z * M * N;                                                  \
-    __local float Asub[TSK * LDA_SUB];                                                           \
-    __local float Bsub[TSK * LDB_SUB];                                                           \
-    gemm_local(TA, TB, M, N, min(kc, K - k0), 1.0f, 0.0f, A, lda, B, ldb, Pz, N, Pz, 0, ACT_IDENTITY, \
-               0.0f, Asub, Bsub);                                                                \
+    __local float Asub[TSK * LDA_SUB] LOCAL_ALIGN;                                               \
+    __local float Bsub[TSK * LDB_SUB] LOCAL_ALIGN;                                               \
+    gemm_local(TA, TB, M, N, min(kc, K - k0), 1.0f, 0.0f, A, lda, GLOBAL_VEC_OK(a_at, lda), B, ldb, \
+               GLOBAL_VEC_OK(b_at, ldb), Pz, N, Pz, 0, ACT_IDENTITY, 0.0f, Asub, Bsub);           \
 }
 
 GEMM_SPLIT_KERNEL(gemm_split_nn, 0, 0)

@@ -171,13 +171,13 @@ START_TEST(cache_refuses_damage)
         static const struct {
             const char *gemm, *fused, *note;
         } lines[] = {
-            {"USE_LOCAL=0 VW=3 TM=6 TNV=2 DM=4 DN=3 LX=1 LY=8 PK=1 TSM=64 TSN=64 TSK=16 WPTM=4 WPTN=4 LVW=0 PF=0",
+            {"USE_LOCAL=0 VW=3 TM=6 TNV=2 DM=4 DN=3 LX=1 LY=8 PK=1 TSM=64 TSN=64 TSK=16 WPTM=4 WPTN=4 LVW=0 PF=0 GVW=0",
              "U8_VW=8 U8_DM=2 U8_DN=5 U8_TM=5 OPTIM_VW=16", "cannot run"},
-            {"USE_LOCAL=0 VW=8 TM=6 TNV=2 DM=4 DN=3 LX=1 LY=8 PK=1 TSM=64 TSN=64 TSK=16 WPTM=4 WPTN=4 LVW=0 PF=0",
+            {"USE_LOCAL=0 VW=8 TM=6 TNV=2 DM=4 DN=3 LX=1 LY=8 PK=1 TSM=64 TSN=64 TSK=16 WPTM=4 WPTN=4 LVW=0 PF=0 GVW=0",
              "U8_VW=5 U8_DM=2 U8_DN=5 U8_TM=5 OPTIM_VW=16", "fused-op"},
-            {"USE_LOCAL=0 VW=8 TM=6 TNV=2 DM=4 DN=3 LX=1 LY=8 PK=1 TSM=64 TSN=64 TSK=16 WPTM=4 WPTN=4 LVW=0 PF=0",
+            {"USE_LOCAL=0 VW=8 TM=6 TNV=2 DM=4 DN=3 LX=1 LY=8 PK=1 TSM=64 TSN=64 TSK=16 WPTM=4 WPTN=4 LVW=0 PF=0 GVW=0",
              "U8_VW=8 U8_DM=2 U8_DN=5 U8_TM=5 OPTIM_VW=0", "fused-op"},
-            {"USE_LOCAL=0 VW=8 TM=6 TNV=2 DM=4 DN=3 LX=1 LY=8 PK=1 TSM=64 TSN=64 TSK=16 WPTM=4 WPTN=4 LVW=0 PF=0", NULL,
+            {"USE_LOCAL=0 VW=8 TM=6 TNV=2 DM=4 DN=3 LX=1 LY=8 PK=1 TSM=64 TSN=64 TSK=16 WPTM=4 WPTN=4 LVW=0 PF=0 GVW=0", NULL,
              "fused-op"},
         };
         for (size_t i = 0; i < sizeof lines / sizeof lines[0]; i++) {
@@ -342,12 +342,17 @@ START_TEST(local_memory_tiles_pass_the_check)
     nncl_device *dev = test_open(idx);
     const nncl_device_info *info = nncl_device_get_info(dev);
     /* tiles, K depth, outputs per work-item, local vector reads, the next
-     * K-tile prefetched into registers (the last: 256 work-items share a
-     * 32x2 tile, so most hold no element of it) */
-    static const int tiles[][7] = {{64, 64, 16, 4, 4, 1, 0}, {32, 32, 16, 4, 4, 1, 0}, {16, 16, 8, 4, 4, 1, 0},
-                                   {32, 32, 8, 2, 2, 1, 0},  {64, 64, 16, 4, 4, 4, 0}, {32, 32, 16, 8, 4, 4, 0},
-                                   {32, 32, 8, 4, 4, 2, 0},  {64, 64, 16, 4, 4, 1, 1}, {32, 32, 16, 8, 4, 4, 1},
-                                   {16, 16, 8, 4, 4, 1, 1},  {32, 32, 2, 2, 2, 1, 1}};
+     * K-tile prefetched into registers (the last of those: 256 work-items
+     * share a 32x2 tile, so most hold no element of it), global vector
+     * loads of tiles inside aligned matrices (the tuner's check has such
+     * a case, with edge tiles beside them) */
+    static const int tiles[][8] = {
+        {64, 64, 16, 4, 4, 1, 0, 1}, {32, 32, 16, 4, 4, 1, 0, 1}, {16, 16, 8, 4, 4, 1, 0, 1},
+        {32, 32, 8, 2, 2, 1, 0, 1},  {64, 64, 16, 4, 4, 4, 0, 1}, {32, 32, 16, 8, 4, 4, 0, 1},
+        {32, 32, 8, 4, 4, 2, 0, 1},  {64, 64, 16, 4, 4, 1, 1, 1}, {32, 32, 16, 8, 4, 4, 1, 1},
+        {16, 16, 8, 4, 4, 1, 1, 1},  {32, 32, 2, 2, 2, 1, 1, 1},  {64, 64, 16, 4, 4, 1, 0, 4},
+        {32, 32, 16, 4, 4, 4, 1, 4}, {32, 32, 8, 4, 4, 2, 0, 2},  {16, 16, 8, 4, 4, 1, 1, 4},
+        {32, 64, 16, 4, 8, 4, 1, 4}};
     int ran = 0;
     for (size_t i = 0; i < sizeof tiles / sizeof tiles[0]; i++) {
         nncl_gemm_candidate c = {.extra = NULL};
@@ -355,6 +360,7 @@ START_TEST(local_memory_tiles_pass_the_check)
         c.p.use_local = 1;
         c.p.tsm = tiles[i][0], c.p.tsn = tiles[i][1], c.p.tsk = tiles[i][2];
         c.p.wptm = tiles[i][3], c.p.wptn = tiles[i][4], c.p.lvw = tiles[i][5], c.p.pf = tiles[i][6];
+        c.p.gvw = tiles[i][7];
         char d[256];
         nncl_gemm_params_describe(&c.p, d, sizeof d);
         if (nncl_gemm_params_check(&c.p, info->max_work_group_size, info->local_mem_bytes) != NNCL_OK) {

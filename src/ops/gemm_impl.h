@@ -23,6 +23,7 @@ typedef struct nncl_gemm_params {
     int wptm, wptn;             /* outputs per work-item */
     int lvw;                    /* local tiles read as vectors of LVW floats (2, 4); 0 or 1: one float at a time */
     int pf;                     /* 1: the next K-tile loaded into registers during the current one's sums */
+    int gvw;                    /* tiles wholly inside an aligned matrix loaded as vectors of GVW floats (2, 4); 0, 1: scalars */
 } nncl_gemm_params;
 
 /* Rows and columns of C per work-item, and the NDRange covering M x N. */
