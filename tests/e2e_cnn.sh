@@ -34,9 +34,10 @@ for dev in $devices; do
 import json; e = json.load(open('$tmp/eval-$dev.json')); s = json.load(open('$tmp/cnn-$dev/summary.json'))
 assert abs(e['accuracy'] - s['test_accuracy']) < 1e-4, (e['accuracy'], s['test_accuracy'])"
 done
-# The host backend cuts its work in fixed parts (convolution chunks, pooling,
-# the GEMM's halves of C, the optimiser, the gather), run on two cores or,
-# with NNCL_HOST_THREADS=1, one after the other: the same bits either way.
+# The host backend cuts its work in parts (convolution chunks, pooling, the
+# GEMM's parts of C, the optimiser, the gather), run on two cores, on more
+# workers or, with NNCL_HOST_THREADS=1, one after the other: the same bits
+# every way.
 # The CNN covers the convolutions and pooling; 784-256-10 at batch 128 the
 # byte-input layer from the nonzero bytes (u8_sparse_host.c: unit blocks
 # and pieces of rows taken by the workers), the GEMM halves of the second
@@ -60,6 +61,19 @@ expect "host: 784-256-10 on one core, bit for bit the run on all cores" \
 NNCL_HOST_THREADS=5 "$nncl" train --device host $dense --out "$tmp/dense-five" >/dev/null 2>&1
 expect "host: 784-256-10 on five workers, bit for bit the run on all cores" \
     cmp -s "$tmp/dense-five/model.safetensors" "$tmp/dense-all/model.safetensors"
+# 784-512-256-10 at batch 256: the second layer's three products (256 x
+# 256 x 512 and its transposes, 33.5M multiply-adds each) in two halves of
+# C on two workers, in five parts on five (src/ops/gemm.c), one after the
+# other on one core: the same bits every way.
+wide="--data $mnist --limit 1500 --layers 512,256 --epochs 1 --batch 256 --seed 4 --quiet --no-report --snapshots 0"
+"$nncl" train --device host $wide --out "$tmp/wide-all" >/dev/null 2>&1
+NNCL_HOST_THREADS=1 "$nncl" train --device host $wide --out "$tmp/wide-one" >/dev/null 2>&1
+NNCL_HOST_THREADS=5 "$nncl" train --device host $wide --out "$tmp/wide-five" >/dev/null 2>&1
+expect "host: 784-512-256-10 trains" test -s "$tmp/wide-all/model.safetensors"
+expect "host: 784-512-256-10 on one core, bit for bit the run on all cores" \
+    cmp -s "$tmp/wide-one/model.safetensors" "$tmp/wide-all/model.safetensors"
+expect "host: 784-512-256-10 with its products in five parts, bit for bit the run on all cores" \
+    cmp -s "$tmp/wide-five/model.safetensors" "$tmp/wide-all/model.safetensors"
 # 784-10-10 on batches of 2,000 rows: the fused step (linear_u8_head) in 16
 # chunks of 125 rows that the workers take as they become free, their sums
 # added in chunk order; the evaluation's forward in blocks likewise.

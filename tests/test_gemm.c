@@ -186,14 +186,17 @@ START_TEST(gemm_packed_form_on_every_transpose)
 END_TEST
 
 /* The host backend cuts a product of m*n*k >= 2^21 into two halves of C
- * (rows when m >= n, else columns), one per core (src/ops/gemm.c): every
- * transpose pair, both cuts, a single row or column, padded leading
- * dimensions, an offset, alpha, beta, bias and ReLU, against the oracle.
- * Host only: it is the host's cut under test, and these sizes would take
- * minutes on a simulated device. */
+ * (rows when m >= n, else columns), one per core, and with more workers
+ * into as many parts of at least 2^21 (src/ops/gemm.c; the row gemm-host-6
+ * runs this with six): every transpose pair, both cuts, a single row or
+ * column, padded leading dimensions, an offset, alpha, beta, bias and
+ * ReLU, against the oracle. The last two are cut in five and six parts on
+ * six workers, of uneven sizes. Host only: it is the host's cut under
+ * test, and these sizes would take minutes on a simulated device. */
 START_TEST(gemm_host_halves)
 {
-    static const size_t sizes[][3] = {{3, 5000, 160}, {1500, 7, 250}, {1, 4000, 600}, {2200, 1, 1000}};
+    static const size_t sizes[][3] = {{3, 5000, 160}, {1500, 7, 250}, {1, 4000, 600}, {2200, 1, 1000},
+                                      {1501, 33, 250}, {41, 4999, 160}};
     nncl_device_list *list = test_devices();
     uint64_t seed = 900;
     for (int d = 0; d < list->count; d++) {

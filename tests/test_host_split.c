@@ -155,6 +155,53 @@ START_TEST(for2_every_item_once)
 }
 END_TEST
 
+/* nncl_host_range: every index in exactly one call, each call's range
+ * non-empty; on two cores or fewer the two halves, on more workers (the
+ * host-split-6 row) as many parts as workers, none shorter than the grain
+ * but where two parts are all there are. */
+typedef struct ranges {
+    atomic_int count[1000];
+    atomic_int calls;
+    atomic_size_t shortest;
+} ranges;
+
+static void count_range(void *arg, size_t lo, size_t hi)
+{
+    ranges *r = arg;
+    ck_assert(lo < hi && hi <= 1000);
+    for (size_t i = lo; i < hi; i++)
+        atomic_fetch_add(&r->count[i], 1);
+    atomic_fetch_add(&r->calls, 1);
+    size_t was = atomic_load(&r->shortest);
+    while (hi - lo < was && !atomic_compare_exchange_weak(&r->shortest, &was, hi - lo))
+        ;
+}
+
+START_TEST(range_every_index_once)
+{
+    static ranges r;
+    static const size_t grains[] = {1, 7, 100, 5000};
+    int workers = nncl_host_workers();
+    for (size_t n = 2; n <= 1000; n += 199)
+        for (size_t g = 0; g < sizeof grains / sizeof grains[0]; g++) {
+            for (size_t i = 0; i < 1000; i++)
+                atomic_store(&r.count[i], 0);
+            atomic_store(&r.calls, 0);
+            atomic_store(&r.shortest, (size_t)-1);
+            nncl_host_range(n, grains[g], count_range, &r);
+            for (size_t i = 0; i < 1000; i++)
+                ck_assert_int_eq(atomic_load(&r.count[i]), i < n ? 1 : 0);
+            int calls = atomic_load(&r.calls);
+            size_t most = n / grains[g];
+            int want = workers <= 2 ? 2 : (int)(most < (size_t)workers ? (most > 2 ? most : 2) : (size_t)workers);
+            ck_assert_msg(calls == want, "n %zu grain %zu, %d workers: %d parts, %d expected", n, grains[g],
+                          workers, calls, want);
+            if (calls > 2)
+                ck_assert_uint_ge(atomic_load(&r.shortest), grains[g]);
+        }
+}
+END_TEST
+
 /* nncl_host_for on as many workers as the process has (the suite's
  * host-split-6 row runs this file with NNCL_HOST_THREADS=6, on any machine:
  * then the pool of helpers takes part): every item once, worker numbers
@@ -246,6 +293,7 @@ int main(void)
     tcase_add_test(t, two_threads_at_once);
     tcase_add_test(t, split_after_fork);
     tcase_add_test(t, for2_every_item_once);
+    tcase_add_test(t, range_every_index_once);
     tcase_add_test(t, for_every_item_once_on_every_worker);
     suite_add_tcase(s, t);
     SRunner *r = srunner_create(s);

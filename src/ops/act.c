@@ -56,7 +56,7 @@ nncl_status nncl_check_act_bwd(const nncl_device *dev, const nncl_act_bwd_args *
     return st;
 }
 
-/* ReLU's backward on the host: half the range per thread (host_split.h),
+/* ReLU's backward on the host: a part of the range per worker (nncl_host_range),
  * the derivative of nncl_act_derivative written as selects so the loop
  * vectorises. Below ACT_SPLIT_MIN floats (a few microseconds of work) the
  * split's own cost, about 1 us, is not worth it. */
@@ -72,13 +72,7 @@ static void relu_bwd_range(const nncl_act_bwd_args *a, size_t lo, size_t hi)
     }
 }
 
-static void relu_bwd_part(void *arg, int part)
-{
-    const nncl_act_bwd_args *a = arg;
-    size_t lo, hi;
-    nncl_host_half(a->n, part, &lo, &hi);
-    relu_bwd_range(a, lo, hi);
-}
+static void relu_bwd_part(void *arg, size_t lo, size_t hi) { relu_bwd_range(arg, lo, hi); }
 
 nncl_status nncl_host_act_bwd(nncl_device *dev, const nncl_act_bwd_args *a)
 {
@@ -86,7 +80,7 @@ nncl_status nncl_host_act_bwd(nncl_device *dev, const nncl_act_bwd_args *a)
     const float *y = nncl_host_f32(a->y), *dy = nncl_host_f32(a->dy);
     float *dx = nncl_host_f32(a->dx);
     if (a->act == NNCL_ACT_RELU && a->n >= ACT_SPLIT_MIN) {
-        nncl_host_split2(relu_bwd_part, (void *)a);
+        nncl_host_range(a->n, ACT_SPLIT_MIN / 2, relu_bwd_part, (void *)a);
         return NNCL_OK;
     }
     if (a->act == NNCL_ACT_RELU) {

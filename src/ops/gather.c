@@ -97,23 +97,19 @@ static void host_gather_rows(const nncl_gather_args *a, size_t lo, size_t hi)
     }
 }
 
-static void host_gather_part(void *arg, int part)
-{
-    const nncl_gather_args *a = arg;
-    size_t lo, hi;
-    nncl_host_half(a->rows, part, &lo, &hi);
-    host_gather_rows(a, lo, hi);
-}
+static void host_gather_range(void *arg, size_t lo, size_t hi) { host_gather_rows(arg, lo, hi); }
 
 /* A large batch (the tutorial's whole training set) is cut in two halves
- * of rows, one per core; rows are independent, so the bits are the same. */
+ * of rows, one per core, or more parts on more (nncl_host_range); rows are
+ * independent, so the bits are the same. */
 enum { HOST_GATHER_SPLIT_MIN = 1 << 16 };
 
 nncl_status nncl_host_gather(nncl_device *dev, const nncl_gather_args *a)
 {
     (void)dev;
-    if (a->rows * (a->cols + a->outputs + 1) >= HOST_GATHER_SPLIT_MIN)
-        nncl_host_split2(host_gather_part, (void *)a);
+    size_t row = a->cols + a->outputs + 1;
+    if (a->rows * row >= HOST_GATHER_SPLIT_MIN)
+        nncl_host_range(a->rows, HOST_GATHER_SPLIT_MIN / 2 / row + 1, host_gather_range, (void *)a);
     else
         host_gather_rows(a, 0, a->rows);
     return NNCL_OK;

@@ -80,18 +80,26 @@ void nncl_host_sgemm(const nncl_gemm_args *g, const float *A, const float *B, fl
 #endif
 }
 
-/* The host GEMM on both cores without OpenBLAS's own threads. After a
+/* The host GEMM on the cores without OpenBLAS's own threads. After a
  * threaded call OpenBLAS's workers spin, waiting for the next one, on the
- * cores the convolutions' two workers (host_split.c) and the rest of the
- * step need: a CNN step ran 1.45x faster with OPENBLAS_NUM_THREADS=1. So
+ * cores the convolutions' workers (host_split.c) and the rest of the step
+ * need: a CNN step ran 1.45x faster with OPENBLAS_NUM_THREADS=1. So
  * OpenBLAS always runs single-threaded here: a large product is cut into
- * two halves of C (the rows or the columns, whichever dimension is larger),
- * each one single-threaded call on its own core (nncl_host_split2); a small
- * one, where starting a thread costs more than it saves, runs on the
- * calling thread alone. A half of C is the same sums in the same order as
- * the whole (OpenBLAS cuts K the same way), and the cut depends on the
- * shape alone: the bits do not depend on the number of cores. */
-enum { HOST_GEMM_SPLIT_MIN = 1 << 21 };     /* m*n*k: ~4 MFLOP, ~100 us on one core */
+ * parts of C (the rows or the columns, whichever dimension is larger), each
+ * one single-threaded call, on the host's workers: two halves on two cores
+ * (nncl_host_split2), and with more workers (nncl_host_for) as many parts as
+ * workers, each at least HOST_GEMM_PART_MIN of m*n*k and HOST_GEMM_PART_LINES
+ * rows or columns; a small product, where starting a thread costs more than
+ * it saves, runs on the calling thread alone. A part of C is the same sums
+ * in the same order as the whole (OpenBLAS cuts K the same way, and a part
+ * that large never takes its small-matrix kernels: the same bits for every
+ * transpose of 14 shapes cut into 2 to 16 parts, OpenBLAS 0.3.21), so the
+ * bits do not depend on the number of cores. */
+enum {
+    HOST_GEMM_SPLIT_MIN = 1 << 21,      /* m*n*k: ~4 MFLOP, ~100 us on one core */
+    HOST_GEMM_PART_MIN = 1 << 21,       /* the least m*n*k of a part beyond two */
+    HOST_GEMM_PART_LINES = 16,          /* the least rows (columns) of a part beyond two */
+};
 
 typedef struct host_gemm_job {
     const nncl_gemm_args *g;
@@ -99,10 +107,11 @@ typedef struct host_gemm_job {
     float *C;
     const float *bias;
     bool by_rows;
+    size_t parts;
 } host_gemm_job;
 
 /* C[i, j] = act(C[i, j] + bias[j]) for i < m, j < n (bias may be NULL: + 0),
- * on each half of C right after its product, while it is in the cache; the
+ * on each part of C right after its product, while it is in the cache; the
  * values are nncl_act_apply's (+ 0.0f included: -0 becomes +0 as before). */
 static void bias_act(float *C, size_t m, size_t n, size_t ldc, const float *bias, nncl_act act, float slope)
 {
@@ -119,20 +128,19 @@ static bool has_epilogue(const nncl_gemm_args *g, const float *bias)
     return bias || g->act != NNCL_ACT_IDENTITY;
 }
 
-static void host_gemm_half(void *arg, int part)
+static void host_gemm_piece(const host_gemm_job *j, size_t part)
 {
-    const host_gemm_job *j = arg;
     nncl_gemm_args h = *j->g;
     const float *A = j->A, *B = j->B, *bias = j->bias;
     float *C = j->C;
     size_t lo, hi;
     if (j->by_rows) {
-        nncl_host_half(h.m, part, &lo, &hi);
+        nncl_host_part(h.m, part, j->parts, &lo, &hi);
         h.m = hi - lo;
         A += h.trans_a ? lo : lo * h.lda;
         C += lo * h.ldc;
     } else {
-        nncl_host_half(h.n, part, &lo, &hi);
+        nncl_host_part(h.n, part, j->parts, &lo, &hi);
         h.n = hi - lo;
         B += h.trans_b ? lo * h.ldb : lo;
         C += lo;
@@ -145,6 +153,14 @@ static void host_gemm_half(void *arg, int part)
     }
 }
 
+static void host_gemm_half(void *arg, int part) { host_gemm_piece(arg, (size_t)part); }
+
+static void host_gemm_item(void *arg, size_t item, int worker)
+{
+    (void)worker;
+    host_gemm_piece(arg, item);
+}
+
 static void host_gemm_whole(void *arg, int part)
 {
     const host_gemm_job *j = arg;
@@ -153,6 +169,21 @@ static void host_gemm_whole(void *arg, int part)
     nncl_host_sgemm(j->g, j->A, j->B, j->C);
     if (has_epilogue(j->g, j->bias))
         bias_act(j->C, j->g->m, j->g->n, j->g->ldc, j->bias, j->g->act, j->g->act_param);
+}
+
+/* Into how many parts the host cuts g for `workers` workers (1: whole). */
+static size_t host_gemm_parts(const nncl_gemm_args *g, int workers)
+{
+    double mnk = (double)g->m * (double)g->n * (double)g->k;
+    if (mnk < HOST_GEMM_SPLIT_MIN || (g->m < 2 && g->n < 2))
+        return 1;
+    size_t lines = g->m >= g->n ? g->m : g->n;
+    size_t parts = workers > 2 ? (size_t)workers : 2;
+    if (parts > 2 && mnk / (double)parts < HOST_GEMM_PART_MIN)
+        parts = (size_t)(mnk / HOST_GEMM_PART_MIN);
+    if (parts > 2 && lines / parts < HOST_GEMM_PART_LINES)
+        parts = lines / HOST_GEMM_PART_LINES;
+    return parts > 2 ? parts : 2;
 }
 
 nncl_status nncl_host_gemm(nncl_device *dev, const nncl_gemm_args *g)
@@ -168,7 +199,10 @@ void nncl_host_gemm_on(const nncl_gemm_args *g, const float *A, const float *B, 
 #if NNCL_HAVE_CBLAS
     /* BLAS does not read C when beta is 0, as our contract requires. */
     host_gemm_job job = {.g = g, .A = A, .B = B, .C = C, .bias = bias, .by_rows = g->m >= g->n};
-    if ((double)g->m * (double)g->n * (double)g->k >= HOST_GEMM_SPLIT_MIN && (g->m > 1 || g->n > 1))
+    job.parts = host_gemm_parts(g, nncl_host_workers());
+    if (job.parts > 2)
+        nncl_host_for(job.parts, (int)job.parts, host_gemm_item, &job);
+    else if (job.parts == 2)
         nncl_host_split2(host_gemm_half, &job);
     else
         nncl_host_single(host_gemm_whole, &job);

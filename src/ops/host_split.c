@@ -428,6 +428,39 @@ static bool run_on_pool(for_job *job, int want)
     return true;
 }
 
+typedef struct range_job {
+    void (*fn)(void *arg, size_t lo, size_t hi);
+    void *arg;
+    size_t n, parts;
+} range_job;
+
+static void range_part(void *p, size_t part, int worker)
+{
+    (void)worker;
+    const range_job *j = p;
+    size_t lo, hi;
+    nncl_host_part(j->n, part, j->parts, &lo, &hi);
+    if (hi > lo)
+        j->fn(j->arg, lo, hi);
+}
+
+static void range_half(void *p, int part) { range_part(p, (size_t)part, part); }
+
+void nncl_host_range(size_t n, size_t grain, void (*fn)(void *arg, size_t lo, size_t hi), void *arg)
+{
+    int workers = nncl_host_workers();
+    range_job job = {fn, arg, n, 2};
+    if (workers > 2) {
+        size_t most = grain ? n / grain : n;
+        job.parts = most < (size_t)workers ? most : (size_t)workers;
+        job.parts = job.parts > 2 ? job.parts : 2;
+    }
+    if (job.parts > 2)
+        nncl_host_for(job.parts, (int)job.parts, range_part, &job);
+    else
+        nncl_host_split2(range_half, &job);
+}
+
 void nncl_host_for(size_t items, int workers, void (*fn)(void *arg, size_t item, int worker), void *arg)
 {
     int n = nncl_host_workers();

@@ -42,6 +42,13 @@ void nncl_host_single(void (*fn)(void *arg, int part), void *arg);
  * runs on worker 0. */
 void nncl_host_for2(size_t items, void (*fn)(void *arg, size_t item, int worker), void *arg);
 
+/* Calls fn(arg, lo, hi) over [0, n) cut into parts, concurrently, for
+ * work where each index is independent (the cut changes no bit): two
+ * halves (nncl_host_half) on one or two cores, as nncl_host_split2 runs
+ * them; with more workers as many parts as workers, each at least `grain`
+ * long (at least two parts). */
+void nncl_host_range(size_t n, size_t grain, void (*fn)(void *arg, size_t lo, size_t hi), void *arg);
+
 /* The most workers nncl_host_for runs at once (its worker numbers are
  * below it). */
 enum { NNCL_HOST_MAX_WORKERS = 16 };
@@ -62,6 +69,14 @@ void nncl_host_for(size_t items, int workers, void (*fn)(void *arg, size_t item,
 
 /* [*lo, *hi): part `part` (0 or 1) of the range [0, n): the first half
  * rounded up, then the rest. */
+/* Part `part` of [0, n) cut into `parts` (ceil(n part / parts) to
+ * ceil(n (part + 1) / parts)): with two parts, nncl_host_half's halves. */
+static inline void nncl_host_part(size_t n, size_t part, size_t parts, size_t *lo, size_t *hi)
+{
+    *lo = (n * part + parts - 1) / parts;
+    *hi = (n * (part + 1) + parts - 1) / parts;
+}
+
 static inline void nncl_host_half(size_t n, int part, size_t *lo, size_t *hi)
 {
     size_t mid = (n + 1) / 2;

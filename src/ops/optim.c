@@ -83,9 +83,9 @@ nncl_status nncl_check_optim_step(const nncl_device *dev, const nncl_optim_step_
 /* The host twin: the loops of optim_host_loops.inc, in the widest vectors
  * the CPU has (AVX2's 8 floats ran Adam over the default network's 203,530
  * parameters in about half SSE2's time, bound by the divider), the bits
- * of the plain loop in each. A large vector is cut in two halves, one per core (nncl_host_split2):
- * the step is memory-bound, and the default network's Adam step was 40% of
- * its host step on one core. */
+ * of the plain loop in each. A large vector is cut in two halves, one per core, or more parts on more
+ * (nncl_host_range): the step is memory-bound, and the default network's
+ * Adam step was 40% of its host step on one core. */
 typedef struct host_optim_job {
     const nncl_optim_step_args *a;
     optim_scalars s;
@@ -104,12 +104,10 @@ static nncl_optim_host_range_fn *host_range(void)
     return nncl_optim_host_range_generic;
 }
 
-static void host_optim_part(void *arg, int part)
+static void host_optim_range(void *arg, size_t lo, size_t hi)
 {
     const host_optim_job *j = arg;
     const nncl_optim_step_args *a = j->a;
-    size_t lo, hi;
-    nncl_host_half(a->n, part, &lo, &hi);
     host_range()(a, nncl_host_f32(a->w), nncl_host_f32(a->grad),
                  a->kind != NNCL_OPTIM_SGD ? nncl_host_f32(a->m) : NULL,
                  a->kind >= NNCL_OPTIM_ADAM ? nncl_host_f32(a->v) : NULL, lo, hi, j->s.step, j->s.rbc2, j->s.keep);
@@ -121,12 +119,10 @@ nncl_status nncl_host_optim_step(nncl_device *dev, const nncl_optim_step_args *a
 {
     (void)dev;
     host_optim_job job = {a, scalars_of(a)};
-    if (a->n >= HOST_OPTIM_SPLIT_MIN) {
-        nncl_host_split2(host_optim_part, &job);
-    } else {
-        host_optim_part(&job, 0);
-        host_optim_part(&job, 1);
-    }
+    if (a->n >= HOST_OPTIM_SPLIT_MIN)
+        nncl_host_range(a->n, HOST_OPTIM_SPLIT_MIN / 2, host_optim_range, &job);
+    else
+        host_optim_range(&job, 0, a->n);
     return NNCL_OK;
 }
 

@@ -153,11 +153,9 @@ typedef struct pool_job {
     const nncl_pool2d_bwd_args *ba;
 } pool_job;
 
-static void max2x2_part(void *arg, int part)
+static void max2x2_part(void *arg, size_t lo, size_t hi)
 {
     const nncl_pool2d_fwd_args *a = ((pool_job *)arg)->fa;
-    size_t lo, hi;
-    nncl_host_half(a->s.n * a->s.c * a->s.oh, part, &lo, &hi);
     max2x2_rows(&a->s, nncl_host_f32(a->x), nncl_host_f32(a->y), a->idx.buf ? nncl_host_i32(a->idx) : NULL, lo,
                 hi);
 }
@@ -171,13 +169,13 @@ nncl_status nncl_host_pool2d_fwd(nncl_device *dev, const nncl_pool2d_fwd_args *a
     int32_t *idx = a->idx.buf ? nncl_host_i32(a->idx) : NULL;
     size_t S = s->stride, win = s->window;
     if (a->kind == NNCL_POOL_MAX && win == 2) {
-        /* The usual 2x2 window, unrolled, its output rows split over two
-         * threads (host_split.h). (Unrolled, with the backward's scatter
+        /* The usual 2x2 window, unrolled, its output rows split over the
+         * workers (nncl_host_range). (Unrolled, with the backward's scatter
          * below, the host's 2x2 pooling at the CNNs' shapes went from 25-48
          * to 4-16 ms, fwd + bwd, on this noisy machine; made branch-free and
          * split, see tools/BENCHMARKS.md.) */
         pool_job job = {.fa = a};
-        nncl_host_split2(max2x2_part, &job);
+        nncl_host_range(s->n * s->c * s->oh, 16, max2x2_part, &job);
         return NNCL_OK;
     }
     for (size_t p = 0; p < s->n * s->c; p++) {
@@ -212,17 +210,16 @@ nncl_status nncl_host_pool2d_fwd(nncl_device *dev, const nncl_pool2d_fwd_args *a
     return NNCL_OK;
 }
 
-/* Max pooling's backward with disjoint windows, planes [lo, hi) of part:
- * each plane zeroed, then each window's term put at its maximum. */
-static void scatter_max_part(void *arg, int part)
+/* Max pooling's backward with disjoint windows, planes [lo, hi): each
+ * plane zeroed, then each window's term put at its maximum. */
+static void scatter_max_part(void *arg, size_t lo, size_t hi)
 {
     const nncl_pool2d_bwd_args *a = ((pool_job *)arg)->ba;
     const nncl_pool2d_shape *s = &a->s;
     const float *dy = nncl_host_f32(a->dy);
     const int32_t *idx = nncl_host_i32(a->idx);
     float *dx = nncl_host_f32(a->dx);
-    size_t hw = s->h * s->w, ohw = s->oh * s->ow, lo, hi;
-    nncl_host_half(s->n * s->c, part, &lo, &hi);
+    size_t hw = s->h * s->w, ohw = s->oh * s->ow;
     memset(dx + lo * hw, 0, (hi - lo) * hw * sizeof *dx);
     for (size_t p = lo; p < hi; p++)
         for (size_t o = p * ohw; o < (p + 1) * ohw; o++)
@@ -242,9 +239,9 @@ nncl_status nncl_host_pool2d_bwd(nncl_device *dev, const nncl_pool2d_bwd_args *a
          * that window's term or 0, and scattering the windows gives the same
          * values without a division per pixel. (+ 0.0f: the loops' double
          * sum 0 + -0 is +0.) */
-        if (idx) { /* max: the planes split over two threads */
+        if (idx) { /* max: the planes split over the workers */
             pool_job job = {.ba = a};
-            nncl_host_split2(scatter_max_part, &job);
+            nncl_host_range(s->n * s->c, 4, scatter_max_part, &job);
             return NNCL_OK;
         }
         size_t hw = s->h * s->w;
