@@ -578,173 +578,174 @@ INLINE int slot_b(const int transb, const int e)
     return k * LDB_SUB + j;
 }
 
-/* Loads of one K-tile per work-item (the last may fall past the tile) */
-#define LOADS_A ((TSM * TSK + NTHREADS - 1) / NTHREADS)
-#define LOADS_B ((TSK * TSN + NTHREADS - 1) / NTHREADS)
-
 #if GVW > 1
 #if GVW != 2 && GVW != 4
 #error "GVW must be 1, 2 or 4"
 #endif
-#if (TSM * TSK) % (NTHREADS * GVW) || (TSK * TSN) % (NTHREADS * GVW) || TSK % GVW || TSM % GVW || TSN % GVW
-#error "GVW: every work-item loads whole runs of GVW floats, and no run crosses a row of a tile"
+#if TSK % GVW || TSM % GVW || TSN % GVW
+#error "GVW: no run of GVW floats may cross a row of a tile"
 #endif
 #endif
 /* Whether a matrix whose first element is `off` floats into its buffer, rows
  * `ld` apart, can be read in aligned vectors of GVW (a buffer's start is
- * aligned far more than 16 bytes: CL_DEVICE_MEM_BASE_ADDR_ALIGN). */
-#define GLOBAL_VEC_OK(off, ld) (GVW > 1 && (off) % GVW == 0 && (ld) % GVW == 0)
+ * aligned far more than 16 bytes: CL_DEVICE_MEM_BASE_ADDR_ALIGN); always,
+ * for scalars. */
+#define GLOBAL_VEC_OK(off, ld) (GVW <= 1 || ((off) % GVW == 0 && (ld) % GVW == 0))
 /* A run of GVW consecutive elements e in the local tiles: along a row of
  * the tile (step 1) where memory runs along i (A^T) or j (B), else down K. */
 #define RUN_STEP_A(transa) ((transa) ? 1 : LDA_SUB)
 #define RUN_STEP_B(transb) ((transb) ? LDB_SUB : 1)
 
-/* This work-item's share of the K-tile at k0, into registers r:
- *   scalar form: r[l] = element tid + l*NTHREADS of the tile (tile_a, tile_b:
- *                0 outside the matrix), for any tile;
- *   vector form: r[l*GVW + c] = element (tid + l*NTHREADS)*GVW + c, each run
- *                of GVW read as one vector, where GVW > 1, the matrix is
- *                vec (GLOBAL_VEC_OK) and the tile lies wholly inside it.
- * Returns whether it took the vector form (its store must know). A GPU's
- * load unit moves a float4 in one instruction where the scalar form spends
- * one load, the bounds' tests and the address arithmetic per float. */
-INLINE bool load_a(const int transa, const int M, const int K, __global const float *A, const int lda,
-                   const bool vec, const int gi0, const int k0, const int tid, float *r)
+/* How a work-item loads a K-tile: in runs of GW consecutive elements,
+ * e = tid*GW, tid*GW + NTHREADS*GW, ... (with GVW > 1 whole runs that never
+ * cross a row of the tile: the #error above). A tile wholly inside its
+ * matrix ("inner") loads each run from one address with no bounds tests:
+ * with GVW > 1 as one vector (a GPU's load unit moves a float4 in one
+ * instruction where scalars cost a load, the bounds' tests and the address
+ * arithmetic per float), which needs the matrix GLOBAL_VEC_OK; an edge tile
+ * loads each float bounds tested (0 outside). With PF only inner tiles are
+ * loaded ahead into registers, edge tiles when they are stored: keeping
+ * both kinds of addresses live for the prefetch cost 218 registers at
+ * 128x128 tiles (tools/gemmlab/ptx.sh). */
+#define GW (GVW > 1 ? GVW : 1)          /* floats per run */
+#define RUNS_A ((TSM * TSK + NTHREADS * GW - 1) / (NTHREADS * GW))  /* runs per work-item */
+#define RUNS_B ((TSK * TSN + NTHREADS * GW - 1) / (NTHREADS * GW))
+
+INLINE bool inner_a(const int M, const int K, const bool vec, const int gi0, const int k0)
 {
-#if GVW > 1
-    if (vec && gi0 + TSM <= M && k0 + TSK <= K) {
-#pragma unroll
-        for (int l = 0; l < LOADS_A / GVW; ++l) {
-            int i, k;
-            tile_a_ik(transa, (tid + l * NTHREADS) * GVW, &i, &k);
-            const size_t at = transa ? (size_t)(k0 + k) * lda + gi0 + i : (size_t)(gi0 + i) * lda + k0 + k;
-            CAT(vstore, GVW)(*(__global const CAT(float, GVW) *)(A + at), 0, r + l * GVW);
-        }
-        return true;
-    }
-#endif
-#pragma unroll
-    for (int l = 0; l < LOADS_A; ++l)
-        r[l] = tile_a(transa, M, K, A, lda, gi0, k0, tid + l * NTHREADS);
-    return false;
+    return vec && gi0 + TSM <= M && k0 + TSK <= K;
 }
 
-INLINE bool load_b(const int transb, const int N, const int K, __global const float *B, const int ldb,
-                   const bool vec, const int gj0, const int k0, const int tid, float *r)
+INLINE bool inner_b(const int N, const int K, const bool vec, const int gj0, const int k0)
 {
-#if GVW > 1
-    if (vec && gj0 + TSN <= N && k0 + TSK <= K) {
-#pragma unroll
-        for (int l = 0; l < LOADS_B / GVW; ++l) {
-            int k, j;
-            tile_b_kj(transb, (tid + l * NTHREADS) * GVW, &k, &j);
-            const size_t at = transb ? (size_t)(gj0 + j) * ldb + k0 + k : (size_t)(k0 + k) * ldb + gj0 + j;
-            CAT(vstore, GVW)(*(__global const CAT(float, GVW) *)(B + at), 0, r + l * GVW);
-        }
-        return true;
-    }
-#endif
-#pragma unroll
-    for (int l = 0; l < LOADS_B; ++l)
-        r[l] = tile_b(transb, N, K, B, ldb, gj0, k0, tid + l * NTHREADS);
-    return false;
+    return vec && gj0 + TSN <= N && k0 + TSK <= K;
 }
 
-/* Without PF: the K-tile at k0 straight into the local tiles, one load (a
- * float, or a run of GVW in the vector form) stored before the next is
- * issued: holding a whole share in registers first took the H200 set from
- * 108 registers to 155 (tools/gemmlab/ptx.sh), half the work-groups per
- * compute unit. */
+/* The run at element e of an inner tile into r[0..GW-1]. */
+INLINE void run_a(const int transa, __global const float *A, const int lda, const int gi0, const int k0,
+                  const int e, float *r)
+{
+    int i, k;
+    tile_a_ik(transa, e, &i, &k);
+    const size_t at = transa ? (size_t)(k0 + k) * lda + gi0 + i : (size_t)(gi0 + i) * lda + k0 + k;
+#if GVW > 1
+    CAT(vstore, GVW)(*(__global const CAT(float, GVW) *)(A + at), 0, r);
+#else
+    r[0] = A[at];
+#endif
+}
+
+INLINE void run_b(const int transb, __global const float *B, const int ldb, const int gj0, const int k0,
+                  const int e, float *r)
+{
+    int k, j;
+    tile_b_kj(transb, e, &k, &j);
+    const size_t at = transb ? (size_t)(gj0 + j) * ldb + k0 + k : (size_t)(k0 + k) * ldb + gj0 + j;
+#if GVW > 1
+    CAT(vstore, GVW)(*(__global const CAT(float, GVW) *)(B + at), 0, r);
+#else
+    r[0] = B[at];
+#endif
+}
+
+/* A run into the local tiles: its GW elements are RUN_STEP apart there. */
+INLINE void put_a(const int transa, const int e, const float *r, __local float *Asub)
+{
+    const int s0 = slot_a(transa, e);
+#pragma unroll
+    for (int c = 0; c < GW; ++c)
+        Asub[s0 + c * RUN_STEP_A(transa)] = r[c];
+}
+
+INLINE void put_b(const int transb, const int e, const float *r, __local float *Bsub)
+{
+    const int s0 = slot_b(transb, e);
+#pragma unroll
+    for (int c = 0; c < GW; ++c)
+        Bsub[s0 + c * RUN_STEP_B(transb)] = r[c];
+}
+
+/* The K-tile at k0 straight into the local tiles, each run stored before
+ * the next is loaded (holding a whole share in registers first took the
+ * H200's set from 108 registers to 155: half the work-groups per compute
+ * unit). */
 INLINE void copy_a(const int transa, const int M, const int K, __global const float *A, const int lda,
                    const bool vec, const int gi0, const int k0, const int tid, __local float *Asub)
 {
-#if GVW > 1
-    if (vec && gi0 + TSM <= M && k0 + TSK <= K) {
-        for (int v = tid; v < TSM * TSK / GVW; v += NTHREADS) {
-            int i, k;
-            tile_a_ik(transa, v * GVW, &i, &k);
-            const size_t at = transa ? (size_t)(k0 + k) * lda + gi0 + i : (size_t)(gi0 + i) * lda + k0 + k;
-            float r[GVW];
-            CAT(vstore, GVW)(*(__global const CAT(float, GVW) *)(A + at), 0, r);
-            const int s0 = slot_a(transa, v * GVW);
+    const bool inner = inner_a(M, K, vec, gi0, k0);
+    for (int e = tid * GW; e < TSM * TSK; e += NTHREADS * GW) {
+        float r[GW];
+        if (inner)
+            run_a(transa, A, lda, gi0, k0, e, r);
+        else
 #pragma unroll
-            for (int c = 0; c < GVW; ++c)
-                Asub[s0 + c * RUN_STEP_A(transa)] = r[c];
-        }
-        return;
+            for (int c = 0; c < GW; ++c)
+                r[c] = tile_a(transa, M, K, A, lda, gi0, k0, e + c);
+        put_a(transa, e, r, Asub);
     }
-#endif
-    for (int e = tid; e < TSM * TSK; e += NTHREADS)
-        Asub[slot_a(transa, e)] = tile_a(transa, M, K, A, lda, gi0, k0, e);
 }
 
 INLINE void copy_b(const int transb, const int N, const int K, __global const float *B, const int ldb,
                    const bool vec, const int gj0, const int k0, const int tid, __local float *Bsub)
 {
-#if GVW > 1
-    if (vec && gj0 + TSN <= N && k0 + TSK <= K) {
-        for (int v = tid; v < TSK * TSN / GVW; v += NTHREADS) {
-            int k, j;
-            tile_b_kj(transb, v * GVW, &k, &j);
-            const size_t at = transb ? (size_t)(gj0 + j) * ldb + k0 + k : (size_t)(k0 + k) * ldb + gj0 + j;
-            float r[GVW];
-            CAT(vstore, GVW)(*(__global const CAT(float, GVW) *)(B + at), 0, r);
-            const int s0 = slot_b(transb, v * GVW);
+    const bool inner = inner_b(N, K, vec, gj0, k0);
+    for (int e = tid * GW; e < TSK * TSN; e += NTHREADS * GW) {
+        float r[GW];
+        if (inner)
+            run_b(transb, B, ldb, gj0, k0, e, r);
+        else
 #pragma unroll
-            for (int c = 0; c < GVW; ++c)
-                Bsub[s0 + c * RUN_STEP_B(transb)] = r[c];
-        }
-        return;
+            for (int c = 0; c < GW; ++c)
+                r[c] = tile_b(transb, N, K, B, ldb, gj0, k0, e + c);
+        put_b(transb, e, r, Bsub);
     }
-#endif
-    for (int e = tid; e < TSK * TSN; e += NTHREADS)
-        Bsub[slot_b(transb, e)] = tile_b(transb, N, K, B, ldb, gj0, k0, e);
 }
 
-/* r, as load_a / load_b left it (vec: which form), into the local tiles. */
-INLINE void store_a(const int transa, const bool vec, const float *r, const int tid, __local float *Asub)
+#if PF
+/* This work-item's runs of the inner K-tile at k0 into r (run l at
+ * r[l*GW]), and from there into the local tiles. */
+INLINE void prefetch_a(const int transa, __global const float *A, const int lda, const int gi0, const int k0,
+                       const int tid, float *r)
 {
-#if GVW > 1
-    if (vec) {
 #pragma unroll
-        for (int l = 0; l < LOADS_A / GVW; ++l) {
-            const int s0 = slot_a(transa, (tid + l * NTHREADS) * GVW);
-#pragma unroll
-            for (int c = 0; c < GVW; ++c)
-                Asub[s0 + c * RUN_STEP_A(transa)] = r[l * GVW + c];
-        }
-        return;
-    }
-#endif
-#pragma unroll
-    for (int l = 0; l < LOADS_A; ++l) {
-        const int e = tid + l * NTHREADS;
+    for (int l = 0; l < RUNS_A; ++l) {
+        const int e = (tid + l * NTHREADS) * GW;
         if (e < TSM * TSK)
-            Asub[slot_a(transa, e)] = r[l];
+            run_a(transa, A, lda, gi0, k0, e, r + l * GW);
     }
 }
 
-INLINE void store_b(const int transb, const bool vec, const float *r, const int tid, __local float *Bsub)
+INLINE void prefetch_b(const int transb, __global const float *B, const int ldb, const int gj0, const int k0,
+                       const int tid, float *r)
 {
-#if GVW > 1
-    if (vec) {
 #pragma unroll
-        for (int l = 0; l < LOADS_B / GVW; ++l) {
-            const int s0 = slot_b(transb, (tid + l * NTHREADS) * GVW);
-#pragma unroll
-            for (int c = 0; c < GVW; ++c)
-                Bsub[s0 + c * RUN_STEP_B(transb)] = r[l * GVW + c];
-        }
-        return;
-    }
-#endif
-#pragma unroll
-    for (int l = 0; l < LOADS_B; ++l) {
-        const int e = tid + l * NTHREADS;
+    for (int l = 0; l < RUNS_B; ++l) {
+        const int e = (tid + l * NTHREADS) * GW;
         if (e < TSK * TSN)
-            Bsub[slot_b(transb, e)] = r[l];
+            run_b(transb, B, ldb, gj0, k0, e, r + l * GW);
     }
 }
+
+INLINE void store_a(const int transa, const float *r, const int tid, __local float *Asub)
+{
+#pragma unroll
+    for (int l = 0; l < RUNS_A; ++l) {
+        const int e = (tid + l * NTHREADS) * GW;
+        if (e < TSM * TSK)
+            put_a(transa, e, r + l * GW, Asub);
+    }
+}
+
+INLINE void store_b(const int transb, const float *r, const int tid, __local float *Bsub)
+{
+#pragma unroll
+    for (int l = 0; l < RUNS_B; ++l) {
+        const int e = (tid + l * NTHREADS) * GW;
+        if (e < TSK * TSN)
+            put_b(transb, e, r + l * GW, Bsub);
+    }
+}
+#endif
 
 /* Work-group tile: rows gi0..gi0+TSM-1, cols gj0..gj0+TSN-1.
  * For every K-tile k0:
@@ -779,20 +780,31 @@ ALWAYS_INLINE void gemm_local(const int transa, const int transb,
 
 #if PF
     /* this work-item's share of the next K-tile, held in registers while
-     * the current one is summed */
-    float ra[LOADS_A], rb[LOADS_B];
-    bool va = load_a(transa, M, K, A, lda, a_vec, gi0, 0, tid, ra);
-    bool vb = load_b(transb, N, K, B, ldb, b_vec, gj0, 0, tid, rb);
+     * the current one is summed, where that tile is inner */
+    float ra[RUNS_A * GW], rb[RUNS_B * GW];
+    bool pa = inner_a(M, K, a_vec, gi0, 0), pb = inner_b(N, K, b_vec, gj0, 0);
+    if (pa)
+        prefetch_a(transa, A, lda, gi0, 0, tid, ra);
+    if (pb)
+        prefetch_b(transb, B, ldb, gj0, 0, tid, rb);
 #endif
     for (int k0 = 0; k0 < K; k0 += TSK) {
 #if PF
-        store_a(transa, va, ra, tid, Asub);
-        store_b(transb, vb, rb, tid, Bsub);
+        if (pa)
+            store_a(transa, ra, tid, Asub);
+        else
+            copy_a(transa, M, K, A, lda, a_vec, gi0, k0, tid, Asub);
+        if (pb)
+            store_b(transb, rb, tid, Bsub);
+        else
+            copy_b(transb, N, K, B, ldb, b_vec, gj0, k0, tid, Bsub);
         barrier(CLK_LOCAL_MEM_FENCE);
-        if (k0 + TSK < K) {
-            va = load_a(transa, M, K, A, lda, a_vec, gi0, k0 + TSK, tid, ra);
-            vb = load_b(transb, N, K, B, ldb, b_vec, gj0, k0 + TSK, tid, rb);
-        }
+        pa = inner_a(M, K, a_vec, gi0, k0 + TSK);
+        pb = inner_b(N, K, b_vec, gj0, k0 + TSK);
+        if (pa)
+            prefetch_a(transa, A, lda, gi0, k0 + TSK, tid, ra);
+        if (pb)
+            prefetch_b(transb, B, ldb, gj0, k0 + TSK, tid, rb);
 #else
         copy_a(transa, M, K, A, lda, a_vec, gi0, k0, tid, Asub);
         copy_b(transb, N, K, B, ldb, b_vec, gj0, k0, tid, Bsub);
