@@ -703,7 +703,7 @@ INLINE void copy_b(const int transb, const int N, const int K, __global const fl
 
 #if PF
 /* This work-item's runs of the inner K-tile at k0 into r (run l at
- * r[l*GW]), and from there into the local tiles. */
+ * r[l*GW]); store_a / store_b put them in the local tiles. */
 INLINE void prefetch_a(const int transa, __global const float *A, const int lda, const int gi0, const int k0,
                        const int tid, float *r)
 {
@@ -753,8 +753,9 @@ INLINE void store_b(const int transb, const float *r, const int tid, __local flo
  *   Bsub[k][j] = op(B)[k0+k][gj0+j]   (0 outside the matrix)
  *   barrier; acc[r][c] += sum_k Asub[k][own(ty,r)] * Bsub[k][own(tx,c)]; barrier
  * (own = LOCAL_OWN: ty + r*RTSM, or its runs of LVW). With PF the loads of
- * tile k0 + TSK are issued into registers after the first barrier, before
- * tile k0's sums, and stored to Asub/Bsub at the next iteration's start. */
+ * tile k0 + TSK, where it lies inside the matrix, are issued into registers
+ * after the first barrier, before tile k0's sums, and stored to Asub/Bsub at
+ * the next iteration's start (an edge tile is loaded there). */
 ALWAYS_INLINE void gemm_local(const int transa, const int transb,
                        const int M, const int N, const int K,
                        const float alpha, const float beta,

@@ -57,9 +57,9 @@ static const reg_row reg_table[] = {
  * of 8x8 with scalar reads won over 64x64 of 4x4 by 1.2-1.5x on the larger
  * training shapes and ran 2048^3 at 36% of the FP32 peak; LVW=4 did not win
  * there, but its reads were then vloadn, which NVIDIA's compiler (as clang's
- * NVPTX back end does) splits into scalar loads: now they are vector loads (ld.shared.v4 in
- * the PTX: tools/gemmlab/ptx.sh). They, GVW and PF have not yet been timed
- * on a GPU. */
+ * NVPTX back end does) splits into scalar loads: now they are vector loads
+ * (ld.shared.v4 in the PTX: tools/gemmlab/ptx.sh). They, GVW and PF have
+ * not yet been timed on a GPU. */
 typedef struct local_row {
     int tsm, tsn, tsk, wptm, wptn, lvw, pf, gvw;
 } local_row;
