@@ -92,9 +92,9 @@ void nncl_host_sgemm(const nncl_gemm_args *g, const float *A, const float *B, fl
  * rows or columns; a small product, where starting a thread costs more than
  * it saves, runs on the calling thread alone. A part of C is the same sums
  * in the same order as the whole (OpenBLAS cuts K the same way, and a part
- * that large never takes its small-matrix kernels: the same bits for every
- * transpose of 14 shapes cut into 2 to 16 parts, OpenBLAS 0.3.21), so the
- * bits do not depend on the number of cores. */
+ * that large never takes its small-matrix kernels: tests/test_gemm_cuts.c
+ * checks it on the machine's OpenBLAS), so the bits do not depend on the
+ * number of cores. */
 enum {
     HOST_GEMM_SPLIT_MIN = 1 << 21,      /* m*n*k: ~4 MFLOP, ~100 us on one core */
     HOST_GEMM_PART_MIN = 1 << 21,       /* the least m*n*k of a part beyond two */
