@@ -384,10 +384,12 @@ static size_t host_images_per_chunk(const nncl_conv2d_shape *s)
     return n < 1 ? 1 : n > s->n ? s->n : n;
 }
 
-/* The chunks run on two workers (nncl_host_for2), each taking the next
- * chunk when free; worker t forms its chunk's col and Y (or G) in its own
- * part of scratch: col at t*Q*chunk*P, Y or G at Q*R + t*K*chunk*P, which
- * fits when a chunk is at most half the batch. A chunk's result depends on
+/* The chunks run on the host's workers (nncl_host_for), each taking the
+ * next chunk when free; worker t forms its chunk's col and Y (or G) in its
+ * own part of scratch (which holds the whole batch's col and Y): col at
+ * t*Q*chunk*P, Y or G at Q*R + t*K*chunk*P, which fits for t < n / chunk
+ * (host_conv_workers; a chunk is at most half the batch, so two always
+ * fit). A chunk's result depends on
  * the chunk alone: its images of y and dx, and in backward its own dW slot;
  * the slots are added in chunk order at the end (dW = ((slot 0 + slot 1) +
  * slot 2) ..., the order the single-threaded loop used), so the bits do not
@@ -403,6 +405,13 @@ static size_t host_conv_chunk(const nncl_conv2d_shape *s)
 {
     size_t chunk = host_images_per_chunk(s), half = s->n / 2 ? s->n / 2 : 1;
     return chunk < half ? chunk : half;
+}
+
+/* The workers whose parts of scratch fit beside each other (above). */
+static int host_conv_workers(const nncl_conv2d_shape *s, size_t chunk)
+{
+    size_t fit = s->n / chunk;
+    return fit > NNCL_HOST_MAX_WORKERS ? NNCL_HOST_MAX_WORKERS : fit < 1 ? 1 : (int)fit;
 }
 
 /* Chunk `item` of the batch as worker `worker` forms it: its images
@@ -461,22 +470,22 @@ nncl_status nncl_host_conv2d_fwd(nncl_device *dev, const nncl_conv2d_fwd_args *a
     if (isa)
         return nncl_conv_direct_fwd(dev, isa, a);
     host_conv_job job = {.fa = a, .chunk = host_conv_chunk(&a->s)};
-    nncl_host_for2((a->s.n + job.chunk - 1) / job.chunk, host_conv_fwd_chunk, &job);
+    nncl_host_for((a->s.n + job.chunk - 1) / job.chunk, host_conv_workers(&a->s, job.chunk), host_conv_fwd_chunk,
+                  &job);
     return NNCL_OK;
 }
 
-/* db[k] for the filters of half `part`: in double, over 8 lanes (element p
+/* db[k] for the filters [k_lo, k_hi): in double, over 8 lanes (element p
  * of a row to lane p mod 8, a short row's tail to lane 0) added in a fixed
  * tree at the end. One running sum was a chain of dependent adds, 4 cycles
  * an element: ~40% of the backward's own time at the CNNs' first layers. */
-static void host_conv_db_part(void *arg, int part)
+static void host_conv_db_part(void *arg, size_t k_lo, size_t k_hi)
 {
     const nncl_conv2d_bwd_args *a = ((host_conv_job *)arg)->ba;
     const nncl_conv2d_shape *s = &a->s;
     const float *dy = nncl_host_f32(a->dy);
     float *db = nncl_host_f32(a->db);
-    size_t P = s->oh * s->ow, P8 = P / 8 * 8, k_lo, k_hi;
-    nncl_host_half(s->k, part, &k_lo, &k_hi);
+    size_t P = s->oh * s->ow, P8 = P / 8 * 8;
     for (size_t k = k_lo; k < k_hi; k++) {
         double acc[8] = {0};
         for (size_t n = 0; n < s->n; n++) {
@@ -537,7 +546,7 @@ nncl_status nncl_host_conv2d_bwd(nncl_device *dev, const nncl_conv2d_bwd_args *a
     size_t wlen = nncl_conv2d_w_len(&a->s);
     host_conv_job job = {.ba = a, .chunk = host_conv_chunk(&a->s)};
     if (a->db.buf)
-        nncl_host_split2(host_conv_db_part, &job);
+        nncl_host_range(a->s.k, 1, host_conv_db_part, &job);
     const cd_isa *isa = nncl_conv_direct_isa(&a->s);
     if (isa)
         return nncl_conv_direct_bwd(dev, isa, a, direct_chunk(&a->s));
@@ -547,7 +556,7 @@ nncl_status nncl_host_conv2d_bwd(nncl_device *dev, const nncl_conv2d_bwd_args *a
         if (st != NNCL_OK)
             return st;
     }
-    nncl_host_for2(chunks, host_conv_bwd_chunk, &job);
+    nncl_host_for(chunks, host_conv_workers(&a->s, job.chunk), host_conv_bwd_chunk, &job);
     float *dw = nncl_host_f32(a->dw);
     for (size_t c = 1; c < chunks; c++) {
         const float *slot = job.slots + (c - 1) * wlen;
