@@ -24,8 +24,9 @@
 #       the compute capability and the maximum SM clock), on host, and on
 #       device 0 with K never split (NNCL_GEMM_SPLITK=off), the bare
 #       `nncl train --device 0` twice, `--device host` once and on an OpenCL
-#       CPU device if there is one, timed (wall), the host's tutorial step and
-#       `--preset tutorial` on all cores and on two (host-cores), a
+#       CPU device if there is one, timed (wall), the host's tutorial step,
+#       `--preset tutorial`, the bare run and a small CNN through the
+#       patch-matrix convolutions on all cores and on two (host-cores), a
 #       2048^3 FP32 GEMM in PyTorch (cuBLAS, TF32 off) as the peer, and the
 #       whole test suite with NNCL_REQUIRE_OPENCL=1, run from meson's test list
 #       without meson. Every log and JSON goes to OUTDIR; OUTDIR/summary.txt has
@@ -851,10 +852,23 @@ for t in 2 all; do
         >"${WORK:?}/tutorial-$t.log" 2>&1 || { echo "threads $t: --preset tutorial failed"; tail -3 "${WORK:?}/tutorial-$t.log"; exit 1; }
     t1=$(date +%s.%N)
     echo "threads $t: --preset tutorial on the host $(echo "$t0 $t1" | awk '{printf "%.2f", $2 - $1}') s wall; $(tail -1 "${WORK:?}/tutorial-$t.log")"
+    # the bare run (its optimiser, gather and ReLU take every worker since
+    # 2026-12-05) and a CNN through the patch-matrix convolutions (every
+    # host convolution on a CPU without AVX-512): seconds of training
+    for run in "bare:" "cnn-im2col:--preset cnn --limit 5000 --epochs 1"; do
+        name=${run%%:*}
+        t0=$(date +%s.%N)
+        # shellcheck disable=SC2086 # the flags are words
+        NNCL_CONV_DIRECT=off "${NNCL:?}" train --device host --quiet --no-report --snapshots 0 ${run#*:} \
+            --out "${WORK:?}/$name-$t" >"${WORK:?}/$name-$t.log" 2>&1 ||
+            { echo "threads $t: $name failed"; tail -3 "${WORK:?}/$name-$t.log"; exit 1; }
+        t1=$(date +%s.%N)
+        echo "threads $t: $name on the host $(echo "$t0 $t1" | awk '{printf "%.2f", $2 - $1}') s wall, $(python3 -c "import json; print(json.load(open('${WORK:?}/$name-$t/summary.json'))['seconds'])" 2>/dev/null) s training"
+    done
 done
 END_HOST_CORES
 if [ -x "$build/tools/bench_u8_head" ]; then
-    host_step host-cores 90 env BUILD="$build" NNCL="$nncl" ROOT="$root" WORK="$T/work" sh "$T/host_cores.sh"
+    host_step host-cores 150 env BUILD="$build" NNCL="$nncl" ROOT="$root" WORK="$T/work" sh "$T/host_cores.sh"
 else
     note host-cores SKIP "no $build/tools/bench_u8_head"
 fi
