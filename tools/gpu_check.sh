@@ -863,7 +863,7 @@ for t in 2 all; do
             --out "${WORK:?}/$name-$t" >"${WORK:?}/$name-$t.log" 2>&1 ||
             { echo "threads $t: $name failed"; tail -3 "${WORK:?}/$name-$t.log"; exit 1; }
         t1=$(date +%s.%N)
-        echo "threads $t: $name on the host $(echo "$t0 $t1" | awk '{printf "%.2f", $2 - $1}') s wall, $(python3 -c "import json; print(json.load(open('${WORK:?}/$name-$t/summary.json'))['seconds'])" 2>/dev/null) s training"
+        echo "threads $t: $name on the host $(echo "$t0 $t1" | awk '{printf "%.2f", $2 - $1}') s wall, $(python3 -c "import json; print('%.2f' % json.load(open('${WORK:?}/$name-$t/summary.json'))['seconds'])" 2>/dev/null) s training"
     done
 done
 END_HOST_CORES
