@@ -423,6 +423,24 @@ START_TEST(broken_candidate_rejected)
     ck_assert_int_eq(rep.n_shapes, 7);
     for (int i = 0; i < rep.n_shapes; i++)
         ck_assert(rep.shapes[i].new_gflops > 0);
+
+    /* the old set itself broken (a compiler that mishandles the capability
+     * table's set): replaced by one that passes, its speeds reported as 0;
+     * with nothing that passes, the search fails and names the check */
+    nncl_gemm_candidate old_broken[2] = {broken, good};
+    ck_assert_ok(nncl_gemm_tune_search(dev, old_broken, 2, NNCL_TUNE_QUICK, 0, NULL, NULL, &winner, &rep));
+    ck_assert_int_eq(rep.rejected, 1);
+    ck_assert_int_eq(rep.timed, 1);
+    either = winner;
+    either.pk = good.p.pk;
+    ck_assert(nncl_gemm_params_equal(&either, &good.p));
+    for (int i = 0; i < rep.n_shapes; i++)
+        ck_assert(rep.shapes[i].old_gflops == 0 && rep.shapes[i].new_gflops > 0);
+    ck_assert_int_eq(nncl_gemm_tune_search(dev, &broken, 1, NNCL_TUNE_QUICK, 0, NULL, NULL, &winner, &rep),
+                     NNCL_E_DEVICE);
+    ck_assert_msg(strstr(nncl_last_error(), "no GEMM parameters pass their check") != NULL, "%s",
+                  nncl_last_error());
+    nncl_clear_error();
     nncl_device_close(dev);
 }
 END_TEST

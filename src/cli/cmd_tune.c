@@ -103,14 +103,20 @@ int cmd_tune(const cli_globals *g, int argc, char **argv)
     printf("device %d: %s\n", info->index, info->name);
     printf("  %d candidates, %d rejected by the check, %d timed, %.1f s\n", rep.candidates, rep.rejected, rep.timed,
            rep.seconds);
-    printf("  old: %s\n  new: %s%s\n", rep.old_params, rep.new_params,
+    /* an old set that failed its check (the tuner replaced it) has no speeds */
+    bool old_failed = rep.n_shapes > 0 && rep.shapes[0].old_gflops == 0;
+    printf("  old: %s%s\n  new: %s%s\n", rep.old_params, old_failed ? " (failed its check)" : "", rep.new_params,
            strcmp(rep.old_params, rep.new_params) == 0 ? " (unchanged)" : "");
     printf("\n  %-14s %5s %5s %5s  %-2s  %9s  %9s  %7s\n", "gemm", "m", "n", "k", "op", "old GF/s", "new GF/s",
            "new/old");
     for (int i = 0; i < rep.n_shapes; i++) {
         const nncl_tune_shape *s = &rep.shapes[i];
-        printf("  %-14s %5zu %5zu %5zu  %c%c  %9.1f  %9.1f  %6.2fx\n", s->what, s->m, s->n, s->k, s->ta ? 'T' : 'N',
-               s->tb ? 'T' : 'N', s->old_gflops, s->new_gflops, s->new_gflops / s->old_gflops);
+        if (old_failed)
+            printf("  %-14s %5zu %5zu %5zu  %c%c  %9s  %9.1f  %7s\n", s->what, s->m, s->n, s->k, s->ta ? 'T' : 'N',
+                   s->tb ? 'T' : 'N', "-", s->new_gflops, "-");
+        else
+            printf("  %-14s %5zu %5zu %5zu  %c%c  %9.1f  %9.1f  %6.2fx\n", s->what, s->m, s->n, s->k,
+                   s->ta ? 'T' : 'N', s->tb ? 'T' : 'N', s->old_gflops, s->new_gflops, s->new_gflops / s->old_gflops);
     }
     if (rep.n_ops > 0) {
         printf("\n  fused ops old: %s\n  fused ops new: %s%s\n", rep.old_fused, rep.new_fused,

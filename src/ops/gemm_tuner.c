@@ -592,8 +592,16 @@ nncl_status nncl_gemm_tune_search(nncl_device *dev, const nncl_gemm_candidate *c
         }
         done++;
     }
-    if (st == NNCL_OK && !bs[0].ok)
-        st = nncl_fail(NNCL_E_DEVICE, "tuning %s: the current GEMM parameters fail their check: %s",
+    /* The old set (bs[0]) failing its check is no reason to keep it: a
+     * compiler may mishandle a set that its capabilities suggested. The
+     * search goes on among the sets that pass, and fails only when none
+     * does. */
+    int best = -1;
+    for (int i = 0; i < nb && best < 0; i++)
+        if (bs[i].ok)
+            best = i;
+    if (st == NNCL_OK && best < 0)
+        st = nncl_fail(NNCL_E_DEVICE, "tuning %s: no GEMM parameters pass their check, the current ones included: %s",
                        dev->info.name, rep->rejections);
     if (st == NNCL_OK)
         st = bench_alloc(dev, &bb);
@@ -606,11 +614,10 @@ nncl_status nncl_gemm_tune_search(nncl_device *dev, const nncl_gemm_candidate *c
      * kernels that share only VW, so the best of each among sets of the
      * winner's VW combine, when some shape runs the dot form; on the local
      * path one set. */
-    int best = 0;
     for (int i = 0; i < nb && st == NNCL_OK; i++)
         if (bs[i].ok && score(&bs[i], -1) > score(&bs[best], -1))
             best = i;
-    nncl_gemm_params pick = bs[best].c.p;
+    nncl_gemm_params pick = bs[best < 0 ? 0 : best].c.p;
     if (st == NNCL_OK && !pick.use_local) {
         int row = best, dot = -1;
         for (int i = 0; i < nb; i++)
@@ -628,7 +635,8 @@ nncl_status nncl_gemm_tune_search(nncl_device *dev, const nncl_gemm_candidate *c
     }
     /* The final round: the old set against the pick, both timed afresh and
      * interleaved; the pick (checked first if it is a new combination) must
-     * beat the old set there to replace it. */
+     * beat the old set there to replace it (an old set that failed its
+     * check is replaced whatever its speed). */
     int pi = -1;
     for (int i = 0; i < nb && st == NNCL_OK; i++)
         if (bs[i].ok && !bs[i].c.extra && nncl_gemm_params_equal(&bs[i].c.p, &pick))
@@ -653,8 +661,9 @@ nncl_status nncl_gemm_tune_search(nncl_device *dev, const nncl_gemm_candidate *c
         /* The old set, the pick, and on the register path the pick with NT
          * products the other way (PK: packed or the dot form; the same
          * program, so nothing to build or check again). */
-        built final[3] = {bs[0], bs[pi], bs[pi]};
-        int nf = pi == 0 ? 1 : 2;
+        int base = bs[0].ok ? 0 : pi; /* an old set that failed its check is not timed */
+        built final[3] = {bs[base], bs[pi], bs[pi]};
+        int nf = pi == base ? 1 : 2;
         if (!bs[pi].c.p.use_local) {
             final[nf] = bs[pi];
             final[nf].c.p.pk = !final[nf].c.p.pk;
@@ -677,7 +686,7 @@ nncl_status nncl_gemm_tune_search(nncl_device *dev, const nncl_gemm_candidate *c
             nncl_tune_shape *o = &rep->shapes[s];
             snprintf(o->what, sizeof o->what, "%s", shapes[s].what);
             o->m = shapes[s].m, o->n = shapes[s].n, o->k = shapes[s].k, o->ta = shapes[s].ta, o->tb = shapes[s].tb;
-            o->old_gflops = gflops(&shapes[s], final[0].best[s]);
+            o->old_gflops = bs[0].ok ? gflops(&shapes[s], final[0].best[s]) : 0; /* 0: failed its check */
             o->new_gflops = gflops(&shapes[s], won->best[s]);
         }
     }
