@@ -79,9 +79,7 @@ static inline void nncl_host_part(size_t n, size_t part, size_t parts, size_t *l
 
 static inline void nncl_host_half(size_t n, int part, size_t *lo, size_t *hi)
 {
-    size_t mid = (n + 1) / 2;
-    *lo = part ? mid : 0;
-    *hi = part ? n : mid;
+    nncl_host_part(n, (size_t)part, 2, lo, hi);
 }
 
 #endif
