@@ -16,16 +16,20 @@
  *   - the fused parameters' text form round-trips and refuses nonsense.
  * Each test runs in its own forked process (check's default), so setenv
  * stays within it. */
+#include <float.h>
+#include <math.h>
 #include <stdio.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "device/kernels_embedded.h"
 #include "device/opencl_impl.h"
 #include "ops/gemm_cl.h"
 #include "ops/gemm_tune_cache.h"
 #include "ops/fused_tuner.h"
 #include "ops/gemm_tuner.h"
 #include "ops/kernel_params.h"
+#include "ops/tune_run.h"
 #include "util/fnv1a.h"
 #include "test_util.h"
 
@@ -64,6 +68,12 @@ static void fresh_cache(void)
 static const nncl_gemm_params tuned_params = {.use_local = 0, .vw = 8, .tm = 6, .tnv = 2, .dm = 4, .dn = 3,
                                               .lx = 1, .ly = 8, .pk = 1, .tsm = 64, .tsn = 64, .tsk = 16, .wptm = 4,
                                               .wptn = 4};
+
+/* A local-memory set (128x128 tiles of 8x8, vector reads and loads), for
+ * the large products' line of an entry. */
+static const nncl_gemm_params large_params = {.use_local = 1, .vw = 16, .tm = 12, .tnv = 2, .dm = 5, .dn = 5,
+                                              .lx = 1, .ly = 4, .pk = 1, .tsm = 128, .tsn = 128, .tsk = 16,
+                                              .wptm = 8, .wptn = 8, .lvw = 4, .pf = 1, .gvw = 4};
 
 static char *slurp(const char *path, size_t *len)
 {
@@ -129,6 +139,18 @@ START_TEST(cache_round_trip_and_key)
     ck_assert_ok(nncl_tune_cache_store_hash(&d2, 42, &want, "full", NULL));
     ck_assert_int_eq(load_state(&d2, 42, &p, &ti), NNCL_TUNING_TUNED);
     ck_assert_int_eq(load_state(&d, 42, &p, &ti), NNCL_TUNING_STALE);
+    /* no large products' set: none read back */
+    ck_assert_uint_eq(p.large.min_mnk, 0);
+    ck_assert_str_eq(ti.large_params, "");
+    /* with one: its own line, read back with where it starts */
+    want.large = (nncl_gemm_large){1ULL << 32, large_params};
+    ck_assert_ok(nncl_tune_cache_store_hash(&d, 42, &want, "quick", NULL));
+    ck_assert_int_eq(load_state(&d, 42, &p, &ti), NNCL_TUNING_TUNED);
+    ck_assert(nncl_gemm_params_equal(&p.gemm, &tuned_params));
+    ck_assert(p.large.min_mnk == 1ULL << 32);
+    ck_assert(nncl_gemm_params_equal(&p.large.p, &large_params));
+    ck_assert_msg(strstr(ti.large_params, "TSM=128") && strstr(ti.large_params, "4294967296"), "%s",
+                  ti.large_params);
 }
 END_TEST
 
@@ -169,22 +191,34 @@ START_TEST(cache_refuses_damage)
      * from before the fused ops were tuned) */
     {
         static const struct {
-            const char *gemm, *fused, *note;
+            const char *gemm, *fused, *note, *large;
         } lines[] = {
             {"USE_LOCAL=0 VW=3 TM=6 TNV=2 DM=4 DN=3 LX=1 LY=8 PK=1 TSM=64 TSN=64 TSK=16 WPTM=4 WPTN=4 LVW=0 PF=0 GVW=0",
-             "U8_VW=8 U8_DM=2 U8_DN=5 U8_TM=5 OPTIM_VW=16", "cannot run"},
+             "U8_VW=8 U8_DM=2 U8_DN=5 U8_TM=5 OPTIM_VW=16", "cannot run", NULL},
             {"USE_LOCAL=0 VW=8 TM=6 TNV=2 DM=4 DN=3 LX=1 LY=8 PK=1 TSM=64 TSN=64 TSK=16 WPTM=4 WPTN=4 LVW=0 PF=0 GVW=0",
-             "U8_VW=5 U8_DM=2 U8_DN=5 U8_TM=5 OPTIM_VW=16", "fused-op"},
+             "U8_VW=5 U8_DM=2 U8_DN=5 U8_TM=5 OPTIM_VW=16", "fused-op", NULL},
             {"USE_LOCAL=0 VW=8 TM=6 TNV=2 DM=4 DN=3 LX=1 LY=8 PK=1 TSM=64 TSN=64 TSK=16 WPTM=4 WPTN=4 LVW=0 PF=0 GVW=0",
-             "U8_VW=8 U8_DM=2 U8_DN=5 U8_TM=5 OPTIM_VW=0", "fused-op"},
+             "U8_VW=8 U8_DM=2 U8_DN=5 U8_TM=5 OPTIM_VW=0", "fused-op", NULL},
             {"USE_LOCAL=0 VW=8 TM=6 TNV=2 DM=4 DN=3 LX=1 LY=8 PK=1 TSM=64 TSN=64 TSK=16 WPTM=4 WPTN=4 LVW=0 PF=0 GVW=0", NULL,
-             "fused-op"},
+             "fused-op", NULL},
+            /* a large products' line without its m*n*k, with a set no
+             * kernel takes (GVW=4 across TSK=2), with an unknown name */
+            {"USE_LOCAL=0 VW=8 TM=6 TNV=2 DM=4 DN=3 LX=1 LY=8 PK=1 TSM=64 TSN=64 TSK=16 WPTM=4 WPTN=4 LVW=0 PF=0 GVW=0",
+             "U8_VW=8 U8_DM=2 U8_DN=5 U8_TM=5 OPTIM_VW=16", "large-products",
+             "USE_LOCAL=1 VW=16 TM=12 TNV=2 DM=5 DN=5 LX=1 LY=4 PK=1 TSM=64 TSN=64 TSK=16 WPTM=4 WPTN=4 LVW=1 PF=0 GVW=4"},
+            {"USE_LOCAL=0 VW=8 TM=6 TNV=2 DM=4 DN=3 LX=1 LY=8 PK=1 TSM=64 TSN=64 TSK=16 WPTM=4 WPTN=4 LVW=0 PF=0 GVW=0",
+             "U8_VW=8 U8_DM=2 U8_DN=5 U8_TM=5 OPTIM_VW=16", "large-products",
+             "4294967296 USE_LOCAL=1 VW=16 TM=12 TNV=2 DM=5 DN=5 LX=1 LY=4 PK=1 TSM=64 TSN=64 TSK=2 WPTM=4 WPTN=4 LVW=1 PF=0 GVW=4"},
+            {"USE_LOCAL=0 VW=8 TM=6 TNV=2 DM=4 DN=3 LX=1 LY=8 PK=1 TSM=64 TSN=64 TSK=16 WPTM=4 WPTN=4 LVW=0 PF=0 GVW=0",
+             "U8_VW=8 U8_DM=2 U8_DN=5 U8_TM=5 OPTIM_VW=16", "large-products", "4294967296 USE_LOCAL=1 SIZE=3"},
         };
         for (size_t i = 0; i < sizeof lines / sizeof lines[0]; i++) {
             char text[8192];
             const char *gemm = strstr(good, "gemm=");
             int head = (int)(gemm - good);
             int n = snprintf(text, sizeof text, "%.*sgemm=%s\n", head, good, lines[i].gemm);
+            if (lines[i].large)
+                n += snprintf(text + n, sizeof text - (size_t)n, "gemm_large=%s\n", lines[i].large);
             if (lines[i].fused)
                 n += snprintf(text + n, sizeof text - (size_t)n, "fused=%s\n", lines[i].fused);
             n += snprintf(text + n, sizeof text - (size_t)n, "sum=%016llx\n",
@@ -259,7 +293,7 @@ START_TEST(device_uses_entry_or_defaults)
     nncl_fused_params fused_defaults;
     nncl_gemm_params_for(info, &defaults);
     nncl_fused_params_for(info, &fused_defaults);
-    nncl_tuned_params mine = {defaults, fused_defaults};
+    nncl_tuned_params mine = {.gemm = defaults, .fused = fused_defaults};
     mine.gemm.ly = defaults.ly == 8 ? 4 : 8; /* valid, and not the default */
     mine.fused.optim.vw = fused_defaults.optim.vw == 8 ? 4 : 8;
     mine.fused.u8.tm = fused_defaults.u8.tm + 1;
@@ -412,15 +446,16 @@ START_TEST(broken_candidate_rejected)
 
     nncl_gemm_candidate cands[2] = {good, broken};
     nncl_gemm_params winner;
+    nncl_gemm_large large;
     nncl_tune_report rep;
-    ck_assert_ok(nncl_gemm_tune_search(dev, cands, 2, NNCL_TUNE_QUICK, 0, NULL, NULL, &winner, &rep));
+    ck_assert_ok(nncl_gemm_tune_search(dev, cands, 2, NULL, NNCL_TUNE_QUICK, 0, NULL, NULL, &winner, &large, &rep));
     ck_assert_int_eq(rep.rejected, 1);
     ck_assert_int_eq(rep.timed, 1);
     /* the good set, with NT packed or not (the last round times both) */
     nncl_gemm_params either = winner;
     either.pk = good.p.pk;
     ck_assert(nncl_gemm_params_equal(&either, &good.p));
-    ck_assert_int_eq(rep.n_shapes, 7);
+    ck_assert_int_eq(rep.n_shapes, good.p.use_local ? 8 : 7); /* + the large square on a GPU */
     for (int i = 0; i < rep.n_shapes; i++)
         ck_assert(rep.shapes[i].new_gflops > 0);
 
@@ -428,7 +463,8 @@ START_TEST(broken_candidate_rejected)
      * table's set): replaced by one that passes, its speeds reported as 0;
      * with nothing that passes, the search fails and names the check */
     nncl_gemm_candidate old_broken[2] = {broken, good};
-    ck_assert_ok(nncl_gemm_tune_search(dev, old_broken, 2, NNCL_TUNE_QUICK, 0, NULL, NULL, &winner, &rep));
+    ck_assert_ok(
+        nncl_gemm_tune_search(dev, old_broken, 2, NULL, NNCL_TUNE_QUICK, 0, NULL, NULL, &winner, &large, &rep));
     ck_assert_int_eq(rep.rejected, 1);
     ck_assert_int_eq(rep.timed, 1);
     either = winner;
@@ -436,8 +472,9 @@ START_TEST(broken_candidate_rejected)
     ck_assert(nncl_gemm_params_equal(&either, &good.p));
     for (int i = 0; i < rep.n_shapes; i++)
         ck_assert(rep.shapes[i].old_gflops == 0 && rep.shapes[i].new_gflops > 0);
-    ck_assert_int_eq(nncl_gemm_tune_search(dev, &broken, 1, NNCL_TUNE_QUICK, 0, NULL, NULL, &winner, &rep),
-                     NNCL_E_DEVICE);
+    ck_assert_int_eq(
+        nncl_gemm_tune_search(dev, &broken, 1, NULL, NNCL_TUNE_QUICK, 0, NULL, NULL, &winner, &large, &rep),
+        NNCL_E_DEVICE);
     ck_assert_msg(strstr(nncl_last_error(), "no GEMM parameters pass their check") != NULL, "%s",
                   nncl_last_error());
     nncl_clear_error();
@@ -598,6 +635,184 @@ START_TEST(broken_fused_candidate_rejected)
 }
 END_TEST
 
+/* The kernel files into a folder of their own (NNCL_KERNEL_PATH), with
+ * `prefix` before gemm.cl's text. */
+static void kernels_with_gemm_prefix(const char *dir, const char *prefix)
+{
+    mkdir(dir, 0755);
+    for (int i = 0; i < nncl_embedded_source_count; i++) {
+        char path[600];
+        snprintf(path, sizeof path, "%s/%s", dir, nncl_embedded_sources[i].name);
+        FILE *f = fopen(path, "wb");
+        ck_assert_ptr_nonnull(f);
+        if (strcmp(nncl_embedded_sources[i].name, "gemm.cl") == 0)
+            fputs(prefix, f);
+        fwrite(nncl_embedded_sources[i].data, 1, nncl_embedded_sources[i].size, f);
+        fclose(f);
+    }
+}
+
+/* C = op(A) op(B) + bias on dev, read back, against the oracle: how many
+ * elements are off by more than the forward error bound, and how many equal
+ * the bias alone. */
+static void run_product(nncl_device *dev, size_t m, size_t n, size_t k, int *off, int *bias_only)
+{
+    uint64_t seed = m * 7919 + k;
+    float *A = test_random(&seed, m * k, -1, 1), *B = test_random(&seed, k * n, -1, 1);
+    float *bias = test_random(&seed, n, -1, 1), *ref = calloc(m * n, 4), *got = malloc(m * n * 4);
+    nncl_buffer *da = test_upload(dev, A, m * k), *db = test_upload(dev, B, k * n);
+    nncl_buffer *dbias = test_upload(dev, bias, n), *dc = test_poisoned(dev, m * n);
+    nncl_gemm_args g = {.m = m, .n = n, .k = k, .alpha = 1, .beta = 0, .a = nncl_view_of(da, 0), .lda = k,
+                        .b = nncl_view_of(db, 0), .ldb = n, .c = nncl_view_of(dc, 0), .ldc = n,
+                        .bias = nncl_view_of(dbias, 0)};
+    nncl_gemm_reference(&g, A, B, ref, bias);
+    ck_assert_ok(nncl_gemm(dev, &g));
+    ck_assert_ok(nncl_buffer_read(dc, 0, got, m * n * 4));
+    *off = *bias_only = 0;
+    for (size_t i = 0; i < m * n; i++) {
+        *off += !(fabsf(got[i] - ref[i]) <= 8 * FLT_EPSILON * ((float)k + 1));
+        *bias_only += got[i] == bias[i % n];
+    }
+    nncl_buffer_free(da), nncl_buffer_free(db), nncl_buffer_free(dbias), nncl_buffer_free(dc);
+    free(A), free(B), free(bias), free(ref), free(got);
+}
+
+/* A large products' set runs the products from its m*n*k on, from a
+ * program of its own: a test's copy of gemm.cl whose large-set kernels drop
+ * every product (fma(a, b, c) is c) makes a large product come out as the
+ * bias alone, while a smaller one, and a large one that set would cut into
+ * K slices, are right. A large set the compiler refuses: a warning, and
+ * the device's own set computes the product. */
+START_TEST(large_products_take_their_own_set)
+{
+    int idx = first_opencl();
+    if (idx < 0)
+        return;
+    fresh_cache();
+    char dir[4200];
+    snprintf(dir, sizeof dir, "%s/kernels", getenv("XDG_CACHE_HOME"));
+    /* the large set below, and no other, has 32x32 tiles of 2x2 */
+    static const char *const cond = "#if USE_LOCAL && defined(TSM) && TSM == 32 && defined(WPTM) && WPTM == 2\n";
+    char prefix[512];
+    snprintf(prefix, sizeof prefix, "%s#define fma(a, b, c) (c)\n#endif\n", cond);
+    kernels_with_gemm_prefix(dir, prefix);
+    setenv("NNCL_KERNEL_PATH", dir, 1);
+    nncl_device *dev = test_open(idx);
+    const nncl_device_info *info = nncl_device_get_info(dev);
+    nncl_tuned_params t = {0};
+    nncl_gemm_params_for(info, &t.gemm);
+    nncl_fused_params_for(info, &t.fused);
+    t.large.min_mnk = 1000000;
+    t.large.p = t.gemm;
+    t.large.p.use_local = 1;
+    t.large.p.tsm = 32, t.large.p.tsn = 32, t.large.p.tsk = 8, t.large.p.wptm = 2, t.large.p.wptn = 2;
+    t.large.p.lvw = 1, t.large.p.pf = 0, t.large.p.gvw = 1;
+    if (nncl_gemm_params_check(&t.large.p, info->max_work_group_size, info->local_mem_bytes) != NNCL_OK) {
+        nncl_clear_error(); /* no room for 256 work-items */
+        nncl_device_close(dev);
+        return;
+    }
+    nncl_tuned_params_apply(dev, &t);
+    nncl_cl_of(dev)->params_resolved = true; /* as a search leaves it: no table over it */
+    nncl_gemm_args big = {.m = 131, .n = 67, .k = 129}, small = {.m = 67, .n = 67, .k = 67};
+    ck_assert(nncl_gemm_is_large(dev, &big));
+    ck_assert(!nncl_gemm_is_large(dev, &small));
+    int off, bias_only;
+    run_product(dev, 131, 67, 129, &off, &bias_only);
+    ck_assert_msg(bias_only == 131 * 67, "large product: %d of %d elements are the bias alone", bias_only, 131 * 67);
+    run_product(dev, 67, 67, 67, &off, &bias_only);
+    ck_assert_msg(off == 0, "small product: %d elements off", off);
+    /* K in 3 slices for local-memory sets: the device's set runs it */
+    setenv("NNCL_GEMM_SPLITK", "3", 1);
+    ck_assert(!nncl_gemm_is_large(dev, &big));
+    run_product(dev, 131, 67, 129, &off, &bias_only);
+    ck_assert_msg(off == 0, "large product the large set would cut: %d elements off", off);
+    unsetenv("NNCL_GEMM_SPLITK");
+
+    /* refused by the compiler: a warning naming the set, then the right product */
+    snprintf(prefix, sizeof prefix, "%s#error the test's refused large set\n#endif\n", cond);
+    kernels_with_gemm_prefix(dir, prefix);
+    nncl_gemm_large_set(dev, &t.large); /* its program is built anew */
+    notices got = {0};
+    nncl_set_notice_handler(catch_notice, &got);
+    run_product(dev, 131, 67, 129, &off, &bias_only);
+    nncl_set_notice_handler(NULL, NULL);
+    ck_assert_msg(off == 0, "refused large set: %d elements off", off);
+    ck_assert_int_eq(got.warnings, 1);
+    ck_assert_msg(strstr(got.last, "large products") && strstr(got.last, "TSM=32"), "%s", got.last);
+    ck_assert(!nncl_gemm_is_large(dev, &big));
+    nncl_device_close(dev);
+    unsetenv("NNCL_KERNEL_PATH");
+}
+END_TEST
+
+/* A search among local-memory sets times them on the large square too (its
+ * side from NNCL_GEMM_LARGE, small here) and keeps a set apart only if it
+ * is another than the winner, one of the candidates, from half that
+ * square's m*n*k on; the old large set is a candidate. Without the square
+ * (NNCL_GEMM_LARGE=off) no set apart. */
+START_TEST(search_chooses_a_large_set_apart)
+{
+    int idx = first_opencl();
+    if (idx < 0)
+        return;
+    fresh_cache();
+    setenv("NNCL_GEMM_LARGE", "192", 1);
+    nncl_device *dev = test_open(idx);
+    const nncl_device_info *info = nncl_device_get_info(dev);
+    static const int tiles[][5] = {{32, 32, 8, 4, 4}, {32, 32, 16, 2, 2}, {16, 16, 8, 2, 2}};
+    nncl_gemm_candidate c[3];
+    int n = 0;
+    for (int i = 0; i < 3; i++) {
+        nncl_gemm_candidate x = {.extra = NULL};
+        nncl_gemm_params_for(info, &x.p);
+        x.p.use_local = 1, x.p.lvw = 1, x.p.pf = 0, x.p.gvw = 1;
+        x.p.tsm = tiles[i][0], x.p.tsn = tiles[i][1], x.p.tsk = tiles[i][2], x.p.wptm = tiles[i][3];
+        x.p.wptn = tiles[i][4];
+        if (nncl_gemm_params_check(&x.p, info->max_work_group_size, info->local_mem_bytes) == NNCL_OK)
+            c[n++] = x;
+        nncl_clear_error();
+    }
+    if (n < 3) {
+        nncl_device_close(dev);
+        return;
+    }
+    nncl_gemm_large old = {12345, c[2].p};
+    nncl_gemm_params winner;
+    nncl_gemm_large large;
+    nncl_tune_report rep;
+    ck_assert_ok(nncl_gemm_tune_search(dev, c, 2, &old, NNCL_TUNE_QUICK, 0, NULL, NULL, &winner, &large, &rep));
+    ck_assert_int_eq(rep.candidates, 3); /* the old large set among them */
+    ck_assert_int_eq(rep.timed, 3);
+    ck_assert_int_eq(rep.n_shapes, 8);
+    ck_assert_str_eq(rep.shapes[7].what, "square 192");
+    ck_assert(rep.shapes[7].m == 192 && rep.shapes[7].n == 192 && rep.shapes[7].k == 192);
+    for (int i = 0; i < rep.n_shapes; i++)
+        ck_assert_msg(rep.shapes[i].old_gflops > 0 && rep.shapes[i].new_gflops > 0, "%s", rep.shapes[i].what);
+    ck_assert(rep.old_large_mnk == 12345 && strstr(rep.old_large, "TSM=16"));
+    bool found = false;
+    for (int i = 0; i < 3; i++)
+        found = found || nncl_gemm_params_equal(&winner, &c[i].p);
+    ck_assert(found);
+    if (large.min_mnk) {
+        ck_assert(large.min_mnk == 192ULL * 192 * 192 / 2 && rep.new_large_mnk == large.min_mnk);
+        ck_assert(!nncl_gemm_params_equal(&large.p, &winner));
+        found = false;
+        for (int i = 0; i < 3; i++)
+            found = found || nncl_gemm_params_equal(&large.p, &c[i].p);
+        ck_assert(found && rep.new_large[0]);
+    } else {
+        ck_assert(rep.new_large_mnk == 0 && rep.new_large[0] == '\0');
+    }
+
+    setenv("NNCL_GEMM_LARGE", "off", 1);
+    ck_assert_ok(nncl_gemm_tune_search(dev, c, 1, NULL, NNCL_TUNE_QUICK, 0, NULL, NULL, &winner, &large, &rep));
+    ck_assert_int_eq(rep.n_shapes, 7);
+    ck_assert(large.min_mnk == 0 && rep.new_large[0] == '\0');
+    nncl_device_close(dev);
+}
+END_TEST
+
 static Suite *suite(void)
 {
     Suite *s = suite_create("tune");
@@ -614,6 +829,8 @@ static Suite *suite(void)
     tcase_add_test(td, every_candidate_passes_the_check);
     tcase_add_test(td, local_memory_tiles_pass_the_check);
     tcase_add_test(td, broken_candidate_rejected);
+    tcase_add_test(td, large_products_take_their_own_set);
+    tcase_add_test(td, search_chooses_a_large_set_apart);
     tcase_add_test(td, every_fused_candidate_passes_the_check);
     tcase_add_test(td, broken_fused_candidate_rejected);
     suite_add_tcase(s, td);

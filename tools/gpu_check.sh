@@ -383,10 +383,12 @@ if chk:
     L.append('nncl check --device 0: %s passed, %s failed%s' % (chk.get('passed'), chk.get('failed'),
              '' if not bad else ': ' + '; '.join('%s %s %s' % (c.get('check'), c.get('shape'), c.get('part', '')) for c in bad[:6])))
 
-tune = text('tune.log').strip().splitlines()
+# the report (sets, the large products' set, GFLOP/s per shape, the fused
+# ops), without the progress lines
+tune = [l for l in text('tune.log').strip().splitlines() if l.strip() and not l.startswith('tune: [') and '\r' not in l]
 if tune:
-    L.append('nncl tune --quick (last lines):')
-    L += ['  ' + l for l in tune[-8:]]
+    L.append('nncl tune --quick:')
+    L += ['  ' + l for l in tune[-40:]]
 
 
 def gemm_rows(name):

@@ -42,6 +42,8 @@ const char *nncl_tuning_state_name(nncl_tuning_state s);
 typedef struct nncl_tuning_info {
     nncl_tuning_state state;
     char params[256];           /* the GEMM defines in use ("VW=16 TM=12 ...") */
+    char large_params[320];     /* the large products' set and where it starts
+                                 * ("TSM=128 ... from m*n*k 4294967296"), "" if none */
     char fused_params[128];     /* the fused ops' ("U8_VW=8 U8_DM=2 ... OPTIM_VW=16") */
     char path[4096];            /* the cache entry's file ("" without a cache) */
     char note[1024];            /* why an entry was ignored */
@@ -58,6 +60,9 @@ typedef void (*nncl_tune_progress_fn)(void *ctx, int done, int total, const char
 
 enum { NNCL_TUNE_MAX_SHAPES = 8, NNCL_TUNE_MAX_OPS = 8 };
 
+/* A GEMM shape's GFLOP/s with the old and the new parameters (0: not
+ * timed: an old set that failed its check). The last row, on devices with a
+ * large-products set to choose, is the large square, run by that set. */
 typedef struct nncl_tune_shape {
     char what[24];
     size_t m, n, k;
@@ -73,6 +78,11 @@ typedef struct nncl_tune_op {
 
 typedef struct nncl_tune_report {
     char old_params[256], new_params[256];
+    /* A set apart for products of at least *_large_mnk = m*n*k (devices
+     * whose GEMM uses local memory: GPUs); "" and 0 where there is none, and
+     * then the set above serves every product. */
+    char old_large[256], new_large[256];
+    unsigned long long old_large_mnk, new_large_mnk;
     char old_fused[128], new_fused[128];
     int candidates;             /* considered, GEMM and fused ops */
     int rejected;               /* failed to build or to match the oracle */

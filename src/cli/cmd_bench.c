@@ -131,6 +131,7 @@ static int bench_device(const nncl_device_info *info, bool json, json_t *rows)
         ti.state = NNCL_TUNING_DEFAULT;
         ti.params[0] = '\0';
         ti.fused_params[0] = '\0';
+        ti.large_params[0] = '\0';
     }
     if (!json) {
         printf("device %d: %s (%s)", info->index, info->name, nncl_backend_name(info->backend));
@@ -148,6 +149,8 @@ static int bench_device(const nncl_device_info *info, bool json, json_t *rows)
                 printf("\n  not tuned (%s; %s): %s\n    fused ops: %s", nncl_tuning_state_name(ti.state),
                        ti.state == NNCL_TUNING_OFF ? "NNCL_TUNE=off" : "nncl tune searches", ti.params,
                        ti.fused_params);
+            if (ti.large_params[0])
+                printf("\n    large products: %s", ti.large_params);
         }
         printf("\n  %-14s %5s %5s %5s  %-2s  %9s  %10s  %s\n", "gemm", "m", "n", "k", "op", "GFLOP/s", "ms",
                peak > 0 ? "of peak" : "");

@@ -55,6 +55,7 @@ static json_t *device_json(const nncl_device_info *d)
         ti.state = NNCL_TUNING_DEFAULT;
         ti.params[0] = '\0';
         ti.fused_params[0] = '\0';
+        ti.large_params[0] = '\0';
     }
     json_t *o = json_pack("{s:i, s:s, s:s, s:s, s:s, s:s, s:s, s:s, s:s, s:s, s:I, s:I, s:I, s:I, s:I, s:I, s:b, s:b, s:b}",
                      "index", d->index, "backend", nncl_backend_name(d->backend),
@@ -73,6 +74,8 @@ static json_t *device_json(const nncl_device_info *d)
     json_object_set_new(o, "tuned", json_string(nncl_tuning_state_name(ti.state)));
     if (ti.params[0])
         json_object_set_new(o, "gemm_params", json_string(ti.params));
+    if (ti.large_params[0])
+        json_object_set_new(o, "gemm_large_params", json_string(ti.large_params));
     if (ti.fused_params[0])
         json_object_set_new(o, "fused_params", json_string(ti.fused_params));
     if (ti.when[0])

@@ -44,7 +44,9 @@ static void usage(FILE *out)
             "Search the GEMM kernel's parameters (vector width, register block, local-memory\n"
             "tiles), then the fused ops' (the byte-input kernels' register block, the\n"
             "optimiser's vector width) on an OpenCL device: every candidate is compiled,\n"
-            "checked against the host oracle, then timed on the training shapes (and 1024^3).\n"
+            "checked against the host oracle, then timed on the training shapes (and 1024^3;\n"
+            "on a device with local memory, a GPU, also 2048^3, where a set of its own may\n"
+            "serve the large products).\n"
             "The winners are kept in $XDG_CACHE_HOME/nncl (~/.cache/nncl), keyed by device,\n"
             "driver and kernel source, and used from then on. Prints the old and new speed\n"
             "per shape: GFLOP/s for the GEMM, microseconds per call for the fused ops.\n\n"
@@ -107,6 +109,15 @@ int cmd_tune(const cli_globals *g, int argc, char **argv)
     bool old_failed = rep.n_shapes > 0 && rep.shapes[0].old_gflops == 0;
     printf("  old: %s%s\n  new: %s%s\n", rep.old_params, old_failed ? " (failed its check)" : "", rep.new_params,
            strcmp(rep.old_params, rep.new_params) == 0 ? " (unchanged)" : "");
+    /* a set apart for large products (GPUs: the last row, the large square) */
+    if (rep.old_large_mnk || rep.new_large_mnk) {
+        char was[320] = "none (the set above)", now[320] = "none (the set above)";
+        if (rep.old_large_mnk)
+            snprintf(was, sizeof was, "%s, from m*n*k %llu", rep.old_large, rep.old_large_mnk);
+        if (rep.new_large_mnk)
+            snprintf(now, sizeof now, "%s, from m*n*k %llu", rep.new_large, rep.new_large_mnk);
+        printf("  large products old: %s\n  large products new: %s\n", was, now);
+    }
     printf("\n  %-14s %5s %5s %5s  %-2s  %9s  %9s  %7s\n", "gemm", "m", "n", "k", "op", "old GF/s", "new GF/s",
            "new/old");
     for (int i = 0; i < rep.n_shapes; i++) {

@@ -451,22 +451,29 @@ nncl_status nncl_cl_gemm(nncl_device *dev, const nncl_gemm_args *g)
     nncl_status st = nncl_cl_program_ensure(dev, NULL);
     if (st != NNCL_OK)
         return st;
-    const nncl_gemm_params *p = nncl_gemm_params_on(dev);
-    /* Only the kernels this product can use (a lookup is a walk over the
-     * program's kernels by name): its form, the plain one it falls back
-     * to, and the packing or split-K ones. */
-    int packing = nncl_gemm_packing(p, g), plain = (g->trans_a ? 2 : 0) + (g->trans_b ? 1 : 0);
-    size_t kc;
-    bool split = nncl_gemm_slices(dev, p, g, &kc) > 1;
-    int want[] = {nncl_gemm_form(p, g), plain,
-                  !packing ? -1 : g->trans_b ? NNCL_GEMM_PACK_BT_KERNEL : NNCL_GEMM_PACK_B_KERNEL,
-                  packing & NNCL_GEMM_PACK_A ? NNCL_GEMM_PACK_A_KERNEL : -1,
-                  split ? NNCL_GEMM_SPLIT + plain : -1, split ? NNCL_GEMM_SPLIT_SUM : -1};
+    const nncl_gemm_params *p;
+    const nncl_gemm_kernels *large;
+    if ((st = nncl_gemm_set_for(dev, g, &p, &large)) != NNCL_OK)
+        return st;
     nncl_gemm_kernels ks = {{NULL}};
-    for (size_t i = 0; i < sizeof want / sizeof want[0]; i++)
-        if (want[i] >= 0 && !(ks.k[want[i]] = nncl_cl_kernel_named(dev, nncl_gemm_kernel_names[want[i]])))
-            return nncl_fail(NNCL_E_DEVICE, "kernel '%s' is not in the program built for %s",
-                             nncl_gemm_kernel_names[want[i]], dev->info.name);
+    if (large) {
+        ks = *large;
+    } else {
+        /* Only the kernels this product can use (a lookup is a walk over
+         * the program's kernels by name): its form, the plain one it falls
+         * back to, and the packing or split-K ones. */
+        int packing = nncl_gemm_packing(p, g), plain = (g->trans_a ? 2 : 0) + (g->trans_b ? 1 : 0);
+        size_t kc;
+        bool split = nncl_gemm_slices(dev, p, g, &kc) > 1;
+        int want[] = {nncl_gemm_form(p, g), plain,
+                      !packing ? -1 : g->trans_b ? NNCL_GEMM_PACK_BT_KERNEL : NNCL_GEMM_PACK_B_KERNEL,
+                      packing & NNCL_GEMM_PACK_A ? NNCL_GEMM_PACK_A_KERNEL : -1,
+                      split ? NNCL_GEMM_SPLIT + plain : -1, split ? NNCL_GEMM_SPLIT_SUM : -1};
+        for (size_t i = 0; i < sizeof want / sizeof want[0]; i++)
+            if (want[i] >= 0 && !(ks.k[want[i]] = nncl_cl_kernel_named(dev, nncl_gemm_kernel_names[want[i]])))
+                return nncl_fail(NNCL_E_DEVICE, "kernel '%s' is not in the program built for %s",
+                                 nncl_gemm_kernel_names[want[i]], dev->info.name);
+    }
     const char *call, *kernel;
     cl_int err = nncl_gemm_enqueue(dev, &ks, p, g, &call, &kernel);
     if (err != CL_SUCCESS)

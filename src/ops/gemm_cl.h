@@ -59,4 +59,22 @@ cl_int nncl_gemm_panels(nncl_device *dev, size_t bytes, cl_mem *out);
 cl_int nncl_gemm_enqueue(nncl_device *dev, const nncl_gemm_kernels *ks, const nncl_gemm_params *p,
                          const nncl_gemm_args *g, const char **call, const char **kernel);
 
+/* A GEMM program of its own (gemm_program.c): cl/common.cl and cl/gemm.cl
+ * alone (the other kernels do not depend on the GEMM's defines), built
+ * with p's defines and `extra` (NULL, or more defines: the tests' broken
+ * candidate), with every entry point p has. The source (malloc'd): */
+nncl_status nncl_gemm_source(char **src, size_t *len);
+/* *ok false, with the reason in why and nothing held, when the compiler
+ * refuses p; the status is for failures of the device itself. */
+nncl_status nncl_gemm_program_build(nncl_device *dev, const char *src, size_t src_len, const nncl_gemm_params *p,
+                                    const char *extra, cl_program *prog, nncl_gemm_kernels *ks, bool *ok, char *why,
+                                    size_t why_len);
+void nncl_gemm_program_release(cl_program *prog, nncl_gemm_kernels *ks);
+
+/* The parameters and kernels that run g on dev: the large-products set's
+ * (built on first use) where g qualifies (nncl_gemm_large), else the
+ * device program's set with ks NULL. */
+nncl_status nncl_gemm_set_for(nncl_device *dev, const nncl_gemm_args *g, const nncl_gemm_params **p,
+                              const nncl_gemm_kernels **ks);
+
 #endif

@@ -5,6 +5,7 @@
 
 #include <stdbool.h>
 #include <stddef.h>
+#include <stdint.h>
 
 #include "nncl/ops.h"
 #include "nncl/status.h"
@@ -25,6 +26,17 @@ typedef struct nncl_gemm_params {
     int pf;                     /* 1: the next K-tile loaded into registers during the current one's sums */
     int gvw;                    /* tiles wholly inside an aligned matrix loaded as vectors of GVW floats (2, 4); 0, 1: scalars */
 } nncl_gemm_params;
+
+/* A second set for large products, tuned apart on devices whose GEMM uses
+ * local memory (gemm_tuner.c): a product of at least min_mnk = m*n*k that
+ * the set runs without cutting K (nncl_gemm_slices) runs with p, from a
+ * program of its own built on first use (kernel_params.c). The training
+ * shapes and a large square rank sets differently (a GPU's occupancy and
+ * waves of work-groups), and one set had to serve both. min_mnk 0: none. */
+typedef struct nncl_gemm_large {
+    uint64_t min_mnk;
+    nncl_gemm_params p;
+} nncl_gemm_large;
 
 /* Rows and columns of C per work-item, and the NDRange covering M x N. */
 static inline void nncl_gemm_ndrange(const nncl_gemm_params *p, bool ta, bool tb, size_t m, size_t n,

@@ -9,6 +9,8 @@
  *   mode=quick
  *   when=2026-12-02T05:08:00Z
  *   gemm=USE_LOCAL=0 VW=16 TM=12 ...
+ *   gemm_large=4294967296 USE_LOCAL=1 TSM=128 ...   (only where one was chosen:
+ *                                          from this m*n*k on, that set)
  *   fused=U8_VW=16 U8_DM=4 U8_DN=5 U8_TM=10 OPTIM_VW=16
  *   gflops=784->128 fwd:181.4 ...          (informative)
  *   us=tutorial step:5500.0 ...            (informative: the fused ops' times)
@@ -86,6 +88,41 @@ static bool line_value(const char *text, const char *name, char *out, size_t len
     return false;
 }
 
+/* The optional gemm_large line ("<min m*n*k> <parameters>") into *l
+ * (min_mnk 0 without one); false, with the error set, when it is there but
+ * does not parse or is a set this device cannot run. */
+static bool large_parse(const char *text, const nncl_device_info *info, nncl_gemm_large *l)
+{
+    char line[600];
+    *l = (nncl_gemm_large){0};
+    if (!line_value(text, "gemm_large", line, sizeof line))
+        return true;
+    unsigned long long mnk = 0;
+    int at = 0;
+    if (sscanf(line, "%llu %n", &mnk, &at) != 1 || at == 0 || mnk == 0) {
+        nncl_fail(NNCL_E_FORMAT, "no m*n*k before the parameters");
+        return false;
+    }
+    if (nncl_gemm_params_parse(line + at, &l->p) != NNCL_OK ||
+        nncl_gemm_params_check(&l->p, info->max_work_group_size ? info->max_work_group_size : 1,
+                               info->local_mem_bytes) != NNCL_OK)
+        return false;
+    l->min_mnk = mnk;
+    return true;
+}
+
+/* "TSM=128 ... from m*n*k 4294967296" for people, "" without a set. */
+static void large_describe(const nncl_gemm_large *l, char *out, size_t len)
+{
+    char d[256] = "";
+    if (l->min_mnk)
+        nncl_gemm_params_describe(&l->p, d, sizeof d);
+    if (l->min_mnk)
+        snprintf(out, len, "%s from m*n*k %llu", d, (unsigned long long)l->min_mnk);
+    else
+        out[0] = '\0';
+}
+
 static void corrupt(nncl_tuning_info *ti, const char *why)
 {
     ti->state = NNCL_TUNING_CORRUPT;
@@ -154,6 +191,11 @@ nncl_status nncl_tune_cache_load_hash(const nncl_device_info *info, uint64_t sou
             snprintf(why, sizeof why, "parameters this device cannot run (%s)", nncl_last_error());
             nncl_clear_error();
             corrupt(ti, why);
+        } else if (!large_parse(stored + klen, info, &p->large)) {
+            char why[300];
+            snprintf(why, sizeof why, "bad large-products gemm parameters (%s)", nncl_last_error());
+            nncl_clear_error();
+            corrupt(ti, why);
         } else {
             ti->state = NNCL_TUNING_TUNED;
             line_value(stored + klen, "mode", mode, sizeof mode);
@@ -161,6 +203,7 @@ nncl_status nncl_tune_cache_load_hash(const nncl_device_info *info, uint64_t sou
             snprintf(ti->mode, sizeof ti->mode, "%s", mode);
             snprintf(ti->when, sizeof ti->when, "%s", when);
             nncl_gemm_params_describe(&p->gemm, ti->params, sizeof ti->params);
+            large_describe(&p->large, ti->large_params, sizeof ti->large_params);
             nncl_fused_params_format(&p->fused, ti->fused_params, sizeof ti->fused_params);
         }
     }
@@ -186,17 +229,22 @@ nncl_status nncl_tune_cache_store_hash(const nncl_device_info *info, uint64_t so
     nncl_status st = nncl_mkdir_p(dir);
     if (st != NNCL_OK)
         return st;
-    char key[2048], gemm[512], fused[256], when[40];
+    char key[2048], gemm[512], large[600] = "", fused[256], when[40];
     key_text(info, source_hash, key, sizeof key);
     nncl_gemm_params_format(&p->gemm, gemm, sizeof gemm);
+    if (p->large.min_mnk) {
+        char lp[512];
+        nncl_gemm_params_format(&p->large.p, lp, sizeof lp);
+        snprintf(large, sizeof large, "gemm_large=%llu %s\n", (unsigned long long)p->large.min_mnk, lp);
+    }
     nncl_fused_params_format(&p->fused, fused, sizeof fused);
     time_t now = time(NULL);
     struct tm tm;
     gmtime_r(&now, &tm);
     strftime(when, sizeof when, "%Y-%m-%dT%H:%M:%SZ", &tm);
     char text[8192];
-    int n = snprintf(text, sizeof text, MAGIC "%smode=%s\nwhen=%s\ngemm=%s\nfused=%s\ngflops=", key, mode, when,
-                     gemm, fused);
+    int n = snprintf(text, sizeof text, MAGIC "%smode=%s\nwhen=%s\ngemm=%s\n%sfused=%s\ngflops=", key, mode,
+                     when, gemm, large, fused);
     for (int i = 0; rep && i < rep->n_shapes && n < (int)sizeof text - 100; i++)
         n += snprintf(text + n, sizeof text - (size_t)n, "%s%s:%.1f", i ? ", " : "", rep->shapes[i].what,
                       rep->shapes[i].new_gflops);
@@ -240,7 +288,7 @@ nncl_status nncl_tuning_lookup(const nncl_device_info *info, nncl_tuning_info *o
         out->state = NNCL_TUNING_NONE;
         return NNCL_OK;
     }
-    nncl_tuned_params p;
+    nncl_tuned_params p = {0};
     nncl_status st = NNCL_OK;
     if (nncl_tune_policy_get() == NNCL_TUNE_POLICY_OFF)
         out->state = NNCL_TUNING_OFF;

@@ -20,6 +20,7 @@
 /* Everything an entry holds. */
 typedef struct nncl_tuned_params {
     nncl_gemm_params gemm;
+    nncl_gemm_large large;      /* min_mnk 0: none (gemm serves every product) */
     nncl_fused_params fused;
 } nncl_tuned_params;
 

@@ -154,48 +154,7 @@ typedef struct built {
     double best[NNCL_TUNE_MAX_SHAPES]; /* seconds per call, best of the rounds */
 } built;
 
-static void built_release(built *b)
-{
-    for (int i = 0; i < NNCL_GEMM_KERNELS; i++)
-        if (b->ks.k[i])
-            clReleaseKernel(b->ks.k[i]);
-    if (b->prog)
-        clReleaseProgram(b->prog);
-    b->prog = NULL;
-    memset(&b->ks, 0, sizeof b->ks);
-}
-
-/* Build; false with the reason in why when the compiler refuses. */
-static nncl_status build(nncl_device *dev, const char *src, size_t src_len, built *b, bool *ok, char *why,
-                         size_t why_len)
-{
-    nncl_cl_device *cl = nncl_cl_of(dev);
-    char defines[512], options[1024];
-    nncl_gemm_params_defines(&b->c.p, defines, sizeof defines);
-    snprintf(options, sizeof options, "-cl-std=CL1.2 %s%s%s", defines, b->c.extra ? " " : "",
-             b->c.extra ? b->c.extra : "");
-    cl_int err;
-    b->prog = clCreateProgramWithSource(cl->context, 1, &src, &src_len, &err);
-    if (err != CL_SUCCESS)
-        return nncl_cl_fail(err, "clCreateProgramWithSource", NULL);
-    *ok = false;
-    err = nncl_cl_build_quietly(b->prog, cl->device, options);
-    if (err != CL_SUCCESS) {
-        snprintf(why, why_len, "does not build (%s)", nncl_cl_error_name(err));
-        return NNCL_OK;
-    }
-    for (int i = 0; i < NNCL_GEMM_KERNELS; i++) {
-        if (!nncl_gemm_has_kernel(&b->c.p, i))
-            continue;
-        b->ks.k[i] = clCreateKernel(b->prog, nncl_gemm_kernel_names[i], &err);
-        if (err != CL_SUCCESS) {
-            snprintf(why, why_len, "no kernel %s (%s)", nncl_gemm_kernel_names[i], nncl_cl_error_name(err));
-            return NNCL_OK;
-        }
-    }
-    *ok = true;
-    return NNCL_OK;
-}
+static void built_release(built *b) { nncl_gemm_program_release(&b->prog, &b->ks); }
 
 /* One GEMM with the candidate's kernels and geometry, as nncl_cl_gemm runs it. */
 static cl_int launch(nncl_device *dev, const built *b, const nncl_gemm_args *g)
@@ -364,17 +323,11 @@ static nncl_status check_built(nncl_device *dev, const built *b, bool *ok, char 
     return NNCL_OK;
 }
 
-static nncl_status gemm_source(char **src, size_t *len)
-{
-    static const char *const files[] = {"common.cl", "gemm.cl"};
-    return nncl_cl_source(files, 2, src, len);
-}
-
 /* Build and check one entry; b->ok says whether it may be timed. */
 static nncl_status prepare(nncl_device *dev, const char *src, size_t len, built *b, char *why, size_t why_len)
 {
     bool ok = false;
-    nncl_status st = build(dev, src, len, b, &ok, why, why_len);
+    nncl_status st = nncl_gemm_program_build(dev, src, len, &b->c.p, b->c.extra, &b->prog, &b->ks, &ok, why, why_len);
     if (st == NNCL_OK && ok)
         st = check_built(dev, b, &ok, why, why_len);
     b->ok = st == NNCL_OK && ok;
@@ -390,7 +343,7 @@ nncl_status nncl_gemm_candidate_check(nncl_device *dev, const nncl_gemm_candidat
         return nncl_fail(NNCL_E_UNSUPPORTED, "%s: only OpenCL devices are tuned", dev->info.name);
     char *src;
     size_t len;
-    nncl_status st = gemm_source(&src, &len);
+    nncl_status st = nncl_gemm_source(&src, &len);
     if (st != NNCL_OK)
         return st;
     built b = {.c = *c};
@@ -419,16 +372,56 @@ static const tune_shape shapes[] = {
     {"square 1024", 1024, 1024, 1024, false, false},
 };
 enum { NSHAPES = sizeof shapes / sizeof shapes[0] };
+/* best[NSHAPES]: the large square, timed on local-memory candidates only */
+_Static_assert((int)NSHAPES < (int)NNCL_TUNE_MAX_SHAPES, "no room for the large square");
+
+/* The large square's side: 2048, the product issue 12's GPU target names;
+ * NNCL_GEMM_LARGE=<side> for the tests (a CPU runs the local-memory path
+ * at 2048^3 in seconds), "off" or 0 for no large-products set. Products
+ * of at least half its m*n*k take the set. */
+static size_t large_side(void)
+{
+    const char *v = getenv("NNCL_GEMM_LARGE");
+    if (!v || !*v)
+        return 2048;
+    if (strcmp(v, "off") == 0)
+        return 0;
+    unsigned long n = strtoul(v, NULL, 10);
+    return n <= 8192 ? (size_t)n : 8192;
+}
+
+/* Which shapes a search times: the training shapes and 1024^3, and the
+ * large square where some candidate has local-memory tiles. */
+typedef struct shape_set {
+    tune_shape s[NSHAPES + 1];
+    int n;
+    char large_what[24];
+} shape_set;
+
+static void shape_set_for(const nncl_gemm_candidate *cands, int nc, shape_set *ss)
+{
+    memcpy(ss->s, shapes, sizeof shapes);
+    ss->n = NSHAPES;
+    size_t side = large_side();
+    bool local = false;
+    for (int i = 0; i < nc; i++)
+        local = local || cands[i].p.use_local;
+    if (side && local) {
+        snprintf(ss->large_what, sizeof ss->large_what, "square %zu", side);
+        ss->s[ss->n++] = (tune_shape){ss->large_what, side, side, side, false, false};
+    }
+}
 
 typedef struct bench_buffers {
     nncl_buffer *a, *b, *c;
 } bench_buffers;
 
-static nncl_status bench_alloc(nncl_device *dev, bench_buffers *bb)
+static nncl_status bench_alloc(nncl_device *dev, const shape_set *ss, bench_buffers *bb)
 {
     size_t most = 0;
-    for (int i = 0; i < NSHAPES; i++) {
-        size_t s[3] = {shapes[i].m * shapes[i].k, shapes[i].k * shapes[i].n, shapes[i].m * shapes[i].n};
+    for (int i = 0; i < ss->n; i++) {
+        const tune_shape *t = &ss->s[i];
+        size_t s[3] = {t->m * t->k, t->k * t->n, t->m * t->n};
         for (int j = 0; j < 3; j++)
             most = s[j] > most ? s[j] : most;
     }
@@ -486,8 +479,9 @@ static nncl_status time_shape(nncl_device *dev, const built *b, const bench_buff
 /* Rounds over every shape and every checked entry, the order of the entries
  * rotated each round so that none always runs first after a shape change;
  * each (entry, shape) keeps its best time. */
-static nncl_status time_rounds(nncl_device *dev, built *bs, int nb, const bench_buffers *bb, int rounds,
-                               double min_time, nncl_tune_progress_fn progress, void *ctx, int *done, int total)
+static nncl_status time_rounds(nncl_device *dev, built *bs, int nb, const shape_set *ss, const bench_buffers *bb,
+                               int rounds, double min_time, nncl_tune_progress_fn progress, void *ctx, int *done,
+                               int total)
 {
     for (int r = 0; r < rounds; r++) {
         if (progress) {
@@ -495,13 +489,13 @@ static nncl_status time_rounds(nncl_device *dev, built *bs, int nb, const bench_
             snprintf(what, sizeof what, "timing, round %d of %d", r + 1, rounds);
             progress(ctx, *done, total, what);
         }
-        for (int s = 0; s < NSHAPES; s++)
+        for (int s = 0; s < ss->n; s++)
             for (int j = 0; j < nb; j++) {
                 built *b = &bs[(j + r) % nb];
-                if (!b->ok)
+                if (!b->ok || (s == NSHAPES && !b->c.p.use_local))
                     continue;
                 double sec = 0;
-                nncl_status st = time_shape(dev, b, bb, &shapes[s], min_time, &sec);
+                nncl_status st = time_shape(dev, b, bb, &ss->s[s], min_time, &sec);
                 if (st != NNCL_OK)
                     return st;
                 if (b->best[s] == 0 || sec < b->best[s])
@@ -547,48 +541,92 @@ static void note_rejection(nncl_tune_report *rep, const nncl_gemm_params *p, con
     nncl_tune_note_rejection(rep, d, why);
 }
 
-nncl_status nncl_gemm_tune_search(nncl_device *dev, const nncl_gemm_candidate *cands, int n, nncl_tune_mode mode,
-                                  double budget_s, nncl_tune_progress_fn progress, void *ctx,
-                                  nncl_gemm_params *winner, nncl_tune_report *rep)
+/* A large-products set must beat the one that serves every product by this
+ * much at the large square to be worth a program of its own. */
+#define LARGE_MARGIN 0.97
+
+/* The entry of bs[0..nb) (checked, real) whose parameters are p, or -1. */
+static int find_built(const built *bs, int nb, const nncl_gemm_params *p)
+{
+    for (int i = 0; i < nb; i++)
+        if (bs[i].ok && !bs[i].c.extra && nncl_gemm_params_equal(&bs[i].c.p, p))
+            return i;
+    return -1;
+}
+
+/* The checked local-memory entry fastest at the large square, or -1. */
+static int fastest_large(const built *bs, int nb)
+{
+    int best = -1;
+    for (int i = 0; i < nb; i++)
+        if (bs[i].ok && !bs[i].c.extra && bs[i].c.p.use_local && bs[i].best[NSHAPES] > 0 &&
+            (best < 0 || bs[i].best[NSHAPES] < bs[best].best[NSHAPES]))
+            best = i;
+    return best;
+}
+
+nncl_status nncl_gemm_tune_search(nncl_device *dev, const nncl_gemm_candidate *cands, int n,
+                                  const nncl_gemm_large *old_large, nncl_tune_mode mode, double budget_s,
+                                  nncl_tune_progress_fn progress, void *ctx, nncl_gemm_params *winner,
+                                  nncl_gemm_large *large_winner, nncl_tune_report *rep)
 {
     if (n < 1 || n > NNCL_TUNE_MAX_CANDIDATES)
         return nncl_fail(NNCL_E_INVALID, "tuning: %d candidates (1 to %d)", n, NNCL_TUNE_MAX_CANDIDATES);
     double t0 = nncl_seconds_now();
     memset(rep, 0, sizeof *rep);
-    rep->candidates = n;
+    *large_winner = (nncl_gemm_large){0};
     char *src;
     size_t len;
-    nncl_status st = gemm_source(&src, &len);
+    nncl_status st = nncl_gemm_source(&src, &len);
     if (st != NNCL_OK)
         return st;
-    /* +1: the combination of the best row form and the best dot form */
-    built *bs = calloc((size_t)n + 1, sizeof *bs);
+    /* The old large-products set, if any, is a candidate too (second, so
+     * that the budget never drops it). +1: the combination of the best row
+     * form and the best dot form. */
+    nncl_gemm_candidate *all = calloc((size_t)n + 1, sizeof *all);
+    built *bs = calloc((size_t)n + 2, sizeof *bs);
     bench_buffers bb = {0};
-    if (!bs) {
-        free(src);
+    if (!bs || !all) {
+        free(src), free(bs), free(all);
         return nncl_fail(NNCL_E_NOMEM, "out of memory tuning");
     }
+    int na = 0;
+    all[na++] = cands[0];
+    bool had_large = old_large && old_large->min_mnk;
+    if (had_large) {
+        bool dup = false;
+        for (int i = 0; i < n; i++)
+            dup = dup || (!cands[i].extra && nncl_gemm_params_equal(&cands[i].p, &old_large->p));
+        if (!dup)
+            all[na++] = (nncl_gemm_candidate){old_large->p, NULL};
+    }
+    for (int i = 1; i < n; i++)
+        all[na++] = cands[i];
+    rep->candidates = na;
+    shape_set ss;
+    shape_set_for(all, na, &ss);
+    bool large = ss.n > NSHAPES;
     int rounds = mode == NNCL_TUNE_FULL ? 3 : 2;
     double min_time = mode == NNCL_TUNE_FULL ? 0.1 : 0.03;
-    int total = n + 2 * rounds + 1, done = 0, nb = 0;
+    int total = na + 2 * rounds + 1, done = 0, nb = 0;
 
-    /* Build and check, while the budget lasts (the old set always). */
-    for (int i = 0; i < n && st == NNCL_OK; i++) {
+    /* Build and check, while the budget lasts (the old sets always). */
+    for (int i = 0; i < na && st == NNCL_OK; i++) {
         if (i > 1 && budget_s > 0 && nncl_seconds_now() - t0 > budget_s)
             break;
         if (progress) {
             char d[256], what[300];
-            nncl_gemm_params_describe(&cands[i].p, d, sizeof d);
+            nncl_gemm_params_describe(&all[i].p, d, sizeof d);
             snprintf(what, sizeof what, "building and checking %s", d);
             progress(ctx, done, total, what);
         }
         built *b = &bs[nb++];
-        b->c = cands[i];
+        b->c = all[i];
         char why[512] = "";
         st = prepare(dev, src, len, b, why, sizeof why);
         if (st == NNCL_OK && !b->ok) {
             rep->rejected++;
-            note_rejection(rep, &cands[i].p, why);
+            note_rejection(rep, &all[i].p, why);
         }
         done++;
     }
@@ -604,10 +642,10 @@ nncl_status nncl_gemm_tune_search(nncl_device *dev, const nncl_gemm_candidate *c
         st = nncl_fail(NNCL_E_DEVICE, "tuning %s: no GEMM parameters pass their check, the current ones included: %s",
                        dev->info.name, rep->rejections);
     if (st == NNCL_OK)
-        st = bench_alloc(dev, &bb);
-    done = n;
+        st = bench_alloc(dev, &ss, &bb);
+    done = na;
     if (st == NNCL_OK)
-        st = time_rounds(dev, bs, nb, &bb, rounds, min_time, progress, ctx, &done, total);
+        st = time_rounds(dev, bs, nb, &ss, &bb, rounds, min_time, progress, ctx, &done, total);
 
     /* The winner: on the register path the row form (NN, TN, and what is
      * packed) and the dot form (NT products too small to pack) are separate
@@ -638,9 +676,8 @@ nncl_status nncl_gemm_tune_search(nncl_device *dev, const nncl_gemm_candidate *c
      * beat the old set there to replace it (an old set that failed its
      * check is replaced whatever its speed). */
     int pi = -1;
-    for (int i = 0; i < nb && st == NNCL_OK; i++)
-        if (bs[i].ok && !bs[i].c.extra && nncl_gemm_params_equal(&bs[i].c.p, &pick))
-            pi = i;
+    if (st == NNCL_OK)
+        pi = find_built(bs, nb, &pick);
     if (st == NNCL_OK && pi < 0) {
         if (progress)
             progress(ctx, done, total, "checking the combination of the best forms");
@@ -656,38 +693,84 @@ nncl_status nncl_gemm_tune_search(nncl_device *dev, const nncl_gemm_candidate *c
             pi = best;
         }
     }
-    done = n + rounds + 1;
+    done = na + rounds + 1;
     if (st == NNCL_OK) {
-        /* The old set, the pick, and on the register path the pick with NT
+        /* The old set, the pick, on the register path the pick with NT
          * products the other way (PK: packed or the dot form; the same
-         * program, so nothing to build or check again). */
+         * program, so nothing to build or check again), and for the large
+         * square the fastest there and the old large set. */
         int base = bs[0].ok ? 0 : pi; /* an old set that failed its check is not timed */
-        built final[3] = {bs[base], bs[pi], bs[pi]};
-        int nf = pi == base ? 1 : 2;
+        built final[5];
+        int nf = 0, fl = -1, fo = -1;
+        final[nf++] = bs[base];
+        if (pi != base)
+            final[nf++] = bs[pi];
         if (!bs[pi].c.p.use_local) {
             final[nf] = bs[pi];
             final[nf].c.p.pk = !final[nf].c.p.pk;
             nf++;
         }
+        int lb = large ? fastest_large(bs, nb) : -1;
+        int ob = had_large ? find_built(bs, nb, &old_large->p) : -1;
+        if (lb >= 0 && lb != base && lb != pi)
+            fl = nf, final[nf++] = bs[lb];
+        else if (lb >= 0)
+            fl = lb == base ? 0 : (pi != base ? 1 : 0);
+        if (ob >= 0 && ob != base && ob != pi && ob != lb)
+            fo = nf, final[nf++] = bs[ob];
+        else if (ob >= 0)
+            fo = ob == base ? 0 : ob == pi ? (pi != base ? 1 : 0) : fl;
         for (int i = 0; i < nf; i++)
             memset(final[i].best, 0, sizeof final[i].best);
-        st = time_rounds(dev, final, nf, &bb, rounds, min_time, progress, ctx, &done, total);
-        int bi = nf > 1 ? 1 : 0;
-        for (int i = 2; i < nf; i++)
+        st = time_rounds(dev, final, nf, &ss, &bb, rounds, min_time, progress, ctx, &done, total);
+        /* the pick and its PK twin are final[1..], or final[0] alone */
+        int first = nf > 1 && pi != base ? 1 : 0, bi = first;
+        int last = bs[pi].c.p.use_local ? first : first + 1;
+        for (int i = first + 1; i <= last; i++)
             if (score(&final[i], -1) > score(&final[bi], -1))
                 bi = i;
         bool better = bi != 0 && score(&final[bi], -1) > score(&final[0], -1);
         const built *won = better ? &final[bi] : &final[0];
         *winner = won->c.p;
+        /* The large products' set: the fastest at the large square of the
+         * old large set, the fastest there in the rounds and the winner,
+         * kept only if it beats the winner there by the margin. */
+        const built *lw = won;
+        for (int i = 0; i < nf && large && won->c.p.use_local; i++) {
+            bool cand = i == fl || i == fo;
+            if (cand && final[i].best[NSHAPES] > 0 && final[i].best[NSHAPES] < lw->best[NSHAPES])
+                lw = &final[i];
+        }
+        if (lw != won && !nncl_gemm_params_equal(&lw->c.p, &won->c.p) &&
+            lw->best[NSHAPES] < LARGE_MARGIN * won->best[NSHAPES]) {
+            size_t side = ss.s[NSHAPES].m;
+            *large_winner = (nncl_gemm_large){(uint64_t)side * side * side / 2, lw->c.p};
+        } else {
+            lw = won;
+        }
         nncl_gemm_params_describe(&bs[0].c.p, rep->old_params, sizeof rep->old_params);
         nncl_gemm_params_describe(winner, rep->new_params, sizeof rep->new_params);
-        rep->n_shapes = NSHAPES;
-        for (int s = 0; s < NSHAPES; s++) {
+        if (had_large) {
+            nncl_gemm_params_describe(&old_large->p, rep->old_large, sizeof rep->old_large);
+            rep->old_large_mnk = old_large->min_mnk;
+        }
+        if (large_winner->min_mnk) {
+            nncl_gemm_params_describe(&large_winner->p, rep->new_large, sizeof rep->new_large);
+            rep->new_large_mnk = large_winner->min_mnk;
+        }
+        rep->n_shapes = ss.n;
+        for (int s = 0; s < ss.n; s++) {
             nncl_tune_shape *o = &rep->shapes[s];
-            snprintf(o->what, sizeof o->what, "%s", shapes[s].what);
-            o->m = shapes[s].m, o->n = shapes[s].n, o->k = shapes[s].k, o->ta = shapes[s].ta, o->tb = shapes[s].tb;
-            o->old_gflops = bs[0].ok ? gflops(&shapes[s], final[0].best[s]) : 0; /* 0: failed its check */
-            o->new_gflops = gflops(&shapes[s], won->best[s]);
+            const tune_shape *t = &ss.s[s];
+            /* at the large square: what ran it before (the old large set
+             * where there was one) and what runs it now */
+            const built *was = s == NSHAPES && fo >= 0 ? &final[fo] : &final[0];
+            const built *now = s == NSHAPES ? lw : won;
+            snprintf(o->what, sizeof o->what, "%s", t->what);
+            o->m = t->m, o->n = t->n, o->k = t->k, o->ta = t->ta, o->tb = t->tb;
+            /* 0: failed its check, or not timed there */
+            o->old_gflops = bs[0].ok && was->best[s] > 0 ? gflops(t, was->best[s]) : 0;
+            o->new_gflops = now->best[s] > 0 ? gflops(t, now->best[s]) : 0;
         }
     }
     for (int i = 0; i < nb; i++)
@@ -697,6 +780,7 @@ nncl_status nncl_gemm_tune_search(nncl_device *dev, const nncl_gemm_candidate *c
         built_release(&bs[i]);
     bench_free(&bb);
     free(bs);
+    free(all);
     free(src);
     rep->seconds = nncl_seconds_now() - t0;
     if (progress && st == NNCL_OK)
@@ -705,8 +789,9 @@ nncl_status nncl_gemm_tune_search(nncl_device *dev, const nncl_gemm_candidate *c
 }
 
 nncl_status nncl_gemm_tune_device(nncl_device *dev, nncl_tune_mode mode, const nncl_gemm_params *old,
-                                  double budget_s, nncl_tune_progress_fn progress, void *ctx,
-                                  nncl_gemm_params *winner, nncl_tune_report *rep)
+                                  const nncl_gemm_large *old_large, double budget_s, nncl_tune_progress_fn progress,
+                                  void *ctx, nncl_gemm_params *winner, nncl_gemm_large *large_winner,
+                                  nncl_tune_report *rep)
 {
     /* The old set first, then the table's, without repeats. */
     nncl_gemm_candidate cands[NNCL_TUNE_MAX_CANDIDATES];
@@ -721,5 +806,6 @@ nncl_status nncl_gemm_tune_device(nncl_device *dev, nncl_tune_mode mode, const n
         if (!dup)
             cands[n++] = table[i];
     }
-    return nncl_gemm_tune_search(dev, cands, n, mode, budget_s, progress, ctx, winner, rep);
+    return nncl_gemm_tune_search(dev, cands, n, old_large, mode, budget_s, progress, ctx, winner, large_winner,
+                                 rep);
 }

@@ -2,8 +2,8 @@
  * filtered by the device's capabilities; each candidate built as its own
  * small program (cl/common.cl + cl/gemm.cl with its -D defines), checked
  * against the host oracle on awkward shapes in all four transpose forms,
- * and only then timed on the training shapes and 1024^3, interleaved and
- * best-of-rounds. */
+ * and only then timed on the training shapes and 1024^3 (and a large square
+ * for local-memory sets), interleaved and best-of-rounds. */
 #ifndef NNCL_TUNER_H
 #define NNCL_TUNER_H
 
@@ -32,15 +32,23 @@ nncl_status nncl_gemm_candidate_check(nncl_device *dev, const nncl_gemm_candidat
 
 /* Search cands[0..n) (cands[0] is the "old" set, the one reported against)
  * within about budget_s seconds of building (0: no limit), and put the
- * fastest checked set in *winner. Stores nothing. */
-nncl_status nncl_gemm_tune_search(nncl_device *dev, const nncl_gemm_candidate *cands, int n, nncl_tune_mode mode,
-                                  double budget_s, nncl_tune_progress_fn progress, void *ctx,
-                                  nncl_gemm_params *winner, nncl_tune_report *report);
+ * fastest checked set in *winner. Where some candidate has local-memory
+ * tiles they are also timed on a large square (2048^3; NNCL_GEMM_LARGE
+ * sets its side, "off" none), and the fastest there, checked, goes to
+ * *large_winner when it beats *winner there by 3% (else min_mnk 0):
+ * products of at least half that square's m*n*k then take it. old_large
+ * (NULL or min_mnk 0: none) is the large set in use, a candidate too.
+ * Stores nothing. */
+nncl_status nncl_gemm_tune_search(nncl_device *dev, const nncl_gemm_candidate *cands, int n,
+                                  const nncl_gemm_large *old_large, nncl_tune_mode mode, double budget_s,
+                                  nncl_tune_progress_fn progress, void *ctx, nncl_gemm_params *winner,
+                                  nncl_gemm_large *large_winner, nncl_tune_report *report);
 
 /* The search on an opened OpenCL device: `old` (what it runs without this
  * search) against the table's candidates for it. Stores nothing. */
 nncl_status nncl_gemm_tune_device(nncl_device *dev, nncl_tune_mode mode, const nncl_gemm_params *old,
-                                  double budget_s, nncl_tune_progress_fn progress, void *ctx,
-                                  nncl_gemm_params *winner, nncl_tune_report *report);
+                                  const nncl_gemm_large *old_large, double budget_s, nncl_tune_progress_fn progress,
+                                  void *ctx, nncl_gemm_params *winner, nncl_gemm_large *large_winner,
+                                  nncl_tune_report *report);
 
 #endif

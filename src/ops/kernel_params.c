@@ -34,6 +34,10 @@ struct nncl_op_params {
     nncl_fused_params fused;    /* the byte-input kernels' shape, the optimiser's width */
     cl_mem gemm_panels;         /* packed B for large GEMMs (gemm.c), grown on demand */
     size_t gemm_panel_bytes;
+    nncl_gemm_large large;      /* the large products' set (min_mnk 0: none) */
+    cl_program large_prog;      /* its program, built on first use */
+    nncl_gemm_kernels large_ks;
+    bool large_refused;         /* its build failed: the device's set serves */
 };
 
 /* The first row a device satisfies gives its parameters. */
@@ -130,6 +134,8 @@ void nncl_op_params_free(nncl_op_params *p)
 {
     if (p && p->gemm_panels)
         clReleaseMemObject(p->gemm_panels);
+    if (p)
+        nncl_gemm_program_release(&p->large_prog, &p->large_ks);
     free(p);
 }
 
@@ -163,6 +169,67 @@ const nncl_gemm_params *nncl_gemm_params_on(const nncl_device *dev)
 void nncl_gemm_params_set(nncl_device *dev, const nncl_gemm_params *p)
 {
     nncl_cl_of(dev)->op_params->gemm = *p;
+}
+
+const nncl_gemm_large *nncl_gemm_large_on(const nncl_device *dev)
+{
+    return &((const nncl_cl_device *)dev->impl)->op_params->large;
+}
+
+void nncl_gemm_large_set(nncl_device *dev, const nncl_gemm_large *l)
+{
+    nncl_op_params *p = nncl_cl_of(dev)->op_params;
+    nncl_gemm_program_release(&p->large_prog, &p->large_ks);
+    p->large = *l;
+    p->large_refused = false;
+}
+
+bool nncl_gemm_is_large(const nncl_device *dev, const nncl_gemm_args *g)
+{
+    const nncl_op_params *p = ((const nncl_cl_device *)dev->impl)->op_params;
+    size_t kc;
+    return p->large.min_mnk && !p->large_refused &&
+           (double)g->m * (double)g->n * (double)g->k >= (double)p->large.min_mnk &&
+           nncl_gemm_slices(dev, &p->large.p, g, &kc) == 1;
+}
+
+/* The large set's program, built the first time a product asks for it (a
+ * GEMM program alone: about as long as one tuning candidate's build). Had
+ * the tuner's check not passed it, it would not be in the cache; should
+ * the compiler refuse it now all the same, a warning, and the device's own
+ * set serves. */
+nncl_status nncl_gemm_set_for(nncl_device *dev, const nncl_gemm_args *g, const nncl_gemm_params **params,
+                              const nncl_gemm_kernels **ks)
+{
+    nncl_op_params *p = nncl_cl_of(dev)->op_params;
+    *params = &p->gemm;
+    *ks = NULL;
+    if (!nncl_gemm_is_large(dev, g))
+        return NNCL_OK;
+    if (!p->large_prog) {
+        char *src, why[512] = "";
+        size_t len;
+        bool ok = false;
+        nncl_status st = nncl_gemm_source(&src, &len);
+        if (st != NNCL_OK)
+            return st;
+        st = nncl_gemm_program_build(dev, src, len, &p->large.p, NULL, &p->large_prog, &p->large_ks, &ok, why,
+                                     sizeof why);
+        free(src);
+        if (st != NNCL_OK)
+            return st;
+        if (!ok) {
+            char d[256];
+            nncl_gemm_params_describe(&p->large.p, d, sizeof d);
+            nncl_notice(NNCL_NOTICE_WARNING, "%s: the large products' GEMM set %s %s; using the device's set",
+                        dev->info.name, d, why);
+            p->large_refused = true;
+            return NNCL_OK;
+        }
+    }
+    *params = &p->large.p;
+    *ks = &p->large_ks;
+    return NNCL_OK;
 }
 
 const nncl_u8_params *nncl_u8_params_on(const nncl_device *dev)
@@ -214,7 +281,7 @@ void nncl_op_params_build_options(const nncl_device *dev, char *out, size_t len)
 
 void nncl_op_params_resolve(nncl_device *dev, bool allow_search)
 {
-    nncl_tuned_params table;
+    nncl_tuned_params table = {0};
     nncl_gemm_params_for(&dev->info, &table.gemm);
     nncl_fused_params_for(&dev->info, &table.fused);
     nncl_tuned_params_apply(dev, &table);

@@ -35,6 +35,7 @@ void nncl_tuned_params_current(const nncl_device_info *info, nncl_tuned_params *
 {
     nncl_tuning_info ti;
     nncl_tuned_params cached;
+    *out = (nncl_tuned_params){0};
     nncl_gemm_params_for(info, &out->gemm);
     nncl_fused_params_for(info, &out->fused);
     if (nncl_tune_cache_load(info, &cached, &ti) == NNCL_OK && ti.state == NNCL_TUNING_TUNED)
@@ -45,6 +46,7 @@ void nncl_tuned_params_current(const nncl_device_info *info, nncl_tuned_params *
 void nncl_tuned_params_apply(nncl_device *dev, const nncl_tuned_params *p)
 {
     nncl_gemm_params_set(dev, &p->gemm);
+    nncl_gemm_large_set(dev, &p->large);
     nncl_fused_params_set(dev, &p->fused);
     nncl_u8_params_override(dev);
     /* Rebuilt on next use (from the program cache when these parameters
@@ -81,11 +83,13 @@ nncl_status nncl_tune_device_run(nncl_device *dev, nncl_tune_mode mode, nncl_tun
      * built for at most 6 s, the fused ops' for 4; timing takes the rest. */
     bool quick = mode == NNCL_TUNE_QUICK;
     phase gemm_phase = {progress, ctx, 0, 75}, fused_phase = {progress, ctx, 75, 25};
-    nncl_status st = nncl_gemm_tune_device(dev, mode, &old.gemm, quick ? 6.0 : 0.0,
-                                           progress ? phase_progress : NULL, &gemm_phase, &won.gemm, rep);
+    nncl_status st = nncl_gemm_tune_device(dev, mode, &old.gemm, &old.large, quick ? 6.0 : 0.0,
+                                           progress ? phase_progress : NULL, &gemm_phase, &won.gemm, &won.large,
+                                           rep);
     if (st != NNCL_OK)
         return st;
-    /* the fused candidates are built with the GEMM's winner, as they will run */
+    /* the fused candidates are built with the GEMM's winner, as they will
+     * run (the large set is the GEMM's alone) */
     nncl_gemm_params_set(dev, &won.gemm);
     st = nncl_fused_tune_device(dev, mode, &old.fused, quick ? 4.0 : 0.0, progress ? phase_progress : NULL,
                                 &fused_phase, &won.fused, rep);

@@ -1,0 +1,61 @@
+/* A GEMM program of its own (see gemm_cl.h): cl/common.cl and cl/gemm.cl
+ * alone, built with one parameter set's defines. The tuner builds one per
+ * candidate; the dispatcher one for the large-products set. */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "device/opencl_impl.h"
+#include "ops/gemm_cl.h"
+
+nncl_status nncl_gemm_source(char **src, size_t *len)
+{
+    static const char *const files[] = {"common.cl", "gemm.cl"};
+    return nncl_cl_source(files, 2, src, len);
+}
+
+void nncl_gemm_program_release(cl_program *prog, nncl_gemm_kernels *ks)
+{
+    for (int i = 0; i < NNCL_GEMM_KERNELS; i++)
+        if (ks->k[i])
+            clReleaseKernel(ks->k[i]);
+    memset(ks, 0, sizeof *ks);
+    if (*prog)
+        clReleaseProgram(*prog);
+    *prog = NULL;
+}
+
+nncl_status nncl_gemm_program_build(nncl_device *dev, const char *src, size_t src_len, const nncl_gemm_params *p,
+                                    const char *extra, cl_program *prog, nncl_gemm_kernels *ks, bool *ok, char *why,
+                                    size_t why_len)
+{
+    nncl_cl_device *cl = nncl_cl_of(dev);
+    char defines[512], options[1024];
+    nncl_gemm_params_defines(p, defines, sizeof defines);
+    snprintf(options, sizeof options, "-cl-std=CL1.2 %s%s%s", defines, extra ? " " : "", extra ? extra : "");
+    *ok = false;
+    *prog = NULL;
+    memset(ks, 0, sizeof *ks);
+    cl_int err;
+    *prog = clCreateProgramWithSource(cl->context, 1, &src, &src_len, &err);
+    if (err != CL_SUCCESS)
+        return nncl_cl_fail(err, "clCreateProgramWithSource", NULL);
+    err = nncl_cl_build_quietly(*prog, cl->device, options);
+    if (err != CL_SUCCESS) {
+        snprintf(why, why_len, "does not build (%s)", nncl_cl_error_name(err));
+        nncl_gemm_program_release(prog, ks);
+        return NNCL_OK;
+    }
+    for (int i = 0; i < NNCL_GEMM_KERNELS; i++) {
+        if (!nncl_gemm_has_kernel(p, i))
+            continue;
+        ks->k[i] = clCreateKernel(*prog, nncl_gemm_kernel_names[i], &err);
+        if (err != CL_SUCCESS) {
+            snprintf(why, why_len, "no kernel %s (%s)", nncl_gemm_kernel_names[i], nncl_cl_error_name(err));
+            nncl_gemm_program_release(prog, ks);
+            return NNCL_OK;
+        }
+    }
+    *ok = true;
+    return NNCL_OK;
+}
