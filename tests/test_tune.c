@@ -202,7 +202,7 @@ START_TEST(cache_refuses_damage)
             {"USE_LOCAL=0 VW=8 TM=6 TNV=2 DM=4 DN=3 LX=1 LY=8 PK=1 TSM=64 TSN=64 TSK=16 WPTM=4 WPTN=4 LVW=0 PF=0 GVW=0", NULL,
              "fused-op", NULL},
             /* a large products' line without its m*n*k, with a set no
-             * kernel takes (GVW=4 across TSK=2), with an unknown name */
+             * kernel takes (GVW=4 across TSK=2), with an unknown name, ... */
             {"USE_LOCAL=0 VW=8 TM=6 TNV=2 DM=4 DN=3 LX=1 LY=8 PK=1 TSM=64 TSN=64 TSK=16 WPTM=4 WPTN=4 LVW=0 PF=0 GVW=0",
              "U8_VW=8 U8_DM=2 U8_DN=5 U8_TM=5 OPTIM_VW=16", "large-products",
              "USE_LOCAL=1 VW=16 TM=12 TNV=2 DM=5 DN=5 LX=1 LY=4 PK=1 TSM=64 TSN=64 TSK=16 WPTM=4 WPTN=4 LVW=1 PF=0 GVW=4"},
@@ -211,6 +211,13 @@ START_TEST(cache_refuses_damage)
              "4294967296 USE_LOCAL=1 VW=16 TM=12 TNV=2 DM=5 DN=5 LX=1 LY=4 PK=1 TSM=64 TSN=64 TSK=2 WPTM=4 WPTN=4 LVW=1 PF=0 GVW=4"},
             {"USE_LOCAL=0 VW=8 TM=6 TNV=2 DM=4 DN=3 LX=1 LY=8 PK=1 TSM=64 TSN=64 TSK=16 WPTM=4 WPTN=4 LVW=0 PF=0 GVW=0",
              "U8_VW=8 U8_DM=2 U8_DN=5 U8_TM=5 OPTIM_VW=16", "large-products", "4294967296 USE_LOCAL=1 SIZE=3"},
+            /* a wrapped negative m*n*k, and a register-blocked set */
+            {"USE_LOCAL=0 VW=8 TM=6 TNV=2 DM=4 DN=3 LX=1 LY=8 PK=1 TSM=64 TSN=64 TSK=16 WPTM=4 WPTN=4 LVW=0 PF=0 GVW=0",
+             "U8_VW=8 U8_DM=2 U8_DN=5 U8_TM=5 OPTIM_VW=16", "large-products",
+             "-1 USE_LOCAL=1 VW=16 TM=12 TNV=2 DM=5 DN=5 LX=1 LY=4 PK=1 TSM=64 TSN=64 TSK=16 WPTM=4 WPTN=4 LVW=1 PF=0 GVW=4"},
+            {"USE_LOCAL=0 VW=8 TM=6 TNV=2 DM=4 DN=3 LX=1 LY=8 PK=1 TSM=64 TSN=64 TSK=16 WPTM=4 WPTN=4 LVW=0 PF=0 GVW=0",
+             "U8_VW=8 U8_DM=2 U8_DN=5 U8_TM=5 OPTIM_VW=16", "register-blocked",
+             "4294967296 USE_LOCAL=0 VW=8 TM=6 TNV=2 DM=4 DN=3 LX=1 LY=8 PK=1 TSM=64 TSN=64 TSK=16 WPTM=4 WPTN=4 LVW=0 PF=0 GVW=0"},
         };
         for (size_t i = 0; i < sizeof lines / sizeof lines[0]; i++) {
             char text[8192];
@@ -714,6 +721,9 @@ START_TEST(large_products_take_their_own_set)
     }
     nncl_tuned_params_apply(dev, &t);
     nncl_cl_of(dev)->params_resolved = true; /* as a search leaves it: no table over it */
+    /* K never cut (a GPU of many compute units would cut these few tiles,
+     * and the large set runs only uncut products) */
+    setenv("NNCL_GEMM_SPLITK", "off", 1);
     nncl_gemm_args big = {.m = 131, .n = 67, .k = 129}, small = {.m = 67, .n = 67, .k = 67};
     ck_assert(nncl_gemm_is_large(dev, &big));
     ck_assert(!nncl_gemm_is_large(dev, &small));
@@ -727,7 +737,7 @@ START_TEST(large_products_take_their_own_set)
     ck_assert(!nncl_gemm_is_large(dev, &big));
     run_product(dev, 131, 67, 129, &off, &bias_only);
     ck_assert_msg(off == 0, "large product the large set would cut: %d elements off", off);
-    unsetenv("NNCL_GEMM_SPLITK");
+    setenv("NNCL_GEMM_SPLITK", "off", 1);
 
     /* refused by the compiler: a warning naming the set, then the right product */
     snprintf(prefix, sizeof prefix, "%s#error the test's refused large set\n#endif\n", cond);
@@ -742,6 +752,7 @@ START_TEST(large_products_take_their_own_set)
     ck_assert_msg(strstr(got.last, "large products") && strstr(got.last, "TSM=32"), "%s", got.last);
     ck_assert(!nncl_gemm_is_large(dev, &big));
     nncl_device_close(dev);
+    unsetenv("NNCL_GEMM_SPLITK");
     unsetenv("NNCL_KERNEL_PATH");
 }
 END_TEST

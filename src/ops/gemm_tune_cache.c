@@ -16,6 +16,7 @@
  *   us=tutorial step:5500.0 ...            (informative: the fused ops' times)
  *   sum=0123456789abcdef                   (FNV-1a of every byte above)
  */
+#include <ctype.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -97,16 +98,20 @@ static bool large_parse(const char *text, const nncl_device_info *info, nncl_gem
     *l = (nncl_gemm_large){0};
     if (!line_value(text, "gemm_large", line, sizeof line))
         return true;
-    unsigned long long mnk = 0;
-    int at = 0;
-    if (sscanf(line, "%llu %n", &mnk, &at) != 1 || at == 0 || mnk == 0) {
+    char *end = line;
+    unsigned long long mnk = isdigit((unsigned char)line[0]) ? strtoull(line, &end, 10) : 0;
+    if (mnk == 0 || *end != ' ') {
         nncl_fail(NNCL_E_FORMAT, "no m*n*k before the parameters");
         return false;
     }
-    if (nncl_gemm_params_parse(line + at, &l->p) != NNCL_OK ||
+    if (nncl_gemm_params_parse(end + 1, &l->p) != NNCL_OK ||
         nncl_gemm_params_check(&l->p, info->max_work_group_size ? info->max_work_group_size : 1,
                                info->local_mem_bytes) != NNCL_OK)
         return false;
+    if (!l->p.use_local) {
+        nncl_fail(NNCL_E_FORMAT, "a register-blocked set (only local-memory sets are kept apart)");
+        return false;
+    }
     l->min_mnk = mnk;
     return true;
 }

@@ -8,6 +8,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "device/notice.h"
 #include "device/opencl_impl.h"
 #include "ops/gemm_cl.h"
 #include "ops/gemm_tune_cache.h"
@@ -384,10 +385,15 @@ static size_t large_side(void)
     const char *v = getenv("NNCL_GEMM_LARGE");
     if (!v || !*v)
         return 2048;
-    if (strcmp(v, "off") == 0)
+    if (strcmp(v, "off") == 0 || strcmp(v, "0") == 0)
         return 0;
-    unsigned long n = strtoul(v, NULL, 10);
-    return n <= 8192 ? (size_t)n : 8192;
+    char *end;
+    unsigned long n = strtoul(v, &end, 10);
+    if (*end || n < 16 || n > 8192) {
+        nncl_notice(NNCL_NOTICE_WARNING, "NNCL_GEMM_LARGE='%s' is not a side from 16 to 8192 or \"off\"; 2048", v);
+        return 2048;
+    }
+    return (size_t)n;
 }
 
 /* Which shapes a search times: the training shapes and 1024^3, and the
@@ -580,9 +586,10 @@ nncl_status nncl_gemm_tune_search(nncl_device *dev, const nncl_gemm_candidate *c
     nncl_status st = nncl_gemm_source(&src, &len);
     if (st != NNCL_OK)
         return st;
-    /* The old large-products set, if any, is a candidate too (second, so
-     * that the budget never drops it). +1: the combination of the best row
-     * form and the best dot form. */
+    /* The old large-products set, if any, is a candidate too, second (so
+     * that the budget never drops it; moved there if it is in the list
+     * already). +1: the combination of the best row form and the best dot
+     * form. */
     nncl_gemm_candidate *all = calloc((size_t)n + 1, sizeof *all);
     built *bs = calloc((size_t)n + 2, sizeof *bs);
     bench_buffers bb = {0};
@@ -593,15 +600,16 @@ nncl_status nncl_gemm_tune_search(nncl_device *dev, const nncl_gemm_candidate *c
     int na = 0;
     all[na++] = cands[0];
     bool had_large = old_large && old_large->min_mnk;
-    if (had_large) {
-        bool dup = false;
-        for (int i = 0; i < n; i++)
-            dup = dup || (!cands[i].extra && nncl_gemm_params_equal(&cands[i].p, &old_large->p));
-        if (!dup)
-            all[na++] = (nncl_gemm_candidate){old_large->p, NULL};
+    int moved = -1; /* the candidate that is the old large set, moved up */
+    if (had_large && !(!cands[0].extra && nncl_gemm_params_equal(&cands[0].p, &old_large->p))) {
+        for (int i = 1; i < n && moved < 0; i++)
+            if (!cands[i].extra && nncl_gemm_params_equal(&cands[i].p, &old_large->p))
+                moved = i;
+        all[na++] = (nncl_gemm_candidate){old_large->p, NULL};
     }
     for (int i = 1; i < n; i++)
-        all[na++] = cands[i];
+        if (i != moved)
+            all[na++] = cands[i];
     rep->candidates = na;
     shape_set ss;
     shape_set_for(all, na, &ss);
@@ -741,8 +749,12 @@ nncl_status nncl_gemm_tune_search(nncl_device *dev, const nncl_gemm_candidate *c
             if (cand && final[i].best[NSHAPES] > 0 && final[i].best[NSHAPES] < lw->best[NSHAPES])
                 lw = &final[i];
         }
+        size_t kc;
+        nncl_gemm_args square = {.m = ss.s[NSHAPES].m, .n = ss.s[NSHAPES].n, .k = ss.s[NSHAPES].k};
         if (lw != won && !nncl_gemm_params_equal(&lw->c.p, &won->c.p) &&
-            lw->best[NSHAPES] < LARGE_MARGIN * won->best[NSHAPES]) {
+            lw->best[NSHAPES] < LARGE_MARGIN * won->best[NSHAPES] &&
+            /* as it would run: never cut into K slices */
+            nncl_gemm_slices(dev, &lw->c.p, &square, &kc) == 1) {
             size_t side = ss.s[NSHAPES].m;
             *large_winner = (nncl_gemm_large){(uint64_t)side * side * side / 2, lw->c.p};
         } else {
@@ -764,12 +776,14 @@ nncl_status nncl_gemm_tune_search(nncl_device *dev, const nncl_gemm_candidate *c
             const tune_shape *t = &ss.s[s];
             /* at the large square: what ran it before (the old large set
              * where there was one) and what runs it now */
-            const built *was = s == NSHAPES && fo >= 0 ? &final[fo] : &final[0];
+            bool by_old_large = s == NSHAPES && had_large;
+            const built *was = by_old_large && fo >= 0 ? &final[fo] : &final[0];
             const built *now = s == NSHAPES ? lw : won;
+            bool was_ok = by_old_large ? fo >= 0 : bs[0].ok;
             snprintf(o->what, sizeof o->what, "%s", t->what);
             o->m = t->m, o->n = t->n, o->k = t->k, o->ta = t->ta, o->tb = t->tb;
-            /* 0: failed its check, or not timed there */
-            o->old_gflops = bs[0].ok && was->best[s] > 0 ? gflops(t, was->best[s]) : 0;
+            /* 0: failed its check (or was not built), or not timed there */
+            o->old_gflops = was_ok && was->best[s] > 0 ? gflops(t, was->best[s]) : 0;
             o->new_gflops = now->best[s] > 0 ? gflops(t, now->best[s]) : 0;
         }
     }

@@ -35,7 +35,8 @@ nncl_status nncl_gemm_candidate_check(nncl_device *dev, const nncl_gemm_candidat
  * fastest checked set in *winner. Where some candidate has local-memory
  * tiles they are also timed on a large square (2048^3; NNCL_GEMM_LARGE
  * sets its side, "off" none), and the fastest there, checked, goes to
- * *large_winner when it beats *winner there by 3% (else min_mnk 0):
+ * *large_winner when it takes at most 97% of *winner's time there (else
+ * min_mnk 0) and the square would not cut it into K slices:
  * products of at least half that square's m*n*k then take it. old_large
  * (NULL or min_mnk 0: none) is the large set in use, a candidate too.
  * Stores nothing. */
