@@ -1,8 +1,8 @@
-/* The GEMM tuner (see tuner.h). A candidate is its own program built from
- * cl/common.cl and cl/gemm.cl alone (the other kernels do not depend on the
- * GEMM's defines), launched here directly with the candidate's geometry,
- * not through the device's program. */
-#include <float.h>
+/* The GEMM tuner's search (see gemm_tuner.h; its candidates are in
+ * gemm_candidates.c, its check against the oracle in gemm_check.c). A
+ * candidate is its own program built from cl/common.cl and cl/gemm.cl
+ * alone (gemm_program.c), launched here directly with the candidate's
+ * geometry, not through the device's program. */
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -17,133 +17,6 @@
 #include "ops/tune_run.h"
 #include "ops/op_util.h"
 #include "util/clock.h"
-
-/* ---- the candidates ---------------------------------------------------------- */
-
-/* Register-blocked sets (devices whose local memory is ordinary memory).
- * Sized by vector registers: a row-form block holds TM x TNV accumulators
- * plus TNV vectors of B and a broadcast, a dot-form block DM x DN
- * accumulators plus DN vectors; a float16 takes two registers where the
- * native width is 8. Most promising first: the quick search takes the
- * first few that fit the device. */
-typedef struct reg_row {
-    int vw, tm, tnv, dm, dn, ly;
-} reg_row;
-
-static const reg_row reg_table[] = {
-    {16, 12, 2, 5, 5, 4},       /* AVX-512: 24 accumulators (tools/gemmlab) */
-    {16, 8, 3, 4, 6, 4},        /* 24 accumulators, three B vectors */
-    {16, 14, 2, 5, 5, 8},
-    {16, 8, 2, 4, 4, 4},
-    {16, 12, 2, 6, 4, 8},
-    {8, 6, 2, 4, 3, 4},         /* AVX2: 12 accumulators (OpenBLAS's Haswell block) */
-    {16, 6, 1, 2, 2, 4},        /* AVX2 through float16: the same 6x16 in pairs of registers (PoCL
-                                 * ran it 1.2-2x faster than float8 x 2 on the AVX2 EPYC) */
-    {8, 4, 3, 3, 4, 4},
-    {8, 8, 1, 4, 3, 4},
-    {8, 3, 4, 3, 3, 4},
-    {8, 6, 2, 3, 3, 8},
-    {8, 12, 2, 5, 5, 4},        /* AVX-512 registers, 8 lanes */
-    {16, 4, 2, 2, 4, 4},
-    {4, 6, 2, 4, 3, 4},         /* 128-bit SIMD */
-    {4, 4, 3, 3, 3, 4},
-    {4, 8, 2, 4, 4, 4},
-};
-
-/* Local-memory sets (devices with on-chip local memory): C tile, K depth,
- * outputs per work-item, local reads as vectors of LVW, the next K-tile
- * prefetched into registers (PF), tiles inside aligned matrices loaded from
- * global memory as vectors of GVW. The quick search tries the first six. On
- * the H200 of 2026-12-04 (K split for products of few tiles) 128x128 tiles
- * of 8x8 with scalar reads won over 64x64 of 4x4 by 1.2-1.5x on the larger
- * training shapes and ran 2048^3 at 36% of the FP32 peak; LVW=4 did not win
- * there, but its reads were then vloadn, which NVIDIA's compiler (as clang's
- * NVPTX back end does) splits into scalar loads: now they are vector loads
- * (ld.shared.v4 in the PTX: tools/gemmlab/ptx.sh). They, GVW and PF have
- * not yet been timed on a GPU. */
-typedef struct local_row {
-    int tsm, tsn, tsk, wptm, wptn, lvw, pf, gvw;
-} local_row;
-
-static const local_row local_table[] = {
-    {64, 64, 16, 4, 4, 1, 0, 4},    /* 16x16 work-items (CLBlast's shape) */
-    {128, 128, 16, 8, 8, 4, 1, 4},
-    {128, 128, 16, 8, 8, 4, 0, 4},
-    {128, 128, 16, 8, 8, 1, 0, 1},  /* the H200's pick of 2026-12-04 */
-    {128, 128, 16, 8, 8, 1, 1, 4},
-    {64, 64, 16, 4, 4, 4, 1, 4},
-    {128, 128, 32, 8, 8, 4, 1, 4},
-    {128, 128, 8, 8, 8, 4, 1, 4},
-    {64, 64, 16, 4, 4, 1, 0, 1},
-    {128, 128, 16, 8, 8, 4, 0, 1},
-    {64, 64, 32, 4, 4, 1, 0, 4},
-    {64, 64, 16, 4, 4, 1, 1, 4},
-    {128, 64, 16, 8, 4, 4, 1, 4},
-    {64, 128, 16, 4, 8, 4, 1, 4},
-    {64, 64, 16, 8, 8, 4, 1, 4},
-    {32, 32, 16, 4, 4, 1, 0, 4},
-    {32, 32, 8, 2, 2, 1, 0, 1},
-    {16, 16, 8, 4, 4, 1, 0, 1},
-};
-
-static int vector_registers(const nncl_device_info *info)
-{
-    return info->native_vector_float >= 16 ? 32 : 16;
-}
-
-/* Registers a register-blocked set needs, in the worse of its two forms. */
-static int registers_needed(const reg_row *r, unsigned native)
-{
-    int f = native && (unsigned)r->vw > native ? r->vw / (int)native : 1;
-    int row = f * (r->tm * r->tnv + r->tnv) + 1;
-    int dot = f * (r->dm * r->dn + r->dn) + 1;
-    return row > dot ? row : dot;
-}
-
-/* Appends p to out[*n] when it can be built on this device (work-group
- * size, local memory); a set that cannot is skipped. */
-static void offer(nncl_gemm_candidate *out, int *n, const nncl_gemm_params *p, size_t wg, uint64_t local_mem)
-{
-    if (nncl_gemm_params_check(p, wg, local_mem) != NNCL_OK) {
-        nncl_clear_error();
-        return;
-    }
-    out[(*n)++] = (nncl_gemm_candidate){*p, NULL};
-}
-
-int nncl_gemm_candidates(const nncl_device_info *info, nncl_tune_mode mode, nncl_gemm_candidate *out, int max)
-{
-    int n = 0;
-    /* the quick search tries at most 6 */
-    int cap = mode == NNCL_TUNE_QUICK && max > 6 ? 6 : max;
-    size_t wg = info->max_work_group_size ? info->max_work_group_size : 1;
-    if (info->local_mem_dedicated) {
-        for (size_t i = 0; i < sizeof local_table / sizeof local_table[0] && n < cap; i++) {
-            const local_row *r = &local_table[i];
-            nncl_gemm_params p;
-            nncl_gemm_params_for(info, &p);
-            p.use_local = 1;
-            p.tsm = r->tsm, p.tsn = r->tsn, p.tsk = r->tsk, p.wptm = r->wptm, p.wptn = r->wptn, p.lvw = r->lvw;
-            p.pf = r->pf, p.gvw = r->gvw;
-            offer(out, &n, &p, wg, info->local_mem_bytes);
-        }
-        return n;
-    }
-    unsigned native = info->native_vector_float ? info->native_vector_float : 1;
-    for (size_t i = 0; i < sizeof reg_table / sizeof reg_table[0] && n < cap; i++) {
-        const reg_row *r = &reg_table[i];
-        /* vectors from half to twice the native width */
-        if ((unsigned)r->vw * 2 < native || (unsigned)r->vw > native * 2)
-            continue;
-        if (mode == NNCL_TUNE_QUICK && registers_needed(r, native) > vector_registers(info))
-            continue;
-        nncl_gemm_params p = {.use_local = 0, .vw = r->vw, .tm = r->tm, .tnv = r->tnv, .dm = r->dm, .dn = r->dn,
-                              .lx = 1, .ly = r->ly, .pk = 1, .tsm = 64, .tsn = 64, .tsk = 16, .wptm = 4,
-                              .wptn = 4};
-        offer(out, &n, &p, wg, info->local_mem_bytes);
-    }
-    return n;
-}
 
 /* ---- one candidate's program ---------------------------------------------------- */
 
@@ -170,167 +43,13 @@ static const char *form_name(const built *b, const nncl_gemm_args *g)
     return nncl_gemm_kernel_names[nncl_gemm_form(&b->c.p, g)];
 }
 
-/* ---- the check against the oracle ------------------------------------------------- */
-
-typedef struct check_case {
-    size_t m, n, k, pad, off;
-    float alpha, beta;
-    bool bias;
-    nncl_act act;
-} check_case;
-
-/* Shapes awkward for every block: 1, primes, more than one tile of 64 or
- * 128 on each side; padded leading dimensions, view offsets, beta, bias and
- * each activation. */
-static const check_case check_cases[] = {
-    {1, 1, 1, 0, 0, 1.0f, 0.0f, false, NNCL_ACT_IDENTITY},
-    {13, 71, 37, 3, 5, -0.5f, 0.75f, true, NNCL_ACT_RELU},
-    {131, 67, 129, 1, 3, 1.0f, 0.0f, true, NNCL_ACT_LEAKY_RELU},
-    {67, 131, 7, 0, 0, 1.0f, -1.0f, false, NNCL_ACT_SIGMOID},
-    {2, 257, 61, 2, 1, 0.5f, 0.0f, true, NNCL_ACT_TANH},
-    {149, 1, 17, 0, 2, 1.0f, 0.0f, true, NNCL_ACT_IDENTITY},
-    /* above GEMM_PACK_MIN (gemm.c): B packed into panels when transposed
-     * (A too when it is), N a multiple of no panel width; and tall enough
-     * that every form packs */
-    {133, 97, 211, 2, 3, 1.0f, 0.5f, true, NNCL_ACT_RELU},
-    {397, 37, 149, 1, 2, -1.0f, 0.0f, true, NNCL_ACT_TANH},
-    /* every leading dimension and offset a multiple of 4, so that the tiles
-     * wholly inside take the local path's vector loads (GVW), the edge
-     * tiles (M, N and K past whole tiles of 128 and 16) the scalar ones */
-    {260, 136, 72, 4, 8, 1.0f, 0.5f, true, NNCL_ACT_RELU},
-};
-
-static uint64_t mix(uint64_t *s)
-{
-    uint64_t z = (*s += 0x9e3779b97f4a7c15ULL);
-    z = (z ^ (z >> 30)) * 0xbf58476d1ce4e5b9ULL;
-    z = (z ^ (z >> 27)) * 0x94d049bb133111ebULL;
-    return z ^ (z >> 31);
-}
-
-static void fill_uniform(float *x, size_t n, uint64_t *s)
-{
-    for (size_t i = 0; i < n; i++)
-        x[i] = (float)((mix(s) >> 40) * (1.0 / 16777216.0)) * 2.0f - 1.0f;
-}
-
-static float max_abs(const float *x, size_t n)
-{
-    float m = 0;
-    for (size_t i = 0; i < n; i++)
-        m = fabsf(x[i]) > m ? fabsf(x[i]) : m;
-    return m;
-}
-
-/* One case in one transpose form. *ok false with the first disagreement in
- * why. C starts as NaN where beta is 0 (it must not be read); every element
- * of C's buffer outside the M x N result (padding, offset, a tail) must
- * come back untouched. */
-static nncl_status check_one(nncl_device *dev, const built *b, const check_case *c, bool ta, bool tb,
-                             uint64_t seed, bool *ok, char *why, size_t why_len)
-{
-    size_t a_rows = ta ? c->k : c->m, a_cols = ta ? c->m : c->k;
-    size_t b_rows = tb ? c->n : c->k, b_cols = tb ? c->k : c->n;
-    size_t lda = a_cols + c->pad, ldb = b_cols + c->pad, ldc = c->n + c->pad;
-    size_t na = c->off + a_rows * lda, nb = c->off + b_rows * ldb, nc = c->off + c->m * ldc + 37;
-    size_t nbias = c->off + c->n;
-    float *A = malloc(na * 4), *B = malloc(nb * 4), *C0 = malloc(nc * 4), *ref = malloc(nc * 4),
-          *got = malloc(nc * 4), *bias = malloc(nbias * 4);
-    nncl_buffer *da = NULL, *db = NULL, *dc = NULL, *dbias = NULL;
-    nncl_status st = NNCL_OK;
-    if (!A || !B || !C0 || !ref || !got || !bias) {
-        st = nncl_fail(NNCL_E_NOMEM, "out of memory checking a candidate");
-        goto done;
-    }
-    fill_uniform(A, na, &seed);
-    fill_uniform(B, nb, &seed);
-    fill_uniform(bias, nbias, &seed);
-    for (size_t i = 0; i < nc; i++)
-        C0[i] = NAN; /* outside the result, and the whole of C when beta is 0 */
-    if (c->beta != 0.0f)
-        for (size_t i = 0; i < c->m; i++)
-            fill_uniform(C0 + c->off + i * ldc, c->n, &seed);
-    memcpy(ref, C0, nc * 4);
-    nncl_gemm_args g = {.trans_a = ta, .trans_b = tb, .m = c->m, .n = c->n, .k = c->k, .alpha = c->alpha,
-                        .beta = c->beta, .lda = lda, .ldb = ldb, .ldc = ldc, .act = c->act,
-                        .act_param = c->act == NNCL_ACT_LEAKY_RELU ? 0.1f : 0.0f};
-    nncl_gemm_reference(&g, A + c->off, B + c->off, ref + c->off, c->bias ? bias + c->off : NULL);
-
-    if ((st = nncl_buffer_alloc(dev, na * 4, &da)) != NNCL_OK || (st = nncl_buffer_alloc(dev, nb * 4, &db)) != NNCL_OK ||
-        (st = nncl_buffer_alloc(dev, nc * 4, &dc)) != NNCL_OK ||
-        (st = nncl_buffer_alloc(dev, nbias * 4, &dbias)) != NNCL_OK ||
-        (st = nncl_buffer_write(da, 0, A, na * 4)) != NNCL_OK || (st = nncl_buffer_write(db, 0, B, nb * 4)) != NNCL_OK ||
-        (st = nncl_buffer_write(dc, 0, C0, nc * 4)) != NNCL_OK ||
-        (st = nncl_buffer_write(dbias, 0, bias, nbias * 4)) != NNCL_OK)
-        goto done;
-    g.a = nncl_view_of(da, c->off);
-    g.b = nncl_view_of(db, c->off);
-    g.c = nncl_view_of(dc, c->off);
-    g.bias = c->bias ? nncl_view_of(dbias, c->off) : (nncl_view){0};
-    cl_int err = launch(dev, b, &g);
-    if (err == CL_SUCCESS)
-        err = clFinish(nncl_cl_of(dev)->queue);
-    if (err != CL_SUCCESS) {
-        /* a launch the device refuses (resources) rejects the candidate */
-        snprintf(why, why_len, "%s %zux%zux%zu: launch failed (%s)", form_name(b, &g), c->m, c->n, c->k,
-                 nncl_cl_error_name(err));
-        *ok = false;
-        goto done;
-    }
-    if ((st = nncl_buffer_read(dc, 0, got, nc * 4)) != NNCL_OK)
-        goto done;
-    /* |c - ref| <= 8 eps (K max|a| max|b| |alpha| + |beta| max|c| + max|bias|):
-     * the forward error bound of a K-term dot product in any order; a
-     * skipped or doubled term is off by about max|a||b|, far more. */
-    double tol = 8.0 * FLT_EPSILON *
-                 ((double)c->k * max_abs(A, na) * max_abs(B, nb) * fabs(c->alpha) + fabs(c->beta) + max_abs(bias, nbias)) +
-                 1e-30;
-    *ok = true;
-    for (size_t i = 0; i < nc && *ok; i++) {
-        size_t r = (i - c->off) / ldc, col = (i - c->off) % ldc;
-        bool inside = i >= c->off && r < c->m && col < c->n;
-        if (!inside) {
-            if (!isnan(got[i])) {
-                snprintf(why, why_len, "%s %zux%zux%zu: wrote outside C (element %zu)", form_name(b, &g),
-                         c->m, c->n, c->k, i);
-                *ok = false;
-            }
-        } else if (!(fabs((double)got[i] - (double)ref[i]) <= tol)) {
-            snprintf(why, why_len, "%s %zux%zux%zu: C[%zu][%zu] = %.9g, oracle %.9g", form_name(b, &g), c->m,
-                     c->n, c->k, r, col, got[i], ref[i]);
-            *ok = false;
-        }
-    }
-done:
-    nncl_buffer_free(da);
-    nncl_buffer_free(db);
-    nncl_buffer_free(dc);
-    nncl_buffer_free(dbias);
-    free(A), free(B), free(C0), free(ref), free(got), free(bias);
-    return st;
-}
-
-static nncl_status check_built(nncl_device *dev, const built *b, bool *ok, char *why, size_t why_len)
-{
-    *ok = true;
-    uint64_t seed = 0x5eed;
-    for (size_t i = 0; i < sizeof check_cases / sizeof check_cases[0] && *ok; i++)
-        for (int form = 0; form < 4 && *ok; form++) {
-            nncl_status st = check_one(dev, b, &check_cases[i], form >> 1, form & 1, seed + i * 4 + (uint64_t)form,
-                                       ok, why, why_len);
-            if (st != NNCL_OK)
-                return st;
-        }
-    return NNCL_OK;
-}
-
 /* Build and check one entry; b->ok says whether it may be timed. */
 static nncl_status prepare(nncl_device *dev, const char *src, size_t len, built *b, char *why, size_t why_len)
 {
     bool ok = false;
     nncl_status st = nncl_gemm_program_build(dev, src, len, &b->c.p, b->c.extra, &b->prog, &b->ks, &ok, why, why_len);
     if (st == NNCL_OK && ok)
-        st = check_built(dev, b, &ok, why, why_len);
+        st = nncl_gemm_check_kernels(dev, &b->c.p, &b->ks, &ok, why, why_len);
     b->ok = st == NNCL_OK && ok;
     if (!b->ok)
         built_release(b);
@@ -434,8 +153,9 @@ static nncl_status bench_alloc(nncl_device *dev, const shape_set *ss, bench_buff
     float *x = malloc(most * 4);
     if (!x)
         return nncl_fail(NNCL_E_NOMEM, "out of memory for the tuning inputs");
-    uint64_t seed = 7;
-    fill_uniform(x, most, &seed);
+    /* values in [-1, 1) with no pattern a cache could exploit; none denormal */
+    for (size_t i = 0; i < most; i++)
+        x[i] = (float)((i * 2654435761u) % 65536) / 32768.0f - 1.0f;
     nncl_status st = nncl_buffer_alloc(dev, most * 4, &bb->a);
     if (st == NNCL_OK)
         st = nncl_buffer_alloc(dev, most * 4, &bb->b);

@@ -1,4 +1,5 @@
-/* The GEMM tuner (src/ops/gemm_tuner.c): a table of candidate parameter sets,
+/* The GEMM tuner (src/ops/gemm_tuner.c, the candidates gemm_candidates.c, the
+ * check gemm_check.c, the programs gemm_program.c): a table of candidate parameter sets,
  * filtered by the device's capabilities; each candidate built as its own
  * small program (cl/common.cl + cl/gemm.cl with its -D defines), checked
  * against the host oracle on awkward shapes in all four transpose forms,
@@ -8,6 +9,7 @@
 #define NNCL_TUNER_H
 
 #include "nncl/tune.h"
+#include "ops/gemm_cl.h"
 #include "ops/gemm_impl.h"
 
 typedef struct nncl_gemm_candidate {
@@ -23,6 +25,14 @@ enum { NNCL_TUNE_MAX_CANDIDATES = 32 };
 /* The candidates the tuner may choose for this device in this mode
  * (table order, the most promising first); returns how many. */
 int nncl_gemm_candidates(const nncl_device_info *info, nncl_tune_mode mode, nncl_gemm_candidate *out, int max);
+
+/* Check kernels ks, built with p, against the host oracle (gemm_check.c):
+ * awkward shapes (1, primes, more than a tile, padded leading dimensions,
+ * offsets, beta, bias, every activation) in all four transpose forms, C
+ * poisoned with NaN and nothing outside it written. *ok false with the
+ * first disagreement in why; the status is for failures of the device. */
+nncl_status nncl_gemm_check_kernels(nncl_device *dev, const nncl_gemm_params *p, const nncl_gemm_kernels *ks, bool *ok,
+                                    char *why, size_t why_len);
 
 /* Build c on dev and check it against the oracle. *ok false with the
  * reason in why when it fails to build or to agree; the status is for
