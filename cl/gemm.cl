@@ -57,7 +57,10 @@
  *   at multiples of GVW floats is read from global memory in vectors of GVW
  *   (one load instruction, no bounds tests); edge tiles and unaligned
  *   matrices take the scalar loads. With PF = 1 the next K-tile's loads go
- *   to registers before the current tile's sums (latency hidden).
+ *   to registers before the current tile's sums (latency hidden). With
+ *   KU = 1 the loop over a K-tile's TSK steps is unrolled (its local reads
+ *   at constant offsets, no counter; LLVM leaves a 16-step loop of 64 FMAs
+ *   rolled by itself).
  *   Local size must be exactly (TSN/WPTN, TSM/WPTM).
  *
  * Recommended sets (measured, see REPORT.md):
@@ -124,6 +127,9 @@
 #ifndef GVW         /* a tile wholly inside an aligned matrix is read from */
 #define GVW 1       /* global memory in vectors of GVW floats (0, 1: scalars) */
 #endif
+#ifndef KU          /* 1: the sums over a K-tile unrolled (#pragma unroll): */
+#define KU 0        /* local addresses become constants, no loop counter;  */
+#endif              /* about 20 more registers for 8x8 outputs (sm_90)      */
 #ifndef LPAD        /* padding of the local tiles' rows (bank conflicts;  */
 #if LVW > 1         /* a multiple of LVW keeps the vector reads aligned)  */
 #define LPAD LVW
@@ -812,6 +818,9 @@ ALWAYS_INLINE void gemm_local(const int transa, const int transb,
         barrier(CLK_LOCAL_MEM_FENCE);
 #endif
 
+#if KU
+#pragma unroll
+#endif
         for (int k = 0; k < TSK; ++k) {
             float a[WPTM], b[WPTN];
 #if LVW > 1

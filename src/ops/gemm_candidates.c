@@ -39,37 +39,44 @@ static const reg_row reg_table[] = {
 /* Local-memory sets (devices with on-chip local memory): C tile, K depth,
  * outputs per work-item, local reads as vectors of LVW, the next K-tile
  * prefetched into registers (PF), tiles inside aligned matrices loaded from
- * global memory as vectors of GVW. The quick search tries the first six. On
- * the H200 of 2026-12-04 (K split for products of few tiles) 128x128 tiles
- * of 8x8 with scalar reads won over 64x64 of 4x4 by 1.2-1.5x on the larger
- * training shapes and ran 2048^3 at 36% of the FP32 peak; LVW=4 did not win
- * there, but its reads were then vloadn, which NVIDIA's compiler (as clang's
- * NVPTX back end does) splits into scalar loads: now they are vector loads
- * (ld.shared.v4 in the PTX: tools/gemmlab/ptx.sh). They, GVW and PF have
- * not yet been timed on a GPU. */
+ * global memory as vectors of GVW, the sums over a K-tile unrolled (KU).
+ * The quick search tries the first six. On the H200 of 2026-12-04 (K split
+ * for products of few tiles) 128x128 tiles of 8x8 with scalar reads won
+ * over 64x64 of 4x4 by 1.2-1.5x on the larger training shapes and ran
+ * 2048^3 at 36% of the FP32 peak; LVW=4 did not win there, but its reads
+ * were then vloadn, which NVIDIA's compiler (as clang's NVPTX back end
+ * does) splits into scalar loads: now they are vector loads (ld.shared.v4
+ * in the PTX: tools/gemmlab/ptx.sh). They, GVW, PF and KU have not yet been
+ * timed on a GPU. Registers for sm_90 by ptx.sh, 128x128 of 8x8: LVW=4
+ * GVW=4 108, with KU 127 (two work-groups of 256 still fit an SM's 64K),
+ * with PF 125, with both 137 (one); KU with scalar reads (LVW=1) spills. */
 typedef struct local_row {
-    int tsm, tsn, tsk, wptm, wptn, lvw, pf, gvw;
+    int tsm, tsn, tsk, wptm, wptn, lvw, pf, gvw, ku;
 } local_row;
 
 static const local_row local_table[] = {
-    {64, 64, 16, 4, 4, 1, 0, 4},    /* 16x16 work-items (CLBlast's shape) */
-    {128, 128, 16, 8, 8, 4, 1, 4},
-    {128, 128, 16, 8, 8, 4, 0, 4},
-    {128, 128, 16, 8, 8, 1, 0, 1},  /* the H200's pick of 2026-12-04 */
-    {128, 128, 16, 8, 8, 1, 1, 4},
-    {64, 64, 16, 4, 4, 4, 1, 4},
-    {128, 128, 32, 8, 8, 4, 1, 4},
-    {128, 128, 8, 8, 8, 4, 1, 4},
-    {64, 64, 16, 4, 4, 1, 0, 1},
-    {128, 128, 16, 8, 8, 4, 0, 1},
-    {64, 64, 32, 4, 4, 1, 0, 4},
-    {64, 64, 16, 4, 4, 1, 1, 4},
-    {128, 64, 16, 8, 4, 4, 1, 4},
-    {64, 128, 16, 4, 8, 4, 1, 4},
-    {64, 64, 16, 8, 8, 4, 1, 4},
-    {32, 32, 16, 4, 4, 1, 0, 4},
-    {32, 32, 8, 2, 2, 1, 0, 1},
-    {16, 16, 8, 4, 4, 1, 0, 1},
+    {64, 64, 16, 4, 4, 1, 0, 4, 0},     /* 16x16 work-items (CLBlast's shape) */
+    {128, 128, 16, 8, 8, 4, 0, 4, 1},   /* 1024 FMAs, 64 float4 local reads a K-tile, no loop */
+    {128, 128, 16, 8, 8, 4, 1, 4, 0},
+    {128, 128, 16, 8, 8, 4, 0, 4, 0},
+    {128, 128, 16, 8, 8, 1, 0, 1, 0},   /* the H200's pick of 2026-12-04 */
+    {64, 64, 16, 4, 4, 4, 1, 4, 0},
+    {128, 128, 16, 8, 8, 1, 1, 4, 0},
+    {128, 128, 8, 8, 8, 4, 0, 4, 1},
+    {128, 128, 16, 8, 8, 4, 1, 4, 1},
+    {128, 128, 32, 8, 8, 4, 1, 4, 0},
+    {128, 128, 8, 8, 8, 4, 1, 4, 0},
+    {64, 64, 16, 4, 4, 4, 0, 4, 1},
+    {64, 64, 16, 4, 4, 1, 0, 1, 0},
+    {128, 128, 16, 8, 8, 4, 0, 1, 0},
+    {64, 64, 32, 4, 4, 1, 0, 4, 0},
+    {64, 64, 16, 4, 4, 1, 1, 4, 0},
+    {128, 64, 16, 8, 4, 4, 1, 4, 0},
+    {64, 128, 16, 4, 8, 4, 1, 4, 0},
+    {64, 64, 16, 8, 8, 4, 1, 4, 0},
+    {32, 32, 16, 4, 4, 1, 0, 4, 0},
+    {32, 32, 8, 2, 2, 1, 0, 1, 0},
+    {16, 16, 8, 4, 4, 1, 0, 1, 0},
 };
 
 static int vector_registers(const nncl_device_info *info)
@@ -110,7 +117,7 @@ int nncl_gemm_candidates(const nncl_device_info *info, nncl_tune_mode mode, nncl
             nncl_gemm_params_for(info, &p);
             p.use_local = 1;
             p.tsm = r->tsm, p.tsn = r->tsn, p.tsk = r->tsk, p.wptm = r->wptm, p.wptn = r->wptn, p.lvw = r->lvw;
-            p.pf = r->pf, p.gvw = r->gvw;
+            p.pf = r->pf, p.gvw = r->gvw, p.ku = r->ku;
             offer(out, &n, &p, wg, info->local_mem_bytes);
         }
         return n;

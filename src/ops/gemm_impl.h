@@ -25,6 +25,7 @@ typedef struct nncl_gemm_params {
     int lvw;                    /* local tiles read as vectors of LVW floats (2, 4); 0 or 1: one float at a time */
     int pf;                     /* 1: the next K-tile loaded into registers during the current one's sums */
     int gvw;                    /* tiles wholly inside an aligned matrix loaded as vectors of GVW floats (2, 4); 0, 1: scalars */
+    int ku;                     /* 1: the sums over a K-tile unrolled (#pragma unroll), 0: as the compiler sees fit */
 } nncl_gemm_params;
 
 /* A second set for large products, tuned apart on devices whose GEMM uses

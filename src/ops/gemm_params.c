@@ -34,6 +34,7 @@ static const field fields[] = {
     F("LVW", lvw, 0, 4, 1),
     F("PF", pf, 0, 1, 1),
     F("GVW", gvw, 0, 4, 1),
+    F("KU", ku, 0, 1, 1),
 };
 #undef F
 enum { NFIELDS = sizeof fields / sizeof fields[0] };
