@@ -49,7 +49,11 @@ static const reg_row reg_table[] = {
  * in the PTX: tools/gemmlab/ptx.sh). They, GVW, PF and KU have not yet been
  * timed on a GPU. Registers for sm_90 by ptx.sh, 128x128 of 8x8: LVW=4
  * GVW=4 108, with KU 127 (two work-groups of 256 still fit an SM's 64K),
- * with PF 125, with both 137 (one); KU with scalar reads (LVW=1) spills. */
+ * with PF 125, with both 137 (one); KU with scalar reads (LVW=1) spills.
+ * Outputs of 8x16 per work-item read 6 float4 for 128 FMAs a step where
+ * 8x8 read 4 for 64 (a GPU's local memory serves 128 bytes a clock to
+ * 128 FMA lanes: at 8x8 the reads alone can keep the lanes waiting), at
+ * 179 registers (193 with KU): one work-group of 256 per SM. */
 typedef struct local_row {
     int tsm, tsn, tsk, wptm, wptn, lvw, pf, gvw, ku;
 } local_row;
@@ -60,6 +64,7 @@ static const local_row local_table[] = {
     {128, 128, 16, 8, 8, 4, 1, 4, 0},
     {128, 128, 16, 8, 8, 4, 0, 4, 0},
     {128, 128, 16, 8, 8, 1, 0, 1, 0},   /* the H200's pick of 2026-12-04 */
+    {128, 256, 16, 8, 16, 4, 0, 4, 0},  /* 8x16: 128 FMAs to 6 float4 reads a step, 179 registers */
     {64, 64, 16, 4, 4, 4, 1, 4, 0},
     {128, 128, 16, 8, 8, 1, 1, 4, 0},
     {128, 128, 8, 8, 8, 4, 0, 4, 1},
@@ -74,6 +79,9 @@ static const local_row local_table[] = {
     {128, 64, 16, 8, 4, 4, 1, 4, 0},
     {64, 128, 16, 4, 8, 4, 1, 4, 0},
     {64, 64, 16, 8, 8, 4, 1, 4, 0},
+    {256, 128, 16, 16, 8, 4, 0, 4, 0},
+    {128, 256, 16, 8, 16, 4, 0, 4, 1},
+    {128, 128, 16, 8, 16, 4, 0, 4, 0},  /* 8x16 on 128 work-items */
     {32, 32, 16, 4, 4, 1, 0, 4, 0},
     {32, 32, 8, 2, 2, 1, 0, 1, 0},
     {16, 16, 8, 4, 4, 1, 0, 1, 0},
