@@ -171,11 +171,6 @@ void nncl_gemm_params_set(nncl_device *dev, const nncl_gemm_params *p)
     nncl_cl_of(dev)->op_params->gemm = *p;
 }
 
-const nncl_gemm_large *nncl_gemm_large_on(const nncl_device *dev)
-{
-    return &((const nncl_cl_device *)dev->impl)->op_params->large;
-}
-
 void nncl_gemm_large_set(nncl_device *dev, const nncl_gemm_large *l)
 {
     nncl_op_params *p = nncl_cl_of(dev)->op_params;

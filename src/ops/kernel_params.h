@@ -10,7 +10,6 @@
 const nncl_gemm_params *nncl_gemm_params_on(const nncl_device *dev);
 void nncl_gemm_params_set(nncl_device *dev, const nncl_gemm_params *p);
 /* The large products' set (gemm_impl.h); setting it drops its program. */
-const nncl_gemm_large *nncl_gemm_large_on(const nncl_device *dev);
 void nncl_gemm_large_set(nncl_device *dev, const nncl_gemm_large *l);
 /* Whether g runs with the large products' set on dev. */
 bool nncl_gemm_is_large(const nncl_device *dev, const nncl_gemm_args *g);
