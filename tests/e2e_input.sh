@@ -136,6 +136,14 @@ python3 "$tmp/feed.py" "$tmp/fifo" - &
 refused "a FIFO without line breaks" "fifo: line 1: the header line is longer than" --data "$tmp/fifo"
 wait
 
+# The data loads while the device opens: a device that cannot be had is
+# said at once, not after a load that may never end (a FIFO nobody writes).
+measure 20 nodev "$nncl" train --device 99 --data "$tmp/fifo" --epochs 1 --out "$tmp/nodev-run"
+expect "no device 99 with an unfed FIFO: exits 2 (got $rc)" test "$rc" -eq 2
+expect "...within 5 s (took $secs s)" python3 -c "import sys; sys.exit(not $secs < 5)"
+expect "...naming the device" grep -q -- "--device: no device 99" "$tmp/nodev.log"
+expect "...and no run directory" test ! -e "$tmp/nodev-run"
+
 # Ctrl-C while loading from a FIFO that a slow writer feeds: nncl ends at
 # once (SIGINT's default action while loading: exit status 130).
 cat >"$tmp/sigint.py" <<'PY'

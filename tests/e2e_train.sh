@@ -18,8 +18,10 @@ pick_devices
 for dev in $devices; do
     out="$tmp/run-$dev"
     # A cold kernel cache: a first use must keep quiet too ("compiling kernels..." is no final line).
+    t0=$(date +%s.%N)
     XDG_CACHE_HOME="$tmp/cold-cache-$dev" "$nncl" train --device "$dev" $small --out "$out" >"$tmp/train-$dev.log" 2>&1
     expect "train on $dev exits 0" test $? -eq 0
+    wall=$(echo "$t0 $(date +%s.%N)" | awk '{print $2 - $1}')
     for f in config.json metrics.csv summary.json model.safetensors; do
         expect "$dev: $f exists" test -s "$out/$f"
     done
@@ -36,6 +38,16 @@ import json; d=json.load(open('$out/summary.json'))
 for k in ('status','test_accuracy','test_loss','best_val_accuracy','epochs','seconds','samples_per_second','device'):
     assert k in d, k
 assert 0 <= d['test_accuracy'] <= 1 and 0 <= d['best_val_accuracy'] <= 1 and d['epochs'] == 2"
+    # Where the start-up went: the device's opening and the data's loading
+    # (beside each other) within the time to the first step, that within the
+    # wall; kernels built from a cold cache on OpenCL, none on the host.
+    expect "$dev: summary.json's start-up adds up (wall $wall s)" python3 -c "
+import json; d = json.load(open('$out/summary.json')); u = d['startup']
+print(u)
+assert all(u[k] >= 0 for k in ('seconds', 'device_seconds', 'data_seconds', 'kernels_seconds', 'tuning_seconds')), u
+assert u['seconds'] >= max(u['device_seconds'], u['data_seconds']) and u['kernels_seconds'] >= u['tuning_seconds'], u
+assert u['seconds'] + d['seconds'] < $wall, (u, d['seconds'])
+assert (u['kernels_seconds'] > 0) == ('$dev' != 'host'), u"
     expect "$dev: metrics.csv has the header and 2 epochs" python3 -c "
 rows=open('$out/metrics.csv').read().split()
 assert rows[0]=='epoch,step,train_loss,train_accuracy,val_loss,val_accuracy,lr,seconds', rows[0]

@@ -452,6 +452,19 @@ for name in ('train-gpu-1', 'train-gpu-2', 'train-host', 'train-cpu-opencl'):
     if name in secs and status.get(name) == 'ok':
         walls[name] = secs[name]
         L.append('bare nncl train (%s): %.2f s wall; %s' % (name, secs[name], m.group(0) if m else 'no final line'))
+# Where each bare run's start-up went (summary.json's "startup", in run order).
+for f in sorted(os.listdir(out)):
+    if not (f.startswith('train-') and f.endswith('.summary.json')):
+        continue
+    try:
+        d = json.load(open(os.path.join(out, f)))
+        u = d['startup']
+        L.append('  start-up of %s (%s): %.2f s to the first step: devices listed and one opened %.2f s, '
+                 'kernels %.2f s (tuning %.2f s), data %.2f s beside them; training %.2f s' % (
+                     f[6:-13], d['device'], u['seconds'], u['device_seconds'], u['kernels_seconds'],
+                     u['tuning_seconds'], u['data_seconds'], d['seconds']))
+    except (OSError, ValueError, KeyError, TypeError):
+        pass
 gpu_wall = min([walls[k] for k in ('train-gpu-1', 'train-gpu-2') if k in walls] or [0])
 cpus = [(walls[k], k[6:]) for k in ('train-host', 'train-cpu-opencl') if k in walls]
 if gpu_wall and cpus:

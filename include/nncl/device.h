@@ -129,6 +129,16 @@ const nncl_device_info *nncl_device_get_info(const nncl_device *dev);
  * than on first use. `from_cache` (may be NULL) tells which happened. */
 nncl_status nncl_device_prepare(nncl_device *dev, bool *from_cache);
 
+/* Where the device's start-up went so far: building its kernel programs or
+ * loading them from the cache (the main program, on first use or prepare),
+ * and of that, a first-use tuning search. Not its opening, which the caller
+ * can time (a driver's own start-up is most of it). */
+typedef struct nncl_device_startup {
+    double kernels_seconds;
+    double tuning_seconds;
+} nncl_device_startup;
+nncl_status nncl_device_get_startup(const nncl_device *dev, nncl_device_startup *out);
+
 /* Wait until all queued work is done; reports errors that surfaced late. */
 nncl_status nncl_device_finish(nncl_device *dev);
 

@@ -14,6 +14,7 @@ enum { CLI_OK = 0, CLI_FAILED = 1, CLI_USAGE = 2 };
 typedef struct cli_globals {
     const char *device;     /* --device CHOICE, or NULL for the default */
     bool json;              /* --json */
+    double started;         /* nncl_seconds_now() when main began */
 } cli_globals;
 
 /* The whole command line (command_line.c): main() keeps it, so a run can

@@ -299,7 +299,7 @@ int sweep_run_trial(const sweep_plan *p, const char *sweep_dir, size_t i, nncl_d
     }
     /* A diverged or failed trial is a result, recorded in its directory:
      * the sweep goes on, so train_run's exit code is not the sweep's. */
-    (void)train_run(dev, &o, &s, targc, targv);
+    (void)train_run(dev, &o, &s, targc, targv, NULL);
     splits_free(&s);
     free(targv);
     return CLI_OK;

@@ -355,6 +355,7 @@ typedef struct outcome {
     double test_rmse, test_mae, test_r2;    /* regression, in the target's units */
     bool tested;
     const char *error;                      /* a failure's message, or NULL */
+    const train_startup *startup;           /* once training began, if measured */
 } outcome;
 
 static nncl_status write_summary(const run_dir *run, const char *status, const nncl_device_info *dev,
@@ -383,6 +384,13 @@ static nncl_status write_summary(const run_dir *run, const char *status, const n
     } else {
         json_object_set_new(j, classify ? "test_accuracy" : "test_rmse", json_null());
         json_object_set_new(j, "test_loss", json_null());
+    }
+    if (out->startup) {
+        const train_startup *u = out->startup;
+        json_object_set_new(j, "startup",
+                            json_pack("{s:f, s:f, s:f, s:f, s:f}", "seconds", u->seconds, "device_seconds",
+                                      u->device_seconds, "data_seconds", u->data_seconds, "kernels_seconds",
+                                      u->kernels_seconds, "tuning_seconds", u->tuning_seconds));
     }
     if (out->error)
         json_object_set_new(j, "error", json_string(out->error));
@@ -452,6 +460,34 @@ static nncl_status upload(nncl_device *dev, const nncl_dataset *ds, nncl_device_
 
 static int train_command(const cli_globals *g, int argc, char **argv);
 
+/* --profile's account of the start-up, before the ops' table. */
+static void print_startup(const train_startup *u, const nncl_device *dev)
+{
+    fprintf(stderr, "\nstart-up (%s): %.2f s before the first step; listing the devices and opening this one "
+                    "%.2f s, its kernels %.2f s (built or from the cache", nncl_device_get_info(dev)->name, u->seconds,
+            u->device_seconds, u->kernels_seconds);
+    if (u->tuning_seconds > 0)
+        fprintf(stderr, ", %.2f s of it tuning", u->tuning_seconds);
+    fprintf(stderr, "), the data %.2f s (loaded beside the device)\n", u->data_seconds);
+}
+
+/* Build (or load from the cache) the device's kernels while the data loads,
+ * unless that would run the first-use search: it times kernels, and on a CPU
+ * device the data's inflating beside it would skew the timings. Then the
+ * kernels build when the network is made, as before. */
+static int prepare_unless_searching(nncl_device *dev)
+{
+    nncl_tuning_info ti;
+    if (nncl_tuning_lookup(nncl_device_get_info(dev), &ti) != NNCL_OK) {
+        nncl_clear_error();
+        return CLI_OK;
+    }
+    if (ti.state != NNCL_TUNING_TUNED && ti.state != NNCL_TUNING_NONE && ti.state != NNCL_TUNING_OFF)
+        return CLI_OK;
+    nncl_status st = nncl_device_prepare(dev, NULL);
+    return st == NNCL_OK ? CLI_OK : cli_fail(st);
+}
+
 int cmd_train(const cli_globals *g, int argc, char **argv)
 {
     int rc = train_dist_start(argc, argv);
@@ -488,15 +524,41 @@ static int train_command(const cli_globals *g, int argc, char **argv)
     /* (not per rank of a distributed run: they would time each other) */
     if ((!o.device || !*o.device) && !o.distributed)
         cli_settle_default_device();
-    if ((rc = cli_open_device(o.device, &dev)) != CLI_OK)
+    /* The data loads on a thread of its own while the device opens and its
+     * kernels load (the settling above may time the devices: not beside it). */
+    splits s;
+    splits_loader loader;
+    load_splits_start(&loader, &o, &s);
+    train_startup startup = {.began = g->started};
+    double t0 = nncl_seconds_now();
+    rc = cli_open_device(o.device, &dev);
+    startup.device_seconds = nncl_seconds_now() - t0;
+    if (rc == CLI_OK)
+        rc = prepare_unless_searching(dev);
+    if (rc != CLI_OK) {
+        nncl_device_close(dev);
+        /* The device's error is said; the data may still be loading (a big
+         * file, a FIFO nobody writes to) and a load cannot be interrupted.
+         * Nothing has been written, so end here rather than wait for it
+         * (not under MPI, whose job must end in step). */
+        if (!load_splits_done(&loader) && !o.distributed) {
+            fflush(NULL);
+            _exit(rc);
+        }
+        load_splits_wait(&loader);
+        nncl_clear_error();
+        splits_free(&s);
         return rc;
+    }
+    nncl_status st = load_splits_wait(&loader);
+    startup.data_seconds = loader.seconds;
     if (o.profile)
         nncl_device_set_profile(dev, true);
-    splits s;
-    nncl_status st = load_splits(&o, &s);
     if (st == NNCL_OK && train_dist_leads())
         train_options_warn(&o, s.src.dir != NULL);
-    rc = st == NNCL_OK ? train_run(dev, &o, &s, argc, argv) : cli_fail(st);
+    rc = st == NNCL_OK ? train_run(dev, &o, &s, argc, argv, &startup) : cli_fail(st);
+    if (o.profile && startup.seconds > 0)
+        print_startup(&startup, dev);
     cli_print_profile(dev);
     splits_free(&s);
     nncl_device_close(dev);
@@ -565,16 +627,17 @@ json_t *train_config_json(const train_options *o, const nncl_device_info *dev, c
 }
 
 static int run_training(nncl_device *dev, const train_options *op, splits *sp, int argc, char **argv,
-                        train_resume *resume);
+                        train_resume *resume, train_startup *startup);
 
-int train_run(nncl_device *dev, const train_options *o, splits *s, int argc, char **argv)
+int train_run(nncl_device *dev, const train_options *o, splits *s, int argc, char **argv,
+              train_startup *startup)
 {
-    return run_training(dev, o, s, argc, argv, NULL);
+    return run_training(dev, o, s, argc, argv, NULL, startup);
 }
 
 int train_run_resume(nncl_device *dev, const train_options *o, splits *s, train_resume *r)
 {
-    return run_training(dev, o, s, 0, NULL, r);
+    return run_training(dev, o, s, 0, NULL, r, NULL);
 }
 
 /* A resumed run's directory, made as it was at its checkpoint (or, without
@@ -619,7 +682,7 @@ static nncl_status reset_outputs(train_resume *r, const train_options *o)
 }
 
 static int run_training(nncl_device *dev, const train_options *op, splits *sp, int argc, char **argv,
-                        train_resume *resume)
+                        train_resume *resume, train_startup *startup)
 {
     train_options o = *op;
     splits s = *sp;     /* borrowed: the caller frees it (written back at the end) */
@@ -775,6 +838,14 @@ static int run_training(nncl_device *dev, const train_options *op, splits *sp, i
                             .shuffle = batch < s.train.rows, .schedule = o.schedule, .optim = o.optim};
     tc.progress_every = view.tty && !o.quiet ? 20 : 0;
     view.t0 = nncl_seconds_now();
+    if (startup) {
+        nncl_device_startup ds;
+        nncl_device_get_startup(dev, &ds);
+        startup->seconds = view.t0 - startup->began;
+        startup->kernels_seconds = ds.kernels_seconds;
+        startup->tuning_seconds = ds.tuning_seconds;
+        out.startup = startup;
+    }
     view.step0 = ckpt ? (unsigned long)ckpt->state.step : 0;
     view.batch = batch;
     view.total_steps = (unsigned long)o.epochs * ((s.train.rows + batch - 1) / batch);

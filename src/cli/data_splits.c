@@ -3,9 +3,11 @@
  * validation split. Deterministic in the seed, so `nncl eval RUN_DIR` can
  * rebuild exactly the test set a run was scored on. */
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "cli/data_splits.h"
+#include "util/clock.h"
 
 void splits_free(splits *s)
 {
@@ -51,32 +53,89 @@ static nncl_status copy_source_record(const nncl_data_source *from, nncl_data_so
 static nncl_status split_source(const train_options *o, splits *s);
 
 /* When the task was guessed (no --task) and the labels look like a
- * regression target, or like too many classes for the rows, say so. */
-static void warn_about_labels(const train_options *o, const splits *s)
+ * regression target, or like too many classes for the rows: the warning
+ * that says so ("" if none). Judged on the source's rows, before any split. */
+static void label_warning(const train_options *o, const splits *s, char *out, size_t len)
 {
+    out[0] = '\0';
     if (o->task != NNCL_CSV_TASK_AUTO || o->silent)
         return;
     char advice[256];
     nncl_label_advice_kind k = nncl_label_advice(&s->train, advice, sizeof advice);
     if (k == NNCL_LABEL_ADVICE_REGRESSION)
-        cli_warning("%s: %s Use --task regress to train it as one", o->data, advice);
+        snprintf(out, len, "%s: %s Use --task regress to train it as one", o->data, advice);
     else if (k == NNCL_LABEL_ADVICE_FEW_ROWS)
-        cli_warning("%s: %s", o->data, advice);
+        snprintf(out, len, "%s: %s", o->data, advice);
 }
 
-nncl_status load_splits(const train_options *o, splits *s)
+/* load_splits, its warning kept in `warning` (a loading thread keeps quiet). */
+static nncl_status load_splits_quietly(const train_options *o, splits *s, char *warning, size_t len)
 {
     memset(s, 0, sizeof *s);
+    warning[0] = '\0';
     nncl_status st = load_source(o, &s->src);
     if (st != NNCL_OK)
         return st;
     /* The source keeps its name and hash; its rows move (the dataset is
      * held once, not twice, for the whole run). */
     nncl_dataset_move(&s->src.train, &s->train);
-    warn_about_labels(o, s);
+    label_warning(o, s, warning, len);
     if (s->src.has_test)
         nncl_dataset_move(&s->src.test, &s->test);
     return split_source(o, s);
+}
+
+nncl_status load_splits(const train_options *o, splits *s)
+{
+    char warning[SPLITS_WARNING_MAX];
+    nncl_status st = load_splits_quietly(o, s, warning, sizeof warning);
+    if (warning[0])
+        cli_warning("%s", warning);
+    return st;
+}
+
+static void *loader_main(void *arg)
+{
+    splits_loader *l = arg;
+    double t0 = nncl_seconds_now();
+    l->st = load_splits_quietly(l->o, l->s, l->warning, sizeof l->warning);
+    l->seconds = nncl_seconds_now() - t0;
+    /* The message is the loading thread's own (nncl_last_error is per thread). */
+    if (l->st != NNCL_OK)
+        l->error = strdup(nncl_last_error());
+    atomic_store(&l->done, true);
+    return NULL;
+}
+
+bool load_splits_done(splits_loader *l) { return !l->started || atomic_load(&l->done); }
+
+void load_splits_start(splits_loader *l, const train_options *o, splits *s)
+{
+    *l = (splits_loader){.o = o, .s = s};
+    atomic_init(&l->done, false);
+    memset(s, 0, sizeof *s);
+    /* Without a thread, wait loads in the caller's. */
+    l->started = pthread_create(&l->thread, NULL, loader_main, l) == 0;
+}
+
+nncl_status load_splits_wait(splits_loader *l)
+{
+    if (!l->started) {
+        double t0 = nncl_seconds_now();
+        nncl_status st = load_splits(l->o, l->s);
+        l->seconds = nncl_seconds_now() - t0;
+        return st;
+    }
+    pthread_join(l->thread, NULL);
+    l->started = false;
+    nncl_status st = l->st;
+    if (l->warning[0])
+        cli_warning("%s", l->warning);
+    if (st != NNCL_OK)
+        nncl_fail(st, "%s", l->error ? l->error : "loading the data failed (out of memory for its message)");
+    free(l->error);
+    l->error = NULL;
+    return st;
 }
 
 nncl_status load_splits_from(const train_options *o, const nncl_data_source *src, splits *s)

@@ -2,6 +2,9 @@
 #ifndef NNCL_DATA_SPLITS_H
 #define NNCL_DATA_SPLITS_H
 
+#include <pthread.h>
+#include <stdatomic.h>
+
 #include "cli/train_options.h"
 
 typedef struct splits {
@@ -13,6 +16,30 @@ typedef struct splits {
 
 /* Load o->data (and o->test_file) and split them as o says. */
 nncl_status load_splits(const train_options *o, splits *s);
+
+/* The same on a thread of its own, so that the data loads while the device
+ * opens (a GPU driver's start-up takes a good part of a second; reading and
+ * inflating MNIST, about 0.15 s). Between start and wait, neither *o nor *s
+ * may be touched; wait joins the thread, says the load's warnings (so they
+ * come in order, after whatever the device said) and returns its status,
+ * the message carried over to the caller's thread. *s is always freeable
+ * after wait. */
+#define SPLITS_WARNING_MAX 4608  /* a path and a sentence */
+typedef struct splits_loader {
+    const train_options *o;
+    splits *s;
+    pthread_t thread;
+    bool started;
+    atomic_bool done;           /* the thread has finished (wait will not block) */
+    nncl_status st;
+    double seconds;             /* the load's own time */
+    char *error;                /* the loading thread's message, if it failed */
+    char warning[SPLITS_WARNING_MAX]; /* about the labels, said by wait */
+} splits_loader;
+void load_splits_start(splits_loader *l, const train_options *o, splits *s);
+nncl_status load_splits_wait(splits_loader *l);
+/* Whether wait would return at once. */
+bool load_splits_done(splits_loader *l);
 
 /* The same in two steps, for trials that share their data: read o->data
  * once (load_source), then split copies of its rows for each trial. */

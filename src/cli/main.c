@@ -4,6 +4,7 @@
 #include <string.h>
 
 #include "cli/cli.h"
+#include "util/clock.h"
 
 static void usage(FILE *out)
 {
@@ -67,7 +68,7 @@ static const struct {
 
 int main(int argc, char **argv)
 {
-    cli_globals g = {0};
+    cli_globals g = {.started = nncl_seconds_now()};
     int i = 1;
     nncl_set_notice_handler(cli_notice, NULL);
     bool list = false;

@@ -12,11 +12,27 @@
 #include "cli/run_dir.h"
 #include "nncl/checkpoint.h"
 
+/* Where `nncl train`'s start-up went, for summary.json's "startup" and
+ * --profile: the process began at `began` (nncl_seconds_now()); listing the
+ * devices and opening one took device_seconds; loading the data, on a
+ * thread of its own beside that, data_seconds. train_run adds the rest. */
+typedef struct train_startup {
+    double began;
+    double device_seconds;
+    double data_seconds;
+    /* set by train_run at the first step: */
+    double seconds;             /* from `began` to it */
+    double kernels_seconds;     /* the device's kernels built or loaded */
+    double tuning_seconds;      /* of that, a first-use tuning search */
+} train_startup;
+
 /* Train on dev with o on s (whose datasets it borrows; the caller frees
  * them), write the run directory, print as o says. argv (argv[0] "train")
- * is recorded in config.json. Returns the exit code: 0, 1 (failed or
+ * is recorded in config.json; startup (or NULL: not measured, as in a
+ * sweep's trials) in summary.json. Returns the exit code: 0, 1 (failed or
  * diverged), 2 (bad input), 130 or 143 (stopped by SIGINT or SIGTERM). */
-int train_run(nncl_device *dev, const train_options *o, splits *s, int argc, char **argv);
+int train_run(nncl_device *dev, const train_options *o, splits *s, int argc, char **argv,
+              train_startup *startup);
 
 /* A run to continue: its directory (open and locked, run_dir_open), its
  * config.json as it is to be written (the resume recorded in it), and the

@@ -42,6 +42,7 @@ struct nncl_device {
     int n_stats;
     nncl_op_stat stats[NNCL_MAX_PROFILED_OPS];
     nncl_transfer_stats traffic;
+    nncl_device_startup startup; /* kernels built or loaded, tuning (the backend adds) */
     void *impl;                 /* backend state (struct nncl_cl_device for OpenCL) */
 };
 

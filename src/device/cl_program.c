@@ -21,6 +21,7 @@
 #include <unistd.h>
 
 #include "util/cache_dir.h"
+#include "util/clock.h"
 #include "device/kernels_embedded.h"
 #include "device/notice.h"
 #include "device/opencl_impl.h"
@@ -499,13 +500,24 @@ static void store_binary(nncl_device *dev, const char *dir, const char *path, co
     free(bin);
 }
 
+static nncl_status program_make(nncl_device *dev, bool *from_cache);
+
 nncl_status nncl_cl_program_ensure(nncl_device *dev, bool *from_cache)
 {
-    nncl_cl_device *cl = nncl_cl_of(dev);
     if (from_cache)
         *from_cache = false;
-    if (cl->program)
+    if (nncl_cl_of(dev)->program)
         return NNCL_OK;
+    double t0 = nncl_seconds_now();
+    nncl_status st = program_make(dev, from_cache);
+    dev->startup.kernels_seconds += nncl_seconds_now() - t0;
+    return st;
+}
+
+/* The program built, or loaded from the on-disk cache, and its kernels made. */
+static nncl_status program_make(nncl_device *dev, bool *from_cache)
+{
+    nncl_cl_device *cl = nncl_cl_of(dev);
 
     /* The GEMM's parameters first: the build options depend on them, and
      * without a tuning entry this may run the first-use search. */

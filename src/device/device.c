@@ -265,6 +265,12 @@ nncl_status nncl_device_prepare(nncl_device *dev, bool *from_cache)
     return dev->iface->prepare(dev, from_cache ? from_cache : &dummy);
 }
 
+nncl_status nncl_device_get_startup(const nncl_device *dev, nncl_device_startup *out)
+{
+    *out = dev->startup;
+    return NNCL_OK;
+}
+
 nncl_status nncl_device_finish(nncl_device *dev) { return dev->iface->finish(dev); }
 
 struct nncl_fence {

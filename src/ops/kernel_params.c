@@ -28,6 +28,7 @@
 #include "ops/kernel_consts.h"
 #include "ops/kernel_params.h"
 #include "ops/tune_run.h"
+#include "util/clock.h"
 
 struct nncl_op_params {
     nncl_gemm_params gemm;      /* the GEMM kernel's shape on this device */
@@ -302,7 +303,9 @@ void nncl_op_params_resolve(nncl_device *dev, bool allow_search)
                 "tuning %s, about 20 s, once (NNCL_TUNE=off skips it; `nncl tune --full` searches more)",
                 dev->info.name);
     nncl_tune_report rep;
+    double t0 = nncl_seconds_now();
     st = nncl_tune_device_run(dev, NNCL_TUNE_QUICK, NULL, NULL, &rep);
+    dev->startup.tuning_seconds += nncl_seconds_now() - t0;
     if (st != NNCL_OK) {
         nncl_notice(NNCL_NOTICE_WARNING, "tuning %s failed, using the defaults: %s", dev->info.name,
                     nncl_last_error());
