@@ -15,7 +15,7 @@ action=${1:-setup}
 [ $# -gt 0 ] && shift
 
 packages="gcc libc6-dev pkg-config meson ninja-build python3 ocl-icd-opencl-dev opencl-c-headers
-pocl-opencl-icd clinfo check zlib1g-dev libjansson-dev libssl-dev libopenblas-dev
+pocl-opencl-icd clinfo check zlib1g-dev libdeflate-dev libjansson-dev libssl-dev libopenblas-dev
 libcairo2-dev libgif-dev libjs-chart.js fonts-dejavu-core libopenmpi-dev openmpi-bin"
 
 . tools/packages.sh

@@ -4,6 +4,7 @@
 
 #include <errno.h>
 #include <fcntl.h>
+#include <libdeflate.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
@@ -117,4 +118,48 @@ nncl_status nncl_gz_open(const char *path, nncl_data_file *f, gzFile *out)
     gzbuffer(gz, 1 << 18);
     *out = gz;
     return NNCL_OK;
+}
+
+/* pread until n bytes or an error (false). */
+static bool pread_full(int fd, void *buf, size_t n, uint64_t at)
+{
+    size_t got = 0;
+    while (got < n) {
+        ssize_t r = pread(fd, (char *)buf + got, n - got, (off_t)(at + got));
+        if (r < 0 && errno == EINTR) continue;
+        if (r <= 0) return false;
+        got += (size_t)r;
+    }
+    return true;
+}
+
+bool nncl_gz_inflate_whole(const nncl_data_file *f, size_t max_out, uint8_t **out, size_t *len)
+{
+    *out = NULL;
+    *len = 0;
+    /* The smallest member is 20 bytes (10 header, 2 empty block, 8 trailer). */
+    if (!f->regular || !f->gzip || f->size < 20 || f->size > SIZE_MAX / 2) return false;
+    /* The trailer's ISIZE: the inflated size mod 2^32 (a larger file does
+     * not fit the space it gives, and falls back). */
+    uint8_t t[4];
+    if (!pread_full(f->fd, t, 4, f->size - 4)) return false;
+    size_t isize = (size_t)t[0] | (size_t)t[1] << 8 | (size_t)t[2] << 16 | (size_t)t[3] << 24;
+    size_t in_len = (size_t)f->size;
+    /* Both buffers are held at once: together within max_out. */
+    if (isize == 0 || isize > max_out || in_len > max_out - isize) return false;
+    uint8_t *in = malloc(in_len), *o = malloc(isize);
+    struct libdeflate_decompressor *d = libdeflate_alloc_decompressor();
+    bool ok = in && o && d && pread_full(f->fd, in, in_len, 0);
+    size_t in_used = 0, out_used = 0;
+    ok = ok && libdeflate_gzip_decompress_ex(d, in, in_len, o, isize, &in_used, &out_used) == LIBDEFLATE_SUCCESS &&
+         in_used == in_len && out_used == isize;
+    libdeflate_free_decompressor(d);
+    free(in);
+    if (!ok) {
+        free(o);
+        return false;
+    }
+    *out = o;
+    *len = isize;
+    return true;
 }

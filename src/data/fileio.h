@@ -28,4 +28,14 @@ nncl_status nncl_gz_open(const char *path, nncl_data_file *f, gzFile *gz);
 /* Like nncl_data_read_full; corrupt data is NNCL_E_FORMAT with zlib's text. */
 nncl_status nncl_gz_read(const char *path, gzFile gz, void *buf, size_t n, size_t *got);
 
+/* A regular gzip file inflated in one go by libdeflate (twice zlib's speed
+ * on MNIST: tools/inflate_time), for a reader that holds the whole output anyway: true,
+ * with *out (malloc'd) and *len, only when the file is one gzip member that
+ * inflates, CRC checked, to exactly the size its trailer states, and the
+ * file and that size together are at most max_out bytes. Otherwise (a pipe, concatenated members, trailing bytes,
+ * corrupt data, too big, out of memory) false, and no error: the caller
+ * streams the file through zlib, whose checks and messages are the
+ * reference. */
+bool nncl_gz_inflate_whole(const nncl_data_file *f, size_t max_out, uint8_t **out, size_t *len);
+
 #endif

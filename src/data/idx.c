@@ -111,6 +111,37 @@ nncl_status nncl_idx_parse_mem(const char *name, const uint8_t *buf, size_t len,
     return NNCL_OK;
 }
 
+/* The common case the fast way: a gzip file inflated whole by libdeflate,
+ * whose header is right and whose data is exactly what the header declares
+ * and the memory budget allows; the data then moves to the front of that
+ * buffer (no second copy). Anything else returns false with no error, and
+ * load() streams the file through zlib, whose checks say what is wrong. */
+static bool load_inflated_whole(const char *path, const nncl_data_file *f, int dims, uint8_t **data,
+                                size_t *count, int *ih, int *iw)
+{
+    size_t budget;
+    if (nncl_data_memory_budget(&budget, NULL, 0) != NNCL_OK) {
+        nncl_clear_error();
+        return false;
+    }
+    uint8_t *buf;
+    size_t len;
+    if (!nncl_gz_inflate_whole(f, budget, &buf, &len)) return false;
+    idx_header hd = {0};
+    if (parse_header(path, buf, len, dims, &hd) != NNCL_OK || len != hd.header_len + hd.payload) {
+        nncl_clear_error();
+        free(buf);
+        return false;
+    }
+    memmove(buf, buf + hd.header_len, hd.payload);
+    uint8_t *d = realloc(buf, hd.payload); /* shrinks by the header; keep buf if it cannot */
+    *data = d ? d : buf;
+    *count = hd.count;
+    if (ih) *ih = (int)hd.h;
+    if (iw) *iw = (int)hd.w;
+    return true;
+}
+
 static nncl_status load(const char *path, int dims, uint8_t **data, size_t *count, int *ih, int *iw)
 {
     *data = NULL;
@@ -118,6 +149,10 @@ static nncl_status load(const char *path, int dims, uint8_t **data, size_t *coun
     nncl_data_file f;
     nncl_status st = nncl_data_open(path, &f);
     if (st) return st;
+    if (load_inflated_whole(path, &f, dims, data, count, ih, iw)) {
+        nncl_data_close(&f);
+        return NNCL_OK;
+    }
 
     gzFile gz = NULL;
     uint8_t hdr[16];

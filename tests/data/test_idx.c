@@ -1,6 +1,8 @@
 /* IDX reader: good files raw and gzipped, and every way a file can be wrong. */
 #include "testutil.h"
 
+#include "data/fileio.h"
+
 #include <sys/stat.h>
 
 static size_t put_be32(unsigned char *p, uint32_t v)
@@ -179,6 +181,64 @@ START_TEST(truncated_gz_stream)
 }
 END_TEST
 
+/* The fast way (libdeflate, the whole file at once) takes a plain gzip file
+ * and nothing else; everything else streams through zlib, same data, same
+ * messages. */
+START_TEST(gz_whole_or_streamed)
+{
+    static unsigned char big[16 + 300 * 28 * 28];
+    size_t ni = make_images(big, 0x803, 300, 28, 28);
+    const char *p = tu_write_gz("plain.gz", big, ni);
+    nncl_data_file f;
+    uint8_t *out, *d;
+    size_t len, count, n;
+    int h, w;
+    ck_assert_int_eq(nncl_data_open(p, &f), NNCL_OK);
+    ck_assert(nncl_gz_inflate_whole(&f, SIZE_MAX, &out, &len));
+    ck_assert_uint_eq(len, ni);
+    ck_assert_int_eq(memcmp(out, big, ni), 0);
+    free(out);
+    /* the file and its output together beyond max_out: not this way */
+    ck_assert(!nncl_gz_inflate_whole(&f, ni, &out, &len));
+    ck_assert_ptr_null(out);
+    nncl_data_close(&f);
+    ck_assert_int_eq(nncl_idx_load_images(p, &d, &count, &h, &w), NNCL_OK);
+    ck_assert_uint_eq(count, 300);
+    ck_assert_int_eq(memcmp(d, big + 16, ni - 16), 0);
+    free(d);
+
+    /* two gzip members, one after the other (cat a.gz b.gz): streamed */
+    char *whole = tu_read(p, &n);
+    const char *a = tu_write_gz("half-a.gz", big, ni / 2);
+    size_t na, nb;
+    char *ga = tu_read(a, &na), *gb = tu_read(tu_write_gz("half-b.gz", big + ni / 2, ni - ni / 2), &nb);
+    char *cat = malloc(na + nb);
+    memcpy(cat, ga, na);
+    memcpy(cat + na, gb, nb);
+    p = tu_write("two-members.gz", cat, na + nb);
+    ck_assert_int_eq(nncl_data_open(p, &f), NNCL_OK);
+    ck_assert(!nncl_gz_inflate_whole(&f, SIZE_MAX, &out, &len));
+    nncl_data_close(&f);
+    ck_assert_int_eq(nncl_idx_load_images(p, &d, &count, &h, &w), NNCL_OK);
+    ck_assert_uint_eq(count, 300);
+    ck_assert_int_eq(memcmp(d, big + 16, ni - 16), 0);
+    free(d);
+
+    /* a trailer whose size lies: refused both ways, zlib's message */
+    whole[n - 1] ^= 0x40;
+    p = tu_write("isize.gz", whole, n);
+    ck_assert_int_eq(nncl_data_open(p, &f), NNCL_OK);
+    ck_assert(!nncl_gz_inflate_whole(&f, SIZE_MAX, &out, &len));
+    nncl_data_close(&f);
+    ck_assert_int_eq(nncl_idx_load_images(p, &d, &count, &h, &w), NNCL_E_FORMAT);
+    ck_error_has(p, "corrupt gzip data");
+    free(whole);
+    free(ga);
+    free(gb);
+    free(cat);
+}
+END_TEST
+
 START_TEST(pair_mismatch)
 {
     size_t ni = make_images(img, 0x803, 5, 4, 3), nl = make_labels(lab, 4, 3);
@@ -263,6 +323,7 @@ int main(void)
     tcase_add_test(tc, wrong_magic);
     tcase_add_test(tc, truncated_and_trailing);
     tcase_add_test(tc, truncated_gz_stream);
+    tcase_add_test(tc, gz_whole_or_streamed);
     tcase_add_test(tc, pair_mismatch);
     tcase_add_test(tc, missing_and_directory);
     tcase_add_test(tc, from_memory);
