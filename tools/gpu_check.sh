@@ -23,7 +23,9 @@
 #       check --device 0, nncl bench on device 0 (FP32 peak from the SM count,
 #       the compute capability and the maximum SM clock), on host, and on
 #       device 0 with K never split (NNCL_GEMM_SPLITK=off), the bare
-#       `nncl train --device 0` twice, `--device host` once and on an OpenCL
+#       `nncl train --device 0` twice (each with its start-up's parts from
+#       summary.json), one epoch of it with --profile (every op waited for),
+#       `--device host` once and on an OpenCL
 #       CPU device if there is one, timed (wall), the host's tutorial step,
 #       `--preset tutorial`, the bare run and a small CNN through the
 #       patch-matrix convolutions on all cores and on two (host-cores), a
@@ -465,6 +467,14 @@ for f in sorted(os.listdir(out)):
                      u['tuning_seconds'], u['data_seconds'], d['seconds']))
     except (OSError, ValueError, KeyError, TypeError):
         pass
+prof = text('train-gpu-profile.log').splitlines()
+prof = [l for l in prof if l.startswith('start-up')] + \
+    [l for i, l in enumerate(prof) if l.startswith('profile') or (i and prof[i - 1].startswith('profile'))] + \
+    [l for l in prof if l.startswith('  ') and re.search(r'\d%$', l)][:10] + \
+    [l for l in prof if l.startswith('  total')]
+if prof:
+    L.append('one epoch on device 0 with every op waited for (train-gpu-profile):')
+    L += ['  ' + l for l in prof]
 gpu_wall = min([walls[k] for k in ('train-gpu-1', 'train-gpu-2') if k in walls] or [0])
 cpus = [(walls[k], k[6:]) for k in ('train-host', 'train-cpu-opencl') if k in walls]
 if gpu_wall and cpus:
@@ -839,6 +849,11 @@ gpu_step bench-gpu-nosplit 120 env NNCL_GEMM_SPLITK=off sh -c "'$nncl' bench --d
 # folder of its own (it writes runs/ where it is started).
 gpu_step train-gpu-1 120 sh -c "cd '$T/work' && '$nncl' train --device 0"
 gpu_step train-gpu-2 120 sh -c "cd '$T/work' && '$nncl' train --device 0"
+# Where a training step's time goes on the GPU: one epoch with every op
+# waited for (--profile: calls, us per call; launch-bound ops show as a few
+# us each), and the start-up's parts.
+gpu_step train-gpu-profile 60 sh -c "cd '$T/work' && '$nncl' train --device 0 --epochs 1 --profile --quiet \
+    --no-report --snapshots 0 --out '$T/work/profile-run'"
 host_step train-host 150 sh -c "cd '$T/work' && '$nncl' train --device host"
 # An OpenCL CPU device beside the GPU (a loader that reads /etc/OpenCL/vendors
 # whatever OCL_ICD_VENDORS says finds the machine's PoCL): the best CPU device
