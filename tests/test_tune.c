@@ -760,6 +760,42 @@ START_TEST(large_products_take_their_own_set)
 }
 END_TEST
 
+/* Kernels that compute wrong results with every GEMM set, the capability
+ * table's included (a test's copy of gemm.cl whose multiply-adds drop the
+ * product, as a broken compiler might): the first use's search finds no set
+ * that passes, and the device refuses to build its program rather than
+ * train wrong, then and on the next try; nothing is cached. */
+START_TEST(wrong_kernels_refuse_the_device)
+{
+    int idx = first_opencl();
+    if (idx < 0)
+        return;
+    fresh_cache();
+    char dir[4200];
+    snprintf(dir, sizeof dir, "%s/kernels", getenv("XDG_CACHE_HOME"));
+    kernels_with_gemm_prefix(dir, "#define fma(a, b, c) (c)\n");
+    setenv("NNCL_KERNEL_PATH", dir, 1);
+    setenv("NNCL_TUNE", "auto", 1);
+    nncl_device *dev = test_open(idx);
+    notices got = {0};
+    nncl_set_notice_handler(catch_notice, &got);
+    for (int attempt = 0; attempt < 2; attempt++) {
+        ck_assert_int_eq(nncl_device_prepare(dev, NULL), NNCL_E_DEVICE);
+        const char *msg = nncl_last_error();
+        ck_assert_msg(strstr(msg, "computes wrong results with its kernels here") != NULL &&
+                          strstr(msg, "no GEMM parameters pass their check") != NULL && strstr(msg, "oracle") != NULL,
+                      "%s", msg);
+        nncl_clear_error();
+    }
+    nncl_set_notice_handler(NULL, NULL);
+    ck_assert_int_eq(got.warnings, 0); /* refused, not warned about and used */
+    nncl_tuning_info ti;
+    ck_assert_ok(nncl_tuning_lookup(nncl_device_get_info(dev), &ti));
+    ck_assert_int_eq(ti.state, NNCL_TUNING_DEFAULT);
+    nncl_device_close(dev);
+}
+END_TEST
+
 /* A search among local-memory sets times them on the large square too (its
  * side from NNCL_GEMM_LARGE, small here) and keeps a set apart only if it
  * is another than the winner, one of the candidates, from half that
@@ -844,6 +880,7 @@ static Suite *suite(void)
     tcase_add_test(td, every_candidate_passes_the_check);
     tcase_add_test(td, local_memory_tiles_pass_the_check);
     tcase_add_test(td, broken_candidate_rejected);
+    tcase_add_test(td, wrong_kernels_refuse_the_device);
     tcase_add_test(td, large_products_take_their_own_set);
     tcase_add_test(td, search_chooses_a_large_set_apart);
     tcase_add_test(td, every_fused_candidate_passes_the_check);

@@ -94,6 +94,9 @@ typedef struct nncl_tune_report {
     double seconds;
     char cache_path[4096];      /* where the winner was written ("" if nowhere) */
     char rejections[1024];      /* the first rejections' reasons, one a line */
+    bool current_wrong;         /* the parameters in use before the search (the
+                                 * capability table's, or the cache's) failed
+                                 * their check: they compute wrong results */
 } nncl_tune_report;
 
 /* Search the GEMM's and the fused ops' parameters on an opened OpenCL

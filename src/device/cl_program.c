@@ -522,7 +522,10 @@ static nncl_status program_make(nncl_device *dev, bool *from_cache)
     /* The GEMM's parameters first: the build options depend on them, and
      * without a tuning entry this may run the first-use search. */
     if (!cl->params_resolved) {
-        nncl_op_params_resolve(dev, true);
+        /* Unresolved after a failure: a next build asks (and fails) again. */
+        nncl_status rst = nncl_op_params_resolve(dev, true);
+        if (rst != NNCL_OK)
+            return rst;
         cl->params_resolved = true;
     }
 

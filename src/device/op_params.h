@@ -16,9 +16,11 @@ void nncl_op_params_free(nncl_op_params *p);
 
 /* Settle dev's parameters before its program is built: NNCL_TUNE=off: the
  * capability table; else a valid tuning cache entry, or (auto, allow_search)
- * a quick search now, or the table. Never fails: a failed search falls back
- * with a warning. */
-void nncl_op_params_resolve(nncl_device *dev, bool allow_search);
+ * a quick search now, or the table. A search that fails falls back to the
+ * table with a warning, unless the table's own parameters failed their
+ * check against the host: then the device computes wrong results with its
+ * kernels, and this fails (NNCL_E_DEVICE) rather than let it train. */
+nncl_status nncl_op_params_resolve(nncl_device *dev, bool allow_search);
 
 /* The parameters as -D build options. */
 void nncl_op_params_build_options(const nncl_device *dev, char *out, size_t len);

@@ -801,6 +801,8 @@ nncl_status nncl_fused_tune_search(nncl_device *dev, const nncl_fused_candidate 
         done++;
     }
     if (st == NNCL_OK && !bs[0].ok)
+        rep->current_wrong = true;
+    if (st == NNCL_OK && !bs[0].ok)
         st = nncl_fail(NNCL_E_DEVICE, "tuning %s: the current fused-op parameters fail their check: %s",
                        dev->info.name, rep->rejections);
     if (st == NNCL_OK)

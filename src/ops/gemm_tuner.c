@@ -366,6 +366,8 @@ nncl_status nncl_gemm_tune_search(nncl_device *dev, const nncl_gemm_candidate *c
     for (int i = 0; i < nb && best < 0; i++)
         if (bs[i].ok)
             best = i;
+    if (st == NNCL_OK && nb > 0 && !bs[0].ok)
+        rep->current_wrong = true;
     if (st == NNCL_OK && best < 0)
         st = nncl_fail(NNCL_E_DEVICE, "tuning %s: no GEMM parameters pass their check, the current ones included: %s",
                        dev->info.name, rep->rejections);

@@ -275,7 +275,7 @@ void nncl_op_params_build_options(const nncl_device *dev, char *out, size_t len)
     nncl_kernel_options(&p->gemm, &p->fused, out, len);
 }
 
-void nncl_op_params_resolve(nncl_device *dev, bool allow_search)
+nncl_status nncl_op_params_resolve(nncl_device *dev, bool allow_search)
 {
     nncl_tuned_params table = {0};
     nncl_gemm_params_for(&dev->info, &table.gemm);
@@ -283,36 +283,45 @@ void nncl_op_params_resolve(nncl_device *dev, bool allow_search)
     nncl_tuned_params_apply(dev, &table);
     nncl_tune_policy policy = nncl_tune_policy_get();
     if (policy == NNCL_TUNE_POLICY_OFF)
-        return;
+        return NNCL_OK;
     nncl_tuning_info ti;
     nncl_tuned_params cached;
     nncl_status st = nncl_tune_cache_load(&dev->info, &cached, &ti);
     if (st != NNCL_OK) {
         nncl_clear_error();
-        return;
+        return NNCL_OK;
     }
     if (ti.state == NNCL_TUNING_TUNED) {
         nncl_tuned_params_apply(dev, &cached);
-        return;
+        return NNCL_OK;
     }
     if (ti.state == NNCL_TUNING_CORRUPT)
         nncl_notice(NNCL_NOTICE_WARNING, "%s; using the defaults", ti.note);
     if (!allow_search || policy != NNCL_TUNE_POLICY_AUTO || !ti.path[0])
-        return;
+        return NNCL_OK;
     nncl_notice(NNCL_NOTICE_INFO,
                 "tuning %s, about 20 s, once (NNCL_TUNE=off skips it; `nncl tune --full` searches more)",
                 dev->info.name);
-    nncl_tune_report rep;
+    nncl_tune_report rep = {0};
     double t0 = nncl_seconds_now();
     st = nncl_tune_device_run(dev, NNCL_TUNE_QUICK, NULL, NULL, &rep);
     dev->startup.tuning_seconds += nncl_seconds_now() - t0;
+    if (st != NNCL_OK && rep.current_wrong) {
+        /* The defaults are what failed: training would go wrong silently. */
+        nncl_tuned_params_apply(dev, &table);
+        return nncl_fail_context(NNCL_E_DEVICE,
+                                 "%s computes wrong results with its kernels here, so nncl will not train "
+                                 "on it (`nncl check` on it says which ops; `--device host` trains correctly)",
+                                 dev->info.name);
+    }
     if (st != NNCL_OK) {
         nncl_notice(NNCL_NOTICE_WARNING, "tuning %s failed, using the defaults: %s", dev->info.name,
                     nncl_last_error());
         nncl_clear_error();
         nncl_tuned_params_apply(dev, &table);
-        return;
+        return NNCL_OK;
     }
     nncl_notice(NNCL_NOTICE_INFO, "tuned %s in %.0f s: %s %s", dev->info.name, rep.seconds, rep.new_params,
                 rep.new_fused);
+    return NNCL_OK;
 }
