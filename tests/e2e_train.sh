@@ -57,6 +57,15 @@ import json; c=json.load(open('$out/config.json'))
 assert c['data']['name']=='mnist' and len(c['data']['sha256'])==64
 assert c['device']['name'] and c['command'][0]=='train' and c['model']['layers']==[784,64,10]
 assert c['nncl_version'] and c['batch']==64 and c['seed']==7"
+    expect "$dev: config.json's four files and their SHA-256s, each and together, as hashlib's" python3 -c "
+import hashlib, json, os; d = json.load(open('$out/config.json')); c = d['data']
+files = d['data_paths']['files']; together = hashlib.sha256()
+assert len(files) == 4, files
+for f in files:
+    b = open(f['path'] if os.path.isabs(f['path']) else os.path.join('$out', f['path']), 'rb').read()
+    together.update(b)
+    assert f['sha256'] == hashlib.sha256(b).hexdigest(), f
+assert c['sha256'] == together.hexdigest(), c['sha256']"
     # An independent reader, and nncl's own eval, agree with the run.
     python3 "$src/tests/read_safetensors.py" "$out/model.safetensors" >"$tmp/read-$dev.log" 2>&1
     expect "$dev: model.safetensors reads with the standard library" test $? -eq 0

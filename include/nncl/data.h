@@ -265,6 +265,7 @@ typedef struct nncl_data_source {
     int num_files;
     char sha256[65];            /* hex SHA-256 of the files' bytes (as stored,
                                    concatenated in files[] order), or "" */
+    char file_sha256[4][65];    /* each file's own, or "" (with sha256) */
 } nncl_data_source;
 
 /* Finds and loads a dataset.
@@ -320,6 +321,8 @@ nncl_label_advice_kind nncl_label_advice(const nncl_dataset *ds, char *text, siz
 
 /* Hex SHA-256 (OpenSSL EVP) of the concatenated bytes of n files. */
 nncl_status nncl_sha256_files(const char *const *paths, int n, char hex[65]);
+/* The same, and each file's own in each[i], from one read of each file. */
+nncl_status nncl_sha256_files_each(const char *const *paths, int n, char hex[65], char (*each)[65]);
 
 #ifdef __cplusplus
 }

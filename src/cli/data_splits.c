@@ -46,6 +46,7 @@ static nncl_status copy_source_record(const nncl_data_source *from, nncl_data_so
     for (int i = 0; i < from->num_files && ok; i++, to->num_files++)
         ok = (to->files[i] = strdup(from->files[i])) != NULL;
     memcpy(to->sha256, from->sha256, sizeof to->sha256);
+    memcpy(to->file_sha256, from->file_sha256, sizeof to->file_sha256);
     to->has_test = from->has_test;
     return ok ? NNCL_OK : nncl_fail(NNCL_E_NOMEM, "out of memory");
 }

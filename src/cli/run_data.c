@@ -60,12 +60,15 @@ json_t *run_data_record(const train_options *o, const splits *s)
     if (!j)
         return NULL;
     json_object_set_new(j, "data", o->data && is_path(o->data) ? where(o->data, base, up) : json_null());
-    /* One file: data.sha256 is its hash (not read twice). */
+    /* Each file's hash as the load computed it (not read twice; one file's
+     * is the data's, "" for a pipe, whose bytes cannot be read again). */
     json_t *files = json_array();
     for (int i = 0; i < s->src.num_files; i++) {
         char hex[65];
         const char *file = s->src.files[i];
-        if (s->src.num_files == 1)
+        if (s->src.file_sha256[i][0])
+            snprintf(hex, sizeof hex, "%s", s->src.file_sha256[i]);
+        else if (s->src.num_files == 1)
             snprintf(hex, sizeof hex, "%s", s->src.sha256);
         else if (nncl_sha256_files((const char *const *)&file, 1, hex) != NNCL_OK)
             goto fail;

@@ -123,7 +123,8 @@ static nncl_status finish(nncl_data_source *out, const nncl_resolve_options *o, 
 {
     if (!(out->name = nncl_strdup(name))) return nncl_fail(NNCL_E_NOMEM, "out of memory");
     if (o->no_hash || !hash) return NNCL_OK;
-    return nncl_sha256_files((const char *const *)out->files, out->num_files, out->sha256);
+    return nncl_sha256_files_each((const char *const *)out->files, out->num_files, out->sha256,
+                                  out->file_sha256);
 }
 
 nncl_status nncl_data_resolve(const char *what, const nncl_resolve_options *opt,
