@@ -25,7 +25,8 @@ while [ "$r" -le "$rounds" ]; do
         if [ $which = A ]; then bin=$a; else bin=$b; fi
         t0=$(date +%s.%N)
         # shellcheck disable=SC2086 # the flags are words
-        "$bin" train $quiet "$@" --out "$tmp/r$r-$which" >/dev/null 2>&1
+        "$bin" train $quiet "$@" --out "$tmp/r$r-$which" >/dev/null 2>"$tmp/err" ||
+            { echo "bench_ab.sh: $bin failed:" >&2; cat "$tmp/err" >&2; exit 1; }
         t1=$(date +%s.%N)
         echo "$r $which $(python3 -c "import json; print(json.load(open('$tmp/r$r-$which/summary.json'))['seconds'])") $(python3 -c "print($t1 - $t0)")"
     done
@@ -33,6 +34,7 @@ while [ "$r" -le "$rounds" ]; do
 done | python3 -c "
 import sys
 rows = [l.split() for l in sys.stdin]
+if not {r[1] for r in rows} >= {'A', 'B'}: sys.exit(1)  # a run failed (said above)
 for r in rows: print('round %s %s: training %.3f s, wall %.3f s' % (r[0], r[1], float(r[2]), float(r[3])))
 def mean(n, i): v = [float(r[i]) for r in rows if r[1] == n]; return sum(v) / len(v)
 for r in rows: r.append(float(r[3]) - float(r[2]))
