@@ -4,7 +4,7 @@
 #
 #   tools/fuzz_data.sh [SECONDS] [csv|idx|all]     (default: 60 seconds, all)
 #
-# Needs clang and libclang-rt-14-dev (Debian). Works without meson: compiles
+# Needs clang and libclang-rt-14-dev (Debian), and libdeflate-dev as the build does. Works without meson: compiles
 # src/data, src/util/status.c and src/util/atomic_file.c directly. Builds in
 # $NNCL_FUZZ_DIR (default build-fuzz/ in the source tree); the growing
 # corpora live there too, seeded from tests/fuzz/corpus_*; crashes land there
@@ -36,7 +36,7 @@ for t in csv idx; do
     [ "$which" = all ] || [ "$which" = "$t" ] || continue
     echo "== building fuzz_$t" >&2
     # shellcheck disable=SC2086
-    "$cc" $flags -o "$out/fuzz_$t" "$root/tests/fuzz/fuzz_$t.c" $srcs -lz -lm
+    "$cc" $flags -o "$out/fuzz_$t" "$root/tests/fuzz/fuzz_$t.c" $srcs -ldeflate -lz -lm
     mkdir -p "$out/corpus_$t"
     echo "== running fuzz_$t for ${secs}s" >&2
     (cd "$out" && ASAN_OPTIONS=detect_leaks=1 UBSAN_OPTIONS=print_stacktrace=1 \

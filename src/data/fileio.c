@@ -133,6 +133,16 @@ static bool pread_full(int fd, void *buf, size_t n, uint64_t at)
     return true;
 }
 
+bool nncl_gz_whole_fits(uint64_t file_size, size_t isize, size_t max_out)
+{
+    /* Both buffers are held at once: together within max_out. Deflate
+     * expands at most 1032:1 (a 258-byte match costs at least 2 bits), so a
+     * trailer that claims more lies, and must not size an allocation. */
+    if (file_size > SIZE_MAX / 2) return false;
+    size_t in_len = (size_t)file_size;
+    return isize > 0 && isize <= max_out && in_len <= max_out - isize && isize / 1032 <= in_len;
+}
+
 bool nncl_gz_inflate_whole(const nncl_data_file *f, size_t max_out, uint8_t **out, size_t *len)
 {
     *out = NULL;
@@ -145,8 +155,7 @@ bool nncl_gz_inflate_whole(const nncl_data_file *f, size_t max_out, uint8_t **ou
     if (!pread_full(f->fd, t, 4, f->size - 4)) return false;
     size_t isize = (size_t)t[0] | (size_t)t[1] << 8 | (size_t)t[2] << 16 | (size_t)t[3] << 24;
     size_t in_len = (size_t)f->size;
-    /* Both buffers are held at once: together within max_out. */
-    if (isize == 0 || isize > max_out || in_len > max_out - isize) return false;
+    if (!nncl_gz_whole_fits(f->size, isize, max_out)) return false;
     uint8_t *in = malloc(in_len), *o = malloc(isize);
     struct libdeflate_decompressor *d = libdeflate_alloc_decompressor();
     bool ok = in && o && d && pread_full(f->fd, in, in_len, 0);

@@ -38,4 +38,9 @@ nncl_status nncl_gz_read(const char *path, gzFile gz, void *buf, size_t n, size_
  * reference. */
 bool nncl_gz_inflate_whole(const nncl_data_file *f, size_t max_out, uint8_t **out, size_t *len);
 
+/* Whether a gzip file of file_size bytes whose trailer says isize may be
+ * inflated whole: both buffers within max_out, and isize no more than
+ * deflate's 1032:1 could give (a trailer is data, and may lie). */
+bool nncl_gz_whole_fits(uint64_t file_size, size_t isize, size_t max_out);
+
 #endif
