@@ -4,9 +4,12 @@
 # entry is reported and ignored; NNCL_TUNE=off ignores a good one. Runs in
 # a cache folder of its own (PoCL's compiled kernels stay in the tests'
 # cache, so a rerun compiles nothing).
-# usage: e2e_tune.sh PATH/TO/nncl
+# Last, kernels that compute wrong results (a copy of cl/ whose
+# multiply-adds drop the product): refused, remembered, passed over.
+# usage: e2e_tune.sh PATH/TO/nncl PATH/TO/cl
 set -u
 nncl=$1
+cl=$2
 . "$(dirname "$0")/e2e_lib.sh"
 
 if ! "$nncl" --device list --json | python3 -c "import json,sys; sys.exit(0 if json.load(sys.stdin)[0]['backend']=='opencl' else 1)"; then
@@ -54,6 +57,73 @@ rc=$?
 expect "...and nncl check passes on the defaults (exit $rc)" test $rc -eq 0
 expect "...with a warning naming the entry" grep -q "warning: ignored the tuning cache entry $entry" "$tmp/check.err"
 
+# A large products' set (GPUs tune one apart; here one is written into a
+# good entry: 32x32 tiles of 2x2 from m*n*k 10^6 on): nncl check runs one
+# product with it against the host, in a row of its own.
+python3 - "$tmp/good" "$entry" <<'EOF'
+import sys
+text = open(sys.argv[1]).read()
+lines = text[:text.rindex("sum=")].splitlines(keepends=True)
+at = next(i for i, l in enumerate(lines) if l.startswith("gemm="))
+params = dict(kv.split("=") for kv in lines[at][5:].split())
+params.update(USE_LOCAL="1", TSM="32", TSN="32", TSK="8", WPTM="2", WPTN="2", LVW="1", PF="0", GVW="1")
+lines.insert(at + 1, "gemm_large=1000000 " + " ".join(f"{k}={v}" for k, v in params.items()) + "\n")
+body = "".join(lines)
+h = 0xcbf29ce484222325
+for b in body.encode():
+    h = ((h ^ b) * 0x100000001b3) & 0xFFFFFFFFFFFFFFFF
+open(sys.argv[2], "w").write(body + "sum=%016x\n" % h)
+EOF
+large=$("$nncl" --device list --json | python3 -c "import json,sys; print(json.load(sys.stdin)[0].get('gemm_large_params', ''))")
+expect "an entry with a large set is tuned, and lists it" sh -c "test '$(tuned)' = yes && echo '$large' | grep -q 'from m\*n\*k 1000000'"
+NNCL_GEMM_SPLITK=off "$nncl" check --device 0 --quick >"$tmp/checkl.out" 2>&1
+rc=$?
+expect "nncl check passes (exit $rc) with a gemm-large row of at least 100^3" sh -c "test $rc -eq 0 && grep -E '^0 +gemm-large +[0-9]+x[0-9]+x[0-9]+ ' '$tmp/checkl.out' | grep -q 'PASS\$'"
+NNCL_GEMM_SPLITK=off NNCL_CHECK_INJECT=gemm-large "$nncl" check --device 0 --quick >"$tmp/checki.out" 2>&1
+rc=$?
+expect "...and the row can fail (one value off: exit $rc)" sh -c "test $rc -eq 1 && grep -q 'FAILED (device 0 gemm-large)' '$tmp/checki.out'"
+expect "a device without a large set has no such row" sh -c "! grep -q gemm-large '$tmp/check.out'"
+cp "$tmp/good" "$entry"
+
 "$nncl" tune --device host >/dev/null 2>"$tmp/host.err"
 expect "tuning host is refused with exit 2" sh -c "test $? -eq 2 && grep -q 'nothing to tune' '$tmp/host.err'"
+
+# Wrong kernels: the search fails, and the cache says so for this source.
+mkdir -p "$tmp/badk"
+cp "$cl"/*.cl "$tmp/badk/"
+{ echo '#define fma(a, b, c) (c)'; cat "$cl/gemm.cl"; } >"$tmp/badk/gemm.cl"
+export NNCL_KERNEL_PATH="$tmp/badk"
+"$nncl" tune --device 0 --quick >"$tmp/bad.out" 2>"$tmp/bad.err"
+rc=$?
+expect "wrong kernels: nncl tune fails (exit $rc)" test $rc -eq 1
+expect "...saying no GEMM set passes its check" grep -q "no GEMM parameters pass their check" "$tmp/bad.err"
+expect "device 0 is listed as wrong" test "$(tuned)" = wrong
+default0=$("$nncl" --device list --json | python3 -c "import json,sys; print(json.load(sys.stdin)[0]['default'])")
+expect "...and is not the default" test "$default0" = False
+python3 - "$tmp" <<'EOF'
+import random, sys
+rnd = random.Random(5)
+with open(f"{sys.argv[1]}/tiny.csv", "w") as f:
+    f.write("a,b,label\n")
+    for i in range(120):
+        k = i % 2
+        f.write(f"{k + rnd.gauss(0, 0.4):.4f},{rnd.gauss(0, 1):.4f},{k}\n")
+EOF
+opts="--data $tmp/tiny.csv --epochs 1 --layers 4 --batch 16 --snapshots 0 --no-report"
+start=$(date +%s)
+"$nncl" train --device 0 $opts --out "$tmp/run0" >/dev/null 2>"$tmp/train0.err"
+rc=$?
+took=$(($(date +%s) - start))
+expect "training on it is refused (exit $rc) at once, no search (took $took s)" test $rc -eq 1 -a "$took" -le 5
+expect "...naming the search that found it" grep -q "computes wrong results with its kernels here (its search of" "$tmp/train0.err"
+expect "...and nothing written" test ! -e "$tmp/run0"
+"$nncl" train $opts --out "$tmp/run1" >/dev/null 2>"$tmp/train1.err"
+rc=$?
+expect "a bare nncl train trains on another device (exit $rc)" test $rc -eq 0
+expect "...saying why device 0 was passed over" grep -q "device 0 (.*) computes wrong results .* so the default is device" "$tmp/train1.err"
+"$nncl" check --device 0 --quick >"$tmp/check0.out" 2>&1
+rc=$?
+expect "nncl check still runs on it (exit $rc) and shows the GEMM wrong, fill right" sh -c "test $rc -eq 1 && grep -q 'FAILED (.*device 0 gemm' '$tmp/check0.out' && ! grep -q 'device 0 fill,' '$tmp/check0.out'"
+unset NNCL_KERNEL_PATH
+expect "the real kernels: the entry is stale, not wrong" test "$(tuned)" = stale
 finish

@@ -30,6 +30,7 @@
 #include "ops/gemm_tuner.h"
 #include "ops/kernel_params.h"
 #include "ops/tune_run.h"
+#include "util/clock.h"
 #include "util/fnv1a.h"
 #include "test_util.h"
 
@@ -321,7 +322,7 @@ START_TEST(device_uses_entry_or_defaults)
     ck_assert_int_eq(ti.state, NNCL_TUNING_TUNED);
 
     setenv("NNCL_TUNE", "off", 1);
-    nncl_op_params_resolve(dev, true);
+    nncl_op_params_resolve(dev, false);
     ck_assert(nncl_gemm_params_equal(nncl_gemm_params_on(dev), &defaults));
     ck_assert(nncl_fused_params_equal(nncl_fused_params_on(dev), &fused_defaults));
     ck_assert_ok(nncl_tuning_lookup(info, &ti));
@@ -334,7 +335,7 @@ START_TEST(device_uses_entry_or_defaults)
     notices got = {0};
     nncl_set_notice_handler(catch_notice, &got);
     setenv("NNCL_TUNE", "cached", 1);
-    nncl_op_params_resolve(dev, true);
+    nncl_op_params_resolve(dev, false);
     nncl_set_notice_handler(NULL, NULL);
     ck_assert(nncl_gemm_params_equal(nncl_gemm_params_on(dev), &defaults));
     ck_assert(nncl_fused_params_equal(nncl_fused_params_on(dev), &fused_defaults));
@@ -764,7 +765,10 @@ END_TEST
  * table's included (a test's copy of gemm.cl whose multiply-adds drop the
  * product, as a broken compiler might): the first use's search finds no set
  * that passes, and the device refuses to build its program rather than
- * train wrong, then and on the next try; nothing is cached. */
+ * train wrong. The cache keeps that for this driver and kernel source: the
+ * next try refuses at once, without a search; the default device passes it
+ * over; `nncl check`'s way (as found) still builds it, to show which ops are
+ * wrong; other kernels (the real ones) make the entry stale. */
 START_TEST(wrong_kernels_refuse_the_device)
 {
     int idx = first_opencl();
@@ -779,20 +783,47 @@ START_TEST(wrong_kernels_refuse_the_device)
     nncl_device *dev = test_open(idx);
     notices got = {0};
     nncl_set_notice_handler(catch_notice, &got);
+    double seconds[2];
     for (int attempt = 0; attempt < 2; attempt++) {
+        double t0 = nncl_seconds_now();
         ck_assert_int_eq(nncl_device_prepare(dev, NULL), NNCL_E_DEVICE);
+        seconds[attempt] = nncl_seconds_now() - t0;
         const char *msg = nncl_last_error();
         ck_assert_msg(strstr(msg, "computes wrong results with its kernels here") != NULL &&
                           strstr(msg, "no GEMM parameters pass their check") != NULL && strstr(msg, "oracle") != NULL,
                       "%s", msg);
+        ck_assert_msg(attempt == 0 || strstr(msg, "its search of 20") != NULL, "%s", msg);
         nncl_clear_error();
     }
     nncl_set_notice_handler(NULL, NULL);
     ck_assert_int_eq(got.warnings, 0); /* refused, not warned about and used */
+    /* the second refusal read the cache: no search (which builds candidates) */
+    ck_assert_msg(seconds[1] < 0.5 && seconds[1] < seconds[0] / 4, "refused in %.2f s, then %.2f s", seconds[0],
+                  seconds[1]);
     nncl_tuning_info ti;
     ck_assert_ok(nncl_tuning_lookup(nncl_device_get_info(dev), &ti));
-    ck_assert_int_eq(ti.state, NNCL_TUNING_DEFAULT);
+    ck_assert_int_eq(ti.state, NNCL_TUNING_WRONG);
+    ck_assert_str_eq(nncl_tuning_state_name(ti.state), "wrong");
+    ck_assert_msg(strstr(ti.note, "no GEMM parameters pass their check") != NULL, "%s", ti.note);
     nncl_device_close(dev);
+
+    nncl_device_list list;
+    ck_assert_ok(nncl_device_list_get(&list));
+    ck_assert(list.items[idx].wrong_results);
+    ck_assert_int_ne(list.default_index, idx);
+    ck_assert(!list.items[list.default_index].wrong_results);
+    nncl_device_list_free(&list);
+
+    /* as found (nncl check): the defaults are built, to be checked */
+    dev = test_open(idx);
+    ck_assert_ok(nncl_device_tune_as_found(dev));
+    ck_assert_ok(nncl_device_prepare(dev, NULL));
+    nncl_device_close(dev);
+
+    unsetenv("NNCL_KERNEL_PATH");
+    ck_assert_ok(nncl_device_list_get(&list));
+    ck_assert(!list.items[idx].wrong_results);
+    nncl_device_list_free(&list);
 }
 END_TEST
 

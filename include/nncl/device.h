@@ -55,6 +55,9 @@ typedef struct nncl_device_info {
     bool fp16;
     bool is_default;                /* what `--device` picks when not given */
     double train_speed;             /* samples/s nncl bench measured here (0: never) */
+    bool wrong_results;             /* its kernels' search found them computing wrong
+                                     * results (tuning cache): never the default, and
+                                     * refused for training */
     int platform_index;             /* OpenCL platform / device numbers (-1 on host) */
     int device_index;
 } nncl_device_info;

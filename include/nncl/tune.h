@@ -35,6 +35,9 @@ typedef enum nncl_tuning_state {
     NNCL_TUNING_STALE,          /* an entry for another driver or kernel source: ignored */
     NNCL_TUNING_CORRUPT,        /* an unreadable entry: ignored */
     NNCL_TUNING_OFF,            /* NNCL_TUNE=off */
+    NNCL_TUNING_WRONG,          /* the last search found wrong results with every
+                                 * set, the defaults included: not trained on
+                                 * (note says why, when since when) */
 } nncl_tuning_state;
 
 const char *nncl_tuning_state_name(nncl_tuning_state s);
@@ -46,10 +49,16 @@ typedef struct nncl_tuning_info {
                                  * ("TSM=128 ... from m*n*k 4294967296"), "" if none */
     char fused_params[128];     /* the fused ops' ("U8_VW=8 U8_DM=2 ... OPTIM_VW=16") */
     char path[4096];            /* the cache entry's file ("" without a cache) */
-    char note[1024];            /* why an entry was ignored */
-    char when[32];              /* when the entry was written (UTC), if tuned */
-    char mode[8];               /* "quick" or "full", if tuned */
+    char note[1024];            /* why an entry was ignored, or (WRONG) what was wrong */
+    char when[32];              /* when the entry was written (UTC), if tuned or wrong */
+    char mode[8];               /* "quick" or "full", if tuned or wrong */
 } nncl_tuning_info;
+
+/* Settle an opened device's kernel parameters as they are, its tuning
+ * cache entry's or the capability table's, with no first-use search and no
+ * refusal of a device found to compute wrong results: what `nncl check`
+ * checks. Nothing to do on host or once the device's program is built. */
+nncl_status nncl_device_tune_as_found(nncl_device *dev);
 
 /* The tuning a device would run with, from its description alone (reads
  * the cache; compiles nothing). */
@@ -94,9 +103,11 @@ typedef struct nncl_tune_report {
     double seconds;
     char cache_path[4096];      /* where the winner was written ("" if nowhere) */
     char rejections[1024];      /* the first rejections' reasons, one a line */
-    bool current_wrong;         /* the parameters in use before the search (the
-                                 * capability table's, or the cache's) failed
-                                 * their check: they compute wrong results */
+    bool current_wrong;         /* the search failed because the parameters in
+                                 * use before it (the capability table's, or
+                                 * the cache's) failed their check and no set
+                                 * that passed could take their place: the
+                                 * device computes wrong results with them */
 } nncl_tune_report;
 
 /* Search the GEMM's and the fused ops' parameters on an opened OpenCL

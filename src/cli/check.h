@@ -130,6 +130,11 @@ typedef nncl_status (*check_fn)(check_ctx *c, check_row *r);
 NNCL_OPS(CHECK_DECLARE_OP)
 #undef CHECK_DECLARE_OP
 
+/* The large products' set, on a device that has one (tuned apart on
+ * GPUs): one product it runs, against the host. */
+bool check_gemm_large_wanted(const nncl_device *dev);
+nncl_status check_gemm_large(check_ctx *c, check_row *r);
+
 typedef struct check_op {
     const char *name;
     check_fn run;

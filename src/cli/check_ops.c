@@ -10,6 +10,7 @@
 #include <stdio.h>
 
 #include "cli/check.h"
+#include "ops/kernel_params.h"
 
 static bool transcendental(nncl_act act)
 {
@@ -42,9 +43,8 @@ nncl_status check_op_fill(check_ctx *c, check_row *r)
  * plus 2e-6 relative for the ulps of exp and tanh in a sigmoid or tanh
  * epilogue (both 1-Lipschitz, so the bound carries through them). */
 
-nncl_status check_op_gemm(check_ctx *c, check_row *r)
+static nncl_status gemm_row(check_ctx *c, check_row *r, size_t m, size_t n, size_t k)
 {
-    size_t m = check_size_up_to(c, 512, 67), n = check_size_up_to(c, 512, 67), k = check_size_up_to(c, 1000, 67);
     bool ta = nncl_rng_below(&c->rng, 2), tb = nncl_rng_below(&c->rng, 2), bias = nncl_rng_below(&c->rng, 2);
     nncl_act act = (nncl_act)nncl_rng_below(&c->rng, 5);
     static const float alphas[] = {1.0f, -0.75f, 2.0f}, betas[] = {0.0f, 0.0f, 0.5f};
@@ -78,6 +78,38 @@ nncl_status check_op_gemm(check_ctx *c, check_row *r)
     if (check_sides_ok(r, &s[0], &s[1]))
         check_compare(c, r, "C", out[0], out[1], c_n, atol, transcendental(act) ? 2e-6 : 0);
     return check_done(c, s);
+}
+
+nncl_status check_op_gemm(check_ctx *c, check_row *r)
+{
+    size_t m = check_size_up_to(c, 512, 67), n = check_size_up_to(c, 512, 67), k = check_size_up_to(c, 1000, 67);
+    return gemm_row(c, r, m, n, k);
+}
+
+/* gemm-large: a product the device's large-products set runs (on a GPU that
+ * tuned one: from about 1625^3 on), each side its cube root plus an awkward
+ * 1..67, with the same draws and bound as gemm. Only where such a set is
+ * in use (check_gemm_large_wanted): nothing else ever runs it. */
+bool check_gemm_large_wanted(const nncl_device *dev) { return nncl_gemm_large_from(dev) > 0; }
+
+nncl_status check_gemm_large(check_ctx *c, check_row *r)
+{
+    uint64_t from = nncl_gemm_large_from(c->dev);
+    size_t side = (size_t)ceil(cbrt((double)from));
+    while ((uint64_t)side * side * side < from)
+        side++;
+    for (int tries = 0; tries < 8; tries++) {
+        size_t m = side + check_awkward(&c->rng, 1, 67), n = side + check_awkward(&c->rng, 1, 67);
+        size_t k = side + check_awkward(&c->rng, 1, 67);
+        nncl_gemm_args g = {.m = m, .n = n, .k = k};
+        if (nncl_gemm_is_large(c->dev, &g))
+            return gemm_row(c, r, m, n, k);
+    }
+    /* every draw cut into K slices (a device of many compute units and a
+     * small set's threshold): the square at the threshold says which */
+    snprintf(r->shape, sizeof r->shape, "from m*n*k %llu", (unsigned long long)from);
+    check_row_error(r, "no product from m*n*k %llu up runs the large set uncut here", (unsigned long long)from);
+    return NNCL_OK;
 }
 
 /* ---- act_fwd, act_bwd, every activation ------------------------------------------

@@ -84,6 +84,13 @@ int cli_open_device(const char *choice, nncl_device **dev)
         cli_error("--device: %s", nncl_last_error());
         return CLI_USAGE;
     }
+    /* A default that passed over a device found computing wrong results
+     * says so: a user with a GPU should not silently train on a CPU. */
+    for (int i = 0; (!choice || !*choice) && i < index; i++)
+        if (list.items[i].wrong_results)
+            cli_warning("device %d (%s) computes wrong results with its kernels here (its tuning search "
+                        "found), so the default is device %d (%s); `nncl check --device %d` says which ops",
+                        i, list.items[i].name, index, list.items[index].name, i);
     st = nncl_device_open(&list.items[index], dev);
     nncl_device_list_free(&list);
     return st == NNCL_OK ? CLI_OK : cli_fail(st);

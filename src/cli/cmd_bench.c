@@ -249,8 +249,17 @@ int cmd_bench(const cli_globals *g, int argc, char **argv)
     }
     json_t *rows = json_array();
     int rc = CLI_OK;
-    for (int i = first; i <= last && rc == CLI_OK; i++)
+    for (int i = first; i <= last && rc == CLI_OK; i++) {
+        /* every device: one found computing wrong results is passed over
+         * (named, it is refused with the reason) */
+        if (!device && list.items[i].wrong_results) {
+            cli_warning("device %d (%s) computes wrong results with its kernels here (its tuning search found): "
+                        "not benched; `nncl check --device %d` says which ops",
+                        i, list.items[i].name, i);
+            continue;
+        }
         rc = bench_device(&list.items[i], json, rows);
+    }
     if (json && rc == CLI_OK) {
         char *text = json_dumps(rows, JSON_INDENT(2) | JSON_PRESERVE_ORDER);
         puts(text ? text : "[]");

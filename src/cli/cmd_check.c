@@ -1,6 +1,7 @@
 /* `nncl check [--device N|all] [--json] [--quick] [--seed S]`: on every
  * device (or the one chosen), each op against its host twin on fresh random
- * awkward shapes, a finite-difference gradient check of small networks, a
+ * awkward shapes (and a large product where the device has a set for
+ * large products), a finite-difference gradient check of small networks, a
  * short training compared with host, and a determinism check; one table,
  * exit 1 on any disagreement. Host is the oracle: on host itself only the
  * gradient and determinism checks run.
@@ -17,6 +18,7 @@
 #include <unistd.h>
 
 #include "cli/check.h"
+#include "nncl/tune.h"
 #include "cli/cli.h"
 #include "util/clock.h"
 
@@ -32,7 +34,7 @@ typedef struct check_run {
     size_t n_rows, cap_rows;
 } check_run;
 
-static const char *const extra_checks[] = {"grad", "train", "train-cnn", "determinism"};
+static const char *const extra_checks[] = {"gemm-large", "grad", "train", "train-cnn", "determinism"};
 
 static bool known_check(const char *name)
 {
@@ -217,7 +219,14 @@ static nncl_status check_device(check_run *run, const nncl_device_info *info)
     bool is_host = info->backend == NNCL_BACKEND_HOST;
     nncl_device *dev = run->host;
     if (!is_host) {
+        /* The device's kernels as it has them (its tuning entry's, or the
+         * defaults), never a first-use search first: a device found to
+         * compute wrong results is checked, not refused. */
         nncl_status st = nncl_device_open(info, &dev);
+        if (st == NNCL_OK && (st = nncl_device_tune_as_found(dev)) != NNCL_OK) {
+            nncl_device_close(dev);
+            dev = NULL;
+        }
         if (st != NNCL_OK) {
             check_row r = {.check = "open", .error = true};
             snprintf(r.shape, sizeof r.shape, "%.60s", info->name);
@@ -228,6 +237,8 @@ static nncl_status check_device(check_run *run, const nncl_device_info *info)
     nncl_status st = NNCL_OK;
     for (size_t i = 0; i < check_ops_count && !is_host && st == NNCL_OK; i++)
         st = run_fn(run, dev, info->index, check_ops[i].name, check_ops[i].run);
+    if (st == NNCL_OK && !is_host && check_gemm_large_wanted(dev))
+        st = run_fn(run, dev, info->index, "gemm-large", check_gemm_large);
     if (st == NNCL_OK)
         st = run_fn(run, dev, info->index, "grad", check_grad);
     if (st == NNCL_OK)
@@ -354,7 +365,7 @@ int cmd_check(const cli_globals *g, int argc, char **argv)
     if (run.inject && !*run.inject)
         run.inject = NULL;
     if (run.inject && !known_check(run.inject)) {
-        cli_error("NNCL_CHECK_INJECT=%s names no check (an op, grad, train or determinism)", run.inject);
+        cli_error("NNCL_CHECK_INJECT=%s names no check (an op, gemm-large, grad, train or determinism)", run.inject);
         return CLI_USAGE;
     }
     if (!have_seed) /* fresh shapes every run; printed so that a failure can be repeated */

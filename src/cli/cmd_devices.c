@@ -80,6 +80,8 @@ static json_t *device_json(const nncl_device_info *d)
         json_object_set_new(o, "fused_params", json_string(ti.fused_params));
     if (ti.when[0])
         json_object_set_new(o, "tuned_at", json_string(ti.when));
+    if (ti.state == NNCL_TUNING_WRONG)
+        json_object_set_new(o, "wrong_results", json_string(ti.note));
     return o;
 }
 
@@ -187,7 +189,8 @@ int cmd_devices(const cli_globals *g, int argc, char **argv)
                "measured, the fastest is the default.\n");
         printf("tuned: yes = GEMM parameters searched on this device (nncl tune); no = not yet "
                "(first use tunes, about 20 s, unless NNCL_TUNE=off); stale = for another driver or "
-               "kernel source.\n");
+               "kernel source; wrong = the search found its kernels computing wrong results: not trained on, "
+               "never the default (nncl check says which ops, nncl tune searches again).\n");
         if (list.opencl_note[0])
             printf("note: %s\n", list.opencl_note);
         char blas[400];

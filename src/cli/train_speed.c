@@ -11,6 +11,7 @@
 #include "cli/cli.h"
 #include "cli/train_speed.h"
 #include "nncl/net.h"
+#include "nncl/tune.h"
 #include "ops/kernel_params.h"
 #include "util/clock.h"
 
@@ -87,13 +88,13 @@ void cli_settle_default_device(void)
     }
     int unknown = 0;
     for (int i = 0; i < list.count; i++)
-        unknown += !(list.items[i].train_speed > 0);
+        unknown += !(list.items[i].train_speed > 0) && !list.items[i].wrong_results;
     if (list.count >= 2 && unknown > 0) {
         fprintf(stderr, "nncl: measuring the training speed of %d device%s once, to choose the fastest as the "
                         "default (about a second each; NNCL_TUNE=off skips it, --device chooses)\n",
                 unknown, unknown > 1 ? "s" : "");
         for (int i = 0; i < list.count; i++) {
-            if (list.items[i].train_speed > 0)
+            if (list.items[i].train_speed > 0 || list.items[i].wrong_results)
                 continue;
             nncl_device *dev = NULL;
             double sec = 0, flops = 0;
@@ -105,9 +106,16 @@ void cli_settle_default_device(void)
             if (dev)
                 nncl_device_close(dev);
             if (st != NNCL_OK) {
-                /* a device that cannot train here is not the default: the
-                 * figure stays unknown, and the first device remains it */
                 cli_warning("could not measure %s: %s", list.items[i].name, nncl_last_error());
+                nncl_clear_error();
+                /* A device found computing wrong results is passed over
+                 * from now on (its tuning entry says so): measure the rest.
+                 * Otherwise its figure stays unknown, and the devices after
+                 * it cannot be the default (a first device that fails here
+                 * remains it, and says why when it is opened). */
+                nncl_tuning_info ti;
+                if (nncl_tuning_lookup(&list.items[i], &ti) == NNCL_OK && ti.state == NNCL_TUNING_WRONG)
+                    continue;
                 nncl_clear_error();
                 break;
             }

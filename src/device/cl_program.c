@@ -523,7 +523,7 @@ static nncl_status program_make(nncl_device *dev, bool *from_cache)
      * without a tuning entry this may run the first-use search. */
     if (!cl->params_resolved) {
         /* Unresolved after a failure: a next build asks (and fails) again. */
-        nncl_status rst = nncl_op_params_resolve(dev, true);
+        nncl_status rst = nncl_op_params_resolve(dev, false);
         if (rst != NNCL_OK)
             return rst;
         cl->params_resolved = true;

@@ -7,6 +7,7 @@
 #include <string.h>
 
 #include "device/backend.h"
+#include "nncl/tune.h"
 
 const char *nncl_backend_name(nncl_backend_kind kind)
 {
@@ -65,21 +66,31 @@ nncl_status nncl_device_list_get(nncl_device_list *out)
 
     /* The fastest device for training, where nncl bench measured enough:
      * a device beats the first only when it and every device before it
-     * were measured (an unmeasured GPU may well be faster than all). */
-    out->default_index = 0;
-    int measured = 0;
+     * were measured (an unmeasured GPU may well be faster than all). A
+     * device whose kernels were found computing wrong results is passed
+     * over (the host never is: it has no tuned kernels). */
     for (int i = 0; i < out->count; i++) {
-        out->items[i].train_speed = nncl_device_speed_known(&out->items[i]);
-        measured += out->items[i].train_speed > 0;
+        nncl_device_info *d = &out->items[i];
+        d->train_speed = nncl_device_speed_known(d);
+        nncl_tuning_info ti;
+        if (d->backend == NNCL_BACKEND_OPENCL && nncl_tuning_lookup(d, &ti) == NNCL_OK)
+            d->wrong_results = ti.state == NNCL_TUNING_WRONG;
+        nncl_clear_error();
     }
-    for (int i = 1; measured >= 2 && i < out->count; i++) {
-        if (!(out->items[i - 1].train_speed > 0))
+    int first = 0;
+    while (first + 1 < out->count && out->items[first].wrong_results)
+        first++;
+    out->default_index = first;
+    for (int i = first + 1; i < out->count; i++) {
+        const nncl_device_info *d = &out->items[i], *best = &out->items[out->default_index];
+        if (d->wrong_results)
+            continue;
+        if (!(best->train_speed > 0 && d->train_speed > 0))
             break;
-        if (out->items[i].train_speed > out->items[out->default_index].train_speed) {
+        if (d->train_speed > best->train_speed)
             out->default_index = i;
-            out->default_by_speed = true;
-        }
     }
+    out->default_by_speed = out->default_index != first;
     /* NNCL_DEVICE moves the default; a bad value is reported, not ignored. */
     const char *env = getenv("NNCL_DEVICE");
     if (env && *env) {

@@ -15,6 +15,13 @@
  *   gflops=784->128 fwd:181.4 ...          (informative)
  *   us=tutorial step:5500.0 ...            (informative: the fused ops' times)
  *   sum=0123456789abcdef                   (FNV-1a of every byte above)
+ *
+ * or, where the search found that the device computes wrong results with
+ * every set it tried, the defaults included (nncl will not train on it):
+ *
+ *   (the key lines, mode and when as above)
+ *   wrong=tuning ...: no GEMM parameters pass their check, ...
+ *   sum=...
  */
 #include <ctype.h>
 #include <stdio.h>
@@ -172,6 +179,7 @@ nncl_status nncl_tune_cache_load_hash(const nncl_device_info *info, uint64_t sou
         size_t klen = strlen(key);
         snprintf(stored, sizeof stored, "%.*s", (int)(size - strlen(MAGIC)), data + strlen(MAGIC));
         char gemm[512] = "", fused[256] = "", mode[16] = "", when[40] = "";
+        char wrong[sizeof ti->note];
         if (strncmp(stored, key, klen) != 0) {
             char was[256] = "?";
             const char *what = "another device";
@@ -182,6 +190,11 @@ nncl_status nncl_tune_cache_load_hash(const nncl_device_info *info, uint64_t sou
             ti->state = NNCL_TUNING_STALE;
             snprintf(ti->note, sizeof ti->note, "the tuning cache entry %.300s is for %s (%.100s); ignored", ti->path,
                      what, was);
+        } else if (line_value(stored + klen, "wrong", wrong, sizeof wrong)) {
+            ti->state = NNCL_TUNING_WRONG;
+            snprintf(ti->note, sizeof ti->note, "%s", wrong);
+            line_value(stored + klen, "mode", ti->mode, sizeof ti->mode);
+            line_value(stored + klen, "when", ti->when, sizeof ti->when);
         } else if (!line_value(stored + klen, "gemm", gemm, sizeof gemm) ||
                    nncl_gemm_params_parse(gemm, &p->gemm) != NNCL_OK) {
             nncl_clear_error();
@@ -223,19 +236,59 @@ nncl_status nncl_tune_cache_load(const nncl_device_info *info, nncl_tuned_params
     return st == NNCL_OK ? nncl_tune_cache_load_hash(info, h, p, ti) : st;
 }
 
-nncl_status nncl_tune_cache_store_hash(const nncl_device_info *info, uint64_t source_hash,
-                                       const nncl_tuned_params *p, const char *mode, const nncl_tune_report *rep)
+/* The entry's first lines: magic, key, mode and the time now. */
+static int entry_head(const nncl_device_info *info, uint64_t source_hash, const char *mode, char *text, size_t len)
+{
+    char key[2048], when[40];
+    key_text(info, source_hash, key, sizeof key);
+    time_t now = time(NULL);
+    struct tm tm;
+    gmtime_r(&now, &tm);
+    strftime(when, sizeof when, "%Y-%m-%dT%H:%M:%SZ", &tm);
+    return snprintf(text, len, MAGIC "%smode=%s\nwhen=%s\n", key, mode, when);
+}
+
+/* The checksum line after the n bytes of text, and the whole written
+ * atomically to the device's entry. */
+static nncl_status entry_write(const nncl_device_info *info, char *text, size_t len, int n)
 {
     char path[4096], dir[4096];
     if (!nncl_tune_cache_path(info, path, sizeof path))
         return nncl_fail(NNCL_E_IO, "no cache folder: neither XDG_CACHE_HOME nor HOME is set");
+    if (n < 0 || n >= (int)len - 24)
+        return nncl_fail(NNCL_E_INVALID, "tuning entry too long");
     snprintf(dir, sizeof dir, "%s", path);
     *strrchr(dir, '/') = '\0';
     nncl_status st = nncl_mkdir_p(dir);
     if (st != NNCL_OK)
         return st;
-    char key[2048], gemm[512], large[600] = "", fused[256], when[40];
-    key_text(info, source_hash, key, sizeof key);
+    n += snprintf(text + n, len - (size_t)n, "sum=%016llx\n",
+                  (unsigned long long)nncl_fnv1a(NNCL_FNV_SEED, text, (size_t)n));
+    return nncl_write_file_atomic(path, text, (size_t)n);
+}
+
+nncl_status nncl_tune_cache_store_wrong(const nncl_device_info *info, const char *mode, const char *why)
+{
+    uint64_t h;
+    nncl_status st = nncl_tune_source_hash(&h);
+    if (st != NNCL_OK)
+        return st;
+    char text[4096];
+    int n = entry_head(info, h, mode, text, sizeof text);
+    n += snprintf(text + n, sizeof text - (size_t)n, "wrong=");
+    /* one line, and short enough to read back whole (tuning_info's note) */
+    int end = n + (int)sizeof ((nncl_tuning_info *)0)->note - 1;
+    for (const char *c = why; *c && n < end && n < (int)sizeof text - 64; c++)
+        text[n++] = *c == '\n' || *c == '\r' ? ' ' : *c;
+    text[n++] = '\n';
+    text[n] = '\0';
+    return entry_write(info, text, sizeof text, n);
+}
+
+nncl_status nncl_tune_cache_store_hash(const nncl_device_info *info, uint64_t source_hash,
+                                       const nncl_tuned_params *p, const char *mode, const nncl_tune_report *rep)
+{
+    char gemm[512], large[600] = "", fused[256];
     nncl_gemm_params_format(&p->gemm, gemm, sizeof gemm);
     if (p->large.min_mnk) {
         char lp[512];
@@ -243,13 +296,9 @@ nncl_status nncl_tune_cache_store_hash(const nncl_device_info *info, uint64_t so
         snprintf(large, sizeof large, "gemm_large=%llu %s\n", (unsigned long long)p->large.min_mnk, lp);
     }
     nncl_fused_params_format(&p->fused, fused, sizeof fused);
-    time_t now = time(NULL);
-    struct tm tm;
-    gmtime_r(&now, &tm);
-    strftime(when, sizeof when, "%Y-%m-%dT%H:%M:%SZ", &tm);
     char text[8192];
-    int n = snprintf(text, sizeof text, MAGIC "%smode=%s\nwhen=%s\ngemm=%s\n%sfused=%s\ngflops=", key, mode,
-                     when, gemm, large, fused);
+    int n = entry_head(info, source_hash, mode, text, sizeof text);
+    n += snprintf(text + n, sizeof text - (size_t)n, "gemm=%s\n%sfused=%s\ngflops=", gemm, large, fused);
     for (int i = 0; rep && i < rep->n_shapes && n < (int)sizeof text - 100; i++)
         n += snprintf(text + n, sizeof text - (size_t)n, "%s%s:%.1f", i ? ", " : "", rep->shapes[i].what,
                       rep->shapes[i].new_gflops);
@@ -258,11 +307,7 @@ nncl_status nncl_tune_cache_store_hash(const nncl_device_info *info, uint64_t so
         n += snprintf(text + n, sizeof text - (size_t)n, "%s%s:%.1f", i ? ", " : "", rep->ops[i].what,
                       rep->ops[i].new_us);
     n += snprintf(text + n, sizeof text - (size_t)n, "\n");
-    if (n >= (int)sizeof text - 24)
-        return nncl_fail(NNCL_E_INVALID, "tuning entry too long");
-    n += snprintf(text + n, sizeof text - (size_t)n, "sum=%016llx\n",
-                  (unsigned long long)nncl_fnv1a(NNCL_FNV_SEED, text, (size_t)n));
-    return nncl_write_file_atomic(path, text, (size_t)n);
+    return entry_write(info, text, sizeof text, n);
 }
 
 nncl_status nncl_tune_cache_store(const nncl_device_info *info, const nncl_tuned_params *p, const char *mode,
@@ -282,6 +327,7 @@ const char *nncl_tuning_state_name(nncl_tuning_state s)
     case NNCL_TUNING_STALE: return "stale";
     case NNCL_TUNING_CORRUPT: return "corrupt";
     case NNCL_TUNING_OFF: return "off";
+    case NNCL_TUNING_WRONG: return "wrong";
     }
     return "?";
 }

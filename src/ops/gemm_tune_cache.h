@@ -44,6 +44,10 @@ nncl_status nncl_tune_cache_load_hash(const nncl_device_info *info, uint64_t sou
  * kept for people reading the file). */
 nncl_status nncl_tune_cache_store(const nncl_device_info *info, const nncl_tuned_params *p, const char *mode,
                                   const nncl_tune_report *rep);
+/* Write an entry that says the device computes wrong results with every
+ * set the search tried, the defaults included (why: the search's message):
+ * read back as NNCL_TUNING_WRONG, for this driver and kernel source. */
+nncl_status nncl_tune_cache_store_wrong(const nncl_device_info *info, const char *mode, const char *why);
 nncl_status nncl_tune_cache_store_hash(const nncl_device_info *info, uint64_t source_hash,
                                        const nncl_tuned_params *p, const char *mode, const nncl_tune_report *rep);
 

@@ -189,6 +189,14 @@ bool nncl_gemm_is_large(const nncl_device *dev, const nncl_gemm_args *g)
            nncl_gemm_slices(dev, &p->large.p, g, &kc) == 1;
 }
 
+uint64_t nncl_gemm_large_from(const nncl_device *dev)
+{
+    if (dev->info.backend != NNCL_BACKEND_OPENCL)
+        return 0;
+    const nncl_op_params *p = ((const nncl_cl_device *)dev->impl)->op_params;
+    return p->large_refused ? 0 : p->large.min_mnk;
+}
+
 /* The large set's program, built the first time a product asks for it (a
  * GEMM program alone: about as long as one tuning candidate's build). Had
  * the tuner's check not passed it, it would not be in the cache; should
@@ -275,7 +283,19 @@ void nncl_op_params_build_options(const nncl_device *dev, char *out, size_t len)
     nncl_kernel_options(&p->gemm, &p->fused, out, len);
 }
 
-nncl_status nncl_op_params_resolve(nncl_device *dev, bool allow_search)
+/* The refusal of a device whose kernels compute wrong results, why after
+ * the colon. */
+static nncl_status refuse(const nncl_device *dev, const char *since, const char *why)
+{
+    int i = dev->info.index;
+    return nncl_fail(NNCL_E_DEVICE,
+                     "%s computes wrong results with its kernels here%s, so nncl will not train on it (`nncl check "
+                     "--device %d` says which ops, `nncl tune --device %d` searches again, `--device host` trains "
+                     "correctly): %s",
+                     dev->info.name, since, i, i, why);
+}
+
+nncl_status nncl_op_params_resolve(nncl_device *dev, bool checking)
 {
     nncl_tuned_params table = {0};
     nncl_gemm_params_for(&dev->info, &table.gemm);
@@ -295,9 +315,14 @@ nncl_status nncl_op_params_resolve(nncl_device *dev, bool allow_search)
         nncl_tuned_params_apply(dev, &cached);
         return NNCL_OK;
     }
+    if (ti.state == NNCL_TUNING_WRONG && !checking) {
+        char since[80];
+        snprintf(since, sizeof since, " (its search of %s found)", ti.when);
+        return refuse(dev, since, ti.note);
+    }
     if (ti.state == NNCL_TUNING_CORRUPT)
         nncl_notice(NNCL_NOTICE_WARNING, "%s; using the defaults", ti.note);
-    if (!allow_search || policy != NNCL_TUNE_POLICY_AUTO || !ti.path[0])
+    if (checking || policy != NNCL_TUNE_POLICY_AUTO || !ti.path[0] || ti.state == NNCL_TUNING_WRONG)
         return NNCL_OK;
     nncl_notice(NNCL_NOTICE_INFO,
                 "tuning %s, about 20 s, once (NNCL_TUNE=off skips it; `nncl tune --full` searches more)",
@@ -307,21 +332,32 @@ nncl_status nncl_op_params_resolve(nncl_device *dev, bool allow_search)
     st = nncl_tune_device_run(dev, NNCL_TUNE_QUICK, NULL, NULL, &rep);
     dev->startup.tuning_seconds += nncl_seconds_now() - t0;
     if (st != NNCL_OK && rep.current_wrong) {
-        /* The defaults are what failed: training would go wrong silently. */
-        nncl_tuned_params_apply(dev, &table);
-        return nncl_fail_context(NNCL_E_DEVICE,
-                                 "%s computes wrong results with its kernels here, so nncl will not train "
-                                 "on it (`nncl check` on it says which ops; `--device host` trains correctly)",
-                                 dev->info.name);
+        /* What it would run is what failed: training would go wrong
+         * silently. (The search kept the entry that says so.) */
+        char why[1024];
+        snprintf(why, sizeof why, "%s", nncl_last_error());
+        return refuse(dev, "", why);
     }
     if (st != NNCL_OK) {
-        nncl_notice(NNCL_NOTICE_WARNING, "tuning %s failed, using the defaults: %s", dev->info.name,
+        /* the search left the device with sets that passed their check,
+         * or the table's where it did not get that far */
+        nncl_notice(NNCL_NOTICE_WARNING, "tuning %s failed, using %s: %s", dev->info.name,
+                    rep.new_params[0] ? "the GEMM parameters it found and the fused ops' defaults" : "the defaults",
                     nncl_last_error());
         nncl_clear_error();
-        nncl_tuned_params_apply(dev, &table);
         return NNCL_OK;
     }
     nncl_notice(NNCL_NOTICE_INFO, "tuned %s in %.0f s: %s %s", dev->info.name, rep.seconds, rep.new_params,
                 rep.new_fused);
     return NNCL_OK;
+}
+
+nncl_status nncl_device_tune_as_found(nncl_device *dev)
+{
+    if (dev->info.backend != NNCL_BACKEND_OPENCL || nncl_cl_of(dev)->params_resolved)
+        return NNCL_OK;
+    nncl_status st = nncl_op_params_resolve(dev, true);
+    if (st == NNCL_OK)
+        nncl_cl_of(dev)->params_resolved = true;
+    return st;
 }

@@ -13,6 +13,9 @@ void nncl_gemm_params_set(nncl_device *dev, const nncl_gemm_params *p);
 void nncl_gemm_large_set(nncl_device *dev, const nncl_gemm_large *l);
 /* Whether g runs with the large products' set on dev. */
 bool nncl_gemm_is_large(const nncl_device *dev, const nncl_gemm_args *g);
+/* The m*n*k from which dev's large set runs (products it would not cut
+ * into K slices); 0 where it has none (host, CPUs, untuned, refused). */
+uint64_t nncl_gemm_large_from(const nncl_device *dev);
 
 /* The byte-input kernels' shape (cl/linear_u8.cl): floats per vector, rows
  * and outputs per fwd work-item, outputs per wgrad work-item (whose column

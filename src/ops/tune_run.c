@@ -2,8 +2,10 @@
 #include <stdio.h>
 #include <string.h>
 
+#include "device/notice.h"
 #include "device/opencl_impl.h"
 #include "ops/fused_tuner.h"
+#include "ops/gemm_tune_cache.h"
 #include "ops/gemm_tuner.h"
 #include "ops/kernel_params.h"
 #include "ops/tune_run.h"
@@ -70,6 +72,23 @@ static void phase_progress(void *arg, int done, int total, const char *what)
     p->fn(p->ctx, p->from + (total > 0 ? done * p->span / total : 0), BAR, what);
 }
 
+/* A search that failed with st: where the device computes wrong results
+ * with the sets it would run (rep->current_wrong), the cache keeps that, so
+ * that its next use need not search to refuse it and the default device
+ * passes it over. st and its message are the caller's either way. */
+static nncl_status search_failed(nncl_device *dev, const char *mode, const nncl_tune_report *rep, nncl_status st)
+{
+    if (!rep->current_wrong)
+        return st;
+    char why[1024];
+    snprintf(why, sizeof why, "%s", nncl_last_error());
+    if (nncl_tune_cache_store_wrong(&dev->info, mode, why) != NNCL_OK)
+        nncl_notice(NNCL_NOTICE_WARNING, "could not keep in the tuning cache that %s computes wrong results: %s",
+                    dev->info.name, nncl_last_error());
+    nncl_fail(st, "%s", why);
+    return st;
+}
+
 nncl_status nncl_tune_device_run(nncl_device *dev, nncl_tune_mode mode, nncl_tune_progress_fn progress, void *ctx,
                                  nncl_tune_report *rep)
 {
@@ -83,19 +102,28 @@ nncl_status nncl_tune_device_run(nncl_device *dev, nncl_tune_mode mode, nncl_tun
      * built for at most 6 s, the fused ops' for 4; timing takes the rest. */
     bool quick = mode == NNCL_TUNE_QUICK;
     phase gemm_phase = {progress, ctx, 0, 75}, fused_phase = {progress, ctx, 75, 25};
+    const char *mode_name = quick ? "quick" : "full";
     nncl_status st = nncl_gemm_tune_device(dev, mode, &old.gemm, &old.large, quick ? 6.0 : 0.0,
                                            progress ? phase_progress : NULL, &gemm_phase, &won.gemm, &won.large,
                                            rep);
-    if (st != NNCL_OK)
-        return st;
+    if (st != NNCL_OK) {
+        nncl_tuned_params_apply(dev, &old);
+        return search_failed(dev, mode_name, rep, st);
+    }
+    /* The old GEMM set may have failed its check; the winner passed it, so
+     * only the fused ops' own check can make the device wrong now. */
+    rep->current_wrong = false;
     /* the fused candidates are built with the GEMM's winner, as they will
      * run (the large set is the GEMM's alone) */
     nncl_gemm_params_set(dev, &won.gemm);
     st = nncl_fused_tune_device(dev, mode, &old.fused, quick ? 4.0 : 0.0, progress ? phase_progress : NULL,
                                 &fused_phase, &won.fused, rep);
     if (st != NNCL_OK) {
-        nncl_gemm_params_set(dev, &old.gemm);
-        return st;
+        /* the GEMM's winner passed its check (the old set may not have) */
+        nncl_tuned_params kept = won;
+        kept.fused = old.fused;
+        nncl_tuned_params_apply(dev, &kept);
+        return search_failed(dev, mode_name, rep, st);
     }
     rep->seconds = nncl_seconds_now() - t0;
     st = nncl_tune_cache_store(&dev->info, &won, quick ? "quick" : "full", rep);
