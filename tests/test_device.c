@@ -1,6 +1,7 @@
 /* The device layer: enumeration, selection, error names, the embedded
  * program and its trivial kernel on every device, and the program cache. */
 #include <stdio.h>
+#include <sys/wait.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -215,22 +216,45 @@ static void check_fill_works(nncl_device *dev)
     nncl_buffer_free(b);
 }
 
+/* Files in the test's cache folder whose names end with suffix. */
+static int cache_files(const char *suffix)
+{
+    char cmd[600];
+    snprintf(cmd, sizeof cmd, "exit $(ls '%s'/nncl/ 2>/dev/null | grep -c '%s$')", tmp_cache, suffix);
+    int rc = system(cmd);
+    return WIFEXITED(rc) ? WEXITSTATUS(rc) : -1;
+}
+
+/* A program is stored only once a later process's build from source is
+ * slow (NNCL_CACHE_BUILDS_OVER=0: every build is): the first open builds
+ * and leaves a marker, the second builds again and stores the binary, the
+ * third loads it. A corrupt entry is rebuilt, never trusted. */
 START_TEST(program_cache_is_used_and_survives_corruption)
 {
     nncl_device_list *list = test_devices();
     if (list->items[0].backend != NNCL_BACKEND_OPENCL)
         return;
     fresh_cache();
+    setenv("NNCL_CACHE_BUILDS_OVER", "0", 1);
     bool cached = true;
     nncl_device *dev = test_open(0);
     ck_assert_ok(nncl_device_prepare(dev, &cached));
     ck_assert_msg(!cached, "a fresh cache cannot hold the program");
     check_fill_works(dev);
     nncl_device_close(dev);
+    ck_assert_int_eq(cache_files(".built"), 1);
+    ck_assert_int_eq(cache_files(".bin"), 0);
 
     dev = test_open(0);
     ck_assert_ok(nncl_device_prepare(dev, &cached));
-    ck_assert_msg(cached, "the second open should load the cached binary");
+    ck_assert_msg(!cached, "the second open builds again (and stores the binary)");
+    check_fill_works(dev);
+    nncl_device_close(dev);
+    ck_assert_int_eq(cache_files(".bin"), 1);
+
+    dev = test_open(0);
+    ck_assert_ok(nncl_device_prepare(dev, &cached));
+    ck_assert_msg(cached, "the third open should load the cached binary");
     check_fill_works(dev);
     nncl_device_close(dev);
 
@@ -255,6 +279,33 @@ START_TEST(program_cache_is_used_and_survives_corruption)
     check_fill_works(dev);
     nncl_device_close(dev);
     remove_tree(tmp_cache);
+    unsetenv("NNCL_CACHE_BUILDS_OVER");
+}
+END_TEST
+
+/* Rebuilds that stay cheap (a driver's own cache, as PoCL's; here every
+ * build counts as cheap) never fetch the binary, which on PoCL compiles
+ * every kernel: the program is built each time, nothing but the marker is
+ * kept. */
+START_TEST(cheap_rebuilds_are_not_stored)
+{
+    nncl_device_list *list = test_devices();
+    if (list->items[0].backend != NNCL_BACKEND_OPENCL)
+        return;
+    fresh_cache();
+    setenv("NNCL_CACHE_BUILDS_OVER", "1000", 1);
+    for (int open = 0; open < 3; open++) {
+        bool cached = true;
+        nncl_device *dev = test_open(0);
+        ck_assert_ok(nncl_device_prepare(dev, &cached));
+        ck_assert_msg(!cached, "open %d loaded a binary", open);
+        check_fill_works(dev);
+        nncl_device_close(dev);
+    }
+    ck_assert_int_eq(cache_files(".built"), 1);
+    ck_assert_int_eq(cache_files(".bin"), 0);
+    remove_tree(tmp_cache);
+    unsetenv("NNCL_CACHE_BUILDS_OVER");
 }
 END_TEST
 
@@ -382,6 +433,7 @@ int main(void)
     tcase_add_test(t, buffer_bounds_are_checked);
     tcase_add_test(t, copy_between_buffers);
     tcase_add_test(t, program_cache_is_used_and_survives_corruption);
+    tcase_add_test(t, cheap_rebuilds_are_not_stored);
     tcase_add_test(t, build_log_locations_name_the_file);
     tcase_add_test(t, build_failure_names_the_file_and_shows_the_log);
     tcase_set_timeout(t, 300);

@@ -12,7 +12,19 @@
  * driver, platform, build options and a hash of the source. A cache entry
  * stores its full key and a checksum of the binary: a corrupt or stale entry
  * is rebuilt from source and replaced, never trusted. NNCL_NO_CACHE=1 turns
- * the cache off. */
+ * the cache off.
+ *
+ * Fetching a binary is not free everywhere: PoCL compiles every kernel of
+ * the program to hand it over (about 9 s on 2 cores, where a training run
+ * needs a dozen kernels, compiled as they are first launched), and keeps a
+ * cache of its own that makes the next build from source take 0.07 s
+ * instead of 1 s. So a program is stored only when it was built from source
+ * before, in an earlier process (a small marker file says so, with that
+ * build's time for people), and building it again still took longer than
+ * NNCL_CACHE_BUILDS_OVER seconds (default 0.15: what leaving a build to the
+ * driver may cost a run at most, over loading a stored binary). A driver
+ * with a cache of its own, or a fast compiler, never pays for the fetch;
+ * one without pays for one second build. No vendor is named: times decide. */
 #include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -390,6 +402,46 @@ static void cache_store(const char *dir, const char *path, const char *key, cons
         unlink(tmp);
 }
 
+/* A rebuild from source slower than this (seconds) is stored as a binary. */
+static double cache_builds_over(void)
+{
+    const char *v = getenv("NNCL_CACHE_BUILDS_OVER");
+    char *end;
+    double s = v && *v ? strtod(v, &end) : 0.15;
+    return v && *v && (*end || !(s >= 0)) ? 0.15 : s;
+}
+
+/* After a build from source that took `seconds`: whether an earlier process
+ * built the same program (its marker, the entry's path with ".built" for
+ * ".bin", holds the key and that build's time) and this build was still
+ * slow, so that the binary is worth fetching and storing now. Without a
+ * marker, one is written for the next process. */
+static bool worth_storing(const char *dir, const char *path, const char *key, double seconds)
+{
+    char mark[4400], *data = NULL;
+    size_t size = 0, plen = strlen(path), klen = strlen(key);
+    snprintf(mark, sizeof mark, "%.*s.built", (int)(plen > 4 ? plen - 4 : plen), path);
+    double first = -1;
+    if (read_file(mark, &data, &size) == NNCL_OK && size > klen && memcmp(data, key, klen) == 0 &&
+        sscanf(data + klen, "first_build_seconds=%lf", &first) != 1)
+        first = -1;
+    nncl_clear_error();
+    free(data);
+    if (first >= 0)
+        return seconds > cache_builds_over();
+    mkdir_p(dir);
+    char tmp[4600];
+    snprintf(tmp, sizeof tmp, "%s.%ld.tmp", mark, (long)getpid());
+    FILE *f = fopen(tmp, "wb");
+    if (f) {
+        bool ok = fprintf(f, "%sfirst_build_seconds=%.4f\n", key, seconds) > 0;
+        ok = (fclose(f) == 0) && ok;
+        if (!ok || rename(tmp, mark) != 0)
+            unlink(tmp);
+    }
+    return false;
+}
+
 /* ---- building -------------------------------------------------------------- */
 
 /* Build options: the language version plus per-device kernel parameters. */
@@ -561,7 +613,9 @@ static nncl_status program_make(nncl_device *dev, bool *from_cache)
             free(src.data);
             return nncl_cl_fail(err, "clCreateProgramWithSource", NULL);
         }
+        double t_build = nncl_seconds_now();
         err = nncl_cl_build_quietly(prog, cl->device, cl->build_options);
+        t_build = nncl_seconds_now() - t_build;
         if (err != CL_SUCCESS) {
             st = build_failed(dev, prog, err, "clBuildProgram");
             clReleaseProgram(prog);
@@ -569,7 +623,7 @@ static nncl_status program_make(nncl_device *dev, bool *from_cache)
             return st;
         }
         cl->program = prog;
-        if (use_cache)
+        if (use_cache && worth_storing(dir, path, key, t_build))
             store_binary(dev, dir, path, key);
     }
     free(src.data);
