@@ -107,8 +107,9 @@ nncl_status nncl_tune_device_run(nncl_device *dev, nncl_tune_mode mode, nncl_tun
                                            progress ? phase_progress : NULL, &gemm_phase, &won.gemm, &won.large,
                                            rep);
     if (st != NNCL_OK) {
+        st = search_failed(dev, mode_name, rep, st);
         nncl_tuned_params_apply(dev, &old);
-        return search_failed(dev, mode_name, rep, st);
+        return st;
     }
     /* The old GEMM set may have failed its check; the winner passed it, so
      * only the fused ops' own check can make the device wrong now. */
@@ -120,10 +121,11 @@ nncl_status nncl_tune_device_run(nncl_device *dev, nncl_tune_mode mode, nncl_tun
                                 &fused_phase, &won.fused, rep);
     if (st != NNCL_OK) {
         /* the GEMM's winner passed its check (the old set may not have) */
+        st = search_failed(dev, mode_name, rep, st);
         nncl_tuned_params kept = won;
         kept.fused = old.fused;
         nncl_tuned_params_apply(dev, &kept);
-        return search_failed(dev, mode_name, rep, st);
+        return st;
     }
     rep->seconds = nncl_seconds_now() - t0;
     st = nncl_tune_cache_store(&dev->info, &won, quick ? "quick" : "full", rep);
