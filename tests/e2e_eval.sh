@@ -7,8 +7,9 @@
 # (--force: a warning), the recorded command keeps the global options,
 # precision/recall/F1 per class equal hand-computed values for a known
 # confusion matrix, predict --proba's probabilities sum to 1 and agree with
-# predict, a run without a test set says so, and non-finite weights are
-# refused.
+# predict, a run without a test set says so, and non-finite weights, a NaN
+# activation_param and a header whose layers need more than the file holds
+# are refused.
 # usage: e2e_eval.sh PATH/TO/nncl SOURCE_DIR
 set -u
 nncl=$(cd "$(dirname "$1")" && pwd)/$(basename "$1")
@@ -264,6 +265,31 @@ expect "a model with an infinite weight is refused by eval (exit $?)" test $? -e
 expect "...naming the tensor and the element" grep -q "inf.safetensors.*layers.1.weight.*element 3" "$tmp/inf.err"
 "$nncl" predict "$tmp/inf.safetensors" --device host --data "$tmp/known.csv" --proba >/dev/null 2>&1
 expect "...and by predict --proba (exit $?)" test $? -eq 2
+
+# ---- layers larger than the file, a NaN slope ----------------------------------------
+# The hand-made model's header claiming 2^48 parameters: refused from the
+# file's size, before anything that size is allocated (it asked for 1 PB).
+python3 - "$tmp/hand.safetensors" "$tmp/huge.safetensors" "$tmp/slope.safetensors" <<'PY'
+import json, struct, sys
+b = open(sys.argv[1], 'rb').read()
+n = struct.unpack('<Q', b[:8])[0]
+def save(name, meta):
+    h2 = json.loads(b[8:8 + n])
+    h2['__metadata__'].update(meta)
+    s = json.dumps(h2).encode()
+    s += b' ' * (-len(s) % 8)
+    open(name, 'wb').write(struct.pack('<Q', len(s)) + s + b[8 + n:])
+save(sys.argv[2], {'layers': '2,16777216,16777216,3'})
+save(sys.argv[3], {'activation': 'leaky_relu', 'activation_param': 'nan'})
+PY
+"$nncl" eval "$tmp/huge.safetensors" --device host --data "$tmp/known.csv" >/dev/null 2>"$tmp/huge.err"
+expect "a model whose layers need more than its file holds is refused by eval (exit $?)" test $? -eq 2
+expect "...saying what they need and what the file holds" \
+    grep -q "huge.safetensors: not a valid nncl safetensors model: its [0-9]* parameters.*need [0-9]* bytes, the file holds 76 after the header" "$tmp/huge.err"
+# and a leaky_relu slope of NaN, which failed later in a kernel's check
+"$nncl" eval "$tmp/slope.safetensors" --device host --data "$tmp/known.csv" >/dev/null 2>"$tmp/slope.err"
+expect "a model whose activation_param is NaN is refused by eval (exit $?), naming the file" \
+    sh -c "test $? -eq 2 && grep -q 'slope.safetensors: .*activation_param' '$tmp/slope.err'"
 
 # ---- on an OpenCL device -------------------------------------------------------------
 pick_devices

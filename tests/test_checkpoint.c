@@ -441,6 +441,31 @@ START_TEST(reader_refuses_damaged_files)
     fix_section(b, off[S_NETC]);
     expect_refused("netc_dropout.bin", b, n, "dropout", "checksum");
 
+    /* a layer list whose input shape's product wraps around to its input
+     * size: 10496005 x 419021 x 2^24 is 2^24 modulo 2^64 */
+    {
+        nncl_checkpoint lc;
+        make_checkpoint(&lc);
+        lc.net = (nncl_net_config){.in_c = 1, .in_h = 2, .in_w = 2, .act = NNCL_ACT_RELU};
+        ck_assert_ok(nncl_layers_parse("flatten,3", lc.net.specs, NNCL_MAX_SPECS, &lc.net.n_specs));
+        ck_assert_ok(nncl_net_config_resolve(&lc.net));
+        ck_assert_ok(nncl_net_config_param_count(&lc.net, &lc.n_params));
+        test_path_in(path, sizeof path, "list.bin");
+        ck_assert_ok(nncl_checkpoint_write(path, &lc));
+        nncl_checkpoint_free(&lc);
+        size_t ln, loff[SECTIONS];
+        unsigned char *l = test_read_file(path, &ln);
+        section_offsets(l, ln, loff);
+        unsigned char *shape = l + loff[S_NETC] + 12 + N_SIZES + 8 * 3;    /* after sizes[0..2] */
+        test_put64(l + loff[S_NETC] + 12 + N_SIZES, (uint64_t)1 << 24);
+        test_put64(shape, 10496005);
+        test_put64(shape + 8, 419021);
+        test_put64(shape + 16, (uint64_t)1 << 24);
+        fix_section(l, loff[S_NETC]);
+        expect_refused("netc_shape_wraps.bin", l, ln, "input shape", "checksum");
+        free(l);
+    }
+
     /* the order: a repeat, and a row beyond the end (the device would read it) */
     FRESH();
     test_put32(b + off[S_ORDR] + 12 + 4, 3);

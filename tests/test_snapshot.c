@@ -598,6 +598,10 @@ START_TEST(reader_refuses_damaged_files)
     test_putf(REC(1) + r_scale(L) + 4, -1.0f);
     fix_crc(REC(1), rb);
     expect_refused("scale.bin", c, n, "scale", "checksum");
+    FRESH();
+    test_putf(REC(1) + r_scale(L), INFINITY);   /* every weight of it inf or NaN */
+    fix_crc(REC(1), rb);
+    expect_refused("scale_inf.bin", c, n, "scale", "checksum");
 
     /* headers whose checksums are right but whose fields disagree */
     FRESH();

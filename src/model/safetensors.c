@@ -416,7 +416,14 @@ nncl_status nncl_model_load(const char *path, nncl_model *m)
         goto done;
     }
     const char *ap = meta_string(meta, "activation_param");
-    m->cfg.act_param = ap ? strtof(ap, NULL) : 0.0f;
+    char *ap_end = NULL;
+    m->cfg.act_param = ap ? strtof(ap, &ap_end) : 0.0f;
+    /* leaky_relu's slope: "nan" was taken and failed later in a kernel's
+     * check, without naming the file */
+    if (ap && (ap_end == ap || *ap_end || !isfinite(m->cfg.act_param))) {
+        st = bad(path, "metadata 'activation_param' is not a finite number");
+        goto done;
+    }
     m->cfg.task = task && strcmp(task, "regress") == 0 ? NNCL_TASK_REGRESS : NNCL_TASK_CLASSIFY;
     const char *img = meta_string(meta, "image_shape");
     if (img && *img && sscanf(img, "%d,%d", &m->image_h, &m->image_w) != 2) {
@@ -448,6 +455,19 @@ nncl_status nncl_model_load(const char *path, nncl_model *m)
     if ((st = nncl_net_config_tensors(&m->cfg, info, &n_info)) != NNCL_OK ||
         (st = nncl_net_config_param_count(&m->cfg, &m->n_params)) != NNCL_OK)
         goto done;
+    /* Every parameter and the input transform are stored in the file: a
+     * header claiming more is refused before anything that size is
+     * allocated ("16777216,16777216" in a 1 KB file asked for 1 PB). */
+    const unsigned char *data = u + 8 + hlen;
+    size_t data_len = len - 8 - (size_t)hlen;
+    if (m->n_params > data_len / 4 || m->cfg.sizes[0] > (data_len / 4 - m->n_params) / 2) {
+        char msg[200];
+        snprintf(msg, sizeof msg, "its %zu parameters and the shift and scale of its %zu inputs need %llu "
+                 "bytes, the file holds %zu after the header", m->n_params, m->cfg.sizes[0],
+                 4 * ((unsigned long long)m->n_params + 2 * (unsigned long long)m->cfg.sizes[0]), data_len);
+        st = bad(path, msg);
+        goto done;
+    }
     m->params = malloc((m->n_params ? m->n_params : 1) * sizeof(float));
     m->shift = malloc(m->cfg.sizes[0] * sizeof(float));
     m->scale = malloc(m->cfg.sizes[0] * sizeof(float));
@@ -455,8 +475,6 @@ nncl_status nncl_model_load(const char *path, nncl_model *m)
         st = nncl_fail(NNCL_E_NOMEM, "%s: out of memory", path);
         goto done;
     }
-    const unsigned char *data = u + 8 + hlen;
-    size_t data_len = len - 8 - (size_t)hlen;
     for (int i = 0; i < n_info && st == NNCL_OK; i++)
         st = get_tensor_nd(path, head, data, data_len, info[i].name, info[i].dims, info[i].ndim,
                            m->params + info[i].offset);

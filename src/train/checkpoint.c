@@ -333,8 +333,10 @@ static nncl_status parse_specs(const char *path, const unsigned char *p, nncl_ne
     n->in_h = (size_t)le_get_u64(p + 8);
     n->in_w = (size_t)le_get_u64(p + 16);
     n->n_specs = (int)le_get_u32(p + 24);
+    /* in_c * in_h first: the product of three sizes up to 2^24 can wrap
+     * around to the input size (10496005 x 419021 x 2^24 is 2^24) */
     if (n->in_c == 0 || n->in_h == 0 || n->in_w == 0 || n->in_c > MAX_SIZE || n->in_h > MAX_SIZE ||
-        n->in_w > MAX_SIZE || n->in_c * n->in_h * n->in_w != n->sizes[0])
+        n->in_w > MAX_SIZE || n->in_c * n->in_h > MAX_SIZE || n->in_c * n->in_h * n->in_w != n->sizes[0])
         return bad(path, "the network's input shape %zux%zux%zu does not make its %zu inputs", n->in_c, n->in_h,
                    n->in_w, n->sizes[0]);
     p += 28;

@@ -353,8 +353,11 @@ static nncl_status parse_record(const char *path, const unsigned char *r, size_t
     float *scale = s->scale + k * 2 * (size_t)s->layers;
     for (int t = 0; t < 2 * s->layers; t++, p += 4) {
         scale[t] = le_get_f32(p);
-        if (!(scale[t] >= 0))
-            return bad(path, "snapshot %zu: tensor %d's scale is negative or not a number", k, t);
+        /* max|w| / 127 of finite weights: an infinite one would give back
+         * infinities and NaN (q = 128) for every weight of the tensor */
+        if (!(scale[t] >= 0) || !isfinite(scale[t]))
+            return bad(path, "snapshot %zu: tensor %d's scale %g is negative or not a finite number", k, t,
+                       (double)scale[t]);
     }
     memcpy(s->q + k * s->n_params, p, s->n_params);
     return NNCL_OK;
