@@ -904,25 +904,16 @@ else
 fi
 
 # The GEMM's local-memory sets at 1024^3 and 2048^3, each on its own
-# (build/tools/gemm_harness, tools/gemmlab): the search's table and a few
-# more, so that one run says which set the 40% target needs.
+# (build/tools/gemm_harness, tools/gemmlab), from tools/gemmlab/sweep_sets.txt
+# (what each column means is there), so that one run says which set the 40%
+# target needs.
 cat >"$T/gemm_sweep.sh" <<'END_GEMM_SWEEP'
-# gemm_sweep.sh BUILD ROOT: each local-memory set's GFLOP/s at 1024^3 and 2048^3
-# (TSM TSN TSK WPTM WPTN LVW PF GVW KU; LVW: local reads as vectors, vector
-# loads since the H200 runs of 2026-12-04 (they were vloadn, split into
-# scalars); PF=1: the next K-tile prefetched into registers; GVW: global
-# loads as vectors in tiles inside the matrix; KU=1: the sums over a K-tile
-# unrolled). The first three: the GPU default before GVW, the 2026-12-04
-# pick, that pick with LVW=4 alone.
-for set in "64 64 16 4 4 1 0 1 0" "128 128 16 8 8 1 0 1 0" "128 128 16 8 8 4 0 1 0" "64 64 16 4 4 1 0 4 0" \
-    "64 64 16 4 4 4 0 4 0" "128 128 16 8 8 1 0 4 0" "128 128 16 8 8 4 0 4 0" "128 128 16 8 8 4 0 4 1" \
-    "128 128 16 8 8 4 1 4 0" "128 128 16 8 8 4 1 4 1" "128 128 8 8 8 4 0 4 0" "128 128 8 8 8 4 0 4 1" \
-    "128 128 32 8 8 4 0 4 0" "128 128 32 8 8 4 1 4 0" "128 128 16 8 8 1 1 1 0" "64 64 16 4 4 4 0 4 1" \
-    "64 64 32 4 4 4 0 4 0" "128 256 16 8 16 4 0 4 0" "128 256 16 8 16 4 0 4 1" "256 128 16 16 8 4 0 4 0"; do
-    set -- $set
-    "${BUILD:?}/tools/gemm_harness" -b -s square -r 3 -k "${ROOT:?}/cl/gemm.cl" \
-        "-DUSE_LOCAL=1 -DTSM=$1 -DTSN=$2 -DTSK=$3 -DWPTM=$4 -DWPTN=$5 -DLVW=$6 -DPF=$7 -DGVW=$8 -DKU=$9" 2>&1 |
-        awk -v s="TSM=$1 TSN=$2 TSK=$3 WPTM=$4 WPTN=$5 LVW=$6 PF=$7 GVW=$8 KU=$9" \
+# gemm_sweep.sh BUILD ROOT: each set's GFLOP/s at 1024^3 and 2048^3
+grep -v '^#' "${ROOT:?}/tools/gemmlab/sweep_sets.txt" | while read -r tsm tsn tsk wm wn lvw pf gvw ku; do
+    [ -n "$ku" ] || continue
+    "${BUILD:?}/tools/gemm_harness" -b -s square -r 3 -k "$ROOT/cl/gemm.cl" \
+        "-DUSE_LOCAL=1 -DTSM=$tsm -DTSN=$tsn -DTSK=$tsk -DWPTM=$wm -DWPTN=$wn -DLVW=$lvw -DPF=$pf -DGVW=$gvw -DKU=$ku" 2>&1 |
+        awk -v s="TSM=$tsm TSN=$tsn TSK=$tsk WPTM=$wm WPTN=$wn LVW=$lvw PF=$pf GVW=$gvw KU=$ku" \
             '/^square/ {print s ": " $1 " " $2 " " $NF " GFLOP/s"} /rror|fail/ {print s ": " $0}'
 done
 END_GEMM_SWEEP
