@@ -15,7 +15,7 @@
  * the cache off.
  *
  * Fetching a binary is not free everywhere: PoCL compiles every kernel of
- * the program to hand it over (about 9 s on 2 cores, where a training run
+ * the program to hand it over (about 10 s on 2 cores, where a training run
  * needs a dozen kernels, compiled as they are first launched), and keeps a
  * cache of its own that makes the next build from source take 0.07 s
  * instead of 1 s. So a program is stored only when it was built from source
