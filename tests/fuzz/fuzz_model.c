@@ -2,6 +2,7 @@
  * 8-byte header length, a JSON header, then the tensors). The input is the
  * file, written to a per-process path; the loader reads files only. */
 #include "nncl/model.h"
+#include "fuzz_file.h"
 
 #include <math.h>
 #include <stdio.h>
@@ -9,16 +10,10 @@
 #include <string.h>
 #include <unistd.h>
 
-static char path[64];
-
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
-    if (!path[0]) snprintf(path, sizeof path, "/tmp/nncl-fuzz-model-%d", (int)getpid());
-    FILE *f = fopen(path, "wb");
-    if (!f) return 0;
-    fwrite(data, 1, size, f);
-    fclose(f);
-    nncl_clear_error();
+    const char *path = fuzz_input_file("model", data, size, NULL);
+    if (!path) return 0;
     nncl_model m;
     nncl_status st = nncl_model_load(path, &m);
     if (st != NNCL_OK) {

@@ -4,6 +4,7 @@
  * rest is written to a per-process path, so that mutations reach the checks
  * behind them; the replay does the same. */
 #include "nncl/snapshot.h"
+#include "fuzz_file.h"
 #include "util/crc32_buf.h"
 #include "util/le_bytes.h"
 
@@ -12,8 +13,6 @@
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
-
-static char path[64];
 
 static void repair(unsigned char *b, size_t size)
 {
@@ -31,20 +30,8 @@ static void repair(unsigned char *b, size_t size)
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
-    if (size < 1) return 0;
-    unsigned char *b = malloc(size);
-    if (!b) return 0;
-    memcpy(b, data + 1, size - 1);
-    if (data[0] & 1) repair(b, size - 1);
-    if (!path[0]) snprintf(path, sizeof path, "/tmp/nncl-fuzz-snapshots-%d", (int)getpid());
-    FILE *f = fopen(path, "wb");
-    if (f) {
-        fwrite(b, 1, size - 1, f);
-        fclose(f);
-    }
-    free(b);
-    if (!f) return 0;
-    nncl_clear_error();
+    const char *path = fuzz_input_file("snapshots", data, size, repair);
+    if (!path) return 0;
     nncl_snapshots s;
     nncl_status st = nncl_snapshots_load(path, &s);
     if (st != NNCL_OK) {
