@@ -124,6 +124,9 @@ expect "...saying why device 0 was passed over" grep -q "device 0 (.*) computes 
 "$nncl" check --device 0 --quick >"$tmp/check0.out" 2>&1
 rc=$?
 expect "nncl check still runs on it (exit $rc) and shows the GEMM wrong, fill right" sh -c "test $rc -eq 1 && grep -q 'FAILED (.*device 0 gemm' '$tmp/check0.out' && ! grep -q 'device 0 fill,' '$tmp/check0.out'"
+"$nncl" bench --json >"$tmp/bench.json" 2>"$tmp/bench.err"
+rc=$?
+expect "nncl bench on every device passes it over with a warning (exit $rc), benching the rest" sh -c "test $rc -eq 0 && grep -q 'device 0 (.*) computes wrong results.*not benched' '$tmp/bench.err' && python3 -c \"import json,sys; d=[r['device'] for r in json.load(open('$tmp/bench.json'))]; sys.exit(0 if d and all(n.startswith('host') for n in d) else 1)\""
 unset NNCL_KERNEL_PATH
 expect "the real kernels: the entry is stale, not wrong" test "$(tuned)" = stale
 finish
