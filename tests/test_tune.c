@@ -467,6 +467,27 @@ START_TEST(broken_candidate_rejected)
     ck_assert_int_eq(rep.n_shapes, good.p.use_local ? 8 : 7); /* + the large square on a GPU */
     for (int i = 0; i < rep.n_shapes; i++)
         ck_assert(rep.shapes[i].new_gflops > 0);
+    /* what the report says of each candidate built (`nncl tune`'s table):
+     * both, in order, with their seconds; the good one's speeds on every
+     * shape, the broken one's reason; the training shapes marked */
+    ck_assert_int_eq(rep.gemm.considered, 2);
+    ck_assert_int_eq(rep.gemm.built, 2);
+    ck_assert_int_eq(rep.n_tried, 2);
+    ck_assert(rep.tried[0].ok && !rep.tried[1].ok);
+    ck_assert_msg(strstr(rep.tried[1].why, "oracle") != NULL || strstr(rep.tried[1].why, "launch") != NULL ||
+                      strstr(rep.tried[1].why, "build") != NULL,
+                  "%s", rep.tried[1].why);
+    char described[256];
+    nncl_gemm_params_describe(&good.p, described, sizeof described);
+    ck_assert_str_eq(rep.tried[0].params, described);
+    for (int i = 0; i < 2; i++)
+        ck_assert(rep.tried[i].build_seconds > 0 && rep.tried[i].build_seconds < rep.gemm.seconds);
+    ck_assert(rep.tried[0].check_seconds > 0);
+    ck_assert(rep.gemm.build_seconds >= rep.tried[0].build_seconds + rep.tried[1].build_seconds - 1e-9);
+    for (int i = 0; i < rep.n_shapes; i++) {
+        ck_assert_msg(rep.tried[0].gflops[i] > 0 && rep.tried[1].gflops[i] == 0, "%s", rep.shapes[i].what);
+        ck_assert(rep.shapes[i].training == (strncmp(rep.shapes[i].what, "square", 6) != 0));
+    }
 
     /* the old set itself broken (a compiler that mishandles the capability
      * table's set): replaced by one that passes, its speeds reported as 0;
@@ -630,6 +651,10 @@ START_TEST(broken_fused_candidate_rejected)
     ck_assert_int_eq(rep.rejected, 1);
     ck_assert_int_eq(rep.timed, 1);
     ck_assert(nncl_fused_params_equal(&winner, &good));
+    ck_assert_int_eq(rep.fused.considered, 2);
+    ck_assert_int_eq(rep.fused.built, 2);
+    ck_assert(rep.fused.build_seconds > 0 && rep.fused.check_seconds > 0);
+    ck_assert(rep.fused.build_seconds + rep.fused.check_seconds < rep.fused.seconds);
     ck_assert_msg(strstr(rep.rejections, "optim_step") != NULL, "%s", rep.rejections);
     /* every shape where the device runs the byte ops (a CPU), only the
      * optimiser's two on a GPU, which gathers floats instead */

@@ -76,8 +76,34 @@ typedef struct nncl_tune_shape {
     char what[24];
     size_t m, n, k;
     bool ta, tb;
+    bool training;              /* a training shape (else a square) */
     double old_gflops, new_gflops;
 } nncl_tune_shape;
+
+enum { NNCL_TUNE_MAX_TRIED = 40 };
+
+/* One GEMM candidate the search built, in the order built: the seconds its
+ * program took to build and its check against the oracle to run, and if it
+ * passed, its best GFLOP/s over the rounds on each shape of the report's
+ * `shapes` (0: not timed there; the large square is timed on local-memory
+ * sets only). */
+typedef struct nncl_tune_tried {
+    char params[256];
+    double build_seconds, check_seconds;
+    bool ok;                    /* built and passed its check: timed */
+    char why[160];              /* why not, if not */
+    double gflops[NNCL_TUNE_MAX_SHAPES];
+} nncl_tune_tried;
+
+/* One part of the search (the GEMM's, the fused ops'): the candidates it
+ * considered and built (the quick search builds while its budget lasts,
+ * the old set always), the seconds spent building them and checking them
+ * against the oracle, and the part's seconds in all (timing included). */
+typedef struct nncl_tune_part {
+    int considered, built;
+    double build_seconds, check_seconds, seconds;
+    double build_budget;        /* seconds of building the mode allows (0: no limit) */
+} nncl_tune_part;
 
 /* A fused op's call at a training shape, in microseconds. */
 typedef struct nncl_tune_op {
@@ -100,6 +126,9 @@ typedef struct nncl_tune_report {
     nncl_tune_shape shapes[NNCL_TUNE_MAX_SHAPES];
     int n_ops;
     nncl_tune_op ops[NNCL_TUNE_MAX_OPS];
+    nncl_tune_part gemm, fused;
+    int n_tried;                /* GEMM candidates built (at most NNCL_TUNE_MAX_TRIED kept) */
+    nncl_tune_tried tried[NNCL_TUNE_MAX_TRIED];
     double seconds;
     char cache_path[4096];      /* where the winner was written ("" if nowhere) */
     char rejections[1024];      /* the first rejections' reasons, one a line */

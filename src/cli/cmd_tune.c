@@ -3,6 +3,7 @@
  * winners in the tuning cache, and print the old and the new speed per
  * shape, measured in this process, interleaved. */
 #include <getopt.h>
+#include <math.h>
 #include <stdio.h>
 #include <string.h>
 #include <unistd.h>
@@ -35,6 +36,66 @@ static void on_progress(void *ctx, int done, int total, const char *what)
     if (done >= total)
         fputc('\n', stderr);
     fflush(stderr);
+}
+
+/* "GEMM: 6 of 6 candidates built in 4.1 s and checked in 1.2 s, 11.0 s in all" */
+static void print_part(const char *name, const nncl_tune_part *p)
+{
+    if (p->considered == 0)
+        return;
+    printf("  %s: %d of %d candidates built in %.1f s and checked in %.1f s, %.1f s in all", name, p->built,
+           p->considered, p->build_seconds, p->check_seconds, p->seconds);
+    if (p->built < p->considered)
+        printf(" (the quick search builds and checks for about %.0f s)", p->build_budget);
+    printf("\n");
+}
+
+/* The geometric mean of t's GFLOP/s over the training shapes (0: not timed). */
+static double training_gflops(const nncl_tune_report *rep, const nncl_tune_tried *t)
+{
+    double sum = 0;
+    int n = 0;
+    for (int s = 0; s < rep->n_shapes; s++) {
+        if (!rep->shapes[s].training)
+            continue;
+        if (t->gflops[s] <= 0)
+            return 0;
+        sum += log(t->gflops[s]);
+        n++;
+    }
+    return n ? exp(sum / n) : 0;
+}
+
+/* Every GEMM candidate built, in the order built: its seconds, and its
+ * GFLOP/s over the rounds (the training shapes' geometric mean, then each
+ * square), or why it was not timed. */
+static void print_tried(const nncl_tune_report *rep)
+{
+    if (rep->n_tried == 0)
+        return;
+    printf("\n  %3s %7s %7s %9s", "#", "build s", "check s", "training");
+    for (int s = 0; s < rep->n_shapes; s++)
+        if (!rep->shapes[s].training)
+            printf(" %11s", rep->shapes[s].what);
+    printf("  GEMM candidate (GFLOP/s, best of the rounds)\n");
+    for (int i = 0; i < rep->n_tried; i++) {
+        const nncl_tune_tried *t = &rep->tried[i];
+        printf("  %3d %7.2f %7.2f", i + 1, t->build_seconds, t->check_seconds);
+        if (!t->ok) {
+            printf("  rejected: %s  %s\n", t->why, t->params);
+            continue;
+        }
+        printf(" %9.1f", training_gflops(rep, t));
+        for (int s = 0; s < rep->n_shapes; s++) {
+            if (rep->shapes[s].training)
+                continue;
+            if (t->gflops[s] > 0)
+                printf(" %11.1f", t->gflops[s]);
+            else
+                printf(" %11s", "-");
+        }
+        printf("  %s\n", t->params);
+    }
 }
 
 static void usage(FILE *out)
@@ -105,6 +166,8 @@ int cmd_tune(const cli_globals *g, int argc, char **argv)
     printf("device %d: %s\n", info->index, info->name);
     printf("  %d candidates, %d rejected by the check, %d timed, %.1f s\n", rep.candidates, rep.rejected, rep.timed,
            rep.seconds);
+    print_part("GEMM", &rep.gemm);
+    print_part("fused ops", &rep.fused);
     /* an old set that failed its check (the tuner replaced it) has no speeds */
     bool old_failed = rep.n_shapes > 0 && rep.shapes[0].old_gflops == 0;
     printf("  old: %s%s\n  new: %s%s\n", rep.old_params, old_failed ? " (failed its check)" : "", rep.new_params,
@@ -129,6 +192,7 @@ int cmd_tune(const cli_globals *g, int argc, char **argv)
             printf("  %-14s %5zu %5zu %5zu  %c%c  %9.1f  %9.1f  %6.2fx\n", s->what, s->m, s->n, s->k,
                    s->ta ? 'T' : 'N', s->tb ? 'T' : 'N', s->old_gflops, s->new_gflops, s->new_gflops / s->old_gflops);
     }
+    print_tried(&rep);
     if (rep.n_ops > 0) {
         printf("\n  fused ops old: %s\n  fused ops new: %s%s\n", rep.old_fused, rep.new_fused,
                strcmp(rep.old_fused, rep.new_fused) == 0 ? " (unchanged)" : "");

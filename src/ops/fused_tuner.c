@@ -112,6 +112,7 @@ typedef struct built {
     nncl_cl_program_slot slot;
     bool ok;                    /* built and checked */
     double best[NNCL_TUNE_MAX_OPS]; /* seconds per call, best of the rounds */
+    double build_s, check_s;    /* what building and checking it took */
 } built;
 
 /* Build p's program into b->slot; *ok false with the reason when the
@@ -481,9 +482,14 @@ static nncl_status prepare(nncl_device *dev, nncl_device *host, const char *src,
                            built *b, char *why, size_t why_len)
 {
     bool ok = false;
+    double t0 = nncl_seconds_now();
     nncl_status st = build(dev, src, len, extra, b, &ok, why, why_len);
-    if (st == NNCL_OK && ok)
+    double t1 = nncl_seconds_now();
+    b->build_s = t1 - t0;
+    if (st == NNCL_OK && ok) {
         st = check_built(dev, host, b, &ok, why, why_len);
+        b->check_s = nncl_seconds_now() - t1;
+    }
     b->ok = st == NNCL_OK && ok;
     if (!b->ok)
         nncl_cl_slot_release(&b->slot);
@@ -780,6 +786,8 @@ nncl_status nncl_fused_tune_search(nncl_device *dev, const nncl_fused_candidate 
     double min_time = mode == NNCL_TUNE_FULL ? 0.1 : 0.02;
     int total = n + 2, done = 0, nb = 0;
     rep->candidates += n;
+    rep->fused.considered = n;
+    rep->fused.build_budget = budget_s;
 
     /* Build and check, while the budget lasts (the old set always). */
     for (int i = 0; i < n && st == NNCL_OK; i++) {
@@ -843,9 +851,14 @@ nncl_status nncl_fused_tune_search(nncl_device *dev, const nncl_fused_candidate 
         char why[512] = "";
         st = prepare(dev, host, src, len, NULL, b, why, sizeof why);
         rep->candidates++;
+        rep->fused.considered++;
         if (st == NNCL_OK && b->ok) {
             pi = nb++;
         } else if (st == NNCL_OK) {
+            /* not among bs[0..nb) below: its seconds counted here */
+            rep->fused.built++;
+            rep->fused.build_seconds += b->build_s;
+            rep->fused.check_seconds += b->check_s;
             rep->rejected++;
             note_rejection(rep, &pick, why);
             pi = 0;
@@ -879,6 +892,12 @@ nncl_status nncl_fused_tune_search(nncl_device *dev, const nncl_fused_candidate 
         rep->timed += bs[i].ok;
         nncl_cl_slot_release(&bs[i].slot);
     }
+    for (int i = 0; i < nb; i++) {
+        rep->fused.build_seconds += bs[i].build_s;
+        rep->fused.check_seconds += bs[i].check_s;
+    }
+    rep->fused.built += nb;
+    rep->fused.seconds = nncl_seconds_now() - t0;
     bench_free(&bb);
     nncl_device_close(host);
     free(bs);

@@ -26,6 +26,8 @@ typedef struct built {
     nncl_gemm_kernels ks;       /* cl/gemm.cl's entry points (gemm_cl.h) */
     bool ok;                    /* built and checked */
     double best[NNCL_TUNE_MAX_SHAPES]; /* seconds per call, best of the rounds */
+    double build_s, check_s;    /* what building and checking it took */
+    char why[160];              /* why it is not ok */
 } built;
 
 static void built_release(built *b) { nncl_gemm_program_release(&b->prog, &b->ks); }
@@ -47,12 +49,19 @@ static const char *form_name(const built *b, const nncl_gemm_args *g)
 static nncl_status prepare(nncl_device *dev, const char *src, size_t len, built *b, char *why, size_t why_len)
 {
     bool ok = false;
+    double t0 = nncl_seconds_now();
     nncl_status st = nncl_gemm_program_build(dev, src, len, &b->c.p, b->c.extra, &b->prog, &b->ks, &ok, why, why_len);
-    if (st == NNCL_OK && ok)
+    double t1 = nncl_seconds_now();
+    b->build_s = t1 - t0;
+    if (st == NNCL_OK && ok) {
         st = nncl_gemm_check_kernels(dev, &b->c.p, &b->ks, &ok, why, why_len);
+        b->check_s = nncl_seconds_now() - t1;
+    }
     b->ok = st == NNCL_OK && ok;
-    if (!b->ok)
+    if (!b->ok) {
+        snprintf(b->why, sizeof b->why, "%s", st == NNCL_OK ? why : nncl_last_error());
         built_release(b);
+    }
     return st;
 }
 
@@ -81,15 +90,16 @@ typedef struct tune_shape {
     const char *what;
     size_t m, n, k;
     bool ta, tb;
+    bool training;
 } tune_shape;
 
 /* The three GEMMs of 784 -> 128 at batch 128 and of 784 -> 512 at 256 (the
  * rows of `nncl bench`, src/cli/bench_shapes.h), and square 1024. */
 static const tune_shape shapes[] = {
-    {"784->128 fwd", 128, 128, 784, false, true}, {"784->128 dX", 128, 784, 128, false, false},
-    {"784->128 dW", 128, 784, 128, true, false},  {"784->512 fwd", 256, 512, 784, false, true},
-    {"784->512 dX", 256, 784, 512, false, false}, {"784->512 dW", 512, 784, 256, true, false},
-    {"square 1024", 1024, 1024, 1024, false, false},
+    {"784->128 fwd", 128, 128, 784, false, true, true}, {"784->128 dX", 128, 784, 128, false, false, true},
+    {"784->128 dW", 128, 784, 128, true, false, true},  {"784->512 fwd", 256, 512, 784, false, true, true},
+    {"784->512 dX", 256, 784, 512, false, false, true}, {"784->512 dW", 512, 784, 256, true, false, true},
+    {"square 1024", 1024, 1024, 1024, false, false, false},
 };
 enum { NSHAPES = sizeof shapes / sizeof shapes[0] };
 /* best[NSHAPES]: the large square, timed on local-memory candidates only */
@@ -133,7 +143,7 @@ static void shape_set_for(const nncl_gemm_candidate *cands, int nc, shape_set *s
         local = local || cands[i].p.use_local;
     if (side && local) {
         snprintf(ss->large_what, sizeof ss->large_what, "square %zu", side);
-        ss->s[ss->n++] = (tune_shape){ss->large_what, side, side, side, false, false};
+        ss->s[ss->n++] = (tune_shape){ss->large_what, side, side, side, false, false, false};
     }
 }
 
@@ -260,6 +270,29 @@ static double score(const built *b, int form)
 
 /* ---- the search ------------------------------------------------------------------------ */
 
+_Static_assert(NNCL_TUNE_MAX_CANDIDATES + 2 <= NNCL_TUNE_MAX_TRIED, "the report keeps every candidate built");
+
+/* What the search built, checked and timed, for the report: each entry's
+ * seconds and GFLOP/s on each shape, and the sums. */
+static void report_built(nncl_tune_report *rep, const built *bs, int nb, const shape_set *ss)
+{
+    rep->gemm.built = nb;
+    rep->n_tried = 0;
+    for (int i = 0; i < nb && rep->n_tried < NNCL_TUNE_MAX_TRIED; i++) {
+        const built *b = &bs[i];
+        nncl_tune_tried *t = &rep->tried[rep->n_tried++];
+        nncl_gemm_params_describe(&b->c.p, t->params, sizeof t->params);
+        t->build_seconds = b->build_s;
+        t->check_seconds = b->check_s;
+        t->ok = b->ok;
+        snprintf(t->why, sizeof t->why, "%s", b->ok ? "" : b->why);
+        for (int s = 0; s < ss->n; s++)
+            t->gflops[s] = b->ok && b->best[s] > 0 ? gflops(&ss->s[s], b->best[s]) : 0;
+        rep->gemm.build_seconds += b->build_s;
+        rep->gemm.check_seconds += b->check_s;
+    }
+}
+
 static void note_rejection(nncl_tune_report *rep, const nncl_gemm_params *p, const char *why)
 {
     char d[256];
@@ -331,6 +364,8 @@ nncl_status nncl_gemm_tune_search(nncl_device *dev, const nncl_gemm_candidate *c
         if (i != moved)
             all[na++] = cands[i];
     rep->candidates = na;
+    rep->gemm.considered = na;
+    rep->gemm.build_budget = budget_s;
     shape_set ss;
     shape_set_for(all, na, &ss);
     bool large = ss.n > NSHAPES;
@@ -411,12 +446,12 @@ nncl_status nncl_gemm_tune_search(nncl_device *dev, const nncl_gemm_candidate *c
     if (st == NNCL_OK && pi < 0) {
         if (progress)
             progress(ctx, done, total, "checking the combination of the best forms");
-        built *b = &bs[nb];
+        built *b = &bs[nb++]; /* kept for the report even if it fails */
         b->c = (nncl_gemm_candidate){pick, NULL};
         char why[512] = "";
         st = prepare(dev, src, len, b, why, sizeof why);
         if (st == NNCL_OK && b->ok)
-            pi = nb++;
+            pi = nb - 1;
         else if (st == NNCL_OK) {
             rep->rejected++;
             note_rejection(rep, &pick, why);
@@ -453,6 +488,11 @@ nncl_status nncl_gemm_tune_search(nncl_device *dev, const nncl_gemm_candidate *c
         for (int i = 0; i < nf; i++)
             memset(final[i].best, 0, sizeof final[i].best);
         st = time_rounds(dev, final, nf, &ss, &bb, rounds, min_time, progress, ctx, &done, total);
+        /* the combination was timed only here: its speeds for the report */
+        if (pi >= 0 && bs[pi].best[0] == 0)
+            for (int i = 0; i < nf; i++)
+                if (nncl_gemm_params_equal(&final[i].c.p, &bs[pi].c.p))
+                    memcpy(bs[pi].best, final[i].best, sizeof bs[pi].best);
         /* the pick and its PK twin are final[1..], or final[0] alone */
         int first = nf > 1 && pi != base ? 1 : 0, bi = first;
         int last = bs[pi].c.p.use_local ? first : first + 1;
@@ -503,7 +543,7 @@ nncl_status nncl_gemm_tune_search(nncl_device *dev, const nncl_gemm_candidate *c
             const built *now = s == NSHAPES ? lw : won;
             bool was_ok = by_old_large ? fo >= 0 : bs[0].ok;
             snprintf(o->what, sizeof o->what, "%s", t->what);
-            o->m = t->m, o->n = t->n, o->k = t->k, o->ta = t->ta, o->tb = t->tb;
+            o->m = t->m, o->n = t->n, o->k = t->k, o->ta = t->ta, o->tb = t->tb, o->training = t->training;
             /* 0: failed its check (or was not built), or not timed there */
             o->old_gflops = was_ok && was->best[s] > 0 ? gflops(t, was->best[s]) : 0;
             o->new_gflops = now->best[s] > 0 ? gflops(t, now->best[s]) : 0;
@@ -512,6 +552,7 @@ nncl_status nncl_gemm_tune_search(nncl_device *dev, const nncl_gemm_candidate *c
     for (int i = 0; i < nb; i++)
         if (bs[i].ok)
             rep->timed++;
+    report_built(rep, bs, nb, &ss);
     for (int i = 0; i < nb; i++)
         built_release(&bs[i]);
     bench_free(&bb);
@@ -519,6 +560,7 @@ nncl_status nncl_gemm_tune_search(nncl_device *dev, const nncl_gemm_candidate *c
     free(all);
     free(src);
     rep->seconds = nncl_seconds_now() - t0;
+    rep->gemm.seconds = rep->seconds;
     if (progress && st == NNCL_OK)
         progress(ctx, total, total, "done");
     return st;
