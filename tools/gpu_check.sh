@@ -28,7 +28,11 @@
 #       `--device host` once and on an OpenCL
 #       CPU device if there is one, timed (wall), the host's tutorial step,
 #       `--preset tutorial`, the bare run and a small CNN through the
-#       patch-matrix convolutions on all cores and on two (host-cores), a
+#       patch-matrix convolutions on all cores and on two (host-cores), the
+#       local-memory GEMM sets of tools/gemmlab/sweep_sets.txt each on its own
+#       (gemm-sweep), the full `nncl tune --device 0` (every set of the table,
+#       each one's build and check seconds and GFLOP/s) and nncl bench after
+#       it (bench-gpu-full), a
 #       2048^3 FP32 GEMM in PyTorch (cuBLAS, TF32 off) as the peer, and the
 #       whole test suite with NNCL_REQUIRE_OPENCL=1, run from meson's test list
 #       without meson. Every log and JSON goes to OUTDIR; OUTDIR/summary.txt has
@@ -387,10 +391,12 @@ if chk:
 
 # the report (sets, the large products' set, GFLOP/s per shape, the fused
 # ops), without the progress lines
-tune = [l for l in text('tune.log').strip().splitlines() if l.strip() and not l.startswith('tune: [') and '\r' not in l]
-if tune:
-    L.append('nncl tune --quick:')
-    L += ['  ' + l for l in tune[-40:]]
+# (each GEMM candidate's build and check seconds and GFLOP/s among them)
+for name, title in (('tune', 'nncl tune --quick (what first use runs)'), ('tune-full', 'nncl tune (the full search)')):
+    tune = [l for l in text(name + '.log').strip().splitlines() if l.strip() and not l.startswith('tune: [') and '\r' not in l]
+    if tune:
+        L.append(title + ':')
+        L += ['  ' + l for l in tune[-80:]]
 
 
 def gemm_rows(name):
@@ -435,6 +441,19 @@ if g or h:
             L.append('train step 784-128-10 b128 adam on %s: %.3f ms, %.0f samples/s' % (name, r['seconds'] * 1e3, r['samples_per_second']))
 if torch and not g:
     L.append('cuBLAS 2048^3 FP32 through torch: %.0f GFLOP/s' % torch['gflops'])
+# After the full search (`nncl tune`, every local-memory set timed at 2048^3
+# too): what a user who runs it gets.
+full = [r for r in gemm_rows('bench-gpu-full.json')[0] if r['shape'] in ('square 1024', 'square 2048')]
+for r in full:
+    frac = r['gflops'] / peak if peak else r.get('peak_fraction')
+    line = 'GEMM %s on device 0 after nncl tune (full): %.0f GFLOP/s' % (r['shape'][7:] + '^3', r['gflops'])
+    if frac:
+        line += ' = %.1f%% of the FP32 peak' % (100 * frac)
+        if r['shape'] == 'square 2048':
+            line += ' (target 40%%: %s)' % ('met' if frac >= 0.4 else 'NOT met')
+    if torch and r['shape'] == 'square 2048':
+        line += '; nncl/cuBLAS %.2f' % (r['gflops'] / torch['gflops'])
+    L.append(line)
 sweep = [l for l in text('gemm-sweep.log').splitlines() if ' 2048 ' in l]
 if sweep:
     def gf(l):
@@ -922,6 +941,14 @@ if [ -x "$build/tools/gemm_harness" ]; then
 else
     note gemm-sweep SKIP "no $build/tools/gemm_harness"
 fi
+
+# The full search (`nncl tune`, the explicit one: every local-memory set of
+# the table built, checked and timed, 2048^3 included, about two minutes
+# here), then the GEMMs again with its winners: the quick search of first
+# use tries six sets, so this is the run that can find what the sweep finds.
+# After the steps that time what first use gives (they would use its entry).
+gpu_step tune-full 240 "$nncl" tune --device 0
+gpu_step bench-gpu-full 120 env ${peak:+NNCL_PEAK_GFLOPS="$peak"} sh -c "'$nncl' bench --device 0 --json >'$out/bench-gpu-full.json'"
 
 # The peer: the same 2048^3 FP32 GEMM through cuBLAS (PyTorch, TF32 off).
 if python3 -c 'import torch' >/dev/null 2>&1; then
