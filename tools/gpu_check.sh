@@ -480,10 +480,13 @@ for f in sorted(os.listdir(out)):
     try:
         d = json.load(open(os.path.join(out, f)))
         u = d['startup']
-        L.append('  start-up of %s (%s): %.2f s to the first step: devices listed and one opened %.2f s, '
-                 'kernels %.2f s (tuning %.2f s), data %.2f s beside them; training %.2f s' % (
-                     f[6:-13], d['device'], u['seconds'], u['device_seconds'], u['kernels_seconds'],
-                     u['tuning_seconds'], u['data_seconds'], d['seconds']))
+        parts = ', '.join('%s %.2f' % (p['what'], p['seconds']) for p in u.get('listing', []))
+        L.append('  start-up of %s (%s): %.2f s to the first step: devices listed and one opened %.2f s '
+                 '(listing %.2f: %s; opening %.2f), kernels %.2f s (tuning %.2f s), data %.2f s beside them; '
+                 'training %.2f s' % (
+                     f[6:-13], d['device'], u['seconds'], u['device_seconds'], u.get('listing_seconds', 0), parts,
+                     u.get('opening_seconds', 0), u['kernels_seconds'], u['tuning_seconds'], u['data_seconds'],
+                     d['seconds']))
     except (OSError, ValueError, KeyError, TypeError):
         pass
 prof = text('train-gpu-profile.log').splitlines()

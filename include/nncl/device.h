@@ -62,6 +62,16 @@ typedef struct nncl_device_info {
     int device_index;
 } nncl_device_info;
 
+enum { NNCL_MAX_TIMED_PLATFORMS = 8 };
+
+/* One OpenCL platform's part of a listing: the seconds it took to list its
+ * devices and describe them (a driver starts there, and a GPU's may take
+ * a large part of a short run's start-up). */
+typedef struct nncl_platform_time {
+    char platform[64];
+    double seconds;
+} nncl_platform_time;
+
 typedef struct nncl_device_list {
     nncl_device_info *items;
     int count;
@@ -69,6 +79,14 @@ typedef struct nncl_device_list {
     bool default_by_speed;          /* the default is the fastest measured, not the first */
     int opencl_platforms;           /* 0 when the loader found none */
     char opencl_note[512];          /* why OpenCL gave no devices, if it did not */
+    /* What the listing took: the OpenCL loader finding its platforms (it
+     * loads every driver library it is told of), then each platform, in the
+     * loader's order (the first NNCL_MAX_TIMED_PLATFORMS), and the whole
+     * listing, the tuning and speed caches' lookups included. */
+    double loader_seconds;
+    int n_platform_times;
+    nncl_platform_time platform_times[NNCL_MAX_TIMED_PLATFORMS];
+    double seconds;
 } nncl_device_list;
 
 /* Enumerate every OpenCL platform and device, then host. Finding no OpenCL

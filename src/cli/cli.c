@@ -5,6 +5,7 @@
 #include <string.h>
 
 #include "cli/cli.h"
+#include "util/clock.h"
 
 static void say(const char *what, const char *fmt, va_list ap)
 {
@@ -72,11 +73,22 @@ int cli_fail(nncl_status st)
 
 int cli_open_device(const char *choice, nncl_device **dev)
 {
+    cli_open_times ignored;
+    return cli_open_device_timed(choice, dev, &ignored);
+}
+
+int cli_open_device_timed(const char *choice, nncl_device **dev, cli_open_times *times)
+{
     *dev = NULL;
+    memset(times, 0, sizeof *times);
     nncl_device_list list;
     nncl_status st = nncl_device_list_get(&list);
     if (st != NNCL_OK)
         return cli_fail(st);
+    times->listing_seconds = list.seconds;
+    times->loader_seconds = list.loader_seconds;
+    times->n_platforms = list.n_platform_times;
+    memcpy(times->platforms, list.platform_times, sizeof times->platforms);
     int index;
     st = nncl_device_select(&list, choice, &index);
     if (st != NNCL_OK) {
@@ -91,7 +103,9 @@ int cli_open_device(const char *choice, nncl_device **dev)
             cli_warning("device %d (%s) computes wrong results with its kernels here (its tuning search "
                         "found), so the default is device %d (%s); `nncl check --device %d` says which ops",
                         i, list.items[i].name, index, list.items[index].name, i);
+    double t0 = nncl_seconds_now();
     st = nncl_device_open(&list.items[index], dev);
+    times->opening_seconds = nncl_seconds_now() - t0;
     nncl_device_list_free(&list);
     return st == NNCL_OK ? CLI_OK : cli_fail(st);
 }

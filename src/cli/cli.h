@@ -43,6 +43,18 @@ int cli_fail(nncl_status st);
  * nncl_device_close). */
 int cli_open_device(const char *choice, nncl_device **dev);
 
+/* What cli_open_device_timed's opening took: listing the devices (the
+ * list's own account: the OpenCL loader, each platform) and opening the
+ * one chosen (a context, a queue). */
+typedef struct cli_open_times {
+    double listing_seconds, loader_seconds, opening_seconds;
+    int n_platforms;
+    nncl_platform_time platforms[NNCL_MAX_TIMED_PLATFORMS];
+} cli_open_times;
+
+/* cli_open_device, and what it took in *times. */
+int cli_open_device_timed(const char *choice, nncl_device **dev, cli_open_times *times);
+
 /* When the device profiled its ops (NNCL_PROFILE=1, --profile), print the
  * per-op table to stderr. */
 void cli_print_profile(const nncl_device *dev);

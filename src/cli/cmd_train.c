@@ -387,10 +387,19 @@ static nncl_status write_summary(const run_dir *run, const char *status, const n
     }
     if (out->startup) {
         const train_startup *u = out->startup;
-        json_object_set_new(j, "startup",
-                            json_pack("{s:f, s:f, s:f, s:f, s:f}", "seconds", u->seconds, "device_seconds",
-                                      u->device_seconds, "data_seconds", u->data_seconds, "kernels_seconds",
-                                      u->kernels_seconds, "tuning_seconds", u->tuning_seconds));
+        json_t *su = json_pack("{s:f, s:f, s:f, s:f, s:f, s:f, s:f}", "seconds", u->seconds, "device_seconds",
+                               u->device_seconds, "listing_seconds", u->open.listing_seconds, "opening_seconds",
+                               u->open.opening_seconds, "data_seconds", u->data_seconds, "kernels_seconds",
+                               u->kernels_seconds, "tuning_seconds", u->tuning_seconds);
+        /* the listing's parts: the OpenCL loader, then each platform */
+        json_t *parts = json_array();
+        json_array_append_new(parts, json_pack("{s:s, s:f}", "what", "OpenCL loader", "seconds",
+                                               u->open.loader_seconds));
+        for (int i = 0; i < u->open.n_platforms; i++)
+            json_array_append_new(parts, json_pack("{s:s, s:f}", "what", u->open.platforms[i].platform, "seconds",
+                                                   u->open.platforms[i].seconds));
+        json_object_set_new(su, "listing", parts);
+        json_object_set_new(j, "startup", su);
     }
     if (out->error)
         json_object_set_new(j, "error", json_string(out->error));
@@ -463,9 +472,12 @@ static int train_command(const cli_globals *g, int argc, char **argv);
 /* --profile's account of the start-up, before the ops' table. */
 static void print_startup(const train_startup *u, const nncl_device *dev)
 {
-    fprintf(stderr, "\nstart-up (%s): %.2f s before the first step; listing the devices and opening this one "
-                    "%.2f s, its kernels %.2f s (built or from the cache", nncl_device_get_info(dev)->name, u->seconds,
-            u->device_seconds, u->kernels_seconds);
+    fprintf(stderr, "\nstart-up (%s): %.2f s before the first step; listing the devices %.2f s (the OpenCL loader %.2f",
+            nncl_device_get_info(dev)->name, u->seconds, u->open.listing_seconds, u->open.loader_seconds);
+    for (int i = 0; i < u->open.n_platforms; i++)
+        fprintf(stderr, ", %s %.2f", u->open.platforms[i].platform, u->open.platforms[i].seconds);
+    fprintf(stderr, "), opening this one %.2f s, its kernels %.2f s (built or from the cache", u->open.opening_seconds,
+            u->kernels_seconds);
     if (u->tuning_seconds > 0)
         fprintf(stderr, ", %.2f s of it tuning", u->tuning_seconds);
     fprintf(stderr, "), the data %.2f s (loaded beside the device)\n", u->data_seconds);
@@ -531,7 +543,7 @@ static int train_command(const cli_globals *g, int argc, char **argv)
     load_splits_start(&loader, &o, &s);
     train_startup startup = {.began = g->started};
     double t0 = nncl_seconds_now();
-    rc = cli_open_device(o.device, &dev);
+    rc = cli_open_device_timed(o.device, &dev, &startup.open);
     startup.device_seconds = nncl_seconds_now() - t0;
     if (rc == CLI_OK)
         rc = prepare_unless_searching(dev);

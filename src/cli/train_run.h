@@ -8,6 +8,7 @@
 
 #include <jansson.h>
 
+#include "cli/cli.h"
 #include "cli/data_splits.h"
 #include "cli/run_dir.h"
 #include "nncl/checkpoint.h"
@@ -19,6 +20,7 @@
 typedef struct train_startup {
     double began;
     double device_seconds;
+    cli_open_times open;        /* of device_seconds: the listing (by part), the opening */
     double data_seconds;
     /* set by train_run at the first step: */
     double seconds;             /* from `began` to it */

@@ -64,9 +64,10 @@ NNCL_OPS(NNCL_DECLARE_IMPLS)
 extern const nncl_backend_iface nncl_host_backend;
 extern const nncl_backend_iface nncl_opencl_backend;
 
-/* OpenCL enumeration, used by the device list (src/device/opencl.c). */
-nncl_status nncl_opencl_enumerate(nncl_device_info **items, int *count,
-                                  int *platforms, char *note, size_t note_len);
+/* OpenCL enumeration, used by the device list (src/device/opencl.c): the
+ * devices, the platforms' count, why there are none, and the listing's
+ * seconds (list's loader_seconds and platform_times). */
+nncl_status nncl_opencl_enumerate(nncl_device_info **items, int *count, nncl_device_list *list);
 void nncl_host_describe(nncl_device_info *info);
 
 /* Host view helpers: the float/byte/int pointer a view denotes. */

@@ -8,6 +8,7 @@
 
 #include "device/backend.h"
 #include "nncl/tune.h"
+#include "util/clock.h"
 
 const char *nncl_backend_name(nncl_backend_kind kind)
 {
@@ -45,8 +46,8 @@ nncl_status nncl_device_list_get(nncl_device_list *out)
     memset(out, 0, sizeof *out);
     nncl_device_info *cl_items = NULL;
     int cl_count = 0;
-    nncl_status st = nncl_opencl_enumerate(&cl_items, &cl_count, &out->opencl_platforms,
-                                           out->opencl_note, sizeof out->opencl_note);
+    double t0 = nncl_seconds_now();
+    nncl_status st = nncl_opencl_enumerate(&cl_items, &cl_count, out);
     if (st != NNCL_OK)
         return st;
 
@@ -105,6 +106,7 @@ nncl_status nncl_device_list_get(nncl_device_list *out)
         out->default_by_speed = false;
     }
     out->items[out->default_index].is_default = true;
+    out->seconds = nncl_seconds_now() - t0;
     return NNCL_OK;
 }
 

@@ -5,6 +5,7 @@
 #include <string.h>
 
 #include "device/opencl_impl.h"
+#include "util/clock.h"
 
 /* ---- enumeration ------------------------------------------------------- */
 
@@ -93,16 +94,30 @@ static void describe(cl_platform_id p, cl_device_id d, int pi, int di, nncl_devi
 
 #define NO_OPENCL_HINT "install an OpenCL driver; for the CPU: apt-get install pocl-opencl-icd"
 
-nncl_status nncl_opencl_enumerate(nncl_device_info **items, int *count, int *platforms,
-                                  char *note, size_t note_len)
+/* The name of platform p for the listing's times ("" if it will not say). */
+static void platform_time_name(cl_platform_id p, char *out, size_t len)
+{
+    char name[256] = "";
+    if (clGetPlatformInfo(p, CL_PLATFORM_NAME, sizeof name, name, NULL) != CL_SUCCESS)
+        name[0] = '\0';
+    name[sizeof name - 1] = '\0';
+    snprintf(out, len, "%s", name);
+}
+
+nncl_status nncl_opencl_enumerate(nncl_device_info **items, int *count, nncl_device_list *list)
 {
     *items = NULL;
     *count = 0;
-    *platforms = 0;
+    list->opencl_platforms = 0;
+    list->n_platform_times = 0;
+    char *note = list->opencl_note;
+    size_t note_len = sizeof list->opencl_note;
     note[0] = '\0';
 
+    double t0 = nncl_seconds_now();
     cl_uint np = 0;
     cl_int err = clGetPlatformIDs(0, NULL, &np);
+    list->loader_seconds = nncl_seconds_now() - t0;
     /* No platform at all (CL_PLATFORM_NOT_FOUND_KHR from the ICD loader) is
      * the normal case on a machine without OpenCL: host only. */
     if (err != CL_SUCCESS || np == 0) {
@@ -122,7 +137,7 @@ nncl_status nncl_opencl_enumerate(nncl_device_info **items, int *count, int *pla
         snprintf(note, note_len, "OpenCL unavailable (clGetPlatformIDs: %s)", nncl_cl_error_name(err));
         return NNCL_OK;
     }
-    *platforms = (int)np;
+    list->opencl_platforms = (int)np;
 
     int cap = 8, n = 0;
     nncl_device_info *out = calloc((size_t)cap, sizeof *out);
@@ -131,13 +146,24 @@ nncl_status nncl_opencl_enumerate(nncl_device_info **items, int *count, int *pla
         return nncl_fail(NNCL_E_NOMEM, "out of memory listing OpenCL devices");
     }
     for (cl_uint pi = 0; pi < np; pi++) {
+        double tp = nncl_seconds_now();
+        nncl_platform_time *pt = NULL;
+        if (list->n_platform_times < NNCL_MAX_TIMED_PLATFORMS) {
+            pt = &list->platform_times[list->n_platform_times++];
+            platform_time_name(plats[pi], pt->platform, sizeof pt->platform);
+        }
         cl_uint nd = 0;
         /* A platform with no devices answers CL_DEVICE_NOT_FOUND: skip it. */
-        if (clGetDeviceIDs(plats[pi], CL_DEVICE_TYPE_ALL, 0, NULL, &nd) != CL_SUCCESS || nd == 0)
+        if (clGetDeviceIDs(plats[pi], CL_DEVICE_TYPE_ALL, 0, NULL, &nd) != CL_SUCCESS || nd == 0) {
+            if (pt)
+                pt->seconds = nncl_seconds_now() - tp;
             continue;
+        }
         cl_device_id *devs = calloc(nd, sizeof *devs);
         if (!devs || clGetDeviceIDs(plats[pi], CL_DEVICE_TYPE_ALL, nd, devs, NULL) != CL_SUCCESS) {
             free(devs);
+            if (pt)
+                pt->seconds = nncl_seconds_now() - tp;
             continue;
         }
         for (cl_uint di = 0; di < nd; di++) {
@@ -155,6 +181,8 @@ nncl_status nncl_opencl_enumerate(nncl_device_info **items, int *count, int *pla
             describe(plats[pi], devs[di], (int)pi, (int)di, &out[n++]);
         }
         free(devs);
+        if (pt)
+            pt->seconds = nncl_seconds_now() - tp;
     }
     free(plats);
     if (n == 0)
