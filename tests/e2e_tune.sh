@@ -38,15 +38,15 @@ if [ -z "${NNCL_SANITIZED:-}" ]; then
 fi
 expect "...printing old and new GFLOP/s per shape" sh -c "grep -q 'old GF/s *new GF/s' '$tmp/tune.out' && test \$(grep -c -E '^  (784->[0-9]+ (fwd|dX|dW) |square)' '$tmp/tune.out') -eq 7"
 expect "...and the fused ops' old and new microseconds" sh -c "grep -q 'old us *new us' '$tmp/tune.out' && grep -q 'fused ops new: U8_VW=' '$tmp/tune.out' && test \$(grep -c -E '^  (tutorial step|784->256 bytes|Adam|SGD)' '$tmp/tune.out') -ge 5"
-expect "...and the progress on stderr" grep -q 'building and checking' "$tmp/tune.err"
+expect "...and the progress on stderr" grep -q 'building [0-9]* candidate' "$tmp/tune.err"
 # Each GEMM candidate built gets a row (its seconds, then its GFLOP/s or why
 # not), as many as the "GEMM: B of C candidates built" line says, and the
 # first is the set the device ran before (the "old:" line).
-built=$(sed -n 's/^  GEMM: \([0-9]*\) of \([0-9]*\) candidates built in [0-9.]* s and checked in [0-9.]* s, [0-9.]* s in all.*/\1/p' "$tmp/tune.out")
+built=$(sed -n 's/^  GEMM: \([0-9]*\) of \([0-9]*\) candidates tried: built [0-9]* at a time in [0-9.]* s ([0-9.]* s of builds), checked in [0-9.]* s; [0-9.]* s in all.*/\1/p' "$tmp/tune.out")
 expect "...saying how many GEMM candidates it built ($built)" test -n "$built"
 expect "...with a row for each" sh -c "grep -q 'GEMM candidate (GFLOP/s, best of the rounds)' '$tmp/tune.out' && test \$(grep -c -E '^ +[0-9]+ +[0-9]+\.[0-9]{2} +[0-9]+\.[0-9]{2} ' '$tmp/tune.out') -eq '${built:-x}'"
 expect "...the first being the old set" sh -c "test \"\$(grep -E '^ +1 +[0-9]+\.[0-9]{2} ' '$tmp/tune.out' | grep -o 'USE_LOCAL=.*')\" = \"\$(sed -n 's/^  old: //p' '$tmp/tune.out')\""
-expect "...and the fused ops' builds" grep -q -E '^  fused ops: [0-9]+ of [0-9]+ candidates built in' "$tmp/tune.out"
+expect "...and the fused ops' builds" grep -q -E '^  fused ops: [0-9]+ of [0-9]+ candidates tried: built' "$tmp/tune.out"
 entry=$(ls "$XDG_CACHE_HOME"/nncl/tune-*.txt 2>/dev/null | head -1)
 expect "the cache entry is written" test -s "$entry"
 expect "...with the fused ops' parameters" grep -q '^fused=U8_VW=[0-9]* U8_DM=[0-9]* U8_DN=[0-9]* U8_TM=[0-9]* OPTIM_VW=[0-9]*$' "$entry"

@@ -512,6 +512,63 @@ START_TEST(broken_candidate_rejected)
 }
 END_TEST
 
+/* Candidates built together, as where the driver compiles at the build (a
+ * GPU's; forced here with NNCL_TUNE_BUILDS=3): the first alone, then the
+ * rest in batches of 3, every one checked. One that does not build (an
+ * option no compiler knows) and one that computes wrong results are rejected, each with its
+ * reason in the report's table; the good ones are timed; the winner is one
+ * of them. */
+START_TEST(candidates_built_together)
+{
+    int idx = first_opencl();
+    if (idx < 0)
+        return;
+    fresh_cache();
+    nncl_device *dev = test_open(idx);
+    const nncl_device_info *info = nncl_device_get_info(dev);
+    nncl_gemm_candidate good = {.extra = NULL};
+    nncl_gemm_params_for(info, &good.p);
+    nncl_gemm_candidate table[NNCL_TUNE_MAX_CANDIDATES], others[2];
+    int nt = nncl_gemm_candidates(info, NNCL_TUNE_FULL, table, NNCL_TUNE_MAX_CANDIDATES), no = 0;
+    for (int i = 0; i < nt && no < 2; i++)
+        if (!nncl_gemm_params_equal(&table[i].p, &good.p))
+            others[no++] = table[i];
+    ck_assert_int_eq(no, 2);
+    nncl_gemm_candidate cands[5] = {good, good, others[0], good, others[1]};
+    cands[1].extra = "-cl-no-such-option"; /* CL_INVALID_BUILD_OPTIONS */
+    cands[3].extra = good.p.use_local ? "-DWPTM=1" : good.p.tm > 2 ? "-DTM=2" : "-DTM=1";
+    setenv("NNCL_TUNE_BUILDS", "3", 1);
+    nncl_gemm_params winner;
+    nncl_gemm_large large;
+    nncl_tune_report rep;
+    ck_assert_ok(nncl_gemm_tune_search(dev, cands, 5, NULL, NNCL_TUNE_QUICK, 0, NULL, NULL, &winner, &large, &rep));
+    unsetenv("NNCL_TUNE_BUILDS");
+    ck_assert_int_eq(rep.gemm.builds_at_once, 3);
+    ck_assert_int_eq(rep.rejected, 2);
+    ck_assert_int_eq(rep.timed, rep.n_tried - 2);
+    ck_assert(rep.n_tried >= 5 && rep.gemm.built == rep.n_tried); /* + the forms' combination, if new */
+    ck_assert_msg(!rep.tried[1].ok && strstr(rep.tried[1].why, "does not build") != NULL, "%s", rep.tried[1].why);
+    ck_assert_msg(!rep.tried[3].ok && strstr(rep.tried[3].why, "does not build") == NULL && rep.tried[3].why[0],
+                  "%s", rep.tried[3].why);
+    for (int i = 0; i < 5; i += 2) {
+        ck_assert(rep.tried[i].ok && rep.tried[i].check_seconds > 0);
+        for (int s = 0; s < rep.n_shapes; s++)
+            ck_assert_msg(rep.tried[i].gflops[s] > 0, "%d: %s", i, rep.shapes[s].what);
+    }
+    /* the batches' builds ran together: their wall time is at most their sum */
+    ck_assert(rep.gemm.build_wall_seconds <= rep.gemm.build_seconds + 1e-3);
+    nncl_gemm_params either = winner;
+    bool from_good = false;
+    for (int i = 0; i < 5; i += 2) {
+        either.pk = cands[i].p.pk;
+        from_good = from_good || (either.vw == cands[i].p.vw && either.tm == cands[i].p.tm &&
+                                  either.tnv == cands[i].p.tnv && either.use_local == cands[i].p.use_local);
+    }
+    ck_assert_msg(from_good, "the winner is none of the good sets");
+    nncl_device_close(dev);
+}
+END_TEST
+
 /* Which products pack (nncl_gemm_packing, src/ops/gemm.c), by hand: NT
  * from 2^21 multiply-adds and two row blocks when PK is 1, never when 0;
  * NN and TN only when 64 row blocks tall; A with B when A is transposed;
@@ -656,6 +713,20 @@ START_TEST(broken_fused_candidate_rejected)
     ck_assert(rep.fused.build_seconds > 0 && rep.fused.check_seconds > 0);
     ck_assert(rep.fused.build_seconds + rep.fused.check_seconds < rep.fused.seconds);
     ck_assert_msg(strstr(rep.rejections, "optim_step") != NULL, "%s", rep.rejections);
+    /* the same built together after the first (NNCL_TUNE_BUILDS: as on a
+     * GPU), a good one beside the broken one in the batch */
+    nncl_fused_candidate three[3] = {cands[0], cands[1], cands[0]};
+    setenv("NNCL_TUNE_BUILDS", "2", 1);
+    nncl_tune_report rep2;
+    memset(&rep2, 0, sizeof rep2);
+    ck_assert_ok(nncl_fused_tune_search(dev, three, 3, NNCL_TUNE_QUICK, 0, NULL, NULL, &winner, &rep2));
+    unsetenv("NNCL_TUNE_BUILDS");
+    ck_assert_int_eq(rep2.fused.builds_at_once, 2);
+    ck_assert_int_eq(rep2.fused.built, 3);
+    ck_assert_int_eq(rep2.rejected, 1);
+    ck_assert_int_eq(rep2.timed, 2);
+    ck_assert(nncl_fused_params_equal(&winner, &good));
+    ck_assert(rep2.fused.build_wall_seconds <= rep2.fused.build_seconds + 1e-3);
     /* every shape where the device runs the byte ops (a CPU), only the
      * optimiser's two on a GPU, which gathers floats instead */
     bool gpu = nncl_device_get_info(dev)->type == NNCL_DEVICE_GPU;
@@ -936,6 +1007,7 @@ static Suite *suite(void)
     tcase_add_test(td, every_candidate_passes_the_check);
     tcase_add_test(td, local_memory_tiles_pass_the_check);
     tcase_add_test(td, broken_candidate_rejected);
+    tcase_add_test(td, candidates_built_together);
     tcase_add_test(td, wrong_kernels_refuse_the_device);
     tcase_add_test(td, large_products_take_their_own_set);
     tcase_add_test(td, search_chooses_a_large_set_apart);

@@ -103,6 +103,8 @@ typedef struct nncl_tune_part {
     int considered, built;
     double build_seconds, check_seconds, seconds;
     double build_budget;        /* seconds of building the mode allows (0: no limit) */
+    int builds_at_once;         /* the most programs built together (on as many threads) */
+    double build_wall_seconds;  /* the builds' own time, together: at most build_seconds */
 } nncl_tune_part;
 
 /* A fused op's call at a training shape, in microseconds. */

@@ -250,79 +250,6 @@ char *nncl_cl_log_locate(const char *in, const char *source)
     return out;
 }
 
-/* The program's source (clGetProgramInfo), malloc'd, or NULL. */
-static char *program_source(cl_program prog)
-{
-    size_t n = 0;
-    if (clGetProgramInfo(prog, CL_PROGRAM_SOURCE, 0, NULL, &n) != CL_SUCCESS || n == 0)
-        return NULL;
-    char *src = malloc(n + 1);
-    if (src && clGetProgramInfo(prog, CL_PROGRAM_SOURCE, n, src, NULL) != CL_SUCCESS) {
-        free(src);
-        return NULL;
-    }
-    if (src)
-        src[n] = '\0';
-    return src;
-}
-
-/* The compiler's log of a build, "" when none (malloc'd; NULL without memory). */
-static char *build_log(cl_program prog, cl_device_id device)
-{
-    size_t n = 0;
-    clGetProgramBuildInfo(prog, device, CL_PROGRAM_BUILD_LOG, 0, NULL, &n);
-    char *log = malloc(n + 1);
-    if (!log)
-        return NULL;
-    log[0] = '\0';
-    if (n)
-        clGetProgramBuildInfo(prog, device, CL_PROGRAM_BUILD_LOG, n, log, NULL);
-    log[n] = '\0';
-    return log;
-}
-
-/* clBuildProgram with the driver's own writes to stderr caught. Some
- * drivers print the compiler's diagnostics themselves (PoCL: "112 warnings
- * generated."), which would land on the user's terminal: while the build
- * runs, file descriptor 2 points at a temporary file, and what was caught
- * goes, with the build log, to the verbose notices (NNCL_VERBOSE=1 in the
- * CLI). If the descriptor cannot be redirected the build simply runs. */
-cl_int nncl_cl_build_quietly(cl_program prog, cl_device_id device, const char *options)
-{
-    fflush(stderr);
-    FILE *catch = tmpfile();
-    int saved = catch ? dup(2) : -1;
-    bool redirected = saved >= 0 && dup2(fileno(catch), 2) >= 0;
-    cl_int err = clBuildProgram(prog, 1, &device, options, NULL, NULL);
-    if (redirected) {
-        fflush(stderr);
-        dup2(saved, 2);
-    }
-    if (saved >= 0)
-        close(saved);
-    char said[4096] = "";
-    if (catch) {
-        rewind(catch);
-        size_t got = fread(said, 1, sizeof said - 1, catch);
-        said[got] = '\0';
-        fclose(catch);
-    }
-    char *log = build_log(prog, device);
-    bool has_log = log && log[strspn(log, " \t\r\n")];
-    if (said[0] || has_log) {
-        char *source = program_source(prog);
-        char *where_said = nncl_cl_log_locate(said, source);
-        char *where_log = has_log ? nncl_cl_log_locate(log, source) : NULL;
-        free(source);
-        nncl_notice(NNCL_NOTICE_VERBOSE, "OpenCL compiler output (options %s):\n%s%s", options,
-                    where_said ? where_said : said, has_log ? (where_log ? where_log : log) : "");
-        free(where_said);
-        free(where_log);
-    }
-    free(log);
-    return err;
-}
-
 /* ---- the cache ------------------------------------------------------------- */
 
 #define CACHE_MAGIC "NNCLPRG1"
@@ -468,7 +395,7 @@ static nncl_status build_failed(nncl_device *dev, cl_program prog, cl_int err, c
                       getenv("NNCL_KERNEL_PATH") && *getenv("NNCL_KERNEL_PATH") ? " from " : "",
                       getenv("NNCL_KERNEL_PATH") && *getenv("NNCL_KERNEL_PATH") ? getenv("NNCL_KERNEL_PATH") : "",
                       dev->info.name);
-    char *source = log ? program_source(prog) : NULL;
+    char *source = log ? nncl_cl_program_source(prog) : NULL;
     char *where = log ? nncl_cl_log_locate(log, source) : NULL;
     free(source);
     char msg[16384];

@@ -113,30 +113,58 @@ typedef struct built {
     bool ok;                    /* built and checked */
     double best[NNCL_TUNE_MAX_OPS]; /* seconds per call, best of the rounds */
     double build_s, check_s;    /* what building and checking it took */
+    bool compiled;              /* built, its kernels in slot */
+    char why[512];              /* why it is not ok */
 } built;
 
-/* Build p's program into b->slot; *ok false with the reason when the
- * compiler refuses. */
-static nncl_status build(nncl_device *dev, const char *src, size_t src_len, const char *extra, built *b,
-                         bool *ok, char *why, size_t why_len)
+enum { MAX_BATCH = 16 };       /* nncl_cl_builds_at_once() at most */
+
+/* Build the programs of bs[0..m) (m <= MAX_BATCH; each with its p and
+ * extra) together (nncl_cl_build_batch: on several threads) into their
+ * slots: each b->compiled, or its reason in b->why; b->build_s its own
+ * build's seconds. The status is for failures of the device itself. */
+static nncl_status build_all(nncl_device *dev, const char *src, size_t src_len, built *bs, int m)
 {
     nncl_cl_device *cl = nncl_cl_of(dev);
-    char defines[1024], options[1400];
-    nncl_kernel_options(nncl_gemm_params_on(dev), &b->p, defines, sizeof defines);
-    snprintf(options, sizeof options, "-cl-std=CL1.2 %s%s%s", defines, extra ? " " : "", extra ? extra : "");
-    *ok = false;
-    cl_int err;
-    cl_program prog = clCreateProgramWithSource(cl->context, 1, &src, &src_len, &err);
-    if (err != CL_SUCCESS)
-        return nncl_cl_fail(err, "clCreateProgramWithSource", NULL);
-    err = nncl_cl_build_quietly(prog, cl->device, options);
-    if (err != CL_SUCCESS) {
-        clReleaseProgram(prog);
-        snprintf(why, why_len, "does not build (%s)", nncl_cl_error_name(err));
-        return NNCL_OK;
+    cl_program progs[MAX_BATCH];
+    char options[MAX_BATCH][1400];
+    const char *opts[MAX_BATCH];
+    cl_int errs[MAX_BATCH];
+    double secs[MAX_BATCH];
+    for (int i = 0; i < m; i++) {
+        built *b = &bs[i];
+        b->compiled = b->ok = false;
+        char defines[1024];
+        nncl_kernel_options(nncl_gemm_params_on(dev), &b->p, defines, sizeof defines);
+        snprintf(options[i], sizeof options[i], "-cl-std=CL1.2 %s%s%s", defines, b->extra ? " " : "",
+                 b->extra ? b->extra : "");
+        opts[i] = options[i];
+        cl_int err;
+        progs[i] = clCreateProgramWithSource(cl->context, 1, &src, &src_len, &err);
+        if (err != CL_SUCCESS) {
+            for (int j = 0; j < i; j++)
+                clReleaseProgram(progs[j]);
+            return nncl_cl_fail(err, "clCreateProgramWithSource", NULL);
+        }
     }
-    nncl_status st = nncl_cl_slot_make(prog, &b->slot);
-    *ok = st == NNCL_OK;
+    nncl_cl_build_batch(progs, opts, m, cl->device, errs, secs);
+    nncl_status st = NNCL_OK;
+    for (int i = 0; i < m; i++) {
+        built *b = &bs[i];
+        b->build_s = secs[i];
+        if (errs[i] != CL_SUCCESS) {
+            clReleaseProgram(progs[i]);
+            snprintf(b->why, sizeof b->why, "does not build (%s)", nncl_cl_error_name(errs[i]));
+            continue;
+        }
+        if (st != NNCL_OK) {
+            clReleaseProgram(progs[i]);
+            continue;
+        }
+        /* the slot owns the program from here, even on failure */
+        st = nncl_cl_slot_make(progs[i], &b->slot);
+        b->compiled = st == NNCL_OK;
+    }
     return st;
 }
 
@@ -477,22 +505,34 @@ static nncl_status check_built(nncl_device *dev, nncl_device *host, built *b, bo
 
 /* ---- building and checking ------------------------------------------------------ */
 
-/* Build and check b; b->ok says whether it may be timed. */
-static nncl_status prepare(nncl_device *dev, nncl_device *host, const char *src, size_t len, const char *extra,
-                           built *b, char *why, size_t why_len)
+/* Check a built b against the host; b->ok says whether it may be timed
+ * (else b->why, and nothing held). */
+static nncl_status check_one(nncl_device *dev, nncl_device *host, built *b)
 {
-    bool ok = false;
+    b->ok = false;
+    if (!b->compiled)
+        return NNCL_OK;
     double t0 = nncl_seconds_now();
-    nncl_status st = build(dev, src, len, extra, b, &ok, why, why_len);
-    double t1 = nncl_seconds_now();
-    b->build_s = t1 - t0;
-    if (st == NNCL_OK && ok) {
-        st = check_built(dev, host, b, &ok, why, why_len);
-        b->check_s = nncl_seconds_now() - t1;
-    }
+    bool ok = false;
+    nncl_status st = check_built(dev, host, b, &ok, b->why, sizeof b->why);
+    b->check_s = nncl_seconds_now() - t0;
     b->ok = st == NNCL_OK && ok;
     if (!b->ok)
         nncl_cl_slot_release(&b->slot);
+    return st;
+}
+
+/* Build and check b (its p; extra, the tests' defines); b->ok says whether
+ * it may be timed, why why not. */
+static nncl_status prepare(nncl_device *dev, nncl_device *host, const char *src, size_t len, const char *extra,
+                           built *b, char *why, size_t why_len)
+{
+    b->extra = extra;
+    b->why[0] = '\0';
+    nncl_status st = build_all(dev, src, len, b, 1);
+    if (st == NNCL_OK)
+        st = check_one(dev, host, b);
+    snprintf(why, why_len, "%s", b->ok ? "" : b->why);
     return st;
 }
 
@@ -789,24 +829,54 @@ nncl_status nncl_fused_tune_search(nncl_device *dev, const nncl_fused_candidate 
     rep->fused.considered = n;
     rep->fused.build_budget = budget_s;
 
-    /* Build and check, while the budget lasts (the old set always). */
-    for (int i = 0; i < n && st == NNCL_OK; i++) {
+    /* Build and check, while the budget lasts (the old set always): the
+     * first alone, then one at a time or, where building is what takes the
+     * time, in batches built together (nncl_tune_builds_together), every
+     * candidate of a batch checked. */
+    int per_batch = 1;
+    for (int i = 0; i < n && st == NNCL_OK;) {
         if (i > 1 && budget_s > 0 && nncl_seconds_now() - t0 > budget_s)
             break;
-        built *b = &bs[nb++];
-        b->p = cands[i].p;
-        b->extra = cands[i].extra;
-        char d[128], what[200], why[512] = "";
-        nncl_fused_params_format(&cands[i].p, d, sizeof d);
-        snprintf(what, sizeof what, "building and checking %s", d);
-        if (progress)
+        int m = n - i < per_batch ? n - i : per_batch;
+        if (progress) {
+            char what[64];
+            snprintf(what, sizeof what, "building %d fused-op candidate%s", m, m == 1 ? "" : "s");
             progress(ctx, done, total, what);
-        st = prepare(dev, host, src, len, b->extra, b, why, sizeof why);
-        if (st == NNCL_OK && !b->ok) {
-            rep->rejected++;
-            note_rejection(rep, &cands[i].p, why);
         }
-        done++;
+        for (int j = 0; j < m; j++) {
+            bs[nb + j].p = cands[i + j].p;
+            bs[nb + j].extra = cands[i + j].extra;
+            bs[nb + j].why[0] = '\0';
+        }
+        double tb = nncl_seconds_now();
+        st = build_all(dev, src, len, &bs[nb], m);
+        rep->fused.build_wall_seconds += nncl_seconds_now() - tb;
+        if (m > rep->fused.builds_at_once)
+            rep->fused.builds_at_once = m;
+        for (int j = 0; j < m; j++) {
+            built *b = &bs[nb + j];
+            if (st == NNCL_OK && progress) {
+                char d[128], what[200];
+                nncl_fused_params_format(&b->p, d, sizeof d);
+                snprintf(what, sizeof what, "checking %s", d);
+                progress(ctx, done, total, what);
+            }
+            if (st == NNCL_OK)
+                st = check_one(dev, host, b);
+            else
+                nncl_cl_slot_release(&b->slot);
+            if (st == NNCL_OK && !b->ok) {
+                rep->rejected++;
+                note_rejection(rep, &b->p, b->why);
+            }
+            done++;
+        }
+        nb += m;
+        i += m;
+        if (i == 1) {
+            per_batch = nncl_tune_builds_together(bs[0].build_s, bs[0].check_s);
+            per_batch = per_batch > MAX_BATCH ? MAX_BATCH : per_batch;
+        }
     }
     if (st == NNCL_OK && !bs[0].ok)
         rep->current_wrong = true;
@@ -850,6 +920,7 @@ nncl_status nncl_fused_tune_search(nncl_device *dev, const nncl_fused_candidate 
         b->p = pick;
         char why[512] = "";
         st = prepare(dev, host, src, len, NULL, b, why, sizeof why);
+        rep->fused.build_wall_seconds += b->build_s;
         rep->candidates++;
         rep->fused.considered++;
         if (st == NNCL_OK && b->ok) {

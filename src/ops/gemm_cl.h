@@ -69,6 +69,14 @@ nncl_status nncl_gemm_source(char **src, size_t *len);
 nncl_status nncl_gemm_program_build(nncl_device *dev, const char *src, size_t src_len, const nncl_gemm_params *p,
                                     const char *extra, cl_program *prog, nncl_gemm_kernels *ks, bool *ok, char *why,
                                     size_t why_len);
+/* The same in two halves, for programs built together (the tuner's,
+ * nncl_cl_build_batch): the program made from the source, unbuilt, with
+ * the options to build it with; then, once built, its kernels (*ok false
+ * with the reason, and nothing held, when one is missing). */
+nncl_status nncl_gemm_program_create(nncl_device *dev, const char *src, size_t src_len, const nncl_gemm_params *p,
+                                     const char *extra, cl_program *prog, char *options, size_t options_len);
+nncl_status nncl_gemm_program_kernels(const nncl_gemm_params *p, cl_program *prog, nncl_gemm_kernels *ks, bool *ok,
+                                      char *why, size_t why_len);
 void nncl_gemm_program_release(cl_program *prog, nncl_gemm_kernels *ks);
 
 /* The parameters and kernels that run g on dev: the large-products set's

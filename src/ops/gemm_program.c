@@ -25,27 +25,46 @@ void nncl_gemm_program_release(cl_program *prog, nncl_gemm_kernels *ks)
     *prog = NULL;
 }
 
+nncl_status nncl_gemm_program_create(nncl_device *dev, const char *src, size_t src_len, const nncl_gemm_params *p,
+                                     const char *extra, cl_program *prog, char *options, size_t options_len)
+{
+    char defines[512];
+    nncl_gemm_params_defines(p, defines, sizeof defines);
+    snprintf(options, options_len, "-cl-std=CL1.2 %s%s%s", defines, extra ? " " : "", extra ? extra : "");
+    cl_int err;
+    *prog = clCreateProgramWithSource(nncl_cl_of(dev)->context, 1, &src, &src_len, &err);
+    if (err != CL_SUCCESS) {
+        *prog = NULL;
+        return nncl_cl_fail(err, "clCreateProgramWithSource", NULL);
+    }
+    return NNCL_OK;
+}
+
 nncl_status nncl_gemm_program_build(nncl_device *dev, const char *src, size_t src_len, const nncl_gemm_params *p,
                                     const char *extra, cl_program *prog, nncl_gemm_kernels *ks, bool *ok, char *why,
                                     size_t why_len)
 {
-    nncl_cl_device *cl = nncl_cl_of(dev);
-    char defines[512], options[1024];
-    nncl_gemm_params_defines(p, defines, sizeof defines);
-    snprintf(options, sizeof options, "-cl-std=CL1.2 %s%s%s", defines, extra ? " " : "", extra ? extra : "");
+    char options[1024];
     *ok = false;
-    *prog = NULL;
     memset(ks, 0, sizeof *ks);
-    cl_int err;
-    *prog = clCreateProgramWithSource(cl->context, 1, &src, &src_len, &err);
-    if (err != CL_SUCCESS)
-        return nncl_cl_fail(err, "clCreateProgramWithSource", NULL);
-    err = nncl_cl_build_quietly(*prog, cl->device, options);
+    nncl_status st = nncl_gemm_program_create(dev, src, src_len, p, extra, prog, options, sizeof options);
+    if (st != NNCL_OK)
+        return st;
+    cl_int err = nncl_cl_build_quietly(*prog, nncl_cl_of(dev)->device, options);
     if (err != CL_SUCCESS) {
         snprintf(why, why_len, "does not build (%s)", nncl_cl_error_name(err));
         nncl_gemm_program_release(prog, ks);
         return NNCL_OK;
     }
+    return nncl_gemm_program_kernels(p, prog, ks, ok, why, why_len);
+}
+
+nncl_status nncl_gemm_program_kernels(const nncl_gemm_params *p, cl_program *prog, nncl_gemm_kernels *ks, bool *ok,
+                                      char *why, size_t why_len)
+{
+    *ok = false;
+    memset(ks, 0, sizeof *ks);
+    cl_int err;
     for (int i = 0; i < NNCL_GEMM_KERNELS; i++) {
         if (!nncl_gemm_has_kernel(p, i))
             continue;

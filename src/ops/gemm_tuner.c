@@ -24,13 +24,18 @@ typedef struct built {
     nncl_gemm_candidate c;
     cl_program prog;
     nncl_gemm_kernels ks;       /* cl/gemm.cl's entry points (gemm_cl.h) */
+    bool compiled;              /* built, with its kernels */
     bool ok;                    /* built and checked */
     double best[NNCL_TUNE_MAX_SHAPES]; /* seconds per call, best of the rounds */
     double build_s, check_s;    /* what building and checking it took */
     char why[160];              /* why it is not ok */
 } built;
 
-static void built_release(built *b) { nncl_gemm_program_release(&b->prog, &b->ks); }
+static void built_release(built *b)
+{
+    nncl_gemm_program_release(&b->prog, &b->ks);
+    b->compiled = false;
+}
 
 /* One GEMM with the candidate's kernels and geometry, as nncl_cl_gemm runs it. */
 static cl_int launch(nncl_device *dev, const built *b, const nncl_gemm_args *g)
@@ -45,23 +50,82 @@ static const char *form_name(const built *b, const nncl_gemm_args *g)
     return nncl_gemm_kernel_names[nncl_gemm_form(&b->c.p, g)];
 }
 
-/* Build and check one entry; b->ok says whether it may be timed. */
-static nncl_status prepare(nncl_device *dev, const char *src, size_t len, built *b, char *why, size_t why_len)
+enum { MAX_BATCH = 16 };       /* nncl_cl_builds_at_once() at most */
+
+/* Build the programs of bs[0..m) (m <= MAX_BATCH) together
+ * (nncl_cl_build_batch: on several threads) and make their kernels: each
+ * b->compiled, or its reason in b->why; b->build_s its own build's
+ * seconds. The status is for failures of the device itself. */
+static nncl_status build_all(nncl_device *dev, const char *src, size_t len, built *bs, int m)
 {
-    bool ok = false;
-    double t0 = nncl_seconds_now();
-    nncl_status st = nncl_gemm_program_build(dev, src, len, &b->c.p, b->c.extra, &b->prog, &b->ks, &ok, why, why_len);
-    double t1 = nncl_seconds_now();
-    b->build_s = t1 - t0;
-    if (st == NNCL_OK && ok) {
-        st = nncl_gemm_check_kernels(dev, &b->c.p, &b->ks, &ok, why, why_len);
-        b->check_s = nncl_seconds_now() - t1;
+    cl_program progs[MAX_BATCH];
+    char options[MAX_BATCH][1024];
+    const char *opts[MAX_BATCH];
+    cl_int errs[MAX_BATCH];
+    double secs[MAX_BATCH];
+    nncl_status st = NNCL_OK;
+    int made = 0;
+    for (; made < m && st == NNCL_OK; made++) {
+        bs[made].compiled = bs[made].ok = false;
+        st = nncl_gemm_program_create(dev, src, len, &bs[made].c.p, bs[made].c.extra, &progs[made], options[made],
+                                      sizeof options[made]);
+        opts[made] = options[made];
     }
+    if (st != NNCL_OK) {
+        for (int i = 0; i < made - 1; i++)
+            clReleaseProgram(progs[i]);
+        return st;
+    }
+    nncl_cl_build_batch(progs, opts, m, nncl_cl_of(dev)->device, errs, secs);
+    for (int i = 0; i < m; i++) {
+        built *b = &bs[i];
+        b->prog = progs[i];
+        b->build_s = secs[i];
+        if (errs[i] != CL_SUCCESS) {
+            snprintf(b->why, sizeof b->why, "does not build (%s)", nncl_cl_error_name(errs[i]));
+            built_release(b);
+            continue;
+        }
+        char why[512] = "";
+        bool ok = false;
+        if (st == NNCL_OK)
+            st = nncl_gemm_program_kernels(&b->c.p, &b->prog, &b->ks, &ok, why, sizeof why);
+        b->compiled = st == NNCL_OK && ok;
+        if (!b->compiled) {
+            snprintf(b->why, sizeof b->why, "%s", why);
+            built_release(b);
+        }
+    }
+    return st;
+}
+
+/* Check a built entry against the oracle; b->ok says whether it may be
+ * timed (else b->why, and nothing held). */
+static nncl_status check_built(nncl_device *dev, built *b)
+{
+    b->ok = false;
+    if (!b->compiled)
+        return NNCL_OK;
+    double t0 = nncl_seconds_now();
+    char why[512] = "";
+    bool ok = false;
+    nncl_status st = nncl_gemm_check_kernels(dev, &b->c.p, &b->ks, &ok, why, sizeof why);
+    b->check_s = nncl_seconds_now() - t0;
     b->ok = st == NNCL_OK && ok;
     if (!b->ok) {
         snprintf(b->why, sizeof b->why, "%s", st == NNCL_OK ? why : nncl_last_error());
         built_release(b);
     }
+    return st;
+}
+
+/* Build and check one entry; b->ok says whether it may be timed, why why not. */
+static nncl_status prepare(nncl_device *dev, const char *src, size_t len, built *b, char *why, size_t why_len)
+{
+    nncl_status st = build_all(dev, src, len, b, 1);
+    if (st == NNCL_OK)
+        st = check_built(dev, b);
+    snprintf(why, why_len, "%s", b->ok ? "" : b->why);
     return st;
 }
 
@@ -373,25 +437,51 @@ nncl_status nncl_gemm_tune_search(nncl_device *dev, const nncl_gemm_candidate *c
     double min_time = mode == NNCL_TUNE_FULL ? 0.1 : 0.03;
     int total = na + 2 * rounds + 1, done = 0, nb = 0;
 
-    /* Build and check, while the budget lasts (the old sets always). */
-    for (int i = 0; i < na && st == NNCL_OK; i++) {
+    /* Build and check, while the budget lasts (the old sets always): the
+     * first alone, then one at a time or, where building is what takes the
+     * time, in batches built together (nncl_tune_builds_together), every
+     * candidate of a batch checked. */
+    int per_batch = 1;
+    for (int i = 0; i < na && st == NNCL_OK;) {
         if (i > 1 && budget_s > 0 && nncl_seconds_now() - t0 > budget_s)
             break;
+        int m = na - i < per_batch ? na - i : per_batch;
         if (progress) {
-            char d[256], what[300];
-            nncl_gemm_params_describe(&all[i].p, d, sizeof d);
-            snprintf(what, sizeof what, "building and checking %s", d);
+            char what[64];
+            snprintf(what, sizeof what, "building %d candidate%s", m, m == 1 ? "" : "s");
             progress(ctx, done, total, what);
         }
-        built *b = &bs[nb++];
-        b->c = all[i];
-        char why[512] = "";
-        st = prepare(dev, src, len, b, why, sizeof why);
-        if (st == NNCL_OK && !b->ok) {
-            rep->rejected++;
-            note_rejection(rep, &all[i].p, why);
+        for (int j = 0; j < m; j++)
+            bs[nb + j].c = all[i + j];
+        double tb = nncl_seconds_now();
+        st = build_all(dev, src, len, &bs[nb], m);
+        rep->gemm.build_wall_seconds += nncl_seconds_now() - tb;
+        if (m > rep->gemm.builds_at_once)
+            rep->gemm.builds_at_once = m;
+        for (int j = 0; j < m; j++) {
+            built *b = &bs[nb + j];
+            if (st == NNCL_OK && progress) {
+                char d[256], what[300];
+                nncl_gemm_params_describe(&b->c.p, d, sizeof d);
+                snprintf(what, sizeof what, "checking %s", d);
+                progress(ctx, done, total, what);
+            }
+            if (st == NNCL_OK)
+                st = check_built(dev, b);
+            else
+                built_release(b);
+            if (st == NNCL_OK && !b->ok) {
+                rep->rejected++;
+                note_rejection(rep, &b->c.p, b->why);
+            }
+            done++;
         }
-        done++;
+        nb += m;
+        i += m;
+        if (i == 1) {
+            per_batch = nncl_tune_builds_together(bs[0].build_s, bs[0].check_s);
+            per_batch = per_batch > MAX_BATCH ? MAX_BATCH : per_batch;
+        }
     }
     /* The old set (bs[0]) failing its check is no reason to keep it: a
      * compiler may mishandle a set that its capabilities suggested. The
@@ -450,6 +540,7 @@ nncl_status nncl_gemm_tune_search(nncl_device *dev, const nncl_gemm_candidate *c
         b->c = (nncl_gemm_candidate){pick, NULL};
         char why[512] = "";
         st = prepare(dev, src, len, b, why, sizeof why);
+        rep->gemm.build_wall_seconds += b->build_s;
         if (st == NNCL_OK && b->ok)
             pi = nb - 1;
         else if (st == NNCL_OK) {

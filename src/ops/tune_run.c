@@ -1,5 +1,6 @@
 /* Tuning one device (see tune_run.h). */
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "device/notice.h"
@@ -87,6 +88,20 @@ static nncl_status search_failed(nncl_device *dev, const char *mode, const nncl_
                     dev->info.name, nncl_last_error());
     nncl_fail(st, "%s", why);
     return st;
+}
+
+int nncl_tune_builds_together(double first_build_seconds, double first_check_seconds)
+{
+    /* NNCL_TUNE_BUILDS=<n> (1 to 16): n whatever the times say (the tests) */
+    const char *v = getenv("NNCL_TUNE_BUILDS");
+    if (v && *v) {
+        char *end;
+        long n = strtol(v, &end, 10);
+        if (!*end && n >= 1 && n <= 16)
+            return (int)n;
+        nncl_notice(NNCL_NOTICE_WARNING, "NNCL_TUNE_BUILDS='%s' is not a number from 1 to 16; ignored", v);
+    }
+    return first_build_seconds > first_check_seconds ? nncl_cl_builds_at_once() : 1;
 }
 
 nncl_status nncl_tune_device_run(nncl_device *dev, nncl_tune_mode mode, nncl_tune_progress_fn progress, void *ctx,

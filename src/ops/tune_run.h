@@ -21,6 +21,16 @@ void nncl_tuned_params_apply(nncl_device *dev, const nncl_tuned_params *p);
 typedef nncl_status (*nncl_tune_call_fn)(void *ctx);
 nncl_status nncl_tune_time_calls(nncl_tune_call_fn call, void *ctx, double min_time, double *seconds);
 
+/* How many candidates' programs a search builds together after its first,
+ * which it builds and checks alone: where that build took longer than its
+ * check, the driver compiles at the build (a GPU's does; PoCL compiles at
+ * the first launch, inside the check, and its builds are cheap and run one
+ * at a time), so the rest are built in batches of nncl_cl_builds_at_once()
+ * on as many threads, every one of a batch then checked; else one at a
+ * time. */
+int nncl_tune_builds_together(double first_build_seconds, double first_check_seconds);
+/* (NNCL_TUNE_BUILDS=<n>, 1 to 16, sets it whatever the times: the tests.) */
+
 /* Append "what: why" to the report's rejections, while there is room. */
 void nncl_tune_note_rejection(nncl_tune_report *rep, const char *what, const char *why);
 

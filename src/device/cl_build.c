@@ -1,0 +1,151 @@
+/* Building OpenCL programs quietly, several at once.
+ *
+ * Some drivers print the compiler's diagnostics themselves (PoCL: "112
+ * warnings generated."), which would land on the user's terminal: while a
+ * build runs, file descriptor 2 points at a temporary file, and what was
+ * caught goes, with each program's build log, to the verbose notices
+ * (NNCL_VERBOSE=1 in the CLI). If the descriptor cannot be redirected the
+ * builds simply run.
+ *
+ * The tuner builds a program per candidate parameter set. A GPU's driver
+ * compiles at clBuildProgram (about a second a program), so a batch of them
+ * is built on several threads at once: OpenCL's calls are thread-safe, apart
+ * from setting one kernel's arguments, and a driver that serialises its
+ * compiler (PoCL holds one lock around LLVM) merely gains nothing. */
+#include <pthread.h>
+#include <stdatomic.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "device/notice.h"
+#include "device/opencl_impl.h"
+#include "util/clock.h"
+
+char *nncl_cl_program_source(cl_program prog)
+{
+    size_t n = 0;
+    if (clGetProgramInfo(prog, CL_PROGRAM_SOURCE, 0, NULL, &n) != CL_SUCCESS || n == 0)
+        return NULL;
+    char *src = malloc(n + 1);
+    if (src && clGetProgramInfo(prog, CL_PROGRAM_SOURCE, n, src, NULL) != CL_SUCCESS) {
+        free(src);
+        return NULL;
+    }
+    if (src)
+        src[n] = '\0';
+    return src;
+}
+
+/* The compiler's log of a build, "" when none (malloc'd; NULL without memory). */
+static char *build_log(cl_program prog, cl_device_id device)
+{
+    size_t n = 0;
+    clGetProgramBuildInfo(prog, device, CL_PROGRAM_BUILD_LOG, 0, NULL, &n);
+    char *log = malloc(n + 1);
+    if (!log)
+        return NULL;
+    log[0] = '\0';
+    if (n)
+        clGetProgramBuildInfo(prog, device, CL_PROGRAM_BUILD_LOG, n, log, NULL);
+    log[n] = '\0';
+    return log;
+}
+
+/* What the driver printed (said, the batch's) and prog's own log, with
+ * locations in the kernel files, to the verbose notices. */
+static void report_output(cl_program prog, cl_device_id device, const char *options, const char *said)
+{
+    char *log = build_log(prog, device);
+    bool has_log = log && log[strspn(log, " \t\r\n")];
+    if (said[0] || has_log) {
+        char *source = nncl_cl_program_source(prog);
+        char *where_said = said[0] ? nncl_cl_log_locate(said, source) : NULL;
+        char *where_log = has_log ? nncl_cl_log_locate(log, source) : NULL;
+        free(source);
+        nncl_notice(NNCL_NOTICE_VERBOSE, "OpenCL compiler output (options %s):\n%s%s", options,
+                    where_said ? where_said : said, has_log ? (where_log ? where_log : log) : "");
+        free(where_said);
+        free(where_log);
+    }
+    free(log);
+}
+
+/* ---- several at once ------------------------------------------------------------- */
+
+typedef struct batch {
+    const cl_program *progs;
+    const char *const *options;
+    int n;
+    cl_device_id device;
+    cl_int *errs;
+    double *seconds;
+    atomic_int next;            /* the next program to build */
+} batch;
+
+static void *build_some(void *arg)
+{
+    batch *b = arg;
+    for (int i; (i = atomic_fetch_add(&b->next, 1)) < b->n;) {
+        double t0 = nncl_seconds_now();
+        b->errs[i] = clBuildProgram(b->progs[i], 1, &b->device, b->options[i], NULL, NULL);
+        b->seconds[i] = nncl_seconds_now() - t0;
+    }
+    return NULL;
+}
+
+int nncl_cl_builds_at_once(void)
+{
+    long cores = sysconf(_SC_NPROCESSORS_ONLN);
+    return cores < 1 ? 1 : cores > 16 ? 16 : (int)cores;
+}
+
+void nncl_cl_build_batch(const cl_program *progs, const char *const *options, int n, cl_device_id device,
+                         cl_int *errs, double *seconds)
+{
+    if (n < 1)
+        return;
+    fflush(stderr);
+    FILE *catch = tmpfile();
+    int saved = catch ? dup(2) : -1;
+    bool redirected = saved >= 0 && dup2(fileno(catch), 2) >= 0;
+
+    batch b = {progs, options, n, device, errs, seconds, 0};
+    int want = nncl_cl_builds_at_once();
+    int threads = want < n ? want : n;
+    pthread_t tids[16];
+    int started = 0;
+    /* the calling thread is one of the builders; a thread that cannot be
+     * started leaves its share to the others */
+    while (started < threads - 1 && pthread_create(&tids[started], NULL, build_some, &b) == 0)
+        started++;
+    build_some(&b);
+    for (int i = 0; i < started; i++)
+        pthread_join(tids[i], NULL);
+
+    if (redirected) {
+        fflush(stderr);
+        dup2(saved, 2);
+    }
+    if (saved >= 0)
+        close(saved);
+    char said[4096] = "";
+    if (catch) {
+        rewind(catch);
+        size_t got = fread(said, 1, sizeof said - 1, catch);
+        said[got] = '\0';
+        fclose(catch);
+    }
+    /* what the driver printed belongs to the batch: said once, with the first */
+    for (int i = 0; i < n; i++)
+        report_output(progs[i], device, options[i], i == 0 ? said : "");
+}
+
+cl_int nncl_cl_build_quietly(cl_program prog, cl_device_id device, const char *options)
+{
+    cl_int err = CL_SUCCESS;
+    double seconds;
+    nncl_cl_build_batch(&prog, &options, 1, device, &err, &seconds);
+    return err;
+}
