@@ -22,15 +22,18 @@
 
 static json_t *num(double v) { return isfinite(v) ? json_real(v) : json_null(); }
 
-/* The p-quantile of |x[0..n)| (finite values), from a histogram of
- * |x| / max|x|: exact to 1/PCT_BINS of the maximum. */
-static float abs_quantile(const float *x, size_t n, double p)
+/* The p[j]-quantiles of |x[0..n)| (finite values), j < k, into q[j], from
+ * one histogram of |x| / max|x|: exact to 1/PCT_BINS of the maximum (each
+ * tensor of a frame needs two: the codes' clamp and the colours'). */
+static void abs_quantiles(const float *x, size_t n, const double *p, float *q, int k)
 {
     float m = 0;
     for (size_t i = 0; i < n; i++)
         m = isfinite(x[i]) && fabsf(x[i]) > m ? fabsf(x[i]) : m;
+    for (int j = 0; j < k; j++)
+        q[j] = m > 0 ? m : 0.0f;
     if (!(m > 0))
-        return 0.0f;
+        return;
     size_t hist[PCT_BINS] = {0}, finite = 0;
     for (size_t i = 0; i < n; i++) {
         if (!isfinite(x[i]))
@@ -39,19 +42,21 @@ static float abs_quantile(const float *x, size_t n, double p)
         hist[b]++;
         finite++;
     }
-    size_t want = (size_t)ceil(p * (double)finite), seen = 0;
-    for (size_t b = 0; b < PCT_BINS; b++) {
-        seen += hist[b];
-        if (seen >= want && seen > 0)
-            return m * (float)(b + 1) / (PCT_BINS - 1);
+    for (int j = 0; j < k; j++) {
+        size_t want = (size_t)ceil(p[j] * (double)finite), seen = 0;
+        for (size_t b = 0; b < PCT_BINS; b++) {
+            seen += hist[b];
+            if (seen >= want && seen > 0) {
+                q[j] = m * (float)(b + 1) / (PCT_BINS - 1);
+                break;
+            }
+        }
     }
-    return m;
 }
 
-/* One tensor to codes; returns its scale. */
-static float encode(const float *x, size_t n, char *out)
+/* One tensor to codes with |x| clamped at `clamp`; returns its scale. */
+static float encode_clamped(const float *x, size_t n, float clamp, char *out)
 {
-    float clamp = abs_quantile(x, n, CLAMP_PERCENTILE);
     float scale = clamp / 31.0f, inv = clamp > 0 ? 31.0f / clamp : 0.0f;
     for (size_t i = 0; i < n; i++) {
         float v = isfinite(x[i]) ? x[i] * inv : (x[i] > 0 ? 31.0f : x[i] < 0 ? -31.0f : 0.0f);
@@ -59,6 +64,18 @@ static float encode(const float *x, size_t n, char *out)
         out[i] = BASE64_DIGITS[32 + (int)lrintf(v)];
     }
     return scale;
+}
+
+/* One tensor to codes (clamped at its CLAMP_PERCENTILE); returns its scale,
+ * and its COLOUR_PERCENTILE in *colour if not NULL. */
+static float encode(const float *x, size_t n, char *out, float *colour)
+{
+    static const double ps[2] = {CLAMP_PERCENTILE, COLOUR_PERCENTILE};
+    float q[2];
+    abs_quantiles(x, n, ps, q, colour ? 2 : 1);
+    if (colour)
+        *colour = q[1];
+    return encode_clamped(x, n, q[0], out);
 }
 
 size_t report_encode_params(const nncl_net_config *c, const float *params, const bool *keep, char *codes,
@@ -77,16 +94,14 @@ size_t report_encode_params(const nncl_net_config *c, const float *params, const
             off += nw + out;
             continue;
         }
-        json_array_append_new(scales, json_real(encode(params + off, nw, codes + written)));
-        json_array_append_new(scales, json_real(encode(params + off + nw, out, codes + written + nw)));
-        if (clamp) {
-            float w = abs_quantile(params + off, nw, COLOUR_PERCENTILE);
+        float w, b;
+        json_array_append_new(scales, json_real(encode(params + off, nw, codes + written, clamp ? &w : NULL)));
+        json_array_append_new(scales,
+                              json_real(encode(params + off + nw, out, codes + written + nw, bias_clamp ? &b : NULL)));
+        if (clamp)
             json_array_append_new(clamp, json_real(w > 0 ? w : 1.0));
-        }
-        if (bias_clamp) {
-            float b = abs_quantile(params + off + nw, out, COLOUR_PERCENTILE);
+        if (bias_clamp)
             json_array_append_new(bias_clamp, json_real(b > 0 ? b : 1.0));
-        }
         off += nw + out;
         written += nw + out;
     }
@@ -201,9 +216,9 @@ static json_t *first_conv_json(const nncl_net_config *c, const float *params, si
         return NULL;
     }
     const float *x = params + t[w].offset;
-    float scale = encode(x, t[w].len, codes);
+    float clamp;
+    float scale = encode(x, t[w].len, codes, &clamp);
     codes[t[w].len] = '\0';
-    float clamp = abs_quantile(x, t[w].len, COLOUR_PERCENTILE);
     json_t *bias = json_array();
     for (size_t i = 0; b >= 0 && i < t[b].len; i++)
         json_array_append_new(bias, num(params[t[b].offset + i]));
