@@ -18,7 +18,7 @@
 #       the NVIDIA OpenCL library (libnvidia-opencl.so.1) in an ICD file of a
 #       temporary folder (OCL_ICD_VENDORS, the only OpenCL vendor then, so the GPU
 #       is device 0); then, each step with its own time limit, all within
-#       GPU_CHECK_BUDGET seconds (480): nvidia-smi -q (read-only: no GPU setting
+#       GPU_CHECK_BUDGET seconds (560): nvidia-smi -q (read-only: no GPU setting
 #       is ever changed), nncl --device list, nncl tune --device 0 --quick, nncl
 #       check --device 0, nncl bench on device 0 (FP32 peak from the SM count,
 #       the compute capability and the maximum SM clock), on host, and on
@@ -41,7 +41,7 @@
 #       (the device tool brings back 8 files at most). Exit status 0 when every
 #       step passed.
 #
-# Knobs (environment): GPU_CHECK_BUDGET (seconds, 480), GPU_CHECK_CARRY
+# Knobs (environment): GPU_CHECK_BUDGET (seconds, 560), GPU_CHECK_CARRY
 # (gpu-carry), GPU_CHECK_BUILD (the build folder to run: GPU_CHECK_CARRY/build,
 # else build), GPU_CHECK_VENDOR_LIB (the OpenCL driver library to register,
 # instead of searching for GPU_CHECK_VENDOR_NAME, libnvidia-opencl.so.1),
@@ -166,7 +166,7 @@ archive=${2:-}
 mkdir -p "$out" || exit 2
 out=$(cd "$out" && pwd)
 rm -f "$out/summary.txt" "$out/steps.tsv"
-budget=${GPU_CHECK_BUDGET:-480}
+budget=${GPU_CHECK_BUDGET:-560}
 start=$(now)
 T=$(mktemp -d /tmp/nncl-gpu-check.XXXXXX)
 trap 'rm -rf "$T"' EXIT
