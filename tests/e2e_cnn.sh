@@ -136,7 +136,7 @@ expect "--profile prints the step plan, a line per op call" \
     sh -c "grep -q 'step plan' '$tmp/prof.err' && grep -q 'forward .*layer 1 (conv:4:5)' '$tmp/prof.err' &&
            grep -q 'backward .*layer 2 (maxpool:2)' '$tmp/prof.err'"
 expect "--profile says where the start-up went" \
-    grep -q -E '^start-up \(host .*\): [0-9.]+ s before the first step; listing the devices and opening this one [0-9.]+ s, its kernels [0-9.]+ s .*, the data [0-9.]+ s' "$tmp/prof.err"
+    grep -q -E '^start-up \(host .*\): [0-9.]+ s before the first step; listing the devices [0-9.]+ s \(the OpenCL loader [0-9.]+[^)]*\), opening this one [0-9.]+ s, its kernels [0-9.]+ s .*, the data [0-9.]+ s' "$tmp/prof.err"
 "$nncl" train --device host --data "$mnist" --preset cnn --epochs 1 --limit 300 --quiet --no-report \
     --out "$tmp/preset" >"$tmp/preset.log" 2>&1
 expect "--preset cnn trains ($(head -c 300 "$tmp/preset.log"))" test -s "$tmp/preset/model.safetensors"
