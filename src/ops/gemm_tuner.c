@@ -63,19 +63,18 @@ static nncl_status build_all(nncl_device *dev, const char *src, size_t len, buil
     const char *opts[MAX_BATCH];
     cl_int errs[MAX_BATCH];
     double secs[MAX_BATCH];
+    for (int i = 0; i < m; i++) {
+        bs[i].compiled = bs[i].ok = false;
+        nncl_status st = nncl_gemm_program_create(dev, src, len, &bs[i].c.p, bs[i].c.extra, &progs[i], options[i],
+                                                  sizeof options[i]);
+        if (st != NNCL_OK) {
+            for (int j = 0; j < i; j++)
+                clReleaseProgram(progs[j]);
+            return st;
+        }
+        opts[i] = options[i];
+    }
     nncl_status st = NNCL_OK;
-    int made = 0;
-    for (; made < m && st == NNCL_OK; made++) {
-        bs[made].compiled = bs[made].ok = false;
-        st = nncl_gemm_program_create(dev, src, len, &bs[made].c.p, bs[made].c.extra, &progs[made], options[made],
-                                      sizeof options[made]);
-        opts[made] = options[made];
-    }
-    if (st != NNCL_OK) {
-        for (int i = 0; i < made - 1; i++)
-            clReleaseProgram(progs[i]);
-        return st;
-    }
     nncl_cl_build_batch(progs, opts, m, nncl_cl_of(dev)->device, errs, secs);
     for (int i = 0; i < m; i++) {
         built *b = &bs[i];
