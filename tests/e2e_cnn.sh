@@ -135,6 +135,8 @@ expect "...and ends with the metrics of the run that never stopped" same_metrics
 expect "--profile prints the step plan, a line per op call" \
     sh -c "grep -q 'step plan' '$tmp/prof.err' && grep -q 'forward .*layer 1 (conv:4:5)' '$tmp/prof.err' &&
            grep -q 'backward .*layer 2 (maxpool:2)' '$tmp/prof.err'"
+expect "--profile says what writing the run took after the last step" \
+    grep -q -E '^finish: [0-9.]+ s after the last step: the snapshots. file closed [0-9.]+ s, the test pass and its files [0-9.]+ s, the model [0-9.]+ s, summary.json [0-9.]+ s, report.html [0-9.]+ s$' "$tmp/prof.err"
 expect "--profile says where the start-up went" \
     grep -q -E '^start-up \(host .*\): [0-9.]+ s before the first step; listing the devices [0-9.]+ s \(the OpenCL loader [0-9.]+[^)]*\), opening this one [0-9.]+ s, its kernels [0-9.]+ s .*, the data [0-9.]+ s' "$tmp/prof.err"
 "$nncl" train --device host --data "$mnist" --preset cnn --epochs 1 --limit 300 --quiet --no-report \

@@ -490,7 +490,7 @@ for f in sorted(os.listdir(out)):
     except (OSError, ValueError, KeyError, TypeError):
         pass
 prof = text('train-gpu-profile.log').splitlines()
-prof = [l for l in prof if l.startswith('start-up')] + \
+prof = [l for l in prof if l.startswith(('start-up', 'finish'))] + \
     [l for i, l in enumerate(prof) if l.startswith('profile') or (i and prof[i - 1].startswith('profile'))] + \
     [l for l in prof if l.startswith('  ') and re.search(r'\d%$', l)][:10] + \
     [l for l in prof if l.startswith('  total')]
@@ -874,8 +874,10 @@ gpu_step train-gpu-2 120 sh -c "cd '$T/work' && '$nncl' train --device 0"
 # Where a training step's time goes on the GPU: one epoch with every op
 # waited for (--profile: calls, us per call; launch-bound ops show as a few
 # us each), and the start-up's parts.
+# (With its report and snapshots, as the bare run writes them: the finish
+# line says what writing the run took after the last step.)
 gpu_step train-gpu-profile 60 sh -c "cd '$T/work' && '$nncl' train --device 0 --epochs 1 --profile --quiet \
-    --no-report --snapshots 0 --out '$T/work/profile-run'"
+    --out '$T/work/profile-run'"
 host_step train-host 150 sh -c "cd '$T/work' && '$nncl' train --device host"
 # An OpenCL CPU device beside the GPU (a loader that reads /etc/OpenCL/vendors
 # whatever OCL_ICD_VENDORS says finds the machine's PoCL): the best CPU device

@@ -571,6 +571,14 @@ static int train_command(const cli_globals *g, int argc, char **argv)
     rc = st == NNCL_OK ? train_run(dev, &o, &s, argc, argv, &startup) : cli_fail(st);
     if (o.profile && startup.seconds > 0)
         print_startup(&startup, dev);
+    if (o.profile && rc == CLI_OK)
+        fprintf(stderr,
+                "finish: %.3f s after the last step: the snapshots' file closed %.3f s, the test pass and its files "
+                "%.3f s, the model %.3f s, summary.json %.3f s, report.html %.3f s\n",
+                startup.finish.snapshots + startup.finish.test + startup.finish.model + startup.finish.summary +
+                    startup.finish.report,
+                startup.finish.snapshots, startup.finish.test, startup.finish.model, startup.finish.summary,
+                startup.finish.report);
     cli_print_profile(dev);
     splits_free(&s);
     nncl_device_close(dev);
@@ -899,8 +907,18 @@ static int run_training(nncl_device *dev, const train_options *op, splits *sp, i
         if (nncl_net_describe_plan(net, plan, sizeof plan) == NNCL_OK)
             fprintf(stderr, "step plan (one training step, in order):\n%s", plan);
     }
+    /* the end's parts, for --profile (startup NULL: not measured) */
+    double tf = nncl_seconds_now();
+#define FINISHED(part)                                                                                                \
+    do {                                                                                                              \
+        double now_ = nncl_seconds_now();                                                                             \
+        if (startup)                                                                                                  \
+            startup->finish.part = now_ - tf;                                                                         \
+        tf = now_;                                                                                                    \
+    } while (0)
     nncl_status closed = nncl_snapshot_writer_close(snaps);
     snaps = NULL;
+    FINISHED(snapshots);
     st = st ? st : closed;
     if (st == NNCL_OK)
         st = run_dir_flush_metrics(run);
@@ -920,6 +938,7 @@ static int run_training(nncl_device *dev, const train_options *op, splits *sp, i
             goto fail;
         out.tested = true;
     }
+    FINISHED(test);
     /* The model is saved unless training diverged (its weights are NaN). */
     if (out.result.status != NNCL_RUN_DIVERGED && !run->dry) {
         char path[4200];
@@ -941,8 +960,10 @@ static int run_training(nncl_device *dev, const train_options *op, splits *sp, i
         if (st != NNCL_OK)
             goto fail;
     }
+    FINISHED(model);
     if ((st = write_summary(run, nncl_run_status_name(out.result.status), info, &out, classify)) != NNCL_OK)
         goto fail;
+    FINISHED(summary);
     test_reached(view.test, AT_SUMMARY, 1);
 
     /* The report is a view of the run: failing to write it loses nothing, and
@@ -954,6 +975,8 @@ static int run_training(nncl_device *dev, const train_options *op, splits *sp, i
             fprintf(stderr, "nncl: warning: report.html was not written: %s (nncl report %s tries again)\n",
                     nncl_last_error(), run->path);
     }
+    FINISHED(report);
+#undef FINISHED
 
     if (out.result.status == NNCL_RUN_DIVERGED && o.silent) {
         rc = CLI_FAILED;

@@ -26,6 +26,15 @@ typedef struct train_startup {
     double seconds;             /* from `began` to it */
     double kernels_seconds;     /* the device's kernels built or loaded */
     double tuning_seconds;      /* of that, a first-use tuning search */
+    /* and by train_run at the end, for --profile: what writing the run
+     * took after the last step (0: not done) */
+    struct {
+        double snapshots;       /* the snapshots' file closed (synced) */
+        double test;            /* the test pass and evaluation.json */
+        double model;           /* model.safetensors */
+        double summary;         /* summary.json */
+        double report;          /* report.html */
+    } finish;
 } train_startup;
 
 /* Train on dev with o on s (whose datasets it borrows; the caller frees
