@@ -72,6 +72,11 @@ ls -l --time-style=+%s.%N "$run" | grep -v report.html >"$tmp/after"
 expect "...and changes nothing else in the run directory" cmp -s "$tmp/before" "$tmp/after"
 "$nncl" report "$run" --out "$tmp/elsewhere.html" >/dev/null 2>&1
 expect "--out writes the page elsewhere" test -s "$tmp/elsewhere.html"
+# The frames are encoded on the host's workers, each on its own: one worker
+# or three write the same page.
+NNCL_HOST_THREADS=1 "$nncl" report "$run" --out "$tmp/one.html" >/dev/null 2>&1
+NNCL_HOST_THREADS=3 "$nncl" report "$run" --out "$tmp/three.html" >/dev/null 2>&1
+expect "...the same page on one worker and on three" sh -c "cmp -s '$tmp/one.html' '$tmp/three.html' && cmp -s '$tmp/one.html' '$tmp/first.html'"
 
 # ---- the video -------------------------------------------------------------------------
 "$nncl" report "$run" --no-html --video "$tmp/train.gif" --png "$tmp/final.png" >"$tmp/video.log" 2>&1

@@ -13,6 +13,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "ops/host_split.h"
 #include "report/report_json.h"
 #include "util/base64.h"
 
@@ -372,6 +373,37 @@ static void series_json(const run_record *r, size_t frames, json_t *o)
     json_object_set_new(o, "layers", layers);
 }
 
+/* The report's frames, encoded on the host's workers: frame k's weights
+ * (dequantised into the worker's buffer) to codes[k P ...] and its 2 L
+ * scales to scales[k 2 L ...], and the last frame's colour clamps (W_l,
+ * b_l) to colour[2 l ...]. Each frame's result depends on k alone. */
+typedef struct frames_job {
+    const run_record *r;
+    size_t P;
+    int L;
+    size_t frames;
+    char *codes;
+    float *scales;
+    float *colour;
+    float *params[NNCL_HOST_MAX_WORKERS];
+} frames_job;
+
+static void encode_frame(void *arg, size_t k, int worker)
+{
+    const frames_job *j = arg;
+    float *params = j->params[worker];
+    run_record_frame_params(j->r, k, params);
+    bool last = k + 1 == j->frames;
+    size_t off = 0;
+    for (int l = 0; l < j->L; l++) {
+        size_t out = j->r->cfg.sizes[l + 1], nw = out * j->r->cfg.sizes[l];
+        float *sc = j->scales + k * 2 * (size_t)j->L + 2 * (size_t)l;
+        sc[0] = encode(params + off, nw, j->codes + k * j->P + off, last ? &j->colour[2 * l] : NULL);
+        sc[1] = encode(params + off + nw, out, j->codes + k * j->P + off + nw, last ? &j->colour[2 * l + 1] : NULL);
+        off += nw + out;
+    }
+}
+
 nncl_status report_data(const run_record *r, json_t **data_out, char **codes_out, size_t *codes_len)
 {
     *data_out = NULL;
@@ -388,25 +420,44 @@ nncl_status report_data(const run_record *r, json_t **data_out, char **codes_out
     if (frames > 0 && stored != P)
         return nncl_fail(NNCL_E_FORMAT, "%s: the %s hold %zu parameters, the network %zu", r->dir,
                          r->snaps.count > 0 ? "snapshots" : "model", stored, P);
-    float *params = malloc((P ? P : 1) * sizeof *params);
     char *codes = malloc(frames * P + 1);
-    if (!params || !codes) {
-        free(params);
+    float *fscales = malloc((frames ? frames : 1) * 2 * (size_t)L * sizeof *fscales);
+    float *colour = malloc(2 * (size_t)L * sizeof *colour);
+    /* one parameter buffer per worker, at most 64 MB of them in all */
+    int workers = nncl_host_workers();
+    size_t most = ((size_t)64 << 20) / ((P ? P : 1) * sizeof(float));
+    if ((size_t)workers > most)
+        workers = most ? (int)most : 1;
+    frames_job job = {r, P, L, frames, codes, fscales, colour, {NULL}};
+    bool ok = codes && fscales && colour;
+    for (int w = 0; w < workers && ok; w++)
+        ok = (job.params[w] = malloc((P ? P : 1) * sizeof(float))) != NULL;
+    if (!ok) {
+        for (int w = 0; w < workers; w++)
+            free(job.params[w]);
         free(codes);
+        free(fscales);
+        free(colour);
         return nncl_fail(NNCL_E_NOMEM, "out of memory for the report's %zu frames", frames);
     }
+    /* every frame on its own (the host's workers), then the JSON in order */
+    nncl_host_for(frames, workers, encode_frame, &job);
+    for (int w = 0; w < workers; w++)
+        free(job.params[w]);
     json_t *frames_j = json_null();
     if (frames > 0) {
         json_t *scales = json_array(), *clamp = json_array(), *bias_clamp = json_array();
         for (size_t k = 0; k < frames; k++) {
-            run_record_frame_params(r, k, params);
             json_t *s = json_array();
-            /* The colour domain is the last frame's, fixed through time,
-             * so a growing weight shows as a deepening colour. */
-            bool last = k == frames - 1;
-            report_encode_params(&r->cfg, params, NULL, codes + k * P, s, last ? clamp : NULL,
-                                 last ? bias_clamp : NULL);
+            for (int i = 0; i < 2 * L; i++)
+                json_array_append_new(s, json_real(fscales[k * 2 * (size_t)L + (size_t)i]));
             json_array_append_new(scales, s);
+        }
+        /* The colour domain is the last frame's, fixed through time, so a
+         * growing weight shows as a deepening colour. */
+        for (int l = 0; l < L; l++) {
+            json_array_append_new(clamp, json_real(colour[2 * l] > 0 ? colour[2 * l] : 1.0));
+            json_array_append_new(bias_clamp, json_real(colour[2 * l + 1] > 0 ? colour[2 * l + 1] : 1.0));
         }
         frames_j = json_pack("{s:I, s:s, s:o, s:o, s:o}", "count", (json_int_t)frames, "source",
                              r->snaps.count ? "snapshots" : "model", "scale", scales, "clamp", clamp, "bias_clamp",
@@ -414,7 +465,8 @@ nncl_status report_data(const run_record *r, json_t **data_out, char **codes_out
         series_json(r, frames, frames_j);
     }
     codes[frames * P] = '\0';
-    free(params);
+    free(fscales);
+    free(colour);
 
     json_t *missing = json_array();
     for (int i = 0; i < r->n_missing; i++)
