@@ -95,12 +95,6 @@ static void *build_some(void *arg)
     return NULL;
 }
 
-int nncl_cl_builds_at_once(void)
-{
-    long cores = sysconf(_SC_NPROCESSORS_ONLN);
-    return cores < 1 ? 1 : cores > 16 ? 16 : (int)cores;
-}
-
 void nncl_cl_build_batch(const cl_program *progs, const char *const *options, int n, cl_device_id device,
                          cl_int *errs, double *seconds)
 {
@@ -112,9 +106,9 @@ void nncl_cl_build_batch(const cl_program *progs, const char *const *options, in
     bool redirected = saved >= 0 && dup2(fileno(catch), 2) >= 0;
 
     batch b = {progs, options, n, device, errs, seconds, 0};
-    int want = nncl_cl_builds_at_once();
-    int threads = want < n ? want : n;
-    pthread_t tids[16];
+    enum { MOST = 16 };
+    int threads = n < MOST ? n : MOST;
+    pthread_t tids[MOST];
     int started = 0;
     /* the calling thread is one of the builders; a thread that cannot be
      * started leaves its share to the others */

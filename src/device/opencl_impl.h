@@ -64,14 +64,11 @@ nncl_status nncl_cl_source(const char *const *names, int count, char **out, size
  * caught and passed, with the build log, to the verbose notices
  * (src/device/cl_build.c). */
 cl_int nncl_cl_build_quietly(cl_program prog, cl_device_id device, const char *options);
-/* The same for progs[0..n), each with options[i], on up to
- * nncl_cl_builds_at_once() threads at once: each one's status in errs[i]
- * and the seconds its build took in seconds[i]. */
+/* The same for progs[0..n), each with options[i], all at once (a thread
+ * each, at most 16 threads): each one's status in errs[i] and the seconds
+ * its build took in seconds[i]. The caller sizes n to the cores. */
 void nncl_cl_build_batch(const cl_program *progs, const char *const *options, int n, cl_device_id device,
                          cl_int *errs, double *seconds);
-/* How many programs nncl_cl_build_batch builds at once: the cores online,
- * 1 to 16. */
-int nncl_cl_builds_at_once(void);
 /* A program's source (clGetProgramInfo), malloc'd, or NULL. */
 char *nncl_cl_program_source(cl_program prog);
 /* A compiler's log with locations in the assembled source (a compiler that

@@ -117,7 +117,7 @@ typedef struct built {
     char why[512];              /* why it is not ok */
 } built;
 
-enum { MAX_BATCH = 16 };       /* nncl_cl_builds_at_once() at most */
+enum { MAX_BATCH = 16 };       /* nncl_tune_builds_together() at most */
 
 /* Build the programs of bs[0..m) (m <= MAX_BATCH; each with its p and
  * extra) together (nncl_cl_build_batch: on several threads) into their

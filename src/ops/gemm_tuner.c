@@ -50,7 +50,7 @@ static const char *form_name(const built *b, const nncl_gemm_args *g)
     return nncl_gemm_kernel_names[nncl_gemm_form(&b->c.p, g)];
 }
 
-enum { MAX_BATCH = 16 };       /* nncl_cl_builds_at_once() at most */
+enum { MAX_BATCH = 16 };       /* nncl_tune_builds_together() at most */
 
 /* Build the programs of bs[0..m) (m <= MAX_BATCH) together
  * (nncl_cl_build_batch: on several threads) and make their kernels: each

@@ -8,6 +8,7 @@
 #include "ops/fused_tuner.h"
 #include "ops/gemm_tune_cache.h"
 #include "ops/gemm_tuner.h"
+#include "ops/host_split.h"
 #include "ops/kernel_params.h"
 #include "ops/tune_run.h"
 #include "util/clock.h"
@@ -101,7 +102,7 @@ int nncl_tune_builds_together(double first_build_seconds, double first_check_sec
             return (int)n;
         nncl_notice(NNCL_NOTICE_WARNING, "NNCL_TUNE_BUILDS='%s' is not a number from 1 to 16; ignored", v);
     }
-    return first_build_seconds > first_check_seconds ? nncl_cl_builds_at_once() : 1;
+    return first_build_seconds > first_check_seconds ? nncl_host_workers() : 1;
 }
 
 nncl_status nncl_tune_device_run(nncl_device *dev, nncl_tune_mode mode, nncl_tune_progress_fn progress, void *ctx,

@@ -25,9 +25,9 @@ nncl_status nncl_tune_time_calls(nncl_tune_call_fn call, void *ctx, double min_t
  * which it builds and checks alone: where that build took longer than its
  * check, the driver compiles at the build (a GPU's does; PoCL compiles at
  * the first launch, inside the check, and its builds are cheap and run one
- * at a time), so the rest are built in batches of nncl_cl_builds_at_once()
- * on as many threads, every one of a batch then checked; else one at a
- * time. */
+ * at a time), so the rest are built in batches as large as the cores this
+ * process may use (nncl_host_workers: at most 16), a thread each, every
+ * one of a batch then checked; else one at a time. */
 int nncl_tune_builds_together(double first_build_seconds, double first_check_seconds);
 /* (NNCL_TUNE_BUILDS=<n>, 1 to 16, sets it whatever the times: the tests.) */
 
