@@ -117,20 +117,21 @@ typedef struct built {
     char why[512];              /* why it is not ok */
 } built;
 
-enum { MAX_BATCH = 16 };       /* nncl_tune_builds_together() at most */
 
-/* Build the programs of bs[0..m) (m <= MAX_BATCH; each with its p and
+/* Build the programs of bs[0..m) (m <= NNCL_TUNE_MAX_BATCH; each with its p and
  * extra) together (nncl_cl_build_batch: on several threads) into their
  * slots: each b->compiled, or its reason in b->why; b->build_s its own
  * build's seconds. The status is for failures of the device itself. */
 static nncl_status build_all(nncl_device *dev, const char *src, size_t src_len, built *bs, int m)
 {
+    if (m < 1 || m > NNCL_TUNE_MAX_BATCH)
+        return nncl_fail(NNCL_E_INVALID, "tuning: a batch of %d programs (1 to %d)", m, NNCL_TUNE_MAX_BATCH);
     nncl_cl_device *cl = nncl_cl_of(dev);
-    cl_program progs[MAX_BATCH];
-    char options[MAX_BATCH][1400];
-    const char *opts[MAX_BATCH];
-    cl_int errs[MAX_BATCH];
-    double secs[MAX_BATCH];
+    cl_program progs[NNCL_TUNE_MAX_BATCH] = {0};
+    char options[NNCL_TUNE_MAX_BATCH][1400];
+    const char *opts[NNCL_TUNE_MAX_BATCH] = {0};
+    cl_int errs[NNCL_TUNE_MAX_BATCH];
+    double secs[NNCL_TUNE_MAX_BATCH];
     for (int i = 0; i < m; i++) {
         built *b = &bs[i];
         b->compiled = b->ok = false;
@@ -802,6 +803,68 @@ static int best_of_part(const nncl_device *dev, const built *bs, int nb, part pt
     return best;
 }
 
+/* The search's candidates for nncl_tune_build_in_batches: cands[k] built
+ * into bs[k] (the batches fill bs in order), progress said, rejections
+ * noted. */
+typedef struct search_builds {
+    nncl_device *dev, *host;
+    const char *src;
+    size_t len;
+    const nncl_fused_candidate *cands;
+    built *bs;
+    nncl_tune_report *rep;
+    nncl_tune_progress_fn progress;
+    void *ctx;
+    int *done, total;
+} search_builds;
+
+static nncl_status search_build(void *arg, int first, int m)
+{
+    search_builds *s = arg;
+    if (s->progress) {
+        char what[64];
+        snprintf(what, sizeof what, "building %d fused-op candidate%s", m, m == 1 ? "" : "s");
+        s->progress(s->ctx, *s->done, s->total, what);
+    }
+    for (int j = 0; j < m; j++) {
+        built *b = &s->bs[first + j];
+        b->p = s->cands[first + j].p;
+        b->extra = s->cands[first + j].extra;
+        b->why[0] = '\0';
+    }
+    return build_all(s->dev, s->src, s->len, &s->bs[first], m);
+}
+
+static nncl_status search_check(void *arg, int k, nncl_status st)
+{
+    search_builds *s = arg;
+    built *b = &s->bs[k];
+    if (st != NNCL_OK) {
+        nncl_cl_slot_release(&b->slot);
+        return st;
+    }
+    if (s->progress) {
+        char d[128], what[200];
+        nncl_fused_params_format(&b->p, d, sizeof d);
+        snprintf(what, sizeof what, "checking %s", d);
+        s->progress(s->ctx, *s->done, s->total, what);
+    }
+    st = check_one(s->dev, s->host, b);
+    if (st == NNCL_OK && !b->ok) {
+        s->rep->rejected++;
+        note_rejection(s->rep, &b->p, b->why);
+    }
+    (*s->done)++;
+    return st;
+}
+
+static void search_seconds(void *arg, int k, double *build_s, double *check_s)
+{
+    const search_builds *s = arg;
+    *build_s = s->bs[k].build_s;
+    *check_s = s->bs[k].check_s;
+}
+
 nncl_status nncl_fused_tune_search(nncl_device *dev, const nncl_fused_candidate *cands, int n, nncl_tune_mode mode,
                                    double budget_s, nncl_tune_progress_fn progress, void *ctx,
                                    nncl_fused_params *winner, nncl_tune_report *rep)
@@ -829,55 +892,12 @@ nncl_status nncl_fused_tune_search(nncl_device *dev, const nncl_fused_candidate 
     rep->fused.considered = n;
     rep->fused.build_budget = budget_s;
 
-    /* Build and check, while the budget lasts (the old set always): the
-     * first alone, then one at a time or, where building is what takes the
-     * time, in batches built together (nncl_tune_builds_together), every
-     * candidate of a batch checked. */
-    int per_batch = 1;
-    for (int i = 0; i < n && st == NNCL_OK;) {
-        if (i > 1 && budget_s > 0 && nncl_seconds_now() - t0 > budget_s)
-            break;
-        int m = n - i < per_batch ? n - i : per_batch;
-        if (progress) {
-            char what[64];
-            snprintf(what, sizeof what, "building %d fused-op candidate%s", m, m == 1 ? "" : "s");
-            progress(ctx, done, total, what);
-        }
-        for (int j = 0; j < m; j++) {
-            bs[nb + j].p = cands[i + j].p;
-            bs[nb + j].extra = cands[i + j].extra;
-            bs[nb + j].why[0] = '\0';
-        }
-        double tb = nncl_seconds_now();
-        st = build_all(dev, src, len, &bs[nb], m);
-        rep->fused.build_wall_seconds += nncl_seconds_now() - tb;
-        if (m > rep->fused.builds_at_once)
-            rep->fused.builds_at_once = m;
-        for (int j = 0; j < m; j++) {
-            built *b = &bs[nb + j];
-            if (st == NNCL_OK && progress) {
-                char d[128], what[200];
-                nncl_fused_params_format(&b->p, d, sizeof d);
-                snprintf(what, sizeof what, "checking %s", d);
-                progress(ctx, done, total, what);
-            }
-            if (st == NNCL_OK)
-                st = check_one(dev, host, b);
-            else
-                nncl_cl_slot_release(&b->slot);
-            if (st == NNCL_OK && !b->ok) {
-                rep->rejected++;
-                note_rejection(rep, &b->p, b->why);
-            }
-            done++;
-        }
-        nb += m;
-        i += m;
-        if (i == 1) {
-            per_batch = nncl_tune_builds_together(bs[0].build_s, bs[0].check_s);
-            per_batch = per_batch > MAX_BATCH ? MAX_BATCH : per_batch;
-        }
-    }
+    /* Build and check, while the budget lasts (the old set always), in
+     * batches where building is what takes the time (tune_run.h). */
+    search_builds sb = {dev, host, src, len, cands, bs, rep, progress, ctx, &done, total};
+    nncl_tune_builder builder = {&sb, search_build, search_check, search_seconds};
+    if (st == NNCL_OK)
+        nb = nncl_tune_build_in_batches(n, budget_s, t0, &rep->fused, &builder, &st);
     if (st == NNCL_OK && !bs[0].ok)
         rep->current_wrong = true;
     if (st == NNCL_OK && !bs[0].ok)

@@ -50,19 +50,20 @@ static const char *form_name(const built *b, const nncl_gemm_args *g)
     return nncl_gemm_kernel_names[nncl_gemm_form(&b->c.p, g)];
 }
 
-enum { MAX_BATCH = 16 };       /* nncl_tune_builds_together() at most */
 
-/* Build the programs of bs[0..m) (m <= MAX_BATCH) together
+/* Build the programs of bs[0..m) (m <= NNCL_TUNE_MAX_BATCH) together
  * (nncl_cl_build_batch: on several threads) and make their kernels: each
  * b->compiled, or its reason in b->why; b->build_s its own build's
  * seconds. The status is for failures of the device itself. */
 static nncl_status build_all(nncl_device *dev, const char *src, size_t len, built *bs, int m)
 {
-    cl_program progs[MAX_BATCH];
-    char options[MAX_BATCH][1024];
-    const char *opts[MAX_BATCH];
-    cl_int errs[MAX_BATCH];
-    double secs[MAX_BATCH];
+    if (m < 1 || m > NNCL_TUNE_MAX_BATCH)
+        return nncl_fail(NNCL_E_INVALID, "tuning: a batch of %d programs (1 to %d)", m, NNCL_TUNE_MAX_BATCH);
+    cl_program progs[NNCL_TUNE_MAX_BATCH] = {0};
+    char options[NNCL_TUNE_MAX_BATCH][1024];
+    const char *opts[NNCL_TUNE_MAX_BATCH] = {0};
+    cl_int errs[NNCL_TUNE_MAX_BATCH];
+    double secs[NNCL_TUNE_MAX_BATCH];
     for (int i = 0; i < m; i++) {
         bs[i].compiled = bs[i].ok = false;
         nncl_status st = nncl_gemm_program_create(dev, src, len, &bs[i].c.p, bs[i].c.extra, &progs[i], options[i],
@@ -387,6 +388,64 @@ static int fastest_large(const built *bs, int nb)
     return best;
 }
 
+/* The search's candidates for nncl_tune_build_in_batches: all[k] built
+ * into bs[k] (the batches fill bs in order), progress said, rejections
+ * noted. */
+typedef struct search_builds {
+    nncl_device *dev;
+    const char *src;
+    size_t len;
+    const nncl_gemm_candidate *all;
+    built *bs;
+    nncl_tune_report *rep;
+    nncl_tune_progress_fn progress;
+    void *ctx;
+    int *done, total;
+} search_builds;
+
+static nncl_status search_build(void *arg, int first, int m)
+{
+    search_builds *s = arg;
+    if (s->progress) {
+        char what[64];
+        snprintf(what, sizeof what, "building %d candidate%s", m, m == 1 ? "" : "s");
+        s->progress(s->ctx, *s->done, s->total, what);
+    }
+    for (int j = 0; j < m; j++)
+        s->bs[first + j].c = s->all[first + j];
+    return build_all(s->dev, s->src, s->len, &s->bs[first], m);
+}
+
+static nncl_status search_check(void *arg, int k, nncl_status st)
+{
+    search_builds *s = arg;
+    built *b = &s->bs[k];
+    if (st != NNCL_OK) {
+        built_release(b);
+        return st;
+    }
+    if (s->progress) {
+        char d[256], what[300];
+        nncl_gemm_params_describe(&b->c.p, d, sizeof d);
+        snprintf(what, sizeof what, "checking %s", d);
+        s->progress(s->ctx, *s->done, s->total, what);
+    }
+    st = check_built(s->dev, b);
+    if (st == NNCL_OK && !b->ok) {
+        s->rep->rejected++;
+        note_rejection(s->rep, &b->c.p, b->why);
+    }
+    (*s->done)++;
+    return st;
+}
+
+static void search_seconds(void *arg, int k, double *build_s, double *check_s)
+{
+    const search_builds *s = arg;
+    *build_s = s->bs[k].build_s;
+    *check_s = s->bs[k].check_s;
+}
+
 nncl_status nncl_gemm_tune_search(nncl_device *dev, const nncl_gemm_candidate *cands, int n,
                                   const nncl_gemm_large *old_large, nncl_tune_mode mode, double budget_s,
                                   nncl_tune_progress_fn progress, void *ctx, nncl_gemm_params *winner,
@@ -436,52 +495,11 @@ nncl_status nncl_gemm_tune_search(nncl_device *dev, const nncl_gemm_candidate *c
     double min_time = mode == NNCL_TUNE_FULL ? 0.1 : 0.03;
     int total = na + 2 * rounds + 1, done = 0, nb = 0;
 
-    /* Build and check, while the budget lasts (the old sets always): the
-     * first alone, then one at a time or, where building is what takes the
-     * time, in batches built together (nncl_tune_builds_together), every
-     * candidate of a batch checked. */
-    int per_batch = 1;
-    for (int i = 0; i < na && st == NNCL_OK;) {
-        if (i > 1 && budget_s > 0 && nncl_seconds_now() - t0 > budget_s)
-            break;
-        int m = na - i < per_batch ? na - i : per_batch;
-        if (progress) {
-            char what[64];
-            snprintf(what, sizeof what, "building %d candidate%s", m, m == 1 ? "" : "s");
-            progress(ctx, done, total, what);
-        }
-        for (int j = 0; j < m; j++)
-            bs[nb + j].c = all[i + j];
-        double tb = nncl_seconds_now();
-        st = build_all(dev, src, len, &bs[nb], m);
-        rep->gemm.build_wall_seconds += nncl_seconds_now() - tb;
-        if (m > rep->gemm.builds_at_once)
-            rep->gemm.builds_at_once = m;
-        for (int j = 0; j < m; j++) {
-            built *b = &bs[nb + j];
-            if (st == NNCL_OK && progress) {
-                char d[256], what[300];
-                nncl_gemm_params_describe(&b->c.p, d, sizeof d);
-                snprintf(what, sizeof what, "checking %s", d);
-                progress(ctx, done, total, what);
-            }
-            if (st == NNCL_OK)
-                st = check_built(dev, b);
-            else
-                built_release(b);
-            if (st == NNCL_OK && !b->ok) {
-                rep->rejected++;
-                note_rejection(rep, &b->c.p, b->why);
-            }
-            done++;
-        }
-        nb += m;
-        i += m;
-        if (i == 1) {
-            per_batch = nncl_tune_builds_together(bs[0].build_s, bs[0].check_s);
-            per_batch = per_batch > MAX_BATCH ? MAX_BATCH : per_batch;
-        }
-    }
+    /* Build and check, while the budget lasts (the old sets always), in
+     * batches where building is what takes the time (tune_run.h). */
+    search_builds sb = {dev, src, len, all, bs, rep, progress, ctx, &done, total};
+    nncl_tune_builder builder = {&sb, search_build, search_check, search_seconds};
+    nb = nncl_tune_build_in_batches(na, budget_s, t0, &rep->gemm, &builder, &st);
     /* The old set (bs[0]) failing its check is no reason to keep it: a
      * compiler may mishandle a set that its capabilities suggested. The
      * search goes on among the sets that pass, and fails only when none

@@ -105,6 +105,34 @@ int nncl_tune_builds_together(double first_build_seconds, double first_check_sec
     return first_build_seconds > first_check_seconds ? nncl_host_workers() : 1;
 }
 
+int nncl_tune_build_in_batches(int n, double budget_s, double t0, nncl_tune_part *part, const nncl_tune_builder *b,
+                               nncl_status *status)
+{
+    nncl_status st = NNCL_OK;
+    int per_batch = 1, i = 0;
+    while (i < n && st == NNCL_OK) {
+        if (i > 1 && budget_s > 0 && nncl_seconds_now() - t0 > budget_s)
+            break;
+        int m = n - i < per_batch ? n - i : per_batch;
+        double tb = nncl_seconds_now();
+        st = b->build(b->ctx, i, m);
+        part->build_wall_seconds += nncl_seconds_now() - tb;
+        if (m > part->builds_at_once)
+            part->builds_at_once = m;
+        for (int j = 0; j < m; j++)
+            st = b->check(b->ctx, i + j, st);
+        i += m;
+        if (i == 1) {
+            double build_s, check_s;
+            b->seconds(b->ctx, 0, &build_s, &check_s);
+            per_batch = nncl_tune_builds_together(build_s, check_s);
+            per_batch = per_batch > NNCL_TUNE_MAX_BATCH ? NNCL_TUNE_MAX_BATCH : per_batch;
+        }
+    }
+    *status = st;
+    return i;
+}
+
 nncl_status nncl_tune_device_run(nncl_device *dev, nncl_tune_mode mode, nncl_tune_progress_fn progress, void *ctx,
                                  nncl_tune_report *rep)
 {

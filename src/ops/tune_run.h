@@ -31,6 +31,28 @@ nncl_status nncl_tune_time_calls(nncl_tune_call_fn call, void *ctx, double min_t
 int nncl_tune_builds_together(double first_build_seconds, double first_check_seconds);
 /* (NNCL_TUNE_BUILDS=<n>, 1 to 16, sets it whatever the times: the tests.) */
 
+/* A search's candidates, as the batches above build and check them. */
+typedef struct nncl_tune_builder {
+    void *ctx;
+    /* build candidates [first, first + m) together (m <= NNCL_TUNE_MAX_BATCH) */
+    nncl_status (*build)(void *ctx, int first, int m);
+    /* check candidate k after its batch's build; st is the search's status
+     * so far: when it is a failure, only release what k holds */
+    nncl_status (*check)(void *ctx, int k, nncl_status st);
+    /* what candidate k's build and check took */
+    void (*seconds)(void *ctx, int k, double *build_s, double *check_s);
+} nncl_tune_builder;
+
+enum { NNCL_TUNE_MAX_BATCH = 16 };
+
+/* Build and check candidates 0.. of n in batches (the first alone, then as
+ * nncl_tune_builds_together says), while the quick search's budget_s
+ * seconds from t0 last (0: no limit; the first two always), keeping the
+ * batches' size and wall time in part. Returns how many were built (each
+ * then checked); *status the search's status. */
+int nncl_tune_build_in_batches(int n, double budget_s, double t0, nncl_tune_part *part, const nncl_tune_builder *b,
+                               nncl_status *status);
+
 /* Append "what: why" to the report's rejections, while there is room. */
 void nncl_tune_note_rejection(nncl_tune_report *rep, const char *what, const char *why);
 
