@@ -514,10 +514,10 @@ END_TEST
 
 /* Candidates built together, as where the driver compiles at the build (a
  * GPU's; forced here with NNCL_TUNE_BUILDS=3): the first alone, then the
- * rest in batches of 3, every one checked. One that does not build (an
- * option no compiler knows) and one that computes wrong results are rejected, each with its
- * reason in the report's table; the good ones are timed; the winner is one
- * of them. */
+ * rest in batches of 3, every one checked. One that does not build (VW=5:
+ * a type that does not exist) and one that computes wrong results are
+ * rejected, each with its reason in the report's table; the good ones are
+ * timed; the winner is one of them. */
 START_TEST(candidates_built_together)
 {
     int idx = first_opencl();
@@ -535,7 +535,7 @@ START_TEST(candidates_built_together)
             others[no++] = table[i];
     ck_assert_int_eq(no, 2);
     nncl_gemm_candidate cands[5] = {good, good, others[0], good, others[1]};
-    cands[1].extra = "-cl-no-such-option"; /* CL_INVALID_BUILD_OPTIONS */
+    cands[1].extra = "-DVW=5"; /* no float5: does not compile, whatever the path (a later -D wins) */
     cands[3].extra = good.p.use_local ? "-DWPTM=1" : good.p.tm > 2 ? "-DTM=2" : "-DTM=1";
     setenv("NNCL_TUNE_BUILDS", "3", 1);
     nncl_gemm_params winner;
