@@ -16,6 +16,7 @@
  *   - the fused parameters' text form round-trips and refuses nonsense.
  * Each test runs in its own forked process (check's default), so setenv
  * stays within it. */
+#include <errno.h>
 #include <float.h>
 #include <math.h>
 #include <stdio.h>
@@ -569,6 +570,47 @@ START_TEST(candidates_built_together)
 }
 END_TEST
 
+/* tools/gemmlab/sweep_sets.txt (meson passes its path): the local-memory
+ * sets tools/gpu_check.sh times one by one on a GPU. */
+static const char *sweep_sets_path;
+
+/* Every set of the GPU sweep is a candidate of the full search on a GPU
+ * (48 KiB of local memory, work-groups of 1,024, as NVIDIA's OpenCL says of
+ * an H200), so that the run that times the sweep also lets `nncl tune`
+ * keep the fastest of them. */
+START_TEST(gpu_sweep_sets_are_full_candidates)
+{
+    if (!sweep_sets_path)
+        return; /* run by hand without the file's path */
+    FILE *f = fopen(sweep_sets_path, "r");
+    ck_assert_msg(f != NULL, "%s: %s", sweep_sets_path, strerror(errno));
+    nncl_device_info gpu = {.backend = NNCL_BACKEND_OPENCL, .type = NNCL_DEVICE_GPU, .local_mem_dedicated = true,
+                            .local_mem_bytes = 48 * 1024, .max_work_group_size = 1024, .native_vector_float = 1,
+                            .preferred_vector_float = 1};
+    nncl_gemm_candidate c[NNCL_TUNE_MAX_CANDIDATES];
+    int n = nncl_gemm_candidates(&gpu, NNCL_TUNE_FULL, c, NNCL_TUNE_MAX_CANDIDATES);
+    char line[256];
+    int sets = 0;
+    while (fgets(line, sizeof line, f)) {
+        int v[9];
+        if (line[0] == '#' || sscanf(line, "%d %d %d %d %d %d %d %d %d", &v[0], &v[1], &v[2], &v[3], &v[4], &v[5],
+                                     &v[6], &v[7], &v[8]) != 9)
+            continue;
+        bool found = false;
+        for (int i = 0; i < n && !found; i++) {
+            const nncl_gemm_params *p = &c[i].p;
+            found = p->use_local && p->tsm == v[0] && p->tsn == v[1] && p->tsk == v[2] && p->wptm == v[3] &&
+                    p->wptn == v[4] && p->lvw == v[5] && p->pf == v[6] && p->gvw == v[7] && p->ku == v[8];
+        }
+        ck_assert_msg(found, "%s: the sweep's set %.*s is not a full-search candidate on a GPU", sweep_sets_path,
+                      (int)strcspn(line, "\n"), line);
+        sets++;
+    }
+    fclose(f);
+    ck_assert_int_ge(sets, 20);
+}
+END_TEST
+
 /* Which products pack (nncl_gemm_packing, src/ops/gemm.c), by hand: NT
  * from 2^21 multiply-adds and two row blocks when PK is 1, never when 0;
  * NN and TN only when 64 row blocks tall; A with B when A is transposed;
@@ -999,6 +1041,7 @@ static Suite *suite(void)
     tcase_add_test(tc, cache_refuses_damage);
     tcase_add_test(tc, cache_survives_killed_writer);
     tcase_add_test(tc, packing_rules);
+    tcase_add_test(tc, gpu_sweep_sets_are_full_candidates);
     tcase_add_test(tc, fused_params_text);
     suite_add_tcase(s, tc);
     TCase *td = tcase_create("device");
@@ -1017,4 +1060,8 @@ static Suite *suite(void)
     return s;
 }
 
-int main(void) { return test_run_suite(suite()); }
+int main(int argc, char **argv)
+{
+    sweep_sets_path = argc > 1 ? argv[1] : NULL;
+    return test_run_suite(suite());
+}

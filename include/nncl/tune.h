@@ -80,7 +80,7 @@ typedef struct nncl_tune_shape {
     double old_gflops, new_gflops;
 } nncl_tune_shape;
 
-enum { NNCL_TUNE_MAX_TRIED = 40 };
+enum { NNCL_TUNE_MAX_TRIED = 48 };
 
 /* One GEMM candidate the search built, in the order built: the seconds its
  * program took to build and its check against the oracle to run, and if it

@@ -85,6 +85,14 @@ static const local_row local_table[] = {
     {32, 32, 16, 4, 4, 1, 0, 4, 0},
     {32, 32, 8, 2, 2, 1, 0, 1, 0},
     {16, 16, 8, 4, 4, 1, 0, 1, 0},
+    /* the rest of tools/gemmlab/sweep_sets.txt (gpu_check's gemm-sweep),
+     * so that the full search times every set the sweep does */
+    {64, 64, 16, 4, 4, 4, 0, 4, 0},
+    {128, 128, 16, 8, 8, 1, 0, 4, 0},
+    {128, 128, 8, 8, 8, 4, 0, 4, 0},
+    {128, 128, 32, 8, 8, 4, 0, 4, 0},
+    {128, 128, 16, 8, 8, 1, 1, 1, 0},
+    {64, 64, 32, 4, 4, 4, 0, 4, 0},
 };
 
 static int vector_registers(const nncl_device_info *info)

@@ -20,7 +20,7 @@ typedef struct nncl_gemm_candidate {
     const char *extra;
 } nncl_gemm_candidate;
 
-enum { NNCL_TUNE_MAX_CANDIDATES = 32 };
+enum { NNCL_TUNE_MAX_CANDIDATES = 40 };
 
 /* The candidates the tuner may choose for this device in this mode
  * (table order, the most promising first); returns how many. */
