@@ -421,8 +421,10 @@ nncl_status report_data(const run_record *r, json_t **data_out, char **codes_out
         return nncl_fail(NNCL_E_FORMAT, "%s: the %s hold %zu parameters, the network %zu", r->dir,
                          r->snaps.count > 0 ? "snapshots" : "model", stored, P);
     char *codes = malloc(frames * P + 1);
-    float *fscales = malloc((frames ? frames : 1) * 2 * (size_t)L * sizeof *fscales);
-    float *colour = malloc(2 * (size_t)L * sizeof *colour);
+    /* (at least one of each: a layer list's config counts no dense layers) */
+    size_t per_frame = 2 * (size_t)(L > 0 ? L : 1);
+    float *fscales = malloc((frames ? frames : 1) * per_frame * sizeof *fscales);
+    float *colour = malloc(per_frame * sizeof *colour);
     /* one parameter buffer per worker, at most 64 MB of them in all */
     int workers = nncl_host_workers();
     size_t most = ((size_t)64 << 20) / ((P ? P : 1) * sizeof(float));
