@@ -1,9 +1,10 @@
 #!/bin/sh
 # End to end: the real nncl binary lists devices (table and JSON), copes with
 # no OpenCL at all, and rejects a bad --device with the listing.
-# usage: e2e_devices.sh PATH/TO/nncl
+# usage: e2e_devices.sh PATH/TO/nncl PATH/TO/libfake_icd_crash.so
 set -u
 nncl=$1
+fake_icd=$(cd "$(dirname "$2")" && pwd)/$(basename "$2")
 . "$(dirname "$0")/e2e_lib.sh"
 # A cache of its own: the suite's shared one (XDG_CACHE_HOME) changes while
 # this runs, as other tests bench and tune in parallel, and the listings below
@@ -93,6 +94,42 @@ expect "an unknown command exits 2" test $? -eq 2
 # Selecting host by name, and by NNCL_DEVICE.
 NNCL_DEVICE=host "$nncl" --device list >"$tmp/envhost" 2>&1
 expect "NNCL_DEVICE=host makes host the default" grep -q -E '^\*[0-9]+ +host ' "$tmp/envhost"
+
+# ---- "host" never asks OpenCL ------------------------------------------------------------
+# A driver that crashes as it starts (tests/fake_icd_crash.c, named in an ICD
+# file) kills whatever lists the OpenCL platforms; a choice of "host" (or
+# NNCL_DEVICE=host) opens the host alone, so every command that trains or
+# runs on it still works. Under CUDA's loader (which ignores OCL_ICD_VENDORS)
+# the fake is never loaded: said, and skipped.
+echo "$fake_icd" >"$tmp/crash.icd"
+crash() { OCL_ICD_VENDORS="$tmp/crash.icd" "$@"; }
+crash "$nncl" --device list >"$tmp/crash-list" 2>&1
+crash_rc=$?
+if [ "$system_loader" = 0 ] && [ "$crash_rc" -eq 0 ]; then
+    echo "note: this machine's OpenCL loader ($loader) ignores OCL_ICD_VENDORS: the crashing driver is not checked here"
+else
+    expect "the crashing driver kills --device list (the case can fail)" \
+        sh -c "test $crash_rc -ne 0 && grep -q 'fake OpenCL driver' '$tmp/crash-list'"
+    h="$tmp/crash-host"
+    crash "$nncl" train --device host --limit 2000 --epochs 1 --layers 16 --no-report --profile --out "$h" >"$tmp/crash-train" 2>&1
+    expect "train --device host beside it exits 0" test $? -eq 0
+    expect "...and says the device is the host, with no index" grep -q '^device     host: host (plain C' "$tmp/crash-train"
+    expect "...its --profile says no listing was made" grep -q 'no listing (the host chosen: OpenCL not asked)' "$tmp/crash-train"
+    expect "...config.json's device index is null, summary.json's listing empty" python3 -c "
+import json; c = json.load(open('$h/config.json'))['device']; s = json.load(open('$h/summary.json'))['startup']
+assert c['index'] is None and c['backend'] == 'host', c
+assert s['listing'] == [] and s['listing_seconds'] < 0.05, s"
+    NNCL_DEVICE=host crash "$nncl" train --limit 2000 --epochs 1 --layers 16 --no-report --out "$tmp/crash-env" >"$tmp/crash-env.log" 2>&1
+    expect "NNCL_DEVICE=host train beside it exits 0" test $? -eq 0
+    crash "$nncl" train --resume "$h" --epochs 2 >"$tmp/crash-resume" 2>&1
+    expect "resuming a host run (its own device) beside it exits 0" test $? -eq 0
+    crash "$nncl" eval "$h" --device host >"$tmp/crash-eval" 2>&1
+    expect "eval --device host beside it exits 0" sh -c "test $? -eq 0 && grep -q '^device   host: host' '$tmp/crash-eval'"
+    crash "$nncl" bench --device host >"$tmp/crash-bench" 2>&1
+    expect "bench --device host beside it exits 0" sh -c "test $? -eq 0 && grep -q '^device host: host' '$tmp/crash-bench'"
+    crash "$nncl" eval "$h" >"$tmp/crash-eval2" 2>&1
+    expect "eval choosing its own device does list OpenCL (and meets the crash)" test $? -ne 0
+fi
 
 # Words for a kind of device: a type or a platform's usual name.
 if grep -q 'Portable Computing Language' "$tmp/list"; then

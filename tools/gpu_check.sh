@@ -481,6 +481,7 @@ for f in sorted(os.listdir(out)):
         d = json.load(open(os.path.join(out, f)))
         u = d['startup']
         parts = ', '.join('%s %.2f' % (p['what'], p['seconds']) for p in u.get('listing', []))
+        parts = parts or 'none, OpenCL not asked'  # the host chosen by name lists nothing
         L.append('  start-up of %s (%s): %.2f s to the first step: devices listed and one opened %.2f s '
                  '(listing %.2f: %s; opening %.2f), kernels %.2f s (tuning %.2f s), data %.2f s beside them; '
                  'training %.2f s' % (

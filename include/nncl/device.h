@@ -32,7 +32,8 @@ typedef enum nncl_device_type {
 } nncl_device_type;
 
 typedef struct nncl_device_info {
-    int index;                      /* stable position in the listing */
+    int index;                      /* stable position in the listing (-1: the host
+                                     * opened alone, nncl_device_list_host) */
     nncl_backend_kind backend;
     nncl_device_type type;
     char name[256];
@@ -87,6 +88,7 @@ typedef struct nncl_device_list {
     int n_platform_times;
     nncl_platform_time platform_times[NNCL_MAX_TIMED_PLATFORMS];
     double seconds;
+    bool opencl_listed;             /* false: the host alone, OpenCL never asked */
 } nncl_device_list;
 
 /* Enumerate every OpenCL platform and device, then host. Finding no OpenCL
@@ -97,6 +99,21 @@ typedef struct nncl_device_list {
  * of which must have been measured): then that one. */
 nncl_status nncl_device_list_get(nncl_device_list *out);
 void nncl_device_list_free(nncl_device_list *list);
+
+/* A list of the host alone, without asking OpenCL, for a choice that can
+ * only mean the host (nncl_device_choice_is_host): the OpenCL loader and
+ * its drivers are never loaded, so a driver that crashes or hangs while it
+ * starts cannot stop the host fallback, and a GPU's driver (~0.3 s) does
+ * not start for nothing. The host's index is -1 there: its place in the
+ * full listing is not known without it. */
+nncl_status nncl_device_list_host(nncl_device_list *out);
+
+/* Whether a --device choice (or NNCL_DEVICE) is "host", in any case. */
+bool nncl_device_choice_is_host(const char *choice);
+
+/* The list a choice needs: the host alone where the choice, or NNCL_DEVICE
+ * when the choice is NULL or "", is "host"; else nncl_device_list_get. */
+nncl_status nncl_device_list_for(const char *choice, nncl_device_list *out);
 
 /* The host backend's BLAS: OpenBLAS's name for the kernels it chose ("" without
  * OpenBLAS), and, when they are not this CPU's own kind (OpenBLAS has taken an

@@ -81,10 +81,13 @@ int cli_open_device_timed(const char *choice, nncl_device **dev, cli_open_times 
 {
     *dev = NULL;
     memset(times, 0, sizeof *times);
+    /* "host" needs no listing: OpenCL is never asked (a broken driver
+     * cannot stop the host fallback; a GPU's does not start for nothing) */
     nncl_device_list list;
-    nncl_status st = nncl_device_list_get(&list);
+    nncl_status st = nncl_device_list_for(choice, &list);
     if (st != NNCL_OK)
         return cli_fail(st);
+    times->opencl_listed = list.opencl_listed;
     times->listing_seconds = list.seconds;
     times->loader_seconds = list.loader_seconds;
     times->n_platforms = list.n_platform_times;
@@ -108,6 +111,14 @@ int cli_open_device_timed(const char *choice, nncl_device **dev, cli_open_times 
     times->opening_seconds = nncl_seconds_now() - t0;
     nncl_device_list_free(&list);
     return st == NNCL_OK ? CLI_OK : cli_fail(st);
+}
+
+const char *cli_device_number(const nncl_device_info *info, char buf[16])
+{
+    if (info->index < 0)
+        return "host";
+    snprintf(buf, 16, "%d", info->index);
+    return buf;
 }
 
 static int by_seconds(const void *a, const void *b)

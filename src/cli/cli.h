@@ -38,7 +38,12 @@ int cli_exit_code(nncl_status st);
 /* Print the library's last error and return the matching exit code. */
 int cli_fail(nncl_status st);
 
-/* List devices, select `choice`, open it. On failure prints and returns the
+/* A device's number for the user: its index in the listing, or "host" for
+ * the host opened alone (nncl_device_list_host), which has none. */
+const char *cli_device_number(const nncl_device_info *info, char buf[16]);
+
+/* List devices (for "host", or NNCL_DEVICE=host with no choice, the host
+ * alone: nncl_device_list_host), select `choice`, open it. On failure prints and returns the
  * exit code; on success returns 0 and fills *dev (close with
  * nncl_device_close). */
 int cli_open_device(const char *choice, nncl_device **dev);
@@ -47,6 +52,7 @@ int cli_open_device(const char *choice, nncl_device **dev);
  * list's own account: the OpenCL loader, each platform) and opening the
  * one chosen (a context, a queue). */
 typedef struct cli_open_times {
+    bool opencl_listed;         /* false: "host" was chosen, OpenCL never asked */
     double listing_seconds, loader_seconds, opening_seconds;
     int n_platforms;
     nncl_platform_time platforms[NNCL_MAX_TIMED_PLATFORMS];

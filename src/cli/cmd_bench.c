@@ -134,7 +134,8 @@ static int bench_device(const nncl_device_info *info, bool json, json_t *rows)
         ti.large_params[0] = '\0';
     }
     if (!json) {
-        printf("device %d: %s (%s)", info->index, info->name, nncl_backend_name(info->backend));
+        char num[16];
+        printf("device %s: %s (%s)", cli_device_number(info, num), info->name, nncl_backend_name(info->backend));
         if (peak > 0)
             printf(", FP32 peak %.0f GFLOP/s (estimated from %u cores x %u MHz)", peak, info->compute_units,
                    info->max_clock_mhz);
@@ -233,8 +234,8 @@ int cmd_bench(const cli_globals *g, int argc, char **argv)
         default: cli_error("unknown option '%s' (see nncl bench --help)", argv[optind - 1]); return CLI_USAGE;
         }
     }
-    nncl_device_list list;
-    nncl_status st = nncl_device_list_get(&list);
+    nncl_device_list list; /* (the host alone for --device host: OpenCL not asked) */
+    nncl_status st = nncl_device_list_for(device, &list);
     if (st != NNCL_OK)
         return cli_fail(st);
     int first = 0, last = list.count - 1;

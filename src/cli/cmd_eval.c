@@ -124,7 +124,8 @@ static nncl_status report(const eval_args *a, const model_arg *m, const nncl_dev
     if (!a->json) {
         printf("model    %s\n", m->model_path);
         printf("data     %s: %zu rows\n", what, ds->rows);
-        printf("device   %d: %s\n", info->index, info->name);
+        char num[16];
+        printf("device   %s: %s\n", cli_device_number(info, num), info->name);
     }
     if (md->cfg.task == NNCL_TASK_CLASSIFY) {
         int k = md->num_classes ? md->num_classes : (int)md->cfg.sizes[md->cfg.layers];

@@ -148,9 +148,9 @@ typedef struct train_view {
 static void print_header(const train_options *o, const nncl_device_info *dev, const splits *s,
                          const nncl_net_config *cfg, size_t params, size_t batch, const char *run)
 {
-    char a[32], b[32], c[32];
+    char a[32], b[32], c[32], num[16];
     printf("nncl %s: training\n", nncl_version());
-    printf("device     %d: %s (%s%s%s)\n", dev->index, dev->name, nncl_backend_name(dev->backend),
+    printf("device     %s: %s (%s%s%s)\n", cli_device_number(dev, num), dev->name, nncl_backend_name(dev->backend),
            dev->backend == NNCL_BACKEND_OPENCL ? ", " : "",
            dev->backend == NNCL_BACKEND_OPENCL ? dev->platform : "");
     char blas[400];
@@ -391,10 +391,12 @@ static nncl_status write_summary(const run_dir *run, const char *status, const n
                                u->device_seconds, "listing_seconds", u->open.listing_seconds, "opening_seconds",
                                u->open.opening_seconds, "data_seconds", u->data_seconds, "kernels_seconds",
                                u->kernels_seconds, "tuning_seconds", u->tuning_seconds);
-        /* the listing's parts: the OpenCL loader, then each platform */
+        /* the listing's parts: the OpenCL loader, then each platform (none
+         * for the host opened alone: OpenCL was not asked) */
         json_t *parts = json_array();
-        json_array_append_new(parts, json_pack("{s:s, s:f}", "what", "OpenCL loader", "seconds",
-                                               u->open.loader_seconds));
+        if (u->open.opencl_listed)
+            json_array_append_new(parts, json_pack("{s:s, s:f}", "what", "OpenCL loader", "seconds",
+                                                   u->open.loader_seconds));
         for (int i = 0; i < u->open.n_platforms; i++)
             json_array_append_new(parts, json_pack("{s:s, s:f}", "what", u->open.platforms[i].platform, "seconds",
                                                    u->open.platforms[i].seconds));
@@ -472,11 +474,17 @@ static int train_command(const cli_globals *g, int argc, char **argv);
 /* --profile's account of the start-up, before the ops' table. */
 static void print_startup(const train_startup *u, const nncl_device *dev)
 {
-    fprintf(stderr, "\nstart-up (%s): %.2f s before the first step; listing the devices %.2f s (the OpenCL loader %.2f",
-            nncl_device_get_info(dev)->name, u->seconds, u->open.listing_seconds, u->open.loader_seconds);
-    for (int i = 0; i < u->open.n_platforms; i++)
-        fprintf(stderr, ", %s %.2f", u->open.platforms[i].platform, u->open.platforms[i].seconds);
-    fprintf(stderr, "), opening this one %.2f s, its kernels %.2f s (built or from the cache", u->open.opening_seconds,
+    fprintf(stderr, "\nstart-up (%s): %.2f s before the first step; ", nncl_device_get_info(dev)->name, u->seconds);
+    if (u->open.opencl_listed) {
+        fprintf(stderr, "listing the devices %.2f s (the OpenCL loader %.2f", u->open.listing_seconds,
+                u->open.loader_seconds);
+        for (int i = 0; i < u->open.n_platforms; i++)
+            fprintf(stderr, ", %s %.2f", u->open.platforms[i].platform, u->open.platforms[i].seconds);
+        fprintf(stderr, ")");
+    } else {
+        fprintf(stderr, "no listing (the host chosen: OpenCL not asked)");
+    }
+    fprintf(stderr, ", opening this one %.2f s, its kernels %.2f s (built or from the cache", u->open.opening_seconds,
             u->kernels_seconds);
     if (u->tuning_seconds > 0)
         fprintf(stderr, ", %.2f s of it tuning", u->tuning_seconds);

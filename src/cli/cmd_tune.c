@@ -169,7 +169,8 @@ int cmd_tune(const cli_globals *g, int argc, char **argv)
         nncl_device_close(dev);
         return cli_fail(st);
     }
-    printf("device %d: %s\n", info->index, info->name);
+    char num[16];
+    printf("device %s: %s\n", cli_device_number(info, num), info->name);
     printf("  %d candidates, %d rejected by the check, %d timed, %.1f s\n", rep.candidates, rep.rejected, rep.timed,
            rep.seconds);
     print_part("GEMM", &rep.gemm);

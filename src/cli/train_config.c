@@ -29,8 +29,10 @@ json_t *train_config_record(const train_options *o, const nncl_device_info *dev,
     json_object_set_new(j, "nncl_version", json_string(nncl_version()));
     json_object_set_new(j, "command", cmd);
     json_object_set_new(j, "preset", o->preset ? json_string(o->preset) : json_null());
+    /* (the index is null for the host opened alone: it was not listed) */
     json_object_set_new(j, "device",
-                        json_pack("{s:i, s:s, s:s, s:s, s:s, s:s}", "index", dev->index, "name", dev->name,
+                        json_pack("{s:o, s:s, s:s, s:s, s:s, s:s}", "index",
+                                  dev->index >= 0 ? json_integer(dev->index) : json_null(), "name", dev->name,
                                   "backend", nncl_backend_name(dev->backend), "type",
                                   nncl_device_type_name(dev->type), "platform", dev->platform, "driver",
                                   dev->driver_version));

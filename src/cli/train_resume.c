@@ -302,8 +302,9 @@ static int open_device(json_t *config, const char *choice, nncl_device **dev)
     json_t *d = json_object_get(config, "device");
     const char *name = json_string_value(json_object_get(d, "name"));
     const char *backend = json_string_value(json_object_get(d, "backend"));
+    /* a run on the host resumes there without asking OpenCL */
     nncl_device_list list;
-    nncl_status st = nncl_device_list_get(&list);
+    nncl_status st = nncl_device_list_for(backend && strcmp(backend, "host") == 0 ? "host" : NULL, &list);
     if (st != NNCL_OK)
         return cli_fail(st);
     int found = -1;

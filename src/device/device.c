@@ -107,7 +107,34 @@ nncl_status nncl_device_list_get(nncl_device_list *out)
     }
     out->items[out->default_index].is_default = true;
     out->seconds = nncl_seconds_now() - t0;
+    out->opencl_listed = true;
     return NNCL_OK;
+}
+
+nncl_status nncl_device_list_host(nncl_device_list *out)
+{
+    memset(out, 0, sizeof *out);
+    double t0 = nncl_seconds_now();
+    out->items = calloc(1, sizeof *out->items);
+    if (!out->items)
+        return nncl_fail(NNCL_E_NOMEM, "out of memory listing devices");
+    nncl_device_info *host = &out->items[0];
+    nncl_host_describe(host);
+    host->index = -1;
+    host->train_speed = nncl_device_speed_known(host);
+    host->is_default = true;
+    out->count = 1;
+    snprintf(out->opencl_note, sizeof out->opencl_note, "OpenCL not asked: the host was chosen");
+    out->seconds = nncl_seconds_now() - t0;
+    return NNCL_OK;
+}
+
+bool nncl_device_choice_is_host(const char *choice) { return choice && strcasecmp(choice, "host") == 0; }
+
+nncl_status nncl_device_list_for(const char *choice, nncl_device_list *out)
+{
+    const char *wanted = choice && *choice ? choice : getenv("NNCL_DEVICE");
+    return nncl_device_choice_is_host(wanted) ? nncl_device_list_host(out) : nncl_device_list_get(out);
 }
 
 void nncl_device_list_free(nncl_device_list *list)
