@@ -48,14 +48,18 @@ assert all(u[k] >= 0 for k in ('seconds', 'device_seconds', 'data_seconds', 'ker
 assert u['seconds'] >= max(u['device_seconds'], u['data_seconds']) and u['kernels_seconds'] >= u['tuning_seconds'], u
 assert u['seconds'] + d['seconds'] < $wall, (u, d['seconds'])
 assert (u['kernels_seconds'] > 0) == ('$dev' != 'host'), u
-# the device's part: listing (the loader, then each platform) and opening
+# the device's part: listing (the loader, then each platform) and opening;
+# the host chosen by name lists nothing (OpenCL not asked)
 assert u['listing_seconds'] > 0 and u['opening_seconds'] >= 0, u
 assert u['listing_seconds'] + u['opening_seconds'] <= u['device_seconds'] + 1e-6, u
 parts = u['listing']
-assert parts[0]['what'] == 'OpenCL loader' and all(p['seconds'] >= 0 for p in parts), parts
-assert sum(p['seconds'] for p in parts) <= u['listing_seconds'] + 1e-6, parts
 c = json.load(open('$out/config.json'))
-assert '$dev' == 'host' or any(p['what'] and c['device']['platform'].startswith(p['what']) for p in parts[1:]), (parts, c['device'])"
+if '$dev' == 'host':
+    assert parts == [] and c['device']['index'] is None, (parts, c['device'])
+else:
+    assert parts[0]['what'] == 'OpenCL loader' and all(p['seconds'] >= 0 for p in parts), parts
+    assert sum(p['seconds'] for p in parts) <= u['listing_seconds'] + 1e-6, parts
+    assert any(p['what'] and c['device']['platform'].startswith(p['what']) for p in parts[1:]), (parts, c['device'])"
     expect "$dev: metrics.csv has the header and 2 epochs" python3 -c "
 rows=open('$out/metrics.csv').read().split()
 assert rows[0]=='epoch,step,train_loss,train_accuracy,val_loss,val_accuracy,lr,seconds', rows[0]
