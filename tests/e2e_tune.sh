@@ -44,7 +44,13 @@ expect "...and the progress on stderr" grep -q 'building [0-9]* candidate' "$tmp
 # first is the set the device ran before (the "old:" line).
 built=$(sed -n 's/^  GEMM: \([0-9]*\) of \([0-9]*\) candidates tried: built [0-9]* at a time in [0-9.]* s ([0-9.]* s of builds), checked in [0-9.]* s; [0-9.]* s in all.*/\1/p' "$tmp/tune.out")
 expect "...saying how many GEMM candidates it built ($built)" test -n "$built"
-expect "...with a row for each" sh -c "grep -q 'GEMM candidate (GFLOP/s, best of the rounds)' '$tmp/tune.out' && test \$(grep -c -E '^ +[0-9]+ +[0-9]+\.[0-9]{2} +[0-9]+\.[0-9]{2} ' '$tmp/tune.out') -eq '${built:-x}'"
+expect "...with a row for each" sh -c "grep -q 'GEMM candidate (GFLOP/s, best of the rounds' '$tmp/tune.out' && test \$(grep -c -E '^ +[0-9]+ +[0-9]+\.[0-9]{2} +[0-9]+\.[0-9]{2} ' '$tmp/tune.out') -eq '${built:-x}'"
+# ...and each one timed ends with what the compiler made of its gemm_nn:
+# registers where the driver says ("-" on PoCL), private bytes, and a
+# largest work-group of at least one
+timed_rows=$(grep -E '^ +[0-9]+ +[0-9]+\.[0-9]{2} +[0-9]+\.[0-9]{2} ' "$tmp/tune.out" | grep -c -v 'rejected:')
+expect "...the timed ones with gemm_nn's registers, private bytes and work-group ($timed_rows)" sh -c \
+    "test \$(grep -c -E ' (-|[0-9]+(\+[0-9]+B)?) +[0-9]+ +[1-9][0-9]*  USE_LOCAL=' '$tmp/tune.out') -eq $timed_rows && test $timed_rows -ge 1"
 expect "...the first being the old set" sh -c "test \"\$(grep -E '^ +1 +[0-9]+\.[0-9]{2} ' '$tmp/tune.out' | grep -o 'USE_LOCAL=.*')\" = \"\$(sed -n 's/^  old: //p' '$tmp/tune.out')\""
 expect "...and the fused ops' builds" grep -q -E '^  fused ops: [0-9]+ of [0-9]+ candidates tried: built' "$tmp/tune.out"
 entry=$(ls "$XDG_CACHE_HOME"/nncl/tune-*.txt 2>/dev/null | head -1)

@@ -485,6 +485,12 @@ START_TEST(broken_candidate_rejected)
         ck_assert(rep.tried[i].build_seconds > 0 && rep.tried[i].build_seconds < rep.gemm.seconds);
     ck_assert(rep.tried[0].check_seconds > 0);
     ck_assert(rep.gemm.build_seconds >= rep.tried[0].build_seconds + rep.tried[1].build_seconds - 1e-9);
+    /* what the compiler made of the good one's gemm_nn: a work-group it can
+     * launch, at least the candidate's own; registers where the driver says */
+    const nncl_device_info *di = nncl_device_get_info(dev);
+    size_t wg = good.p.use_local ? (size_t)(good.p.tsm / good.p.wptm) * (size_t)(good.p.tsn / good.p.wptn) : 1;
+    ck_assert_msg(rep.tried[0].max_work_group >= wg, "max work-group %zu", rep.tried[0].max_work_group);
+    ck_assert(di->nv_compiler_options ? rep.tried[0].registers > 0 : rep.tried[0].registers == 0);
     for (int i = 0; i < rep.n_shapes; i++) {
         ck_assert_msg(rep.tried[0].gflops[i] > 0 && rep.tried[1].gflops[i] == 0, "%s", rep.shapes[i].what);
         ck_assert(rep.shapes[i].training == (strncmp(rep.shapes[i].what, "square", 6) != 0));
@@ -659,6 +665,45 @@ END_TEST
 /* The fused parameters' text: what format writes, parse reads back; a
  * width no kernel has a case for, a missing field or an unknown one is
  * refused. */
+/* ptxas's --verbose account (NVIDIA's build log under -cl-nv-verbose, in
+ * the format CUDA 13's ptxas -v prints): gemm_nn's block, not the split
+ * form's before it (a name that ends the same) nor the next kernel's. */
+START_TEST(ptxas_log_read)
+{
+    static const char log[] =
+        "ptxas info    : 0 bytes gmem\n"
+        "ptxas info    : Compiling entry function 'gemm_split_nn' for 'sm_90'\n"
+        "ptxas info    : Function properties for gemm_split_nn\n"
+        "    0 bytes stack frame, 0 bytes spill stores, 0 bytes spill loads\n"
+        "ptxas info    : Used 182 registers, used 1 barriers, 25088 bytes smem\n"
+        "ptxas info    : Compile time = 102.428 ms\n"
+        "ptxas info    : Compiling entry function 'gemm_nn' for 'sm_90'\n"
+        "ptxas info    : Function properties for gemm_nn\n"
+        "    40 bytes stack frame, 36 bytes spill stores, 44 bytes spill loads\n"
+        "ptxas info    : Used 128 registers, used 1 barriers, 16896 bytes smem, 400 bytes cmem[0]\n"
+        "ptxas info    : Compiling entry function 'gemm_nt' for 'sm_90'\n"
+        "ptxas info    : Function properties for gemm_nt\n"
+        "    0 bytes stack frame, 0 bytes spill stores, 0 bytes spill loads\n"
+        "ptxas info    : Used 64 registers, used 1 barriers\n";
+    int regs = -1, spill = -1;
+    ck_assert(nncl_cl_log_registers(log, "gemm_nn", &regs, &spill));
+    ck_assert_int_eq(regs, 128);
+    ck_assert_int_eq(spill, 36);
+    ck_assert(nncl_cl_log_registers(log, "gemm_nt", &regs, &spill));
+    ck_assert_int_eq(regs, 64);
+    ck_assert_int_eq(spill, 0);
+    ck_assert(nncl_cl_log_registers(log, "gemm_split_nn", &regs, &spill));
+    ck_assert_int_eq(regs, 182);
+    /* a kernel the log does not name, a block without its registers, no log */
+    ck_assert(!nncl_cl_log_registers(log, "gemm_tt", &regs, &spill));
+    ck_assert_int_eq(regs, 0);
+    ck_assert(!nncl_cl_log_registers("ptxas info    : Compiling entry function 'gemm_nn' for 'sm_90'\n", "gemm_nn",
+                                     &regs, &spill));
+    ck_assert(!nncl_cl_log_registers("", "gemm_nn", &regs, &spill));
+    ck_assert(!nncl_cl_log_registers(NULL, "gemm_nn", &regs, &spill));
+}
+END_TEST
+
 START_TEST(fused_params_text)
 {
     nncl_fused_params p = tuned().fused, q;
@@ -1043,6 +1088,7 @@ static Suite *suite(void)
     tcase_add_test(tc, packing_rules);
     tcase_add_test(tc, gpu_sweep_sets_are_full_candidates);
     tcase_add_test(tc, fused_params_text);
+    tcase_add_test(tc, ptxas_log_read);
     suite_add_tcase(s, tc);
     TCase *td = tcase_create("device");
     tcase_set_timeout(td, 300);

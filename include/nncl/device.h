@@ -54,6 +54,9 @@ typedef struct nncl_device_info {
     unsigned preferred_vector_float;
     bool fp64;
     bool fp16;
+    bool nv_compiler_options;       /* cl_nv_compiler_options: -cl-nv-verbose makes the
+                                     * build log say each kernel's registers (the tuner
+                                     * reports them) */
     bool is_default;                /* what `--device` picks when not given */
     double train_speed;             /* samples/s nncl bench measured here (0: never) */
     bool wrong_results;             /* its kernels' search found them computing wrong

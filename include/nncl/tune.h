@@ -90,6 +90,15 @@ enum { NNCL_TUNE_MAX_TRIED = 48 };
 typedef struct nncl_tune_tried {
     char params[256];
     double build_seconds, check_seconds;
+    /* What the device's compiler made of its gemm_nn, the kernel of the large
+     * square (0: not known): the registers a work-item holds and the bytes
+     * it spills (where the build log says: cl_nv_compiler_options), its
+     * private memory (CL_KERNEL_PRIVATE_MEM_SIZE: NVIDIA counts spills
+     * there) and the largest work-group it can be launched with
+     * (CL_KERNEL_WORK_GROUP_SIZE, which registers limit on a GPU). */
+    int registers, spill_bytes;
+    unsigned long long private_bytes;
+    size_t max_work_group;
     bool ok;                    /* built and passed its check: timed */
     char why[160];              /* why not, if not */
     double gflops[NNCL_TUNE_MAX_SHAPES];

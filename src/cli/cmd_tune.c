@@ -69,9 +69,23 @@ static double training_gflops(const nncl_tune_report *rep, const nncl_tune_tried
     return n ? exp(sum / n) : 0;
 }
 
+/* gemm_nn's registers (and spilled bytes), "-" where the driver does not say. */
+static const char *registers_text(const nncl_tune_tried *t, char *buf, size_t len)
+{
+    if (t->registers <= 0)
+        return "-";
+    if (t->spill_bytes > 0)
+        snprintf(buf, len, "%d+%dB", t->registers, t->spill_bytes);
+    else
+        snprintf(buf, len, "%d", t->registers);
+    return buf;
+}
+
 /* Every GEMM candidate built, in the order built: its seconds, and its
  * GFLOP/s over the rounds (the training shapes' geometric mean, then each
- * square), or why it was not timed. */
+ * square), or why it was not timed; then what the compiler made of its
+ * gemm_nn: registers (+ bytes spilled) where the driver says, private
+ * memory and the largest work-group it launches with. */
 static void print_tried(const nncl_tune_report *rep)
 {
     if (rep->n_tried == 0)
@@ -80,7 +94,8 @@ static void print_tried(const nncl_tune_report *rep)
     for (int s = 0; s < rep->n_shapes; s++)
         if (!rep->shapes[s].training)
             printf(" %11s", rep->shapes[s].what);
-    printf("  GEMM candidate (GFLOP/s, best of the rounds)\n");
+    printf(" %8s %8s %6s", "regs", "private", "max WG");
+    printf("  GEMM candidate (GFLOP/s, best of the rounds; gemm_nn's registers, private bytes, work-group)\n");
     for (int i = 0; i < rep->n_tried; i++) {
         const nncl_tune_tried *t = &rep->tried[i];
         printf("  %3d %7.2f %7.2f", i + 1, t->build_seconds, t->check_seconds);
@@ -97,6 +112,8 @@ static void print_tried(const nncl_tune_report *rep)
             else
                 printf(" %11s", "-");
         }
+        char regs[32];
+        printf(" %8s %8llu %6zu", registers_text(t, regs, sizeof regs), t->private_bytes, t->max_work_group);
         printf("  %s\n", t->params);
     }
 }

@@ -40,8 +40,7 @@ char *nncl_cl_program_source(cl_program prog)
     return src;
 }
 
-/* The compiler's log of a build, "" when none (malloc'd; NULL without memory). */
-static char *build_log(cl_program prog, cl_device_id device)
+char *nncl_cl_build_log(cl_program prog, cl_device_id device)
 {
     size_t n = 0;
     clGetProgramBuildInfo(prog, device, CL_PROGRAM_BUILD_LOG, 0, NULL, &n);
@@ -55,11 +54,57 @@ static char *build_log(cl_program prog, cl_device_id device)
     return log;
 }
 
+/* ptxas --verbose, a block per entry point:
+ *   ptxas info    : Compiling entry function 'gemm_nn' for 'sm_90'
+ *   ptxas info    : Function properties for gemm_nn
+ *       0 bytes stack frame, 0 bytes spill stores, 0 bytes spill loads
+ *   ptxas info    : Used 127 registers, used 1 barriers, 16896 bytes smem, ...
+ * The kernel's block runs to the next entry point's. */
+bool nncl_cl_log_registers(const char *log, const char *kernel, int *registers, int *spill_bytes)
+{
+    *registers = *spill_bytes = 0;
+    if (!log || !kernel || !*kernel)
+        return false;
+    static const char entry[] = "Compiling entry function '";
+    const char *block = NULL;
+    size_t klen = strlen(kernel);
+    for (const char *p = strstr(log, entry); p && !block; p = strstr(p + 1, entry)) {
+        const char *name = p + sizeof entry - 1;
+        if (strncmp(name, kernel, klen) == 0 && name[klen] == '\'')
+            block = name + klen;
+    }
+    if (!block)
+        return false;
+    const char *end = strstr(block, entry);
+    if (!end)
+        end = block + strlen(block);
+    int regs = 0, spill = 0;
+    bool found = false;
+    for (const char *line = block; line && line < end; line = strchr(line, '\n'), line = line ? line + 1 : NULL) {
+        const char *used = strstr(line, "Used ");
+        const char *eol = strchr(line, '\n');
+        if (used && (!eol || used < eol) && sscanf(used, "Used %d registers", &regs) == 1)
+            found = true;
+        const char *sp = strstr(line, " bytes spill stores");
+        if (sp && (!eol || sp < eol)) {
+            const char *num = sp;
+            while (num > line && num[-1] >= '0' && num[-1] <= '9')
+                num--;
+            spill = atoi(num);
+        }
+    }
+    if (!found)
+        return false;
+    *registers = regs;
+    *spill_bytes = spill;
+    return true;
+}
+
 /* What the driver printed (said, the batch's) and prog's own log, with
  * locations in the kernel files, to the verbose notices. */
 static void report_output(cl_program prog, cl_device_id device, const char *options, const char *said)
 {
-    char *log = build_log(prog, device);
+    char *log = nncl_cl_build_log(prog, device);
     bool has_log = log && log[strspn(log, " \t\r\n")];
     if (said[0] || has_log) {
         char *source = nncl_cl_program_source(prog);

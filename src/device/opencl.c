@@ -89,6 +89,7 @@ static void describe(cl_platform_id p, cl_device_id d, int pi, int di, nncl_devi
     clGetDeviceInfo(d, CL_DEVICE_DOUBLE_FP_CONFIG, sizeof fp64, &fp64, NULL);
     info->fp64 = fp64 != 0 || has_extension(d, "cl_khr_fp64");
     info->fp16 = has_extension(d, "cl_khr_fp16");
+    info->nv_compiler_options = has_extension(d, "cl_nv_compiler_options");
     info->name[strcspn(info->name, "\n")] = '\0';
 }
 

@@ -69,6 +69,13 @@ cl_int nncl_cl_build_quietly(cl_program prog, cl_device_id device, const char *o
  * its build took in seconds[i]. The caller sizes n to the cores. */
 void nncl_cl_build_batch(const cl_program *progs, const char *const *options, int n, cl_device_id device,
                          cl_int *errs, double *seconds);
+/* A program's build log for device ("" for none), malloc'd, or NULL. */
+char *nncl_cl_build_log(cl_program prog, cl_device_id device);
+/* What ptxas said of `kernel` in a build log made with -cl-nv-verbose (the
+ * cl_nv_compiler_options extension passes it on as --verbose): its
+ * registers and the bytes it spills (stores). True when the log names the
+ * kernel and its registers; otherwise *registers and *spill_bytes are 0. */
+bool nncl_cl_log_registers(const char *log, const char *kernel, int *registers, int *spill_bytes);
 /* A program's source (clGetProgramInfo), malloc'd, or NULL. */
 char *nncl_cl_program_source(cl_program prog);
 /* A compiler's log with locations in the assembled source (a compiler that

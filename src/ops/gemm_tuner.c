@@ -28,6 +28,9 @@ typedef struct built {
     bool ok;                    /* built and checked */
     double best[NNCL_TUNE_MAX_SHAPES]; /* seconds per call, best of the rounds */
     double build_s, check_s;    /* what building and checking it took */
+    int registers, spill_bytes; /* gemm_nn's, where the build log says (0: not known) */
+    unsigned long long private_bytes;
+    size_t max_work_group;      /* gemm_nn's CL_KERNEL_WORK_GROUP_SIZE */
     char why[160];              /* why it is not ok */
 } built;
 
@@ -51,6 +54,29 @@ static const char *form_name(const built *b, const nncl_gemm_args *g)
 }
 
 
+/* What the compiler made of b's gemm_nn (the large square's kernel). */
+static void kernel_resources(nncl_device *dev, built *b)
+{
+    cl_device_id d = nncl_cl_of(dev)->device;
+    cl_kernel k = b->ks.k[NNCL_GEMM_NN];
+    b->registers = b->spill_bytes = 0;
+    b->private_bytes = 0;
+    b->max_work_group = 0;
+    if (!k)
+        return;
+    cl_ulong priv = 0;
+    size_t wg = 0;
+    if (clGetKernelWorkGroupInfo(k, d, CL_KERNEL_PRIVATE_MEM_SIZE, sizeof priv, &priv, NULL) == CL_SUCCESS)
+        b->private_bytes = priv;
+    if (clGetKernelWorkGroupInfo(k, d, CL_KERNEL_WORK_GROUP_SIZE, sizeof wg, &wg, NULL) == CL_SUCCESS)
+        b->max_work_group = wg;
+    if (dev->info.nv_compiler_options) {
+        char *log = nncl_cl_build_log(b->prog, d);
+        nncl_cl_log_registers(log, nncl_gemm_kernel_names[NNCL_GEMM_NN], &b->registers, &b->spill_bytes);
+        free(log);
+    }
+}
+
 /* Build the programs of bs[0..m) (m <= NNCL_TUNE_MAX_BATCH) together
  * (nncl_cl_build_batch: on several threads) and make their kernels: each
  * b->compiled, or its reason in b->why; b->build_s its own build's
@@ -73,6 +99,10 @@ static nncl_status build_all(nncl_device *dev, const char *src, size_t len, buil
                 clReleaseProgram(progs[j]);
             return st;
         }
+        /* ptxas's account of each kernel in the build log, where the driver
+         * takes the option (the candidates' programs are never cached) */
+        if (dev->info.nv_compiler_options)
+            strncat(options[i], " -cl-nv-verbose", sizeof options[i] - strlen(options[i]) - 1);
         opts[i] = options[i];
     }
     nncl_status st = NNCL_OK;
@@ -91,6 +121,8 @@ static nncl_status build_all(nncl_device *dev, const char *src, size_t len, buil
         if (st == NNCL_OK)
             st = nncl_gemm_program_kernels(&b->c.p, &b->prog, &b->ks, &ok, why, sizeof why);
         b->compiled = st == NNCL_OK && ok;
+        if (b->compiled)
+            kernel_resources(dev, b);
         if (!b->compiled) {
             snprintf(b->why, sizeof b->why, "%s", why);
             built_release(b);
@@ -348,6 +380,10 @@ static void report_built(nncl_tune_report *rep, const built *bs, int nb, const s
         nncl_gemm_params_describe(&b->c.p, t->params, sizeof t->params);
         t->build_seconds = b->build_s;
         t->check_seconds = b->check_s;
+        t->registers = b->registers;
+        t->spill_bytes = b->spill_bytes;
+        t->private_bytes = b->private_bytes;
+        t->max_work_group = b->max_work_group;
         t->ok = b->ok;
         snprintf(t->why, sizeof t->why, "%s", b->ok ? "" : b->why);
         for (int s = 0; s < ss->n; s++)
