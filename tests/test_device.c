@@ -96,6 +96,67 @@ START_TEST(select_rejects_ambiguous_names)
 }
 END_TEST
 
+/* "host" opens the host alone, OpenCL never asked (e2e-devices shows the
+ * loader untouched beside a driver that crashes); other choices list all. */
+START_TEST(host_alone_for_a_host_choice)
+{
+    const char *choices[] = {"host", "HOST", "Host"};
+    for (size_t i = 0; i < sizeof choices / sizeof choices[0]; i++) {
+        ck_assert(nncl_device_choice_is_host(choices[i]));
+        nncl_device_list list;
+        ck_assert_ok(nncl_device_list_for(choices[i], &list));
+        ck_assert_int_eq(list.count, 1);
+        ck_assert(!list.opencl_listed);
+        ck_assert_int_eq(list.items[0].backend, NNCL_BACKEND_HOST);
+        ck_assert_int_eq(list.items[0].index, -1);
+        ck_assert(list.items[0].is_default && list.default_index == 0);
+        int idx = -2;
+        ck_assert_ok(nncl_device_select(&list, choices[i], &idx));
+        ck_assert_int_eq(idx, 0);
+        nncl_device_list_free(&list);
+    }
+    ck_assert(!nncl_device_choice_is_host(NULL) && !nncl_device_choice_is_host("") &&
+              !nncl_device_choice_is_host("hostile") && !nncl_device_choice_is_host("0"));
+    /* NNCL_DEVICE=host stands for a choice not made; a choice made wins */
+    setenv("NNCL_DEVICE", "host", 1);
+    nncl_device_list list;
+    ck_assert_ok(nncl_device_list_for(NULL, &list));
+    ck_assert(!list.opencl_listed && list.count == 1);
+    nncl_device_list_free(&list);
+    ck_assert_ok(nncl_device_list_for("", &list));
+    ck_assert(!list.opencl_listed && list.count == 1);
+    nncl_device_list_free(&list);
+    unsetenv("NNCL_DEVICE");
+    ck_assert_ok(nncl_device_list_for("0", &list));
+    ck_assert(list.opencl_listed);
+    ck_assert_int_eq(list.items[list.count - 1].backend, NNCL_BACKEND_HOST);
+    ck_assert_int_eq(list.items[list.count - 1].index, list.count - 1);
+    nncl_device_list_free(&list);
+}
+END_TEST
+
+/* The CPU's measured FP32 peak: within what any CPU can do per thread (at
+ * least 0.5 GHz x 8 flops of SSE's 4 lanes, at most 6 GHz x 2 ports x 16
+ * lanes x 2), so a loop the compiler dropped or flops miscounted fail. */
+START_TEST(cpu_peak_is_measured)
+{
+    nncl_cpu_peak p;
+    ck_assert_ok(nncl_cpu_fma_peak(1, &p));
+    ck_assert_int_eq(p.threads, 1);
+    ck_assert(p.isa[0] != '\0');
+    ck_assert_msg(p.gflops >= 4 && p.gflops <= 6 * 2 * 16 * 2, "%.1f GFLOP/s on one thread (%s)", p.gflops, p.isa);
+    nncl_cpu_peak two;
+    ck_assert_ok(nncl_cpu_fma_peak(2, &two));
+    ck_assert_int_eq(two.threads, 2);
+    ck_assert_str_eq(two.isa, p.isa);
+    ck_assert_msg(two.gflops >= 4 && two.gflops <= 2 * 6 * 2 * 16 * 2, "%.1f GFLOP/s on two threads", two.gflops);
+    ck_assert_int_eq(nncl_cpu_fma_peak(0, &p), NNCL_E_INVALID);
+    nncl_clear_error();
+    ck_assert_int_eq(nncl_cpu_fma_peak(257, &p), NNCL_E_INVALID);
+    nncl_clear_error();
+}
+END_TEST
+
 START_TEST(error_names)
 {
     ck_assert_str_eq(nncl_cl_error_name(CL_SUCCESS), "CL_SUCCESS");
@@ -427,6 +488,8 @@ int main(void)
     tcase_add_test(t, select_rejects_unknown_with_the_listing);
     tcase_add_test(t, select_rejects_ambiguous_names);
     tcase_add_test(t, error_names);
+    tcase_add_test(t, host_alone_for_a_host_choice);
+    tcase_add_test(t, cpu_peak_is_measured);
     suite_add_tcase(s, t);
     t = tcase_create("run");
     tcase_add_test(t, fill_runs_on_every_device);

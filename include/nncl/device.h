@@ -148,6 +148,18 @@ nncl_status nncl_cpu_threads_limit(int threads);
 nncl_status nncl_device_speed_store(const nncl_device_info *info, double samples_per_second);
 double nncl_device_speed_known(const nncl_device_info *info);
 
+/* The CPU's FP32 peak, measured: `threads` threads (1 to 256) each run
+ * independent chains of multiply-adds in the widest vectors the CPU has
+ * (AVX-512, AVX2 with FMA, else SSE) for about 10 ms, five rounds, the
+ * best kept (~0.06 s in all). What the cores do under that load (boost, or
+ * AVX-512's lower clock), not the clock a VM reports. */
+typedef struct nncl_cpu_peak {
+    double gflops;
+    int threads;                /* the threads that ran (fewer if some could not start) */
+    char isa[16];               /* "AVX-512", "AVX2", "SSE", "scalar" */
+} nncl_cpu_peak;
+nncl_status nncl_cpu_fma_peak(int threads, nncl_cpu_peak *out);
+
 /* Resolve a user's choice: an index ("0"), "host", a word for a kind of
  * OpenCL device ("gpu", "cpu", "accelerator", or a platform: "pocl",
  * "nvidia", "amd", "intel"), or a case-insensitive substring of a device or

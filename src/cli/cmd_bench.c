@@ -19,31 +19,30 @@
 typedef bench_shape shape;
 static const shape shapes[] = {NNCL_BENCH_GEMM_SHAPES};
 
-/* FP32 peak in GFLOP/s where it can be known: NNCL_PEAK_GFLOPS, or for CPUs
- * cores x clock x FMA lanes x 2 x 2 FMA units (AVX-512: 16 lanes, AVX2: 8),
- * from the CPU flags. GPUs: unknown unless given. */
-static double peak_gflops(const nncl_device_info *d)
+/* FP32 peak in GFLOP/s where it can be known, and how it was (0: not):
+ * NNCL_PEAK_GFLOPS, or for CPU devices measured on as many threads as the
+ * device has compute units (nncl_cpu_fma_peak: what the cores run at under
+ * load, where cores x reported MHz x lanes took a VM's base clock and put
+ * GEMMs at 136% of it). A GPU's lanes per compute unit are not in OpenCL's
+ * description: tools/gpu_check.sh sets the variable from nvidia-smi. */
+static double peak_gflops(const nncl_device_info *d, char *how, size_t how_len)
 {
+    how[0] = '\0';
     const char *env = getenv("NNCL_PEAK_GFLOPS");
-    if (env && *env)
+    if (env && *env) {
+        snprintf(how, how_len, "NNCL_PEAK_GFLOPS");
         return atof(env);
+    }
     if (d->type != NNCL_DEVICE_CPU && d->type != NNCL_DEVICE_HOST)
         return 0;
-    FILE *f = fopen("/proc/cpuinfo", "r");
-    if (!f)
+    nncl_cpu_peak p;
+    int threads = d->compute_units < 1 ? 1 : d->compute_units > 256 ? 256 : (int)d->compute_units;
+    if (nncl_cpu_fma_peak(threads, &p) != NNCL_OK) {
+        nncl_clear_error();
         return 0;
-    char line[8192];
-    int lanes = 4;
-    while (fgets(line, sizeof line, f))
-        if (strncmp(line, "flags", 5) == 0) {
-            if (strstr(line, " avx512f"))
-                lanes = 16;
-            else if (strstr(line, " avx2") && strstr(line, " fma"))
-                lanes = 8;
-            break;
-        }
-    fclose(f);
-    return d->compute_units * (d->max_clock_mhz / 1000.0) * lanes * 2 * 2;
+    }
+    snprintf(how, how_len, "measured: %s multiply-adds on %d thread%s", p.isa, p.threads, p.threads > 1 ? "s" : "");
+    return p.gflops;
 }
 
 static nncl_status fill_random(nncl_buffer *b, size_t n, uint64_t seed)
@@ -123,7 +122,8 @@ static int bench_device(const nncl_device_info *info, bool json, json_t *rows)
     nncl_status st = nncl_device_open(info, &dev);
     if (st != NNCL_OK)
         return cli_fail(st);
-    double peak = peak_gflops(info);
+    char peak_how[96];
+    double peak = peak_gflops(info, peak_how, sizeof peak_how);
     /* whether the GEMM runs tuned parameters (nncl tune) or the defaults */
     nncl_tuning_info ti;
     if (nncl_tuning_lookup(info, &ti) != NNCL_OK) {
@@ -137,8 +137,7 @@ static int bench_device(const nncl_device_info *info, bool json, json_t *rows)
         char num[16];
         printf("device %s: %s (%s)", cli_device_number(info, num), info->name, nncl_backend_name(info->backend));
         if (peak > 0)
-            printf(", FP32 peak %.0f GFLOP/s (estimated from %u cores x %u MHz)", peak, info->compute_units,
-                   info->max_clock_mhz);
+            printf(", FP32 peak %.0f GFLOP/s (%s)", peak, peak_how);
         char blas[400];
         if (info->backend == NNCL_BACKEND_HOST && nncl_host_blas_note(blas, sizeof blas))
             printf("\n  note: %s", blas);
