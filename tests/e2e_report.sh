@@ -81,6 +81,14 @@ expect "...the same page on one worker and on three" sh -c "cmp -s '$tmp/one.htm
 # ---- the video -------------------------------------------------------------------------
 "$nncl" report "$run" --no-html --video "$tmp/train.gif" --png "$tmp/final.png" >"$tmp/video.log" 2>&1
 expect "--video .gif and --png exit 0" test $? -eq 0
+# The frames are drawn a batch at a time on the host's workers, a drawer
+# each: one worker, two or five (batches that do not divide the 12
+# snapshots' frames) write the same GIF.
+for w in 1 2 5; do
+    NNCL_HOST_THREADS=$w "$nncl" report "$run" --no-html --video "$tmp/train-$w.gif" >/dev/null 2>&1
+done
+expect "...the same GIF on one, two and five workers" \
+    sh -c "cmp -s '$tmp/train.gif' '$tmp/train-1.gif' && cmp -s '$tmp/train.gif' '$tmp/train-2.gif' && cmp -s '$tmp/train.gif' '$tmp/train-5.gif'"
 # PIL from Debian's python3-pil, or any python3 on PATH that has it
 pil_py=""
 for p in $py python3; do

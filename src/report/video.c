@@ -20,6 +20,7 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include "ops/host_split.h"
 #include "report/frame_draw.h"
 #include "report/gif_writer.h"
 
@@ -156,9 +157,142 @@ static nncl_status out_commit(out_file *o)
     return NNCL_OK;
 }
 
+/* ---- frames, drawn on the host's workers ------------------------------------------- */
+
+/* Frames in order, drawn a batch at a time on the host's workers: each
+ * worker draws with a drawer of its own (cairo draws into separate
+ * surfaces from several threads; every frame is drawn whole from the
+ * drawer's fixed parts and frame k's parameters, so which drawer draws it
+ * changes no pixel) and copies the frame into the batch's slot for it;
+ * the writer then takes them one by one. A drawing is about half of a
+ * GIF's time, so two cores take the default run's GIF from 0.78 s to
+ * about 0.6 s; one worker draws straight into its surface, as before. */
+enum { FRAME_MOST_WORKERS = 8 };   /* a drawer and a slot each: ~6 MB at 960x540 */
+
+typedef struct frame_source {
+    const run_record *r;
+    frame_drawer *d[FRAME_MOST_WORKERS];
+    int workers;
+    size_t frames;
+    int height;
+    size_t row;                 /* bytes of a row: width x 4 */
+    uint8_t *slots;             /* workers frames of height x row bytes */
+    size_t first, count;        /* the batch in the slots */
+    nncl_status st[FRAME_MOST_WORKERS];
+    char why[FRAME_MOST_WORKERS][512];
+} frame_source;
+
+static void frames_close(frame_source *fs)
+{
+    for (int w = 0; w < fs->workers; w++)
+        frame_drawer_free(fs->d[w]);
+    free(fs->slots);
+    memset(fs, 0, sizeof *fs);
+}
+
+typedef struct drawer_job {
+    frame_source *fs;
+    int width;
+} drawer_job;
+
+/* Item w: worker w's drawer (made in parallel too: each works out the
+ * colour clamps and the fixed parts of the frame). */
+static void make_drawer(void *arg, size_t w, int worker)
+{
+    (void)worker;
+    drawer_job *j = arg;
+    frame_source *fs = j->fs;
+    fs->st[w] = frame_drawer_create(fs->r, j->width, fs->height, &fs->d[w]);
+    if (fs->st[w] != NNCL_OK)
+        snprintf(fs->why[w], sizeof fs->why[w], "%s", nncl_last_error());
+}
+
+/* The first failure of items 0..n, said again on this thread. */
+static nncl_status first_failure(const frame_source *fs, size_t n)
+{
+    for (size_t i = 0; i < n; i++)
+        if (fs->st[i] != NNCL_OK)
+            return nncl_fail(fs->st[i], "%s", fs->why[i]);
+    return NNCL_OK;
+}
+
+static nncl_status frames_open(const run_record *r, int width, int height, frame_source *fs)
+{
+    memset(fs, 0, sizeof *fs);
+    fs->r = r;
+    fs->frames = run_record_frames(r);
+    fs->height = height;
+    fs->row = (size_t)width * 4;
+    int workers = nncl_host_workers();
+    if (workers > FRAME_MOST_WORKERS)
+        workers = FRAME_MOST_WORKERS;
+    if ((size_t)workers > fs->frames)
+        workers = fs->frames ? (int)fs->frames : 1;
+    if (workers < 1)
+        workers = 1;
+    fs->workers = workers;
+    drawer_job job = {fs, width};
+    if (workers == 1)
+        make_drawer(&job, 0, 0);
+    else
+        nncl_host_for((size_t)workers, workers, make_drawer, &job);
+    nncl_status st = first_failure(fs, (size_t)workers);
+    if (st == NNCL_OK && workers > 1 && !(fs->slots = malloc((size_t)workers * fs->row * (size_t)height)))
+        st = nncl_fail(NNCL_E_NOMEM, "out of memory for %d frames of %dx%d", workers, width, height);
+    if (st != NNCL_OK)
+        frames_close(fs);
+    return st;
+}
+
+static void draw_into_slot(void *arg, size_t i, int worker)
+{
+    frame_source *fs = arg;
+    frame_drawer *d = fs->d[worker];
+    fs->st[i] = frame_drawer_draw(d, fs->first + i);
+    if (fs->st[i] != NNCL_OK) {
+        snprintf(fs->why[i], sizeof fs->why[i], "%s", nncl_last_error());
+        return;
+    }
+    cairo_surface_t *sf = frame_drawer_surface(d);
+    cairo_surface_flush(sf);
+    const uint8_t *px = cairo_image_surface_get_data(sf);
+    size_t stride = (size_t)cairo_image_surface_get_stride(sf);
+    uint8_t *slot = fs->slots + i * fs->row * (size_t)fs->height;
+    for (int y = 0; y < fs->height; y++)
+        memcpy(slot + (size_t)y * fs->row, px + (size_t)y * stride, fs->row);
+}
+
+/* Frame k's pixels (cairo's ARGB32 words: B, G, R, A bytes on little
+ * endian), rows `*stride` bytes apart; k from 0 up, one after another. */
+static nncl_status frames_get(frame_source *fs, size_t k, const uint8_t **px, size_t *stride)
+{
+    if (fs->workers == 1) {
+        nncl_status st = frame_drawer_draw(fs->d[0], k);
+        if (st != NNCL_OK)
+            return st;
+        cairo_surface_t *sf = frame_drawer_surface(fs->d[0]);
+        *px = cairo_image_surface_get_data(sf);
+        *stride = (size_t)cairo_image_surface_get_stride(sf);
+        return NNCL_OK;
+    }
+    if (k < fs->first || k >= fs->first + fs->count) {
+        fs->first = k;
+        fs->count = fs->frames - k < (size_t)fs->workers ? fs->frames - k : (size_t)fs->workers;
+        nncl_host_for(fs->count, fs->workers, draw_into_slot, fs);
+        nncl_status st = first_failure(fs, fs->count);
+        if (st != NNCL_OK) {
+            fs->count = 0;
+            return st;
+        }
+    }
+    *px = fs->slots + (k - fs->first) * fs->row * (size_t)fs->height;
+    *stride = fs->row;
+    return NNCL_OK;
+}
+
 /* ---- GIF ----------------------------------------------------------------------- */
 
-static nncl_status write_gif(frame_drawer *d, size_t frames, const video_options *o, out_file *f)
+static nncl_status write_gif(frame_source *fs, const video_options *o, out_file *f)
 {
     _Static_assert(FRAME_PALETTE_COLORS == GIF_WRITER_COLORS, "the frames' palette fills the GIF's");
     uint8_t palette[FRAME_PALETTE_COLORS * 3];
@@ -167,12 +301,13 @@ static nncl_status write_gif(frame_drawer *d, size_t frames, const video_options
     nncl_status st = gif_writer_open(f->fd, f->tmp, o->width, o->height, palette, &g);
     if (st != NNCL_OK)
         return st;
-    cairo_surface_t *sf = frame_drawer_surface(d);
+    size_t frames = fs->frames;
     for (size_t k = 0; k < frames && st == NNCL_OK; k++) {
-        st = frame_drawer_draw(d, k);
+        const uint8_t *px = NULL;
+        size_t stride = 0;
+        st = frames_get(fs, k, &px, &stride);
         if (st == NNCL_OK)
-            st = gif_writer_add(g, (const uint32_t *)cairo_image_surface_get_data(sf),
-                                (size_t)cairo_image_surface_get_stride(sf), gif_delay_cs(o->fps, k));
+            st = gif_writer_add(g, (const uint32_t *)(const void *)px, stride, gif_delay_cs(o->fps, k));
         if (st == NNCL_OK && o->progress)
             o->progress(o->ctx, k + 1, frames);
     }
@@ -355,8 +490,8 @@ static nncl_status ffmpeg_finish(ffmpeg_proc *p, const char *exe, const char *pa
                      tail[0] ? tail : "; it printed nothing");
 }
 
-static nncl_status write_ffmpeg(frame_drawer *d, size_t frames, const char *exe, video_format f,
-                                const video_options *o, out_file *out)
+static nncl_status write_ffmpeg(frame_source *fs, const char *exe, video_format f, const video_options *o,
+                                out_file *out)
 {
     /* a dead ffmpeg must give EPIPE here, not kill the caller */
     struct sigaction ign = {0}, old;
@@ -370,12 +505,12 @@ static nncl_status write_ffmpeg(frame_drawer *d, size_t frames, const char *exe,
         sigaction(SIGPIPE, &old, NULL);
         return st;
     }
-    cairo_surface_t *sf = frame_drawer_surface(d);
-    size_t row = (size_t)o->width * 4, stride = (size_t)cairo_image_surface_get_stride(sf);
+    size_t frames = fs->frames, row = (size_t)o->width * 4;
     int werr = 0;
     for (size_t k = 0; k < frames && st == NNCL_OK; k++) {
-        st = frame_drawer_draw(d, k);
-        const uint8_t *px = cairo_image_surface_get_data(sf);
+        const uint8_t *px = NULL;
+        size_t stride = 0;
+        st = frames_get(fs, k, &px, &stride);
         /* cairo's ARGB32 words are B, G, R, A bytes in memory on little endian:
          * ffmpeg's bgra */
         if (st == NNCL_OK && stride == row)
@@ -433,25 +568,37 @@ static nncl_status write_as(const run_record *r, const char *path, video_format 
                          "ffmpeg), or write a .gif",
                          format_ext(f));
     size_t frames = run_record_frames(r);
-    frame_drawer *d;
-    if ((st = frame_drawer_create(r, o.width, o.height, &d)) != NNCL_OK)
+    /* a still needs one drawer; a video one per worker */
+    frame_source fs;
+    frame_drawer *d = NULL;
+    if (f == VIDEO_PNG)
+        st = frame_drawer_create(r, o.width, o.height, &d);
+    else
+        st = frames_open(r, o.width, o.height, &fs);
+    if (st != NNCL_OK)
         return st;
     out_file out;
     if ((st = out_open(&out, path)) != NNCL_OK) {
-        frame_drawer_free(d);
+        if (d)
+            frame_drawer_free(d);
+        else
+            frames_close(&fs);
         return st;
     }
     switch (f) {
-    case VIDEO_GIF: st = write_gif(d, frames, &o, &out); break;
+    case VIDEO_GIF: st = write_gif(&fs, &o, &out); break;
     case VIDEO_MP4:
-    case VIDEO_WEBM: st = write_ffmpeg(d, frames, exe, f, &o, &out); break;
+    case VIDEO_WEBM: st = write_ffmpeg(&fs, exe, f, &o, &out); break;
     case VIDEO_PNG:
         st = write_png(d, frames, &out);
         if (st == NNCL_OK && o.progress)
             o.progress(o.ctx, 1, 1);
         break;
     }
-    frame_drawer_free(d);
+    if (d)
+        frame_drawer_free(d);
+    else
+        frames_close(&fs);
     if (st != NNCL_OK) {
         out_abort(&out);
         return st;
