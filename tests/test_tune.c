@@ -433,6 +433,36 @@ END_TEST
 
 /* A candidate whose kernel computes 4 rows per work-item while its launch
  * geometry assumes 12 leaves rows unwritten: rejected, never chosen. */
+/* Where a device names cl_nv_compiler_options the tuner's builds ask for
+ * ptxas's account (-cl-nv-verbose); a driver that refuses the option (PoCL,
+ * told here that it has the extension, answers CL_INVALID_BUILD_OPTIONS)
+ * costs the account, never the candidate: it is built again without it. */
+START_TEST(verbose_builds_never_cost_a_candidate)
+{
+    int idx = first_opencl();
+    if (idx < 0)
+        return;
+    fresh_cache();
+    nncl_device *dev = test_open(idx);
+    bool has = dev->info.nv_compiler_options;
+    dev->info.nv_compiler_options = true;
+    nncl_gemm_candidate good = {.extra = NULL};
+    nncl_gemm_params_for(nncl_device_get_info(dev), &good.p);
+    nncl_gemm_params winner;
+    nncl_gemm_large large;
+    nncl_tune_report rep;
+    ck_assert_ok(nncl_gemm_tune_search(dev, &good, 1, NULL, NNCL_TUNE_QUICK, 0, NULL, NULL, &winner, &large, &rep));
+    ck_assert_int_eq(rep.n_tried, 1);
+    ck_assert_msg(rep.tried[0].ok, "the candidate was lost: %s", rep.tried[0].why);
+    ck_assert_int_eq(rep.rejected, 0);
+    /* registers only where ptxas wrote its account (a real NVIDIA driver) */
+    ck_assert(has ? rep.tried[0].registers > 0 : rep.tried[0].registers == 0);
+    ck_assert(rep.tried[0].max_work_group >= 1);
+    dev->info.nv_compiler_options = has;
+    nncl_device_close(dev);
+}
+END_TEST
+
 START_TEST(broken_candidate_rejected)
 {
     int idx = first_opencl();
@@ -1096,6 +1126,7 @@ static Suite *suite(void)
     tcase_add_test(td, every_candidate_passes_the_check);
     tcase_add_test(td, local_memory_tiles_pass_the_check);
     tcase_add_test(td, broken_candidate_rejected);
+    tcase_add_test(td, verbose_builds_never_cost_a_candidate);
     tcase_add_test(td, candidates_built_together);
     tcase_add_test(td, wrong_kernels_refuse_the_device);
     tcase_add_test(td, large_products_take_their_own_set);
