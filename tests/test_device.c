@@ -173,6 +173,32 @@ START_TEST(error_names)
 END_TEST
 
 /* The trivial kernel, end to end, on device `_i` (a loop test over all). */
+/* Every device measures its FP32 peak. A CPU device's chains kernel runs
+ * on the CPU, so it cannot beat the CPU's own measured peak by more than
+ * the noise of a shared machine (a miscounted flop would). */
+START_TEST(device_peak_is_measured)
+{
+    nncl_device_list *list = test_devices();
+    for (int d = 0; d < list->count; d++) {
+        if (test_small())
+            continue; /* a simulator measures nothing worth the time */
+        nncl_device *dev = test_open(d);
+        nncl_device_peak p;
+        ck_assert_ok(nncl_device_fma_peak(dev, &p));
+        ck_assert_msg(p.gflops > 0.5 && p.items >= 1 && strncmp(p.how, "measured: ", 10) == 0, "%s: %.1f (%s)",
+                      list->items[d].name, p.gflops, p.how);
+        const nncl_device_info *info = nncl_device_get_info(dev);
+        if (info->type == NNCL_DEVICE_CPU || info->type == NNCL_DEVICE_HOST) {
+            nncl_cpu_peak c;
+            ck_assert_ok(nncl_cpu_fma_peak(info->compute_units > 256 ? 256 : (int)info->compute_units, &c));
+            ck_assert_msg(p.gflops <= 1.5 * c.gflops, "%s: %.1f GFLOP/s against the CPU's %.1f", info->name,
+                          p.gflops, c.gflops);
+        }
+        nncl_device_close(dev);
+    }
+}
+END_TEST
+
 START_TEST(fill_runs_on_every_device)
 {
     nncl_device_list *list = test_devices();
@@ -493,6 +519,7 @@ int main(void)
     suite_add_tcase(s, t);
     t = tcase_create("run");
     tcase_add_test(t, fill_runs_on_every_device);
+    tcase_add_test(t, device_peak_is_measured);
     tcase_add_test(t, buffer_bounds_are_checked);
     tcase_add_test(t, copy_between_buffers);
     tcase_add_test(t, program_cache_is_used_and_survives_corruption);

@@ -1281,6 +1281,77 @@ START_TEST(philox_known_answers)
 }
 END_TEST
 
+/* ---- fma_chains: bit for bit (one rounding a step), and by hand ---------------------- */
+
+/* Two steps of a <- a/2 + 1 from a = 1 + j 2^-20 (item 0) give
+ * 1.5 + (1 + j 2^-20) / 4; the sixteen sum to 28 + 30 2^-20, and with no
+ * step to 16 + 120 2^-20; item 4096 starts where item 0 does. */
+START_TEST(host_fma_chains_by_hand)
+{
+    nncl_device *host = test_host_device();
+    size_t n = 4097;
+    for (int iters = 0; iters <= 2; iters += 2) {
+        tview y = tv_f32(host, NULL, n, 0);
+        nncl_fma_chains_args a = {V(y), n, iters, 0.5f, 1.0f};
+        ck_assert_ok(nncl_fma_chains(host, &a));
+        float *got = tv_read(y, "fma_chains by hand");
+        double want = iters == 0 ? 16 + 120 * 0x1p-20 : 28 + 30 * 0x1p-20;
+        ck_assert_msg(fabs(got[0] - want) <= 1e-6 * want, "iters %d: %.9g, by hand %.9g", iters, (double)got[0], want);
+        ck_assert_msg(got[4096] == got[0] && got[1] != got[0], "iters %d: items 1 and 4096", iters);
+        free(got);
+        tv_free(y);
+    }
+    /* unbounded chains are refused */
+    tview y = tv_f32(host, NULL, 4, 0);
+    nncl_fma_chains_args bad = {V(y), 4, 10, 1.0f, 1.0f};
+    ck_assert_int_eq(nncl_fma_chains(host, &bad), NNCL_E_INVALID);
+    bad.m = 0.5f, bad.iters = -1;
+    ck_assert_int_eq(nncl_fma_chains(host, &bad), NNCL_E_INVALID);
+    nncl_clear_error();
+    tv_free(y);
+    nncl_device_close(host);
+}
+END_TEST
+
+START_TEST(fma_chains_matches_host_bit_for_bit)
+{
+    nncl_device_list *list = test_devices();
+    nncl_device *host = test_host_device();
+    static const size_t sizes[] = {1, 255, 257, 1000, 4102};
+    static const int iters[] = {0, 1, 37};
+    for (int d = 0; d < list->count; d++) {
+        nncl_device *dev = test_open(d);
+        uint64_t s = seed_for("fma_chains", d);
+        for (size_t k = 0; k < sizeof sizes / sizeof sizes[0]; k++)
+            for (size_t t = 0; t < sizeof iters / sizeof iters[0]; t++) {
+                size_t n = sizes[k];
+                /* a simulator (Oclgrind) runs a few hundred items' chains */
+                if (test_small() && n > 257)
+                    continue;
+                float *mc = test_random(&s, 2, -0.99f, 0.99f);
+                char what[600];
+                snprintf(what, sizeof what, "%s: fma_chains n=%zu iters=%d m=%g c=%g", list->items[d].name, n,
+                         iters[t], (double)mc[0], (double)mc[1]);
+                tview yd = tv_f32(dev, NULL, n, 3), yh = tv_f32(host, NULL, n, 0);
+                nncl_fma_chains_args a = {V(yd), n, iters[t], mc[0], mc[1]}, b = {V(yh), n, iters[t], mc[0], mc[1]};
+                ck_assert_ok(nncl_fma_chains(dev, &a));
+                ck_assert_ok(nncl_fma_chains(host, &b));
+                float *got = tv_read(yd, what), *ref = tv_read(yh, what);
+                for (size_t i = 0; i < n; i++)
+                    if (memcmp(&got[i], &ref[i], sizeof(float)) != 0)
+                        ck_abort_msg("%s: out[%zu] = %a, host %a", what, i, (double)got[i], (double)ref[i]);
+                free(got);
+                free(ref);
+                free(mc);
+                tv_free(yd);
+                tv_free(yh);
+            }
+        nncl_device_close(dev);
+    }
+    nncl_device_close(host);
+}
+END_TEST
+
 /* `test_ops NAME...` runs only the tests whose names contain one of NAMEs. */
 typedef struct named_test {
     const char *name;
@@ -1295,6 +1366,7 @@ static const named_test tests[] = {
     T(host_optimisers_by_hand, 0),
     T(host_optimiser_halves_bit_exact, 0),
     T(philox_known_answers, 0),
+    T(host_fma_chains_by_hand, 0),
     T(act_fwd_matches_host, 1),
     T(act_bwd_matches_host, 1),
     T(softmax_xent_matches_host, 1),
@@ -1309,6 +1381,7 @@ static const named_test tests[] = {
     T(dropout_mask_is_recomputed, 1),
     T(reductions_are_deterministic, 1),
     T(bad_arguments_are_refused, 1),
+    T(fma_chains_matches_host_bit_for_bit, 1),
 };
 #undef T
 

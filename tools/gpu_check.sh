@@ -436,6 +436,13 @@ if g or h:
         if torch:
             line += '; cuBLAS through torch %.0f GFLOP/s, nncl/cuBLAS %.2f' % (torch['gflops'], r['gflops'] / torch['gflops'])
         L.append(line)
+    # what the GPU's own multiply-add chains (nncl bench's fma_peak row) reach
+    # against the peak computed from the SM count and the maximum clock
+    fp = [r for r in (load('bench-gpu.json') or []) if r.get('op') == 'fma_peak']
+    if fp and fp[0].get('chains_gflops'):
+        c = fp[0]['chains_gflops']
+        L.append('FP32 multiply-add chains on device 0 (nncl bench): %.0f GFLOP/s%s' % (
+            c, ' = %.1f%% of the computed peak %.0f' % (100 * c / peak, peak) if peak else ''))
     for name, rows in (('device 0', gstep), ('host', hstep)):
         for r in rows:
             L.append('train step 784-128-10 b128 adam on %s: %.3f ms, %.0f samples/s' % (name, r['seconds'] * 1e3, r['samples_per_second']))

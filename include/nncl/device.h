@@ -160,6 +160,18 @@ typedef struct nncl_cpu_peak {
 } nncl_cpu_peak;
 nncl_status nncl_cpu_fma_peak(int threads, nncl_cpu_peak *out);
 
+/* A device's FP32 peak, measured by the device itself: on an OpenCL device
+ * its fma_chains kernel (include/nncl/ops.h) on 2048 work-items a compute
+ * unit, launches grown to about 10 ms, the best of three; on the host
+ * nncl_cpu_fma_peak on its compute units. What its compiler and clocks
+ * give multiply-adds with nothing to read: a GPU's sustained clock, PoCL's
+ * vectorising of work-items (against the CPU's own peak). */
+typedef struct nncl_device_peak {
+    double gflops;
+    size_t items;               /* work-items (OpenCL) or threads (host) */
+    char how[96];               /* "measured: ..." */
+} nncl_device_peak;
+
 /* Resolve a user's choice: an index ("0"), "host", a word for a kind of
  * OpenCL device ("gpu", "cpu", "accelerator", or a platform: "pocl",
  * "nvidia", "amd", "intel"), or a case-insensitive substring of a device or
@@ -170,6 +182,10 @@ nncl_status nncl_device_select(const nncl_device_list *list, const char *choice,
                                int *index_out);
 
 typedef struct nncl_device nncl_device;
+
+/* The device's measured FP32 peak (nncl_device_peak, above). */
+nncl_status nncl_device_fma_peak(nncl_device *dev, nncl_device_peak *out);
+
 typedef struct nncl_buffer nncl_buffer;
 
 /* Open a device: create its context and queue. Kernels are compiled on first

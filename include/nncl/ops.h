@@ -40,6 +40,20 @@ typedef struct nncl_fill_args {
     float value;
 } nncl_fill_args;
 
+/* ---- fma_chains: the kernel of the FP32 multiply-add peak ----------------
+ * out[i] = the sum over j = 0..15, in that order, of chain j of item i after
+ * `iters` steps a <- fma(a, m, c), from a = 1 + (16 (i mod 4096) + j) 2^-20.
+ * Sixteen independent chains an item and nothing read: the device's
+ * multiply-add throughput, timed by nncl_device_fma_peak. Each step is one
+ * rounding (fma), so every device gives the host's bits. |m| < 1 keeps the
+ * chains bounded for any iters (they tend to c / (1 - m)). */
+typedef struct nncl_fma_chains_args {
+    nncl_view out;  /* float[n] */
+    size_t n;
+    int iters;      /* >= 0 */
+    float m, c;
+} nncl_fma_chains_args;
+
 /* ---- gemm ----------------------------------------------------------------
  * C = act(alpha * op(A) * op(B) + beta * C + bias[j]), row-major, where
  * op(X) = X or X^T. op(A) is M x K, op(B) is K x N, C is M x N. Leading
@@ -490,6 +504,7 @@ typedef struct nncl_batchnorm_bwd_args {
 
 #define NNCL_OPS(X) \
     X(fill)         \
+    X(fma_chains)   \
     X(gemm)         \
     X(act_fwd)      \
     X(act_bwd)      \

@@ -37,6 +37,27 @@ nncl_status check_op_fill(check_ctx *c, check_row *r)
     return check_done(c, s);
 }
 
+/* ---- fma_chains: exact (every step one rounding) ------------------------------- */
+
+nncl_status check_op_fma_chains(check_ctx *c, check_row *r)
+{
+    size_t n = check_size_up_to(c, 20011, 1001);
+    int iters = (int)check_uniform(&c->rng, 0, 300);
+    float m = check_uniform(&c->rng, -0.999f, 0.999f), add = check_uniform(&c->rng, -2, 2);
+    snprintf(r->shape, sizeof r->shape, "n=%zu iters=%d", n, iters);
+    check_side s[2];
+    float *out[2];
+    check_sides_open(c, s);
+    for (int k = 0; k < 2; k++) {
+        nncl_fma_chains_args a = {check_side_put(&s[k], NULL, n, 4), n, iters, m, add};
+        CHECK_RUN(&s[k], fma_chains, a);
+        out[k] = check_side_floats(c, &s[k], a.out, n);
+    }
+    if (check_sides_ok(r, &s[0], &s[1]))
+        check_compare(c, r, "out", out[0], out[1], n, 0, 0);
+    return check_done(c, s);
+}
+
 /* ---- gemm ---------------------------------------------------------------------
  * |c - ref| <= 8 eps (K max|a| max|b| |alpha| + |beta| max|C0| + max|bias|): the
  * forward error bound of a K-term float dot product in any summation order;

@@ -19,30 +19,58 @@
 typedef bench_shape shape;
 static const shape shapes[] = {NNCL_BENCH_GEMM_SHAPES};
 
-/* FP32 peak in GFLOP/s where it can be known, and how it was (0: not):
- * NNCL_PEAK_GFLOPS, or for CPU devices measured on as many threads as the
- * device has compute units (nncl_cpu_fma_peak: what the cores run at under
- * load, where cores x reported MHz x lanes took a VM's base clock and put
- * GEMMs at 136% of it). A GPU's lanes per compute unit are not in OpenCL's
- * description: tools/gpu_check.sh sets the variable from nvidia-smi. */
-static double peak_gflops(const nncl_device_info *d, char *how, size_t how_len)
+/* The FP32 peak the "of peak" column is against, and how it was known:
+ * NNCL_PEAK_GFLOPS; else measured (nncl_device_fma_peak): a CPU device's
+ * on the CPU itself (its compute units' threads: what the cores run at
+ * under load, where cores x reported MHz x lanes took a VM's base clock and
+ * put GEMMs at 136% of it), any other device's by its own multiply-add
+ * chains kernel. *chains: an OpenCL device's chains kernel's figure (0:
+ * not run), which on a CPU device says what its compiler makes of plain
+ * per-work-item code. */
+typedef struct bench_peak {
+    double gflops, chains;
+    char how[128];
+} bench_peak;
+
+static void measure_peak(nncl_device *dev, bench_peak *p)
 {
-    how[0] = '\0';
+    memset(p, 0, sizeof *p);
+    const nncl_device_info *d = nncl_device_get_info(dev);
+    nncl_device_peak k;
+    if (d->backend == NNCL_BACKEND_OPENCL) {
+        if (nncl_device_fma_peak(dev, &k) == NNCL_OK)
+            p->chains = k.gflops;
+        nncl_clear_error();
+    }
     const char *env = getenv("NNCL_PEAK_GFLOPS");
     if (env && *env) {
-        snprintf(how, how_len, "NNCL_PEAK_GFLOPS");
-        return atof(env);
+        p->gflops = atof(env);
+        snprintf(p->how, sizeof p->how, "NNCL_PEAK_GFLOPS");
+        return;
     }
-    if (d->type != NNCL_DEVICE_CPU && d->type != NNCL_DEVICE_HOST)
-        return 0;
-    nncl_cpu_peak p;
-    int threads = d->compute_units < 1 ? 1 : d->compute_units > 256 ? 256 : (int)d->compute_units;
-    if (nncl_cpu_fma_peak(threads, &p) != NNCL_OK) {
+    if (d->type == NNCL_DEVICE_CPU) {
+        nncl_cpu_peak c;
+        int threads = d->compute_units < 1 ? 1 : d->compute_units > 256 ? 256 : (int)d->compute_units;
+        if (nncl_cpu_fma_peak(threads, &c) == NNCL_OK) {
+            p->gflops = c.gflops;
+            snprintf(p->how, sizeof p->how, "measured: %s multiply-adds on %d thread%s", c.isa, c.threads,
+                     c.threads > 1 ? "s" : "");
+        }
         nncl_clear_error();
-        return 0;
+        return;
     }
-    snprintf(how, how_len, "measured: %s multiply-adds on %d thread%s", p.isa, p.threads, p.threads > 1 ? "s" : "");
-    return p.gflops;
+    if (d->backend == NNCL_BACKEND_OPENCL) {
+        if (p->chains > 0) {
+            p->gflops = p->chains;
+            snprintf(p->how, sizeof p->how, "measured: its multiply-add chains kernel");
+        }
+        return;
+    }
+    if (nncl_device_fma_peak(dev, &k) == NNCL_OK) {
+        p->gflops = k.gflops;
+        snprintf(p->how, sizeof p->how, "%s", k.how);
+    }
+    nncl_clear_error();
 }
 
 static nncl_status fill_random(nncl_buffer *b, size_t n, uint64_t seed)
@@ -122,8 +150,9 @@ static int bench_device(const nncl_device_info *info, bool json, json_t *rows)
     nncl_status st = nncl_device_open(info, &dev);
     if (st != NNCL_OK)
         return cli_fail(st);
-    char peak_how[96];
-    double peak = peak_gflops(info, peak_how, sizeof peak_how);
+    bench_peak bp;
+    measure_peak(dev, &bp);
+    double peak = bp.gflops;
     /* whether the GEMM runs tuned parameters (nncl tune) or the defaults */
     nncl_tuning_info ti;
     if (nncl_tuning_lookup(info, &ti) != NNCL_OK) {
@@ -137,7 +166,10 @@ static int bench_device(const nncl_device_info *info, bool json, json_t *rows)
         char num[16];
         printf("device %s: %s (%s)", cli_device_number(info, num), info->name, nncl_backend_name(info->backend));
         if (peak > 0)
-            printf(", FP32 peak %.0f GFLOP/s (%s)", peak, peak_how);
+            printf(", FP32 peak %.0f GFLOP/s (%s)", peak, bp.how);
+        if (bp.chains > 0 && info->type == NNCL_DEVICE_CPU && peak > 0)
+            printf("\n  its multiply-add chains kernel (plain code a work-item): %.0f GFLOP/s, %.0f%% of the peak",
+                   bp.chains, 100 * bp.chains / peak);
         char blas[400];
         if (info->backend == NNCL_BACKEND_HOST && nncl_host_blas_note(blas, sizeof blas))
             printf("\n  note: %s", blas);
@@ -156,6 +188,10 @@ static int bench_device(const nncl_device_info *info, bool json, json_t *rows)
                peak > 0 ? "of peak" : "");
         fflush(stdout);
     }
+    if (json)
+        json_array_append_new(rows, json_pack("{s:s, s:s, s:o, s:s, s:o}", "device", info->name, "op", "fma_peak",
+                                              "gflops", peak > 0 ? json_real(peak) : json_null(), "how", bp.how,
+                                              "chains_gflops", bp.chains > 0 ? json_real(bp.chains) : json_null()));
     int rc = CLI_OK;
     for (size_t i = 0; i < sizeof shapes / sizeof shapes[0] && rc == CLI_OK; i++) {
         const shape *s = &shapes[i];
