@@ -173,9 +173,10 @@ START_TEST(error_names)
 END_TEST
 
 /* The trivial kernel, end to end, on device `_i` (a loop test over all). */
-/* Every device measures its FP32 peak. A CPU device's chains kernel runs
- * on the CPU, so it cannot beat the CPU's own measured peak by more than
- * the noise of a shared machine (a miscounted flop would). */
+/* Every device measures its FP32 peak. An OpenCL CPU device's chains
+ * kernel runs on the CPU, so it cannot beat the CPU's own measured peak by
+ * more than the noise of a shared machine (a miscounted flop would: PoCL's
+ * chains reach about a tenth of it on AVX-512). */
 START_TEST(device_peak_is_measured)
 {
     nncl_device_list *list = test_devices();
@@ -188,7 +189,10 @@ START_TEST(device_peak_is_measured)
         ck_assert_msg(p.gflops > 0.5 && p.items >= 1 && strncmp(p.how, "measured: ", 10) == 0, "%s: %.1f (%s)",
                       list->items[d].name, p.gflops, p.how);
         const nncl_device_info *info = nncl_device_get_info(dev);
-        if (info->type == NNCL_DEVICE_CPU || info->type == NNCL_DEVICE_HOST) {
+        /* (an OpenCL CPU device's chains against the CPU's own measurement; the
+         * host's figure is that measurement, and a second one on a machine
+         * busy with other tests may come out at half) */
+        if (info->type == NNCL_DEVICE_CPU) {
             nncl_cpu_peak c;
             ck_assert_ok(nncl_cpu_fma_peak(info->compute_units > 256 ? 256 : (int)info->compute_units, &c));
             ck_assert_msg(p.gflops <= 1.5 * c.gflops, "%s: %.1f GFLOP/s against the CPU's %.1f", info->name,
