@@ -185,6 +185,9 @@ typedef struct nncl_device nncl_device;
 
 /* The device's measured FP32 peak (nncl_device_peak, above). */
 nncl_status nncl_device_fma_peak(nncl_device *dev, nncl_device_peak *out);
+/* The peak of the CPU a CPU device runs on (the host, an OpenCL CPU
+ * device): nncl_cpu_fma_peak on its compute units' threads. */
+nncl_status nncl_cpu_peak_of(const nncl_device_info *info, nncl_device_peak *out);
 
 typedef struct nncl_buffer nncl_buffer;
 

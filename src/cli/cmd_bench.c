@@ -48,25 +48,15 @@ static void measure_peak(nncl_device *dev, bench_peak *p)
         snprintf(p->how, sizeof p->how, "NNCL_PEAK_GFLOPS");
         return;
     }
-    if (d->type == NNCL_DEVICE_CPU) {
-        nncl_cpu_peak c;
-        int threads = d->compute_units < 1 ? 1 : d->compute_units > 256 ? 256 : (int)d->compute_units;
-        if (nncl_cpu_fma_peak(threads, &c) == NNCL_OK) {
-            p->gflops = c.gflops;
-            snprintf(p->how, sizeof p->how, "measured: %s multiply-adds on %d thread%s", c.isa, c.threads,
-                     c.threads > 1 ? "s" : "");
-        }
-        nncl_clear_error();
-        return;
-    }
-    if (d->backend == NNCL_BACKEND_OPENCL) {
+    if (d->backend == NNCL_BACKEND_OPENCL && d->type != NNCL_DEVICE_CPU) {
         if (p->chains > 0) {
             p->gflops = p->chains;
             snprintf(p->how, sizeof p->how, "measured: its multiply-add chains kernel");
         }
         return;
     }
-    if (nncl_device_fma_peak(dev, &k) == NNCL_OK) {
+    /* the host, or an OpenCL CPU device: the CPU's own peak */
+    if (nncl_cpu_peak_of(d, &k) == NNCL_OK) {
         p->gflops = k.gflops;
         snprintf(p->how, sizeof p->how, "%s", k.how);
     }

@@ -69,8 +69,14 @@ nncl_status nncl_device_fma_peak(nncl_device *dev, nncl_device_peak *out)
     memset(out, 0, sizeof *out);
     if (dev->info.backend == NNCL_BACKEND_OPENCL)
         return kernel_peak(dev, out);
+    return nncl_cpu_peak_of(&dev->info, out);
+}
+
+nncl_status nncl_cpu_peak_of(const nncl_device_info *info, nncl_device_peak *out)
+{
+    memset(out, 0, sizeof *out);
     nncl_cpu_peak p;
-    int threads = dev->info.compute_units < 1 ? 1 : dev->info.compute_units > 256 ? 256 : (int)dev->info.compute_units;
+    int threads = info->compute_units < 1 ? 1 : info->compute_units > 256 ? 256 : (int)info->compute_units;
     nncl_status st = nncl_cpu_fma_peak(threads, &p);
     if (st != NNCL_OK)
         return st;
