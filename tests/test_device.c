@@ -378,18 +378,38 @@ END_TEST
  * build counts as cheap) never fetch the binary, which on PoCL compiles
  * every kernel: the program is built each time, nothing but the marker is
  * kept. */
+/* The levels "compiling kernels for ..." was said at. */
+typedef struct compile_notices {
+    int info, verbose;
+} compile_notices;
+
+static void count_compile_notices(void *ctx, nncl_notice_level level, const char *text)
+{
+    compile_notices *n = ctx;
+    if (strstr(text, "compiling kernels for"))
+        level == NNCL_NOTICE_INFO ? n->info++ : level == NNCL_NOTICE_VERBOSE ? n->verbose++ : 0;
+}
+
 START_TEST(cheap_rebuilds_are_not_stored)
 {
     nncl_device_list *list = test_devices();
     if (list->items[0].backend != NNCL_BACKEND_OPENCL)
         return;
     fresh_cache();
+    /* every build counts as cheap: none is stored, and after the first
+     * none is announced (PoCL rebuilds from its own cache in hundredths of
+     * a second, every run) */
     setenv("NNCL_CACHE_BUILDS_OVER", "1000", 1);
     for (int open = 0; open < 3; open++) {
         bool cached = true;
+        compile_notices said = {0};
+        nncl_set_notice_handler(count_compile_notices, &said);
         nncl_device *dev = test_open(0);
         ck_assert_ok(nncl_device_prepare(dev, &cached));
+        nncl_set_notice_handler(NULL, NULL);
         ck_assert_msg(!cached, "open %d loaded a binary", open);
+        ck_assert_msg(said.info == (open == 0) && said.verbose == (open > 0), "open %d: said %d times, %d verbose",
+                      open, said.info, said.verbose);
         check_fill_works(dev);
         nncl_device_close(dev);
     }

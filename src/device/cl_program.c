@@ -338,35 +338,61 @@ static double cache_builds_over(void)
     return v && *v && (*end || !(s >= 0)) ? 0.15 : s;
 }
 
-/* After a build from source that took `seconds`: whether an earlier process
- * built the same program (its marker, the entry's path with ".built" for
- * ".bin", holds the key and that build's time) and this build was still
- * slow, so that the binary is worth fetching and storing now. Without a
- * marker, one is written for the next process. */
-static bool worth_storing(const char *dir, const char *path, const char *key, double seconds)
+/* The build marker of a cache entry: the entry's path with ".built" for
+ * ".bin", holding the key, the first build's seconds and the latest's. */
+static void marker_path(const char *path, char *mark, size_t len)
+{
+    size_t plen = strlen(path);
+    snprintf(mark, len, "%.*s.built", (int)(plen > 4 ? plen - 4 : plen), path);
+}
+
+/* The marker's first and latest build seconds (-1 where it has none, or is
+ * another program's). */
+static void read_marker(const char *path, const char *key, double *first, double *latest)
 {
     char mark[4400], *data = NULL;
-    size_t size = 0, plen = strlen(path), klen = strlen(key);
-    snprintf(mark, sizeof mark, "%.*s.built", (int)(plen > 4 ? plen - 4 : plen), path);
-    double first = -1;
-    if (read_file(mark, &data, &size) == NNCL_OK && size > klen && memcmp(data, key, klen) == 0 &&
-        sscanf(data + klen, "first_build_seconds=%lf", &first) != 1)
-        first = -1;
+    size_t size = 0, klen = strlen(key);
+    marker_path(path, mark, sizeof mark);
+    *first = *latest = -1;
+    if (read_file(mark, &data, &size) == NNCL_OK && size > klen && memcmp(data, key, klen) == 0) {
+        const char *rest = data + klen;
+        if (sscanf(rest, "first_build_seconds=%lf", first) != 1)
+            *first = -1;
+        const char *l = strstr(rest, "latest_build_seconds=");
+        if (!l || sscanf(l, "latest_build_seconds=%lf", latest) != 1)
+            *latest = *first;
+    }
     nncl_clear_error();
     free(data);
-    if (first >= 0)
-        return seconds > cache_builds_over();
+}
+
+static void write_marker(const char *dir, const char *path, const char *key, double first, double latest)
+{
+    char mark[4400], tmp[4600];
+    marker_path(path, mark, sizeof mark);
     mkdir_p(dir);
-    char tmp[4600];
     snprintf(tmp, sizeof tmp, "%s.%ld.tmp", mark, (long)getpid());
     FILE *f = fopen(tmp, "wb");
     if (f) {
-        bool ok = fprintf(f, "%sfirst_build_seconds=%.4f\n", key, seconds) > 0;
+        bool ok = fprintf(f, "%sfirst_build_seconds=%.4f\nlatest_build_seconds=%.4f\n", key, first, latest) > 0;
         ok = (fclose(f) == 0) && ok;
         if (!ok || rename(tmp, mark) != 0)
             unlink(tmp);
     }
-    return false;
+}
+
+/* After a build from source that took `seconds`: whether an earlier process
+ * built the same program (its marker holds the key and that build's time)
+ * and this build was still slow, so that the binary is worth fetching and
+ * storing now. The marker is written, or its latest build updated, for the
+ * next process: a driver with a cache of its own (PoCL) rebuilds in a few
+ * hundredths of a second, and is then neither stored nor announced. */
+static bool worth_storing(const char *dir, const char *path, const char *key, double seconds)
+{
+    double first, latest;
+    read_marker(path, key, &first, &latest);
+    write_marker(dir, path, key, first >= 0 ? first : seconds, seconds);
+    return first >= 0 && seconds > cache_builds_over();
 }
 
 /* ---- building -------------------------------------------------------------- */
@@ -532,7 +558,13 @@ static nncl_status program_make(nncl_device *dev, bool *from_cache)
     }
 
     if (!cl->program) {
-        nncl_notice(NNCL_NOTICE_INFO, "compiling kernels for %s...", dev->info.name);
+        /* said where it takes a while: not where the last build of this very
+         * program was quick (a driver's own cache), which is every run on PoCL */
+        double first = -1, latest = -1;
+        if (use_cache)
+            read_marker(path, key, &first, &latest);
+        bool quick = latest >= 0 && latest <= cache_builds_over();
+        nncl_notice(quick ? NNCL_NOTICE_VERBOSE : NNCL_NOTICE_INFO, "compiling kernels for %s...", dev->info.name);
         cl_int err;
         const char *s = src.data;
         cl_program prog = clCreateProgramWithSource(cl->context, 1, &s, &src.len, &err);
