@@ -253,7 +253,10 @@ int cmd_bench(const cli_globals *g, int argc, char **argv)
             printf("usage: nncl bench [--device DEVICE] [--json]\n\n"
                    "GEMM GFLOP/s on the training shapes and square 1024 and 2048, and one training\n"
                    "step of 784-128-10 at batch 128, on every device or the one given.\n"
-                   "NNCL_PEAK_GFLOPS sets the FP32 peak for the percentage column.\n");
+                   "The percentage column is against the FP32 peak, measured first: a CPU device's\n"
+                   "by multiply-add chains on its cores, any other device's by its own fma_chains\n"
+                   "kernel (an OpenCL CPU device's kernel figure is printed beside). NNCL_PEAK_GFLOPS\n"
+                   "sets the peak instead.\n");
             return CLI_OK;
         case ':': cli_error("%s needs a value", argv[optind - 1]); return CLI_USAGE;
         default: cli_error("unknown option '%s' (see nncl bench --help)", argv[optind - 1]); return CLI_USAGE;
