@@ -162,7 +162,7 @@ nncl_status nncl_cpu_fma_peak(int threads, nncl_cpu_peak *out);
 
 /* A device's FP32 peak, measured by the device itself: on an OpenCL device
  * its fma_chains kernel (include/nncl/ops.h) on 2048 work-items a compute
- * unit, launches grown to about 10 ms, the best of three; on the host
+ * unit, launches grown to about 10 ms, the best of six; on the host
  * nncl_cpu_fma_peak on its compute units. What its compiler and clocks
  * give multiply-adds with nothing to read: a GPU's sustained clock, PoCL's
  * vectorising of work-items (against the CPU's own peak). */

@@ -1,8 +1,9 @@
 /* A device's FP32 multiply-add peak, measured (see include/nncl/device.h).
  * On an OpenCL device: the fma_chains op (cl/fma_chains.cl, 16 chains an
  * item, 32 flops a step) on enough items to fill every compute unit,
- * `iters` grown until a launch takes about 10 ms, then the best of three
- * launches: flops = items x iters x 16 x 2 over the launch's wall time
+ * `iters` grown until a launch takes about 10 ms, then the best of six
+ * launches (PoCL ran the first few of a process at half speed, as if on
+ * one of its two threads, in 2 of 4 processes here: three were not enough): flops = items x iters x 16 x 2 over the launch's wall time
  * (queued and finished: a GPU's launch overhead is microseconds of them).
  * On the host: nncl_cpu_fma_peak on its compute units' threads. */
 #include <stdio.h>
@@ -48,7 +49,7 @@ static nncl_status kernel_peak(nncl_device *dev, nncl_device_peak *out)
             iters = MOST_ITERS;
     }
     double best = 0;
-    for (int r = 0; st == NNCL_OK && r < 3; r++) {
+    for (int r = 0; st == NNCL_OK && r < 6; r++) {
         if ((st = run_chains(dev, buf, n, iters, &sec)) != NNCL_OK)
             break;
         double flops = (double)n * (double)iters * 16 * 2;
