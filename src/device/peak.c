@@ -3,7 +3,8 @@
  * item, 32 flops a step) on enough items to fill every compute unit,
  * `iters` grown until a launch takes about 10 ms, then the best of six
  * launches (PoCL ran the first few of a process at half speed, as if on
- * one of its two threads, in 2 of 4 processes here: three were not enough): flops = items x iters x 16 x 2 over the launch's wall time
+ * one of its two threads, in 2 of 4 processes here: three were not
+ * enough): flops = items x iters x 16 x 2 over the launch's wall time
  * (queued and finished: a GPU's launch overhead is microseconds of them).
  * On the host: nncl_cpu_fma_peak on its compute units' threads. */
 #include <stdio.h>
