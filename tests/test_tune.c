@@ -274,6 +274,18 @@ static int first_opencl(void)
     return list->count > 1 && list->items[0].backend == NNCL_BACKEND_OPENCL ? 0 : -1;
 }
 
+/* The first OpenCL device, opened (after a fresh cache where asked), or
+ * NULL where there is none: the device tests' common start. */
+static nncl_device *open_first_opencl(bool fresh)
+{
+    int idx = first_opencl();
+    if (idx < 0)
+        return NULL;
+    if (fresh)
+        fresh_cache();
+    return test_open(idx);
+}
+
 typedef struct notices {
     int warnings;
     char last[1024];
@@ -292,11 +304,9 @@ static void catch_notice(void *ctx, nncl_notice_level level, const char *text)
  * under NNCL_TUNE=off, and the table with a warning for a corrupt entry. */
 START_TEST(device_uses_entry_or_defaults)
 {
-    int idx = first_opencl();
-    if (idx < 0)
+    nncl_device *dev = open_first_opencl(true);
+    if (!dev)
         return;
-    fresh_cache();
-    nncl_device *dev = test_open(idx);
     const nncl_device_info *info = nncl_device_get_info(dev);
     nncl_gemm_params defaults;
     nncl_fused_params fused_defaults;
@@ -354,10 +364,9 @@ END_TEST
  * oracle in all four transpose forms. */
 START_TEST(every_candidate_passes_the_check)
 {
-    int idx = first_opencl();
-    if (idx < 0)
+    nncl_device *dev = open_first_opencl(false);
+    if (!dev)
         return;
-    nncl_device *dev = test_open(idx);
     nncl_gemm_candidate c[NNCL_TUNE_MAX_CANDIDATES];
     int n = nncl_gemm_candidates(nncl_device_get_info(dev), NNCL_TUNE_FULL, c, NNCL_TUNE_MAX_CANDIDATES);
     ck_assert_int_ge(n, 4);
@@ -379,10 +388,9 @@ END_TEST
  * Oclgrind (tools/oclgrind_check.sh), in a second instead of minutes. */
 START_TEST(local_memory_tiles_pass_the_check)
 {
-    int idx = first_opencl();
-    if (idx < 0)
+    nncl_device *dev = open_first_opencl(false);
+    if (!dev)
         return;
-    nncl_device *dev = test_open(idx);
     const nncl_device_info *info = nncl_device_get_info(dev);
     /* tiles, K depth, outputs per work-item, local vector reads, the next
      * K-tile prefetched into registers (the last: 256 work-items share a
@@ -439,11 +447,9 @@ END_TEST
  * costs the account, never the candidate: it is built again without it. */
 START_TEST(verbose_builds_never_cost_a_candidate)
 {
-    int idx = first_opencl();
-    if (idx < 0)
+    nncl_device *dev = open_first_opencl(true);
+    if (!dev)
         return;
-    fresh_cache();
-    nncl_device *dev = test_open(idx);
     bool has = dev->info.nv_compiler_options;
     dev->info.nv_compiler_options = true;
     nncl_gemm_candidate good = {.extra = NULL};
@@ -465,11 +471,9 @@ END_TEST
 
 START_TEST(broken_candidate_rejected)
 {
-    int idx = first_opencl();
-    if (idx < 0)
+    nncl_device *dev = open_first_opencl(true);
+    if (!dev)
         return;
-    fresh_cache();
-    nncl_device *dev = test_open(idx);
     nncl_gemm_candidate good = {.extra = NULL}, broken;
     nncl_gemm_params_for(nncl_device_get_info(dev), &good.p);
     broken = good;
@@ -557,11 +561,9 @@ END_TEST
  * timed; the winner is one of them. */
 START_TEST(candidates_built_together)
 {
-    int idx = first_opencl();
-    if (idx < 0)
+    nncl_device *dev = open_first_opencl(true);
+    if (!dev)
         return;
-    fresh_cache();
-    nncl_device *dev = test_open(idx);
     const nncl_device_info *info = nncl_device_get_info(dev);
     nncl_gemm_candidate good = {.extra = NULL};
     nncl_gemm_params_for(info, &good.p);
@@ -762,10 +764,9 @@ END_TEST
  * optimiser). */
 START_TEST(every_fused_candidate_passes_the_check)
 {
-    int idx = first_opencl();
-    if (idx < 0)
+    nncl_device *dev = open_first_opencl(false);
+    if (!dev)
         return;
-    nncl_device *dev = test_open(idx);
     const nncl_device_info *info = nncl_device_get_info(dev);
     nncl_fused_params old, c[NNCL_TUNE_MAX_CANDIDATES_FUSED];
     nncl_fused_params_for(info, &old);
@@ -794,11 +795,9 @@ END_TEST
  * times for every shape. */
 START_TEST(broken_fused_candidate_rejected)
 {
-    int idx = first_opencl();
-    if (idx < 0)
+    nncl_device *dev = open_first_opencl(true);
+    if (!dev)
         return;
-    fresh_cache();
-    nncl_device *dev = test_open(idx);
     nncl_fused_params good;
     nncl_fused_params_for(nncl_device_get_info(dev), &good);
     good.optim.vw = 16;
