@@ -60,7 +60,11 @@
  *   to registers before the current tile's sums (latency hidden). With
  *   KU = 1 the loop over a K-tile's TSK steps is unrolled (its local reads
  *   at constant offsets, no counter; LLVM leaves a 16-step loop of 64 FMAs
- *   rolled by itself).
+ *   rolled by itself). With DB = 1 (and PF = 1) the local tiles are two
+ *   each: the prefetched tile is stored into one while the other is summed,
+ *   one barrier a K-tile instead of two (twice the local memory). RC, where
+ *   set, is no define the kernel reads: the host builds the program with
+ *   -cl-nv-maxrregcount=RC (src/ops/gemm_program.c).
  *   Local size must be exactly (TSN/WPTN, TSM/WPTM).
  *
  * Recommended sets (measured, see REPORT.md):
@@ -130,6 +134,13 @@
 #ifndef KU          /* 1: the sums over a K-tile unrolled (#pragma unroll): */
 #define KU 0        /* local addresses become constants, no loop counter;  */
 #endif              /* about 20 more registers for 8x8 outputs (sm_90)      */
+#ifndef DB          /* 1: two local tiles each, the next K-tile stored into */
+#define DB 0        /* one while the other is summed (one barrier a tile   */
+#endif              /* instead of two; with PF = 1 only)                    */
+#if DB && !PF
+#error "DB=1 needs PF=1: the second local tile is filled from the prefetch"
+#endif
+#define NBUF (DB ? 2 : 1)
 #ifndef LPAD        /* padding of the local tiles' rows (bank conflicts;  */
 #if LVW > 1         /* a multiple of LVW keeps the vector reads aligned)  */
 #define LPAD LVW
@@ -707,7 +718,7 @@ INLINE void copy_b(const int transb, const int N, const int K, __global const fl
     }
 }
 
-#if PF
+#if PF || DB
 /* This work-item's runs of the inner K-tile at k0 into r (run l at
  * r[l*GW]); store_a / store_b put them in the local tiles. */
 INLINE void prefetch_a(const int transa, __global const float *A, const int lda, const int gi0, const int k0,
@@ -753,6 +764,38 @@ INLINE void store_b(const int transb, const float *r, const int tid, __local flo
 }
 #endif
 
+/* One K-tile's sums: acc[r][c] += sum_k Asub[k][own(ty,r)] * Bsub[k][own(tx,c)]. */
+ALWAYS_INLINE void tile_sums(__local const float *Asub, __local const float *Bsub, const int tx, const int ty,
+                             float acc[WPTM][WPTN])
+{
+#if KU
+#pragma unroll
+#endif
+    for (int k = 0; k < TSK; ++k) {
+        float a[WPTM], b[WPTN];
+#if LVW > 1
+#pragma unroll
+        for (int r = 0; r < WPTM / LVW; ++r)
+            CAT(vstore, LVW)(LOCAL_VEC(Asub + k * LDA_SUB + (ty + r * RTSM) * LVW), 0, a + r * LVW);
+#pragma unroll
+        for (int c = 0; c < WPTN / LVW; ++c)
+            CAT(vstore, LVW)(LOCAL_VEC(Bsub + k * LDB_SUB + (tx + c * RTSN) * LVW), 0, b + c * LVW);
+#else
+#pragma unroll
+        for (int r = 0; r < WPTM; ++r)
+            a[r] = Asub[k * LDA_SUB + ty + r * RTSM];
+#pragma unroll
+        for (int c = 0; c < WPTN; ++c)
+            b[c] = Bsub[k * LDB_SUB + tx + c * RTSN];
+#endif
+#pragma unroll
+        for (int r = 0; r < WPTM; ++r)
+#pragma unroll
+            for (int c = 0; c < WPTN; ++c)
+                acc[r][c] = fma(a[r], b[c], acc[r][c]);
+    }
+}
+
 /* Work-group tile: rows gi0..gi0+TSM-1, cols gj0..gj0+TSN-1.
  * For every K-tile k0:
  *   Asub[k][i] = op(A)[gi0+i][k0+k]   (0 outside the matrix)
@@ -785,6 +828,38 @@ ALWAYS_INLINE void gemm_local(const int transa, const int transb,
         for (int c = 0; c < WPTN; ++c)
             acc[r][c] = 0.0f;
 
+#if DB
+    /* Two local tiles each: tile k0 is summed from one while tile k0 + TSK
+     * (prefetched into registers before the sums where it is inner, else
+     * loaded after them) is stored into the other, which every work-item
+     * finished reading before the previous barrier: one barrier a K-tile. */
+    float ra[RUNS_A * GW], rb[RUNS_B * GW];
+    copy_a(transa, M, K, A, lda, a_vec, gi0, 0, tid, Asub);
+    copy_b(transb, N, K, B, ldb, b_vec, gj0, 0, tid, Bsub);
+    barrier(CLK_LOCAL_MEM_FENCE);
+    for (int k0 = 0, cur = 0; k0 < K; k0 += TSK, cur ^= 1) {
+        const int next = k0 + TSK;
+        const bool more = next < K;
+        const bool pa = more && inner_a(M, K, a_vec, gi0, next), pb = more && inner_b(N, K, b_vec, gj0, next);
+        if (pa)
+            prefetch_a(transa, A, lda, gi0, next, tid, ra);
+        if (pb)
+            prefetch_b(transb, B, ldb, gj0, next, tid, rb);
+        tile_sums(Asub + cur * TSK * LDA_SUB, Bsub + cur * TSK * LDB_SUB, tx, ty, acc);
+        if (more) {
+            __local float *an = Asub + (cur ^ 1) * TSK * LDA_SUB, *bn = Bsub + (cur ^ 1) * TSK * LDB_SUB;
+            if (pa)
+                store_a(transa, ra, tid, an);
+            else
+                copy_a(transa, M, K, A, lda, a_vec, gi0, next, tid, an);
+            if (pb)
+                store_b(transb, rb, tid, bn);
+            else
+                copy_b(transb, N, K, B, ldb, b_vec, gj0, next, tid, bn);
+        }
+        barrier(CLK_LOCAL_MEM_FENCE);
+    }
+#else
 #if PF
     /* this work-item's share of the next K-tile, held in registers while
      * the current one is summed, where that tile is inner */
@@ -818,34 +893,10 @@ ALWAYS_INLINE void gemm_local(const int transa, const int transb,
         barrier(CLK_LOCAL_MEM_FENCE);
 #endif
 
-#if KU
-#pragma unroll
-#endif
-        for (int k = 0; k < TSK; ++k) {
-            float a[WPTM], b[WPTN];
-#if LVW > 1
-#pragma unroll
-            for (int r = 0; r < WPTM / LVW; ++r)
-                CAT(vstore, LVW)(LOCAL_VEC(Asub + k * LDA_SUB + (ty + r * RTSM) * LVW), 0, a + r * LVW);
-#pragma unroll
-            for (int c = 0; c < WPTN / LVW; ++c)
-                CAT(vstore, LVW)(LOCAL_VEC(Bsub + k * LDB_SUB + (tx + c * RTSN) * LVW), 0, b + c * LVW);
-#else
-#pragma unroll
-            for (int r = 0; r < WPTM; ++r)
-                a[r] = Asub[k * LDA_SUB + ty + r * RTSM];
-#pragma unroll
-            for (int c = 0; c < WPTN; ++c)
-                b[c] = Bsub[k * LDB_SUB + tx + c * RTSN];
-#endif
-#pragma unroll
-            for (int r = 0; r < WPTM; ++r)
-#pragma unroll
-                for (int c = 0; c < WPTN; ++c)
-                    acc[r][c] = fma(a[r], b[c], acc[r][c]);
-        }
+        tile_sums(Asub, Bsub, tx, ty, acc);
         barrier(CLK_LOCAL_MEM_FENCE);
     }
+#endif
 
 #pragma unroll
     for (int r = 0; r < WPTM; ++r) {
@@ -861,8 +912,8 @@ ALWAYS_INLINE void gemm_local(const int transa, const int transb,
 }
 
 #define GEMM_DISPATCH(TA, TB)                                                  \
-    __local float Asub[TSK * LDA_SUB] LOCAL_ALIGN;                             \
-    __local float Bsub[TSK * LDB_SUB] LOCAL_ALIGN;                             \
+    __local float Asub[NBUF * TSK * LDA_SUB] LOCAL_ALIGN;                      \
+    __local float Bsub[NBUF * TSK * LDB_SUB] LOCAL_ALIGN;                      \
     gemm_local(TA, TB, M, N, K, alpha, beta, A, lda, GLOBAL_VEC_OK(offA, lda), \
                B, ldb, GLOBAL_VEC_OK(offB, ldb), C, ldc, bias, has_bias, act,   \
                act_param, Asub, Bsub);
@@ -929,8 +980,8 @@ __kernel KERNEL_ATTR void NAME(const int M, const int N, const int K,           
     A += a_at;                                                                                   \
     B += b_at;                                                                                   \
     __global float *Pz = P + (size_t)z * M * N;                                                  \
-    __local float Asub[TSK * LDA_SUB] LOCAL_ALIGN;                                               \
-    __local float Bsub[TSK * LDB_SUB] LOCAL_ALIGN;                                               \
+    __local float Asub[NBUF * TSK * LDA_SUB] LOCAL_ALIGN;                                        \
+    __local float Bsub[NBUF * TSK * LDB_SUB] LOCAL_ALIGN;                                        \
     gemm_local(TA, TB, M, N, min(kc, K - k0), 1.0f, 0.0f, A, lda, GLOBAL_VEC_OK(a_at, lda), B, ldb, \
                GLOBAL_VEC_OK(b_at, ldb), Pz, N, Pz, 0, ACT_IDENTITY, 0.0f, Asub, Bsub);           \
 }

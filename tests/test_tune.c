@@ -195,31 +195,31 @@ START_TEST(cache_refuses_damage)
         static const struct {
             const char *gemm, *fused, *note, *large;
         } lines[] = {
-            {"USE_LOCAL=0 VW=3 TM=6 TNV=2 DM=4 DN=3 LX=1 LY=8 PK=1 TSM=64 TSN=64 TSK=16 WPTM=4 WPTN=4 LVW=0 PF=0 GVW=0 KU=0",
+            {"USE_LOCAL=0 VW=3 TM=6 TNV=2 DM=4 DN=3 LX=1 LY=8 PK=1 TSM=64 TSN=64 TSK=16 WPTM=4 WPTN=4 LVW=0 PF=0 GVW=0 KU=0 DB=0 RC=0",
              "U8_VW=8 U8_DM=2 U8_DN=5 U8_TM=5 OPTIM_VW=16", "cannot run", NULL},
-            {"USE_LOCAL=0 VW=8 TM=6 TNV=2 DM=4 DN=3 LX=1 LY=8 PK=1 TSM=64 TSN=64 TSK=16 WPTM=4 WPTN=4 LVW=0 PF=0 GVW=0 KU=0",
+            {"USE_LOCAL=0 VW=8 TM=6 TNV=2 DM=4 DN=3 LX=1 LY=8 PK=1 TSM=64 TSN=64 TSK=16 WPTM=4 WPTN=4 LVW=0 PF=0 GVW=0 KU=0 DB=0 RC=0",
              "U8_VW=5 U8_DM=2 U8_DN=5 U8_TM=5 OPTIM_VW=16", "fused-op", NULL},
-            {"USE_LOCAL=0 VW=8 TM=6 TNV=2 DM=4 DN=3 LX=1 LY=8 PK=1 TSM=64 TSN=64 TSK=16 WPTM=4 WPTN=4 LVW=0 PF=0 GVW=0 KU=0",
+            {"USE_LOCAL=0 VW=8 TM=6 TNV=2 DM=4 DN=3 LX=1 LY=8 PK=1 TSM=64 TSN=64 TSK=16 WPTM=4 WPTN=4 LVW=0 PF=0 GVW=0 KU=0 DB=0 RC=0",
              "U8_VW=8 U8_DM=2 U8_DN=5 U8_TM=5 OPTIM_VW=0", "fused-op", NULL},
-            {"USE_LOCAL=0 VW=8 TM=6 TNV=2 DM=4 DN=3 LX=1 LY=8 PK=1 TSM=64 TSN=64 TSK=16 WPTM=4 WPTN=4 LVW=0 PF=0 GVW=0 KU=0", NULL,
+            {"USE_LOCAL=0 VW=8 TM=6 TNV=2 DM=4 DN=3 LX=1 LY=8 PK=1 TSM=64 TSN=64 TSK=16 WPTM=4 WPTN=4 LVW=0 PF=0 GVW=0 KU=0 DB=0 RC=0", NULL,
              "fused-op", NULL},
             /* a large products' line without its m*n*k, with a set no
              * kernel takes (GVW=4 across TSK=2), with an unknown name, ... */
-            {"USE_LOCAL=0 VW=8 TM=6 TNV=2 DM=4 DN=3 LX=1 LY=8 PK=1 TSM=64 TSN=64 TSK=16 WPTM=4 WPTN=4 LVW=0 PF=0 GVW=0 KU=0",
+            {"USE_LOCAL=0 VW=8 TM=6 TNV=2 DM=4 DN=3 LX=1 LY=8 PK=1 TSM=64 TSN=64 TSK=16 WPTM=4 WPTN=4 LVW=0 PF=0 GVW=0 KU=0 DB=0 RC=0",
              "U8_VW=8 U8_DM=2 U8_DN=5 U8_TM=5 OPTIM_VW=16", "large-products",
-             "USE_LOCAL=1 VW=16 TM=12 TNV=2 DM=5 DN=5 LX=1 LY=4 PK=1 TSM=64 TSN=64 TSK=16 WPTM=4 WPTN=4 LVW=1 PF=0 GVW=4 KU=0"},
-            {"USE_LOCAL=0 VW=8 TM=6 TNV=2 DM=4 DN=3 LX=1 LY=8 PK=1 TSM=64 TSN=64 TSK=16 WPTM=4 WPTN=4 LVW=0 PF=0 GVW=0 KU=0",
+             "USE_LOCAL=1 VW=16 TM=12 TNV=2 DM=5 DN=5 LX=1 LY=4 PK=1 TSM=64 TSN=64 TSK=16 WPTM=4 WPTN=4 LVW=1 PF=0 GVW=4 KU=0 DB=0 RC=0"},
+            {"USE_LOCAL=0 VW=8 TM=6 TNV=2 DM=4 DN=3 LX=1 LY=8 PK=1 TSM=64 TSN=64 TSK=16 WPTM=4 WPTN=4 LVW=0 PF=0 GVW=0 KU=0 DB=0 RC=0",
              "U8_VW=8 U8_DM=2 U8_DN=5 U8_TM=5 OPTIM_VW=16", "large-products",
-             "4294967296 USE_LOCAL=1 VW=16 TM=12 TNV=2 DM=5 DN=5 LX=1 LY=4 PK=1 TSM=64 TSN=64 TSK=2 WPTM=4 WPTN=4 LVW=1 PF=0 GVW=4 KU=0"},
-            {"USE_LOCAL=0 VW=8 TM=6 TNV=2 DM=4 DN=3 LX=1 LY=8 PK=1 TSM=64 TSN=64 TSK=16 WPTM=4 WPTN=4 LVW=0 PF=0 GVW=0 KU=0",
+             "4294967296 USE_LOCAL=1 VW=16 TM=12 TNV=2 DM=5 DN=5 LX=1 LY=4 PK=1 TSM=64 TSN=64 TSK=2 WPTM=4 WPTN=4 LVW=1 PF=0 GVW=4 KU=0 DB=0 RC=0"},
+            {"USE_LOCAL=0 VW=8 TM=6 TNV=2 DM=4 DN=3 LX=1 LY=8 PK=1 TSM=64 TSN=64 TSK=16 WPTM=4 WPTN=4 LVW=0 PF=0 GVW=0 KU=0 DB=0 RC=0",
              "U8_VW=8 U8_DM=2 U8_DN=5 U8_TM=5 OPTIM_VW=16", "large-products", "4294967296 USE_LOCAL=1 SIZE=3"},
             /* a wrapped negative m*n*k, and a register-blocked set */
-            {"USE_LOCAL=0 VW=8 TM=6 TNV=2 DM=4 DN=3 LX=1 LY=8 PK=1 TSM=64 TSN=64 TSK=16 WPTM=4 WPTN=4 LVW=0 PF=0 GVW=0 KU=0",
+            {"USE_LOCAL=0 VW=8 TM=6 TNV=2 DM=4 DN=3 LX=1 LY=8 PK=1 TSM=64 TSN=64 TSK=16 WPTM=4 WPTN=4 LVW=0 PF=0 GVW=0 KU=0 DB=0 RC=0",
              "U8_VW=8 U8_DM=2 U8_DN=5 U8_TM=5 OPTIM_VW=16", "large-products",
-             "-1 USE_LOCAL=1 VW=16 TM=12 TNV=2 DM=5 DN=5 LX=1 LY=4 PK=1 TSM=64 TSN=64 TSK=16 WPTM=4 WPTN=4 LVW=1 PF=0 GVW=4 KU=0"},
-            {"USE_LOCAL=0 VW=8 TM=6 TNV=2 DM=4 DN=3 LX=1 LY=8 PK=1 TSM=64 TSN=64 TSK=16 WPTM=4 WPTN=4 LVW=0 PF=0 GVW=0 KU=0",
+             "-1 USE_LOCAL=1 VW=16 TM=12 TNV=2 DM=5 DN=5 LX=1 LY=4 PK=1 TSM=64 TSN=64 TSK=16 WPTM=4 WPTN=4 LVW=1 PF=0 GVW=4 KU=0 DB=0 RC=0"},
+            {"USE_LOCAL=0 VW=8 TM=6 TNV=2 DM=4 DN=3 LX=1 LY=8 PK=1 TSM=64 TSN=64 TSK=16 WPTM=4 WPTN=4 LVW=0 PF=0 GVW=0 KU=0 DB=0 RC=0",
              "U8_VW=8 U8_DM=2 U8_DN=5 U8_TM=5 OPTIM_VW=16", "register-blocked",
-             "4294967296 USE_LOCAL=0 VW=8 TM=6 TNV=2 DM=4 DN=3 LX=1 LY=8 PK=1 TSM=64 TSN=64 TSK=16 WPTM=4 WPTN=4 LVW=0 PF=0 GVW=0 KU=0"},
+             "4294967296 USE_LOCAL=0 VW=8 TM=6 TNV=2 DM=4 DN=3 LX=1 LY=8 PK=1 TSM=64 TSN=64 TSK=16 WPTM=4 WPTN=4 LVW=0 PF=0 GVW=0 KU=0 DB=0 RC=0"},
         };
         for (size_t i = 0; i < sizeof lines / sizeof lines[0]; i++) {
             char text[8192];
@@ -396,14 +396,19 @@ START_TEST(local_memory_tiles_pass_the_check)
      * K-tile prefetched into registers (the last: 256 work-items share a
      * 32x2 tile, so most hold no element of it), global vector loads of
      * tiles inside aligned matrices (the tuner's check has such a case, with
-     * edge tiles beside them), the sums over a K-tile unrolled (KU), and
-     * whether to check it with K in slices too. Each check is a PoCL build of its own (seconds under the
-     * sanitizers), so the features are combined, not crossed. */
-    static const int tiles[][10] = {
-        {64, 64, 16, 4, 4, 1, 0, 4, 0, 1}, {32, 64, 16, 4, 8, 4, 1, 4, 1, 0}, {16, 16, 8, 4, 4, 1, 0, 1, 0, 1},
-        {32, 32, 8, 2, 2, 1, 0, 2, 0, 0},  {64, 64, 16, 4, 4, 4, 0, 1, 1, 0}, {32, 32, 16, 8, 4, 4, 1, 4, 0, 1},
-        {32, 32, 8, 4, 4, 2, 0, 1, 0, 0},  {64, 64, 16, 4, 4, 1, 1, 1, 0, 1}, {32, 32, 2, 2, 2, 1, 1, 1, 0, 1},
-        {32, 64, 16, 4, 16, 4, 0, 4, 1, 0}};
+     * edge tiles beside them), the sums over a K-tile unrolled (KU), two
+     * local tiles each (DB: with K of many tiles, edge tiles among them),
+     * and whether to check it with K in slices too. Each check is a PoCL
+     * build of its own (seconds under the sanitizers), so the features are
+     * combined, not crossed. */
+    static const int tiles[][11] = {
+        {64, 64, 16, 4, 4, 1, 0, 4, 0, 0, 1}, {32, 64, 16, 4, 8, 4, 1, 4, 1, 0, 0},
+        {16, 16, 8, 4, 4, 1, 0, 1, 0, 0, 1},  {32, 32, 8, 2, 2, 1, 0, 2, 0, 0, 0},
+        {64, 64, 16, 4, 4, 4, 0, 1, 1, 0, 0}, {32, 32, 16, 8, 4, 4, 1, 4, 0, 0, 1},
+        {32, 32, 8, 4, 4, 2, 0, 1, 0, 0, 0},  {64, 64, 16, 4, 4, 1, 1, 1, 0, 0, 1},
+        {32, 32, 2, 2, 2, 1, 1, 1, 0, 0, 1},  {32, 64, 16, 4, 16, 4, 0, 4, 1, 0, 0},
+        {64, 64, 16, 4, 4, 4, 1, 4, 0, 1, 1}, {32, 32, 8, 4, 4, 2, 1, 1, 1, 1, 0},
+        {32, 32, 2, 2, 2, 1, 1, 2, 0, 1, 1}};
     int ran = 0;
     for (size_t i = 0; i < sizeof tiles / sizeof tiles[0]; i++) {
         nncl_gemm_candidate c = {.extra = NULL};
@@ -411,7 +416,7 @@ START_TEST(local_memory_tiles_pass_the_check)
         c.p.use_local = 1;
         c.p.tsm = tiles[i][0], c.p.tsn = tiles[i][1], c.p.tsk = tiles[i][2];
         c.p.wptm = tiles[i][3], c.p.wptn = tiles[i][4], c.p.lvw = tiles[i][5], c.p.pf = tiles[i][6];
-        c.p.gvw = tiles[i][7], c.p.ku = tiles[i][8];
+        c.p.gvw = tiles[i][7], c.p.ku = tiles[i][8], c.p.db = tiles[i][9];
         char d[256];
         nncl_gemm_params_describe(&c.p, d, sizeof d);
         if (nncl_gemm_params_check(&c.p, info->max_work_group_size, info->local_mem_bytes) != NNCL_OK) {
@@ -421,7 +426,7 @@ START_TEST(local_memory_tiles_pass_the_check)
         /* as the device would run them, then with K cut into 3 slices
          * (gemm_split_*: a GPU's choice for products of few tiles) */
         static const char *const splits[] = {NULL, "3"};
-        for (size_t sp = 0; sp < (tiles[i][9] ? 2u : 1u); sp++) {
+        for (size_t sp = 0; sp < (tiles[i][10] ? 2u : 1u); sp++) {
             if (splits[sp])
                 setenv("NNCL_GEMM_SPLITK", splits[sp], 1);
             bool ok = false;
@@ -465,6 +470,60 @@ START_TEST(verbose_builds_never_cost_a_candidate)
     ck_assert(has ? rep.tried[0].registers > 0 : rep.tried[0].registers == 0);
     ck_assert(rep.tried[0].max_work_group >= 1);
     dev->info.nv_compiler_options = has;
+    nncl_device_close(dev);
+}
+END_TEST
+
+/* A register cap (RC) is a build option only where NVIDIA's compiler takes
+ * its options, and only for a GEMM program of its own: the device's set,
+ * built into every kernel's program, never has one, however fast. Here a
+ * set with the cap and good blocks races one without and with blocks of
+ * one row: the slow set must win. */
+START_TEST(register_caps_never_serve_every_product)
+{
+    nncl_device *dev = open_first_opencl(true);
+    if (!dev)
+        return;
+    bool has = dev->info.nv_compiler_options;
+    nncl_gemm_params local;
+    nncl_gemm_params_for(nncl_device_get_info(dev), &local);
+    local.use_local = 1, local.rc = 128;
+    char *src, options[1024];
+    size_t len;
+    ck_assert_ok(nncl_gemm_source(&src, &len));
+    for (int nv = 0; nv < 2; nv++)
+        for (int rc = 0; rc <= 128; rc += 128) {
+            dev->info.nv_compiler_options = nv;
+            local.rc = rc;
+            cl_program prog;
+            ck_assert_ok(nncl_gemm_program_create(dev, src, len, &local, NULL, &prog, options, sizeof options));
+            clReleaseProgram(prog);
+            bool capped = strstr(options, "-cl-nv-maxrregcount=128") != NULL;
+            ck_assert_msg(capped == (nv && rc), "nv %d, RC=%d: %s", nv, rc, options);
+            ck_assert(strstr(options, rc ? "-DRC=128" : "-DRC=0") != NULL);
+        }
+    dev->info.nv_compiler_options = has;
+    free(src);
+
+    nncl_gemm_candidate c[2] = {{.extra = NULL}, {.extra = NULL}};
+    nncl_gemm_params_for(nncl_device_get_info(dev), &c[1].p);
+    if (c[1].p.use_local) { /* a GPU: the cap would be a real option; not this test's business */
+        nncl_device_close(dev);
+        return;
+    }
+    c[1].p.rc = 128;
+    c[0].p = c[1].p;
+    c[0].p.rc = 0, c[0].p.tm = 1, c[0].p.tnv = 1, c[0].p.dm = 1, c[0].p.dn = 1;
+    nncl_gemm_params winner;
+    nncl_gemm_large large;
+    nncl_tune_report rep;
+    ck_assert_ok(nncl_gemm_tune_search(dev, c, 2, NULL, NNCL_TUNE_QUICK, 0, NULL, NULL, &winner, &large, &rep));
+    ck_assert_int_eq(rep.timed, 2);
+    ck_assert_msg(rep.tried[1].gflops[0] > rep.tried[0].gflops[0], "the capped set (%.1f GFLOP/s) was not the faster"
+                  " (%.1f): the test shows nothing", rep.tried[1].gflops[0], rep.tried[0].gflops[0]);
+    ck_assert_int_eq(winner.rc, 0);
+    ck_assert_int_eq(winner.tm, 1);
+    ck_assert_int_eq(large.min_mnk, 0);
     nncl_device_close(dev);
 }
 END_TEST
@@ -624,21 +683,22 @@ START_TEST(gpu_sweep_sets_are_full_candidates)
     ck_assert_msg(f != NULL, "%s: %s", sweep_sets_path, strerror(errno));
     nncl_device_info gpu = {.backend = NNCL_BACKEND_OPENCL, .type = NNCL_DEVICE_GPU, .local_mem_dedicated = true,
                             .local_mem_bytes = 48 * 1024, .max_work_group_size = 1024, .native_vector_float = 1,
-                            .preferred_vector_float = 1};
+                            .preferred_vector_float = 1, .nv_compiler_options = true};
     nncl_gemm_candidate c[NNCL_TUNE_MAX_CANDIDATES];
     int n = nncl_gemm_candidates(&gpu, NNCL_TUNE_FULL, c, NNCL_TUNE_MAX_CANDIDATES);
     char line[256];
     int sets = 0;
     while (fgets(line, sizeof line, f)) {
-        int v[9];
-        if (line[0] == '#' || sscanf(line, "%d %d %d %d %d %d %d %d %d", &v[0], &v[1], &v[2], &v[3], &v[4], &v[5],
-                                     &v[6], &v[7], &v[8]) != 9)
+        int v[11];
+        if (line[0] == '#' || sscanf(line, "%d %d %d %d %d %d %d %d %d %d %d", &v[0], &v[1], &v[2], &v[3], &v[4],
+                                     &v[5], &v[6], &v[7], &v[8], &v[9], &v[10]) != 11)
             continue;
         bool found = false;
         for (int i = 0; i < n && !found; i++) {
             const nncl_gemm_params *p = &c[i].p;
             found = p->use_local && p->tsm == v[0] && p->tsn == v[1] && p->tsk == v[2] && p->wptm == v[3] &&
-                    p->wptn == v[4] && p->lvw == v[5] && p->pf == v[6] && p->gvw == v[7] && p->ku == v[8];
+                    p->wptn == v[4] && p->lvw == v[5] && p->pf == v[6] && p->gvw == v[7] && p->ku == v[8] &&
+                    p->db == v[9] && p->rc == v[10];
         }
         ck_assert_msg(found, "%s: the sweep's set %.*s is not a full-search candidate on a GPU", sweep_sets_path,
                       (int)strcspn(line, "\n"), line);
@@ -1126,6 +1186,7 @@ static Suite *suite(void)
     tcase_add_test(td, local_memory_tiles_pass_the_check);
     tcase_add_test(td, broken_candidate_rejected);
     tcase_add_test(td, verbose_builds_never_cost_a_candidate);
+    tcase_add_test(td, register_caps_never_serve_every_product);
     tcase_add_test(td, candidates_built_together);
     tcase_add_test(td, wrong_kernels_refuse_the_device);
     tcase_add_test(td, large_products_take_their_own_set);

@@ -29,12 +29,11 @@
 #       CPU device if there is one, timed (wall), the full `nncl tune
 #       --device 0` (every set of the table, each one's build and check
 #       seconds and GFLOP/s) and nncl bench after it (bench-gpu-full), the
-#       host's tutorial step, `--preset tutorial`, the bare run and a small
-#       CNN through the patch-matrix convolutions on all cores and on two
-#       (host-cores), the local-memory GEMM sets of
-#       tools/gemmlab/sweep_sets.txt each on its own (gemm-sweep), a
-#       2048^3 FP32 GEMM in PyTorch (cuBLAS, TF32 off) as the peer, and the
-#       whole test suite with NNCL_REQUIRE_OPENCL=1, run from meson's test list
+#       local-memory GEMM sets of tools/gemmlab/sweep_sets.txt each on its
+#       own (gemm-sweep), a 2048^3 FP32 GEMM in PyTorch (cuBLAS, TF32 off)
+#       as the peer, the host's tutorial step, `--preset tutorial`, the bare
+#       run and a small CNN through the patch-matrix convolutions on all
+#       cores and on two (host-cores), and the whole test suite with NNCL_REQUIRE_OPENCL=1, run from meson's test list
 #       without meson. Every log and JSON goes to OUTDIR; OUTDIR/summary.txt has
 #       each step's status and seconds and the figures. A failing step does not
 #       stop the others. With ARCHIVE, OUTDIR is packed into it after each step
@@ -905,12 +904,44 @@ done
 # here), then the GEMMs again with its winners: the quick search of first
 # use tries six sets, so this is the run that can find what the sweep finds.
 # After the steps that time what first use gives (they would use its entry),
-# before the host's and the sweep's figures (neither reads the entry): the
+# before the sweep's and the host's figures (neither reads the entry): the
 # product's own way to the 40% target goes first.
 gpu_step tune-full 240 "$nncl" tune --device 0
 gpu_step bench-gpu-full 120 env ${peak:+NNCL_PEAK_GFLOPS="$peak"} sh -c "'$nncl' bench --device 0 --json >'$out/bench-gpu-full.json'"
 
-# The host on all of this machine's cores against two (nncl_host_for's pool
+# The GEMM's local-memory sets at 1024^3 and 2048^3, each on its own
+# (build/tools/gemm_harness, tools/gemmlab), from tools/gemmlab/sweep_sets.txt
+# (what each column means is there), so that one run says which set the 40%
+# target needs.
+cat >"$T/gemm_sweep.sh" <<'END_GEMM_SWEEP'
+# gemm_sweep.sh BUILD ROOT: each set's GFLOP/s at 1024^3 and 2048^3
+# (RC, a register cap, is NVIDIA's build option -cl-nv-maxrregcount)
+grep -v '^#' "${ROOT:?}/tools/gemmlab/sweep_sets.txt" | while read -r tsm tsn tsk wm wn lvw pf gvw ku db rc; do
+    [ -n "$rc" ] || continue
+    cap=
+    [ "$rc" -eq 0 ] || cap=" -cl-nv-maxrregcount=$rc"
+    "${BUILD:?}/tools/gemm_harness" -b -s square -r 3 -k "$ROOT/cl/gemm.cl" \
+        "-DUSE_LOCAL=1 -DTSM=$tsm -DTSN=$tsn -DTSK=$tsk -DWPTM=$wm -DWPTN=$wn -DLVW=$lvw -DPF=$pf -DGVW=$gvw -DKU=$ku -DDB=$db$cap" 2>&1 |
+        awk -v s="TSM=$tsm TSN=$tsn TSK=$tsk WPTM=$wm WPTN=$wn LVW=$lvw PF=$pf GVW=$gvw KU=$ku DB=$db RC=$rc" \
+            '/^square/ {print s ": " $1 " " $2 " " $NF " GFLOP/s"} /rror|fail/ {print s ": " $0}'
+done
+END_GEMM_SWEEP
+if [ -x "$build/tools/gemm_harness" ]; then
+    gpu_step gemm-sweep 150 env BUILD="$build" ROOT="$root" sh "$T/gemm_sweep.sh"
+else
+    note gemm-sweep SKIP "no $build/tools/gemm_harness"
+fi
+
+# The peer: the same 2048^3 FP32 GEMM through cuBLAS (PyTorch, TF32 off).
+if python3 -c 'import torch' >/dev/null 2>&1; then
+    step torch-gemm 120 python3 "$T/torch_gemm.py"
+else
+    note torch-gemm SKIP "no PyTorch here"
+fi
+
+
+# After the GEMM's figures (the 40% target's data first): the host on all
+# of this machine's cores against two (nncl_host_for's pool
 # of workers; the build machines have two cores): the tutorial's fused step
 # alone (build/tools/bench_u8_head) and the whole `--preset tutorial`.
 cat >"$T/host_cores.sh" <<'END_HOST_CORES'
@@ -944,34 +975,6 @@ if [ -x "$build/tools/bench_u8_head" ]; then
 else
     note host-cores SKIP "no $build/tools/bench_u8_head"
 fi
-
-# The GEMM's local-memory sets at 1024^3 and 2048^3, each on its own
-# (build/tools/gemm_harness, tools/gemmlab), from tools/gemmlab/sweep_sets.txt
-# (what each column means is there), so that one run says which set the 40%
-# target needs.
-cat >"$T/gemm_sweep.sh" <<'END_GEMM_SWEEP'
-# gemm_sweep.sh BUILD ROOT: each set's GFLOP/s at 1024^3 and 2048^3
-grep -v '^#' "${ROOT:?}/tools/gemmlab/sweep_sets.txt" | while read -r tsm tsn tsk wm wn lvw pf gvw ku; do
-    [ -n "$ku" ] || continue
-    "${BUILD:?}/tools/gemm_harness" -b -s square -r 3 -k "$ROOT/cl/gemm.cl" \
-        "-DUSE_LOCAL=1 -DTSM=$tsm -DTSN=$tsn -DTSK=$tsk -DWPTM=$wm -DWPTN=$wn -DLVW=$lvw -DPF=$pf -DGVW=$gvw -DKU=$ku" 2>&1 |
-        awk -v s="TSM=$tsm TSN=$tsn TSK=$tsk WPTM=$wm WPTN=$wn LVW=$lvw PF=$pf GVW=$gvw KU=$ku" \
-            '/^square/ {print s ": " $1 " " $2 " " $NF " GFLOP/s"} /rror|fail/ {print s ": " $0}'
-done
-END_GEMM_SWEEP
-if [ -x "$build/tools/gemm_harness" ]; then
-    gpu_step gemm-sweep 120 env BUILD="$build" ROOT="$root" sh "$T/gemm_sweep.sh"
-else
-    note gemm-sweep SKIP "no $build/tools/gemm_harness"
-fi
-
-# The peer: the same 2048^3 FP32 GEMM through cuBLAS (PyTorch, TF32 off).
-if python3 -c 'import torch' >/dev/null 2>&1; then
-    step torch-gemm 120 python3 "$T/torch_gemm.py"
-else
-    note torch-gemm SKIP "no PyTorch here"
-fi
-
 
 # ---- the whole test suite, from meson's test list, without meson
 if [ $opencl_ok -eq 1 ]; then

@@ -62,7 +62,10 @@ cl_int nncl_gemm_enqueue(nncl_device *dev, const nncl_gemm_kernels *ks, const nn
 /* A GEMM program of its own (gemm_program.c): cl/common.cl and cl/gemm.cl
  * alone (the other kernels do not depend on the GEMM's defines), built
  * with p's defines and `extra` (NULL, or more defines: the tests' broken
- * candidate), with every entry point p has. The source (malloc'd): */
+ * candidate), with every entry point p has, and p's register cap (RC) as
+ * -cl-nv-maxrregcount where the device has cl_nv_compiler_options (the
+ * device's own set never has one: it would cap every kernel of the program
+ * it is built into). The source (malloc'd): */
 nncl_status nncl_gemm_source(char **src, size_t *len);
 /* *ok false, with the reason in why and nothing held, when the compiler
  * refuses p; the status is for failures of the device itself. */

@@ -26,6 +26,9 @@ typedef struct nncl_gemm_params {
     int pf;                     /* 1: the next K-tile loaded into registers during the current one's sums */
     int gvw;                    /* tiles wholly inside an aligned matrix loaded as vectors of GVW floats (2, 4); 0, 1: scalars */
     int ku;                     /* 1: the sums over a K-tile unrolled (#pragma unroll), 0: as the compiler sees fit */
+    int db;                     /* 1: two local tiles each, one barrier a K-tile (needs pf) */
+    int rc;                     /* registers a work-item at most (-cl-nv-maxrregcount, where the device takes
+                                 * cl_nv_compiler_options) for a GEMM program of its own; 0: the compiler's choice */
 } nncl_gemm_params;
 
 /* A second set for large products, tuned apart on devices whose GEMM uses

@@ -35,6 +35,8 @@ static const field fields[] = {
     F("PF", pf, 0, 1, 1),
     F("GVW", gvw, 0, 4, 1),
     F("KU", ku, 0, 1, 1),
+    F("DB", db, 0, 1, 1),
+    F("RC", rc, 0, 255, 1),
 };
 #undef F
 enum { NFIELDS = sizeof fields / sizeof fields[0] };
@@ -117,10 +119,14 @@ nncl_status nncl_gemm_params_check(const nncl_gemm_params *p, size_t max_work_gr
     if (p->gvw == 3 || (p->gvw > 1 && (p->tsk % p->gvw || p->tsm % p->gvw || p->tsn % p->gvw)))
         return nncl_fail(NNCL_E_INVALID, "GVW=%d: not 1, 2 or 4 dividing the tiles %dx%dx%d", p->gvw, p->tsm,
                          p->tsn, p->tsk);
+    if (p->db && !p->pf)
+        return nncl_fail(NNCL_E_INVALID, "DB=1 needs PF=1 (the second local tile is filled from the prefetch)");
+    if (p->rc && p->rc < 32)
+        return nncl_fail(NNCL_E_INVALID, "RC=%d: 0 (the compiler's choice) or at least 32 registers", p->rc);
     if (wg > max_work_group)
         return nncl_fail(NNCL_E_INVALID, "work-group of %zu above the device's %zu", wg, max_work_group);
-    /* Asub and Bsub, rows padded by LPAD = LVW (cl/gemm.cl) */
-    uint64_t bytes = (uint64_t)p->tsk * (uint64_t)(p->tsm + lvw + p->tsn + lvw) * 4;
+    /* Asub and Bsub, rows padded by LPAD = LVW, two of each with DB (cl/gemm.cl) */
+    uint64_t bytes = (uint64_t)p->tsk * (uint64_t)(p->tsm + lvw + p->tsn + lvw) * 4 * (p->db ? 2 : 1);
     if (bytes > local_mem)
         return nncl_fail(NNCL_E_INVALID, "%llu bytes of local memory above the device's %llu",
                          (unsigned long long)bytes, (unsigned long long)local_mem);

@@ -28,9 +28,13 @@ void nncl_gemm_program_release(cl_program *prog, nncl_gemm_kernels *ks)
 nncl_status nncl_gemm_program_create(nncl_device *dev, const char *src, size_t src_len, const nncl_gemm_params *p,
                                      const char *extra, cl_program *prog, char *options, size_t options_len)
 {
-    char defines[512];
+    char defines[512], cap[48] = "";
     nncl_gemm_params_defines(p, defines, sizeof defines);
-    snprintf(options, options_len, "-cl-std=CL1.2 %s%s%s", defines, extra ? " " : "", extra ? extra : "");
+    /* a register cap (RC) only where NVIDIA's compiler takes its options;
+     * elsewhere RC is a define nothing reads */
+    if (p->use_local && p->rc > 0 && dev->info.nv_compiler_options)
+        snprintf(cap, sizeof cap, " -cl-nv-maxrregcount=%d", p->rc);
+    snprintf(options, options_len, "-cl-std=CL1.2 %s%s%s%s", defines, cap, extra ? " " : "", extra ? extra : "");
     cl_int err;
     *prog = clCreateProgramWithSource(nncl_cl_of(dev)->context, 1, &src, &src_len, &err);
     if (err != CL_SUCCESS) {

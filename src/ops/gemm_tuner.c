@@ -416,6 +416,11 @@ static void note_rejection(nncl_tune_report *rep, const nncl_gemm_params *p, con
  * much at the large square to be worth a program of its own. */
 #define LARGE_MARGIN 0.97
 
+/* Whether b may be the device's set, which is built into the program of
+ * every kernel: not with a register cap (RC), which would cap them all; a
+ * set with one may serve the large products, from a program of its own. */
+static bool serves_all(const built *b) { return b->c.p.rc == 0; }
+
 /* The entry of bs[0..nb) (checked, real) whose parameters are p, or -1. */
 static int find_built(const built *bs, int nb, const nncl_gemm_params *p)
 {
@@ -554,7 +559,7 @@ nncl_status nncl_gemm_tune_search(nncl_device *dev, const nncl_gemm_candidate *c
      * does. */
     int best = -1;
     for (int i = 0; i < nb && best < 0; i++)
-        if (bs[i].ok)
+        if (bs[i].ok && serves_all(&bs[i]))
             best = i;
     if (st == NNCL_OK && nb > 0 && !bs[0].ok)
         rep->current_wrong = true;
@@ -573,16 +578,18 @@ nncl_status nncl_gemm_tune_search(nncl_device *dev, const nncl_gemm_candidate *c
      * winner's VW combine, when some shape runs the dot form; on the local
      * path one set. */
     for (int i = 0; i < nb && st == NNCL_OK; i++)
-        if (bs[i].ok && score(&bs[i], -1) > score(&bs[best], -1))
+        if (bs[i].ok && serves_all(&bs[i]) && score(&bs[i], -1) > score(&bs[best], -1))
             best = i;
     nncl_gemm_params pick = bs[best < 0 ? 0 : best].c.p;
     if (st == NNCL_OK && !pick.use_local) {
         int row = best, dot = -1;
         for (int i = 0; i < nb; i++)
-            if (bs[i].ok && !bs[i].c.p.use_local && !bs[i].c.extra && score(&bs[i], 0) > score(&bs[row], 0))
+            if (bs[i].ok && serves_all(&bs[i]) && !bs[i].c.p.use_local && !bs[i].c.extra &&
+                score(&bs[i], 0) > score(&bs[row], 0))
                 row = i;
         for (int i = 0; i < nb; i++)
-            if (bs[i].ok && !bs[i].c.p.use_local && !bs[i].c.extra && bs[i].c.p.vw == bs[row].c.p.vw &&
+            if (bs[i].ok && serves_all(&bs[i]) && !bs[i].c.p.use_local && !bs[i].c.extra &&
+                bs[i].c.p.vw == bs[row].c.p.vw &&
                 score(&bs[i], 1) > 0 && (dot < 0 || score(&bs[i], 1) > score(&bs[dot], 1)))
                 dot = i;
         pick = bs[row].c.p;
