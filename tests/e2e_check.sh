@@ -80,7 +80,10 @@ PY
 import json, sys
 d = json.load(open(sys.argv[1]))
 idx = d["devices"][0]["index"]
-table = [l for l in open(sys.argv[2]) if l.startswith(f"{idx} ")]
+lines = open(sys.argv[2]).read().splitlines()
+if idx is None:  # --device host: the host alone, no listing; its index in the full one
+    idx = next(l.split()[1].rstrip(":") for l in lines if l.startswith("device ") and ": host (" in l)
+table = [l for l in lines if l.startswith(f"{idx} ")]
 assert len(table) == len(d["checks"]), (len(table), len(d["checks"]))
 for line, c in zip(table, d["checks"]):
     assert line.split()[1] == c["check"] and c["shape"] in line, (line, c)
@@ -90,8 +93,9 @@ done
 # The global form picks the device too.
 "$nncl" --device host check --quick >"$tmp/g" 2>&1
 expect "nncl --device host check exits 0" test $? -eq 0
-expect "nncl --device host check runs host's two rows only" sh -c \
-    "test \$(grep -c -E ' (PASS|FAIL)$' '$tmp/g') -eq 2 && test \$(grep -c -E '^$host +[a-z].* PASS$' '$tmp/g') -eq 2"
+expect "nncl --device host check runs host's two rows only, without asking OpenCL" sh -c \
+    "test \$(grep -c -E ' (PASS|FAIL)$' '$tmp/g') -eq 2 && test \$(grep -c -E '^host +[a-z].* PASS$' '$tmp/g') -eq 2 &&
+     grep -q '^(OpenCL not asked: the host was chosen)' '$tmp/g'"
 
 # ---- a broken comparison fails and names the check ----------------------------------------
 inject() { # DEVICE CHECK

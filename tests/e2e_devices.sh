@@ -127,6 +127,16 @@ assert s['listing'] == [] and s['listing_seconds'] < 0.05, s"
     expect "eval --device host beside it exits 0" sh -c "test $? -eq 0 && grep -q '^device   host: host' '$tmp/crash-eval'"
     crash "$nncl" bench --device host >"$tmp/crash-bench" 2>&1
     expect "bench --device host beside it exits 0" sh -c "test $? -eq 0 && grep -q '^device host: host' '$tmp/crash-bench'"
+    crash "$nncl" check --device host --quick >"$tmp/crash-check" 2>&1
+    expect "check --device host beside it exits 0, checking the host alone" sh -c "test $? -eq 0 &&
+        grep -q '^device host: host' '$tmp/crash-check' && grep -q '^host grad .*PASS' '$tmp/crash-check' &&
+        grep -q '2 checks on 1 device: all passed' '$tmp/crash-check'"
+    crash "$nncl" check --device host --quick --json >"$tmp/crash-check.json" 2>&1
+    expect "...its JSON gives the host no index" python3 -c "
+import json, sys
+o = json.load(open(sys.argv[1]))
+assert o['ok'] and [d['index'] for d in o['devices']] == [None], o['devices']
+assert all(c['device'] is None for c in o['checks']), o['checks']" "$tmp/crash-check.json"
     crash "$nncl" eval "$h" >"$tmp/crash-eval2" 2>&1
     expect "eval choosing its own device does list OpenCL (and meets the crash)" test $? -ne 0
 fi

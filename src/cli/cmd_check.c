@@ -73,13 +73,32 @@ static void format_tolerance(char *buf, size_t n, const check_row *r)
         snprintf(buf, n, "%.2g+%.2g rel", r->atol, r->rtol);
 }
 
+/* A device's name in the table: its index in the listing, or "host" for
+ * the host chosen alone (no listing made: index -1). */
+typedef struct device_label {
+    char s[16];
+} device_label;
+
+static device_label label_of(int index)
+{
+    device_label l;
+    if (index < 0)
+        snprintf(l.s, sizeof l.s, "host");
+    else
+        snprintf(l.s, sizeof l.s, "%d", index);
+    return l;
+}
+
+/* The same in JSON: the index, or null for the host alone. */
+static json_t *index_json(int index) { return index < 0 ? json_null() : json_integer(index); }
+
 static void print_device(const nncl_device_info *info)
 {
     if (info->backend == NNCL_BACKEND_HOST)
-        printf("device %d: %s (the oracle: gradients and determinism only)\n", info->index, info->name);
+        printf("device %s: %s (the oracle: gradients and determinism only)\n", label_of(info->index).s, info->name);
     else
-        printf("device %d: %s (%s, %s, driver %s)\n", info->index, info->name, nncl_backend_name(info->backend),
-               info->platform, info->driver_version);
+        printf("device %s: %s (%s, %s, driver %s)\n", label_of(info->index).s, info->name,
+               nncl_backend_name(info->backend), info->platform, info->driver_version);
 }
 
 static void print_header(void)
@@ -94,7 +113,7 @@ static void print_row(int device, const check_row *r)
     format_number(abs_s, sizeof abs_s, r->compared ? r->max_abs : NAN);
     format_number(rel_s, sizeof rel_s, r->compared ? r->max_rel : NAN);
     format_tolerance(tol_s, sizeof tol_s, r);
-    printf("%-4d %-16s %-50s %9s %9s %-18s %7.0f  %s\n", device, r->check, r->shape, abs_s, rel_s, tol_s,
+    printf("%-4s %-16s %-50s %9s %9s %-18s %7.0f  %s\n", label_of(device).s, r->check, r->shape, abs_s, rel_s, tol_s,
            r->seconds * 1e3, check_row_passed(r) ? "PASS" : "FAIL");
     fflush(stdout);
 }
@@ -106,7 +125,7 @@ static json_t *real_or_null(double x)
 
 static json_t *row_json(int device, const check_row *r)
 {
-    return json_pack("{s:i, s:s, s:s, s:s, s:o, s:o, s:o, s:o, s:o, s:I, s:f, s:s, s:b, s:s?}", "device", device,
+    return json_pack("{s:o, s:s, s:s, s:s, s:o, s:o, s:o, s:o, s:o, s:I, s:f, s:s, s:b, s:s?}", "device", index_json(device),
                      "check", r->check, "shape", r->shape, "part", r->part,
                      "max_abs", real_or_null(r->compared ? r->max_abs : NAN),
                      "max_rel", real_or_null(r->compared ? r->max_rel : NAN), "atol", real_or_null(r->atol),
@@ -260,7 +279,7 @@ static int report(const check_run *run, const nncl_device_list *list, int first,
         json_t *devs = json_array(), *rows = json_array();
         for (int d = first; d <= last; d++) {
             const nncl_device_info *info = &list->items[d];
-            json_array_append_new(devs, json_pack("{s:i, s:s, s:s, s:s, s:s}", "index", info->index, "name",
+            json_array_append_new(devs, json_pack("{s:o, s:s, s:s, s:s, s:s}", "index", index_json(info->index), "name",
                                                   info->name, "backend", nncl_backend_name(info->backend),
                                                   "platform", info->platform, "driver_version",
                                                   info->driver_version));
@@ -280,7 +299,7 @@ static int report(const check_run *run, const nncl_device_list *list, int first,
             printf("\ndisagreements:\n");
             for (size_t i = 0; i < run->n_rows; i++)
                 if (!check_row_passed(&run->rows[i]))
-                    printf("  device %d, %s: %s\n", run->row_device[i], run->rows[i].check,
+                    printf("  device %s, %s: %s\n", label_of(run->row_device[i]).s, run->rows[i].check,
                            run->rows[i].detail[0] ? run->rows[i].detail : "nothing was compared");
         }
         printf("\n%zu checks on %d device%s: ", run->n_rows, devices, devices == 1 ? "" : "s");
@@ -291,7 +310,7 @@ static int report(const check_run *run, const nncl_device_list *list, int first,
             const char *sep = "";
             for (size_t i = 0; i < run->n_rows; i++)
                 if (!check_row_passed(&run->rows[i])) {
-                    printf("%sdevice %d %s", sep, run->row_device[i], run->rows[i].check);
+                    printf("%sdevice %s %s", sep, label_of(run->row_device[i]).s, run->rows[i].check);
                     sep = ", ";
                 }
             printf(")");
@@ -311,7 +330,8 @@ static void usage(void)
            "twice for bit-identical results. One table; exit 0 when all agree, 1 on any\n"
            "disagreement, 2 for bad usage. The first thing to run on a new GPU or driver.\n"
            "\n"
-           "  --device N|all  one device (an index, 'host', or a name as for --device), or all\n"
+           "  --device N|all  one device (an index, 'host', or a name as for --device), or all;\n"
+           "                  'host' alone never loads OpenCL\n"
            "  --quick         smaller shapes and training\n"
            "  --seed S        repeat the shapes and inputs of an earlier run (it prints its seed)\n"
            "  --json          a JSON object instead of the table\n");
@@ -371,8 +391,13 @@ int cmd_check(const cli_globals *g, int argc, char **argv)
     if (!have_seed) /* fresh shapes every run; printed so that a failure can be repeated */
         run.seed = ((uint64_t)time(NULL) * 2654435761u ^ (uint64_t)getpid() * 40503u) % 1000000000u;
 
+    /* --device host checks the host alone without asking OpenCL (a driver
+     * that crashes as it starts cannot stop it); any other choice, and the
+     * default (all), lists every device. NNCL_DEVICE is not a choice here:
+     * check's default is every device. */
+    bool host_alone = device && nncl_device_choice_is_host(device);
     nncl_device_list list;
-    nncl_status st = nncl_device_list_get(&list);
+    nncl_status st = host_alone ? nncl_device_list_host(&list) : nncl_device_list_get(&list);
     if (st != NNCL_OK)
         return cli_fail(st);
     int first = 0, last = list.count - 1;
@@ -394,7 +419,9 @@ int cmd_check(const cli_globals *g, int argc, char **argv)
                (unsigned long long)run.seed, run.quick ? ", quick" : "");
         for (int d = first; d <= last; d++)
             print_device(&list.items[d]);
-        if (list.count == 1)
+        if (host_alone)
+            printf("(%s)\n", list.opencl_note);
+        else if (list.count == 1)
             printf("(no OpenCL device found: %s)\n", list.opencl_note[0] ? list.opencl_note : "none listed");
         printf("\n");
         print_header();
