@@ -762,6 +762,40 @@ INLINE void store_b(const int transb, const float *r, const int tid, __local flo
             put_b(transb, e, r + l * GW, Bsub);
     }
 }
+
+/* Where the K-tile at k0 is inner (*pa, *pb), this work-item's share of it
+ * into ra, rb. */
+ALWAYS_INLINE void prefetch_tiles(const int transa, const int transb, const int M, const int N, const int K,
+                                  __global const float *A, const int lda, const bool a_vec,
+                                  __global const float *B, const int ldb, const bool b_vec, const int gi0,
+                                  const int gj0, const int k0, const int tid, bool *pa, bool *pb, float *ra,
+                                  float *rb)
+{
+    *pa = inner_a(M, K, a_vec, gi0, k0);
+    *pb = inner_b(N, K, b_vec, gj0, k0);
+    if (*pa)
+        prefetch_a(transa, A, lda, gi0, k0, tid, ra);
+    if (*pb)
+        prefetch_b(transb, B, ldb, gj0, k0, tid, rb);
+}
+
+/* The K-tile at k0 into the local tiles: from ra, rb where it was
+ * prefetched (pa, pb), else loaded now. */
+ALWAYS_INLINE void fill_tiles(const int transa, const int transb, const int M, const int N, const int K,
+                              __global const float *A, const int lda, const bool a_vec, __global const float *B,
+                              const int ldb, const bool b_vec, const int gi0, const int gj0, const int k0,
+                              const int tid, const bool pa, const bool pb, const float *ra, const float *rb,
+                              __local float *Asub, __local float *Bsub)
+{
+    if (pa)
+        store_a(transa, ra, tid, Asub);
+    else
+        copy_a(transa, M, K, A, lda, a_vec, gi0, k0, tid, Asub);
+    if (pb)
+        store_b(transb, rb, tid, Bsub);
+    else
+        copy_b(transb, N, K, B, ldb, b_vec, gj0, k0, tid, Bsub);
+}
 #endif
 
 /* One K-tile's sums: acc[r][c] += sum_k Asub[k][own(ty,r)] * Bsub[k][own(tx,c)]. */
@@ -834,29 +868,22 @@ ALWAYS_INLINE void gemm_local(const int transa, const int transb,
      * loaded after them) is stored into the other, which every work-item
      * finished reading before the previous barrier: one barrier a K-tile. */
     float ra[RUNS_A * GW], rb[RUNS_B * GW];
-    copy_a(transa, M, K, A, lda, a_vec, gi0, 0, tid, Asub);
-    copy_b(transb, N, K, B, ldb, b_vec, gj0, 0, tid, Bsub);
+    fill_tiles(transa, transb, M, N, K, A, lda, a_vec, B, ldb, b_vec, gi0, gj0, 0, tid, false, false, ra, rb,
+               Asub, Bsub);
     barrier(CLK_LOCAL_MEM_FENCE);
     for (int k0 = 0, cur = 0; k0 < K; k0 += TSK, cur ^= 1) {
         const int next = k0 + TSK;
-        const bool more = next < K;
-        const bool pa = more && inner_a(M, K, a_vec, gi0, next), pb = more && inner_b(N, K, b_vec, gj0, next);
-        if (pa)
-            prefetch_a(transa, A, lda, gi0, next, tid, ra);
-        if (pb)
-            prefetch_b(transb, B, ldb, gj0, next, tid, rb);
+        /* (next < K adds nothing to inner_a's test, but lets the compiler
+         * see that nothing is loaded after the last tile: without it this
+         * loop took 141 registers for sm_90, not 127) */
+        bool pa = false, pb = false;
+        if (next < K)
+            prefetch_tiles(transa, transb, M, N, K, A, lda, a_vec, B, ldb, b_vec, gi0, gj0, next, tid, &pa, &pb,
+                           ra, rb);
         tile_sums(Asub + cur * TSK * LDA_SUB, Bsub + cur * TSK * LDB_SUB, tx, ty, acc);
-        if (more) {
-            __local float *an = Asub + (cur ^ 1) * TSK * LDA_SUB, *bn = Bsub + (cur ^ 1) * TSK * LDB_SUB;
-            if (pa)
-                store_a(transa, ra, tid, an);
-            else
-                copy_a(transa, M, K, A, lda, a_vec, gi0, next, tid, an);
-            if (pb)
-                store_b(transb, rb, tid, bn);
-            else
-                copy_b(transb, N, K, B, ldb, b_vec, gj0, next, tid, bn);
-        }
+        if (next < K)
+            fill_tiles(transa, transb, M, N, K, A, lda, a_vec, B, ldb, b_vec, gi0, gj0, next, tid, pa, pb, ra, rb,
+                       Asub + (cur ^ 1) * TSK * LDA_SUB, Bsub + (cur ^ 1) * TSK * LDB_SUB);
         barrier(CLK_LOCAL_MEM_FENCE);
     }
 #else
@@ -864,29 +891,16 @@ ALWAYS_INLINE void gemm_local(const int transa, const int transb,
     /* this work-item's share of the next K-tile, held in registers while
      * the current one is summed, where that tile is inner */
     float ra[RUNS_A * GW], rb[RUNS_B * GW];
-    bool pa = inner_a(M, K, a_vec, gi0, 0), pb = inner_b(N, K, b_vec, gj0, 0);
-    if (pa)
-        prefetch_a(transa, A, lda, gi0, 0, tid, ra);
-    if (pb)
-        prefetch_b(transb, B, ldb, gj0, 0, tid, rb);
+    bool pa, pb;
+    prefetch_tiles(transa, transb, M, N, K, A, lda, a_vec, B, ldb, b_vec, gi0, gj0, 0, tid, &pa, &pb, ra, rb);
 #endif
     for (int k0 = 0; k0 < K; k0 += TSK) {
 #if PF
-        if (pa)
-            store_a(transa, ra, tid, Asub);
-        else
-            copy_a(transa, M, K, A, lda, a_vec, gi0, k0, tid, Asub);
-        if (pb)
-            store_b(transb, rb, tid, Bsub);
-        else
-            copy_b(transb, N, K, B, ldb, b_vec, gj0, k0, tid, Bsub);
+        fill_tiles(transa, transb, M, N, K, A, lda, a_vec, B, ldb, b_vec, gi0, gj0, k0, tid, pa, pb, ra, rb, Asub,
+                   Bsub);
         barrier(CLK_LOCAL_MEM_FENCE);
-        pa = inner_a(M, K, a_vec, gi0, k0 + TSK);
-        pb = inner_b(N, K, b_vec, gj0, k0 + TSK);
-        if (pa)
-            prefetch_a(transa, A, lda, gi0, k0 + TSK, tid, ra);
-        if (pb)
-            prefetch_b(transb, B, ldb, gj0, k0 + TSK, tid, rb);
+        prefetch_tiles(transa, transb, M, N, K, A, lda, a_vec, B, ldb, b_vec, gi0, gj0, k0 + TSK, tid, &pa, &pb, ra,
+                       rb);
 #else
         copy_a(transa, M, K, A, lda, a_vec, gi0, k0, tid, Asub);
         copy_b(transb, N, K, B, ldb, b_vec, gj0, k0, tid, Bsub);

@@ -67,12 +67,13 @@ static const local_row local_table[] = {
     {128, 128, 16, 8, 8, 1, 0, 1, 0, 0, 0},   /* the H200's pick of 2026-12-04 */
     {128, 256, 16, 8, 16, 4, 0, 4, 0, 0, 0},  /* 8x16: 128 FMAs to 6 float4 reads a step, 179 registers */
     /* two local tiles each (DB): one barrier a K-tile; 127 registers
-     * (sm_90, ptx.sh), 128 at TSK=8 with KU */
+     * (sm_90, ptx.sh), and with KU too at TSK=8 */
     {128, 128, 16, 8, 8, 4, 1, 4, 0, 1, 0},
     {128, 128, 8, 8, 8, 4, 1, 4, 1, 1, 0},
     /* registers capped at 128 (RC; NVIDIA's compiler only): PF with KU
-     * takes 137, DB with KU 157, one work-group of 256 an SM; capped, both
-     * fit two with no spills (ptxas -maxrregcount=128) */
+     * takes 137, DB with KU 155, one work-group of 256 an SM; capped, two
+     * fit, PF with KU with no spills, DB with KU spilling 32 bytes (ptxas
+     * -maxrregcount=128) */
     {128, 128, 16, 8, 8, 4, 1, 4, 1, 1, 128},
     {128, 128, 16, 8, 8, 4, 1, 4, 1, 0, 128},
     {64, 64, 16, 4, 4, 4, 1, 4, 0, 1, 0},
