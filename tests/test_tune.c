@@ -444,8 +444,6 @@ START_TEST(local_memory_tiles_pass_the_check)
 }
 END_TEST
 
-/* A candidate whose kernel computes 4 rows per work-item while its launch
- * geometry assumes 12 leaves rows unwritten: rejected, never chosen. */
 /* Where a device names cl_nv_compiler_options the tuner's builds ask for
  * ptxas's account (-cl-nv-verbose); a driver that refuses the option (PoCL,
  * told here that it has the extension, answers CL_INVALID_BUILD_OPTIONS)
@@ -528,6 +526,9 @@ START_TEST(register_caps_never_serve_every_product)
 }
 END_TEST
 
+/* A candidate whose kernel computes fewer rows per work-item than its
+ * launch geometry assumes (TM=2 for the set's TM, WPTM=1 for its WPTM)
+ * leaves rows unwritten: rejected, never chosen. */
 START_TEST(broken_candidate_rejected)
 {
     nncl_device *dev = open_first_opencl(true);
