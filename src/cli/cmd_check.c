@@ -113,8 +113,8 @@ static void print_row(int device, const check_row *r)
     format_number(abs_s, sizeof abs_s, r->compared ? r->max_abs : NAN);
     format_number(rel_s, sizeof rel_s, r->compared ? r->max_rel : NAN);
     format_tolerance(tol_s, sizeof tol_s, r);
-    printf("%-4s %-16s %-50s %9s %9s %-18s %7.0f  %s\n", label_of(device).s, r->check, r->shape, abs_s, rel_s, tol_s,
-           r->seconds * 1e3, check_row_passed(r) ? "PASS" : "FAIL");
+    printf("%-4s %-16s %-50s %9s %9s %-18s %7.0f  %s\n", label_of(device).s, r->check, r->shape, abs_s, rel_s,
+           tol_s, r->seconds * 1e3, check_row_passed(r) ? "PASS" : "FAIL");
     fflush(stdout);
 }
 
@@ -125,8 +125,8 @@ static json_t *real_or_null(double x)
 
 static json_t *row_json(int device, const check_row *r)
 {
-    return json_pack("{s:o, s:s, s:s, s:s, s:o, s:o, s:o, s:o, s:o, s:I, s:f, s:s, s:b, s:s?}", "device", index_json(device),
-                     "check", r->check, "shape", r->shape, "part", r->part,
+    return json_pack("{s:o, s:s, s:s, s:s, s:o, s:o, s:o, s:o, s:o, s:I, s:f, s:s, s:b, s:s?}", "device",
+                     index_json(device), "check", r->check, "shape", r->shape, "part", r->part,
                      "max_abs", real_or_null(r->compared ? r->max_abs : NAN),
                      "max_rel", real_or_null(r->compared ? r->max_rel : NAN), "atol", real_or_null(r->atol),
                      "rtol", real_or_null(r->rtol), "error_over_tolerance", real_or_null(r->worst),
@@ -279,8 +279,8 @@ static int report(const check_run *run, const nncl_device_list *list, int first,
         json_t *devs = json_array(), *rows = json_array();
         for (int d = first; d <= last; d++) {
             const nncl_device_info *info = &list->items[d];
-            json_array_append_new(devs, json_pack("{s:o, s:s, s:s, s:s, s:s}", "index", index_json(info->index), "name",
-                                                  info->name, "backend", nncl_backend_name(info->backend),
+            json_array_append_new(devs, json_pack("{s:o, s:s, s:s, s:s, s:s}", "index", index_json(info->index),
+                                                  "name", info->name, "backend", nncl_backend_name(info->backend),
                                                   "platform", info->platform, "driver_version",
                                                   info->driver_version));
         }
