@@ -52,9 +52,10 @@ static const reg_row reg_table[] = {
  * GVW=4 108, with KU 127 (two work-groups of 256 still fit an SM's 64K),
  * with PF 125, with both 137 (one); KU with scalar reads (LVW=1) spills.
  * Outputs of 8x16 per work-item read 6 float4 for 128 FMAs a step where
- * 8x8 read 4 for 64 (a GPU's local memory serves 128 bytes a clock to
- * 128 FMA lanes: at 8x8 the reads alone can keep the lanes waiting), at
- * 179 registers (193 with KU): one work-group of 256 per SM. */
+ * 8x8 read 4 for 64 (an SM's local memory serves one 128-byte wavefront a
+ * clock to 128 FMA lanes: a warp's step at 8x8 is 16 clocks of FMAs and 16
+ * wavefronts with scalar reads, 6 with LVW=4; README, Tuning per device),
+ * at 179 registers (193 with KU): one work-group of 256 per SM. */
 typedef struct local_row {
     int tsm, tsn, tsk, wptm, wptn, lvw, pf, gvw, ku, db, rc;
 } local_row;
