@@ -17,11 +17,21 @@
 #
 # Installs what it needs that is missing: Debian's clang, llvm (llvm-link,
 # opt, llc) and libclc-14. ptxas is CUDA's, not Debian's: optional.
+# The options may carry NVIDIA's register cap as the program's build takes
+# it (-cl-nv-maxrregcount=N, the GEMM's RC; gpu_check.sh's gemm-sweep
+# strings): it goes to ptxas as -maxrregcount N, not to clang.
 # Example:
 #   sh tools/gemmlab/ptx.sh gemm_nn "-DUSE_LOCAL=1 -DTSM=128 -DTSN=128 -DTSK=16 -DWPTM=8 -DWPTN=8 -DLVW=4 -DPF=1 -DGVW=4"
 set -eu
 kernel=${1:?usage: ptx.sh KERNEL \"<-D options>\" [OUT_DIR]}
-defines=${2:-}
+defines=
+cap=
+for word in ${2:-}; do
+    case $word in
+    -cl-nv-maxrregcount=*) cap=${word#*=} ;;
+    *) defines="$defines $word" ;;
+    esac
+done
 root=$(cd "$(dirname "$0")/../.." && pwd)
 out=${3:-$(mktemp -d /tmp/nncl-ptx.XXXXXX)}
 mkdir -p "$out"
@@ -43,12 +53,12 @@ llc -mtriple=nvptx64-nvidia-cuda -mcpu=sm_80 -mattr=+ptx70 -O3 "$out/opt.bc" -o 
 awk -v k="$kernel" '$0 ~ "\\.entry " k "\\(" {on = 1} on {print} on && /^}/ {exit}' "$out/gemm.ptx" >"$out/$kernel.ptx"
 [ -s "$out/$kernel.ptx" ] || { echo "ptx.sh: no entry point $kernel in $out/gemm.ptx" >&2; exit 1; }
 
-echo "# $kernel $defines"
+echo "# $kernel$defines${cap:+ (registers capped at $cap)}"
 echo "# PTX: $out/gemm.ptx ($kernel alone: $out/$kernel.ptx)"
 ptxas=$(command -v ptxas || true)
 [ -n "$ptxas" ] || [ ! -x /usr/local/cuda/bin/ptxas ] || ptxas=/usr/local/cuda/bin/ptxas
 if [ -n "$ptxas" ]; then
-    "$ptxas" -arch=sm_90 -v "$out/gemm.ptx" -o "$out/gemm.cubin" 2>&1 |
+    "$ptxas" -arch=sm_90 -v ${cap:+-maxrregcount=$cap} "$out/gemm.ptx" -o "$out/gemm.cubin" 2>&1 |
         awk -v k="$kernel" '$0 ~ "entry function .?" k ".?" {on = 1; next} on && /Used|spill/ {gsub(/ +/, " "); print "# sm_90:" $0} on && /Used/ {exit}'
 else
     echo "# (no ptxas: registers and spills not known)"
