@@ -820,6 +820,46 @@ START_TEST(fused_params_text)
 }
 END_TEST
 
+/* The GEMM's text form round-trips; a bad value is refused by name with
+ * what was expected, an unknown or missing name too, and the set given to
+ * fill is untouched then (util/int_fields.c, which both tables use). */
+START_TEST(gemm_params_text)
+{
+    nncl_gemm_params p = tuned().gemm, q;
+    p.db = 1, p.rc = 128;
+    char text[512];
+    nncl_gemm_params_format(&p, text, sizeof text);
+    ck_assert_ok(nncl_gemm_params_parse(text, &q));
+    ck_assert(nncl_gemm_params_equal(&p, &q));
+    q.rc = 0;
+    ck_assert(!nncl_gemm_params_equal(&p, &q));
+    char defines[512];
+    nncl_gemm_params_defines(&p, defines, sizeof defines);
+    ck_assert_msg(strncmp(defines, "-DUSE_LOCAL=", 12) == 0 && strstr(defines, " -DRC=128") != NULL, "%s", defines);
+    static const struct {
+        const char *replace, *with, *message;
+    } bad[] = {
+        {"VW=", "VW=17 X", "gemm parameters: VW=17 is not from 1 to 16"},
+        {"RC=128", "RC=-1", "gemm parameters: RC=-1 is not from 0 to 255"},
+        {"TSK=", "TSK=1x", "gemm parameters: TSK=1x"},
+        {"PF=", "PF= ", "gemm parameters: PF= is not"},
+        {"KU=", "SIZE=3 KU=", "gemm parameters: unknown 'SIZE'"},
+        {"DB=1 ", "", "gemm parameters: DB missing"},
+    };
+    for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) {
+        char t[600];
+        const char *at = strstr(text, bad[i].replace);
+        ck_assert_msg(at != NULL, "%s in %s", bad[i].replace, text);
+        snprintf(t, sizeof t, "%.*s%s%s", (int)(at - text), text, bad[i].with, at + strlen(bad[i].replace));
+        nncl_gemm_params r = p;
+        ck_assert_msg(nncl_gemm_params_parse(t, &r) != NNCL_OK, "%s was accepted", t);
+        ck_assert_msg(strstr(nncl_last_error(), bad[i].message) != NULL, "%s: %s", t, nncl_last_error());
+        ck_assert(nncl_gemm_params_equal(&r, &p));
+        nncl_clear_error();
+    }
+}
+END_TEST
+
 /* Every fused candidate the full search may try here agrees with the host
  * device on every check case (each byte kernel, the fused step, every
  * optimiser). */
@@ -1178,6 +1218,7 @@ static Suite *suite(void)
     tcase_add_test(tc, packing_rules);
     tcase_add_test(tc, gpu_sweep_sets_are_full_candidates);
     tcase_add_test(tc, fused_params_text);
+    tcase_add_test(tc, gemm_params_text);
     tcase_add_test(tc, ptxas_log_read);
     suite_add_tcase(s, tc);
     TCase *td = tcase_create("device");

@@ -1,40 +1,32 @@
 /* The fused ops' parameters (the byte-input kernels' shape, the optimiser's
  * vector width): the capability table's choice, their text form (the
  * tuning cache stores it, `nncl tune` prints it) and what makes a set
- * valid. One field table drives the text and the ranges, as for the GEMM
- * (gemm_params.c); the names are the kernels' -D defines. */
+ * valid. One field table (util/int_fields.h) drives the text and the
+ * ranges, as for the GEMM (gemm_params.c); the names are the kernels' -D
+ * defines. */
 #include <stddef.h>
-#include <stdio.h>
-#include <stdlib.h>
-#include <string.h>
 
 #include "ops/kernel_params.h"
+#include "util/int_fields.h"
 
-typedef struct field {
-    const char *name;
-    size_t offset;
-    int lo, hi;
-    bool vector;                /* an OpenCL vector width the kernels have a case for: 4, 8 or 16 */
-} field;
-
+/* tag 1: an OpenCL vector width the kernels have a case for: 4, 8 or 16 */
 #define F(name, member, lo, hi, vector) {name, offsetof(nncl_fused_params, member), lo, hi, vector}
-static const field fields[] = {
-    F("U8_VW", u8.vw, 4, 16, true),
-    F("U8_DM", u8.dm, 1, 16, false),
-    F("U8_DN", u8.dn, 1, 16, false),
-    F("U8_TM", u8.tm, 1, 16, false),
-    F("OPTIM_VW", optim.vw, 4, 16, true),
+static const nncl_int_field fields[] = {
+    F("U8_VW", u8.vw, 4, 16, 1),
+    F("U8_DM", u8.dm, 1, 16, 0),
+    F("U8_DN", u8.dn, 1, 16, 0),
+    F("U8_TM", u8.tm, 1, 16, 0),
+    F("OPTIM_VW", optim.vw, 4, 16, 1),
 };
 #undef F
 enum { NFIELDS = sizeof fields / sizeof fields[0] };
 
-static int *at(nncl_fused_params *p, const field *f) { return (int *)((char *)p + f->offset); }
-static int get(const nncl_fused_params *p, const field *f) { return *(const int *)((const char *)p + f->offset); }
-
-static bool field_ok(const field *f, int v)
+static bool field_ok(const nncl_int_field *f, int v)
 {
-    return v >= f->lo && v <= f->hi && (!f->vector || v == 4 || v == 8 || v == 16);
+    return v >= f->lo && v <= f->hi && (!f->tag || v == 4 || v == 8 || v == 16);
 }
+
+static const char *field_expects(const nncl_int_field *f) { return f->tag ? "4, 8 or 16" : "from 1 to 16"; }
 
 /* The byte kernels hold U8_DM x U8_DN fwd accumulators and U8_TM x 2 wgrad
  * ones, each a vector of U8_VW floats, so the shape follows the register
@@ -62,59 +54,23 @@ void nncl_fused_params_for(const nncl_device_info *info, nncl_fused_params *p)
 nncl_status nncl_fused_params_check(const nncl_fused_params *p)
 {
     for (int i = 0; i < NFIELDS; i++)
-        if (!field_ok(&fields[i], get(p, &fields[i])))
-            return nncl_fail(NNCL_E_INVALID, "%s=%d is not %s", fields[i].name, get(p, &fields[i]),
-                             fields[i].vector ? "4, 8 or 16" : "from 1 to 16");
+        if (!field_ok(&fields[i], nncl_int_field_get(p, &fields[i])))
+            return nncl_fail(NNCL_E_INVALID, "%s=%d is not %s", fields[i].name, nncl_int_field_get(p, &fields[i]),
+                             field_expects(&fields[i]));
     return NNCL_OK;
 }
 
 void nncl_fused_params_format(const nncl_fused_params *p, char *out, size_t len)
 {
-    size_t used = 0;
-    out[0] = '\0';
-    for (int i = 0; i < NFIELDS && used < len; i++)
-        used += (size_t)snprintf(out + used, len - used, "%s%s=%d", used ? " " : "", fields[i].name,
-                                 get(p, &fields[i]));
+    nncl_int_fields_format(fields, NFIELDS, p, "", NULL, out, len);
 }
 
 nncl_status nncl_fused_params_parse(const char *text, nncl_fused_params *p)
 {
-    nncl_fused_params q;
-    memset(&q, 0, sizeof q);
-    bool seen[NFIELDS] = {false};
-    const char *s = text;
-    while (*s) {
-        while (*s == ' ')
-            s++;
-        if (!*s)
-            break;
-        size_t n = strcspn(s, "= ");
-        int i = 0;
-        while (i < NFIELDS && !(strlen(fields[i].name) == n && strncmp(fields[i].name, s, n) == 0))
-            i++;
-        if (i == NFIELDS || s[n] != '=')
-            return nncl_fail(NNCL_E_FORMAT, "fused-op parameters: unknown '%.*s'", (int)n, s);
-        char *end;
-        long v = strtol(s + n + 1, &end, 10);
-        if (end == s + n + 1 || (*end && *end != ' ') || v < fields[i].lo || v > fields[i].hi ||
-            !field_ok(&fields[i], (int)v))
-            return nncl_fail(NNCL_E_FORMAT, "fused-op parameters: %s is not %s", fields[i].name,
-                             fields[i].vector ? "4, 8 or 16" : "from 1 to 16");
-        *at(&q, &fields[i]) = (int)v;
-        seen[i] = true;
-        s = end;
-    }
-    for (int i = 0; i < NFIELDS; i++)
-        if (!seen[i])
-            return nncl_fail(NNCL_E_FORMAT, "fused-op parameters: %s missing", fields[i].name);
-    *p = q;
-    return NNCL_OK;
+    return nncl_int_fields_parse(fields, NFIELDS, "fused-op", text, field_ok, field_expects, p, sizeof *p);
 }
 
 bool nncl_fused_params_equal(const nncl_fused_params *a, const nncl_fused_params *b)
 {
-    for (int i = 0; i < NFIELDS; i++)
-        if (get(a, &fields[i]) != get(b, &fields[i]))
-            return false;
-    return true;
+    return nncl_int_fields_equal(fields, NFIELDS, a, b);
 }

@@ -1,22 +1,14 @@
 /* The GEMM parameters' text form (the tuning cache stores it, `nncl tune`
  * prints it), their defines, and what makes a set valid. One field table
- * drives all of them, so a new parameter is one line. */
+ * (util/int_fields.h) drives all of them, so a new parameter is one line. */
 #include <stddef.h>
-#include <stdio.h>
-#include <stdlib.h>
-#include <string.h>
 
 #include "ops/gemm_impl.h"
+#include "util/int_fields.h"
 
-typedef struct field {
-    const char *name;           /* the kernel's define */
-    size_t offset;
-    int lo, hi;                 /* accepted range */
-    int path;                   /* -1 both paths, 0 register-blocked, 1 local-memory */
-} field;
-
+/* tag: the path that reads the field, -1 both, 0 register-blocked, 1 local-memory */
 #define F(name, member, lo, hi, path) {name, offsetof(nncl_gemm_params, member), lo, hi, path}
-static const field fields[] = {
+static const nncl_int_field fields[] = {
     F("USE_LOCAL", use_local, 0, 1, -1),
     F("VW", vw, 1, 16, 0),
     F("TM", tm, 1, 32, 0),
@@ -41,57 +33,32 @@ static const field fields[] = {
 #undef F
 enum { NFIELDS = sizeof fields / sizeof fields[0] };
 
-static int *at(nncl_gemm_params *p, const field *f) { return (int *)((char *)p + f->offset); }
-static int get(const nncl_gemm_params *p, const field *f) { return *(const int *)((const char *)p + f->offset); }
+static int get(const nncl_gemm_params *p, const nncl_int_field *f) { return nncl_int_field_get(p, f); }
 
-static void format(const nncl_gemm_params *p, char *out, size_t len, const char *prefix, bool only_used)
+/* Whether the path p takes reads f. */
+static bool used_by_path(const nncl_int_field *f, const void *p)
 {
-    size_t used = 0;
-    out[0] = '\0';
-    for (int i = 0; i < NFIELDS && used < len; i++) {
-        if (only_used && fields[i].path >= 0 && fields[i].path != p->use_local)
-            continue;
-        used += (size_t)snprintf(out + used, len - used, "%s%s%s=%d", used ? " " : "", prefix, fields[i].name,
-                                 get(p, &fields[i]));
-    }
+    return f->tag < 0 || f->tag == ((const nncl_gemm_params *)p)->use_local;
 }
 
-void nncl_gemm_params_format(const nncl_gemm_params *p, char *out, size_t len) { format(p, out, len, "", false); }
+void nncl_gemm_params_format(const nncl_gemm_params *p, char *out, size_t len)
+{
+    nncl_int_fields_format(fields, NFIELDS, p, "", NULL, out, len);
+}
 
-void nncl_gemm_params_describe(const nncl_gemm_params *p, char *out, size_t len) { format(p, out, len, "", true); }
+void nncl_gemm_params_describe(const nncl_gemm_params *p, char *out, size_t len)
+{
+    nncl_int_fields_format(fields, NFIELDS, p, "", used_by_path, out, len);
+}
 
-void nncl_gemm_params_defines(const nncl_gemm_params *p, char *out, size_t len) { format(p, out, len, "-D", false); }
+void nncl_gemm_params_defines(const nncl_gemm_params *p, char *out, size_t len)
+{
+    nncl_int_fields_format(fields, NFIELDS, p, "-D", NULL, out, len);
+}
 
 nncl_status nncl_gemm_params_parse(const char *text, nncl_gemm_params *p)
 {
-    nncl_gemm_params q = {0};
-    bool seen[NFIELDS] = {false};
-    const char *s = text;
-    while (*s) {
-        while (*s == ' ')
-            s++;
-        if (!*s)
-            break;
-        size_t n = strcspn(s, "= ");
-        int i = 0;
-        while (i < NFIELDS && !(strlen(fields[i].name) == n && strncmp(fields[i].name, s, n) == 0))
-            i++;
-        if (i == NFIELDS || s[n] != '=')
-            return nncl_fail(NNCL_E_FORMAT, "gemm parameters: unknown '%.*s'", (int)n, s);
-        char *end;
-        long v = strtol(s + n + 1, &end, 10);
-        if (end == s + n + 1 || (*end && *end != ' ') || v < fields[i].lo || v > fields[i].hi)
-            return nncl_fail(NNCL_E_FORMAT, "gemm parameters: %s out of range [%d, %d]", fields[i].name,
-                             fields[i].lo, fields[i].hi);
-        *at(&q, &fields[i]) = (int)v;
-        seen[i] = true;
-        s = end;
-    }
-    for (int i = 0; i < NFIELDS; i++)
-        if (!seen[i])
-            return nncl_fail(NNCL_E_FORMAT, "gemm parameters: %s missing", fields[i].name);
-    *p = q;
-    return NNCL_OK;
+    return nncl_int_fields_parse(fields, NFIELDS, "gemm", text, NULL, NULL, p, sizeof *p);
 }
 
 nncl_status nncl_gemm_params_check(const nncl_gemm_params *p, size_t max_work_group, uint64_t local_mem)
@@ -135,8 +102,5 @@ nncl_status nncl_gemm_params_check(const nncl_gemm_params *p, size_t max_work_gr
 
 bool nncl_gemm_params_equal(const nncl_gemm_params *a, const nncl_gemm_params *b)
 {
-    for (int i = 0; i < NFIELDS; i++)
-        if (get(a, &fields[i]) != get(b, &fields[i]))
-            return false;
-    return true;
+    return nncl_int_fields_equal(fields, NFIELDS, a, b);
 }
