@@ -845,6 +845,7 @@ START_TEST(gemm_params_text)
         {"PF=", "PF= ", "gemm parameters: PF= is not"},
         {"KU=", "SIZE=3 KU=", "gemm parameters: unknown 'SIZE'"},
         {"DB=1 ", "", "gemm parameters: DB missing"},
+        {"DB=1 ", "DB=1 DB=0 ", "gemm parameters: DB given twice"},
     };
     for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) {
         char t[600];

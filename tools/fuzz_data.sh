@@ -2,7 +2,7 @@
 # Build the fuzzers of the file readers (libFuzzer + ASan + UBSan, clang) and
 # run each for a bounded time, one after the other.
 #
-#   tools/fuzz_data.sh [SECONDS] [csv|idx|model|checkpoint|snapshots|all]
+#   tools/fuzz_data.sh [SECONDS] [csv|idx|model|checkpoint|snapshots|tune_cache|all]
 #                                                  (default: 60 seconds, all)
 #
 # Needs clang and libclang-rt-14-dev (Debian), and libdeflate-dev and
@@ -45,18 +45,25 @@ for f in "$root"/src/net/layer_*.c; do
     case $(basename "$f") in layer_grammar.c) ;; *) net_srcs="$net_srcs $f" ;; esac
 done
 net_link="-no-pie -Wl,--unresolved-symbols=ignore-all"
+# The tuning cache's reader with the parameter tables it parses into (and
+# their capability defaults, which the target's setup asks for); the OpenCL
+# side of kernel_params.c is left unresolved the same way.
+tune_srcs="$root/src/ops/gemm_tune_cache.c $root/src/ops/gemm_params.c $root/src/ops/fused_params.c
+           $root/src/ops/kernel_params.c $root/src/util/int_fields.c $root/src/util/mkdir_p.c
+           $root/src/util/cache_dir.c $util"
 
 # safetensors.c writes the version from meson's configuration header.
 [ -f "$out/nncl_config.h" ] || printf '#define NNCL_VERSION "fuzz"\n' >"$out/nncl_config.h"
 
 status=0
-for t in csv idx model checkpoint snapshots; do
+for t in csv idx model checkpoint snapshots tune_cache; do
     [ "$which" = all ] || [ "$which" = "$t" ] || continue
     case $t in
     csv|idx) tsrcs="$srcs" libs="-ldeflate -lz -lm" ;;
     model) tsrcs="$root/src/model/safetensors.c $util $net_srcs" libs="$net_link -ljansson -lz -lm" ;;
     checkpoint) tsrcs="$root/src/train/checkpoint.c $util $net_srcs" libs="$net_link -lz -lm" ;;
     snapshots) tsrcs="$root/src/train/snapshot_file.c $util" libs="-lz -lm" ;;
+    tune_cache) tsrcs="$tune_srcs" libs="$net_link -lm" ;;
     esac
     echo "== building fuzz_$t" >&2
     # shellcheck disable=SC2086

@@ -192,7 +192,9 @@ nncl_status nncl_tune_cache_load_hash(const nncl_device_info *info, uint64_t sou
                      what, was);
         } else if (line_value(stored + klen, "wrong", wrong, sizeof wrong)) {
             ti->state = NNCL_TUNING_WRONG;
-            snprintf(ti->note, sizeof ti->note, "%s", wrong);
+            /* refused all the same without its reason (the device's refusal
+             * ends with it: never an empty one) */
+            snprintf(ti->note, sizeof ti->note, "%s", wrong[0] ? wrong : "(the search recorded no reason)");
             line_value(stored + klen, "mode", ti->mode, sizeof ti->mode);
             line_value(stored + klen, "when", ti->when, sizeof ti->when);
         } else if (!line_value(stored + klen, "gemm", gemm, sizeof gemm) ||

@@ -58,6 +58,8 @@ nncl_status nncl_int_fields_parse(const nncl_int_field *f, size_t n, const char 
             i++;
         if (i == n || s[len] != '=')
             return nncl_fail(NNCL_E_FORMAT, "%s parameters: unknown '%.*s'", what, (int)len, s);
+        if (seen[i])
+            return nncl_fail(NNCL_E_FORMAT, "%s parameters: %s given twice", what, f[i].name);
         const char *at = s + len + 1;
         long v;
         char *end;

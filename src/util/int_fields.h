@@ -25,7 +25,7 @@ void nncl_int_fields_format(const nncl_int_field *f, size_t n, const void *obj, 
                             bool (*keep)(const nncl_int_field *f, const void *obj), char *out, size_t len);
 
 /* Reads text into the int members of obj (size bytes, zeroed first; obj is
- * untouched on failure): every name once, each value within [lo, hi] and
+ * untouched on failure): every name exactly once, each value within [lo, hi] and
  * accepted by ok (NULL: the range alone); an unknown name, a missing one or
  * a bad value fails with NNCL_E_FORMAT, "WHAT parameters: ...", where a
  * refused value's message names it and says what was expected (expect(f),
