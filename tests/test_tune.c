@@ -397,8 +397,9 @@ START_TEST(local_memory_tiles_pass_the_check)
      * 32x2 tile, so most hold no element of it), global vector loads of
      * tiles inside aligned matrices (the tuner's check has such a case, with
      * edge tiles beside them), the sums over a K-tile unrolled (KU), two
-     * local tiles each (DB: with K of many tiles, edge tiles among them),
-     * and whether to check it with K in slices too. Each check is a PoCL
+     * local tiles each (DB: with K of many tiles, edge tiles among them;
+     * the 2-deep one in slices too, which caught the split kernels' tiles
+     * sized for one buffer), and whether to check it with K in slices too. Each check is a PoCL
      * build of its own (seconds under the sanitizers), so the features are
      * combined, not crossed. */
     static const int tiles[][11] = {
@@ -407,7 +408,7 @@ START_TEST(local_memory_tiles_pass_the_check)
         {64, 64, 16, 4, 4, 4, 0, 1, 1, 0, 0}, {32, 32, 16, 8, 4, 4, 1, 4, 0, 0, 1},
         {32, 32, 8, 4, 4, 2, 0, 1, 0, 0, 0},  {64, 64, 16, 4, 4, 1, 1, 1, 0, 0, 1},
         {32, 32, 2, 2, 2, 1, 1, 1, 0, 0, 1},  {32, 64, 16, 4, 16, 4, 0, 4, 1, 0, 0},
-        {64, 64, 16, 4, 4, 4, 1, 4, 0, 1, 1}, {32, 32, 8, 4, 4, 2, 1, 1, 1, 1, 0},
+        {64, 64, 16, 4, 4, 4, 1, 4, 0, 1, 0}, {32, 32, 8, 4, 4, 2, 1, 1, 1, 1, 0},
         {32, 32, 2, 2, 2, 1, 1, 2, 0, 1, 1}};
     int ran = 0;
     for (size_t i = 0; i < sizeof tiles / sizeof tiles[0]; i++) {

@@ -68,6 +68,9 @@ sanitize)
     export LSAN_OPTIONS="suppressions=$PWD/tests/lsan.supp:print_suppressions=0"
     # NNCL_SANITIZED: tests skip what ASan's shadow memory makes unmeasurable (peak RSS bounds).
     export NNCL_SANITIZED=1 NNCL_REQUIRE_OPENCL="${NNCL_REQUIRE_OPENCL:-1}"
+    # The sanitizers make the code about 3x slower: meson's timeouts and the
+    # check library's own per-case ones (CK_TIMEOUT_MULTIPLIER) grow alike.
+    export CK_TIMEOUT_MULTIPLIER=3
     exec meson test -C build-san --print-errorlogs --timeout-multiplier 3 "$@" ;;
 *) echo "usage: tools/setup.sh [setup|train|test|list|sanitize] [args...]" >&2; exit 2 ;;
 esac
