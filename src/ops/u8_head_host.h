@@ -24,6 +24,7 @@ enum { U8H_HOST_CHUNKS = 16, U8H_HOST_MIN_CHUNK = 64, U8H_HOST_BLOCK = 128 };
  * units U8H_SW lanes wide (zeros past hidden); inputs up to U8H_SPARSE_MAX_IN
  * bytes wide (the lists count entries in 32 bits). */
 enum { U8H_SW = 16, U8H_SPARSE_DIV = 3, U8H_SPARSE_MAX_IN = 1 << 20 };
+_Static_assert(U8H_SPARSE_MAX_IN <= (1u << 24), "an AVX-512 list entry holds a column and its byte in 32 bits");
 _Static_assert(NNCL_HEAD_MAX <= U8H_SW, "the sparse path holds every hidden unit of a row in one row of lanes");
 
 /* What the head needs besides the rows (u8h_head_fn) */
