@@ -141,6 +141,14 @@ expect "...saying why device 0 was passed over" grep -q "device 0 (.*) computes 
 "$nncl" check --device 0 --quick --seed 1 >"$tmp/check0.out" 2>&1
 rc=$?
 expect "nncl check still runs on it (exit $rc) and shows the GEMM wrong, fill right" sh -c "test $rc -eq 1 && grep -q 'FAILED (.*device 0 gemm' '$tmp/check0.out' && ! grep -q 'device 0 fill,' '$tmp/check0.out'"
+# ...and seed 14's draw, that relu row, now fails there too: the row also
+# compares the product before its activation. (If the draws change and seed
+# 14 no longer gives a relu row, find a seed that does: `nncl check --quick
+# --seed S` prints the row's shape.)
+"$nncl" check --device 0 --quick --seed 14 >"$tmp/check14.out" 2>&1
+rc=$?
+expect "seed 14 draws a relu gemm row" grep -q '^0 *gemm .* relu' "$tmp/check14.out"
+expect "...which fails on the wrong kernels (exit $rc), before relu" sh -c "test $rc -eq 1 && grep -q 'FAILED (.*device 0 gemm' '$tmp/check14.out' && grep -q 'gemm: C before relu' '$tmp/check14.out'"
 "$nncl" bench --json >"$tmp/bench.json" 2>"$tmp/bench.err"
 rc=$?
 expect "nncl bench on every device passes it over with a warning (exit $rc), benching the rest" sh -c "test $rc -eq 0 && grep -q 'device 0 (.*) computes wrong results.*not benched' '$tmp/bench.err' && python3 -c \"import json,sys; d=[r['device'] for r in json.load(open('$tmp/bench.json'))]; sys.exit(0 if d and all(n.startswith('host') for n in d) else 1)\""
