@@ -63,6 +63,16 @@ float check_max_abs(const float *x, size_t n);
 
 float check_uniform(nncl_rng *r, float lo, float hi);
 const char *check_act_name(nncl_act act);
+/* relu hides what it clamps: where every output of a small draw is clamped
+ * to 0 on both sides, kernels that get their sums wrong pass (a 7x1x1 gemm
+ * with a bias did, on kernels that dropped the products). So a row that
+ * draws relu runs its op a second time without the activation and compares
+ * that too: passes 0 .. check_act_passes(act) - 1, pass p with
+ * check_act_of_pass(act, p), its part named check_part_of_pass ("y", then
+ * "y before relu"). */
+static inline int check_act_passes(nncl_act act) { return act == NNCL_ACT_RELU ? 2 : 1; }
+static inline nncl_act check_act_of_pass(nncl_act act, int pass) { return pass ? NNCL_ACT_IDENTITY : act; }
+const char *check_part_of_pass(char *buf, size_t len, const char *part, int pass);
 /* f(z) in float, as a layer's forward pass gives it (slope: leaky relu's). */
 float check_act(nncl_act act, float slope, float z);
 float *check_random(check_ctx *c, size_t n, float lo, float hi);

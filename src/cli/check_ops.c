@@ -83,14 +83,9 @@ static nncl_status gemm_row(check_ctx *c, check_row *r, size_t m, size_t n, size
     double atol = 8.0 * FLT_EPSILON *
                   ((double)k * check_max_abs(A, a_n) * check_max_abs(B, b_n) * fabs(alpha) + fabs(beta) * check_max_abs(C0, c_n) +
                    (bias ? check_max_abs(bv, n) : 0.0));
-    /* relu hides what it clamps: where every output of a small product is
-     * clamped to 0 on both sides, kernels that get the products wrong pass
-     * (a 7x1x1 draw with a bias did), so a relu row also compares the same
-     * product without its activation */
-    static const char *const parts[2] = {"C", "C before relu"};
     check_side s[2];
     check_sides_open(c, s);
-    for (int pass = 0; pass < (act == NNCL_ACT_RELU ? 2 : 1); pass++) {
+    for (int pass = 0; pass < check_act_passes(act); pass++) { /* check.h: relu hides what it clamps */
         float *out[2];
         for (int d = 0; d < 2; d++) {
             nncl_gemm_args g = {
@@ -98,13 +93,15 @@ static nncl_status gemm_row(check_ctx *c, check_row *r, size_t m, size_t n, size
                 .a = check_side_put(&s[d], A, a_n, 4), .lda = lda, .b = check_side_put(&s[d], B, b_n, 4), .ldb = ldb,
                 .c = check_side_put(&s[d], beta != 0 ? C0 : NULL, c_n, 4), .ldc = ldc,
                 .bias = bias ? check_side_put(&s[d], bv, n, 4) : (nncl_view){0},
-                .act = pass ? NNCL_ACT_IDENTITY : act, .act_param = 0.1f,
+                .act = check_act_of_pass(act, pass), .act_param = 0.1f,
             };
             CHECK_RUN(&s[d], gemm, g);
             out[d] = check_side_floats(c, &s[d], g.c, c_n);
         }
+        char part[32];
         if (check_sides_ok(r, &s[0], &s[1]))
-            check_compare(c, r, parts[pass], out[0], out[1], c_n, atol, transcendental(act) ? 2e-6 : 0);
+            check_compare(c, r, check_part_of_pass(part, sizeof part, "C", pass), out[0], out[1], c_n, atol,
+                          transcendental(act) ? 2e-6 : 0);
     }
     return check_done(c, s);
 }

@@ -87,6 +87,14 @@ const char *check_act_name(nncl_act act)
     return (unsigned)act < sizeof names / sizeof names[0] ? names[act] : "?";
 }
 
+const char *check_part_of_pass(char *buf, size_t len, const char *part, int pass)
+{
+    if (!pass)
+        return part;
+    snprintf(buf, len, "%s before relu", part);
+    return buf;
+}
+
 float check_act(nncl_act act, float slope, float z)
 {
     switch (act) {
