@@ -276,6 +276,78 @@ START_TEST(copy_between_buffers)
 }
 END_TEST
 
+/* A sealed buffer (a dataset's rows once uploaded) cannot change: writes,
+ * copies into it and ops that would write it are refused with a message
+ * that says so, while reads, copies from it and ops that read it work. On
+ * the host its pages are read-only too: a store through the memory itself,
+ * as a stray op would make, faults in a child process and leaves the
+ * contents as they were. */
+static void expect_sealed_refusal(nncl_status st, const char *what)
+{
+    ck_assert_msg(st == NNCL_E_INVALID, "%s into a sealed buffer: status %d", what, (int)st);
+    ck_assert_msg(strstr(nncl_last_error(), "sealed") != NULL, "%s: %s", what, nncl_last_error());
+}
+
+START_TEST(sealed_buffers_are_never_written)
+{
+    nncl_device_list *list = test_devices();
+    for (int d = 0; d < list->count; d++) {
+        nncl_device *dev = test_open(d);
+        enum { N = 3000 }; /* more than a page: the host protects it */
+        float *x = malloc(N * sizeof *x), y[4];
+        for (size_t i = 0; i < N; i++)
+            x[i] = (float)i;
+        nncl_buffer *big = test_upload(dev, x, N), *small = test_upload(dev, x, 4), *other = test_poisoned(dev, N);
+        ck_assert(!nncl_buffer_sealed(big));
+        ck_assert_ok(nncl_buffer_seal(big));
+        ck_assert_ok(nncl_buffer_seal(big)); /* again: nothing changes */
+        ck_assert_ok(nncl_buffer_seal(small));
+        ck_assert(nncl_buffer_sealed(big) && nncl_buffer_sealed(small));
+        expect_sealed_refusal(nncl_buffer_write(big, 0, x, 16), "a write");
+        expect_sealed_refusal(nncl_buffer_write(small, 4, x, 4), "a write");
+        expect_sealed_refusal(nncl_buffer_copy(big, 0, other, 0, 16), "a copy");
+        nncl_fill_args f = {nncl_view_of(big, 10), 5, -1.0f};
+        expect_sealed_refusal(nncl_fill(dev, &f), "fill");
+        nncl_act_fwd_args act = {.x = nncl_view_of(other, 0), .y = nncl_view_of(small, 0), .n = 4,
+                                 .act = NNCL_ACT_RELU};
+        expect_sealed_refusal(nncl_act_fwd(dev, &act), "act_fwd");
+        nncl_gemm_args g = {.a = nncl_view_of(other, 0), .lda = 2, .b = nncl_view_of(other, 0), .ldb = 2,
+                            .c = nncl_view_of(big, 0), .ldc = 2, .m = 2, .n = 2, .k = 2, .alpha = 1.0f};
+        expect_sealed_refusal(nncl_gemm(dev, &g), "gemm");
+        /* reading it is fine: an op's input, a copy's source, a read */
+        act = (nncl_act_fwd_args){.x = nncl_view_of(big, 1), .y = nncl_view_of(other, 0), .n = 4,
+                                  .act = NNCL_ACT_IDENTITY};
+        ck_assert_ok(nncl_act_fwd(dev, &act));
+        ck_assert_ok(nncl_buffer_read(other, 0, y, sizeof y));
+        for (int i = 0; i < 4; i++)
+            ck_assert_float_eq(y[i], (float)(i + 1));
+        ck_assert_ok(nncl_buffer_copy(other, 0, big, 8 * sizeof(float), 4 * sizeof(float)));
+        ck_assert_ok(nncl_buffer_read(other, 0, y, sizeof y));
+        ck_assert_float_eq(y[3], 11.0f);
+        if (list->items[d].backend == NNCL_BACKEND_HOST) {
+            fflush(NULL);
+            pid_t pid = fork();
+            ck_assert_int_ge(pid, 0);
+            if (pid == 0) {
+                ((volatile float *)big->host)[7] = -7.0f;
+                _exit(0);
+            }
+            int wst = 0;
+            ck_assert_int_eq(waitpid(pid, &wst, 0), pid);
+            ck_assert_msg(!(WIFEXITED(wst) && WEXITSTATUS(wst) == 0), "a store into a sealed host buffer went through");
+        }
+        ck_assert_ok(nncl_buffer_read(big, 0, x, N * sizeof *x));
+        for (size_t i = 0; i < N; i++)
+            ck_assert_float_eq(x[i], (float)i);
+        nncl_buffer_free(big);
+        nncl_buffer_free(small);
+        nncl_buffer_free(other);
+        free(x);
+        nncl_device_close(dev);
+    }
+}
+END_TEST
+
 /* ---- the program cache and build errors (OpenCL devices only) ----------- */
 
 static char tmp_cache[256];
@@ -546,6 +618,7 @@ int main(void)
     tcase_add_test(t, device_peak_is_measured);
     tcase_add_test(t, buffer_bounds_are_checked);
     tcase_add_test(t, copy_between_buffers);
+    tcase_add_test(t, sealed_buffers_are_never_written);
     tcase_add_test(t, program_cache_is_used_and_survives_corruption);
     tcase_add_test(t, cheap_rebuilds_are_not_stored);
     tcase_add_test(t, build_log_locations_name_the_file);

@@ -262,6 +262,17 @@ nncl_status nncl_buffer_read(const nncl_buffer *buf, size_t offset, void *dst, s
 nncl_status nncl_buffer_copy(nncl_buffer *dst, size_t dst_offset, const nncl_buffer *src,
                              size_t src_offset, size_t bytes);
 
+/* Seal a buffer whose contents will not change again (a dataset's rows,
+ * once uploaded: nncl_device_data_upload seals its x). From then on a write
+ * or a copy into it fails, and so does an op given it as an output; on the
+ * host device its memory is also made read-only, so that no stray store can
+ * change it. In exchange the device may keep what it derives from the
+ * contents for as long as the buffer lives: the host's fused byte step
+ * (linear_u8_head) lists each row's nonzero bytes once, not every step.
+ * Sealing a sealed buffer does nothing; there is no unsealing. */
+nncl_status nncl_buffer_seal(nncl_buffer *buf);
+bool nncl_buffer_sealed(const nncl_buffer *buf);
+
 /* A tensor argument: a buffer and an offset in *elements* of the op's type. */
 typedef struct nncl_view {
     nncl_buffer *buf;

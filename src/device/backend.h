@@ -23,6 +23,9 @@ typedef struct nncl_backend_iface {
     nncl_status (*buffer_read)(const nncl_buffer *buf, size_t offset, void *dst, size_t bytes);
     nncl_status (*buffer_copy)(nncl_buffer *dst, size_t dst_offset, const nncl_buffer *src,
                                size_t src_offset, size_t bytes);
+    /* Makes a buffer's memory read-only where the backend can (NULL: the
+     * flag alone guards it); buffer_free then undoes it. */
+    nncl_status (*buffer_seal)(nncl_buffer *buf);
     /* Whether the backend prefers an op it supports (NULL: every one). */
     bool (*prefers)(const nncl_device *dev, nncl_op_id op);
     /* The ops; a NULL entry means "not supported on this backend". */
@@ -51,6 +54,11 @@ struct nncl_buffer {
     size_t size;
     void *host;                 /* host backend: the memory itself */
     void *mem;                  /* OpenCL backend: the cl_mem */
+    bool sealed;                /* nncl_buffer_seal: the contents never change */
+    /* What an op derived from a sealed buffer's contents and keeps with it
+     * (nncl_buffer_keep): freed with the buffer by kept_free. */
+    void *kept;
+    void (*kept_free)(void *kept);
 };
 
 /* Every op has a host twin and an OpenCL dispatcher, declared here. */
@@ -78,6 +86,15 @@ void nncl_device_profile_add(nncl_device *dev, const char *op, double seconds);
  * dev; `what` names the argument in the message ("gemm: C"). */
 nncl_status nncl_view_check(const nncl_device *dev, nncl_view v, size_t elem_size,
                             size_t count, const char *what);
+/* nncl_view_check for a view the op writes: a sealed buffer is refused. */
+nncl_status nncl_view_check_out(const nncl_device *dev, nncl_view v, size_t elem_size,
+                                size_t count, const char *what);
+
+/* Keep `kept` with a sealed buffer, freed by kept_free when the buffer is
+ * freed or something else is kept in its place (one thing per buffer: the
+ * host's lists of nonzero bytes, u8_head_host.c). Only derived data may go
+ * here: the contents it came from cannot change while the buffer lives. */
+void nncl_buffer_keep(nncl_buffer *buf, void *kept, void (*kept_free)(void *kept));
 
 /* The host device's working buffer, at least `bytes` long and 64-byte
  * aligned, kept by the device and grown when a call needs more: what a host

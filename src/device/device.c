@@ -402,6 +402,7 @@ void nncl_buffer_free(nncl_buffer *buf)
 {
     if (!buf)
         return;
+    nncl_buffer_keep(buf, NULL, NULL);
     buf->dev->iface->buffer_free(buf);
     free(buf);
 }
@@ -416,9 +417,40 @@ static nncl_status check_range(const nncl_buffer *buf, size_t offset, size_t byt
     return NNCL_OK;
 }
 
+nncl_status nncl_buffer_seal(nncl_buffer *buf)
+{
+    if (buf->sealed)
+        return NNCL_OK;
+    nncl_status st = buf->dev->iface->buffer_seal ? buf->dev->iface->buffer_seal(buf) : NNCL_OK;
+    if (st == NNCL_OK)
+        buf->sealed = true;
+    return st;
+}
+
+bool nncl_buffer_sealed(const nncl_buffer *buf) { return buf->sealed; }
+
+void nncl_buffer_keep(nncl_buffer *buf, void *kept, void (*kept_free)(void *kept))
+{
+    if (buf->kept && buf->kept_free)
+        buf->kept_free(buf->kept);
+    buf->kept = kept;
+    buf->kept_free = kept_free;
+}
+
+/* A sealed buffer's contents may have been derived from and kept
+ * (nncl_buffer_keep): changing them would leave what was kept stale. */
+static nncl_status check_unsealed(const nncl_buffer *buf, const char *what)
+{
+    if (buf->sealed)
+        return nncl_fail(NNCL_E_INVALID, "%s: the buffer is sealed (its contents never change once sealed)", what);
+    return NNCL_OK;
+}
+
 nncl_status nncl_buffer_write(nncl_buffer *buf, size_t offset, const void *src, size_t bytes)
 {
-    nncl_status st = check_range(buf, offset, bytes, "write");
+    nncl_status st = check_unsealed(buf, "write");
+    if (st == NNCL_OK)
+        st = check_range(buf, offset, bytes, "write");
     if (st != NNCL_OK || bytes == 0)
         return st;
     buf->dev->traffic.writes++;
@@ -441,7 +473,9 @@ nncl_status nncl_buffer_copy(nncl_buffer *dst, size_t dst_offset, const nncl_buf
 {
     if (dst->dev != src->dev)
         return nncl_fail(NNCL_E_INVALID, "copy between buffers of different devices");
-    nncl_status st = check_range(dst, dst_offset, bytes, "copy destination");
+    nncl_status st = check_unsealed(dst, "copy destination");
+    if (st == NNCL_OK)
+        st = check_range(dst, dst_offset, bytes, "copy destination");
     if (st == NNCL_OK)
         st = check_range(src, src_offset, bytes, "copy source");
     if (st != NNCL_OK || bytes == 0)
@@ -464,4 +498,11 @@ nncl_status nncl_view_check(const nncl_device *dev, nncl_view v, size_t elem_siz
                          "%s: %zu elements at offset %zu do not fit a buffer of %zu elements",
                          what, count, v.off, cap);
     return NNCL_OK;
+}
+
+nncl_status nncl_view_check_out(const nncl_device *dev, nncl_view v, size_t elem_size, size_t count,
+                                const char *what)
+{
+    nncl_status st = nncl_view_check(dev, v, elem_size, count, what);
+    return st == NNCL_OK ? check_unsealed(v.buf, what) : st;
 }

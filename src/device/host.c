@@ -4,6 +4,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/mman.h>
 #include <unistd.h>
 
 #include "device/backend.h"
@@ -111,17 +112,51 @@ static nncl_status host_prepare(nncl_device *dev, bool *from_cache)
 
 static nncl_status host_finish(nncl_device *dev) { (void)dev; return NNCL_OK; }
 
+/* Buffers of a page or more start on a page and end on one, so that
+ * sealing can make them read-only (mprotect works on whole pages); smaller
+ * ones on 64 bytes, which suits every vector width the host twins use. */
+static size_t page_size(void)
+{
+    long p = sysconf(_SC_PAGESIZE);
+    return p > 64 ? (size_t)p : 4096;
+}
+
+static size_t host_alignment(size_t bytes) { return bytes >= page_size() ? page_size() : 64; }
+
+static size_t host_rounded(size_t bytes)
+{
+    size_t a = host_alignment(bytes);
+    return (bytes + a - 1) / a * a;
+}
+
 static nncl_status host_buffer_alloc(nncl_buffer *buf)
 {
-    /* 64-byte alignment suits every vector width the host twins may use. */
-    size_t rounded = (buf->size + 63) & ~(size_t)63;
-    buf->host = aligned_alloc(64, rounded);
+    size_t rounded = host_rounded(buf->size);
+    buf->host = rounded >= buf->size ? aligned_alloc(host_alignment(buf->size), rounded) : NULL;
     if (!buf->host)
         return nncl_fail(NNCL_E_NOMEM, "host: out of memory allocating %zu bytes", buf->size);
     return NNCL_OK;
 }
 
-static void host_buffer_free(nncl_buffer *buf) { free(buf->host); }
+/* A sealed buffer of whole pages becomes read-only: a store into it from
+ * any code would fault at once rather than leave a kept derivation stale.
+ * A buffer under a page keeps the seal's flag alone. */
+static nncl_status host_buffer_seal(nncl_buffer *buf)
+{
+    if (host_alignment(buf->size) == 64)
+        return NNCL_OK;
+    if (mprotect(buf->host, host_rounded(buf->size), PROT_READ) != 0)
+        return nncl_fail(NNCL_E_DEVICE, "host: making a sealed buffer of %zu bytes read-only failed", buf->size);
+    return NNCL_OK;
+}
+
+static void host_buffer_free(nncl_buffer *buf)
+{
+    /* the allocator may write into the pages it gets back */
+    if (buf->sealed && host_alignment(buf->size) != 64)
+        mprotect(buf->host, host_rounded(buf->size), PROT_READ | PROT_WRITE);
+    free(buf->host);
+}
 
 static nncl_status host_buffer_write(nncl_buffer *buf, size_t offset, const void *src, size_t bytes)
 {
@@ -166,6 +201,7 @@ const nncl_backend_iface nncl_host_backend = {
     .buffer_write = host_buffer_write,
     .buffer_read = host_buffer_read,
     .buffer_copy = host_buffer_copy,
+    .buffer_seal = host_buffer_seal,
     .prefers = host_prefers,
     NNCL_OPS(NNCL_HOST_ENTRY)
 };

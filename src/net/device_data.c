@@ -21,6 +21,10 @@ nncl_status nncl_device_data_upload(nncl_device *dev, const nncl_dataset *ds, nn
     nncl_status st = nncl_buffer_alloc(dev, xbytes, &out->x);
     if (st == NNCL_OK)
         st = nncl_buffer_write(out->x, 0, out->u8 ? (const void *)ds->x_u8 : (const void *)ds->x_f32, xbytes);
+    /* the rows never change on the device: sealed, a device may keep what
+     * it derives from them (the host's lists of each row's nonzero bytes) */
+    if (st == NNCL_OK)
+        st = nncl_buffer_seal(out->x);
     if (st == NNCL_OK)
         st = nncl_buffer_alloc(dev, ds->rows * sizeof(int32_t), &out->order);
     const void *y = ds->labels ? (const void *)ds->labels : (const void *)ds->targets;

@@ -16,7 +16,7 @@ nncl_status nncl_check_act_fwd(const nncl_device *dev, const nncl_act_fwd_args *
     if (st == NNCL_OK)
         st = nncl_view_check(dev, a->x, sizeof(float), a->n, "act_fwd: x");
     if (st == NNCL_OK)
-        st = nncl_view_check(dev, a->y, sizeof(float), a->n, "act_fwd: y");
+        st = nncl_view_check_out(dev, a->y, sizeof(float), a->n, "act_fwd: y");
     return st;
 }
 
@@ -52,7 +52,7 @@ nncl_status nncl_check_act_bwd(const nncl_device *dev, const nncl_act_bwd_args *
     if (st == NNCL_OK)
         st = nncl_view_check(dev, a->dy, sizeof(float), a->n, "act_bwd: dy");
     if (st == NNCL_OK)
-        st = nncl_view_check(dev, a->dx, sizeof(float), a->n, "act_bwd: dx");
+        st = nncl_view_check_out(dev, a->dx, sizeof(float), a->n, "act_bwd: dx");
     return st;
 }
 

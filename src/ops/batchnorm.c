@@ -20,13 +20,15 @@ static nncl_status check_sizes(size_t n, size_t c, size_t hw, const char *op)
     return NNCL_OK;
 }
 
-/* Each view of views[] must hold float[lens[]]; names[] name them. */
+/* Each view of views[] must hold float[lens[]]; names[] name them; the op
+ * writes views[first_out] and those after it. */
 static nncl_status check_views(const nncl_device *dev, const nncl_view *views, const size_t *lens,
-                               const char *const *names, int count)
+                               const char *const *names, int count, int first_out)
 {
     nncl_status st = NNCL_OK;
     for (int i = 0; i < count && st == NNCL_OK; i++)
-        st = nncl_view_check(dev, views[i], sizeof(float), lens[i], names[i]);
+        st = (i < first_out ? nncl_view_check : nncl_view_check_out)(dev, views[i], sizeof(float), lens[i],
+                                                                     names[i]);
     return st;
 }
 
@@ -40,13 +42,15 @@ nncl_status nncl_check_batchnorm_fwd(const nncl_device *dev, const nncl_batchnor
     if (!(a->momentum >= 0.0f && a->momentum <= 1.0f))
         return nncl_fail(NNCL_E_INVALID, "batchnorm_fwd: momentum %g must be in [0, 1]", (double)a->momentum);
     size_t total = a->n * a->c * a->hw, c = a->c;
-    const nncl_view views[] = {a->x, a->y, a->gamma, a->beta, a->run_mean, a->run_var, a->save};
-    const size_t lens[] = {total, total, c, c, c, c, 2 * c};
-    const char *const names[] = {"batchnorm_fwd: x", "batchnorm_fwd: y", "batchnorm_fwd: gamma",
-                                 "batchnorm_fwd: beta", "batchnorm_fwd: run_mean", "batchnorm_fwd: run_var",
+    const nncl_view views[] = {a->x, a->gamma, a->beta, a->y, a->run_mean, a->run_var, a->save};
+    const size_t lens[] = {total, c, c, total, c, c, 2 * c};
+    const char *const names[] = {"batchnorm_fwd: x", "batchnorm_fwd: gamma", "batchnorm_fwd: beta",
+                                 "batchnorm_fwd: y", "batchnorm_fwd: run_mean", "batchnorm_fwd: run_var",
                                  "batchnorm_fwd: save"};
-    /* save is written in training only: eval may pass {NULL} */
-    return check_views(dev, views, lens, names, a->train ? 7 : 6);
+    /* save is written in training only: eval may pass {NULL}; the running
+     * statistics are written in training (and held to the same rule in
+     * evaluation, where they are read) */
+    return check_views(dev, views, lens, names, a->train ? 7 : 6, 3);
 }
 
 nncl_status nncl_check_batchnorm_bwd(const nncl_device *dev, const nncl_batchnorm_bwd_args *a)
@@ -60,7 +64,7 @@ nncl_status nncl_check_batchnorm_bwd(const nncl_device *dev, const nncl_batchnor
     const char *const names[] = {"batchnorm_bwd: x", "batchnorm_bwd: dy", "batchnorm_bwd: gamma",
                                  "batchnorm_bwd: save", "batchnorm_bwd: dgamma", "batchnorm_bwd: dbeta",
                                  "batchnorm_bwd: dx"};
-    return check_views(dev, views, lens, names, a->dx.buf ? 7 : 6);
+    return check_views(dev, views, lens, names, a->dx.buf ? 7 : 6, 4);
 }
 
 /* ---- host twins ---------------------------------------------------------------------- */

@@ -66,7 +66,7 @@ static nncl_status check_common(const nncl_device *dev, const nncl_conv2d_shape 
         st = nncl_view_check(dev, w, sizeof(float), nncl_conv2d_w_len(s), what);
     snprintf(what, sizeof what, "%s: scratch", op);
     if (st == NNCL_OK)
-        st = nncl_view_check(dev, scratch, sizeof(float), nncl_conv2d_scratch_len(s), what);
+        st = nncl_view_check_out(dev, scratch, sizeof(float), nncl_conv2d_scratch_len(s), what);
     return st;
 }
 
@@ -78,7 +78,7 @@ nncl_status nncl_check_conv2d_fwd(const nncl_device *dev, const nncl_conv2d_fwd_
     if (st == NNCL_OK && a->b.buf)
         st = nncl_view_check(dev, a->b, sizeof(float), a->s.k, "conv2d_fwd: b");
     if (st == NNCL_OK)
-        st = nncl_view_check(dev, a->y, sizeof(float), nncl_conv2d_y_len(&a->s), "conv2d_fwd: y");
+        st = nncl_view_check_out(dev, a->y, sizeof(float), nncl_conv2d_y_len(&a->s), "conv2d_fwd: y");
     return st;
 }
 
@@ -88,11 +88,11 @@ nncl_status nncl_check_conv2d_bwd(const nncl_device *dev, const nncl_conv2d_bwd_
     if (st == NNCL_OK)
         st = nncl_view_check(dev, a->dy, sizeof(float), nncl_conv2d_y_len(&a->s), "conv2d_bwd: dy");
     if (st == NNCL_OK)
-        st = nncl_view_check(dev, a->dw, sizeof(float), nncl_conv2d_w_len(&a->s), "conv2d_bwd: dw");
+        st = nncl_view_check_out(dev, a->dw, sizeof(float), nncl_conv2d_w_len(&a->s), "conv2d_bwd: dw");
     if (st == NNCL_OK && a->db.buf)
-        st = nncl_view_check(dev, a->db, sizeof(float), a->s.k, "conv2d_bwd: db");
+        st = nncl_view_check_out(dev, a->db, sizeof(float), a->s.k, "conv2d_bwd: db");
     if (st == NNCL_OK && a->dx.buf)
-        st = nncl_view_check(dev, a->dx, sizeof(float), nncl_conv2d_x_len(&a->s), "conv2d_bwd: dx");
+        st = nncl_view_check_out(dev, a->dx, sizeof(float), nncl_conv2d_x_len(&a->s), "conv2d_bwd: dx");
     return st;
 }
 

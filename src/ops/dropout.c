@@ -17,7 +17,7 @@ nncl_status nncl_check_dropout(const nncl_device *dev, const nncl_dropout_args *
         return nncl_fail(NNCL_E_INVALID, "dropout: p = %g must lie in [0, 1)", (double)a->p);
     nncl_status st = nncl_view_check(dev, a->x, sizeof(float), a->n, "dropout: x");
     if (st == NNCL_OK)
-        st = nncl_view_check(dev, a->y, sizeof(float), a->n, "dropout: y");
+        st = nncl_view_check_out(dev, a->y, sizeof(float), a->n, "dropout: y");
     return st;
 }
 

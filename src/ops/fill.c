@@ -4,7 +4,7 @@
 
 nncl_status nncl_check_fill(const nncl_device *dev, const nncl_fill_args *a)
 {
-    return nncl_view_check(dev, a->y, sizeof(float), a->n, "fill: y");
+    return nncl_view_check_out(dev, a->y, sizeof(float), a->n, "fill: y");
 }
 
 nncl_status nncl_host_fill(nncl_device *dev, const nncl_fill_args *a)

@@ -12,7 +12,7 @@ nncl_status nncl_check_fma_chains(const nncl_device *dev, const nncl_fma_chains_
     if (!(fabsf(a->m) < 1) || !isfinite(a->c))
         return nncl_fail(NNCL_E_INVALID, "fma_chains: m %g, c %g (expected |m| < 1 and a finite c: bounded chains)",
                          (double)a->m, (double)a->c);
-    return nncl_view_check(dev, a->out, sizeof(float), a->n, "fma_chains: out");
+    return nncl_view_check_out(dev, a->out, sizeof(float), a->n, "fma_chains: out");
 }
 
 nncl_status nncl_host_fma_chains(nncl_device *dev, const nncl_fma_chains_args *a)

@@ -40,11 +40,11 @@ nncl_status nncl_check_gather(const nncl_device *dev, const nncl_gather_args *a)
     if (st == NNCL_OK)
         st = nncl_view_check(dev, a->scale, sizeof(float), a->cols, "gather: scale");
     if (st == NNCL_OK && a->x.buf)
-        st = nncl_view_check(dev, a->x, sizeof(float), nx, "gather: x");
+        st = nncl_view_check_out(dev, a->x, sizeof(float), nx, "gather: x");
     if (st == NNCL_OK && a->labels.buf)
         st = nncl_view_check(dev, a->labels, sizeof(int32_t), a->data_rows, "gather: labels");
     if (st == NNCL_OK && a->labels.buf)
-        st = nncl_view_check(dev, a->labels_out, sizeof(int32_t), a->rows, "gather: labels_out");
+        st = nncl_view_check_out(dev, a->labels_out, sizeof(int32_t), a->rows, "gather: labels_out");
     if (st == NNCL_OK && a->targets.buf) {
         size_t nt = 0, nto = 0;
         st = nncl_size_mul(a->data_rows, a->outputs, &nt, "gather: targets");
@@ -53,7 +53,7 @@ nncl_status nncl_check_gather(const nncl_device *dev, const nncl_gather_args *a)
         if (st == NNCL_OK)
             st = nncl_view_check(dev, a->targets, sizeof(float), nt, "gather: targets");
         if (st == NNCL_OK)
-            st = nncl_view_check(dev, a->targets_out, sizeof(float), nto, "gather: targets_out");
+            st = nncl_view_check_out(dev, a->targets_out, sizeof(float), nto, "gather: targets_out");
     }
     if (st == NNCL_OK)
         st = nncl_check_host_index(dev, a->index, a->rows, a->data_rows, "gather");

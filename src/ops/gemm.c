@@ -38,7 +38,7 @@ nncl_status nncl_check_gemm(const nncl_device *dev, const nncl_gemm_args *a)
     if (st == NNCL_OK)
         st = nncl_check_matrix(dev, a->b, a->trans_b ? a->n : a->k, a->trans_b ? a->k : a->n, a->ldb, "gemm: B");
     if (st == NNCL_OK)
-        st = nncl_check_matrix(dev, a->c, a->m, a->n, a->ldc, "gemm: C");
+        st = nncl_check_matrix_out(dev, a->c, a->m, a->n, a->ldc, "gemm: C");
     if (st == NNCL_OK && a->bias.buf)
         st = nncl_view_check(dev, a->bias, sizeof(float), a->n, "gemm: bias");
     return st;

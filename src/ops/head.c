@@ -50,19 +50,19 @@ nncl_status nncl_check_head_xent(const nncl_device *dev, const nncl_head_xent_ar
     if (st == NNCL_OK)
         st = nncl_view_check(dev, a->labels, sizeof(int32_t), a->rows, "head_xent: labels");
     if (st == NNCL_OK)
-        st = nncl_view_check(dev, a->dw, sizeof(float), nw, "head_xent: dw");
+        st = nncl_view_check_out(dev, a->dw, sizeof(float), nw, "head_xent: dw");
     if (st == NNCL_OK)
-        st = nncl_view_check(dev, a->db, sizeof(float), a->classes, "head_xent: db");
+        st = nncl_view_check_out(dev, a->db, sizeof(float), a->classes, "head_xent: db");
     if (st == NNCL_OK && a->da.buf)
-        st = nncl_view_check(dev, a->da, sizeof(float), n, "head_xent: da");
+        st = nncl_view_check_out(dev, a->da, sizeof(float), n, "head_xent: da");
     if (st == NNCL_OK && a->da_sum.buf && !a->da.buf)
         st = nncl_fail(NNCL_E_INVALID, "head_xent: da_sum needs da");
     if (st == NNCL_OK && a->da_sum.buf)
-        st = nncl_view_check(dev, a->da_sum, sizeof(float), a->in, "head_xent: da_sum");
+        st = nncl_view_check_out(dev, a->da_sum, sizeof(float), a->in, "head_xent: da_sum");
     if (st == NNCL_OK)
-        st = nncl_view_check(dev, a->acc, sizeof(float), 2, "head_xent: acc");
+        st = nncl_view_check_out(dev, a->acc, sizeof(float), 2, "head_xent: acc");
     if (st == NNCL_OK)
-        st = nncl_view_check(dev, a->scratch, sizeof(float),
+        st = nncl_view_check_out(dev, a->scratch, sizeof(float),
                              nncl_head_xent_scratch_len(a->rows, a->in, a->classes),
                              "head_xent: scratch (float[nncl_head_xent_scratch_len(rows, in, classes)])");
     return st;

@@ -7,25 +7,28 @@
 #include "ops/conv_impl.h"
 #include "ops/op_util.h"
 
+/* x and col; im2col writes col, col2im writes x (`writes_col`) */
 static nncl_status check_pair(const nncl_device *dev, const nncl_conv2d_shape *s, nncl_view x, nncl_view col,
-                              const char *op, const char *x_what, const char *col_what)
+                              const char *op, const char *x_what, const char *col_what, bool writes_col)
 {
     nncl_status st = nncl_check_conv2d_shape(s, false, op);
     if (st == NNCL_OK)
-        st = nncl_view_check(dev, x, sizeof(float), nncl_conv2d_x_len(s), x_what);
+        st = (writes_col ? nncl_view_check : nncl_view_check_out)(dev, x, sizeof(float), nncl_conv2d_x_len(s),
+                                                                  x_what);
     if (st == NNCL_OK)
-        st = nncl_view_check(dev, col, sizeof(float), nncl_conv2d_col_len(s), col_what);
+        st = (writes_col ? nncl_view_check_out : nncl_view_check)(dev, col, sizeof(float), nncl_conv2d_col_len(s),
+                                                                  col_what);
     return st;
 }
 
 nncl_status nncl_check_im2col(const nncl_device *dev, const nncl_im2col_args *a)
 {
-    return check_pair(dev, &a->s, a->x, a->col, "im2col", "im2col: x", "im2col: col");
+    return check_pair(dev, &a->s, a->x, a->col, "im2col", "im2col: x", "im2col: col", true);
 }
 
 nncl_status nncl_check_col2im(const nncl_device *dev, const nncl_col2im_args *a)
 {
-    return check_pair(dev, &a->s, a->x, a->col, "col2im", "col2im: x", "col2im: col");
+    return check_pair(dev, &a->s, a->x, a->col, "col2im", "col2im: x", "col2im: col", false);
 }
 
 /* ---- host twins: the formulas as loops ------------------------------------------ */

@@ -59,7 +59,7 @@ nncl_status nncl_check_linear_u8_fwd(const nncl_device *dev, const nncl_linear_u
     if (st == NNCL_OK)
         st = nncl_view_check(dev, a->b, sizeof(float), a->out, "linear_u8_fwd: b");
     if (st == NNCL_OK)
-        st = nncl_check_matrix(dev, a->y, a->rows, a->out, a->ldy, "linear_u8_fwd: y");
+        st = nncl_check_matrix_out(dev, a->y, a->rows, a->out, a->ldy, "linear_u8_fwd: y");
     return st;
 }
 
@@ -72,9 +72,9 @@ nncl_status nncl_check_linear_u8_wgrad(const nncl_device *dev, const nncl_linear
     if (st == NNCL_OK)
         st = nncl_check_matrix(dev, a->g, a->rows, a->out, a->ldg, "linear_u8_wgrad: g");
     if (st == NNCL_OK)
-        st = nncl_view_check(dev, a->dw, sizeof(float), a->out * a->in, "linear_u8_wgrad: dw");
+        st = nncl_view_check_out(dev, a->dw, sizeof(float), a->out * a->in, "linear_u8_wgrad: dw");
     if (st == NNCL_OK && a->scratch.buf)
-        st = nncl_view_check(dev, a->scratch, sizeof(float), a->scratch_len, "linear_u8_wgrad: scratch");
+        st = nncl_view_check_out(dev, a->scratch, sizeof(float), a->scratch_len, "linear_u8_wgrad: scratch");
     return st;
 }
 

@@ -87,17 +87,17 @@ nncl_status nncl_check_linear_u8_head(const nncl_device *dev, const nncl_linear_
     if (st == NNCL_OK)
         st = nncl_view_check(dev, a->labels, sizeof(int32_t), a->rows, "linear_u8_head: labels");
     if (st == NNCL_OK)
-        st = nncl_view_check(dev, a->dw1, sizeof(float), nw1, "linear_u8_head: dw1");
+        st = nncl_view_check_out(dev, a->dw1, sizeof(float), nw1, "linear_u8_head: dw1");
     if (st == NNCL_OK)
-        st = nncl_view_check(dev, a->db1, sizeof(float), a->hidden, "linear_u8_head: db1");
+        st = nncl_view_check_out(dev, a->db1, sizeof(float), a->hidden, "linear_u8_head: db1");
     if (st == NNCL_OK)
-        st = nncl_view_check(dev, a->dw2, sizeof(float), nw2, "linear_u8_head: dw2");
+        st = nncl_view_check_out(dev, a->dw2, sizeof(float), nw2, "linear_u8_head: dw2");
     if (st == NNCL_OK)
-        st = nncl_view_check(dev, a->db2, sizeof(float), a->classes, "linear_u8_head: db2");
+        st = nncl_view_check_out(dev, a->db2, sizeof(float), a->classes, "linear_u8_head: db2");
     if (st == NNCL_OK)
-        st = nncl_view_check(dev, a->acc, sizeof(float), 2, "linear_u8_head: acc");
+        st = nncl_view_check_out(dev, a->acc, sizeof(float), 2, "linear_u8_head: acc");
     if (st == NNCL_OK)
-        st = nncl_view_check(dev, a->scratch, sizeof(float),
+        st = nncl_view_check_out(dev, a->scratch, sizeof(float),
                              nncl_linear_u8_head_scratch_len(a->rows, a->in, a->hidden, a->classes),
                              "linear_u8_head: scratch (float[nncl_linear_u8_head_scratch_len(rows, in, "
                              "hidden, classes)])");

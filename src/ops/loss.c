@@ -16,7 +16,7 @@ static nncl_status check_acc(const nncl_device *dev, nncl_view acc, nncl_view sc
         return NNCL_OK;
     char what[64];
     snprintf(what, sizeof what, "%s: acc", op);
-    nncl_status st = nncl_view_check(dev, acc, sizeof(float), 2, what);
+    nncl_status st = nncl_view_check_out(dev, acc, sizeof(float), 2, what);
     if (st != NNCL_OK)
         return st;
     size_t n = 0;
@@ -24,7 +24,7 @@ static nncl_status check_acc(const nncl_device *dev, nncl_view acc, nncl_view sc
     if (st != NNCL_OK)
         return st;
     snprintf(what, sizeof what, "%s: scratch (float[2 * rows], needed with acc)", op);
-    return nncl_view_check(dev, scratch, sizeof(float), n, what);
+    return nncl_view_check_out(dev, scratch, sizeof(float), n, what);
 }
 
 /* acc[0] += sum_r x[r], acc[1] += sum_r x[rows + r] on an OpenCL device. */
@@ -50,7 +50,7 @@ nncl_status nncl_check_softmax_xent(const nncl_device *dev, const nncl_softmax_x
     if (st == NNCL_OK)
         st = nncl_view_check(dev, a->labels, sizeof(int32_t), a->rows, "softmax_xent: labels");
     if (st == NNCL_OK && a->dz.buf)
-        st = nncl_view_check(dev, a->dz, sizeof(float), n, "softmax_xent: dz");
+        st = nncl_view_check_out(dev, a->dz, sizeof(float), n, "softmax_xent: dz");
     if (st == NNCL_OK)
         st = check_acc(dev, a->acc, a->scratch, a->rows, "softmax_xent");
     return st;
@@ -152,7 +152,7 @@ nncl_status nncl_check_mse(const nncl_device *dev, const nncl_mse_args *a)
     if (st == NNCL_OK)
         st = nncl_view_check(dev, a->t, sizeof(float), n, "mse: t");
     if (st == NNCL_OK && a->dy.buf)
-        st = nncl_view_check(dev, a->dy, sizeof(float), n, "mse: dy");
+        st = nncl_view_check_out(dev, a->dy, sizeof(float), n, "mse: dy");
     if (st == NNCL_OK)
         st = check_acc(dev, a->acc, a->scratch, a->rows, "mse");
     return st;

@@ -32,6 +32,14 @@ static inline nncl_status nncl_check_matrix(const nncl_device *dev, nncl_view v,
     return rows ? nncl_view_check(dev, v, sizeof(float), (rows - 1) * ld + cols, what) : NNCL_OK;
 }
 
+/* nncl_check_matrix for a matrix the op writes: a sealed buffer is refused. */
+static inline nncl_status nncl_check_matrix_out(const nncl_device *dev, nncl_view v, size_t rows, size_t cols,
+                                                size_t ld, const char *what)
+{
+    nncl_status st = nncl_check_matrix(dev, v, rows, cols, ld, what);
+    return st == NNCL_OK && rows ? nncl_view_check_out(dev, v, sizeof(float), (rows - 1) * ld + cols, what) : st;
+}
+
 /* The byte-input arguments shared by linear_u8_fwd, _wgrad and
  * linear_u8_head: sizes, x (x_rows x in bytes, x_rows = rows without an
  * index), the index (every entry checked on the host backend), shift and

@@ -70,13 +70,13 @@ nncl_status nncl_check_optim_step(const nncl_device *dev, const nncl_optim_step_
         if (a->step == 0)
             return nncl_fail(NNCL_E_INVALID, "optim_step (%s): step counts from 1", name);
     }
-    nncl_status st = nncl_view_check(dev, a->w, sizeof(float), a->n, "optim_step: w");
+    nncl_status st = nncl_view_check_out(dev, a->w, sizeof(float), a->n, "optim_step: w");
     if (st == NNCL_OK)
         st = nncl_view_check(dev, a->grad, sizeof(float), a->n, "optim_step: grad");
     if (st == NNCL_OK && a->kind != NNCL_OPTIM_SGD)
-        st = nncl_view_check(dev, a->m, sizeof(float), a->n, "optim_step: m (optimiser state)");
+        st = nncl_view_check_out(dev, a->m, sizeof(float), a->n, "optim_step: m (optimiser state)");
     if (st == NNCL_OK && adam)
-        st = nncl_view_check(dev, a->v, sizeof(float), a->n, "optim_step: v (optimiser state)");
+        st = nncl_view_check_out(dev, a->v, sizeof(float), a->n, "optim_step: v (optimiser state)");
     return st;
 }
 

@@ -40,9 +40,9 @@ nncl_status nncl_check_pool2d_fwd(const nncl_device *dev, const nncl_pool2d_fwd_
     if (st == NNCL_OK)
         st = nncl_view_check(dev, a->x, sizeof(float), in_len(&a->s), "pool2d_fwd: x");
     if (st == NNCL_OK)
-        st = nncl_view_check(dev, a->y, sizeof(float), out_len(&a->s), "pool2d_fwd: y");
+        st = nncl_view_check_out(dev, a->y, sizeof(float), out_len(&a->s), "pool2d_fwd: y");
     if (st == NNCL_OK && a->idx.buf)
-        st = nncl_view_check(dev, a->idx, sizeof(int32_t), out_len(&a->s), "pool2d_fwd: idx");
+        st = nncl_view_check_out(dev, a->idx, sizeof(int32_t), out_len(&a->s), "pool2d_fwd: idx");
     return st;
 }
 
@@ -56,7 +56,7 @@ nncl_status nncl_check_pool2d_bwd(const nncl_device *dev, const nncl_pool2d_bwd_
     if (st == NNCL_OK && a->kind == NNCL_POOL_MAX)
         st = nncl_view_check(dev, a->idx, sizeof(int32_t), out_len(&a->s), "pool2d_bwd: idx");
     if (st == NNCL_OK)
-        st = nncl_view_check(dev, a->dx, sizeof(float), in_len(&a->s), "pool2d_bwd: dx");
+        st = nncl_view_check_out(dev, a->dx, sizeof(float), in_len(&a->s), "pool2d_bwd: dx");
     return st;
 }
 

@@ -15,7 +15,7 @@ nncl_status nncl_check_colsum(const nncl_device *dev, const nncl_colsum_args *a)
         return nncl_fail(NNCL_E_INVALID, "colsum: cols must be >= 1");
     nncl_status st = nncl_check_matrix(dev, a->x, a->rows, a->cols, a->ldx, "colsum: x (stride ldx)");
     if (st == NNCL_OK)
-        st = nncl_view_check(dev, a->y, sizeof(float), a->cols, "colsum: y");
+        st = nncl_view_check_out(dev, a->y, sizeof(float), a->cols, "colsum: y");
     return st;
 }
 
@@ -65,7 +65,7 @@ nncl_status nncl_check_argmax_rows(const nncl_device *dev, const nncl_argmax_row
     if (st == NNCL_OK)
         st = nncl_view_check(dev, a->x, sizeof(float), n, "argmax_rows: x");
     if (st == NNCL_OK)
-        st = nncl_view_check(dev, a->idx, sizeof(int32_t), a->rows, "argmax_rows: idx");
+        st = nncl_view_check_out(dev, a->idx, sizeof(int32_t), a->rows, "argmax_rows: idx");
     return st;
 }
 
