@@ -971,6 +971,108 @@ START_TEST(linear_u8_head_is_deterministic)
 }
 END_TEST
 
+/* ---- a sealed x: the host keeps each row's list ------------------------------ */
+
+/* The op `calls` times on c with x's buffer sealed, acc reset before each;
+ * the outputs of the last call. On the host device a call after the calls
+ * have read as many rows as x holds lists every row of x and keeps the
+ * lists with the buffer; the later calls read them. */
+static u8h_out run_sealed(nncl_device *dev, const u8h_case *c, int calls)
+{
+    u8h_bufs b;
+    setup(dev, c, &b);
+    ck_assert_ok(nncl_buffer_seal(b.all[0]));
+    const float acc0[2] = {1.5f, 2.0f};
+    for (int k = 0; k < calls; k++) {
+        ck_assert_ok(nncl_buffer_write(b.all[13], c->off * sizeof(float), acc0, sizeof acc0));
+        ck_assert_ok(nncl_linear_u8_head(dev, &b.args));
+    }
+    u8h_out o = fetch(c, &b);
+    teardown(&b);
+    return o;
+}
+
+/* NNCL_U8H_HOST=name, or unset for NULL (the widest loops the CPU has) */
+static void set_loops(const char *name)
+{
+    if (name)
+        setenv("NNCL_U8H_HOST", name, 1);
+    else
+        unsetenv("NNCL_U8H_HOST");
+}
+
+/* A sealed x's kept lists give the bits of listing each block as it comes
+ * (the same entries in the same order, the same choice of path per block),
+ * on the call that makes them and the later ones (x_rows <= 2 rows here:
+ * the third call makes them), for every set of loops the host has (their
+ * entries differ: the kept ones are replaced when the loops change): blocks
+ * of both kinds through an index with repeats, a view that starts one byte
+ * into its buffer, 37 inputs (a vector tail), a last short block, and bytes
+ * too dense to list (none kept). */
+START_TEST(linear_u8_head_host_sealed_x_keeps_its_lists)
+{
+    setenv("NNCL_U8H_AMX", "off", 1);
+    nncl_device *host = test_host_device();
+    uint64_t s = 0x5ea1;
+    u8h_case cases[4];
+    make_case(&cases[0], &s, 1500, 784, 10, 10, NNCL_ACT_RELU, true, false, 1);
+    for (size_t i = 0; i < 200; i++) { /* the batch's first rows mostly ink: dense blocks */
+        unsigned char *row = cases[0].x + (size_t)cases[0].index[i] * cases[0].in;
+        for (size_t j = 0; j < cases[0].in; j++)
+            if (test_rand_float(&s, 0, 1) < 0.8f)
+                row[j] = (unsigned char)(1 + test_rand_u64(&s) % 255);
+    }
+    make_case(&cases[1], &s, 700, 37, 16, 3, NNCL_ACT_TANH, false, false, 0);
+    make_case(&cases[2], &s, 130, 784, 10, 10, NNCL_ACT_SIGMOID, false, false, 3);
+    make_case(&cases[3], &s, 260, 50, 4, 5, NNCL_ACT_RELU, true, false, 0);
+    for (size_t i = 0; i < cases[3].x_rows * cases[3].in; i++)
+        cases[3].x[i] = (unsigned char)(1 + i % 200);
+    const char *loops[] = {"generic", "avx2", NULL};
+    for (int l = 0; l < 3; l++) {
+        set_loops(loops[l]);
+        for (int k = 0; k < 4; k++) {
+            u8h_out open = run(host, &cases[k]), first = run_sealed(host, &cases[k], 3),
+                    later = run_sealed(host, &cases[k], 5);
+            ck_assert_msg(same_bits(&cases[k], &open, &first) && same_bits(&cases[k], &open, &later),
+                          "case %d (in=%zu, rows=%zu), %s loops: a sealed x gave other bits than an open one", k,
+                          cases[k].in, cases[k].rows, loops[l] ? loops[l] : "the widest");
+            out_free(&open);
+            out_free(&first);
+            out_free(&later);
+        }
+    }
+    unsetenv("NNCL_U8H_HOST");
+    /* one sealed buffer under three sets of loops in turn: its lists are
+     * replaced (from the third call on, every call makes them), never read
+     * in another form */
+    u8h_bufs b;
+    setup(host, &cases[0], &b);
+    ck_assert_ok(nncl_buffer_seal(b.all[0]));
+    u8h_out want[3];
+    for (int l = 0; l < 3; l++) {
+        set_loops(loops[l]);
+        want[l] = run(host, &cases[0]);
+    }
+    for (int k = 0; k < 6; k++) {
+        set_loops(loops[k % 3]);
+        const float acc0[2] = {1.5f, 2.0f};
+        ck_assert_ok(nncl_buffer_write(b.all[13], cases[0].off * sizeof(float), acc0, sizeof acc0));
+        ck_assert_ok(nncl_linear_u8_head(host, &b.args));
+        u8h_out got = fetch(&cases[0], &b);
+        ck_assert_msg(same_bits(&cases[0], &got, &want[k % 3]), "call %d: kept lists of other loops were read", k);
+        out_free(&got);
+    }
+    teardown(&b);
+    for (int l = 0; l < 3; l++)
+        out_free(&want[l]);
+    unsetenv("NNCL_U8H_HOST");
+    for (int k = 0; k < 4; k++)
+        free_case(&cases[k]);
+    nncl_device_close(host);
+    unsetenv("NNCL_U8H_AMX");
+}
+END_TEST
+
 /* ---- refusals ----------------------------------------------------------------- */
 
 static void expect_refusal(nncl_device *dev, const nncl_linear_u8_head_args *a, nncl_status want, const char *why,
@@ -1113,6 +1215,7 @@ int main(void)
     tcase_add_test(tc, linear_u8_head_propagates_nan_and_bad_labels);
     tcase_add_test(tc, linear_u8_head_takes_nan_logit_as_maximum);
     tcase_add_test(tc, linear_u8_head_is_deterministic);
+    tcase_add_test(tc, linear_u8_head_host_sealed_x_keeps_its_lists);
     suite_add_tcase(s, tc);
     return test_run_suite(s);
 }

@@ -4,9 +4,14 @@
  * times, in milliseconds a step and nanoseconds a row. Run it beside
  * another build's library (LD_LIBRARY_PATH=...) in alternating processes
  * for an A/B; NNCL_U8H_SPARSE=off, NNCL_U8H_HOST=avx2|generic and
- * NNCL_HOST_THREADS=1 choose the host's loops. A benchmark, not a test.
- * usage: bench_u8_head [--device D] [ROWS [REPS]]   (D as nncl --device;
- *        default host, ROWS 41000, REPS 100; run from the repository root) */
+ * NNCL_HOST_THREADS=1 choose the host's loops. The images' buffer is sealed,
+ * as training seals a dataset's (the host then lists each row's nonzero
+ * bytes once); --unsealed leaves it open, so that every step lists them.
+ * A benchmark, not a test.
+ * usage: bench_u8_head [--device D] [--unsealed] [ROWS [REPS]]
+ *        (D as nncl --device; default host, ROWS 41000, REPS 100; run from
+ *        the repository root) */
+#include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -38,9 +43,17 @@ int main(int argc, char **argv)
 {
     const char *choice = "host";
     int a = 1;
-    if (argc > 2 && strcmp(argv[1], "--device") == 0) {
-        choice = argv[2];
-        a = 3;
+    bool seal = true;
+    for (;;) {
+        if (argc > a + 1 && strcmp(argv[a], "--device") == 0) {
+            choice = argv[a + 1];
+            a += 2;
+        } else if (argc > a && strcmp(argv[a], "--unsealed") == 0) {
+            seal = false;
+            a++;
+        } else {
+            break;
+        }
     }
     size_t rows = argc > a ? strtoul(argv[a], NULL, 10) : 41000;
     int reps = argc > a + 1 ? atoi(argv[a + 1]) : 100;
@@ -81,8 +94,13 @@ int main(int argc, char **argv)
     for (size_t i = 0; i < rows; i++)
         labels[i] = y[i];
     size_t scratch = nncl_linear_u8_head_scratch_len(rows, IN, HID, CLASSES);
+    nncl_buffer *xb = upload(dev, x, rows * IN);
+    if (seal && nncl_buffer_seal(xb) != NNCL_OK) {
+        fprintf(stderr, "bench_u8_head: %s\n", nncl_last_error());
+        return 1;
+    }
     nncl_linear_u8_head_args args = {
-        .x = nncl_view_of(upload(dev, x, rows * IN), 0), .x_rows = rows,
+        .x = nncl_view_of(xb, 0), .x_rows = rows,
         .shift = nncl_view_of(upload(dev, shift, sizeof shift), 0),
         .scale = nncl_view_of(upload(dev, scale, sizeof scale), 0),
         .w1 = nncl_view_of(upload(dev, w1, HID * IN * sizeof *w1), 0),
@@ -98,7 +116,8 @@ int main(int argc, char **argv)
         .scratch = nncl_view_of(upload(dev, NULL, scratch * sizeof(float)), 0),
         .rows = rows, .in = IN, .hidden = HID, .classes = CLASSES,
         .act = NNCL_ACT_RELU, .grad_scale = 1.0f / (float)rows};
-    printf("linear_u8_head, %zu MNIST rows, 784-10-10, on %s\n", rows, list.items[index].name);
+    printf("linear_u8_head, %zu MNIST rows, 784-10-10, on %s%s\n", rows, list.items[index].name,
+           seal ? "" : " (unsealed)");
     for (int round = -1; round < 3; round++) { /* round -1: the warm-up */
         double t0 = seconds();
         for (int r = 0; r < (round < 0 ? 2 : reps); r++)

@@ -32,7 +32,10 @@
  * column) and the end adds them in chunk order, so the bits still do not
  * depend on the cores. As in u8_sparse_host.c, a weight that is inf or NaN
  * meets only the nonzero bytes on this path (0 * inf is skipped, not
- * NaN). */
+ * NaN). When x is a sealed buffer (a dataset's rows, which never change)
+ * every row is listed once and the lists are kept with the buffer
+ * (u8h_kept_lists below): the full-batch tutorial no longer lists the same
+ * 41,000 rows every step. */
 #include <math.h>
 #include <stdbool.h>
 #include <stdlib.h>
@@ -100,6 +103,7 @@ typedef struct u8h_job {
     int workers;        /* the process's (nncl_host_workers) */
     uint32_t *list;     /* worker w's list of a block's nonzero bytes at w*list_cap */
     size_t list_cap;
+    const struct u8h_kept_lists *kept; /* a sealed x's lists (then no list above), or NULL */
     bool matrix;        /* the matrix path (u8_amx_host.h) is taken */
     size_t kp;          /* its rows' length, in rounded up to U8A_KB */
     const int8_t *wq;   /* W1 scaled and quantized, sw its units' scales */
@@ -181,24 +185,132 @@ static void prefetch_row(const uint8_t *row, size_t in)
         __builtin_prefetch(row + off);
 }
 
-/* Lists a block's nonzero bytes row by row (row r's at [begin[r],
- * begin[r+1])), or returns false as soon as they pass 1/U8H_SPARSE_DIV of
- * the block's bytes, where the dense loops cost less than the list. */
+/* Lists a block's nonzero bytes row by row (row r's len[r] entries at
+ * ent[r], one after the other in col), or returns false as soon as they
+ * pass 1/U8H_SPARSE_DIV of the block's bytes, where the dense loops cost
+ * less than the list. */
 static bool list_block(u8h_list_fn *list, const uint8_t *const *xr, size_t n, size_t in, uint32_t *col,
-                       uint32_t *begin)
+                       const uint32_t **ent, uint32_t *len)
 {
     const size_t most = n * in / U8H_SPARSE_DIV;
     size_t count = 0;
     for (size_t r = 0; r < n; r++) {
         if (r + U8H_AHEAD < n)
             prefetch_row(xr[r + U8H_AHEAD], in);
-        begin[r] = (uint32_t)count;
-        count += list(xr[r], in, col + count);
+        ent[r] = col + count;
+        len[r] = (uint32_t)list(xr[r], in, col + count);
+        count += len[r];
         if (count > most)
             return false;
     }
-    begin[n] = (uint32_t)count;
     return true;
+}
+
+/* ---- a sealed dataset's lists, kept with its buffer ---------------------- */
+
+/* Every row's entries, listed once for a sealed x (nncl_buffer_seal: its
+ * bytes never change) and kept with its buffer (nncl_buffer_keep), which
+ * frees them with it. The tutorial's step reads the same 41,000 rows every
+ * step, and listing them again was a fifth of it on a Zen 4 EPYC. A block
+ * then takes the same path, with the same entries in the same order, as if
+ * listed: the same bits. The lists take up to 4/3 of the bytes' memory, so
+ * they are made only once the calls have read as many rows as x holds (the
+ * second step of full-batch training, the second epoch of mini-batches): a
+ * single pass over the data would pay for them and never use them. */
+typedef struct u8h_kept_lists {
+    size_t off, in;       /* the rows listed: every whole row of `in` bytes from byte `off` */
+    u8h_list_fn *list;    /* the entries' form (the instruction set's) */
+    size_t rows_seen;     /* rows the calls read before the lists were made */
+    bool tried;           /* listed, or found too dense or the memory missing */
+    uint64_t *start;      /* row i's entries at [start[i], start[i+1]); NULL: none kept */
+    uint32_t *entries;
+} u8h_kept_lists;
+
+static void kept_lists_free(void *p)
+{
+    u8h_kept_lists *k = p;
+    free(k->start);
+    free(k->entries);
+    free(k);
+}
+
+/* Lists x's rows into k, or leaves k->start NULL when their bytes are more
+ * than 1/U8H_SPARSE_DIV nonzero (the blocks would mostly take the dense
+ * loops; and so the lists take at most 4/3 of the bytes' memory) or the
+ * memory is not there (the blocks are then listed as they come, as for an
+ * unsealed x). */
+static void list_rows(const uint8_t *x, size_t rows, u8h_kept_lists *k)
+{
+    const size_t in = k->in;
+    size_t nonzero = 0;
+    for (size_t i = 0; i < rows * in; i++)
+        nonzero += x[i] != 0;
+    if (nonzero > rows * in / U8H_SPARSE_DIV)
+        return;
+    /* `in` entries more: a row's listing may write that far past its count */
+    k->start = malloc((rows + 1) * sizeof *k->start);
+    k->entries = malloc((nonzero + in) * sizeof *k->entries);
+    if (!k->start || !k->entries) {
+        free(k->start);
+        free(k->entries);
+        k->start = NULL;
+        k->entries = NULL;
+        return;
+    }
+    uint64_t count = 0;
+    for (size_t i = 0; i < rows; i++) {
+        k->start[i] = count;
+        count += k->list(x + i * in, in, k->entries + count);
+    }
+    k->start[rows] = count;
+}
+
+/* The kept lists of a's x for this list function, made now if the calls
+ * have read x's rows once; NULL when x is not sealed or there are none. */
+static const u8h_kept_lists *kept_lists(const nncl_linear_u8_head_args *a, u8h_list_fn *list)
+{
+    nncl_buffer *xb = a->x.buf;
+    if (!xb->sealed)
+        return NULL;
+    const size_t rows = (xb->size - a->x.off) / a->in;
+    u8h_kept_lists *k = xb->kept_free == kept_lists_free ? xb->kept : NULL;
+    const bool same_rows = k && k->off == a->x.off && k->in == a->in;
+    if (!(same_rows && k->list == list)) {
+        u8h_kept_lists *fresh = calloc(1, sizeof *fresh);
+        if (!fresh)
+            return NULL;
+        *fresh = (u8h_kept_lists){
+            .off = a->x.off, .in = a->in, .list = list, .rows_seen = same_rows ? k->rows_seen : 0};
+        nncl_buffer_keep(xb, fresh, kept_lists_free); /* frees k */
+        k = fresh;
+    }
+    if (!k->tried && k->rows_seen < rows) {
+        k->rows_seen += a->rows;
+        return NULL;
+    }
+    if (!k->tried) {
+        list_rows(nncl_host_u8(a->x), rows, k);
+        k->tried = true;
+    }
+    return k->start ? k : NULL;
+}
+
+/* A block's rows from the kept lists, with list_block's decision: false
+ * when they pass 1/U8H_SPARSE_DIV of the block's bytes. */
+static bool kept_block(const u8h_kept_lists *k, const int32_t *ix, size_t first, size_t n, const uint32_t **ent,
+                       uint32_t *len)
+{
+    size_t count = 0;
+    for (size_t r = 0; r < n; r++) {
+        size_t row = ix ? (size_t)ix[first + r] : first + r;
+        ent[r] = k->entries + k->start[row];
+        len[r] = (uint32_t)(k->start[row + 1] - k->start[row]);
+        count += len[r];
+        if (r < U8H_ENT_AHEAD) /* sfwd asks for the rest as it goes */
+            for (uint32_t b = 0; b < len[r]; b += 16)
+                __builtin_prefetch(ent[r] + b);
+    }
+    return count <= n * k->in / U8H_SPARSE_DIV;
 }
 
 /* The head over a block's n rows (h and g transposed, U8H_HOST_BLOCK
@@ -247,25 +359,27 @@ static void run_chunk(void *arg, size_t chunk, int worker)
     memset(cs, 0, sizeof *cs);
     size_t lo = chunk * j->chunk_rows, hi = lo + j->chunk_rows < a->rows ? lo + j->chunk_rows : a->rows;
     /* the worker's list: which worker lists a block changes no result */
-    uint32_t *col = j->sparse ? j->list + (size_t)worker * j->list_cap : NULL;
+    uint32_t *col = j->list ? j->list + (size_t)worker * j->list_cap : NULL;
 
     /* h and g transposed, [unit][row]: the head takes a row per lane; g's
      * padding units (H to hp) stay zero, so their rows of dw1 get nothing.
      * The sparse path's h and g by row, [row][U8H_SW], its units past H
      * zero likewise. */
     const uint8_t *xr[U8H_HOST_BLOCK];
-    uint32_t begin[U8H_HOST_BLOCK + 1];
+    const uint32_t *ent[U8H_HOST_BLOCK];
+    uint32_t len[U8H_HOST_BLOCK];
     float ht[M][U8H_HOST_BLOCK], gt[GW][U8H_HOST_BLOCK], byrow[U8H_HOST_BLOCK][U8H_SW];
     memset(gt, 0, sizeof gt);
     for (size_t blk = lo; blk < hi; blk += U8H_HOST_BLOCK) {
         size_t n = hi - blk < U8H_HOST_BLOCK ? hi - blk : U8H_HOST_BLOCK;
         for (size_t r = 0; r < n; r++)
             xr[r] = x + (ix ? (size_t)ix[blk + r] : blk + r) * I;
-        const bool sparse = j->sparse && list_block(j->isa.list, xr, n, I, col, begin);
+        const bool sparse = j->sparse && (j->kept ? kept_block(j->kept, ix, blk, n, ent, len)
+                                                  : list_block(j->isa.list, xr, n, I, col, ent, len));
 
         /* hidden layer, transposed: unit o of row r at ht[o][r] */
         if (sparse) {
-            j->isa.sfwd(begin, col, xr, n, j->wt, &byrow[0][0]);
+            j->isa.sfwd(ent, len, xr, n, j->kept != NULL, j->wt, &byrow[0][0]);
             for (size_t o = 0; o < H; o++) {
                 for (size_t r = 0; r < n; r++)
                     ht[o][r] = byrow[r][o] + b1[o];
@@ -290,7 +404,7 @@ static void run_chunk(void *arg, size_t chunk, int worker)
             for (size_t r = 0; r < n; r++)
                 for (size_t o = 0; o < U8H_SW; o++)
                     byrow[r][o] = o < H ? gt[o][r] : 0.0f;
-            j->isa.swgrad(begin, col, xr, n, &byrow[0][0], dwt);
+            j->isa.swgrad(ent, len, xr, n, &byrow[0][0], dwt);
         } else {
             if (!cs->dense)
                 memset(dw1, 0, j->hp * I * sizeof *dw1);
@@ -440,7 +554,9 @@ nncl_status nncl_host_linear_u8_head(nncl_device *dev, const nncl_linear_u8_head
      * list (sparse path; not needed when the matrix path is taken), then
      * the matrix path's quantized W1, each worker's rows and tiles, and the
      * chunks' dW1^T sums in the tiles' order */
-    const bool lists = job.sparse && !job.matrix;
+    if (job.sparse && !job.matrix)
+        job.kept = kept_lists(a, job.isa.list);
+    const bool lists = job.sparse && !job.matrix && !job.kept;
     uint8_t *work;
     nncl_status st =
         nncl_host_workspace(dev, nncl_u8h_host_work_bytes(I, (size_t)job.workers, lists, job.matrix), (void **)&work);

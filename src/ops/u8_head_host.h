@@ -24,6 +24,9 @@ enum { U8H_HOST_CHUNKS = 16, U8H_HOST_MIN_CHUNK = 64, U8H_HOST_BLOCK = 128 };
  * units U8H_SW lanes wide (zeros past hidden); inputs up to U8H_SPARSE_MAX_IN
  * bytes wide (the lists count entries in 32 bits). */
 enum { U8H_SW = 16, U8H_SPARSE_DIV = 3, U8H_SPARSE_MAX_IN = 1 << 20 };
+/* Rows ahead whose entries sfwd asks for when they come from memory (a
+ * sealed x's kept lists, u8_head_host.c) */
+enum { U8H_ENT_AHEAD = 6 };
 _Static_assert(U8H_SPARSE_MAX_IN <= (1u << 24), "an AVX-512 list entry holds a column and its byte in 32 bits");
 _Static_assert(NNCL_HEAD_MAX <= U8H_SW, "the sparse path holds every hidden unit of a row in one row of lanes");
 
@@ -50,9 +53,9 @@ typedef void u8h_fwd_fn(const uint8_t *const *xr, size_t n, const float *const w
 typedef void u8h_wgrad_fn(const uint8_t *const *xr, size_t n, const float *g, size_t ldg, const float *shift,
                           size_t in, float *dw);
 typedef size_t u8h_list_fn(const uint8_t *x, size_t in, uint32_t *col);
-typedef void u8h_sfwd_fn(const uint32_t *begin, const uint32_t *col, const uint8_t *const *xr, size_t n,
-                         const float *wt, float *out);
-typedef void u8h_swgrad_fn(const uint32_t *begin, const uint32_t *col, const uint8_t *const *xr, size_t n,
+typedef void u8h_sfwd_fn(const uint32_t *const *ent, const uint32_t *len, const uint8_t *const *xr, size_t n,
+                         bool prefetch, const float *wt, float *out);
+typedef void u8h_swgrad_fn(const uint32_t *const *ent, const uint32_t *len, const uint8_t *const *xr, size_t n,
                            const float *g, float *dwt);
 typedef void u8h_head_fn(const u8h_head_in *in, const float *ht, size_t ldh, const int32_t *labels, size_t n,
                          float *gt, size_t ldg, u8h_head_sums *s);
