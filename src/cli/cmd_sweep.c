@@ -24,6 +24,7 @@
 #include "cli/train_run.h"
 #include "report/run_record.h"
 #include "util/atomic_file.h"
+#include "util/json_same.h"
 #include "util/mkdir_p.h"
 
 /* ---- the trial directories ---------------------------------------------------------- */
@@ -153,7 +154,7 @@ static void describe_difference(json_t *had, json_t *now, char *out, size_t len)
     const char *keys[] = {"axes", "fixed", "seeds", "random", "sample_seed"};
     for (size_t k = 0; k < sizeof keys / sizeof keys[0] && n < len; k++) {
         json_t *a = json_object_get(had, keys[k]), *b = json_object_get(now, keys[k]);
-        if (json_equal(a, b))
+        if (nncl_json_same(a, b))
             continue;
         char *sa = json_dumps(a, JSON_COMPACT | JSON_ENCODE_ANY), *sb = json_dumps(b, JSON_COMPACT | JSON_ENCODE_ANY);
         n += (size_t)snprintf(out + n, len - n, "\n  %s: the sweep has %s; this command %s", keys[k],
@@ -197,7 +198,7 @@ static nncl_status check_existing(const sweep_plan *p, const char *sweep_dir, bo
         return nncl_fail(NNCL_E_FORMAT, "%s: half-written or not a sweep file (no plan or trials)", path);
     }
     json_t *now = sweep_plan_json(p);
-    if (!json_equal(had, now)) {
+    if (!nncl_json_same(had, now)) {   /* by value: 1 and 1.0 alike */
         char diff[2048];
         describe_difference(had, now, diff, sizeof diff);
         st = nncl_fail(NNCL_E_INVALID, "%s holds a different sweep; run the same command to resume it, or choose "

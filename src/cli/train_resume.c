@@ -18,6 +18,7 @@
 #include "cli/train_dist.h"
 #include "cli/train_run.h"
 #include "nncl/model.h"
+#include "util/json_same.h"
 
 /* The flags --resume takes: the rest come from the run. */
 typedef struct resume_args {
@@ -135,6 +136,18 @@ typedef struct reader {
     nncl_status st;
 } reader;
 
+static const char *json_type_name(json_type type)
+{
+    switch (type) {
+    case JSON_OBJECT: return "object";
+    case JSON_ARRAY: return "array";
+    case JSON_STRING: return "string";
+    case JSON_INTEGER: return "integer";
+    case JSON_TRUE: return "true or false";
+    default: return "number";
+    }
+}
+
 static json_t *need(reader *r, json_t *obj, const char *key, json_type type)
 {
     json_t *v = json_object_get(obj, key);
@@ -142,7 +155,7 @@ static json_t *need(reader *r, json_t *obj, const char *key, json_type type)
                     (type == JSON_TRUE && json_is_boolean(v)));
     if (!ok && r->st == NNCL_OK)
         r->st = nncl_fail(NNCL_E_FORMAT, "%s: no %s '%s' (not a run directory nncl made, or a damaged config.json)",
-                          r->path, type == JSON_OBJECT ? "object" : type == JSON_STRING ? "string" : "number", key);
+                          r->path, json_type_name(type), key);
     return ok ? v : NULL;
 }
 
@@ -278,7 +291,7 @@ static nncl_status check_rebuilt(json_t *had, json_t *now, const char *path)
             json_object_del(b, "layer_specs");
             json_object_del(b, "input_shape");
         }
-        if (json_equal(a, b))
+        if (nncl_json_same(a, b))   /* by value: an editor may write 0.0 back as 0 */
             continue;
         char *sa = json_dumps(a, JSON_COMPACT | JSON_ENCODE_ANY), *sb = json_dumps(b, JSON_COMPACT | JSON_ENCODE_ANY);
         nncl_status st = nncl_fail(NNCL_E_INVALID,

@@ -28,9 +28,15 @@ const char *nncl_status_name(nncl_status s)
     return "NNCL_E_UNKNOWN";
 }
 
+/* Formatted apart first: an argument may be nncl_last_error() itself (a
+ * message that wraps the one before it), which vsnprintf into the same
+ * buffer would overwrite while reading it. */
+static _Thread_local char scratch[NNCL_ERROR_MAX];
+
 nncl_status nncl_failv(nncl_status s, const char *fmt, va_list ap)
 {
-    vsnprintf(last_error, sizeof last_error, fmt, ap);
+    vsnprintf(scratch, sizeof scratch, fmt, ap);
+    memcpy(last_error, scratch, strlen(scratch) + 1);
     return s;
 }
 
