@@ -62,7 +62,9 @@
  *   at constant offsets, no counter; LLVM leaves a 16-step loop of 64 FMAs
  *   rolled by itself). With DB = 1 (and PF = 1) the local tiles are two
  *   each: the prefetched tile is stored into one while the other is summed,
- *   one barrier a K-tile instead of two (twice the local memory). RC, where
+ *   one barrier a K-tile instead of two (twice the local memory). With
+ *   WL = 4 or 8 a warp's 32 work-items own a block of 32/WL x WL work-items'
+ *   outputs instead of two rows (grid_position). RC, where
  *   set, is no define the kernel reads: the host builds the program with
  *   -cl-nv-maxrregcount=RC (src/ops/gemm_program.c).
  *   Local size must be exactly (TSN/WPTN, TSM/WPTM).
@@ -141,6 +143,9 @@
 #error "DB=1 needs PF=1: the second local tile is filled from the prefetch"
 #endif
 #define NBUF (DB ? 2 : 1)
+#ifndef WL          /* 4 or 8: each 32 consecutive work-items (a warp) own */
+#define WL 0        /* a block of 32/WL x WL work-items' outputs; 0: two  */
+#endif              /* rows of TSN/WPTN (the work-group's own order)      */
 #ifndef LPAD        /* padding of the local tiles' rows (bank conflicts;  */
 #if LVW > 1         /* a multiple of LVW keeps the vector reads aligned)  */
 #define LPAD LVW
@@ -537,6 +542,34 @@ INLINE void gemm_dot(const int M, const int N, const int K,
  * LVW floats (LDA_SUB and LDB_SUB are multiples of LPAD = LVW). */
 #define LOCAL_ALIGN __attribute__((aligned(16)))
 #define LOCAL_VEC(p) (*(__local const CAT(float, LVW) *)(p))
+/* Where work-item tid (its linear local id) sits in the RTSM x RTSN grid of
+ * work-items: row ty, column tx. In the work-group's own order (WL = 0) a
+ * warp, 32 consecutive ids on NVIDIA's GPUs, is two rows of 16 (at
+ * RTSN = 16); with WL it is a block of 32/WL rows by WL columns. At LVW = 4
+ * and 8x8 outputs a warp's step of k reads 2 distinct float4 of A and 16 of
+ * B in the first order (one 128-byte local-memory wavefront and two, for
+ * each of the two vector reads of each): 6 wavefronts; as 4x8 (WL = 8) it
+ * reads 4 and 8 (64 and 128 bytes, one wavefront each): 4 wavefronts for
+ * the same 64 FMAs. Only the outputs' owners move: the tiles' loads number
+ * the work-items by tid either way. */
+#if WL
+#if (WL != 4 && WL != 8) || RTSN % WL || RTSM % (32 / WL)
+#error "WL: 4 or 8, dividing TSN/WPTN, with 32/WL dividing TSM/WPTM"
+#endif
+INLINE void grid_position(const int tid, int *tx, int *ty)
+{
+    const int warp = tid / 32, lane = tid % 32;
+    *tx = (warp % (RTSN / WL)) * WL + lane % WL;
+    *ty = (warp / (RTSN / WL)) * (32 / WL) + lane / WL;
+}
+#else
+INLINE void grid_position(const int tid, int *tx, int *ty)
+{
+    *tx = tid % RTSN;
+    *ty = tid / RTSN;
+}
+#endif
+
 /* The row (column) of the tile that work-item t's r-th row (column) is. */
 #if LVW > 1
 #define LOCAL_OWN(t, r, R) (((t) + ((r) / LVW) * (R)) * LVW + (r) % LVW)
@@ -849,9 +882,9 @@ ALWAYS_INLINE void gemm_local(const int transa, const int transb,
                        const int act, const float act_param,
                        __local float *Asub, __local float *Bsub)
 {
-    const int tx = (int)get_local_id(0);
-    const int ty = (int)get_local_id(1);
-    const int tid = ty * RTSN + tx;
+    const int tid = (int)get_local_id(1) * RTSN + (int)get_local_id(0);
+    int tx, ty;
+    grid_position(tid, &tx, &ty);
     const int gj0 = (int)get_group_id(0) * TSN;
     const int gi0 = (int)get_group_id(1) * TSM;
 

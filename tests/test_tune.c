@@ -195,31 +195,31 @@ START_TEST(cache_refuses_damage)
         static const struct {
             const char *gemm, *fused, *note, *large;
         } lines[] = {
-            {"USE_LOCAL=0 VW=3 TM=6 TNV=2 DM=4 DN=3 LX=1 LY=8 PK=1 TSM=64 TSN=64 TSK=16 WPTM=4 WPTN=4 LVW=0 PF=0 GVW=0 KU=0 DB=0 RC=0",
+            {"USE_LOCAL=0 VW=3 TM=6 TNV=2 DM=4 DN=3 LX=1 LY=8 PK=1 TSM=64 TSN=64 TSK=16 WPTM=4 WPTN=4 LVW=0 PF=0 GVW=0 KU=0 DB=0 RC=0 WL=0",
              "U8_VW=8 U8_DM=2 U8_DN=5 U8_TM=5 OPTIM_VW=16", "cannot run", NULL},
-            {"USE_LOCAL=0 VW=8 TM=6 TNV=2 DM=4 DN=3 LX=1 LY=8 PK=1 TSM=64 TSN=64 TSK=16 WPTM=4 WPTN=4 LVW=0 PF=0 GVW=0 KU=0 DB=0 RC=0",
+            {"USE_LOCAL=0 VW=8 TM=6 TNV=2 DM=4 DN=3 LX=1 LY=8 PK=1 TSM=64 TSN=64 TSK=16 WPTM=4 WPTN=4 LVW=0 PF=0 GVW=0 KU=0 DB=0 RC=0 WL=0",
              "U8_VW=5 U8_DM=2 U8_DN=5 U8_TM=5 OPTIM_VW=16", "fused-op", NULL},
-            {"USE_LOCAL=0 VW=8 TM=6 TNV=2 DM=4 DN=3 LX=1 LY=8 PK=1 TSM=64 TSN=64 TSK=16 WPTM=4 WPTN=4 LVW=0 PF=0 GVW=0 KU=0 DB=0 RC=0",
+            {"USE_LOCAL=0 VW=8 TM=6 TNV=2 DM=4 DN=3 LX=1 LY=8 PK=1 TSM=64 TSN=64 TSK=16 WPTM=4 WPTN=4 LVW=0 PF=0 GVW=0 KU=0 DB=0 RC=0 WL=0",
              "U8_VW=8 U8_DM=2 U8_DN=5 U8_TM=5 OPTIM_VW=0", "fused-op", NULL},
-            {"USE_LOCAL=0 VW=8 TM=6 TNV=2 DM=4 DN=3 LX=1 LY=8 PK=1 TSM=64 TSN=64 TSK=16 WPTM=4 WPTN=4 LVW=0 PF=0 GVW=0 KU=0 DB=0 RC=0", NULL,
+            {"USE_LOCAL=0 VW=8 TM=6 TNV=2 DM=4 DN=3 LX=1 LY=8 PK=1 TSM=64 TSN=64 TSK=16 WPTM=4 WPTN=4 LVW=0 PF=0 GVW=0 KU=0 DB=0 RC=0 WL=0", NULL,
              "fused-op", NULL},
             /* a large products' line without its m*n*k, with a set no
              * kernel takes (GVW=4 across TSK=2), with an unknown name, ... */
-            {"USE_LOCAL=0 VW=8 TM=6 TNV=2 DM=4 DN=3 LX=1 LY=8 PK=1 TSM=64 TSN=64 TSK=16 WPTM=4 WPTN=4 LVW=0 PF=0 GVW=0 KU=0 DB=0 RC=0",
+            {"USE_LOCAL=0 VW=8 TM=6 TNV=2 DM=4 DN=3 LX=1 LY=8 PK=1 TSM=64 TSN=64 TSK=16 WPTM=4 WPTN=4 LVW=0 PF=0 GVW=0 KU=0 DB=0 RC=0 WL=0",
              "U8_VW=8 U8_DM=2 U8_DN=5 U8_TM=5 OPTIM_VW=16", "large-products",
-             "USE_LOCAL=1 VW=16 TM=12 TNV=2 DM=5 DN=5 LX=1 LY=4 PK=1 TSM=64 TSN=64 TSK=16 WPTM=4 WPTN=4 LVW=1 PF=0 GVW=4 KU=0 DB=0 RC=0"},
-            {"USE_LOCAL=0 VW=8 TM=6 TNV=2 DM=4 DN=3 LX=1 LY=8 PK=1 TSM=64 TSN=64 TSK=16 WPTM=4 WPTN=4 LVW=0 PF=0 GVW=0 KU=0 DB=0 RC=0",
+             "USE_LOCAL=1 VW=16 TM=12 TNV=2 DM=5 DN=5 LX=1 LY=4 PK=1 TSM=64 TSN=64 TSK=16 WPTM=4 WPTN=4 LVW=1 PF=0 GVW=4 KU=0 DB=0 RC=0 WL=0"},
+            {"USE_LOCAL=0 VW=8 TM=6 TNV=2 DM=4 DN=3 LX=1 LY=8 PK=1 TSM=64 TSN=64 TSK=16 WPTM=4 WPTN=4 LVW=0 PF=0 GVW=0 KU=0 DB=0 RC=0 WL=0",
              "U8_VW=8 U8_DM=2 U8_DN=5 U8_TM=5 OPTIM_VW=16", "large-products",
-             "4294967296 USE_LOCAL=1 VW=16 TM=12 TNV=2 DM=5 DN=5 LX=1 LY=4 PK=1 TSM=64 TSN=64 TSK=2 WPTM=4 WPTN=4 LVW=1 PF=0 GVW=4 KU=0 DB=0 RC=0"},
-            {"USE_LOCAL=0 VW=8 TM=6 TNV=2 DM=4 DN=3 LX=1 LY=8 PK=1 TSM=64 TSN=64 TSK=16 WPTM=4 WPTN=4 LVW=0 PF=0 GVW=0 KU=0 DB=0 RC=0",
+             "4294967296 USE_LOCAL=1 VW=16 TM=12 TNV=2 DM=5 DN=5 LX=1 LY=4 PK=1 TSM=64 TSN=64 TSK=2 WPTM=4 WPTN=4 LVW=1 PF=0 GVW=4 KU=0 DB=0 RC=0 WL=0"},
+            {"USE_LOCAL=0 VW=8 TM=6 TNV=2 DM=4 DN=3 LX=1 LY=8 PK=1 TSM=64 TSN=64 TSK=16 WPTM=4 WPTN=4 LVW=0 PF=0 GVW=0 KU=0 DB=0 RC=0 WL=0",
              "U8_VW=8 U8_DM=2 U8_DN=5 U8_TM=5 OPTIM_VW=16", "large-products", "4294967296 USE_LOCAL=1 SIZE=3"},
             /* a wrapped negative m*n*k, and a register-blocked set */
-            {"USE_LOCAL=0 VW=8 TM=6 TNV=2 DM=4 DN=3 LX=1 LY=8 PK=1 TSM=64 TSN=64 TSK=16 WPTM=4 WPTN=4 LVW=0 PF=0 GVW=0 KU=0 DB=0 RC=0",
+            {"USE_LOCAL=0 VW=8 TM=6 TNV=2 DM=4 DN=3 LX=1 LY=8 PK=1 TSM=64 TSN=64 TSK=16 WPTM=4 WPTN=4 LVW=0 PF=0 GVW=0 KU=0 DB=0 RC=0 WL=0",
              "U8_VW=8 U8_DM=2 U8_DN=5 U8_TM=5 OPTIM_VW=16", "large-products",
-             "-1 USE_LOCAL=1 VW=16 TM=12 TNV=2 DM=5 DN=5 LX=1 LY=4 PK=1 TSM=64 TSN=64 TSK=16 WPTM=4 WPTN=4 LVW=1 PF=0 GVW=4 KU=0 DB=0 RC=0"},
-            {"USE_LOCAL=0 VW=8 TM=6 TNV=2 DM=4 DN=3 LX=1 LY=8 PK=1 TSM=64 TSN=64 TSK=16 WPTM=4 WPTN=4 LVW=0 PF=0 GVW=0 KU=0 DB=0 RC=0",
+             "-1 USE_LOCAL=1 VW=16 TM=12 TNV=2 DM=5 DN=5 LX=1 LY=4 PK=1 TSM=64 TSN=64 TSK=16 WPTM=4 WPTN=4 LVW=1 PF=0 GVW=4 KU=0 DB=0 RC=0 WL=0"},
+            {"USE_LOCAL=0 VW=8 TM=6 TNV=2 DM=4 DN=3 LX=1 LY=8 PK=1 TSM=64 TSN=64 TSK=16 WPTM=4 WPTN=4 LVW=0 PF=0 GVW=0 KU=0 DB=0 RC=0 WL=0",
              "U8_VW=8 U8_DM=2 U8_DN=5 U8_TM=5 OPTIM_VW=16", "register-blocked",
-             "4294967296 USE_LOCAL=0 VW=8 TM=6 TNV=2 DM=4 DN=3 LX=1 LY=8 PK=1 TSM=64 TSN=64 TSK=16 WPTM=4 WPTN=4 LVW=0 PF=0 GVW=0 KU=0 DB=0 RC=0"},
+             "4294967296 USE_LOCAL=0 VW=8 TM=6 TNV=2 DM=4 DN=3 LX=1 LY=8 PK=1 TSM=64 TSN=64 TSK=16 WPTM=4 WPTN=4 LVW=0 PF=0 GVW=0 KU=0 DB=0 RC=0 WL=0"},
         };
         for (size_t i = 0; i < sizeof lines / sizeof lines[0]; i++) {
             char text[8192];
@@ -399,17 +399,20 @@ START_TEST(local_memory_tiles_pass_the_check)
      * edge tiles beside them), the sums over a K-tile unrolled (KU), two
      * local tiles each (DB: with K of many tiles, edge tiles among them;
      * the 2-deep one in slices too, which caught the split kernels' tiles
-     * sized for one buffer), and whether to check it with K in slices too. Each check is a PoCL
+     * sized for one buffer), whether to check it with K in slices too, and
+     * a warp's work-items as a block (WL: 4x8 or 8x4 of them, on square
+     * and on 8x8 grids of work-items, with DB and slices). Each check is a PoCL
      * build of its own (seconds under the sanitizers), so the features are
      * combined, not crossed. */
-    static const int tiles[][11] = {
+    static const int tiles[][12] = {
         {64, 64, 16, 4, 4, 1, 0, 4, 0, 0, 1}, {32, 64, 16, 4, 8, 4, 1, 4, 1, 0, 0},
         {16, 16, 8, 4, 4, 1, 0, 1, 0, 0, 1},  {32, 32, 8, 2, 2, 1, 0, 2, 0, 0, 0},
         {64, 64, 16, 4, 4, 4, 0, 1, 1, 0, 0}, {32, 32, 16, 8, 4, 4, 1, 4, 0, 0, 1},
         {32, 32, 8, 4, 4, 2, 0, 1, 0, 0, 0},  {64, 64, 16, 4, 4, 1, 1, 1, 0, 0, 1},
         {32, 32, 2, 2, 2, 1, 1, 1, 0, 0, 1},  {32, 64, 16, 4, 16, 4, 0, 4, 1, 0, 0},
         {64, 64, 16, 4, 4, 4, 1, 4, 0, 1, 0}, {32, 32, 8, 4, 4, 2, 1, 1, 1, 1, 0},
-        {32, 32, 2, 2, 2, 1, 1, 2, 0, 1, 1}};
+        {32, 32, 2, 2, 2, 1, 1, 2, 0, 1, 1},  {64, 64, 16, 4, 4, 4, 0, 4, 1, 0, 0, 8},
+        {32, 64, 16, 4, 8, 4, 1, 4, 0, 1, 1, 8}, {32, 32, 8, 2, 2, 1, 0, 1, 0, 0, 1, 4}};
     int ran = 0;
     for (size_t i = 0; i < sizeof tiles / sizeof tiles[0]; i++) {
         nncl_gemm_candidate c = {.extra = NULL};
@@ -417,7 +420,7 @@ START_TEST(local_memory_tiles_pass_the_check)
         c.p.use_local = 1;
         c.p.tsm = tiles[i][0], c.p.tsn = tiles[i][1], c.p.tsk = tiles[i][2];
         c.p.wptm = tiles[i][3], c.p.wptn = tiles[i][4], c.p.lvw = tiles[i][5], c.p.pf = tiles[i][6];
-        c.p.gvw = tiles[i][7], c.p.ku = tiles[i][8], c.p.db = tiles[i][9];
+        c.p.gvw = tiles[i][7], c.p.ku = tiles[i][8], c.p.db = tiles[i][9], c.p.wl = tiles[i][11];
         char d[256];
         nncl_gemm_params_describe(&c.p, d, sizeof d);
         if (nncl_gemm_params_check(&c.p, info->max_work_group_size, info->local_mem_bytes) != NNCL_OK) {
@@ -691,16 +694,16 @@ START_TEST(gpu_sweep_sets_are_full_candidates)
     char line[256];
     int sets = 0;
     while (fgets(line, sizeof line, f)) {
-        int v[11];
-        if (line[0] == '#' || sscanf(line, "%d %d %d %d %d %d %d %d %d %d %d", &v[0], &v[1], &v[2], &v[3], &v[4],
-                                     &v[5], &v[6], &v[7], &v[8], &v[9], &v[10]) != 11)
+        int v[12];
+        if (line[0] == '#' || sscanf(line, "%d %d %d %d %d %d %d %d %d %d %d %d", &v[0], &v[1], &v[2], &v[3], &v[4],
+                                     &v[5], &v[6], &v[7], &v[8], &v[9], &v[10], &v[11]) != 12)
             continue;
         bool found = false;
         for (int i = 0; i < n && !found; i++) {
             const nncl_gemm_params *p = &c[i].p;
             found = p->use_local && p->tsm == v[0] && p->tsn == v[1] && p->tsk == v[2] && p->wptm == v[3] &&
                     p->wptn == v[4] && p->lvw == v[5] && p->pf == v[6] && p->gvw == v[7] && p->ku == v[8] &&
-                    p->db == v[9] && p->rc == v[10];
+                    p->db == v[9] && p->rc == v[10] && p->wl == v[11];
         }
         ck_assert_msg(found, "%s: the sweep's set %.*s is not a full-search candidate on a GPU", sweep_sets_path,
                       (int)strcspn(line, "\n"), line);
@@ -827,7 +830,7 @@ END_TEST
 START_TEST(gemm_params_text)
 {
     nncl_gemm_params p = tuned().gemm, q;
-    p.db = 1, p.rc = 128;
+    p.db = 1, p.rc = 128, p.wl = 8;
     char text[512];
     nncl_gemm_params_format(&p, text, sizeof text);
     ck_assert_ok(nncl_gemm_params_parse(text, &q));
@@ -847,6 +850,8 @@ START_TEST(gemm_params_text)
         {"KU=", "SIZE=3 KU=", "gemm parameters: unknown 'SIZE'"},
         {"DB=1 ", "", "gemm parameters: DB missing"},
         {"DB=1 ", "DB=1 DB=0 ", "gemm parameters: DB given twice"},
+        {"WL=8", "WL=9", "gemm parameters: WL=9 is not from 0 to 8"},
+        {" WL=8", "", "gemm parameters: WL missing"},
     };
     for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) {
         char t[600];
@@ -857,6 +862,29 @@ START_TEST(gemm_params_text)
         ck_assert_msg(nncl_gemm_params_parse(t, &r) != NNCL_OK, "%s was accepted", t);
         ck_assert_msg(strstr(nncl_last_error(), bad[i].message) != NULL, "%s: %s", t, nncl_last_error());
         ck_assert(nncl_gemm_params_equal(&r, &p));
+        nncl_clear_error();
+    }
+    /* WL: 4 or 8, dividing the work-items along columns, with 32/WL
+     * dividing those along rows (a warp's block must tile the grid) */
+    static const struct {
+        int tsm, tsn, wptm, wptn, wl;
+        bool ok;
+    } grids[] = {
+        {128, 128, 8, 8, 8, true}, {128, 128, 8, 8, 4, true}, {64, 32, 8, 4, 8, true},    /* 8x8 work-items */
+        {128, 128, 8, 8, 5, false}, {128, 128, 8, 8, 16, false}, {32, 64, 8, 16, 8, false}, /* 4 columns */
+        {16, 64, 4, 4, 8, true},   /* 4 rows of 16 work-items: two blocks of 4x8 */
+        {16, 64, 4, 4, 4, false},  /* ... but not of 8x4 */
+        {8, 64, 4, 4, 8, false},   /* 2 rows */
+    };
+    for (size_t i = 0; i < sizeof grids / sizeof grids[0]; i++) {
+        nncl_gemm_params w = large_params;
+        w.tsm = grids[i].tsm, w.tsn = grids[i].tsn, w.wptm = grids[i].wptm, w.wptn = grids[i].wptn;
+        w.wl = grids[i].wl;
+        nncl_status st = nncl_gemm_params_check(&w, 1024, 1 << 20);
+        ck_assert_msg((st == NNCL_OK) == grids[i].ok, "%dx%d tiles of %dx%d, WL=%d: %s", w.tsm, w.tsn, w.wptm, w.wptn,
+                      w.wl, st == NNCL_OK ? "accepted" : nncl_last_error());
+        if (st != NNCL_OK)
+            ck_assert_msg(strstr(nncl_last_error(), "WL=") != NULL, "%s", nncl_last_error());
         nncl_clear_error();
     }
 }

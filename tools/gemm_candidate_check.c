@@ -1,4 +1,4 @@
-/* gemm_candidate_check TSM TSN TSK WPTM WPTN LVW PF GVW KU DB [RC]: one
+/* gemm_candidate_check TSM TSN TSK WPTM WPTN LVW PF GVW KU DB [RC [WL]]: one
  * local-memory GEMM set through the tuner's own check (every transpose,
  * edge tiles, aligned inner tiles; nncl_gemm_candidate_check) on the first
  * OpenCL device, as a search would check it. Made to run under Oclgrind's
@@ -15,11 +15,11 @@
 
 int main(int argc, char **argv)
 {
-    if (argc != 11 && argc != 12) {
-        fprintf(stderr, "usage: %s TSM TSN TSK WPTM WPTN LVW PF GVW KU DB [RC]\n", argv[0]);
+    if (argc < 11 || argc > 13) {
+        fprintf(stderr, "usage: %s TSM TSN TSK WPTM WPTN LVW PF GVW KU DB [RC [WL]]\n", argv[0]);
         return 2;
     }
-    int v[11] = {0};
+    int v[12] = {0};
     for (int i = 1; i < argc; i++)
         v[i - 1] = atoi(argv[i]);
     nncl_device_list list;
@@ -33,7 +33,7 @@ int main(int argc, char **argv)
     nncl_gemm_params_for(nncl_device_get_info(dev), &c.p);
     c.p.use_local = 1;
     c.p.tsm = v[0], c.p.tsn = v[1], c.p.tsk = v[2], c.p.wptm = v[3], c.p.wptn = v[4], c.p.lvw = v[5];
-    c.p.pf = v[6], c.p.gvw = v[7], c.p.ku = v[8], c.p.db = v[9], c.p.rc = v[10];
+    c.p.pf = v[6], c.p.gvw = v[7], c.p.ku = v[8], c.p.db = v[9], c.p.rc = v[10], c.p.wl = v[11];
     char d[256], why[512] = "";
     nncl_gemm_params_describe(&c.p, d, sizeof d);
     bool ok = false;

@@ -916,13 +916,13 @@ gpu_step bench-gpu-full 120 env ${peak:+NNCL_PEAK_GFLOPS="$peak"} sh -c "'$nncl'
 cat >"$T/gemm_sweep.sh" <<'END_GEMM_SWEEP'
 # gemm_sweep.sh BUILD ROOT: each set's GFLOP/s at 1024^3 and 2048^3
 # (RC, a register cap, is NVIDIA's build option -cl-nv-maxrregcount)
-grep -v '^#' "${ROOT:?}/tools/gemmlab/sweep_sets.txt" | while read -r tsm tsn tsk wm wn lvw pf gvw ku db rc; do
-    [ -n "$rc" ] || continue
+grep -v '^#' "${ROOT:?}/tools/gemmlab/sweep_sets.txt" | while read -r tsm tsn tsk wm wn lvw pf gvw ku db rc wl; do
+    [ -n "$wl" ] || continue
     cap=
     [ "$rc" -eq 0 ] || cap=" -cl-nv-maxrregcount=$rc"
     "${BUILD:?}/tools/gemm_harness" -b -s square -r 3 -k "$ROOT/cl/gemm.cl" \
-        "-DUSE_LOCAL=1 -DTSM=$tsm -DTSN=$tsn -DTSK=$tsk -DWPTM=$wm -DWPTN=$wn -DLVW=$lvw -DPF=$pf -DGVW=$gvw -DKU=$ku -DDB=$db$cap" 2>&1 |
-        awk -v s="TSM=$tsm TSN=$tsn TSK=$tsk WPTM=$wm WPTN=$wn LVW=$lvw PF=$pf GVW=$gvw KU=$ku DB=$db RC=$rc" \
+        "-DUSE_LOCAL=1 -DTSM=$tsm -DTSN=$tsn -DTSK=$tsk -DWPTM=$wm -DWPTN=$wn -DLVW=$lvw -DPF=$pf -DGVW=$gvw -DKU=$ku -DDB=$db -DWL=$wl$cap" 2>&1 |
+        awk -v s="TSM=$tsm TSN=$tsn TSK=$tsk WPTM=$wm WPTN=$wn LVW=$lvw PF=$pf GVW=$gvw KU=$ku DB=$db RC=$rc WL=$wl" \
             '/^square/ {print s ": " $1 " " $2 " " $NF " GFLOP/s"} /rror|fail/ {print s ": " $0}'
 done
 END_GEMM_SWEEP

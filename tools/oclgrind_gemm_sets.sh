@@ -24,13 +24,13 @@ logs=$(mktemp -d "${TMPDIR:-/tmp}/nncl-oclgrind-sets.XXXXXX")
 status=0
 i=0
 grep -v '^#' "$root/tools/gemmlab/sweep_sets.txt" | {
-while read -r tsm tsn tsk wm wn lvw pf gvw ku db rc; do
-    [ -n "$rc" ] || continue
+while read -r tsm tsn tsk wm wn lvw pf gvw ku db rc wl; do
+    [ -n "$wl" ] || continue
     i=$((i + 1))
     [ "$i" -ge "$first" ] && [ "$i" -le "$last" ] || continue
     # RC (a register cap) is NVIDIA's build option: the code is the same
-    set="TSM=$tsm TSN=$tsn TSK=$tsk WPTM=$wm WPTN=$wn LVW=$lvw PF=$pf GVW=$gvw KU=$ku DB=$db RC=$rc"
-    defs="-DUSE_LOCAL=1 -DTSM=$tsm -DTSN=$tsn -DTSK=$tsk -DWPTM=$wm -DWPTN=$wn -DLVW=$lvw -DPF=$pf -DGVW=$gvw -DKU=$ku -DDB=$db"
+    set="TSM=$tsm TSN=$tsn TSK=$tsk WPTM=$wm WPTN=$wn LVW=$lvw PF=$pf GVW=$gvw KU=$ku DB=$db RC=$rc WL=$wl"
+    defs="-DUSE_LOCAL=1 -DTSM=$tsm -DTSN=$tsn -DTSK=$tsk -DWPTM=$wm -DWPTN=$wn -DLVW=$lvw -DPF=$pf -DGVW=$gvw -DKU=$ku -DDB=$db -DWL=$wl"
     start=$(date +%s)
     HARNESS_SMALL=1 oclgrind --data-races --max-errors 20 --log "$logs/$i.log" \
         "$harness" -t -k "$root/cl/gemm.cl" "$defs" >"$logs/$i.out" 2>&1 </dev/null

@@ -40,7 +40,8 @@ static const reg_row reg_table[] = {
  * outputs per work-item, local reads as vectors of LVW, the next K-tile
  * prefetched into registers (PF), tiles inside aligned matrices loaded from
  * global memory as vectors of GVW, the sums over a K-tile unrolled (KU),
- * two local tiles each (DB), registers capped (RC, 0: not).
+ * two local tiles each (DB), registers capped (RC, 0: not), a warp's
+ * work-items as a block of 32/WL x WL (WL, 0: two rows).
  * The quick search tries the first six. On the H200 of 2026-12-04 (K split
  * for products of few tiles) 128x128 tiles of 8x8 with scalar reads won
  * over 64x64 of 4x4 by 1.2-1.5x on the larger training shapes and ran
@@ -53,59 +54,67 @@ static const reg_row reg_table[] = {
  * with PF 125, with both 137 (one); KU with scalar reads (LVW=1) spills.
  * Outputs of 8x16 per work-item read 6 float4 for 128 FMAs a step where
  * 8x8 read 4 for 64 (an SM's local memory serves one 128-byte wavefront a
- * clock to 128 FMA lanes: a warp's step at 8x8 is 16 clocks of FMAs and 16
- * wavefronts with scalar reads, 6 with LVW=4; README, Tuning per device),
+ * clock to 128 FMA lanes: a warp's step at 8x8 is 64 FMA instructions, 64
+ * clocks of a sub-partition's 32 lanes, and 16 wavefronts with scalar reads,
+ * 6 with LVW=4, 4 with WL=8 too; four sub-partitions share the local
+ * memory; README, Tuning per device),
  * at 179 registers (193 with KU): one work-group of 256 per SM. */
 typedef struct local_row {
-    int tsm, tsn, tsk, wptm, wptn, lvw, pf, gvw, ku, db, rc;
+    int tsm, tsn, tsk, wptm, wptn, lvw, pf, gvw, ku, db, rc, wl;
 } local_row;
 
 static const local_row local_table[] = {
-    {64, 64, 16, 4, 4, 1, 0, 4, 0, 0, 0},     /* 16x16 work-items (CLBlast's shape) */
-    {128, 128, 16, 8, 8, 4, 0, 4, 1, 0, 0},   /* 1024 FMAs, 64 float4 local reads a K-tile, no loop */
-    {128, 128, 16, 8, 8, 4, 1, 4, 0, 0, 0},
-    {128, 128, 16, 8, 8, 4, 0, 4, 0, 0, 0},
-    {128, 128, 16, 8, 8, 1, 0, 1, 0, 0, 0},   /* the H200's pick of 2026-12-04 */
-    {128, 256, 16, 8, 16, 4, 0, 4, 0, 0, 0},  /* 8x16: 128 FMAs to 6 float4 reads a step, 179 registers */
+    {64, 64, 16, 4, 4, 1, 0, 4, 0, 0, 0, 0},     /* 16x16 work-items (CLBlast's shape) */
+    {128, 128, 16, 8, 8, 4, 0, 4, 1, 0, 0, 0},   /* 1024 FMAs, 64 float4 local reads a K-tile, no loop */
+    {128, 128, 16, 8, 8, 4, 1, 4, 0, 0, 0, 0},
+    {128, 128, 16, 8, 8, 4, 0, 4, 0, 0, 0, 0},
+    {128, 128, 16, 8, 8, 1, 0, 1, 0, 0, 0, 0},   /* the H200's pick of 2026-12-04 */
+    {128, 256, 16, 8, 16, 4, 0, 4, 0, 0, 0, 0},  /* 8x16: 128 FMAs to 6 float4 reads a step, 179 registers */
     /* two local tiles each (DB): one barrier a K-tile; 127 registers
      * (sm_90, ptx.sh), and with KU too at TSK=8 */
-    {128, 128, 16, 8, 8, 4, 1, 4, 0, 1, 0},
-    {128, 128, 8, 8, 8, 4, 1, 4, 1, 1, 0},
+    {128, 128, 16, 8, 8, 4, 1, 4, 0, 1, 0, 0},
+    {128, 128, 8, 8, 8, 4, 1, 4, 1, 1, 0, 0},
     /* registers capped at 128 (RC; NVIDIA's compiler only): PF with KU
      * takes 137, DB with KU 155, one work-group of 256 an SM; capped, two
      * fit, PF with KU with no spills, DB with KU spilling 32 bytes (ptxas
      * -maxrregcount=128) */
-    {128, 128, 16, 8, 8, 4, 1, 4, 1, 1, 128},
-    {128, 128, 16, 8, 8, 4, 1, 4, 1, 0, 128},
-    {64, 64, 16, 4, 4, 4, 1, 4, 0, 1, 0},
-    {64, 64, 16, 4, 4, 4, 1, 4, 0, 0, 0},
-    {128, 128, 16, 8, 8, 1, 1, 4, 0, 0, 0},
-    {128, 128, 8, 8, 8, 4, 0, 4, 1, 0, 0},
-    {128, 128, 16, 8, 8, 4, 1, 4, 1, 0, 0},
-    {128, 128, 32, 8, 8, 4, 1, 4, 0, 0, 0},
-    {128, 128, 8, 8, 8, 4, 1, 4, 0, 0, 0},
-    {64, 64, 16, 4, 4, 4, 0, 4, 1, 0, 0},
-    {64, 64, 16, 4, 4, 1, 0, 1, 0, 0, 0},
-    {128, 128, 16, 8, 8, 4, 0, 1, 0, 0, 0},
-    {64, 64, 32, 4, 4, 1, 0, 4, 0, 0, 0},
-    {64, 64, 16, 4, 4, 1, 1, 4, 0, 0, 0},
-    {128, 64, 16, 8, 4, 4, 1, 4, 0, 0, 0},
-    {64, 128, 16, 4, 8, 4, 1, 4, 0, 0, 0},
-    {64, 64, 16, 8, 8, 4, 1, 4, 0, 0, 0},
-    {256, 128, 16, 16, 8, 4, 0, 4, 0, 0, 0},
-    {128, 256, 16, 8, 16, 4, 0, 4, 1, 0, 0},
-    {128, 128, 16, 8, 16, 4, 0, 4, 0, 0, 0},  /* 8x16 on 128 work-items */
-    {32, 32, 16, 4, 4, 1, 0, 4, 0, 0, 0},
-    {32, 32, 8, 2, 2, 1, 0, 1, 0, 0, 0},
-    {16, 16, 8, 4, 4, 1, 0, 1, 0, 0, 0},
+    {128, 128, 16, 8, 8, 4, 1, 4, 1, 1, 128, 0},
+    {128, 128, 16, 8, 8, 4, 1, 4, 1, 0, 128, 0},
+    {64, 64, 16, 4, 4, 4, 1, 4, 0, 1, 0, 0},
+    {64, 64, 16, 4, 4, 4, 1, 4, 0, 0, 0, 0},
+    {128, 128, 16, 8, 8, 1, 1, 4, 0, 0, 0, 0},
+    {128, 128, 8, 8, 8, 4, 0, 4, 1, 0, 0, 0},
+    {128, 128, 16, 8, 8, 4, 1, 4, 1, 0, 0, 0},
+    {128, 128, 32, 8, 8, 4, 1, 4, 0, 0, 0, 0},
+    {128, 128, 8, 8, 8, 4, 1, 4, 0, 0, 0, 0},
+    {64, 64, 16, 4, 4, 4, 0, 4, 1, 0, 0, 0},
+    {64, 64, 16, 4, 4, 1, 0, 1, 0, 0, 0, 0},
+    {128, 128, 16, 8, 8, 4, 0, 1, 0, 0, 0, 0},
+    {64, 64, 32, 4, 4, 1, 0, 4, 0, 0, 0, 0},
+    {64, 64, 16, 4, 4, 1, 1, 4, 0, 0, 0, 0},
+    {128, 64, 16, 8, 4, 4, 1, 4, 0, 0, 0, 0},
+    {64, 128, 16, 4, 8, 4, 1, 4, 0, 0, 0, 0},
+    {64, 64, 16, 8, 8, 4, 1, 4, 0, 0, 0, 0},
+    {256, 128, 16, 16, 8, 4, 0, 4, 0, 0, 0, 0},
+    {128, 256, 16, 8, 16, 4, 0, 4, 1, 0, 0, 0},
+    {128, 128, 16, 8, 16, 4, 0, 4, 0, 0, 0, 0},  /* 8x16 on 128 work-items */
+    {32, 32, 16, 4, 4, 1, 0, 4, 0, 0, 0, 0},
+    {32, 32, 8, 2, 2, 1, 0, 1, 0, 0, 0, 0},
+    {16, 16, 8, 4, 4, 1, 0, 1, 0, 0, 0, 0},
     /* the rest of tools/gemmlab/sweep_sets.txt (gpu_check's gemm-sweep),
      * so that the full search times every set the sweep does */
-    {64, 64, 16, 4, 4, 4, 0, 4, 0, 0, 0},
-    {128, 128, 16, 8, 8, 1, 0, 4, 0, 0, 0},
-    {128, 128, 8, 8, 8, 4, 0, 4, 0, 0, 0},
-    {128, 128, 32, 8, 8, 4, 0, 4, 0, 0, 0},
-    {128, 128, 16, 8, 8, 1, 1, 1, 0, 0, 0},
-    {64, 64, 32, 4, 4, 4, 0, 4, 0, 0, 0},
+    {64, 64, 16, 4, 4, 4, 0, 4, 0, 0, 0, 0},
+    {128, 128, 16, 8, 8, 1, 0, 4, 0, 0, 0, 0},
+    {128, 128, 8, 8, 8, 4, 0, 4, 0, 0, 0, 0},
+    {128, 128, 32, 8, 8, 4, 0, 4, 0, 0, 0, 0},
+    {128, 128, 16, 8, 8, 1, 1, 1, 0, 0, 0, 0},
+    {64, 64, 32, 4, 4, 4, 0, 4, 0, 0, 0, 0},
+    /* a warp's 32 work-items as 4 rows by 8 columns of them (WL=8), not 2
+     * by 16: 4 local-memory wavefronts a step of k at LVW=4, not 6 (cl/gemm.cl,
+     * grid_position); the same registers (ptx.sh) */
+    {128, 128, 16, 8, 8, 4, 0, 4, 1, 0, 0, 8},
+    {128, 128, 16, 8, 8, 4, 1, 4, 1, 0, 128, 8},
+    {128, 128, 8, 8, 8, 4, 1, 4, 1, 1, 0, 8},
 };
 
 static int vector_registers(const nncl_device_info *info)
@@ -146,7 +155,7 @@ int nncl_gemm_candidates(const nncl_device_info *info, nncl_tune_mode mode, nncl
             nncl_gemm_params_for(info, &p);
             p.use_local = 1;
             p.tsm = r->tsm, p.tsn = r->tsn, p.tsk = r->tsk, p.wptm = r->wptm, p.wptn = r->wptn, p.lvw = r->lvw;
-            p.pf = r->pf, p.gvw = r->gvw, p.ku = r->ku, p.db = r->db, p.rc = r->rc;
+            p.pf = r->pf, p.gvw = r->gvw, p.ku = r->ku, p.db = r->db, p.rc = r->rc, p.wl = r->wl;
             if (p.rc && !info->nv_compiler_options)
                 continue; /* a cap no compiler here would take: the same set as without */
             offer(out, &n, &p, wg, info->local_mem_bytes);

@@ -27,6 +27,8 @@ typedef struct nncl_gemm_params {
     int gvw;                    /* tiles wholly inside an aligned matrix loaded as vectors of GVW floats (2, 4); 0, 1: scalars */
     int ku;                     /* 1: the sums over a K-tile unrolled (#pragma unroll), 0: as the compiler sees fit */
     int db;                     /* 1: two local tiles each, one barrier a K-tile (needs pf) */
+    int wl;                     /* 4, 8: a warp's 32 work-items own a block of 32/wl x wl work-items'
+                                 * outputs; 0: two rows of tsn/wptn (cl/gemm.cl, grid_position) */
     int rc;                     /* registers a work-item at most (-cl-nv-maxrregcount, where the device takes
                                  * cl_nv_compiler_options) for a GEMM program of its own; 0: the compiler's choice */
 } nncl_gemm_params;

@@ -29,6 +29,7 @@ static const nncl_int_field fields[] = {
     F("KU", ku, 0, 1, 1),
     F("DB", db, 0, 1, 1),
     F("RC", rc, 0, 255, 1),
+    F("WL", wl, 0, 8, 1),
 };
 #undef F
 enum { NFIELDS = sizeof fields / sizeof fields[0] };
@@ -88,6 +89,9 @@ nncl_status nncl_gemm_params_check(const nncl_gemm_params *p, size_t max_work_gr
                          p->tsn, p->tsk);
     if (p->db && !p->pf)
         return nncl_fail(NNCL_E_INVALID, "DB=1 needs PF=1 (the second local tile is filled from the prefetch)");
+    if (p->wl && ((p->wl != 4 && p->wl != 8) || (p->tsn / p->wptn) % p->wl || (p->tsm / p->wptm) % (32 / p->wl)))
+        return nncl_fail(NNCL_E_INVALID, "WL=%d: not 4 or 8 dividing %d work-items along columns, with 32/WL "
+                         "dividing %d along rows", p->wl, p->tsn / p->wptn, p->tsm / p->wptm);
     if (p->rc && p->rc < 32)
         return nncl_fail(NNCL_E_INVALID, "RC=%d: 0 (the compiler's choice) or at least 32 registers", p->rc);
     if (wg > max_work_group)
