@@ -1,10 +1,18 @@
-/* Error messages that wrap the one before them, and JSON values compared as
- * values (what --resume and a sweep's resumption compare a recorded
- * config.json or sweep.json with). */
+/* Error messages that wrap the one before them, a failed atomic write's
+ * message and what it leaves, and JSON values compared as values (what
+ * --resume and a sweep's resumption compare a recorded config.json or
+ * sweep.json with). */
+#include <dirent.h>
 #include <jansson.h>
+#include <signal.h>
+#include <stdlib.h>
 #include <string.h>
+#include <sys/resource.h>
+#include <sys/wait.h>
+#include <unistd.h>
 
 #include "nncl/status.h"
+#include "util/atomic_file.h"
 #include "util/json_same.h"
 #include "test_util.h"
 
@@ -28,6 +36,53 @@ START_TEST(a_message_may_quote_the_last_one)
     nncl_fail(NNCL_E_IO, "short");
     nncl_fail_context(NNCL_E_IO, "reading %s", "x.csv");
     ck_assert_str_eq(nncl_last_error(), "reading x.csv: short");
+}
+END_TEST
+
+/* A write that fails part-way (here the file-size limit, as a full disk
+ * would) names the file the user knows, not the temporary, says the old
+ * file is kept, and keeps it, with no temporary left beside it. In a child:
+ * the limit is the process's. */
+START_TEST(a_failed_write_names_the_file_and_keeps_the_old_one)
+{
+    char dir[] = "/tmp/nncl-test-write-XXXXXX";
+    ck_assert_ptr_nonnull(mkdtemp(dir));
+    char path[256];
+    snprintf(path, sizeof path, "%s/checkpoint.bin", dir);
+    ck_assert_ok(nncl_write_file_atomic(path, "old contents", 12));
+    pid_t pid = fork();
+    ck_assert_int_ge(pid, 0);
+    if (pid == 0) {
+        signal(SIGXFSZ, SIG_IGN);   /* write returns EFBIG instead */
+        struct rlimit lim = {4096, 4096};
+        if (setrlimit(RLIMIT_FSIZE, &lim) != 0)
+            _exit(3);
+        static char big[65536];
+        nncl_status st = nncl_write_file_atomic(path, big, sizeof big);
+        const char *m = nncl_last_error();
+        bool named = strncmp(m, path, strlen(path)) == 0 && strstr(m, ": cannot write: ") != NULL &&
+                     strstr(m, "the file as it was is kept") != NULL && strstr(m, ".tmp-") == NULL;
+        if (!named)
+            fprintf(stderr, "message: %s\n", m);
+        _exit(st == NNCL_E_IO && named ? 0 : 1);
+    }
+    int status = 0;
+    ck_assert_int_eq(waitpid(pid, &status, 0), pid);
+    ck_assert_msg(WIFEXITED(status) && WEXITSTATUS(status) == 0, "the child's write: status %d", status);
+    char *data = NULL;
+    size_t len = 0;
+    ck_assert_ok(nncl_read_file(path, 1 << 20, &data, &len));
+    ck_assert_msg(len == 12 && memcmp(data, "old contents", 12) == 0, "the old file changed: %zu bytes", len);
+    free(data);
+    DIR *d = opendir(dir);
+    ck_assert_ptr_nonnull(d);
+    int entries = 0;
+    for (struct dirent *e; (e = readdir(d)) != NULL;)
+        entries += strcmp(e->d_name, ".") != 0 && strcmp(e->d_name, "..") != 0;
+    closedir(d);
+    ck_assert_int_eq(entries, 1);   /* no temporary left */
+    unlink(path);
+    rmdir(dir);
 }
 END_TEST
 
@@ -83,6 +138,7 @@ int main(void)
     Suite *s = suite_create("messages");
     TCase *tc = tcase_create("messages");
     tcase_add_test(tc, a_message_may_quote_the_last_one);
+    tcase_add_test(tc, a_failed_write_names_the_file_and_keeps_the_old_one);
     tcase_add_test(tc, json_values_compare_as_values);
     suite_add_tcase(s, tc);
     return test_run_suite(s);

@@ -25,6 +25,13 @@ static void sync_dir(const char *path)
     free(copy);
 }
 
+/* What a failed write left: the file as it was (the new bytes went to a
+ * temporary, removed), or nothing where there was none. */
+static const char *kept(const char *path)
+{
+    return access(path, F_OK) == 0 ? "; the file as it was is kept" : "";
+}
+
 nncl_status nncl_write_file_atomic(const char *path, const void *data, size_t len)
 {
     char tmp[4200];
@@ -32,7 +39,7 @@ nncl_status nncl_write_file_atomic(const char *path, const void *data, size_t le
         return nncl_fail(NNCL_E_INVALID, "%s: path too long", path);
     int fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
     if (fd < 0)
-        return nncl_fail(NNCL_E_IO, "%s: cannot create: %s", tmp, strerror(errno));
+        return nncl_fail(NNCL_E_IO, "%s: cannot write (creating %s: %s)%s", path, tmp, strerror(errno), kept(path));
     const char *p = data;
     size_t left = len;
     while (left > 0) {
@@ -43,7 +50,7 @@ nncl_status nncl_write_file_atomic(const char *path, const void *data, size_t le
             int e = errno;
             close(fd);
             unlink(tmp);
-            return nncl_fail(NNCL_E_IO, "%s: write failed: %s", tmp, strerror(e));
+            return nncl_fail(NNCL_E_IO, "%s: cannot write: %s%s", path, strerror(e), kept(path));
         }
         p += w;
         left -= (size_t)w;
@@ -51,12 +58,12 @@ nncl_status nncl_write_file_atomic(const char *path, const void *data, size_t le
     if (fsync(fd) != 0 || close(fd) != 0) {
         int e = errno;
         unlink(tmp);
-        return nncl_fail(NNCL_E_IO, "%s: cannot flush: %s", tmp, strerror(e));
+        return nncl_fail(NNCL_E_IO, "%s: cannot write (flushing: %s)%s", path, strerror(e), kept(path));
     }
     if (rename(tmp, path) != 0) {
         int e = errno;
         unlink(tmp);
-        return nncl_fail(NNCL_E_IO, "%s: cannot rename into place: %s", path, strerror(e));
+        return nncl_fail(NNCL_E_IO, "%s: cannot rename into place: %s%s", path, strerror(e), kept(path));
     }
     sync_dir(path);
     return NNCL_OK;
