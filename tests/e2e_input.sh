@@ -5,7 +5,8 @@
 # IDX header claiming a petabyte, a table over the memory budget. A FIFO
 # that sends a CSV is read; Ctrl-C while loading from a slow one ends nncl
 # at once (130). Labels: nan is refused, a label that looks like a
-# regression target is warned about, and a --test file without the label
+# regression target is warned about, so is a stray non-number among numeric
+# labels, and a --test file without the label
 # column is told so. Peak memory while loading stays within 2.5x the data.
 # usage: e2e_input.sh PATH/TO/nncl SOURCE_DIR
 set -u
@@ -228,6 +229,17 @@ expect "...with a warning to use --task regress" grep -q -E \
 "$nncl" train --device host --data "$tmp/price.csv" --task classify --epochs 1 --layers 8 \
     --out "$tmp/price-run2" >"$tmp/price2.log" 2>&1
 expect "--task classify: no such warning" sh -c "! grep -q 'regression target' '$tmp/price2.log'"
+# A stray label among numbers (a typo at data row 50): trained, with a
+# warning naming the label, its row and the column.
+python3 -c "
+print('a,b,label')
+for i in range(1, 201): print('%d,%d,%s' % (i % 7, i % 11, 'cat' if i == 50 else i % 2))" >"$tmp/stray.csv"
+"$nncl" train --device host --data "$tmp/stray.csv" --epochs 1 --layers 8 --out "$tmp/stray-run" \
+    >"$tmp/stray.log" 2>&1
+expect "a stray label still trains (exit $?)" test $? -eq 0
+expect "...with a warning naming it, its row and the column" grep -q -F \
+    "warning: $tmp/stray.csv: column 'label': 'cat' (1 row: data row 50) is not a number like the other 2 classes" \
+    "$tmp/stray.log"
 # --test without the label column
 head -n 201 "$tmp/two.csv" >"$tmp/train2.csv"
 cut -d, -f1,2 "$tmp/two.csv" | sed -n '1p;202,$p' >"$tmp/test2.csv"

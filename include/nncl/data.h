@@ -307,6 +307,7 @@ typedef enum nncl_label_advice_kind {
     NNCL_LABEL_ADVICE_NONE = 0,
     NNCL_LABEL_ADVICE_REGRESSION,   /* numeric labels that look like a regression target */
     NNCL_LABEL_ADVICE_FEW_ROWS,     /* too few rows per class to learn the classes */
+    NNCL_LABEL_ADVICE_STRAY,        /* a few rows' labels are not numbers where the rest are */
 } nncl_label_advice_kind;
 
 /* Looks at a classification dataset's labels for signs that classifying
@@ -316,7 +317,10 @@ typedef enum nncl_label_advice_kind {
  * label column and the counts, e.g. "column 'price' has 200 distinct values
  * for 200 rows; is it a regression target?", and says which case it is;
  * NNCL_LABEL_ADVICE_NONE (and "") when nothing looks wrong, or for a
- * regression dataset. */
+ * regression dataset. At any number of classes: numeric classes but for one
+ * to three that are not numbers and hold a few rows together, at most 3 or
+ * 1% of the rows (NNCL_LABEL_ADVICE_STRAY: "column 'label': 'cat' (1 row:
+ * data row 50) is not a number like the other 2 classes: ..."). */
 nncl_label_advice_kind nncl_label_advice(const nncl_dataset *ds, char *text, size_t cap);
 
 /* Hex SHA-256 (OpenSSL EVP) of the concatenated bytes of n files. */

@@ -54,18 +54,19 @@ static nncl_status copy_source_record(const nncl_data_source *from, nncl_data_so
 static nncl_status split_source(const train_options *o, splits *s);
 
 /* When the task was guessed (no --task) and the labels look like a
- * regression target, or like too many classes for the rows: the warning
+ * regression target, like too many classes for the rows, or hold a stray
+ * non-number among numbers: the warning
  * that says so ("" if none). Judged on the source's rows, before any split. */
 static void label_warning(const train_options *o, const splits *s, char *out, size_t len)
 {
     out[0] = '\0';
     if (o->task != NNCL_CSV_TASK_AUTO || o->silent)
         return;
-    char advice[256];
+    char advice[768];
     nncl_label_advice_kind k = nncl_label_advice(&s->train, advice, sizeof advice);
     if (k == NNCL_LABEL_ADVICE_REGRESSION)
         snprintf(out, len, "%s: %s Use --task regress to train it as one", o->data, advice);
-    else if (k == NNCL_LABEL_ADVICE_FEW_ROWS)
+    else if (k == NNCL_LABEL_ADVICE_FEW_ROWS || k == NNCL_LABEL_ADVICE_STRAY)
         snprintf(out, len, "%s: %s", o->data, advice);
 }
 

@@ -790,6 +790,44 @@ START_TEST(label_advice)
     ck_assert_int_eq(rd("a,y\n1,0.5\n2,1.5\n", NULL, &ds), NNCL_OK);
     ck_assert_int_eq(nncl_label_advice(&ds, text, sizeof text), NNCL_LABEL_ADVICE_NONE);
     nncl_dataset_free(&ds);
+    /* a stray label among numbers: one "cat" at data row 50 of 200 */
+    n = (size_t)sprintf(t, "a,label\n");
+    for (int i = 1; i <= 200; i++) n += (size_t)sprintf(t + n, "%d,%s\n", i, i == 50 ? "cat" : i % 2 ? "1" : "0");
+    ck_assert_int_eq(rd(t, NULL, &ds), NNCL_OK);
+    ck_assert_int_eq(ds.num_classes, 3);
+    ck_assert_int_eq(nncl_label_advice(&ds, text, sizeof text), NNCL_LABEL_ADVICE_STRAY);
+    ck_assert_str_eq(text, "column 'label': 'cat' (1 row: data row 50) is not a number like the other 2 classes: a "
+                           "typo or a missing value? It is trained as a class of its own");
+    nncl_dataset_free(&ds);
+    /* two of them, "NA" twice (rows 7 and 9) and "?" once (row 3), in 60 rows: at most 3 */
+    n = (size_t)sprintf(t, "a,y\n");
+    for (int i = 1; i <= 60; i++)
+        n += (size_t)sprintf(t + n, "%d,%s\n", i, i == 7 || i == 9 ? "NA" : i == 3 ? "?" : i % 3 ? "2" : "5");
+    ck_assert_int_eq(rd(t, NULL, &ds), NNCL_OK);
+    ck_assert_int_eq(nncl_label_advice(&ds, text, sizeof text), NNCL_LABEL_ADVICE_STRAY);
+    ck_assert_msg(strstr(text, "'NA' (2 rows; the first: data row 7)") && strstr(text, "'?' (1 row: data row 3)") &&
+                      strstr(text, "are not numbers like the other 2 classes") &&
+                      strstr(text, "trained as classes of their own"), "%s", text);
+    nncl_dataset_free(&ds);
+    /* not stray: four rows of "NA" in 30 (more than 3, more than 1%); a
+     * named class beside numbers (3 rows of 30: as many as a tenth of the
+     * rest or more); one numeric class only; names only */
+    static const char *const fine[] = {"NA", "other", "1", "x"};
+    static const int every[] = {7, 9, 1, 2};
+    for (int c = 0; c < 4; c++) {
+        n = (size_t)sprintf(t, "a,y\n");
+        for (int i = 1; i <= 30; i++) {
+            const char *y = c == 0   ? (i <= 4 ? "NA" : i % 2 ? "1" : "0")
+                            : c == 1 ? (i % every[c] == 0 ? "other" : i % 2 ? "1" : "0")
+                            : c == 2 ? (i == 5 ? "odd" : "1")
+                                     : (i % 2 ? "x" : i == 4 ? "1" : "y");
+            n += (size_t)sprintf(t + n, "%d,%s\n", i, y);
+        }
+        ck_assert_int_eq(rd(t, NULL, &ds), NNCL_OK);
+        ck_assert_msg(nncl_label_advice(&ds, text, sizeof text) == NNCL_LABEL_ADVICE_NONE, "case %s: %s", fine[c],
+                      text);
+        nncl_dataset_free(&ds);
+    }
 }
 END_TEST
 
