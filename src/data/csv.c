@@ -525,6 +525,13 @@ static nncl_status plan_columns(parser *p)
                     return fail_line(p, 1, "the header has 1 column ('%s'), expected at least "
                                      "2: features and a label (the last column by default)",
                                      p->names[0]);
+                /* as many columns as the model has features: no label
+                 * column at all, not a missing feature */
+                if (o->expect_cols > 0 && p->ncols == o->expect_cols)
+                    return fail_line(p, 1, "%zu columns (%s): the model's %zu features and no label "
+                                     "column; this needs the labels too, as the last column (nncl "
+                                     "predict needs none)", p->ncols, name_list(p, list, sizeof list),
+                                     o->expect_cols);
                 p->label_col = (long)p->ncols - 1;
             } else {
                 size_t want = o->expect_cols;

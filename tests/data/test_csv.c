@@ -386,6 +386,16 @@ START_TEST(model_checks)
     ck_error_has("t.csv: line 1, column 2 ('pw')", "'sw'");
     ck_assert_int_eq(rd("sl,sw,pw,species\n1,2,3,virginica\n", &o, &ds), NNCL_E_FORMAT);
     ck_error_has("t.csv: line 1: 3 feature columns", "expected 2 as in the model");
+    /* evaluation input with the default label (the last column) but only the
+     * model's features: no label column, said so, not "1 feature column" */
+    o.label = NULL;
+    ck_assert_int_eq(rd("sl,sw\n1,2\n", &o, &ds), NNCL_E_FORMAT);
+    ck_error_has("t.csv: line 1: 2 columns (sl, sw): the model's 2 features and no label column",
+                 "nncl predict needs none");
+    ck_assert_int_eq(rd("sl,sw,species\n1,2,virginica\n", &o, &ds), NNCL_OK);
+    ck_assert_int_eq(ds.labels[0], 2);
+    nncl_dataset_free(&ds);
+    o.label = "species";
     /* predict input: label optional */
     o.label_mode = NNCL_CSV_LABEL_OPTIONAL;
     ck_assert_int_eq(rd("sl,sw\n1,2\n", &o, &ds), NNCL_OK);
