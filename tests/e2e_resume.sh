@@ -207,6 +207,12 @@ try:
 except ProcessLookupError:
     pass"
 
+"$nncl" eval "$crashed" >"$tmp/eval-crashed.log" 2>&1
+expect "nncl eval of a killed run exits 2 (got $?)" test $? -eq 2
+expect "...saying it has no model yet and how to finish it" grep -q \
+    "no model.safetensors yet: the run stopped before its end.*nncl train --resume $crashed finishes it" \
+    "$tmp/eval-crashed.log"
+
 # A finished run: nothing to do, and nothing touched.
 ls -l --time-style=+%s.%N "$ref" >"$tmp/before"
 "$nncl" train --resume "$ref" >"$tmp/nothing.log" 2>&1

@@ -16,8 +16,17 @@ nncl_status model_arg_load(const char *arg, model_arg *out)
     if (S_ISDIR(sb.st_mode)) {
         snprintf(out->run_dir, sizeof out->run_dir, "%s", arg);
         snprintf(out->model_path, sizeof out->model_path, "%s/model.safetensors", arg);
-        if (stat(out->model_path, &sb) != 0)
+        if (stat(out->model_path, &sb) != 0) {
+            /* a run that stopped before its end (killed, crashed) keeps its
+             * weights in checkpoint.bin only: say how to get the model */
+            char ckpt[4200];
+            snprintf(ckpt, sizeof ckpt, "%s/checkpoint.bin", arg);
+            if (stat(ckpt, &sb) == 0)
+                return nncl_fail(NNCL_E_IO, "%s: no model.safetensors yet: the run stopped before its end "
+                                 "(killed or crashed) or is still training; nncl train --resume %s finishes it "
+                                 "from its checkpoint", arg, arg);
             return nncl_fail(NNCL_E_IO, "%s: a directory without model.safetensors (not a finished run?)", arg);
+        }
         char config[4200];
         snprintf(config, sizeof config, "%s/config.json", arg);
         json_error_t err;
