@@ -97,13 +97,15 @@ assert flags == ['--lr', '--seed'], h
 assert 'best val acc (%)' in h and 'test acc (%)' in h and 'status' in h and 'samples/s' in h, h"
 expect "the pending trial is skipped: 4 runs in 2 rows" grep -q "^4 runs in 2 rows" "$tmp/table.txt"
 expect "seeds are folded into mean ± std (n) with the right numbers" python3 -c "
-import json, math
+import csv, json, math
 rows = json.load(open('$tmp/table.json')); h = rows[0][1:]
 assert len(rows) == 3, rows
+# best val acc: the highest validation accuracy of any epoch (metrics.csv)
+best = lambda d: max(float(e['val_accuracy']) for e in csv.DictReader(open(d + '/metrics.csv')))
 for row in rows[1:]:
     c = dict(zip(h, row[1:]))
     lr = c['--lr']
-    v = [json.load(open('$r/grid/lr%s-s%d/summary.json' % (lr, s)))['best_val_accuracy'] for s in (1, 2)]
+    v = [best('$r/grid/lr%s-s%d' % (lr, s)) for s in (1, 2)]
     t = [json.load(open('$r/grid/lr%s-s%d/summary.json' % (lr, s)))['test_accuracy'] for s in (1, 2)]
     for vals, col in ((v, 'best val acc (%)'), (t, 'test acc (%)')):
         m = (vals[0] + vals[1]) / 2
@@ -140,6 +142,27 @@ expect "no run exits 2" test $? -eq 2
 "$nncl" compare --no-html --help >"$tmp/help.txt"
 expect "--help says which sorts are descending and ascending" sh -c "grep -q descending '$tmp/help.txt' && grep -q ascending '$tmp/help.txt'"
 
+# "best val acc" is the highest validation accuracy any epoch reached, not
+# summary.json's best_val_accuracy (the accuracy at the lowest validation
+# loss, which a run whose accuracy still climbs while its loss rises leaves
+# far below): a copy of a run whose last epoch is made the most accurate
+# but not the lowest in loss shows that epoch's accuracy, and ranks first.
+cp -r "$r/grid/lr0.002-s1" "$r/climb"
+python3 -c "
+import csv
+p = '$r/climb/metrics.csv'; rows = list(csv.reader(open(p))); h = rows[0]
+rows[-1][h.index('val_accuracy')] = '0.9987'
+rows[-1][h.index('val_loss')] = str(float(rows[-1][h.index('val_loss')]) + 5)
+csv.writer(open(p, 'w', newline=''), lineterminator='\n').writerows(rows)"
+"$nncl" compare --no-html "$r/climb" "$r/grid/lr0.01-s1" --format json >"$tmp/climb.json"
+expect "best val acc: the highest of any epoch (99.87), not the accuracy at the lowest loss, and first" python3 -c "
+import json
+g = json.load(open('$tmp/climb.json'))
+s = json.load(open('$r/climb/summary.json'))
+assert s['best_val_accuracy'] < 0.99, s['best_val_accuracy']
+assert abs(g[0]['metrics']['val_accuracy'] - 0.9987) < 1e-12 and g[0]['best'], g[0]"
+rm -rf "$r/climb"
+
 # ---- the other formats ---------------------------------------------------------------
 "$nncl" compare --no-html "$r/sweep" --format csv >"$tmp/out.csv"
 expect "csv exits 0" test $? -eq 0
@@ -149,7 +172,8 @@ rows = list(csv.DictReader(open('$tmp/out.csv')))
 assert len(rows) == 2, rows
 for row in rows:
     assert row['n'] == '2' and row['--seed'] == '1,2' and row['status'] == 'ok', row
-    v = [json.load(open('$r/grid/lr%s-s%d/summary.json' % (row['--lr'], s)))['best_val_accuracy'] for s in (1, 2)]
+    v = [max(float(e['val_accuracy']) for e in csv.DictReader(open('$r/grid/lr%s-s%d/metrics.csv' % (row['--lr'], s))))
+         for s in (1, 2)]
     assert abs(float(row['val_accuracy']) - sum(v) / 2) < 1e-9, row
     assert float(row['val_accuracy_std']) >= 0 and '±' not in ''.join(row.values()), row
     assert len(row['dirs'].split(';')) == 2, row

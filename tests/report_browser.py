@@ -11,7 +11,10 @@ must have L + 1 columns marked [data-layer], numbered 0 (inputs) to L
 (outputs). --tiles N: that many canvas.tile (one per first-layer unit of an
 image input). --classes C: table.confusion is C x C and, with --test-rows,
 its cells sum to N. --regress: no confusion table, two charts of the test
-predictions instead. --frames S: nnclReport.frames is S.
+predictions instead. --frames S: nnclReport.frames is S. A classification
+run's result card shows as its best validation the highest accuracy of any
+epoch in metrics.csv with that epoch (and the lowest-loss epoch beside it
+when that is another).
 
 A layer-list network (a CNN): --filters K, the "First convolution's filters"
 panel has K canvas.filter tiles (filters x input channels), each drawn (not
@@ -25,6 +28,8 @@ Each check prints `ok: ...` or `FAIL: ...`; the last line is
 failed, 77 (skip) when selenium or Chromium is not installed.
 """
 import argparse
+import csv
+import json
 import os
 import sys
 
@@ -86,6 +91,30 @@ def check_layer_table(driver, c, want):
         rows = [r for r in t if len(r) == 5 and r[0].isdigit()]
         c.check(len(rows) == want and all("→" in r[2] for r in rows),
                 "the layer table has %d layer rows, each with its shape in → out" % want, "rows %s" % t)
+
+
+def check_best_validation(driver, c, run_dir):
+    metrics, summary = os.path.join(run_dir, "metrics.csv"), os.path.join(run_dir, "summary.json")
+    if not (os.path.exists(metrics) and os.path.exists(summary)):
+        return
+    with open(metrics) as f:
+        rows = [r for r in csv.DictReader(f) if r.get("val_accuracy") not in (None, "", "nan")]
+    with open(summary) as f:
+        s = json.load(f)
+    if not rows or "best_val_accuracy" not in s:
+        return
+    best = max(rows, key=lambda r: float(r["val_accuracy"]))
+    want = "%.2f%% (epoch %s)" % (100 * float(best["val_accuracy"]), best["epoch"])
+    cards = driver.execute_script("""
+        return Array.from(document.querySelectorAll('#glance-cards dt')).map(
+            dt => [dt.textContent, dt.nextElementSibling ? dt.nextElementSibling.textContent : '']);""")
+    got = dict(cards)
+    c.check(got.get("best validation") == want, "the result card's best validation is %s" % want,
+            "it is %r" % got.get("best validation"))
+    at_loss = s.get("best_epoch")
+    if at_loss and str(at_loss) != best["epoch"]:
+        c.check("at lowest val. loss" in got, "...and the epoch of the lowest validation loss (%s) beside it" % at_loss,
+                "not shown: %s" % cards)
 
 
 def main():
@@ -150,6 +179,11 @@ def main():
         if a.tiles is not None:
             n = driver.execute_script("return document.querySelectorAll('canvas.tile').length")
             c.check(n == a.tiles, "%d first-layer tiles (canvas.tile)" % a.tiles, "found %d" % n)
+
+        # the result card's best validation: the highest accuracy of any
+        # epoch in metrics.csv, with its epoch (not summary.json's accuracy
+        # at the lowest validation loss, shown beside it when that is another epoch)
+        check_best_validation(driver, c, os.path.dirname(os.path.abspath(a.report)))
 
         # test results
         conf = driver.execute_script("""

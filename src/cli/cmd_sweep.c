@@ -8,6 +8,7 @@
  * Under mpirun with 2 or more ranks, rank 0 hands the trials out to the
  * others instead (sweep_ranks.c). */
 #include <errno.h>
+#include <math.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -216,6 +217,33 @@ static void on_signal(int sig)
     *train_stop_flag() = sig;
 }
 
+
+/* The highest validation accuracy any epoch of a trial reached, and that
+ * epoch (metrics.csv; as nncl compare's "best val acc": summary.json's
+ * best_val_accuracy is the accuracy at the lowest validation loss, which
+ * can lie far below it); NAN when the file has none. */
+static double trial_best_val(const char *sweep_dir, const char *dir, int *epoch)
+{
+    char path[4200], metrics[4300];
+    nncl_epoch_metrics *e = NULL;
+    size_t n = 0;
+    double best = NAN;
+    if (!dir)
+        return NAN;
+    join(path, sizeof path, sweep_dir, dir);
+    join(metrics, sizeof metrics, path, "metrics.csv");
+    if (run_metrics_read(metrics, &e, &n) != NNCL_OK) {
+        nncl_clear_error();
+        return NAN;
+    }
+    for (size_t k = 0; k < n; k++)
+        if (!isnan(e[k].val_accuracy) && (isnan(best) || e[k].val_accuracy > best)) {
+            best = e[k].val_accuracy;
+            *epoch = e[k].epoch;
+        }
+    free(e);
+    return best;
+}
 static nncl_status write_sweep_json(const sweep_plan *p, const char *sweep_dir, int argc, char **argv)
 {
     return sweep_write_json(p, sweep_dir, argc, argv, NULL);
@@ -229,7 +257,12 @@ void sweep_print_trial(const sweep_plan *p, size_t i, const char *sweep_dir, con
     json_t *acc = json_object_get(t, "test_accuracy"), *val = json_object_get(t, "best_val_accuracy");
     json_t *rmse = json_object_get(t, "test_rmse"), *r2 = json_object_get(t, "test_r2");
     int n = 0;
-    if (json_is_number(val))
+    int epoch = 0;
+    double best = json_is_number(val) ? trial_best_val(sweep_dir, json_string_value(json_object_get(t, "dir")), &epoch)
+                                      : NAN;
+    if (!isnan(best))
+        n += snprintf(result + n, sizeof result - (size_t)n, ", best val acc %.2f%% (epoch %d)", 100 * best, epoch);
+    else if (json_is_number(val))
         n += snprintf(result + n, sizeof result - (size_t)n, ", best val acc %.2f%%", 100 * json_number_value(val));
     if (json_is_number(acc))
         n += snprintf(result + n, sizeof result - (size_t)n, ", test acc %.2f%%", 100 * json_number_value(acc));

@@ -18,10 +18,10 @@ enum { COMPARE_N_PARAMS = 27, COMPARE_PARAM_SEED = COMPARE_N_PARAMS - 1 };
 
 /* The results compared, in table order. */
 typedef enum compare_metric {
-    CM_VAL_ACC,          /* summary best_val_accuracy (at the best validation loss) */
+    CM_VAL_ACC,          /* metrics.csv: the highest val_accuracy of any epoch */
     CM_FINAL_VAL_ACC,    /* metrics.csv: the last epoch's val_accuracy */
     CM_TEST_ACC,         /* summary test_accuracy */
-    CM_VAL_MAE,          /* summary best_val_mae (regression) */
+    CM_VAL_MAE,          /* metrics.csv: the lowest validation MAE of any epoch (regression) */
     CM_FINAL_VAL_MAE,    /* metrics.csv: the last epoch's validation MAE */
     CM_TEST_RMSE,        /* summary test_rmse, test_mae, test_r2 */
     CM_TEST_MAE,

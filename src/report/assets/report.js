@@ -188,6 +188,28 @@
     ])]);
   }
 
+  /* The best validation figure any epoch reached (metrics.csv: the highest
+   * accuracy, the lowest MAE), and, where another epoch had the lowest
+   * validation loss (summary.json's best_epoch, the one early stopping
+   * keeps), that epoch's figure too: accuracy can still climb while the
+   * loss rises (confident mistakes), and "best" alone would hide which. */
+  function bestValidation(classify) {
+    const vals = M.val_accuracy, eps = M.epoch;   /* a regression's validation MAE is in val_accuracy too */
+    const show = (v) => (classify ? pct(v) : fmt(v));
+    const atLoss = classify ? sum.best_val_accuracy : sum.best_val_mae;
+    let best = -1;
+    if (Array.isArray(vals) && Array.isArray(eps))
+      for (let i = 0; i < vals.length; i++)
+        if (isNum(vals[i]) && (best < 0 || (classify ? vals[i] > vals[best] : vals[i] < vals[best]))) best = i;
+    const rows = [];
+    if (best >= 0) rows.push([classify ? "best validation" : "best val. MAE", show(vals[best]) + " (epoch " + eps[best] + ")"]);
+    const lossEpoch = isNum(sum.best_epoch) && sum.best_epoch > 0 ? sum.best_epoch : null;
+    if (isNum(atLoss) && (best < 0 || lossEpoch !== eps[best]))
+      rows.push([best < 0 ? (classify ? "best validation" : "best val. MAE") : "at lowest val. loss",
+                 show(atLoss) + (lossEpoch ? " (epoch " + lossEpoch + ")" : "")]);
+    return rows;
+  }
+
   function buildGlance() {
     const box = $("glance-cards");
     const data = obj(cfg.data), model = obj(cfg.model), opt = obj(cfg.optimiser), sch = obj(cfg.schedule), dev = obj(cfg.device);
@@ -200,7 +222,7 @@
       res.appendChild(kv([
         ["test accuracy", isNum(sum.test_accuracy) ? "on " + int(data.test_rows) + " test rows" : null],
         ["test loss", isNum(sum.test_loss) ? fmt(sum.test_loss) : null],
-        ["best validation", isNum(sum.best_val_accuracy) ? pct(sum.best_val_accuracy) + (isNum(sum.best_epoch) && sum.best_epoch > 0 ? " (epoch " + sum.best_epoch + ")" : "") : null],
+        ...bestValidation(true),
         ["status", h("span", { class: "badge " + status, text: status === "ok" ? "finished" : status })],
       ]));
     } else {
@@ -209,7 +231,7 @@
         ["test MAE", isNum(sum.test_mae) ? fmt(sum.test_mae) : null],
         ["test R²", isNum(sum.test_r2) ? fmt(sum.test_r2, 3) : null],
         ["test loss", isNum(sum.test_loss) ? fmt(sum.test_loss) : null],
-        ["best val. MAE", isNum(sum.best_val_mae) ? fmt(sum.best_val_mae) + (isNum(sum.best_epoch) && sum.best_epoch > 0 ? " (epoch " + sum.best_epoch + ")" : "") : null],
+        ...bestValidation(false),
         ["status", h("span", { class: "badge " + status, text: status === "ok" ? "finished" : status })],
       ]));
     }
