@@ -34,6 +34,15 @@ for t in d['trials']:
     assert abs(c['optimiser']['lr'] - float(t['values']['--lr'])) < 1e-9 and c['model']['activation'] == t['values']['--act']
     assert c['epochs'] == 2 and c['model']['layers'] == [784, 16, 10] and c['data']['limit'] == 600
 assert got == want, got"
+    expect "$dev: each line's best val acc is the highest of any epoch in the trial's metrics.csv, with its epoch" python3 -c "
+import csv, json, os, re
+d = json.load(open('$sw/sweep.json'))
+lines = [l for l in open('$tmp/sweep.log') if l.startswith('trial ')]
+for t, l in zip(d['trials'], lines):
+    rows = list(csv.DictReader(open(os.path.join('$sw', t['dir'], 'metrics.csv'))))
+    b = max(rows, key=lambda r: float(r['val_accuracy']))
+    want = 'best val acc %.2f%% (epoch %s)' % (100 * float(b['val_accuracy']), b['epoch'])
+    assert want in l, (want, l)"
 done
 sw="$tmp/grid-host"
 
