@@ -7,7 +7,9 @@
 # (--force: a warning), the recorded command keeps the global options,
 # precision/recall/F1 per class equal hand-computed values for a known
 # confusion matrix, predict --proba's probabilities sum to 1 and agree with
-# predict, a run without a test set says so, and non-finite weights, a NaN
+# predict, an --out (predict, report, compare --html) that would replace
+# the data, the model or a run's or sweep's own files is refused leaving
+# them as they were, a run without a test set says so, and non-finite weights, a NaN
 # activation_param and a header whose layers need more than the file holds
 # are refused.
 # usage: e2e_eval.sh PATH/TO/nncl SOURCE_DIR
@@ -246,6 +248,37 @@ expect "predict --proba on a regression model exits 2 (got $?)" test $? -eq 2
 expect "...saying why" grep -q "error: --proba is for classifiers; .* does regression" "$tmp/reg.err"
 "$nncl" predict "$proj/runs/a" --device host --data "$proj/data/t.csv" --proba --format kaggle >/dev/null 2>&1
 expect "--proba with --format kaggle exits 2" test $? -eq 2
+
+# An --out that would replace what the user has is refused, and nothing changes:
+# the data itself (also through a link), the model, a run's metrics.csv;
+# report --out onto a run's summary.json; compare --html onto a sweep.json.
+cp "$proj/data/t.csv" "$tmp/victim.csv"
+ln -sf "$tmp/victim.csv" "$tmp/alias.csv"
+mkdir -p "$tmp/sweepdir"
+echo '{"plan": {}, "trials": []}' >"$tmp/sweepdir/sweep.json"
+md5sum "$tmp/victim.csv" "$proj/runs/a/"* "$tmp/sweepdir/sweep.json" >"$tmp/before.md5"
+guarded() { # guarded WORD CMD...: exits 2 saying WORD
+    word=$1; shift
+    "$@" >/dev/null 2>"$tmp/guard.err"
+    rc=$?
+    expect "$* exits 2 (got $rc)" test $rc -eq 2
+    expect "...saying '$word'" grep -q -- "$word" "$tmp/guard.err"
+}
+guarded "is .*victim.csv, which this command reads" \
+    "$nncl" predict "$proj/runs/a" --device host --data "$tmp/victim.csv" --out "$tmp/victim.csv"
+guarded "is .*alias.csv, which this command reads" \
+    "$nncl" predict "$proj/runs/a" --device host --data "$tmp/alias.csv" --out "$tmp/./victim.csv"
+guarded "model.safetensors, which this command reads" \
+    "$nncl" predict "$proj/runs/a" --device host --data "$tmp/victim.csv" --out "$proj/runs/a/model.safetensors"
+guarded "is the metrics.csv of the run in" \
+    "$nncl" predict "$proj/runs/a" --device host --data "$tmp/victim.csv" --out "$proj/runs/a/metrics.csv"
+guarded "is the summary.json of the run in" "$nncl" report "$proj/runs/a" --out "$proj/runs/a/summary.json"
+guarded "is the sweep.json of the sweep in" "$nncl" compare "$proj/runs/a" --html "$tmp/sweepdir/sweep.json"
+expect "...and every file is as it was" md5sum -c --quiet "$tmp/before.md5"
+"$nncl" predict "$proj/runs/a" --device host --data "$tmp/victim.csv" --out "$proj/runs/a/predictions.csv" \
+    >/dev/null 2>&1
+expect "a new file in the run directory is fine" test -s "$proj/runs/a/predictions.csv"
+rm -f "$proj/runs/a/predictions.csv"
 
 # ---- a run without a test set --------------------------------------------------------
 (cd "$proj" && "$nncl" train --device host --data data/tiny.csv --test-split 0.05 --val 0 $quick --out runs/notest) \

@@ -11,6 +11,7 @@
 #include <sys/stat.h>
 
 #include "cli/cli.h"
+#include "cli/out_guard.h"
 #include "report/compare.h"
 
 typedef enum { FMT_TABLE, FMT_MARKDOWN, FMT_CSV, FMT_JSON } out_format;
@@ -530,6 +531,9 @@ int cmd_compare(const cli_globals *g, int argc, char **argv)
         }
     }
     if (html) {
+        nncl_status guard = out_guard("--html", html, NULL, 0);   /* a sweep's own sweep.json, say */
+        if (guard != NNCL_OK)
+            return cli_fail(guard);
         char folder[PATH_MAX + 64];
         folder_of(html, folder, sizeof folder);
         if (is_file(folder, "config.json")) {

@@ -7,6 +7,7 @@
 #include <sys/stat.h>
 
 #include "cli/cli.h"
+#include "cli/out_guard.h"
 #include "cli/model_arg.h"
 #include "cli/predict_proba.h"
 
@@ -127,6 +128,12 @@ int cmd_predict(const cli_globals *g, int argc, char **argv)
         cli_error("--proba writes its own table (prediction, then one column per class); it does not go with "
                   "--format kaggle, whose submission file holds the label alone");
         return CLI_USAGE;
+    }
+    /* --out must not replace the model, the data or a run's own files */
+    const char *inputs[] = {m.model_path, data};
+    if ((st = out_guard("--out", out_path, inputs, 2)) != NNCL_OK) {
+        model_arg_free(&m);
+        return cli_fail(st);
     }
     nncl_dataset ds = {0};
     st = load_inputs(&m, data, &ds);

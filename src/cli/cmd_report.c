@@ -7,6 +7,7 @@
 #include <unistd.h>
 
 #include "cli/cli.h"
+#include "cli/out_guard.h"
 #include "report/report.h"
 #include "report/video.h"
 
@@ -97,6 +98,8 @@ int cmd_report(const cli_globals *g, int argc, char **argv)
         if (!out) {
             snprintf(path, sizeof path, "%s/report.html", dir);
             out = path;
+        } else if ((st = out_guard("--out", out, NULL, 0)) != NNCL_OK) {
+            return cli_fail(st); /* not one of the run's own files */
         }
         if ((st = report_write_html(dir, out)) != NNCL_OK)
             return cli_fail(st);
