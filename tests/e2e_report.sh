@@ -117,6 +117,23 @@ if command -v ffmpeg >/dev/null 2>&1; then
 else
     echo "SKIPPED: MP4 and WebM need ffmpeg (tools/setup.sh test installs it)"
 fi
+# Ctrl-C in the middle of a video (NNCL_TEST_INT=frame:3 raises SIGINT after
+# the third frame): exit 130, the file already there kept byte for byte, no
+# temporary left beside it, and no ffmpeg left running.
+exts=gif
+command -v ffmpeg >/dev/null 2>&1 && exts="gif mp4"
+for ext in $exts; do
+    mkdir -p "$tmp/stop-$ext"
+    echo "the user's own file" >"$tmp/stop-$ext/v.$ext"
+    NNCL_TEST_INT=frame:3 "$nncl" report "$run" --no-html --video "$tmp/stop-$ext/v.$ext" >/dev/null 2>"$tmp/err"
+    rc=$?
+    expect "Ctrl-C during a .$ext exits 130 (got $rc)" test $rc -eq 130
+    expect "...saying nothing was written and the old file is kept" grep -q "stopped by a signal.*nothing was written.*kept" \
+        "$tmp/err"
+    expect "...the old file as it was, nothing beside it" sh -c \
+        "test \"\$(cat '$tmp/stop-$ext/v.$ext')\" = \"the user's own file\" && test \$(ls -A '$tmp/stop-$ext' | wc -l) -eq 1"
+    expect "...no ffmpeg left writing there" sh -c "! pgrep -a ffmpeg | grep -q 'stop-$ext'"
+done
 env PATH="$tmp/nothing" "$nncl" report "$run" --no-html --video "$tmp/no.mp4" >/dev/null 2>"$tmp/err"
 rc=$?
 expect "without ffmpeg, .mp4 fails (status $rc) and names the package" \

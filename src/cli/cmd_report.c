@@ -1,6 +1,7 @@
 /* `nncl report RUN_DIR`: rebuild the run's report.html, and on request the
  * training as a video (--video) or its final frame as a picture (--png). */
 #include <getopt.h>
+#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -28,13 +29,38 @@ static void usage(FILE *out)
                  "  --no-html      only the video or picture, not the page\n");
 }
 
+/* After each frame: the progress line on a terminal; and for the tests,
+ * NNCL_TEST_INT=frame:K raises SIGINT (what Ctrl-C does) after frame K. */
+typedef struct frame_progress {
+    bool tty;
+    size_t int_at;              /* 0: never */
+} frame_progress;
+
 static void on_frame(void *ctx, size_t done, size_t total)
 {
-    (void)ctx;
-    fprintf(stderr, "\r\033[Kvideo: frame %zu of %zu", done, total);
-    if (done == total)
-        fputs("\r\033[K", stderr);
+    const frame_progress *fp = ctx;
+    if (fp->tty) {
+        fprintf(stderr, "\r\033[Kvideo: frame %zu of %zu", done, total);
+        if (done == total)
+            fputs("\r\033[K", stderr);
+    }
+    if (fp->int_at && done == fp->int_at)
+        raise(SIGINT);
 }
+
+static size_t test_int_frame(void)
+{
+    const char *v = getenv("NNCL_TEST_INT");
+    unsigned long k = 0;
+    char end = 0;
+    return v && sscanf(v, "frame:%lu%c", &k, &end) == 1 ? (size_t)k : 0;
+}
+
+/* Ctrl-C or SIGTERM while a video is drawn: the writer stops before its
+ * next frame and removes its temporary (and ffmpeg's), rather than dying
+ * with both left behind. */
+static volatile sig_atomic_t stop_signal;
+static void on_stop(int sig) { stop_signal = sig; }
 
 int cmd_report(const cli_globals *g, int argc, char **argv)
 {
@@ -114,12 +140,31 @@ int cmd_report(const cli_globals *g, int argc, char **argv)
             cli_error("%s: nothing to draw: the run has neither snapshots nor a model", dir);
             return CLI_USAGE;
         }
-        video_options vo = {.fps = fps, .progress = isatty(2) ? on_frame : NULL};
+        frame_progress fp = {.tty = isatty(2), .int_at = test_int_frame()};
+        video_options vo = {.fps = fps, .progress = on_frame, .ctx = &fp, .stop = &stop_signal};
+        struct sigaction sa = {0}, old_int, old_term;
+        sa.sa_handler = on_stop;
+        sigemptyset(&sa.sa_mask);
+        sigaction(SIGINT, &sa, &old_int);
+        sigaction(SIGTERM, &sa, &old_term);
         if (video && (st = report_write_video(&r, video, &vo)) == NNCL_OK)
             printf("video: %s (%zu frames)\n", video, run_record_frames(&r));
         if (st == NNCL_OK && png && (st = report_write_png(&r, png, &vo)) == NNCL_OK)
             printf("picture: %s\n", png);
+        sigaction(SIGINT, &old_int, NULL);
+        sigaction(SIGTERM, &old_term, NULL);
         run_record_free(&r);
+        /* A terminal's Ctrl-C reaches ffmpeg too, which may end first: the
+         * writer then fails on its pipe, but the news is the signal. */
+        if (st != NNCL_OK && stop_signal) {
+            if (fp.tty)
+                fputs("\r\033[K", stderr);
+            if (st == NNCL_E_INTERRUPTED)
+                cli_fail(st);
+            else
+                cli_error("%s: stopped by a signal before its last frame; nothing was written", video ? video : png);
+            return 128 + (int)stop_signal;   /* 130 for Ctrl-C, 143 for SIGTERM, as train */
+        }
         if (st != NNCL_OK)
             return cli_fail(st);
     }

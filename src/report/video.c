@@ -290,6 +290,15 @@ static nncl_status frames_get(frame_source *fs, size_t k, const uint8_t **px, si
     return NNCL_OK;
 }
 
+/* NNCL_E_INTERRUPTED once the caller's stop flag is up (a signal). */
+static nncl_status stopped(const video_options *o, const char *path)
+{
+    if (o->stop && *o->stop)
+        return nncl_fail(NNCL_E_INTERRUPTED, "%s: stopped by a signal before its last frame; nothing was written%s",
+                         path, access(path, F_OK) == 0 ? " (the file already there is kept)" : "");
+    return NNCL_OK;
+}
+
 /* ---- GIF ----------------------------------------------------------------------- */
 
 static nncl_status write_gif(frame_source *fs, const video_options *o, out_file *f)
@@ -305,7 +314,9 @@ static nncl_status write_gif(frame_source *fs, const video_options *o, out_file 
     for (size_t k = 0; k < frames && st == NNCL_OK; k++) {
         const uint8_t *px = NULL;
         size_t stride = 0;
-        st = frames_get(fs, k, &px, &stride);
+        st = stopped(o, f->path);
+        if (st == NNCL_OK)
+            st = frames_get(fs, k, &px, &stride);
         if (st == NNCL_OK)
             st = gif_writer_add(g, (const uint32_t *)(const void *)px, stride, gif_delay_cs(o->fps, k));
         if (st == NNCL_OK && o->progress)
@@ -510,7 +521,9 @@ static nncl_status write_ffmpeg(frame_source *fs, const char *exe, video_format 
     for (size_t k = 0; k < frames && st == NNCL_OK; k++) {
         const uint8_t *px = NULL;
         size_t stride = 0;
-        st = frames_get(fs, k, &px, &stride);
+        st = stopped(o, out->path);
+        if (st == NNCL_OK)
+            st = frames_get(fs, k, &px, &stride);
         /* cairo's ARGB32 words are B, G, R, A bytes in memory on little endian:
          * ffmpeg's bgra */
         if (st == NNCL_OK && stride == row)

@@ -3,6 +3,7 @@
 #ifndef NNCL_REPORT_VIDEO_H
 #define NNCL_REPORT_VIDEO_H
 
+#include <signal.h>
 #include <stddef.h>
 
 #include "nncl/status.h"
@@ -20,6 +21,9 @@ typedef struct video_options {
     /* Called after each frame is written (done of total), or NULL. */
     void (*progress)(void *ctx, size_t done, size_t total);
     void *ctx;
+    /* Checked before each frame, or NULL: non-zero (a signal handler's flag)
+     * stops the video with NNCL_E_INTERRUPTED, leaving nothing behind. */
+    const volatile sig_atomic_t *stop;
 } video_options;
 
 /* Every frame of r (run_record_frames(r): one per snapshot, or the final model
