@@ -219,15 +219,13 @@ static void on_signal(int sig)
 
 
 /* The highest validation accuracy any epoch of a trial reached, and that
- * epoch (metrics.csv; as nncl compare's "best val acc": summary.json's
- * best_val_accuracy is the accuracy at the lowest validation loss, which
- * can lie far below it); NAN when the file has none. */
+ * epoch (run_metrics_best_val, as nncl compare's "best val acc"); NAN when
+ * its metrics.csv has none. */
 static double trial_best_val(const char *sweep_dir, const char *dir, int *epoch)
 {
     char path[4200], metrics[4300];
     nncl_epoch_metrics *e = NULL;
     size_t n = 0;
-    double best = NAN;
     if (!dir)
         return NAN;
     join(path, sizeof path, sweep_dir, dir);
@@ -236,14 +234,11 @@ static double trial_best_val(const char *sweep_dir, const char *dir, int *epoch)
         nncl_clear_error();
         return NAN;
     }
-    for (size_t k = 0; k < n; k++)
-        if (!isnan(e[k].val_accuracy) && (isnan(best) || e[k].val_accuracy > best)) {
-            best = e[k].val_accuracy;
-            *epoch = e[k].epoch;
-        }
+    double best = run_metrics_best_val(e, n, true, epoch);
     free(e);
     return best;
 }
+
 static nncl_status write_sweep_json(const sweep_plan *p, const char *sweep_dir, int argc, char **argv)
 {
     return sweep_write_json(p, sweep_dir, argc, argv, NULL);

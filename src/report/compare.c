@@ -336,25 +336,6 @@ static double final_val(const run_record *r)
     return NAN;
 }
 
-/* The best validation metric any epoch reached: the highest accuracy (the
- * lowest MAE for regression), from metrics.csv; summary.json's where the
- * file has none. Not summary.json's best_val_accuracy: that is the
- * accuracy at the lowest validation loss (the epoch early stopping keeps),
- * which a run whose loss rises while its accuracy still climbs (confident
- * mistakes, typical of a large learning rate) leaves far below what it
- * reached: 95.67% against 97.57% in one sweep, ranked below a run whose
- * every epoch it beat. */
-static double best_val(const run_record *r, bool higher_better, double fallback)
-{
-    double best = NAN;
-    for (size_t i = 0; i < r->n_epochs; i++) {
-        double v = r->epochs[i].val_accuracy;
-        if (!isnan(v) && (isnan(best) || (higher_better ? v > best : v < best)))
-            best = v;
-    }
-    return isnan(best) ? fallback : best;
-}
-
 static int run_task(const compare_run *run)
 {
     const char *t = json_string_value(get_path(run->rec.config, "data.task"));
@@ -365,8 +346,11 @@ static void fill_metrics(compare_run *run)
 {
     json_t *sm = run->rec.summary;
     bool regress = run_task(run) == 2;
+    /* the best any epoch reached (run_metrics_best_val); summary.json's
+     * where metrics.csv has no validation */
+    double best = run_metrics_best_val(run->rec.epochs, run->rec.n_epochs, !regress, NULL);
     run->m[regress ? CM_VAL_MAE : CM_VAL_ACC] =
-        best_val(&run->rec, !regress, num(sm, regress ? "best_val_mae" : "best_val_accuracy"));
+        isnan(best) ? num(sm, regress ? "best_val_mae" : "best_val_accuracy") : best;
     run->m[regress ? CM_FINAL_VAL_MAE : CM_FINAL_VAL_ACC] = final_val(&run->rec);
     if (regress) {
         run->m[CM_TEST_RMSE] = num(sm, "test_rmse");

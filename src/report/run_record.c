@@ -103,6 +103,20 @@ static bool metric(const char *s, const char *end, double *out)
     return *e == '\0' && errno == 0;
 }
 
+double run_metrics_best_val(const nncl_epoch_metrics *e, size_t n, bool higher_better, int *epoch)
+{
+    double best = NAN;
+    for (size_t k = 0; k < n; k++) {
+        double v = e[k].val_accuracy;
+        if (!isnan(v) && (isnan(best) || (higher_better ? v > best : v < best))) {
+            best = v;
+            if (epoch)
+                *epoch = e[k].epoch;
+        }
+    }
+    return best;
+}
+
 nncl_status run_metrics_read(const char *path, nncl_epoch_metrics **out, size_t *n_out)
 {
     *out = NULL;
