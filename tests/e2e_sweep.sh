@@ -124,7 +124,11 @@ import json; print(','.join(t['status'] for t in json.load(open('$tmp/killed/swe
 ls -l --time-style=+%s.%N "$tmp/killed/$first" >"$tmp/after"
 expect "...keeping the trial that had finished" cmp -s "$tmp/before" "$tmp/after"
 
-"$nncl" sweep --device host --lr 0.002,0.004 $long --out "$tmp/int" >"$tmp/int.log" 2>&1 &
+# Long enough that the first trial is still training when Ctrl-C lands: 4
+# epochs of 6,000 rows ended in 50 ms on a Zen 4 core, before the signal,
+# and the trial read "ok" in three of four runs.
+intlong="--limit 6000 --epochs 60 --layers 64 --snapshots 0 --no-report"
+"$nncl" sweep --device host --lr 0.002,0.004 $intlong --out "$tmp/int" >"$tmp/int.log" 2>&1 &
 pid=$!
 i=0
 while [ $i -lt 600 ] && ! grep -q '"running"' "$tmp/int/001_lr-0.002/summary.json" 2>/dev/null; do sleep 0.05; i=$((i + 1)); done
@@ -133,7 +137,7 @@ wait "$pid"
 rc=$?
 expect "Ctrl-C stops the sweep with 130 (got $rc)" test $rc -eq 130
 expect "...marking the trial interrupted" sh -c "statuses() { python3 -c \"import json; print(','.join(t['status'] for t in json.load(open('\$1/sweep.json'))['trials']))\" \"\$1\"; }; s=\$(statuses '$tmp/int'); test \"\$s\" = interrupted,pending"
-"$nncl" sweep --device host --lr 0.002,0.004 $long --out "$tmp/int" >"$tmp/int2.log" 2>&1
+"$nncl" sweep --device host --lr 0.002,0.004 $intlong --out "$tmp/int" >"$tmp/int2.log" 2>&1
 rc=$?
 got=$(statuses "$tmp/int")
 expect "...and the same command finishes it (exit $rc, trials $got)" test "$rc,$got" = "0,ok,ok"
